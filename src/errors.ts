@@ -1,0 +1,46 @@
+/**
+ * Transport-neutral domain errors. Every user-facing failure carries a stable code that the CLI prints
+ * and the API maps to an HTTP status once. Messages never contain biometric data.
+ */
+export const ERROR_CODES = [
+  // input
+  'INVALID_IMAGE',
+  'IMAGE_TOO_LARGE',
+  'NO_FACE',
+  'MULTIPLE_FACES',
+  'LOW_QUALITY',
+  'INVALID_INPUT',
+  'NOT_FOUND',
+  // engine
+  'MODEL_MISSING',
+  'MODEL_CORRUPT',
+  'ENGINE_OVERLOADED',
+  'ENGINE_TIMEOUT',
+  // audit
+  'AUDIT_INVALID_PROOF',
+  'AUDIT_BAD_SIGNATURE',
+  'AUDIT_TAMPERED',
+  'AUDIT_BAD_EXPORT',
+  'AUDIT_KEY_INVALID',
+  // store
+  'CONFLICT',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export class VeilError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'VeilError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function isVeilError(e: unknown, code?: ErrorCode): e is VeilError {
+  return e instanceof VeilError && (code === undefined || e.code === code);
+}

@@ -1,0 +1,137 @@
+import { DEFAULT_DECODE_OPTIONS, decode, type DecodeOptions, type DecodedImage } from './image.js';
+import { DEFAULT_MODELS_DIR, MODELS, loadSession } from './models.js';
+import { DEFAULT_DETECTOR_OPTIONS, UltraFaceDetector, type DetectorOptions } from './detector.js';
+import { Landmarker, toFivePoints, type FivePoints } from './landmarks.js';
+import { Embedder, align } from './embedder.js';
+import { faceQuality, type FaceQuality } from './quality.js';
+import type { Box, Point } from './geometry.js';
+
+export interface FaceEngineOptions {
+  readonly modelsDir: string;
+  readonly intraOpThreads: number;
+  readonly decode: DecodeOptions;
+  readonly detector: DetectorOptions;
+  /**
+   * Also scan overlapping tiles for small faces. Measured on the shared group photos: the full frame
+   * alone found every face, and tiles added false positives (hands, decorations), so 'never' is the default.
+   */
+  readonly tiles: 'auto' | 'always' | 'never';
+}
+
+export const DEFAULT_ENGINE_OPTIONS: FaceEngineOptions = {
+  modelsDir: DEFAULT_MODELS_DIR,
+  intraOpThreads: 1,
+  decode: DEFAULT_DECODE_OPTIONS,
+  detector: DEFAULT_DETECTOR_OPTIONS,
+  tiles: 'never',
+};
+
+/** Working-image long side from which 'auto' tiling kicks in. */
+const AUTO_TILE_SIDE = 900;
+
+export interface DetectedFace {
+  /** Box and points in the original (EXIF-oriented) photo's pixel coordinates. */
+  readonly box: Box;
+  readonly score: number;
+  readonly landmarks: FivePoints;
+  readonly quality: FaceQuality;
+}
+
+export interface EmbeddedFace extends DetectedFace {
+  readonly embedding: Float32Array;
+  readonly model: string;
+}
+
+export interface Analysis<F extends DetectedFace> {
+  readonly width: number;
+  readonly height: number;
+  readonly faces: readonly F[];
+}
+
+export interface StageTimings {
+  decode: number;
+  detect: number;
+  align: number;
+  embed: number;
+}
+
+/**
+ * The face engine: one instance per process (or worker thread) holds the loaded models; every call
+ * reuses them. detect -> 68 landmarks -> five points -> similarity warp to 112x112 -> 512-d embedding.
+ */
+export class FaceEngine {
+  readonly modelId = MODELS.embedder.id;
+  readonly detectorId = MODELS.detector.id;
+  readonly dimensions = 512;
+
+  private constructor(
+    private readonly opts: FaceEngineOptions,
+    private readonly detector: UltraFaceDetector,
+    private readonly landmarker: Landmarker,
+    private readonly embedder: Embedder,
+  ) {}
+
+  static async create(partial: Partial<FaceEngineOptions> = {}): Promise<FaceEngine> {
+    const opts = { ...DEFAULT_ENGINE_OPTIONS, ...partial };
+    const so = { intraOpThreads: opts.intraOpThreads };
+    const [d, l, e] = await Promise.all([
+      loadSession(opts.modelsDir, MODELS.detector, so),
+      loadSession(opts.modelsDir, MODELS.landmarks, so),
+      loadSession(opts.modelsDir, MODELS.embedder, so),
+    ]);
+    return new FaceEngine(opts, new UltraFaceDetector(d, opts.detector), new Landmarker(l), new Embedder(e));
+  }
+
+  decode(bytes: Uint8Array): Promise<DecodedImage> {
+    return decode(bytes, this.opts.decode);
+  }
+
+  async detect(bytes: Uint8Array, timings?: StageTimings): Promise<Analysis<DetectedFace>> {
+    const r = await this.run(bytes, false, timings);
+    return r;
+  }
+
+  async analyze(bytes: Uint8Array, timings?: StageTimings): Promise<Analysis<EmbeddedFace>> {
+    return (await this.run(bytes, true, timings)) as Analysis<EmbeddedFace>;
+  }
+
+  private async run(bytes: Uint8Array, withEmbedding: boolean, t?: StageTimings): Promise<Analysis<DetectedFace | EmbeddedFace>> {
+    let t0 = performance.now();
+    const img = await this.decode(bytes);
+    let t1 = performance.now();
+    if (t) t.decode += t1 - t0;
+    const tiles = this.opts.tiles === 'always' || (this.opts.tiles === 'auto' && Math.max(img.width, img.height) >= AUTO_TILE_SIDE);
+    let dets = await this.detector.detect(img, { tiles });
+    if (dets.length === 0) dets = await this.detector.detectHarder(img);
+    t0 = performance.now();
+    if (t) t.detect += t0 - t1;
+    const faces: (DetectedFace | EmbeddedFace)[] = [];
+    for (const d of dets) {
+      t1 = performance.now();
+      const pts = toFivePoints(await this.landmarker.landmarks68(img, d.box));
+      const aligned = align(img, pts);
+      const quality = faceQuality(d.box, pts, d.score, aligned.pixels, img.scale);
+      t0 = performance.now();
+      if (t) t.align += t0 - t1;
+      const face: DetectedFace = { box: scaleBox(d.box, img.scale), score: d.score, landmarks: scalePoints(pts, img.scale), quality };
+      if (withEmbedding) {
+        const embedding = await this.embedder.embed(aligned);
+        if (t) t.embed += performance.now() - t0;
+        faces.push({ ...face, embedding, model: this.modelId });
+      } else faces.push(face);
+    }
+    const cx = img.originalWidth / 2, cy = img.originalHeight / 2;
+    const dist = (f: DetectedFace) => Math.hypot(f.box.x + f.box.width / 2 - cx, f.box.y + f.box.height / 2 - cy);
+    faces.sort((a, b) => dist(a) - dist(b));
+    return { width: img.originalWidth, height: img.originalHeight, faces };
+  }
+}
+
+function scaleBox(b: Box, s: number): Box {
+  return { x: b.x * s, y: b.y * s, width: b.width * s, height: b.height * s };
+}
+
+function scalePoints(p: FivePoints, s: number): FivePoints {
+  const f = (q: Point): Point => ({ x: q.x * s, y: q.y * s });
+  return [f(p[0]), f(p[1]), f(p[2]), f(p[3]), f(p[4])];
+}
