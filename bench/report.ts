@@ -1,0 +1,43 @@
+import { round, table } from './stats.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export type Results = Record<string, any>;
+
+/** Benchmarks in run order; each is bench/<name>.bench.ts printing one JSON line. */
+export const BENCHES = ['face.engine', 'face.faceapi'] as const;
+
+export function render(r: Results): string {
+  const out: string[] = [];
+  const v = r['face.engine'];
+  const f = r['face.faceapi'];
+  if (v) {
+    out.push('### Face engine: per 640 px single-face image (deepface_small, one core)');
+    out.push(
+      table(
+        ['stage', 'median ms'],
+        [
+          ...Object.entries(v.medianMs as Record<string, number>).map(([k, ms]) => [k === 'align' || k === 'embed' ? `${k} (per face)` : k, round(ms, 2)]),
+          ['p99 end to end', round(v.p99TotalMs, 1)],
+          ['model load (once per process)', round(v.modelLoadMs, 0)],
+        ],
+      ),
+    );
+  }
+  if (v || f) {
+    out.push('### Throughput, same images, same run');
+    const rows: (string | number)[][] = [];
+    if (v) {
+      rows.push([v.pipeline, 1, round(v.imagesPerSecond.workers1, 1), round(v.medianMs.total, 1), round(v.peakRssMb, 0)]);
+      rows.push([v.pipeline, 2, round(v.imagesPerSecond.workers2, 1), '', '']);
+    }
+    if (f) rows.push([f.pipeline, 1, round(f.imagesPerSecond.workers1, 1), round(f.medianMs.total, 1), round(f.peakRssMb, 0)]);
+    out.push(table(['pipeline', 'worker threads', 'images/s', 'median ms/image', 'peak RSS MB'], rows));
+    if (v && f) {
+      out.push(
+        `Veil vs face-api: ${round(v.imagesPerSecond.workers1 / f.imagesPerSecond.workers1, 1)}x on one thread each; ` +
+          `${round(v.imagesPerSecond.workers2 / f.imagesPerSecond.workers1, 1)}x with Veil's 2 workers (face-api's tfjs-wasm runs single-threaded under Node).`,
+      );
+    }
+  }
+  return out.join('\n\n');
+}
