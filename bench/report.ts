@@ -4,7 +4,7 @@ import { round, table } from './stats.js';
 export type Results = Record<string, any>;
 
 /** Benchmarks in run order; each is bench/<name>.bench.ts printing one JSON line. */
-export const BENCHES = ['face.engine', 'face.faceapi'] as const;
+export const BENCHES = ['face.engine', 'face.faceapi', 'audit'] as const;
 
 export function render(r: Results): string {
   const out: string[] = [];
@@ -38,6 +38,25 @@ export function render(r: Results): string {
           `${round(v.imagesPerSecond.workers2 / f.imagesPerSecond.workers1, 1)}x with Veil's 2 workers (face-api's tfjs-wasm runs single-threaded under Node).`,
       );
     }
+  }
+  const a = r['audit'];
+  if (a) {
+    out.push(`### Audit log (SQLite, ${a.entries.toLocaleString('en')} entries, a signed head every 1,000)`);
+    out.push(
+      table(
+        ['measure', 'value'],
+        [
+          ['appends/s, one entry per transaction', round(a.appendPerSecond.singlePerTransaction, 0)],
+          ['appends/s, batches of 1,000 per transaction', round(a.appendPerSecond.batched1000, 0)],
+          ['batched vs single', `${round(a.appendPerSecond.batched1000 / a.appendPerSecond.singlePerTransaction, 1)}x`],
+          ['inclusion proof at full size, median ms', round(a.proofMs.median, 2)],
+          ['inclusion proof at full size, p99 ms', round(a.proofMs.p99, 2)],
+          ['export to JSON lines, s', round(a.exportSeconds, 1)],
+          ['standalone verification of the export, s', round(a.verifySeconds, 1)],
+          ['database size, MB', round(a.dbMb, 0)],
+        ],
+      ),
+    );
   }
   return out.join('\n\n');
 }

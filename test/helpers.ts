@@ -20,3 +20,10 @@ export function pairs(set: string): { a: string; b: string; same: boolean }[] {
       return { a: `${set}/${a}`, b: `${set}/${b}`, same: s === '1' };
     });
 }
+
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+
+export function tempDir(prefix = 'veil-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}

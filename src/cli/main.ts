@@ -1,4 +1,3 @@
-import { facesCommand } from './faces.commands.js';
 import { processIo, reportError, UsageError, type Io } from './output.js';
 
 const HELP = `veil - face recognition that is lawful by construction
@@ -6,6 +5,7 @@ const HELP = `veil - face recognition that is lawful by construction
 usage: veil <command> [options]
 
   faces     detect, embed, compare faces; calibrate thresholds
+  audit     signed tree heads, proofs, export and offline verification of the audit log
 
 Run 'veil <command> --help' for a command's options.
 `;
@@ -22,8 +22,11 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
       case 'help':
         io.out(HELP);
         return 0;
+      // Commands load lazily: `veil audit verify` should not pay for loading ONNX Runtime.
       case 'faces':
-        return await facesCommand(rest, io);
+        return await (await import('./faces.commands.js')).facesCommand(rest, io);
+      case 'audit':
+        return await (await import('./audit.commands.js')).auditCommand(rest, io);
       default:
         throw new UsageError(`unknown command '${cmd}'\n${HELP}`);
     }

@@ -1,0 +1,22 @@
+import { loadConfig, type Config } from '../config.js';
+import { systemClock } from '../clock.js';
+import { openSqliteStore, type Store } from '../store/store.js';
+import { openAuditLog } from '../audit/audit.setup.js';
+import type { AuditLog } from '../audit/audit.log.js';
+import type { Io } from './output.js';
+
+/** What local (embedded) commands work on: the data directory's store and audit log. */
+export interface LocalContext {
+  readonly config: Config;
+  readonly store: Store;
+  readonly audit: AuditLog;
+  close(): Promise<void>;
+}
+
+export async function openLocal(io: Io, env: NodeJS.ProcessEnv = process.env): Promise<LocalContext> {
+  const config = loadConfig(env);
+  const store = await openSqliteStore(config.sqlitePath);
+  const { audit, keyCreated } = await openAuditLog(store, config.dataDir, systemClock, config.audit, env);
+  if (keyCreated) io.err(`veil: generated the audit signing key ${audit.keyId} in ${config.dataDir}; publish its public key ('veil audit pubkey') so others can verify the log\n`);
+  return { config, store, audit, close: () => store.close() };
+}
