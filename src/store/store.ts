@@ -19,7 +19,7 @@ export interface Store {
 
 export async function openSqliteStore(path: string): Promise<Store> {
   const { db } = openSqlite(path);
-  await migrate(db);
+  await migrate(db, 'sqlite');
   return {
     db,
     engine: 'sqlite',

@@ -1,0 +1,88 @@
+import { join } from 'node:path';
+import { systemClock, type Clock } from '../clock.js';
+import { openSqliteStore, type Store } from '../store/store.js';
+import { AuditLog, DEFAULT_AUDIT_OPTIONS, type AuditLogOptions } from '../audit/audit.log.js';
+import { loadOrCreateSigningKey, type AuditSigningKey } from '../audit/signing-key.js';
+import { MasterKey } from '../privacy/keys.js';
+import { KeyRing } from '../privacy/keyring.js';
+import { PurposeService } from '../privacy/purpose.service.js';
+import { ConsentService } from '../privacy/consent.service.js';
+import { GalleryIndex } from '../vector/gallery-index.js';
+import { TemplateVault } from '../gallery/template-vault.js';
+import { GalleryService } from '../gallery/gallery.service.js';
+import { IngestService } from '../gallery/ingest.service.js';
+import { SuppressionList } from '../gallery/suppression.js';
+import { FaceEngine } from '../face/engine.js';
+import type { FaceAnalyzer } from '../face/analyzer.js';
+import { DEFAULT_CALIBRATION } from '../face/calibration.default.js';
+
+export interface VeilOptions {
+  readonly dataDir: string;
+  readonly clock?: Clock;
+  readonly env?: NodeJS.ProcessEnv;
+  /** The face engine; an in-process FaceEngine when omitted (the server passes its worker pool). */
+  readonly engine?: FaceAnalyzer;
+  readonly audit?: AuditLogOptions;
+  /** The controller's name, as printed on consent receipts. */
+  readonly controller?: string;
+  readonly store?: Store;
+}
+
+/** Startup notices the caller should show (never containing secrets). */
+export interface StartupNotice {
+  readonly level: 'info' | 'warn';
+  readonly message: string;
+}
+
+/**
+ * The composition root: every service wired once with exactly the dependencies it uses. The CLI,
+ * the API server and the tests all build Veil here, so what the tests run is what production runs.
+ */
+export async function openVeil(opts: VeilOptions) {
+  const env = opts.env ?? process.env;
+  const clock = opts.clock ?? systemClock;
+  const notices: StartupNotice[] = [];
+  const store = opts.store ?? (await openSqliteStore(join(opts.dataDir, 'veil.db')));
+  const { key: signingKey, created } = loadOrCreateSigningKey(opts.dataDir, env);
+  if (created) notices.push({ level: 'info', message: `Generated the audit signing key ${signingKey.keyId}; publish its public key (veil audit pubkey).` });
+  const audit = new AuditLog({ clock, key: signingKey }, opts.audit ?? DEFAULT_AUDIT_OPTIONS);
+  await audit.init(store.db);
+  const { master, generated } = MasterKey.load(opts.dataDir, env);
+  if (generated) {
+    notices.push({ level: 'warn', message: `Generated a master key in ${join(opts.dataDir, 'master.key')}. PRODUCTION NEEDS ITS OWN: set VEIL_MASTER_KEY from a secret store and keep it apart from the database and its backups.` });
+  }
+  const engine = opts.engine ?? (await FaceEngine.create());
+  const keyring = new KeyRing(master);
+  const vault = new TemplateVault({ keyring, dataDir: opts.dataDir });
+  const index = new GalleryIndex(512);
+  const threshold = DEFAULT_CALIBRATION.threshold;
+  const suppression = new SuppressionList(master, threshold);
+  const purposes = new PurposeService({ store, audit, clock });
+  const gallery = new GalleryService({ store, audit, clock, engine, purposes, keyring, vault, index, suppression, threshold });
+  const consents = new ConsentService({ store, audit, clock, purposes, keyring, signingKey, controller: opts.controller ?? env['VEIL_CONTROLLER'] ?? 'Veil operator', dependents: gallery });
+  const ingest = new IngestService({ store, audit, clock, engine, purposes, index, suppression, master, dataDir: opts.dataDir, threshold });
+  await gallery.rebuildIndex();
+  return {
+    dataDir: opts.dataDir,
+    clock,
+    store,
+    audit,
+    signingKey: signingKey as AuditSigningKey,
+    master,
+    keyring,
+    vault,
+    index,
+    suppression,
+    engine,
+    purposes,
+    consents,
+    gallery,
+    ingest,
+    notices,
+    async close(): Promise<void> {
+      await store.close();
+    },
+  };
+}
+
+export type Veil = Awaited<ReturnType<typeof openVeil>>;

@@ -1,0 +1,141 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Clock } from '../clock.js';
+import type { Store } from '../store/store.js';
+import type { AuditLog } from '../audit/audit.log.js';
+import type { Actor } from '../audit/entry.js';
+import type { FaceAnalyzer } from '../face/analyzer.js';
+import { newId, type MediaId, type SubjectId } from '../ids.js';
+import { VeilError } from '../errors.js';
+import { open, seal, type MasterKey } from '../privacy/keys.js';
+import type { PurposeService } from '../privacy/purpose.service.js';
+import type { GalleryIndex } from '../vector/gallery-index.js';
+import { subjectRepository } from './subject.repository.js';
+import { mediaRepository, type MediaFaceRow } from './media.repository.js';
+import type { SuppressionList } from './suppression.js';
+import { blurFaces } from './redact.js';
+
+export interface IngestFile {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+}
+
+export type IngestOutcome =
+  | { file: string; status: 'ingested'; mediaId: MediaId; faces: number; sightings: number }
+  | { file: string; status: 'skipped'; mediaId: MediaId; reason: 'already-ingested' }
+  | { file: string; status: 'failed'; code: string; message: string };
+
+/**
+ * Operator photos (event photos, a library): every face is matched against the purpose's consenting
+ * subjects. A match becomes a sighting; a face that matches nobody keeps only its box (for
+ * redaction) and never becomes a template.
+ */
+export class IngestService {
+  private readonly mediaKey: Buffer;
+
+  constructor(
+    private readonly deps: {
+      store: Store;
+      audit: AuditLog;
+      clock: Clock;
+      engine: FaceAnalyzer;
+      purposes: PurposeService;
+      index: GalleryIndex;
+      suppression: SuppressionList;
+      master: MasterKey;
+      dataDir: string;
+      threshold: number;
+    },
+  ) {
+    this.mediaKey = deps.master.derive('media');
+  }
+
+  async ingest(purposeRef: string, file: IngestFile, actor: Actor): Promise<IngestOutcome> {
+    const purpose = await this.deps.purposes.active(purposeRef);
+    const sha256 = createHash('sha256').update(file.bytes).digest('hex');
+    const db = this.deps.store.db;
+    const seen = await mediaRepository.bySha(db, purpose.id, sha256);
+    if (seen) return { file: file.name, status: 'skipped', mediaId: seen.id as MediaId, reason: 'already-ingested' };
+    let analysis;
+    try {
+      analysis = await this.deps.engine.analyze(file.bytes);
+    } catch (e) {
+      if (e instanceof VeilError) return { file: file.name, status: 'failed', code: e.code, message: e.message };
+      throw e;
+    }
+    const faces: MediaFaceRow[] = [];
+    const candidates = new Map<number, { subjectId: SubjectId; similarity: number }>();
+    for (let i = 0; i < analysis.faces.length; i++) {
+      const f = analysis.faces[i]!;
+      const [hit] = this.deps.index.search(purpose.id, f.embedding, 1, this.deps.threshold);
+      // A face on the do-not-match list never becomes a sighting, even if it matches someone.
+      if (hit && !(await this.deps.suppression.blocks(db, f.embedding))) candidates.set(i, { subjectId: hit.subjectId, similarity: hit.similarity });
+    }
+    const ok = await subjectRepository.matchable(db, [...candidates.values()].map((c) => c.subjectId), purpose.id);
+    for (let i = 0; i < analysis.faces.length; i++) {
+      const f = analysis.faces[i]!;
+      const c = candidates.get(i);
+      const matched = c && ok.has(c.subjectId) ? c : null;
+      faces.push({ id: newId.other('face'), box: roundBox(f.box), detScore: Math.round(f.score * 1e4) / 1e4, subjectId: matched?.subjectId ?? null, similarity: matched ? Math.round(matched.similarity * 1e4) / 1e4 : null });
+    }
+    const id = newId.media();
+    const storedPath = join('media', purpose.id, `${id}.sealed`);
+    const abs = join(this.deps.dataDir, storedPath);
+    mkdirSync(dirname(abs), { recursive: true });
+    writeFileSync(abs, seal(this.mediaKey, file.bytes, `veil.media:${id}`), { mode: 0o600 });
+    const sightings = faces.filter((f) => f.subjectId);
+    try {
+      await this.deps.store.transaction(async (tx) => {
+        await mediaRepository.insert(tx, { id, purposeId: purpose.id, sha256, filename: file.name.slice(-200), width: analysis.width, height: analysis.height, storedPath, at: this.deps.clock.now().toISOString() }, faces);
+        await this.deps.audit.append(tx, {
+          actor,
+          action: 'media.ingested',
+          subjectIds: [...new Set(sightings.map((s) => s.subjectId!))],
+          purposeId: purpose.id,
+          detail: { mediaId: id, sha256, faces: faces.length, sightings: sightings.length },
+        });
+      });
+    } catch (e) {
+      rmSync(abs, { force: true });
+      throw e;
+    }
+    return { file: file.name, status: 'ingested', mediaId: id, faces: faces.length, sightings: sightings.length };
+  }
+
+  /** The stored photo, decrypted. */
+  async photo(mediaId: string): Promise<Buffer> {
+    const m = await mediaRepository.get(this.deps.store.db, mediaId);
+    if (!m) throw new VeilError('NOT_FOUND', `No media '${mediaId}'.`);
+    return open(this.mediaKey, readFileSync(join(this.deps.dataDir, m.stored_path)), `veil.media:${m.id}`);
+  }
+
+  /**
+   * The photo with every face blurred except those of subjects who may be shown now (active,
+   * with a valid basis in this purpose). Consent withdrawn or erased since ingestion: blurred.
+   */
+  async redact(mediaId: string, actor: Actor): Promise<{ jpeg: Buffer; blurred: number; shown: number }> {
+    const m = await mediaRepository.get(this.deps.store.db, mediaId);
+    if (!m) throw new VeilError('NOT_FOUND', `No media '${mediaId}'.`);
+    const faces = await mediaRepository.faces(this.deps.store.db, m.id);
+    const ok = await subjectRepository.matchable(this.deps.store.db, faces.flatMap((f) => (f.subjectId ? [f.subjectId] : [])), m.purpose_id as never);
+    const hide = faces.filter((f) => !f.subjectId || !ok.has(f.subjectId));
+    const jpeg = await blurFaces(await this.photo(m.id), hide.map((f) => f.box));
+    await this.deps.store.transaction((tx) =>
+      this.deps.audit.append(tx, { actor, action: 'media.redacted', purposeId: m.purpose_id, subjectIds: faces.filter((f) => !hide.includes(f)).map((f) => f.subjectId!), detail: { mediaId: m.id, blurred: hide.length } }),
+    );
+    return { jpeg, blurred: hide.length, shown: faces.length - hide.length };
+  }
+
+  sightings(subjectId: SubjectId) {
+    return mediaRepository.sightingsOf(this.deps.store.db, subjectId);
+  }
+
+  faces(mediaId: string) {
+    return mediaRepository.faces(this.deps.store.db, mediaId);
+  }
+}
+
+function roundBox(b: { x: number; y: number; width: number; height: number }) {
+  return { x: Math.round(b.x), y: Math.round(b.y), width: Math.round(b.width), height: Math.round(b.height) };
+}

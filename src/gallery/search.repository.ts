@@ -1,0 +1,53 @@
+import type { Executor } from '../store/store.js';
+import type { PurposeId, SearchId, SubjectId } from '../ids.js';
+
+export interface SearchRecord {
+  id: SearchId;
+  kind: 'identify' | 'verify';
+  purposeId: PurposeId;
+  actorKind: string;
+  actorId: string;
+  caseRef: string | null;
+  justification: string | null;
+  probeSha256: string;
+  k: number;
+  threshold: number;
+  at: string;
+  results: { subjectId: SubjectId; similarity: number }[];
+}
+
+export const searchRepository = {
+  async insert(ex: Executor, s: SearchRecord): Promise<void> {
+    await ex
+      .insertInto('searches')
+      .values({
+        id: s.id,
+        kind: s.kind,
+        purpose_id: s.purposeId,
+        actor_kind: s.actorKind,
+        actor_id: s.actorId,
+        case_ref: s.caseRef,
+        justification: s.justification,
+        probe_sha256: s.probeSha256,
+        k: s.k,
+        threshold: s.threshold,
+        result_count: s.results.length,
+        at: s.at,
+      })
+      .execute();
+    if (s.results.length) {
+      await ex.insertInto('search_results').values(s.results.map((r, i) => ({ search_id: s.id, subject_id: r.subjectId, similarity: r.similarity, rank: i + 1 }))).execute();
+    }
+  },
+
+  /** Every search that returned this subject: who received their data, when, why (Art. 15(1)(c), 19). */
+  async disclosuresOf(ex: Executor, subjectId: SubjectId) {
+    return ex
+      .selectFrom('search_results')
+      .innerJoin('searches', 'searches.id', 'search_results.search_id')
+      .select(['searches.id', 'searches.kind', 'searches.purpose_id', 'searches.actor_kind', 'searches.actor_id', 'searches.case_ref', 'searches.justification', 'searches.at', 'search_results.similarity', 'search_results.rank'])
+      .where('search_results.subject_id', '=', subjectId)
+      .orderBy('searches.at')
+      .execute();
+  },
+};

@@ -1,0 +1,138 @@
+import type { Executor } from '../store/store.js';
+import type { PurposeId, SubjectId, TemplateId } from '../ids.js';
+import type { Subject, SubjectState } from './subject.js';
+
+export interface TemplateRow {
+  id: TemplateId;
+  subjectId: SubjectId;
+  purposeId: PurposeId;
+  model: string;
+  quality: Record<string, number>;
+  sourceSha256: string;
+  sealed: Buffer;
+  imagePath: string | null;
+  createdAt: string;
+}
+
+export const subjectRepository = {
+  async insert(ex: Executor, s: { id: SubjectId; region: string | null; contactHash: string | null; contactSealed: Buffer | null; at: string }): Promise<void> {
+    await ex
+      .insertInto('subjects')
+      .values({ id: s.id, state: 'active', region: s.region, contact_hash: s.contactHash, contact_sealed: s.contactSealed, created_at: s.at, updated_at: s.at })
+      .execute();
+  },
+
+  async get(ex: Executor, id: string): Promise<(Subject & { contactSealed: Buffer | null; contactHash: string | null }) | undefined> {
+    const r = await ex.selectFrom('subjects').selectAll().where('id', '=', id).executeTakeFirst();
+    return (
+      r && {
+        id: r.id as SubjectId,
+        state: r.state as SubjectState,
+        region: r.region,
+        hasContact: r.contact_sealed !== null,
+        contactSealed: r.contact_sealed,
+        contactHash: r.contact_hash,
+        createdAt: r.created_at,
+        updatedAt: r.updated_at,
+      }
+    );
+  },
+
+  async setState(ex: Executor, id: SubjectId, state: SubjectState, at: string): Promise<void> {
+    await ex.updateTable('subjects').set({ state, updated_at: at }).where('id', '=', id).execute();
+  },
+
+  async setContact(ex: Executor, id: SubjectId, contactHash: string | null, contactSealed: Buffer | null, at: string): Promise<void> {
+    await ex.updateTable('subjects').set({ contact_hash: contactHash, contact_sealed: contactSealed, updated_at: at }).where('id', '=', id).execute();
+  },
+
+  async byContactHash(ex: Executor, hash: string): Promise<SubjectId[]> {
+    return (await ex.selectFrom('subjects').select('id').where('contact_hash', '=', hash).where('state', '!=', 'erased').execute()).map((r) => r.id as SubjectId);
+  },
+
+  async enrollment(ex: Executor, subjectId: SubjectId, purposeId: PurposeId) {
+    return ex.selectFrom('enrollments').selectAll().where('subject_id', '=', subjectId).where('purpose_id', '=', purposeId).executeTakeFirst();
+  },
+
+  async upsertEnrollment(ex: Executor, e: { subjectId: SubjectId; purposeId: PurposeId; consentId: string | null; sourceReference: string | null; at: string }): Promise<void> {
+    await ex
+      .insertInto('enrollments')
+      .values({ subject_id: e.subjectId, purpose_id: e.purposeId, consent_id: e.consentId, source_reference: e.sourceReference, created_at: e.at, last_interaction_at: e.at })
+      .onConflict((oc) => oc.columns(['subject_id', 'purpose_id']).doUpdateSet({ consent_id: e.consentId, source_reference: e.sourceReference, last_interaction_at: e.at }))
+      .execute();
+  },
+
+  async deleteEnrollment(ex: Executor, subjectId: SubjectId, purposeId: PurposeId): Promise<void> {
+    await ex.deleteFrom('enrollments').where('subject_id', '=', subjectId).where('purpose_id', '=', purposeId).execute();
+  },
+
+  async insertTemplate(ex: Executor, t: TemplateRow, dims: number): Promise<void> {
+    await ex
+      .insertInto('templates')
+      .values({
+        id: t.id,
+        subject_id: t.subjectId,
+        purpose_id: t.purposeId,
+        model: t.model,
+        dims,
+        quality: JSON.stringify(t.quality),
+        source_sha256: t.sourceSha256,
+        sealed: t.sealed,
+        image_path: t.imagePath,
+        created_at: t.createdAt,
+      })
+      .execute();
+  },
+
+  async templates(ex: Executor, where: { subjectId?: SubjectId; purposeId?: PurposeId; matchableOnly?: boolean }): Promise<TemplateRow[]> {
+    let q = ex.selectFrom('templates').innerJoin('subjects', 'subjects.id', 'templates.subject_id').selectAll('templates');
+    if (where.subjectId) q = q.where('templates.subject_id', '=', where.subjectId);
+    if (where.purposeId) q = q.where('templates.purpose_id', '=', where.purposeId);
+    if (where.matchableOnly) {
+      q = q
+        .where('subjects.state', '=', 'active')
+        .innerJoin('enrollments', (j) => j.onRef('enrollments.subject_id', '=', 'templates.subject_id').onRef('enrollments.purpose_id', '=', 'templates.purpose_id'))
+        .leftJoin('consents', 'consents.id', 'enrollments.consent_id')
+        .innerJoin('purposes', 'purposes.id', 'templates.purpose_id')
+        // A consent-based enrollment matches only while its consent is given.
+        .where((eb) => eb.or([eb('enrollments.consent_id', 'is', null), eb('consents.state', '=', 'given')]))
+        .where('purposes.status', '=', 'active');
+    }
+    const rows = await q.orderBy('templates.created_at').orderBy('templates.id').execute();
+    return rows.map((r) => ({
+      id: r.id as TemplateId,
+      subjectId: r.subject_id as SubjectId,
+      purposeId: r.purpose_id as PurposeId,
+      model: r.model,
+      quality: JSON.parse(r.quality),
+      sourceSha256: r.source_sha256,
+      sealed: r.sealed,
+      imagePath: r.image_path,
+      createdAt: r.created_at,
+    }));
+  },
+
+  async deleteTemplates(ex: Executor, where: { subjectId: SubjectId; purposeId?: PurposeId; templateId?: TemplateId }): Promise<TemplateRow[]> {
+    const gone = (await subjectRepository.templates(ex, { subjectId: where.subjectId, ...(where.purposeId ? { purposeId: where.purposeId } : {}) })).filter(
+      (t) => !where.templateId || t.id === where.templateId,
+    );
+    if (gone.length) await ex.deleteFrom('templates').where('id', 'in', gone.map((t) => t.id)).execute();
+    return gone;
+  },
+
+  /** Whether this subject currently may match under this purpose (defence in depth over the index). */
+  async matchable(ex: Executor, subjectIds: readonly SubjectId[], purposeId: PurposeId): Promise<Set<SubjectId>> {
+    if (!subjectIds.length) return new Set();
+    const rows = await ex
+      .selectFrom('enrollments')
+      .innerJoin('subjects', 'subjects.id', 'enrollments.subject_id')
+      .leftJoin('consents', 'consents.id', 'enrollments.consent_id')
+      .select('enrollments.subject_id')
+      .where('enrollments.purpose_id', '=', purposeId)
+      .where('enrollments.subject_id', 'in', [...subjectIds])
+      .where('subjects.state', '=', 'active')
+      .where((eb) => eb.or([eb('enrollments.consent_id', 'is', null), eb('consents.state', '=', 'given')]))
+      .execute();
+    return new Set(rows.map((r) => r.subject_id as SubjectId));
+  },
+};

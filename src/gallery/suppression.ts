@@ -1,0 +1,37 @@
+import type { Executor, Tx } from '../store/store.js';
+import { newId } from '../ids.js';
+import { bytesVector, open, seal, vectorBytes, type MasterKey } from '../privacy/keys.js';
+import { cosine } from '../face/embedder.js';
+
+/**
+ * The do-not-enroll / do-not-match list: templates of people who objected or asked for erasure and
+ * chose to be remembered as "never again". Kept under the legal obligation to honour that objection,
+ * encrypted under a key derived from the master key, used for nothing but blocking.
+ */
+export class SuppressionList {
+  private cache: { id: string; v: Float32Array }[] | null = null;
+  private readonly key: Buffer;
+
+  constructor(master: MasterKey, private readonly threshold: number) {
+    this.key = master.derive('suppression');
+  }
+
+  async add(tx: Tx, embedding: Float32Array, model: string, reason: string, at: string): Promise<string> {
+    const id = newId.other('sup');
+    await tx.insertInto('suppressions').values({ id, model, sealed: seal(this.key, vectorBytes(embedding), `veil.suppression:${id}`), reason, created_at: at }).execute();
+    this.cache = null;
+    return id;
+  }
+
+  async blocks(ex: Executor, embedding: Float32Array): Promise<boolean> {
+    if (!this.cache) {
+      const rows = await ex.selectFrom('suppressions').select(['id', 'sealed']).execute();
+      this.cache = rows.map((r) => ({ id: r.id, v: bytesVector(open(this.key, r.sealed, `veil.suppression:${r.id}`)) }));
+    }
+    return this.cache.some((s) => cosine(s.v, embedding) >= this.threshold);
+  }
+
+  invalidate(): void {
+    this.cache = null;
+  }
+}

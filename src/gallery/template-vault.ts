@@ -1,0 +1,71 @@
+import { mkdirSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Executor } from '../store/store.js';
+import type { PurposeId, SubjectId, TemplateId } from '../ids.js';
+import type { KeyRing } from '../privacy/keyring.js';
+import { bytesVector, open, seal, vectorBytes } from '../privacy/keys.js';
+import { subjectRepository, type TemplateRow } from './subject.repository.js';
+import type { TemplateVector } from '../vector/gallery-index.js';
+import { isVeilError } from '../errors.js';
+
+const aad = (kind: string, id: string, subjectId: string, purposeId: string) => `veil.${kind}:${id}:${subjectId}:${purposeId}`;
+
+/**
+ * Where templates and kept enrollment photos are sealed and unsealed. Everything here is encrypted
+ * under the subject's data key; once the key is destroyed, nothing here can be read again.
+ */
+export class TemplateVault {
+  constructor(private readonly deps: { keyring: KeyRing; dataDir: string }) {}
+
+  sealTemplate(key: Buffer, id: TemplateId, subjectId: SubjectId, purposeId: PurposeId, v: Float32Array): Buffer {
+    return seal(key, vectorBytes(v), aad('template', id, subjectId, purposeId));
+  }
+
+  openTemplate(key: Buffer, t: Pick<TemplateRow, 'id' | 'subjectId' | 'purposeId' | 'sealed'>): Float32Array {
+    return bytesVector(open(key, t.sealed, aad('template', t.id, t.subjectId, t.purposeId)));
+  }
+
+  /** Writes a kept enrollment photo sealed under the subject key; returns its path relative to the data dir. */
+  writeImage(key: Buffer, id: TemplateId, subjectId: SubjectId, purposeId: PurposeId, bytes: Uint8Array): string {
+    const rel = join('images', subjectId, `${id}.sealed`);
+    const abs = join(this.deps.dataDir, rel);
+    mkdirSync(dirname(abs), { recursive: true });
+    writeFileSync(abs, seal(key, bytes, aad('image', id, subjectId, purposeId)), { mode: 0o600 });
+    return rel;
+  }
+
+  readImage(key: Buffer, t: Pick<TemplateRow, 'id' | 'subjectId' | 'purposeId' | 'imagePath'>): Buffer | null {
+    if (!t.imagePath) return null;
+    const abs = join(this.deps.dataDir, t.imagePath);
+    if (!existsSync(abs)) return null;
+    return open(key, readFileSync(abs), aad('image', t.id, t.subjectId, t.purposeId));
+  }
+
+  deleteFiles(paths: readonly (string | null)[]): void {
+    for (const p of paths) if (p) rmSync(join(this.deps.dataDir, p), { force: true });
+  }
+
+  subjectDir(subjectId: SubjectId): string {
+    return join(this.deps.dataDir, 'images', subjectId);
+  }
+
+  /** Decrypts every template that may match now, for building the index at start. */
+  async matchable(ex: Executor, where: { subjectId?: SubjectId; purposeId?: PurposeId } = {}): Promise<TemplateVector[]> {
+    const rows = await subjectRepository.templates(ex, { ...where, matchableOnly: true });
+    const keys = new Map<SubjectId, Buffer | null>();
+    const out: TemplateVector[] = [];
+    for (const t of rows) {
+      if (!keys.has(t.subjectId)) {
+        try {
+          keys.set(t.subjectId, await this.deps.keyring.get(ex, t.subjectId));
+        } catch (e) {
+          if (!isVeilError(e, 'KEY_DESTROYED')) throw e;
+          keys.set(t.subjectId, null);
+        }
+      }
+      const key = keys.get(t.subjectId);
+      if (key) out.push({ templateId: t.id, subjectId: t.subjectId, purposeId: t.purposeId, vector: this.openTemplate(key, t) });
+    }
+    return out;
+  }
+}

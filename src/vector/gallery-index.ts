@@ -1,0 +1,84 @@
+import type { PurposeId, SubjectId, TemplateId } from '../ids.js';
+import { ExactIndex, type VectorIndex } from './vector-index.js';
+
+export interface TemplateVector {
+  readonly templateId: TemplateId;
+  readonly subjectId: SubjectId;
+  readonly purposeId: PurposeId;
+  readonly vector: Float32Array;
+}
+
+export interface SubjectHit {
+  readonly subjectId: SubjectId;
+  readonly templateId: TemplateId;
+  readonly similarity: number;
+}
+
+/**
+ * The live matching index: one vector index per purpose holding only the templates that may match
+ * now (active subjects with a valid basis). Every change to who may match updates it at once.
+ */
+export class GalleryIndex {
+  private readonly byPurpose = new Map<PurposeId, VectorIndex>();
+  private readonly owner = new Map<TemplateId, { subjectId: SubjectId; purposeId: PurposeId }>();
+
+  constructor(readonly dimensions: number, private readonly makeIndex: (dims: number) => VectorIndex = (d) => new ExactIndex(d)) {}
+
+  add(t: TemplateVector): void {
+    let idx = this.byPurpose.get(t.purposeId);
+    if (!idx) this.byPurpose.set(t.purposeId, (idx = this.makeIndex(this.dimensions)));
+    idx.add(t.templateId, t.vector);
+    this.owner.set(t.templateId, { subjectId: t.subjectId, purposeId: t.purposeId });
+  }
+
+  removeTemplate(id: TemplateId): boolean {
+    const o = this.owner.get(id);
+    if (!o) return false;
+    this.owner.delete(id);
+    return this.byPurpose.get(o.purposeId)?.remove(id) ?? false;
+  }
+
+  /** Removes every template of a subject (all purposes, or one). Returns how many were removed. */
+  removeSubject(subjectId: SubjectId, purposeId?: PurposeId): number {
+    let n = 0;
+    for (const [tid, o] of [...this.owner]) {
+      if (o.subjectId === subjectId && (!purposeId || o.purposeId === purposeId)) n += this.removeTemplate(tid) ? 1 : 0;
+    }
+    return n;
+  }
+
+  /** Best template per subject, highest first. */
+  search(purposeId: PurposeId, query: Float32Array, k: number, threshold: number): SubjectHit[] {
+    const idx = this.byPurpose.get(purposeId);
+    if (!idx) return [];
+    // Subjects may have several templates: over-fetch, then keep each subject's best.
+    const hits = idx.search(query, k * 4, { threshold });
+    const best = new Map<SubjectId, SubjectHit>();
+    for (const h of hits) {
+      const o = this.owner.get(h.id as TemplateId)!;
+      if (!best.has(o.subjectId)) best.set(o.subjectId, { subjectId: o.subjectId, templateId: h.id as TemplateId, similarity: h.score });
+    }
+    return [...best.values()].slice(0, k);
+  }
+
+  templatesOf(subjectId: SubjectId): TemplateId[] {
+    return [...this.owner].filter(([, o]) => o.subjectId === subjectId).map(([t]) => t);
+  }
+
+  size(purposeId?: PurposeId): number {
+    if (purposeId) return this.byPurpose.get(purposeId)?.size ?? 0;
+    return this.owner.size;
+  }
+
+  /** Template ids per purpose, sorted: two indexes with equal snapshots hold the same templates. */
+  snapshot(): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const [p, idx] of this.byPurpose) if (idx.size) out[p] = idx.ids().sort();
+    return out;
+  }
+
+  clear(): void {
+    this.byPurpose.clear();
+    this.owner.clear();
+  }
+}

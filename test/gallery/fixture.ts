@@ -1,0 +1,31 @@
+import { FaceEngine } from '../../src/face/engine.js';
+import { openVeil, type Veil } from '../../src/app/veil.js';
+import { ManualClock } from '../../src/clock.js';
+import type { Actor } from '../../src/audit/entry.js';
+import { tempDir } from '../helpers.js';
+
+let shared: Promise<FaceEngine> | undefined;
+/** One loaded engine per test process: model loading is a per-process cost. */
+export function engine(): Promise<FaceEngine> {
+  return (shared ??= FaceEngine.create());
+}
+
+export const operator: Actor = { kind: 'api-key', id: 'key_operator' };
+
+export async function veil(): Promise<Veil & { clock: ManualClock }> {
+  const clock = new ManualClock();
+  const v = await openVeil({ dataDir: tempDir('veil-gallery-'), clock, engine: await engine(), env: {}, controller: 'Test Controller' });
+  return Object.assign(v, { clock });
+}
+
+export const NOTICE = 'We match your face against event photos to find the pictures you appear in. Kept one year; withdraw any time in the portal.';
+
+export async function eventPurpose(v: Veil, key = 'event-photos') {
+  return v.purposes.create({ key, name: 'Event photos', description: 'Find the photos of you taken at our events, with your explicit consent.', lawfulBasis: 'consent', retention: 'P1Y', recipients: ['Event organiser'] }, operator);
+}
+
+export async function consentAndEnroll(v: Veil, purpose: string, images: Uint8Array[]) {
+  const { consent } = await v.consents.give({ purpose, noticeText: NOTICE, noticeVersion: '1', method: 'api', collector: 'test' }, operator);
+  const r = await v.gallery.enroll({ purpose, consentId: consent.id, images }, operator);
+  return { consent, ...r };
+}
