@@ -20,3 +20,26 @@ export async function openLocal(io: Io, env: NodeJS.ProcessEnv = process.env): P
   if (keyCreated) io.err(`veil: generated the audit signing key ${audit.keyId} in ${config.dataDir}; publish its public key ('veil audit pubkey') so others can verify the log\n`);
   return { config, store, audit, close: () => store.close() };
 }
+
+import { userInfo } from 'node:os';
+import { openVeil, type Veil } from '../app/veil.js';
+import type { Actor } from '../audit/entry.js';
+
+/** The local operator, as recorded in the audit log for CLI commands. */
+export function cliActor(): Actor {
+  let name = 'local';
+  try {
+    name = userInfo().username || name;
+  } catch {
+    /* no passwd entry in some containers */
+  }
+  return { kind: 'cli', id: name };
+}
+
+/** Opens the whole embedded Veil (store, keys, engine, index) over the data directory. */
+export async function openLocalVeil(io: Io, env: NodeJS.ProcessEnv = process.env): Promise<Veil> {
+  const config = loadConfig(env);
+  const v = await openVeil({ dataDir: config.dataDir, env, audit: config.audit });
+  for (const n of v.notices) io.err(`veil: ${n.level === 'warn' ? 'WARNING: ' : ''}${n.message}\n`);
+  return v;
+}

@@ -6,6 +6,13 @@ usage: veil <command> [options]
 
   faces     detect, embed, compare faces; calibrate thresholds
   audit     signed tree heads, proofs, export and offline verification of the audit log
+  purpose   create and list processing purposes (lawful basis, retention)
+  consent   record or withdraw consent; signed receipts
+  subject   enroll a subject's face under a purpose
+  identify  1:N search of a purpose's gallery (with case reference or justification)
+  verify    1:1 check against a subject or a second photo
+  ingest    match operator photos (a folder) against consenting subjects; resumable
+  redact    a photo with every face blurred except consenting matches
 
 Run 'veil <command> --help' for a command's options.
 `;
@@ -27,6 +34,20 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
         return await (await import('./faces.commands.js')).facesCommand(rest, io);
       case 'audit':
         return await (await import('./audit.commands.js')).auditCommand(rest, io);
+      case 'purpose':
+        return await (await import('./gallery.commands.js')).purposeCommand(rest, io);
+      case 'consent':
+        return await (await import('./gallery.commands.js')).consentCommand(rest, io);
+      case 'subject':
+        return await (await import('./gallery.commands.js')).subjectCommand(rest, io);
+      case 'identify':
+        return await (await import('./gallery.commands.js')).identifyCommand(rest, io);
+      case 'verify':
+        return await (await import('./gallery.commands.js')).verifyCommand(rest, io);
+      case 'ingest':
+        return await (await import('./gallery.commands.js')).ingestCommand(rest, io);
+      case 'redact':
+        return await (await import('./gallery.commands.js')).redactCommand(rest, io);
       default:
         throw new UsageError(`unknown command '${cmd}'\n${HELP}`);
     }

@@ -243,7 +243,13 @@ export class GalleryService implements ConsentDependents {
     const ok = await subjects.matchable(this.deps.store.db, hits.map((h) => h.subjectId), purposeId);
     return hits
       .filter((h) => ok.has(h.subjectId))
-      .map((h, i) => ({ subjectId: h.subjectId, similarity: round4(h.similarity), rank: i + 1, estimatedFalseMatchRate: Number(estimatedFmr(DEFAULT_CALIBRATION, h.similarity).toPrecision(2)) }));
+      .map((h, i) => ({
+        subjectId: h.subjectId,
+        similarity: round4(h.similarity),
+        rank: i + 1,
+        // Below 1e-6 the fitted tail is extrapolation the calibration data cannot support: report the floor.
+        estimatedFalseMatchRate: Math.max(1e-6, Number(estimatedFmr(DEFAULT_CALIBRATION, h.similarity).toPrecision(2))),
+      }));
   }
 
   private async account(
