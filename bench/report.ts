@@ -4,7 +4,7 @@ import { round, table } from './stats.js';
 export type Results = Record<string, any>;
 
 /** Benchmarks in run order; each is bench/<name>.bench.ts printing one JSON line. */
-export const BENCHES = ['face.engine', 'face.faceapi', 'audit'] as const;
+export const BENCHES = ['face.engine', 'face.faceapi', 'gallery', 'audit'] as const;
 
 export function render(r: Results): string {
   const out: string[] = [];
@@ -38,6 +38,24 @@ export function render(r: Results): string {
           `${round(v.imagesPerSecond.workers2 / f.imagesPerSecond.workers1, 1)}x with Veil's 2 workers (face-api's tfjs-wasm runs single-threaded under Node).`,
       );
     }
+  }
+  const g = r['gallery'];
+  if (g) {
+    out.push('### Gallery (SQLite, one engine in process, one core)');
+    out.push(
+      table(
+        ['measure', 'value'],
+        [
+          [`enrollments/s (consent record + enroll, ${g.enrolled} people)`, round(g.enrollPerSec, 1)],
+          ...Object.entries(g.identifyEndToEndMs as Record<string, { p50: number; p99: number }>).map(([n, x]) => [`identify end to end at ${Number(n).toLocaleString('en')} templates, p50 / p99 ms`, `${round(x.p50, 1)} / ${round(x.p99, 1)}`]),
+          ...Object.entries(g.indexSearchMs as Record<string, { js?: { p50: number; p99: number }; native: { p50: number; p99: number } }>).flatMap(([n, x]) => [
+            [`index search alone at ${Number(n).toLocaleString('en')}, native exact (SIMD), p50 / p99 ms`, `${round(x.native.p50, 2)} / ${round(x.native.p99, 2)}`],
+            ...(x.js ? [[`index search alone at ${Number(n).toLocaleString('en')}, JavaScript exact, p50 / p99 ms`, `${round(x.js.p50, 2)} / ${round(x.js.p99, 2)}`]] : []),
+          ]),
+          [`ingestion of ${g.ingest.photos} group photos (${g.ingest.faces} faces), photos/s`, round(g.ingest.photosPerSec, 1)],
+        ],
+      ),
+    );
   }
   const a = r['audit'];
   if (a) {

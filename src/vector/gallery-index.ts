@@ -1,5 +1,5 @@
 import type { PurposeId, SubjectId, TemplateId } from '../ids.js';
-import { ExactIndex, type VectorIndex } from './vector-index.js';
+import { NativeExactIndex, type VectorIndex } from './vector-index.js';
 
 export interface TemplateVector {
   readonly templateId: TemplateId;
@@ -22,7 +22,7 @@ export class GalleryIndex {
   private readonly byPurpose = new Map<PurposeId, VectorIndex>();
   private readonly owner = new Map<TemplateId, { subjectId: SubjectId; purposeId: PurposeId }>();
 
-  constructor(readonly dimensions: number, private readonly makeIndex: (dims: number) => VectorIndex = (d) => new ExactIndex(d)) {}
+  constructor(readonly dimensions: number, private readonly makeIndex: (dims: number) => VectorIndex = (d) => new NativeExactIndex(d)) {}
 
   add(t: TemplateVector): void {
     let idx = this.byPurpose.get(t.purposeId);

