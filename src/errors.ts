@@ -36,6 +36,12 @@ export const ERROR_CODES = [
   'MODEL_MISMATCH',
   'KEY_DESTROYED',
   'MASTER_KEY_INVALID',
+  // rights requests
+  'CODE_INVALID',
+  'CODE_EXPIRED',
+  'REQUEST_LOCKED',
+  'INVALID_STATE',
+  'EXTENSION_REFUSED',
   // store
   'CONFLICT',
   'INTERNAL',

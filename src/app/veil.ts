@@ -15,6 +15,9 @@ import { SuppressionList } from '../gallery/suppression.js';
 import { FaceEngine } from '../face/engine.js';
 import type { FaceAnalyzer } from '../face/analyzer.js';
 import { DEFAULT_CALIBRATION } from '../face/calibration.default.js';
+import { Eraser } from '../rights/erasure.js';
+import { RightsService } from '../rights/rights.service.js';
+import { OutboxMailer, SmtpMailer, type Mailer } from '../rights/mailer.js';
 
 export interface VeilOptions {
   readonly dataDir: string;
@@ -26,6 +29,8 @@ export interface VeilOptions {
   /** The controller's name, as printed on consent receipts. */
   readonly controller?: string;
   readonly store?: Store;
+  /** Outgoing mail; SMTP from VEIL_SMTP_URL, else .eml files in <dataDir>/outbox. */
+  readonly mailer?: Mailer;
 }
 
 /** Startup notices the caller should show (never containing secrets). */
@@ -61,6 +66,15 @@ export async function openVeil(opts: VeilOptions) {
   const gallery = new GalleryService({ store, audit, clock, engine, purposes, keyring, vault, index, suppression, threshold });
   const consents = new ConsentService({ store, audit, clock, purposes, keyring, signingKey, controller: opts.controller ?? env['VEIL_CONTROLLER'] ?? 'Veil operator', dependents: gallery });
   const ingest = new IngestService({ store, audit, clock, engine, purposes, index, suppression, master, dataDir: opts.dataDir, threshold });
+  const controller = opts.controller ?? env['VEIL_CONTROLLER'] ?? 'Veil operator';
+  const from = env['VEIL_MAIL_FROM'] ?? 'Veil <privacy@localhost>';
+  const mailer = opts.mailer ?? (env['VEIL_SMTP_URL'] ? new SmtpMailer(env['VEIL_SMTP_URL'], from) : new OutboxMailer(join(opts.dataDir, 'outbox'), from));
+  if (!opts.mailer && !env['VEIL_SMTP_URL']) notices.push({ level: 'info', message: `No VEIL_SMTP_URL: emails to people (verification codes) are written to ${join(opts.dataDir, 'outbox')}.` });
+  const eraser = new Eraser({ store, audit, clock, index, vault, dataDir: opts.dataDir, signingKey, controller });
+  const rights = new RightsService({
+    store, audit, clock, engine, master, keyring, index, vault, gallery, consents, suppression, eraser, mailer, dataDir: opts.dataDir,
+    exportDeps: { store, keyring, vault, purposes, ingest, signingKey, controller },
+  });
   await gallery.rebuildIndex();
   return {
     dataDir: opts.dataDir,
@@ -78,6 +92,9 @@ export async function openVeil(opts: VeilOptions) {
     consents,
     gallery,
     ingest,
+    eraser,
+    rights,
+    mailer,
     notices,
     async close(): Promise<void> {
       await store.close();

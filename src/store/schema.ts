@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /** Tables as Kysely sees them; SQL lives in repositories, never in services. */
 export interface AuditEntriesTable {
   seq: number;
@@ -176,7 +178,59 @@ export interface SuppressionsTable {
   created_at: string;
 }
 
+export interface RightsRequestsTable {
+  id: string;
+  kind: string;
+  state: string;
+  contact_hash: string;
+  contact_sealed: Buffer;
+  language: string;
+  claimed_subject_id: string | null;
+  claimed_consent_id: string | null;
+  details: string;
+  received_at: string;
+  due_at: string;
+  extended_due_at: string | null;
+  extension_reason: string | null;
+  code_hash: string | null;
+  code_expires_at: string | null;
+  code_attempts: Generated<number>;
+  verified_at: string | null;
+  verification: string | null;
+  /** Space-delimited subject ids proven to be the requester's. */
+  matched_subjects: Generated<string>;
+  /** The selfie's template, sealed, kept only until an objection is fulfilled. */
+  pending_selfie: Buffer | null;
+  download_token_hash: string | null;
+  outcome: string | null;
+  denial_reason: string | null;
+  denial_ground: string | null;
+  closed_at: string | null;
+}
+
+export interface RightsEventsTable {
+  request_id: string;
+  seq: number;
+  state: string;
+  at: string;
+  actor: string;
+  note: string | null;
+}
+
+/** Anything derived from templates or personal data (exports, snapshots): erasure finds them here. */
+export interface ArtifactsTable {
+  id: string;
+  kind: string;
+  path: string | null;
+  subject_ids: string;
+  created_at: string;
+  expires_at: string | null;
+}
+
 export interface Database {
+  rights_requests: RightsRequestsTable;
+  rights_events: RightsEventsTable;
+  artifacts: ArtifactsTable;
   purposes: PurposesTable;
   subjects: SubjectsTable;
   subject_keys: SubjectKeysTable;

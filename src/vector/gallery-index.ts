@@ -61,6 +61,18 @@ export class GalleryIndex {
     return [...best.values()].slice(0, k);
   }
 
+  /** Best template per subject across every purpose (a person's own rights request searches everywhere). */
+  searchAll(query: Float32Array, k: number, threshold: number): SubjectHit[] {
+    const best = new Map<SubjectId, SubjectHit>();
+    for (const p of this.byPurpose.keys()) {
+      for (const h of this.search(p, query, k, threshold)) {
+        const cur = best.get(h.subjectId);
+        if (!cur || cur.similarity < h.similarity) best.set(h.subjectId, h);
+      }
+    }
+    return [...best.values()].sort((a, b) => b.similarity - a.similarity).slice(0, k);
+  }
+
   templatesOf(subjectId: SubjectId): TemplateId[] {
     return [...this.owner].filter(([, o]) => o.subjectId === subjectId).map(([t]) => t);
   }

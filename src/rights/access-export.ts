@@ -1,0 +1,132 @@
+import { strToU8, zipSync } from 'fflate';
+import type { Store } from '../store/store.js';
+import type { SubjectId } from '../ids.js';
+import { open as unseal } from '../privacy/keys.js';
+import type { KeyRing } from '../privacy/keyring.js';
+import { consentRepository } from '../privacy/consent.repository.js';
+import { buildReceipt } from '../privacy/consent.js';
+import type { PurposeService } from '../privacy/purpose.service.js';
+import { purposeDpv } from '../privacy/purpose.service.js';
+import { subjectRepository as subjects } from '../gallery/subject.repository.js';
+import { searchRepository } from '../gallery/search.repository.js';
+import { mediaRepository } from '../gallery/media.repository.js';
+import type { TemplateVault } from '../gallery/template-vault.js';
+import type { IngestService } from '../gallery/ingest.service.js';
+import { blurFaces, cropFace } from '../gallery/redact.js';
+import type { AuditSigningKey } from '../audit/signing-key.js';
+import { DEFAULT_CALIBRATION } from '../face/calibration.default.js';
+import { isVeilError } from '../errors.js';
+
+/** Art. 15(1)(h): meaningful information about the logic involved, in plain words. */
+export const AUTOMATED_MATCHING_EXPLANATION = {
+  en: `Your photo was turned into a "template": a list of 512 numbers computed by a neural network (model ${DEFAULT_CALIBRATION.model}) that describes the shape of a face, not the photo itself. To find someone, a new photo is turned into a template the same way and compared with the stored ones; two templates of the same person usually score between 0.4 and 1, different people usually below 0.3. Only scores at or above ${DEFAULT_CALIBRATION.threshold} count as a match: at that threshold, about 7 in 10,000 comparisons of different people were wrongly matched in our tests. A match is a suggestion for the operator, who is responsible for any decision taken with it; no decision with legal effect is taken automatically.`,
+  fr: `Votre photo a été transformée en « gabarit » : une liste de 512 nombres calculée par un réseau de neurones (modèle ${DEFAULT_CALIBRATION.model}) qui décrit la forme d'un visage, pas la photo elle-même. Pour retrouver une personne, une nouvelle photo est transformée de la même façon et comparée aux gabarits enregistrés ; deux gabarits de la même personne obtiennent le plus souvent entre 0,4 et 1, deux personnes différentes le plus souvent moins de 0,3. Seul un score d'au moins ${DEFAULT_CALIBRATION.threshold} compte comme une correspondance : à ce seuil, environ 7 comparaisons sur 10 000 entre personnes différentes ont été confondues lors de nos tests. Une correspondance est une suggestion pour l'opérateur, responsable de toute décision ; aucune décision produisant des effets juridiques n'est prise automatiquement.`,
+};
+
+export interface ExportDeps {
+  store: Store;
+  keyring: KeyRing;
+  vault: TemplateVault;
+  purposes: PurposeService;
+  ingest: IngestService;
+  signingKey: AuditSigningKey;
+  controller: string;
+}
+
+export interface AccessPackage {
+  readonly manifest: Record<string, unknown>;
+  readonly files: Record<string, Uint8Array>;
+}
+
+/** Everything Veil holds about these subjects, with the person's own face cropped from photos and every other face blurred. */
+export async function buildAccessPackage(deps: ExportDeps, subjectIds: readonly SubjectId[], opts: { language: 'en' | 'fr'; requestId: string; withEmbeddings: boolean; now: string }): Promise<AccessPackage> {
+  const db = deps.store.db;
+  const files: Record<string, Uint8Array> = {};
+  const out: Record<string, unknown>[] = [];
+  for (const id of subjectIds) {
+    const s = await subjects.get(db, id);
+    if (!s) continue;
+    if (s.state === 'erased') {
+      out.push({ subjectId: id, state: 'erased', erasedAt: s.updatedAt, note: 'All data about this person was erased; only this tombstone remains.' });
+      continue;
+    }
+    let key: Buffer | null = null;
+    try {
+      key = await deps.keyring.get(db, id);
+    } catch (e) {
+      if (!isVeilError(e, 'KEY_DESTROYED')) throw e;
+    }
+    const contact = s.contactSealed && key ? unseal(key, s.contactSealed, `veil.contact:${id}`).toString('utf8') : null;
+    const consents = await consentRepository.forSubject(db, id);
+    const templates = await subjects.templates(db, { subjectId: id });
+    const enrollments = await db.selectFrom('enrollments').selectAll().where('subject_id', '=', id).execute();
+    const purposeIds = [...new Set([...templates.map((t) => t.purposeId as string), ...consents.map((c) => c.purposeId as string), ...enrollments.map((e) => e.purpose_id)])];
+    const purposes = await Promise.all(purposeIds.map((p) => deps.purposes.get(p)));
+    const templateDocs = [];
+    for (const t of templates) {
+      const doc: Record<string, unknown> = { templateId: t.id, purpose: purposes.find((p) => p.id === t.purposeId)?.key, model: t.model, createdAt: t.createdAt, quality: t.quality, sourceImageSha256: t.sourceSha256 };
+      if (opts.withEmbeddings && key) doc['embedding'] = Array.from(deps.vault.openTemplate(key, t), (v) => Math.round(v * 1e7) / 1e7);
+      if (key) {
+        const img = deps.vault.readImage(key, t);
+        if (img) {
+          const name = `${id}/enrollment/${t.id}.jpg`;
+          files[name] = img;
+          doc['image'] = name;
+        }
+      }
+      templateDocs.push(doc);
+    }
+    const sightings = [];
+    for (const sg of await mediaRepository.sightingsOf(db, id)) {
+      const photo = await deps.ingest.photo(sg.mediaId);
+      const others = (await mediaRepository.faces(db, sg.mediaId)).filter((f) => f.id !== sg.id).map((f) => f.box);
+      const name = `${id}/photos/${sg.mediaId}.jpg`;
+      files[name] = await cropFace(await blurFaces(photo, others), sg.box);
+      sightings.push({ mediaId: sg.mediaId, purpose: purposes.find((p) => p.id === sg.purposeId)?.key ?? sg.purposeId, ingestedAt: sg.ingestedAt, similarity: sg.similarity, image: name });
+    }
+    const disclosures = (await searchRepository.disclosuresOf(db, id)).map((d) => ({
+      searchId: d.id, kind: d.kind, purpose: purposes.find((p) => p.id === d.purpose_id)?.key ?? d.purpose_id, at: d.at, recipient: `${d.actor_kind}:${d.actor_id}`, caseReference: d.case_ref, justification: d.justification, similarity: d.similarity, rank: d.rank,
+    }));
+    out.push({
+      subjectId: id,
+      state: s.state,
+      createdAt: s.createdAt,
+      region: s.region,
+      contactEmail: contact,
+      purposes: purposes.map((p) => {
+        const e = enrollments.find((x) => x.purpose_id === p.id);
+        return {
+          key: p.key, name: p.name, description: p.description, lawfulBasis: p.lawfulBasis, art9Condition: p.art9Condition, legalReference: p.legalReference, retention: p.retention, recipients: p.recipients,
+          // Art. 15(1)(g): where the data came from.
+          source: e?.consent_id ? { consentId: e.consent_id } : e?.source_reference ? { sourceReference: e.source_reference } : null,
+          enrolledAt: e?.created_at ?? null, dpv: purposeDpv(p),
+        };
+      }),
+      consents: consents.map((c) => ({ ...c, receipt: buildReceipt(c, purposes.find((p) => p.id === c.purposeId)!, deps.controller, deps.signingKey.keyId, deps.signingKey.privateKey) })),
+      templates: templateDocs,
+      sightings,
+      disclosures,
+    });
+  }
+  const nothingHeld = out.length === 0;
+  const manifest = {
+    format: opts.withEmbeddings ? 'veil.portability.v1' : 'veil.access-export.v1',
+    requestId: opts.requestId,
+    generatedAt: opts.now,
+    controller: deps.controller,
+    nothingHeld,
+    ...(nothingHeld ? { message: opts.language === 'fr' ? 'Nous ne détenons aucune donnée de visage correspondant à vous.' : 'We hold no face data matching you.' } : {}),
+    subjects: out,
+    automatedMatching: AUTOMATED_MATCHING_EXPLANATION[opts.language],
+    rights: opts.language === 'fr'
+      ? 'Vous pouvez demander la rectification, l\'effacement, la limitation, la portabilité, vous opposer, retirer votre consentement, et introduire une réclamation auprès d\'une autorité de contrôle.'
+      : 'You may ask for rectification, erasure, restriction or portability, object, withdraw consent, and lodge a complaint with a supervisory authority.',
+  };
+  return { manifest, files };
+}
+
+export function zipPackage(p: AccessPackage): Buffer {
+  const entries: Record<string, Uint8Array> = { 'manifest.json': strToU8(JSON.stringify(p.manifest, null, 2)) };
+  for (const [k, v] of Object.entries(p.files)) entries[k] = v;
+  return Buffer.from(zipSync(entries, { level: 6 }));
+}

@@ -1,0 +1,94 @@
+import type { SubjectId } from '../ids.js';
+
+/** GDPR rights a person can exercise, each with its article. */
+export const REQUEST_KINDS = {
+  access: 'Art. 15',
+  rectification: 'Art. 16',
+  erasure: 'Art. 17',
+  restriction: 'Art. 18',
+  'lift-restriction': 'Art. 18(3)',
+  portability: 'Art. 20',
+  objection: 'Art. 21',
+  'withdraw-consent': 'Art. 7(3)',
+} as const;
+export type RequestKind = keyof typeof REQUEST_KINDS;
+
+/** Modelled on the Data Rights Protocol and Fides. */
+export type RequestState = 'received' | 'identity_pending' | 'verified' | 'in_progress' | 'fulfilled' | 'denied' | 'expired' | 'withdrawn';
+
+const TRANSITIONS: Record<RequestState, readonly RequestState[]> = {
+  received: ['identity_pending', 'denied', 'withdrawn', 'expired'],
+  identity_pending: ['verified', 'denied', 'withdrawn', 'expired'],
+  verified: ['in_progress', 'denied', 'withdrawn'],
+  in_progress: ['fulfilled', 'denied'],
+  fulfilled: [],
+  denied: [],
+  expired: [],
+  withdrawn: [],
+};
+
+export function canMove(from: RequestState, to: RequestState): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+export const OPEN_STATES: readonly RequestState[] = ['received', 'identity_pending', 'verified', 'in_progress'];
+
+export interface RightsRequest {
+  readonly id: string;
+  readonly kind: RequestKind;
+  readonly state: RequestState;
+  readonly language: 'en' | 'fr';
+  readonly claimedSubjectId: string | null;
+  readonly claimedConsentId: string | null;
+  readonly details: string;
+  readonly receivedAt: string;
+  readonly dueAt: string;
+  readonly extendedDueAt: string | null;
+  readonly extensionReason: string | null;
+  readonly verifiedAt: string | null;
+  readonly verification: string | null;
+  readonly matchedSubjects: readonly SubjectId[];
+  readonly outcome: Record<string, unknown> | null;
+  readonly denialReason: string | null;
+  readonly denialGround: string | null;
+  readonly closedAt: string | null;
+  readonly history: readonly { state: RequestState; at: string; actor: string; note: string | null }[];
+}
+
+/**
+ * Adds calendar months as Regulation 1182/71 counts them: the period ends on the same day of the
+ * month, or on the month's last day when that day does not exist (31 January + 1 month = 28/29 February).
+ */
+export function addCalendarMonths(from: Date, months: number): Date {
+  const y = from.getUTCFullYear();
+  const m = from.getUTCMonth() + months;
+  const last = new Date(Date.UTC(y, m + 1, 0)).getUTCDate();
+  const d = new Date(from);
+  d.setUTCFullYear(y, m, Math.min(from.getUTCDate(), last));
+  return d;
+}
+
+/** Art. 12(3): one month from receipt. */
+export function dueDate(receivedAt: Date): Date {
+  return addCalendarMonths(receivedAt, 1);
+}
+
+/** The deadline in force: the extended one if the controller extended it. */
+export function effectiveDue(r: Pick<RightsRequest, 'dueAt' | 'extendedDueAt'>): string {
+  return r.extendedDueAt ?? r.dueAt;
+}
+
+export function isOverdue(r: Pick<RightsRequest, 'state' | 'dueAt' | 'extendedDueAt'>, now: Date): boolean {
+  return OPEN_STATES.includes(r.state) && new Date(effectiveDue(r)).getTime() < now.getTime();
+}
+
+/** Days left until the deadline in force (negative when overdue). */
+export function daysLeft(r: Pick<RightsRequest, 'dueAt' | 'extendedDueAt'>, now: Date): number {
+  return Math.floor((new Date(effectiveDue(r)).getTime() - now.getTime()) / 86_400_000);
+}
+
+/** How long a requester has to enter the emailed code, and how many tries. */
+export const CODE_TTL_MS = 30 * 60_000;
+export const CODE_MAX_ATTEMPTS = 5;
+/** Unverified requests expire after this long (the person can simply ask again). */
+export const VERIFY_WINDOW_DAYS = 14;
