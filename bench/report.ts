@@ -4,7 +4,7 @@ import { round, table } from './stats.js';
 export type Results = Record<string, any>;
 
 /** Benchmarks in run order; each is bench/<name>.bench.ts printing one JSON line. */
-export const BENCHES = ['face.engine', 'face.faceapi', 'gallery', 'audit'] as const;
+export const BENCHES = ['face.engine', 'face.faceapi', 'gallery', 'rights', 'audit'] as const;
 
 export function render(r: Results): string {
   const out: string[] = [];
@@ -53,6 +53,20 @@ export function render(r: Results): string {
             ...(x.js ? [[`index search alone at ${Number(n).toLocaleString('en')}, JavaScript exact, p50 / p99 ms`, `${round(x.js.p50, 2)} / ${round(x.js.p99, 2)}`]] : []),
           ]),
           [`ingestion of ${g.ingest.photos} group photos (${g.ingest.faces} faces), photos/s`, round(g.ingest.photosPerSec, 1)],
+        ],
+      ),
+    );
+  }
+  const rt = r['rights'];
+  if (rt) {
+    out.push(`### Rights: a subject with ${rt.templatesOfSubject} templates and ${rt.sightings.toLocaleString('en')} sightings in a ${rt.gallery.toLocaleString('en')}-template gallery`);
+    out.push(
+      table(
+        ['measure', 'seconds'],
+        [
+          ['erasure, complete (index, rows, files, artifacts, key shredded, certificate with proofs)', round(rt.erasureSeconds, 3)],
+          [`access export (ZIP of ${round(rt.accessZipMb, 1)} MB with one face crop per sighting)`, round(rt.accessSeconds, 2)],
+          ['restart with the index rebuilt from the store (every template decrypted)', round(rt.restartWithIndexRebuildSeconds, 2)],
         ],
       ),
     );

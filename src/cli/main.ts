@@ -13,6 +13,7 @@ usage: veil <command> [options]
   verify    1:1 check against a subject or a second photo
   ingest    match operator photos (a folder) against consenting subjects; resumable
   redact    a photo with every face blurred except consenting matches
+  rights    data-subject requests: submit, verify, list, show, extend, fulfil, deny
 
 Run 'veil <command> --help' for a command's options.
 `;
@@ -46,6 +47,8 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
         return await (await import('./gallery.commands.js')).verifyCommand(rest, io);
       case 'ingest':
         return await (await import('./gallery.commands.js')).ingestCommand(rest, io);
+      case 'rights':
+        return await (await import('./rights.commands.js')).rightsCommand(rest, io);
       case 'redact':
         return await (await import('./gallery.commands.js')).redactCommand(rest, io);
       default:

@@ -12,7 +12,7 @@ import { searchRepository } from '../gallery/search.repository.js';
 import { mediaRepository } from '../gallery/media.repository.js';
 import type { TemplateVault } from '../gallery/template-vault.js';
 import type { IngestService } from '../gallery/ingest.service.js';
-import { blurFaces, cropFace } from '../gallery/redact.js';
+import { ownFaceCrop } from '../gallery/redact.js';
 import type { AuditSigningKey } from '../audit/signing-key.js';
 import { DEFAULT_CALIBRATION } from '../face/calibration.default.js';
 import { isVeilError } from '../errors.js';
@@ -76,14 +76,19 @@ export async function buildAccessPackage(deps: ExportDeps, subjectIds: readonly 
       }
       templateDocs.push(doc);
     }
-    const sightings = [];
-    for (const sg of await mediaRepository.sightingsOf(db, id)) {
-      const photo = await deps.ingest.photo(sg.mediaId);
-      const others = (await mediaRepository.faces(db, sg.mediaId)).filter((f) => f.id !== sg.id).map((f) => f.box);
-      const name = `${id}/photos/${sg.mediaId}.jpg`;
-      files[name] = await cropFace(await blurFaces(photo, others), sg.box);
-      sightings.push({ mediaId: sg.mediaId, purpose: purposes.find((p) => p.id === sg.purposeId)?.key ?? sg.purposeId, ingestedAt: sg.ingestedAt, similarity: sg.similarity, image: name });
-    }
+    const list = await mediaRepository.sightingsOf(db, id);
+    const sightings = list.map((sg) => ({ mediaId: sg.mediaId, purpose: purposes.find((p) => p.id === sg.purposeId)?.key ?? sg.purposeId, ingestedAt: sg.ingestedAt, similarity: sg.similarity, image: `${id}/photos/${sg.mediaId}-${sg.id}.jpg` }));
+    // Crops run a few at a time: sharp works on libuv's thread pool, so both cores stay busy.
+    let next = 0;
+    const worker = async () => {
+      while (next < list.length) {
+        const i = next++;
+        const sg = list[i]!;
+        const others = (await mediaRepository.faces(db, sg.mediaId)).filter((f) => f.id !== sg.id).map((f) => f.box);
+        files[sightings[i]!.image] = await ownFaceCrop(await deps.ingest.photo(sg.mediaId), sg.box, others);
+      }
+    };
+    await Promise.all(Array.from({ length: 4 }, worker));
     const disclosures = (await searchRepository.disclosuresOf(db, id)).map((d) => ({
       searchId: d.id, kind: d.kind, purpose: purposes.find((p) => p.id === d.purpose_id)?.key ?? d.purpose_id, at: d.at, recipient: `${d.actor_kind}:${d.actor_id}`, caseReference: d.case_ref, justification: d.justification, similarity: d.similarity, rank: d.rank,
     }));
