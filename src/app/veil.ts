@@ -18,6 +18,7 @@ import { DEFAULT_CALIBRATION } from '../face/calibration.default.js';
 import { Eraser } from '../rights/erasure.js';
 import { RightsService } from '../rights/rights.service.js';
 import { OutboxMailer, SmtpMailer, type Mailer } from '../rights/mailer.js';
+import { ApiKeyService } from '../auth/api-keys.js';
 
 export interface VeilOptions {
   readonly dataDir: string;
@@ -75,8 +76,10 @@ export async function openVeil(opts: VeilOptions) {
     store, audit, clock, engine, master, keyring, index, vault, gallery, consents, suppression, eraser, mailer, dataDir: opts.dataDir,
     exportDeps: { store, keyring, vault, purposes, ingest, signingKey, controller },
   });
+  const apiKeys = new ApiKeyService({ store, audit, clock });
   await gallery.rebuildIndex();
   return {
+    apiKeys,
     dataDir: opts.dataDir,
     clock,
     store,

@@ -4,6 +4,8 @@ const HELP = `veil - face recognition that is lawful by construction
 
 usage: veil <command> [options]
 
+  serve     the HTTP API, its docs and the web UI (npm start)
+  keys      API keys bound to a role and purposes
   faces     detect, embed, compare faces; calibrate thresholds
   audit     signed tree heads, proofs, export and offline verification of the audit log
   purpose   create and list processing purposes (lawful basis, retention)
@@ -31,6 +33,10 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
         io.out(HELP);
         return 0;
       // Commands load lazily: `veil audit verify` should not pay for loading ONNX Runtime.
+      case 'serve':
+        return await (await import('./serve.commands.js')).serveCommand(rest, io);
+      case 'keys':
+        return await (await import('./serve.commands.js')).keysCommand(rest, io);
       case 'faces':
         return await (await import('./faces.commands.js')).facesCommand(rest, io);
       case 'audit':

@@ -227,7 +227,28 @@ export interface ArtifactsTable {
   expires_at: string | null;
 }
 
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  role: string;
+  /** JSON array of purpose keys, or ["*"]. */
+  purposes: string;
+  secret_hash: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export interface IdempotencyTable {
+  key: string;
+  fingerprint: string;
+  status: number;
+  body: string;
+  created_at: string;
+}
+
 export interface Database {
+  api_keys: ApiKeysTable;
+  idempotency: IdempotencyTable;
   rights_requests: RightsRequestsTable;
   rights_events: RightsEventsTable;
   artifacts: ArtifactsTable;

@@ -1,0 +1,51 @@
+import { availableParallelism } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig } from '../config.js';
+import { openVeil, type Veil } from '../app/veil.js';
+import { EnginePool } from '../face/engine.pool.js';
+import { buildApp } from './app.js';
+
+export interface Served {
+  readonly app: FastifyInstance;
+  readonly veil: Veil;
+  readonly pool: EnginePool;
+  readonly url: string;
+  /** Shown once on the very first start. */
+  readonly adminToken: string | null;
+  close(): Promise<void>;
+}
+
+/**
+ * `veil serve`: the API (and the web UI when built) on the embedded default. Owns the listener,
+ * the worker pool and the background jobs; shuts down by draining requests, then closing the store.
+ */
+export async function serve(env: NodeJS.ProcessEnv = process.env, log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<Served> {
+  const config = loadConfig(env);
+  const pool = await EnginePool.create({ size: Number(env['VEIL_ENGINE_WORKERS'] ?? availableParallelism()), maxQueue: Number(env['VEIL_ENGINE_QUEUE'] ?? 32), timeoutMs: Number(env['VEIL_ENGINE_TIMEOUT_MS'] ?? 20_000) });
+  const veil = await openVeil({ dataDir: config.dataDir, env, engine: pool, audit: config.audit });
+  for (const n of veil.notices) log(`veil: ${n.level === 'warn' ? 'WARNING: ' : ''}${n.message}`);
+  let adminToken: string | null = null;
+  if ((await veil.apiKeys.count()) === 0) {
+    adminToken = (await veil.apiKeys.create({ name: 'first admin', role: 'admin', purposes: ['*'] }, { kind: 'system', id: 'first-start' })).token;
+  }
+  const web = await import('../web/serve-web.js').catch(() => null);
+  const app = await buildApp({ veil, engine: pool, logger: env['VEIL_LOG'] !== 'off', ready: async () => pool.size > 0, ...(web ? { extra: web.registerWeb } : {}) });
+  await app.listen({ host: config.host, port: config.port });
+  const addr = app.server.address();
+  const url = `http://${config.host}:${typeof addr === 'object' && addr ? addr.port : config.port}`;
+  const timers = [
+    setInterval(() => void veil.store.transaction((tx) => veil.audit.maybeCheckpoint(tx)).catch(() => undefined), config.audit.checkpointSeconds * 1000),
+    setInterval(() => void veil.rights.expireStale().catch(() => undefined), 3_600_000),
+  ];
+  timers.forEach((t) => t.unref());
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= (async () => {
+      timers.forEach(clearInterval);
+      await app.close();
+      await pool.close();
+      await veil.store.transaction((tx) => veil.audit.signHead(tx)).catch(() => undefined);
+      await veil.close();
+    })());
+  return { app, veil, pool, url, adminToken, close };
+}

@@ -1,0 +1,220 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { unzipSync, strFromU8 } from 'fflate';
+import type { FastifyInstance } from 'fastify';
+import { buildApp, ROUTES } from '../../src/api/app.js';
+import { openVeil, type Veil } from '../../src/app/veil.js';
+import { EnginePool } from '../../src/face/engine.pool.js';
+import { SmtpMailer } from '../../src/rights/mailer.js';
+import { VeilClient, VeilApiError, CLIENT_OPERATIONS } from '../../src/client/client.js';
+import { verifyExport } from '../../src/audit/verify.js';
+import { verifyCertificate } from '../../src/rights/certificate.js';
+import { face, tempDir } from '../helpers.js';
+import { startSmtp } from '../support/smtp.js';
+
+let pool: EnginePool;
+let veil: Veil;
+let app: FastifyInstance;
+let base: string;
+let smtp: Awaited<ReturnType<typeof startSmtp>>;
+let admin: VeilClient;
+const NOTICE = 'We match your face against event photos to find the pictures you appear in. Kept one year.';
+
+async function fails(p: Promise<unknown>): Promise<{ status: number; code: string }> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof VeilApiError, String(e));
+    return { status: e.status, code: e.code };
+  }
+  throw new Error('expected a problem answer');
+}
+
+before(async () => {
+  smtp = await startSmtp();
+  pool = await EnginePool.create({ size: 1, timeoutMs: 20_000 });
+  veil = await openVeil({ dataDir: tempDir('veil-api-'), engine: pool, env: {}, mailer: new SmtpMailer(smtp.url, 'privacy@test.example') });
+  app = await buildApp({ veil, engine: pool, publicRateLimit: { perIp: 25, perContact: 3 } });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const a = app.server.address();
+  base = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+  const { token } = await veil.apiKeys.create({ name: 'admin', role: 'admin', purposes: ['*'] }, { kind: 'system', id: 'test' });
+  admin = new VeilClient(base, token);
+});
+
+after(async () => {
+  await app.close();
+  await pool.close();
+  await veil.close();
+  await smtp.close();
+});
+
+describe('HTTP API over a real server', () => {
+  test('OpenAPI document lists every route and every client operation', async () => {
+    const doc = (await (await fetch(`${base}/openapi.json`)).json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    assert.equal(doc.openapi, '3.1.0');
+    for (const r of ROUTES) assert.ok(doc.paths[r.url.replace(/:([A-Za-z]+)/g, '{$1}')]?.[r.method.toLowerCase()], `${r.method} ${r.url} missing`);
+    for (const [m, p] of CLIENT_OPERATIONS) assert.ok(doc.paths[p]?.[m.toLowerCase()], `client calls ${m} ${p}, not in the document`);
+    for (const [, ops] of Object.entries(doc.paths)) for (const op of Object.values(ops) as { responses: Record<string, unknown>; summary: string }[]) assert.ok(op.summary && op.responses['default']);
+    const docs = await fetch(`${base}/docs/`);
+    assert.equal(docs.status, 200);
+    assert.ok(docs.headers.get('content-security-policy'));
+    assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    assert.equal((await fetch(`${base}/readyz`)).status, 200);
+  });
+
+  test('the whole flow: purpose, consent, enroll, identify, verify, detect, ingest, redaction, rights request, audit', async () => {
+    const purpose = await admin.createPurpose({ key: 'events', name: 'Events', description: 'Find the photos of you taken at our events.', lawfulBasis: 'consent' }, 'create-events-1');
+    const replay = await admin.createPurpose({ key: 'events', name: 'Events', description: 'Find the photos of you taken at our events.', lawfulBasis: 'consent' }, 'create-events-1');
+    assert.equal(replay.id, purpose.id, 'idempotent replay');
+    const { consent, receipt } = await admin.giveConsent({ purpose: 'events', noticeText: NOTICE, noticeVersion: '1', method: 'api', collector: 'test', contactEmail: 'ada@example.org' });
+    assert.equal(receipt['receiptId'], consent.id);
+    const e = await admin.enroll({ purpose: 'events', consentId: consent.id, images: [face('face_recognition/obama/test_obama.jpg')] });
+    assert.equal(e.subjectId, consent.subjectId);
+    const id = await admin.identify({ purpose: 'events', image: face('face_recognition/obama/test_obama2.jpg'), justification: 'find my photos' });
+    assert.equal(id.decision, 'match');
+    assert.equal(id.candidates[0]!.subjectId, e.subjectId);
+    const none = await admin.identify({ purpose: 'events', image: face('face_recognition/biden/test_biden.jpg'), justification: 'x' });
+    assert.equal(none.decision, 'no-match');
+    const v = await admin.verify({ purpose: 'events', image: face('face_recognition/obama/test_obama3.jpg'), subjectId: e.subjectId, justification: 'check-in' });
+    assert.equal(v.match, true);
+    const d = await admin.detect(face('faceapi_bbt/_group_photos/bbt4.jpg'));
+    assert.equal(d.faces.length, 6);
+    const m = await admin.ingest('events', face('face_recognition/_multi_face/knn_test_obama_and_biden.jpg'), 'party.jpg');
+    assert.equal(m.status, 'ingested');
+    if (m.status !== 'ingested') return;
+    assert.equal(m.sightings, 1);
+    const jpeg = await admin.redacted(m.mediaId);
+    assert.equal(jpeg.subarray(0, 2).toString('hex'), 'ffd8');
+    assert.equal((await admin.sightings(e.subjectId)).items.length, 1);
+    assert.equal(((await admin.subject(e.subjectId))['templates'] as unknown[]).length, 1);
+
+    // Multipart upload works like base64 JSON.
+    const form = new FormData();
+    form.append('purpose', 'events');
+    form.append('justification', 'multipart');
+    form.append('image', new Blob([face('face_recognition/obama/test_obama2.jpg')], { type: 'image/jpeg' }), 'probe.jpg');
+    const mp = await fetch(`${base}/v1/identify`, { method: 'POST', headers: { authorization: (admin as unknown as { token: string }).token ? `Bearer ${(admin as unknown as { token: string }).token}` : '' }, body: form });
+    assert.equal(mp.status, 200, await mp.clone().text());
+    assert.equal(((await mp.json()) as { decision: string }).decision, 'match');
+
+    // The person asks, verifies with the emailed code and a selfie, and gets their data.
+    const pub = new VeilClient(base);
+    const r = await pub.submitRequest({ kind: 'access', email: 'ada@example.org' });
+    const ver = await pub.verifyRequest(r.requestId, smtp.codeFor('ada@example.org'), [face('face_recognition/obama/test_obama3.jpg')]);
+    assert.equal(ver.subjectsFound, 1);
+    await fails(pub.download(r.requestId, ver.downloadToken));
+    const done = await admin.fulfilRequest(r.requestId);
+    assert.equal(done.request.state, 'fulfilled');
+    const zip = unzipSync(new Uint8Array(await pub.download(r.requestId, ver.downloadToken)));
+    assert.equal(JSON.parse(strFromU8(zip['manifest.json']!)).subjects[0].subjectId, e.subjectId);
+    const queue = await admin.listRequests({ limit: 1 });
+    assert.equal(queue.items.length, 1);
+
+    // Erasure through the API; the certificate verifies; identify then finds nothing.
+    const er = await pub.submitRequest({ kind: 'erasure', email: 'ada@example.org' });
+    const ever = await pub.verifyRequest(er.requestId, smtp.codeFor('ada@example.org'));
+    const fin = await admin.fulfilRequest(er.requestId);
+    assert.deepEqual(verifyCertificate(fin.certificate as never, (await pub.auditPubkey()).publicKey), []);
+    assert.equal((await pub.requestResult(er.requestId, ever.downloadToken)).state, 'fulfilled');
+    assert.equal((await admin.identify({ purpose: 'events', image: face('face_recognition/obama/test_obama2.jpg'), justification: 'after' })).decision, 'no-match');
+
+    const exp = (await admin.auditExport()).toString('utf8').trim().split('\n');
+    const rep = verifyExport(exp, { trustedPublicKeys: [(await pub.auditPubkey()).publicKey] });
+    assert.equal(rep.ok, true, JSON.stringify(rep.failure));
+    const head = await admin.auditHead();
+    const etag = await fetch(`${base}/v1/audit/head`, { headers: { authorization: `Bearer ${(admin as unknown as { token: string }).token}` } });
+    const again = await fetch(`${base}/v1/audit/head`, { headers: { authorization: `Bearer ${(admin as unknown as { token: string }).token}`, 'if-none-match': etag.headers.get('etag')! } });
+    assert.equal(again.status, 304);
+    assert.ok(head.size > 10);
+    const entries = await admin.auditEntries({ actor: 'requester', limit: 2 });
+    assert.equal(entries.items.length, 2);
+    assert.ok(entries.nextCursor);
+    assert.ok(!JSON.stringify(await admin.auditEntries({ limit: 500 })).includes('ada@example.org'), 'no email in the audit log');
+
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    assert.match(metrics, /veil_http_requests_total\{method="POST",route="\/v1\/identify",status="200"\} \d+/);
+    assert.match(metrics, /veil_rights_requests_open 0/);
+  });
+
+  test('auth: missing key, wrong role, wrong purpose, case reference for investigators', async () => {
+    await admin.createPurpose({ key: 'investigations', name: 'Investigations', description: 'Identification of suspects under a court order.', lawfulBasis: 'legal-obligation', art9Condition: 'substantial-public-interest', legalReference: 'Code of Criminal Procedure art. 123', requiresCaseRef: true });
+    await admin.createPurpose({ key: 'members', name: 'Members', description: 'Member check-in at the front desk with consent.', lawfulBasis: 'consent' });
+    const anon = new VeilClient(base);
+    assert.deepEqual(await fails(anon.listPurposes()), { status: 401, code: 'UNAUTHENTICATED' });
+    assert.deepEqual(await fails(new VeilClient(base, 'veil_key_AAAAAAAAAAAAAAAA_nope').listPurposes()), { status: 401, code: 'UNAUTHENTICATED' });
+    const inv = new VeilClient(base, (await admin.createKey({ name: 'inv', role: 'investigator', purposes: ['investigations'] })).token);
+    const aud = new VeilClient(base, (await admin.createKey({ name: 'aud', role: 'auditor', purposes: ['*'] })).token);
+    const img = face('face_recognition/obama/test_obama.jpg');
+    assert.deepEqual(await fails(inv.identify({ purpose: 'investigations', image: img, justification: 'no case' })), { status: 422, code: 'CASE_REF_REQUIRED' });
+    assert.deepEqual(await fails(inv.identify({ purpose: 'members', image: img, caseRef: 'C-1' })), { status: 403, code: 'FORBIDDEN' });
+    assert.equal((await inv.identify({ purpose: 'investigations', image: img, caseRef: 'C-1' })).decision, 'no-match');
+    assert.deepEqual(await fails(aud.identify({ purpose: 'members', image: img, justification: 'x' })), { status: 403, code: 'FORBIDDEN' });
+    assert.deepEqual(await fails(inv.createPurpose({ key: 'x-y', name: 'x', description: 'a description long enough to pass', lawfulBasis: 'consent' })), { status: 403, code: 'FORBIDDEN' });
+    assert.ok((await aud.auditHead()).size > 0);
+    const entry = (await admin.auditEntries({ limit: 1 })).items[0] as { actor: { id: string } };
+    assert.match(entry.actor.id, /^key_/, 'every call names its key in the audit log');
+  });
+
+  test('bad input answers with problem documents and loses nothing', async () => {
+    const raw = (path: string, init: RequestInit) => fetch(`${base}${path}`, { ...init, headers: { authorization: `Bearer ${(admin as unknown as { token: string }).token}`, ...(init.headers ?? {}) } });
+    const check = async (res: Response, status: number, code: string) => {
+      assert.equal(res.status, status, await res.clone().text());
+      assert.match(res.headers.get('content-type') ?? '', /application\/problem\+json/);
+      const p = (await res.json()) as { code: string; detail: string; requestId: string };
+      assert.equal(p.code, code);
+      assert.ok(p.requestId);
+      assert.doesNotMatch(p.detail, /\n\s+at /, 'no stack trace');
+    };
+    const before = (await veil.store.db.selectFrom('templates').selectAll().execute()).length;
+    await check(await raw('/v1/identify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ purpose: 'events', image: Buffer.from('not an image at all').toString('base64'), justification: 'x' }) }), 422, 'INVALID_IMAGE');
+    await check(await raw('/v1/identify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"purpose": 1}' }), 400, 'INVALID_INPUT');
+    await check(await raw('/v1/identify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' }), 400, 'INVALID_INPUT');
+    await check(await raw('/v1/identify', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    await check(await raw('/v1/identify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ purpose: 'nope', image: face('faceapi_bbt/amy/amy1.png').toString('base64'), justification: 'x' }) }), 404, 'UNKNOWN_PURPOSE');
+    await check(await raw('/v1/enroll', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ purpose: 'events', images: [face('face_recognition/obama/test_obama.jpg').toString('base64')] }) }), 422, 'CONSENT_REQUIRED');
+    await check(await raw('/v1/enroll', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ purpose: 'investigations', images: [face('faceapi_bbt/_group_photos/bbt4.jpg').toString('base64')], sourceReference: 'W-1' }) }), 422, 'MULTIPLE_FACES');
+    await check(await raw('/v1/nothing-here', { method: 'GET' }), 404, 'NOT_FOUND');
+    await check(await raw('/v1/rights/requests/req_nope', { method: 'GET' }), 404, 'NOT_FOUND');
+    const big = Buffer.alloc(26 * 2 ** 20, 1).toString('base64');
+    await check(await raw('/v1/detect', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ image: big }) }), 413, 'PAYLOAD_TOO_LARGE');
+    assert.equal((await veil.store.db.selectFrom('templates').selectAll().execute()).length, before);
+  });
+
+  test('public endpoints are rate limited per contact and per IP, and never reveal enrollment before verification', async () => {
+    const pub = new VeilClient(base);
+    const a = await pub.submitRequest({ kind: 'access', email: 'nobody@example.org' });
+    const b = await pub.submitRequest({ kind: 'access', email: 'ada2@example.org' });
+    assert.deepEqual(Object.keys(a).sort(), Object.keys(b).sort(), 'the same answer whether enrolled or not');
+    await pub.submitRequest({ kind: 'access', email: 'flood@example.org' });
+    await pub.submitRequest({ kind: 'access', email: 'flood@example.org' });
+    await pub.submitRequest({ kind: 'access', email: 'flood@example.org' });
+    assert.deepEqual(await fails(pub.submitRequest({ kind: 'access', email: 'flood@example.org' })), { status: 429, code: 'RATE_LIMITED' });
+    let limited = false;
+    for (let i = 0; i < 30 && !limited; i++) {
+      const res = await fetch(`${base}/v1/rights/requests/req_x/resend`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      if (res.status === 429) {
+        limited = true;
+        assert.ok(res.headers.get('retry-after'));
+      }
+    }
+    assert.ok(limited, 'per-IP limit trips');
+  });
+});
+
+test('a request that times out in the engine returns 503 and the server keeps serving', async () => {
+  const slow = await EnginePool.create({ size: 1, timeoutMs: 1 });
+  const v2 = await openVeil({ dataDir: tempDir('veil-api-slow-'), engine: slow, env: {} });
+  const a2 = await buildApp({ veil: v2, engine: slow });
+  await a2.listen({ host: '127.0.0.1', port: 0 });
+  const addr = a2.server.address();
+  const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  const { token } = await v2.apiKeys.create({ name: 'a', role: 'admin', purposes: ['*'] }, { kind: 'system', id: 't' });
+  const c = new VeilClient(url, token);
+  assert.deepEqual(await fails(c.detect(face('compreface/personA_sample/05.A.jpg'))), { status: 503, code: 'ENGINE_TIMEOUT' });
+  assert.equal((await fetch(`${url}/healthz`)).status, 200);
+  assert.equal((await c.listPurposes()).items.length, 0);
+  await a2.close();
+  await slow.close();
+  await v2.close();
+});
