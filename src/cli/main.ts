@@ -2,7 +2,9 @@ import { processIo, reportError, UsageError, type Io } from './output.js';
 
 const HELP = `veil - face recognition that is lawful by construction
 
-usage: veil <command> [options]
+usage: veil [--url URL --key TOKEN] <command> [options]
+
+With --url (or VEIL_URL and VEIL_API_KEY) commands run against a Veil server.
 
   serve     the HTTP API, its docs and the web UI (npm start)
   keys      API keys bound to a role and purposes
@@ -20,9 +22,20 @@ usage: veil <command> [options]
 Run 'veil <command> --help' for a command's options.
 `;
 
-export async function run(argv: string[], io: Io = processIo): Promise<number> {
+export async function run(argv: string[], io: Io = processIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  // Remote mode: `veil --url http://host:8080 [--key TOKEN] <command>` (or VEIL_URL / VEIL_API_KEY).
+  let url = env['VEIL_URL'];
+  let token = env['VEIL_API_KEY'];
+  while (argv[0] === '--url' || argv[0] === '--key') {
+    if (argv[0] === '--url') url = argv[1];
+    else token = argv[1];
+    argv = argv.slice(2);
+  }
   const [cmd, ...rest] = argv;
   try {
+    if (url && cmd && !['--help', '-h', 'help', 'serve', 'faces'].includes(cmd)) {
+      return await (await import('./remote.commands.js')).remoteCommand(url, token, argv, io);
+    }
     switch (cmd) {
       case undefined:
         io.err(HELP);

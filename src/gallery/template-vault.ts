@@ -6,7 +6,6 @@ import type { KeyRing } from '../privacy/keyring.js';
 import { bytesVector, open, seal, vectorBytes } from '../privacy/keys.js';
 import { subjectRepository, type TemplateRow } from './subject.repository.js';
 import type { TemplateVector } from '../vector/gallery-index.js';
-import { isVeilError } from '../errors.js';
 
 const aad = (kind: string, id: string, subjectId: string, purposeId: string) => `veil.${kind}:${id}:${subjectId}:${purposeId}`;
 
@@ -52,17 +51,10 @@ export class TemplateVault {
   /** Decrypts every template that may match now, for building the index at start. */
   async matchable(ex: Executor, where: { subjectId?: SubjectId; purposeId?: PurposeId } = {}): Promise<TemplateVector[]> {
     const rows = await subjectRepository.templates(ex, { ...where, matchableOnly: true });
-    const keys = new Map<SubjectId, Buffer | null>();
+    const keys = await this.deps.keyring.getMany(ex, rows.map((t) => t.subjectId));
     const out: TemplateVector[] = [];
     for (const t of rows) {
-      if (!keys.has(t.subjectId)) {
-        try {
-          keys.set(t.subjectId, await this.deps.keyring.get(ex, t.subjectId));
-        } catch (e) {
-          if (!isVeilError(e, 'KEY_DESTROYED')) throw e;
-          keys.set(t.subjectId, null);
-        }
-      }
+      // A destroyed key means an erased subject whose rows are going: nothing to match.
       const key = keys.get(t.subjectId);
       if (key) out.push({ templateId: t.id, subjectId: t.subjectId, purposeId: t.purposeId, vector: this.openTemplate(key, t) });
     }

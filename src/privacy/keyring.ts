@@ -19,6 +19,17 @@ export class KeyRing {
     return this.master.unwrap(r.wrapped_key, subjectId);
   }
 
+  /** Many keys in few queries (index rebuild at start); destroyed keys are simply absent. */
+  async getMany(ex: Executor, subjectIds: readonly SubjectId[]): Promise<Map<SubjectId, Buffer>> {
+    const out = new Map<SubjectId, Buffer>();
+    const ids = [...new Set(subjectIds)];
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await ex.selectFrom('subject_keys').select(['subject_id', 'wrapped_key']).where('subject_id', 'in', ids.slice(i, i + 500)).execute();
+      for (const r of rows) out.set(r.subject_id as SubjectId, this.master.unwrap(r.wrapped_key, r.subject_id));
+    }
+    return out;
+  }
+
   async getOrCreate(ex: Executor, subjectId: SubjectId, at: string): Promise<Buffer> {
     const r = await ex.selectFrom('subject_keys').select('wrapped_key').where('subject_id', '=', subjectId).executeTakeFirst();
     return r ? this.master.unwrap(r.wrapped_key, subjectId) : this.create(ex, subjectId, at);

@@ -218,3 +218,34 @@ test('a request that times out in the engine returns 503 and the server keeps se
   await slow.close();
   await v2.close();
 });
+
+test('the CLI works against a server (remote mode) with the same codes', async () => {
+  const { execFile } = await import('node:child_process');
+  const { join } = await import('node:path');
+  const { REPO, FACES } = await import('../helpers.js');
+  const pool2 = await EnginePool.create({ size: 1 });
+  const v2 = await openVeil({ dataDir: tempDir('veil-remote-'), engine: pool2, env: {} });
+  const a2 = await buildApp({ veil: v2, engine: pool2 });
+  await a2.listen({ host: '127.0.0.1', port: 0 });
+  const addr = a2.server.address();
+  const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  const { token } = await v2.apiKeys.create({ name: 'a', role: 'admin', purposes: ['*'] }, { kind: 'system', id: 't' });
+  // Asynchronous: the server runs in this process and must keep answering while the CLI waits.
+  const veilCli = (...args: string[]) =>
+    new Promise<{ code: number; out: string; err: string }>((resolve) => {
+      execFile(process.execPath, [join(REPO, 'bin/veil.mjs'), '--url', url, '--key', token, ...args], { encoding: 'utf8', timeout: 60_000 }, (e, out, err) => resolve({ code: e ? Number((e as { code?: number }).code ?? 1) : 0, out, err }));
+    });
+  assert.equal((await veilCli('purpose', 'create', '--key', 'desk', '--name', 'Desk', '--description', 'Member check-in at the front desk.', '--basis', 'legal-obligation')).code, 1);
+  assert.equal((await veilCli('purpose', 'create', '--key', 'desk', '--name', 'Desk', '--description', 'Member check-in at the front desk.', '--basis', 'consent')).code, 0);
+  const list = await veilCli('purpose', 'list', '--json');
+  assert.equal(JSON.parse(list.out)[0].key, 'desk');
+  const id = await veilCli('identify', '--purpose', 'desk', join(FACES, 'faceapi_bbt/amy/amy1.png'), '--justification', 'remote');
+  assert.equal(id.code, 0, id.err);
+  assert.match(id.out, /no match/);
+  const noJust = await veilCli('identify', '--purpose', 'desk', join(FACES, 'faceapi_bbt/amy/amy1.png'));
+  assert.equal(noJust.code, 1);
+  assert.match(noJust.err, /CASE_REF_REQUIRED/);
+  await a2.close();
+  await pool2.close();
+  await v2.close();
+});
