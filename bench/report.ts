@@ -4,7 +4,7 @@ import { round, table } from './stats.js';
 export type Results = Record<string, any>;
 
 /** Benchmarks in run order; each is bench/<name>.bench.ts printing one JSON line. */
-export const BENCHES = ['face.engine', 'face.faceapi', 'gallery', 'rights', 'audit'] as const;
+export const BENCHES = ['face.engine', 'face.faceapi', 'gallery', 'rights', 'api', 'audit'] as const;
 
 export function render(r: Results): string {
   const out: string[] = [];
@@ -70,6 +70,12 @@ export function render(r: Results): string {
         ],
       ),
     );
+  }
+  const api = r['api'];
+  if (api) {
+    out.push(`### HTTP API under load (loopback, ${api.gallery.toLocaleString('en')}-template gallery, ${api.workers} engine workers, ${api.seconds} s per run)`);
+    const row = (name: string, x: { rps: number; p50: number; p99: number; errors: number; non2xx: number; timeouts: number }) => [name, round(x.rps, 1), x.p50, x.p99, x.errors + x.non2xx + x.timeouts];
+    out.push(table(['load', 'requests/s', 'p50 ms', 'p99 ms', 'errors'], [row('GET /healthz, 10 connections', api.healthz), row('POST /v1/identify, 8 connections (saturated)', api.identifySaturated), row('POST /v1/identify at 30 req/s', api.identifyAt30)]));
   }
   const a = r['audit'];
   if (a) {
