@@ -18,6 +18,14 @@ const ConfigSchema = z.object({
       checkpointSeconds: z.coerce.number().int().min(1).default(60),
     })
     .default({ checkpointEvery: 1000, checkpointSeconds: 60 }),
+  oversight: z
+    .object({
+      controller: z.object({ name: z.string().min(1), contact: z.string().min(3) }).optional(),
+      dpo: z.object({ name: z.string().min(1), email: z.string().email() }).optional(),
+      transfers: z.array(z.string()).optional(),
+      searchLogRetention: z.string().regex(/^P(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$/).optional(),
+    })
+    .default({}),
 });
 
 export type Config = z.infer<typeof ConfigSchema> & { readonly sqlitePath: string };

@@ -20,8 +20,9 @@ import { galleryRoutes } from './routes/gallery.routes.js';
 import { mediaRoutes } from './routes/media.routes.js';
 import { rightsRoutes } from './routes/rights.routes.js';
 import { auditRoutes } from './routes/audit.routes.js';
+import { oversightRoutes } from './routes/oversight.routes.js';
 
-export const ROUTES: readonly RouteDef[] = [...purposeRoutes, ...galleryRoutes, ...mediaRoutes, ...rightsRoutes, ...auditRoutes];
+export const ROUTES: readonly RouteDef[] = [...purposeRoutes, ...galleryRoutes, ...mediaRoutes, ...rightsRoutes, ...auditRoutes, ...oversightRoutes];
 
 export interface AppOptions {
   readonly veil: Veil;
@@ -121,11 +122,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.get('/metrics', async (_req, reply) => {
     const purposes = await veil.purposes.list();
     const counts = await veil.rights.counts();
+    const overdueBreaches = (await veil.breaches.list({ overdue: true })).length;
+    const overdueOrders = (await veil.orders.list({ overdue: true })).length;
     reply.type('text/plain; version=0.0.4');
     return metrics.render([
       { name: 'veil_gallery_templates', help: 'Matchable templates per purpose', values: purposes.map((p) => ({ labels: `purpose="${p.key}"`, value: veil.index.size(p.id) })) },
       { name: 'veil_rights_requests_open', help: 'Open rights requests', values: [{ labels: '', value: counts.open }] },
       { name: 'veil_rights_requests_overdue', help: 'Rights requests past their deadline', values: [{ labels: '', value: counts.overdue }] },
+      { name: 'veil_breach_notifications_overdue', help: 'Breaches not notified within 72 hours of discovery', values: [{ labels: '', value: overdueBreaches }] },
+      { name: 'veil_orders_overdue', help: 'Regulator orders past their deadline and still open', values: [{ labels: '', value: overdueOrders }] },
     ]);
   });
 

@@ -22,7 +22,7 @@ export interface Served {
 export async function serve(env: NodeJS.ProcessEnv = process.env, log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<Served> {
   const config = loadConfig(env);
   const pool = await EnginePool.create({ size: Number(env['VEIL_ENGINE_WORKERS'] ?? availableParallelism()), maxQueue: Number(env['VEIL_ENGINE_QUEUE'] ?? 32), timeoutMs: Number(env['VEIL_ENGINE_TIMEOUT_MS'] ?? 20_000) });
-  const veil = await openVeil({ dataDir: config.dataDir, env, engine: pool, audit: config.audit });
+  const veil = await openVeil({ dataDir: config.dataDir, env, engine: pool, audit: config.audit, oversight: config.oversight as never });
   for (const n of veil.notices) log(`veil: ${n.level === 'warn' ? 'WARNING: ' : ''}${n.message}`);
   let adminToken: string | null = null;
   if ((await veil.apiKeys.count()) === 0) {
@@ -36,6 +36,8 @@ export async function serve(env: NodeJS.ProcessEnv = process.env, log: (line: st
   const timers = [
     setInterval(() => void veil.store.transaction((tx) => veil.audit.maybeCheckpoint(tx)).catch(() => undefined), config.audit.checkpointSeconds * 1000),
     setInterval(() => void veil.rights.expireStale().catch(() => undefined), 3_600_000),
+    // Retention runs hourly in the server; `veil retention run` does the same from cron.
+    setInterval(() => void veil.retention.run({ dryRun: false }).catch((e) => log(`veil: retention run failed: ${(e as Error).message}`)), 3_600_000),
   ];
   timers.forEach((t) => t.unref());
   let closing: Promise<void> | null = null;

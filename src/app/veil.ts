@@ -19,6 +19,12 @@ import { Eraser } from '../rights/erasure.js';
 import { RightsService } from '../rights/rights.service.js';
 import { OutboxMailer, SmtpMailer, type Mailer } from '../rights/mailer.js';
 import { ApiKeyService } from '../auth/api-keys.js';
+import { DEFAULT_OVERSIGHT, type OversightSettings } from '../oversight/settings.js';
+import { RetentionService } from '../oversight/retention.service.js';
+import { OrderService } from '../oversight/orders.service.js';
+import { BreachService } from '../oversight/breaches.service.js';
+import { buildRopa } from '../oversight/ropa.js';
+import { dpiaDraft } from '../oversight/dpia.js';
 
 export interface VeilOptions {
   readonly dataDir: string;
@@ -30,6 +36,8 @@ export interface VeilOptions {
   /** The controller's name, as printed on consent receipts. */
   readonly controller?: string;
   readonly store?: Store;
+  /** Controller, DPO, transfers, search-log retention: for records of processing and DPIAs. */
+  readonly oversight?: Partial<OversightSettings>;
   /** Outgoing mail; SMTP from VEIL_SMTP_URL, else .eml files in <dataDir>/outbox. */
   readonly mailer?: Mailer;
 }
@@ -77,9 +85,28 @@ export async function openVeil(opts: VeilOptions) {
     exportDeps: { store, keyring, vault, purposes, ingest, signingKey, controller },
   });
   const apiKeys = new ApiKeyService({ store, audit, clock });
+  const settings: OversightSettings = { ...DEFAULT_OVERSIGHT, controller: { ...DEFAULT_OVERSIGHT.controller, name: controller }, ...opts.oversight };
+  const retention = new RetentionService({ store, audit, clock, purposes, gallery, eraser, dataDir: opts.dataDir, settings });
+  const orders = new OrderService({ store, audit, clock, purposes, signingKey, settings });
+  const breaches = new BreachService({ store, audit, clock });
   await gallery.rebuildIndex();
   return {
     apiKeys,
+    settings,
+    retention,
+    orders,
+    breaches,
+    ropa: () => buildRopa({ store, purposes }, settings, clock.now()),
+    async dpia(purposeRef: string): Promise<string> {
+      const p = await purposes.get(purposeRef);
+      const n = async (q: Promise<{ n: number } | undefined>) => Number((await q)?.n ?? 0);
+      const live = {
+        subjects: await n(store.db.selectFrom('enrollments').select((eb) => eb.fn.countAll<number>().as('n')).where('purpose_id', '=', p.id).executeTakeFirst()),
+        templates: await n(store.db.selectFrom('templates').select((eb) => eb.fn.countAll<number>().as('n')).where('purpose_id', '=', p.id).executeTakeFirst()),
+        searches: await n(store.db.selectFrom('searches').select((eb) => eb.fn.countAll<number>().as('n')).where('purpose_id', '=', p.id).executeTakeFirst()),
+      };
+      return dpiaDraft(p, settings, live, clock.now());
+    },
     dataDir: opts.dataDir,
     clock,
     store,

@@ -42,6 +42,10 @@ export const AUDIT_ACTIONS = [
   'order.action',
   'breach.recorded',
   'breach.notified',
+  'breach.people.decided',
+  'order.closed',
+  'search.log.expired',
+  'media.expired',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

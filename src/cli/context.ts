@@ -39,7 +39,7 @@ export function cliActor(): Actor {
 /** Opens the whole embedded Veil (store, keys, engine, index) over the data directory. */
 export async function openLocalVeil(io: Io, env: NodeJS.ProcessEnv = process.env): Promise<Veil> {
   const config = loadConfig(env);
-  const v = await openVeil({ dataDir: config.dataDir, env, audit: config.audit });
+  const v = await openVeil({ dataDir: config.dataDir, env, audit: config.audit, oversight: config.oversight as never });
   for (const n of v.notices) io.err(`veil: ${n.level === 'warn' ? 'WARNING: ' : ''}${n.message}\n`);
   return v;
 }

@@ -18,6 +18,11 @@ With --url (or VEIL_URL and VEIL_API_KEY) commands run against a Veil server.
   ingest    match operator photos (a folder) against consenting subjects; resumable
   redact    a photo with every face blurred except consenting matches
   rights    data-subject requests: submit, verify, list, show, extend, fulfil, deny
+  ropa      record of processing activities (Art. 30), JSON with DPV terms or Markdown
+  dpia      a pre-filled impact assessment draft per purpose (Art. 35)
+  retention run the retention job (or --dry-run); the public schedule
+  order     regulator orders: record, act, list, close, evidence bundle
+  breach    breach register with the 72-hour clock
 
 Run 'veil <command> --help' for a command's options.
 `;
@@ -66,6 +71,12 @@ export async function run(argv: string[], io: Io = processIo, env: NodeJS.Proces
         return await (await import('./gallery.commands.js')).verifyCommand(rest, io);
       case 'ingest':
         return await (await import('./gallery.commands.js')).ingestCommand(rest, io);
+      case 'ropa':
+      case 'dpia':
+      case 'retention':
+      case 'order':
+      case 'breach':
+        return await (await import('./oversight.commands.js')).oversightCommand(cmd, rest, io);
       case 'rights':
         return await (await import('./rights.commands.js')).rightsCommand(rest, io);
       case 'redact':

@@ -246,7 +246,48 @@ export interface IdempotencyTable {
   created_at: string;
 }
 
+export interface OrdersTable {
+  id: string;
+  authority: string;
+  reference: string;
+  received_at: string;
+  deadline: string;
+  /** JSON array of structured demands. */
+  demands: string;
+  counts_at_receipt: string;
+  status: string;
+  closed_at: string | null;
+}
+
+export interface OrderActionsTable {
+  order_id: string;
+  seq: number;
+  kind: string;
+  description: string;
+  audit_seq: number;
+  at: string;
+}
+
+export interface BreachesTable {
+  id: string;
+  discovered_at: string;
+  nature: string;
+  categories: string;
+  approx_people: number;
+  approx_records: number;
+  consequences: string;
+  measures: string;
+  notified_at: string | null;
+  notification_ref: string | null;
+  people_informed: number | null;
+  people_decision: string | null;
+  created_at: string;
+}
+
 export interface Database {
+  orders: OrdersTable;
+  order_actions: OrderActionsTable;
+  breaches: BreachesTable;
   api_keys: ApiKeysTable;
   idempotency: IdempotencyTable;
   rights_requests: RightsRequestsTable;

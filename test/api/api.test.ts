@@ -249,3 +249,30 @@ test('the CLI works against a server (remote mode) with the same codes', async (
   await pool2.close();
   await v2.close();
 });
+
+test('oversight over HTTP: ROPA as JSON and Markdown, public retention schedule, breach clock in /metrics', async () => {
+  const pool3 = await EnginePool.create({ size: 1 });
+  const v3 = await openVeil({ dataDir: tempDir('veil-api-ovs-'), engine: pool3, env: {} });
+  const a3 = await buildApp({ veil: v3, engine: pool3 });
+  await a3.listen({ host: '127.0.0.1', port: 0 });
+  const addr = a3.server.address();
+  const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  const { token } = await v3.apiKeys.create({ name: 'dpo', role: 'dpo', purposes: ['*'] }, { kind: 'system', id: 't' });
+  const h = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  await fetch(`${url}/v1/purposes`, { method: 'POST', headers: h, body: JSON.stringify({ key: 'events', name: 'Events', description: 'Find the photos of you taken at our events.', lawfulBasis: 'consent', retention: 'P6M' }) });
+  const ropa = (await (await fetch(`${url}/v1/oversight/ropa`, { headers: h })).json()) as { processing: { purpose: { key: string } }[] };
+  assert.equal(ropa.processing[0]!.purpose.key, 'events');
+  const md = await fetch(`${url}/v1/oversight/ropa?format=md`, { headers: h });
+  assert.match(md.headers.get('content-type') ?? '', /markdown/);
+  assert.match(await md.text(), /Record of processing activities/);
+  const sched = (await (await fetch(`${url}/v1/retention-schedule`)).json()) as { items: { retention: string }[] };
+  assert.equal(sched.items[0]!.retention, 'P6M');
+  const dry = (await (await fetch(`${url}/v1/oversight/retention/run`, { method: 'POST', headers: h, body: '{"dryRun": true}' })).json()) as { dryRun: boolean };
+  assert.equal(dry.dryRun, true);
+  const b = await fetch(`${url}/v1/oversight/breaches`, { method: 'POST', headers: h, body: JSON.stringify({ discoveredAt: '2020-01-01T00:00:00.000Z', nature: 'Misdirected email with an export.', categories: ['contact'], approxPeople: 1, approxRecords: 1, consequences: 'Low.', measures: 'Recalled.' }) });
+  assert.equal(b.status, 201);
+  assert.match(await (await fetch(`${url}/metrics`)).text(), /veil_breach_notifications_overdue 1/);
+  await a3.close();
+  await pool3.close();
+  await v3.close();
+});
