@@ -269,7 +269,7 @@ test('oversight over HTTP: ROPA as JSON and Markdown, public retention schedule,
   assert.equal(sched.items[0]!.retention, 'P6M');
   const dry = (await (await fetch(`${url}/v1/oversight/retention/run`, { method: 'POST', headers: h, body: '{"dryRun": true}' })).json()) as { dryRun: boolean };
   assert.equal(dry.dryRun, true);
-  const b = await fetch(`${url}/v1/oversight/breaches`, { method: 'POST', headers: h, body: JSON.stringify({ discoveredAt: '2020-01-01T00:00:00.000Z', nature: 'Misdirected email with an export.', categories: ['contact'], approxPeople: 1, approxRecords: 1, consequences: 'Low.', measures: 'Recalled.' }) });
+  const b = await fetch(`${url}/v1/oversight/breaches`, { method: 'POST', headers: h, body: JSON.stringify({ discoveredAt: '2020-01-01T00:00:00.000Z', nature: 'Misdirected email with an export.', categories: ['contact'], approxPeople: 1, approxRecords: 1, consequences: 'Low risk.', measures: 'Recalled.' }) });
   assert.equal(b.status, 201);
   assert.match(await (await fetch(`${url}/metrics`)).text(), /veil_breach_notifications_overdue 1/);
   await a3.close();
