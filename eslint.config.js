@@ -14,4 +14,8 @@ export default tseslint.config(
     },
   },
   { files: ['scripts/**', 'bench/**'], rules: { 'no-console': 'off' } },
+  {
+    files: ['web/**'],
+    languageOptions: { globals: { window: 'readonly', document: 'readonly', navigator: 'readonly', location: 'readonly', sessionStorage: 'readonly', localStorage: 'readonly', fetch: 'readonly', FileReader: 'readonly', Blob: 'readonly', URL: 'readonly', URLSearchParams: 'readonly', addEventListener: 'readonly', removeEventListener: 'readonly', HTMLInputElement: 'readonly', HTMLSelectElement: 'readonly', HTMLVideoElement: 'readonly', MediaStream: 'readonly', Event: 'readonly', File: 'readonly' } },
+  },
 );

@@ -21,8 +21,9 @@ import { mediaRoutes } from './routes/media.routes.js';
 import { rightsRoutes } from './routes/rights.routes.js';
 import { auditRoutes } from './routes/audit.routes.js';
 import { oversightRoutes } from './routes/oversight.routes.js';
+import { portalRoutes } from './routes/portal.routes.js';
 
-export const ROUTES: readonly RouteDef[] = [...purposeRoutes, ...galleryRoutes, ...mediaRoutes, ...rightsRoutes, ...auditRoutes, ...oversightRoutes];
+export const ROUTES: readonly RouteDef[] = [...purposeRoutes, ...galleryRoutes, ...mediaRoutes, ...rightsRoutes, ...auditRoutes, ...oversightRoutes, ...portalRoutes];
 
 export interface AppOptions {
   readonly veil: Veil;
@@ -155,7 +156,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
           return res.data;
         };
         const body = parse(r.body, req.body, 'body') as Record<string, unknown> | undefined;
-        if (r.auth === 'public' && r.url === '/v1/rights/requests' && body && typeof body['email'] === 'string') {
+        if (r.auth === 'public' && (r.url === '/v1/rights/requests' || r.url === '/v1/portal/enroll') && body && typeof body['email'] === 'string') {
           // Per-contact limit: one address cannot be flooded with codes from many IPs.
           const k = createHash('sha256').update(body['email'].trim().toLowerCase()).digest('hex');
           const now = Date.now();

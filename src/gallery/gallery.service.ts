@@ -127,6 +127,15 @@ export class GalleryService implements ConsentDependents {
     }
   }
 
+  /** The enrollment checks alone (face count, do-not-enroll list, quality), writing nothing: the portal runs them before recording consent. */
+  async checkEnrollable(images: readonly Uint8Array[]): Promise<EmbeddedFace['quality'][]> {
+    const faces: EmbeddedFace[] = [];
+    for (let i = 0; i < images.length; i++) faces.push(await this.analyzeOne(images[i]!, i));
+    for (const f of faces) if (await this.deps.suppression.blocks(this.deps.store.db, f.embedding)) throw new VeilError('SUBJECT_SUPPRESSED', 'This person asked not to be enrolled; the face is on the do-not-enroll list.');
+    faces.forEach((f, i) => this.checkQuality(f, i));
+    return faces.map((f) => f.quality);
+  }
+
   async enroll(input: EnrollInput, actor: Actor): Promise<EnrollResult> {
     const purpose = await this.deps.purposes.active(input.purpose);
     if (!input.images.length) throw new VeilError('INVALID_INPUT', 'At least one image is needed to enroll.');

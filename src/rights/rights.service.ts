@@ -165,7 +165,6 @@ export class RightsService {
     if (row.claimed_consent_id) claimed = (await consentRepository.get(db, row.claimed_consent_id))?.subjectId ?? claimed;
     const claimNote = claimed && !matched.has(claimed as SubjectId) ? 'claimed subject not proven' : null;
     const token = randomBytes(24).toString('base64url');
-    const kind = row.kind as RequestKind;
     await this.deps.store.transaction(async (tx) => {
       await repo.update(tx, requestId, {
         verified_at: this.now().toISOString(),
@@ -173,7 +172,8 @@ export class RightsService {
         matched_subjects: ` ${[...matched].join(' ')} `,
         download_token_hash: sha(token),
         code_hash: null,
-        pending_selfie: (kind === 'objection' || kind === 'erasure') && embeddings[0] ? seal(this.rightsKey, vectorBytes(embeddings[0]), `veil.request-selfie:${requestId}`) : null,
+        // Kept (sealed) only so a follow-up objection can make the do-not-enroll entry; cleared on fulfilment.
+        pending_selfie: embeddings[0] ? seal(this.rightsKey, vectorBytes(embeddings[0]), `veil.request-selfie:${requestId}`) : null,
       });
       await this.move(tx, { id: requestId, state: 'identity_pending' }, 'verified', publicActor, claimNote, { method: how.join('+'), subjectsFound: matched.size }, [...matched]);
     });
@@ -252,6 +252,8 @@ export class RightsService {
 
   /** Unverified requests older than the verification window expire (the person may ask again). */
   async expireStale(): Promise<number> {
+    const dayAgo = new Date(this.now().getTime() - 86_400_000).toISOString();
+    await this.deps.store.db.updateTable('rights_requests').set({ pending_selfie: null }).where('pending_selfie', 'is not', null).where('verified_at', '<', dayAgo).execute();
     const limit = new Date(this.now().getTime() - VERIFY_WINDOW_DAYS * 86_400_000).toISOString();
     const stale = (await repo.list(this.deps.store.db, { states: ['received', 'identity_pending'] })).filter((r) => r.receivedAt < limit);
     for (const r of stale) await this.deps.store.transaction((tx) => this.move(tx, r, 'expired', { kind: 'system', id: 'rights' }, `not verified within ${VERIFY_WINDOW_DAYS} days`));
@@ -349,7 +351,9 @@ export class RightsService {
       }
     }
     await this.deps.store.transaction(async (tx) => {
-      await repo.update(tx, requestId, { outcome: JSON.stringify(outcome), pending_selfie: null });
+      // The sealed selfie template survives an access answer for a day, so the person can still object
+      // from the portal; expireStale() clears it after that.
+      await repo.update(tx, requestId, { outcome: JSON.stringify(outcome), ...(r.kind === 'access' || r.kind === 'portability' ? {} : { pending_selfie: null }) });
       const onTime = now <= effectiveDue(r);
       await this.move(tx, r.state === 'in_progress' ? r : { ...r, state: 'in_progress' }, 'fulfilled', actor, null, { onTime }, r.kind === 'erasure' || r.kind === 'objection' ? [] : subjectsOf);
     });
@@ -382,6 +386,30 @@ export class RightsService {
       .values({ id, kind, path: rel, subject_ids: ` ${subjectIds.join(' ')} `, created_at: at.toISOString(), expires_at: new Date(at.getTime() + 30 * 86_400_000).toISOString() })
       .execute();
     return id;
+  }
+
+  /**
+   * Self-service after verification (the portal's one-click actions): a new request of another kind
+   * for the same verified person, carried out at once. The token proves the identity check just passed.
+   */
+  async followUp(requestId: string, token: string, kind: 'erasure' | 'restriction' | 'objection' | 'withdraw-consent'): Promise<{ requestId: string; downloadToken: string; request: RightsRequest; certificate?: ErasureCertificate }> {
+    const row = await repo.row(this.deps.store.db, requestId);
+    if (!row || !row.download_token_hash || !sameHex(sha(token), row.download_token_hash)) throw new VeilError('NOT_FOUND', 'No such request.');
+    if (!row.verified_at || this.now().getTime() - new Date(row.verified_at).getTime() > 24 * 3_600_000) throw new VeilError('INVALID_STATE', 'Verify again: the identity check is more than a day old.');
+    const id = newId.other('req');
+    const now = this.now().toISOString();
+    const newToken = randomBytes(24).toString('base64url');
+    await this.deps.store.transaction(async (tx) => {
+      await repo.insert(tx, { id, kind, contactHash: row.contact_hash, contactSealed: seal(this.rightsKey, unseal(this.rightsKey, row.contact_sealed, `veil.request-contact:${requestId}`), `veil.request-contact:${id}`), language: row.language, claimedSubjectId: null, claimedConsentId: null, details: `follow-up of ${requestId}`, receivedAt: now, dueAt: dueDate(this.now()).toISOString() });
+      await repo.addEvent(tx, id, 'received', now, 'public:requester', `follow-up of ${requestId}`);
+      await this.deps.audit.append(tx, { actor: publicActor, action: 'rights.request.received', detail: { requestId: id, kind, article: REQUEST_KINDS[kind], followUpOf: requestId } });
+      const pending = row.pending_selfie ? seal(this.rightsKey, unseal(this.rightsKey, row.pending_selfie, `veil.request-selfie:${requestId}`), `veil.request-selfie:${id}`) : null;
+      await repo.update(tx, id, { state: 'identity_pending', verified_at: now, verification: `${row.verification ?? 'email-code'} (follow-up of ${requestId})`, matched_subjects: row.matched_subjects, download_token_hash: sha(newToken), pending_selfie: pending });
+      await repo.addEvent(tx, id, 'identity_pending', now, 'system:rights', null);
+      await this.move(tx, { id, state: 'identity_pending' }, 'verified', publicActor, `identity proven in ${requestId}`, { followUpOf: requestId }, row.matched_subjects.trim().split(' ').filter(Boolean));
+    });
+    const r = await this.fulfil(id, publicActor);
+    return { requestId: id, downloadToken: newToken, request: r.request, ...(r.certificate ? { certificate: r.certificate } : {}) };
   }
 
   /** The result file of a fulfilled access or portability request, for the verified requester only. */

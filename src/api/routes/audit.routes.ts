@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { formNumber, route } from '../route.js';
 import { TreeHeadDoc } from '../schemas.js';
 import { ROLES } from '../../auth/api-keys.js';
+import { verifyExport } from '../../audit/verify.js';
 
 const readers = ['auditor', 'dpo'] as const;
 
@@ -24,6 +25,17 @@ export const auditRoutes = [
     method: 'GET', url: '/v1/audit/proof/:seq', tag: 'audit', summary: 'Inclusion proof of an entry against the latest signed head', auth: readers, params: z.object({ seq: formNumber().int().min(1) }),
     response: z.object({ seq: z.number(), leafIndex: z.number(), leafHash: z.string(), entry: z.record(z.string(), z.unknown()), treeSize: z.number(), proof: z.array(z.string()), head: TreeHeadDoc }),
     handler: async ({ veil, params }) => veil.store.transaction((tx) => veil.audit.inclusionProof(tx, params.seq)),
+  }),
+  route({
+    method: 'POST', url: '/v1/audit/verify', tag: 'audit', summary: 'Verify the whole log now with the standalone verifier (the console button)', auth: readers,
+    response: z.record(z.string(), z.unknown()),
+    handler: async ({ veil }) => {
+      const lines: string[] = [];
+      for await (const l of veil.audit.exportLines(veil.store.db)) lines.push(JSON.stringify(l));
+      const t0 = performance.now();
+      const r = verifyExport(lines, { trustedPublicKeys: [veil.audit.publicKeyPem] });
+      return { ...r, ms: Math.round(performance.now() - t0) };
+    },
   }),
   route({
     method: 'GET', url: '/v1/audit/consistency', tag: 'audit', summary: 'Consistency proof between tree sizes', auth: readers, query: z.object({ from: formNumber().int().min(1), to: formNumber().int().min(1) }),
