@@ -30,6 +30,18 @@ async function fails(p: Promise<unknown>): Promise<{ status: number; code: strin
   throw new Error('expected a problem answer');
 }
 
+/** A real server on a random loopback port with its own data dir, engine pool and an admin key. */
+async function startServer(opts: { timeoutMs?: number; role?: 'admin' | 'dpo' } = {}) {
+  const pool = await EnginePool.create({ size: 1, ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) });
+  const v = await openVeil({ dataDir: tempDir('veil-api-'), engine: pool, env: {} });
+  const a = await buildApp({ veil: v, engine: pool });
+  await a.listen({ host: '127.0.0.1', port: 0 });
+  const addr = a.server.address();
+  const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  const { token } = await v.apiKeys.create({ name: 'k', role: opts.role ?? 'admin', purposes: ['*'] }, { kind: 'system', id: 't' });
+  return { url, token, veil: v, close: async () => { await a.close(); await pool.close(); await v.close(); } };
+}
+
 before(async () => {
   smtp = await startSmtp();
   pool = await EnginePool.create({ size: 1, timeoutMs: 20_000 });
@@ -203,33 +215,21 @@ describe('HTTP API over a real server', () => {
 });
 
 test('a request that times out in the engine returns 503 and the server keeps serving', async () => {
-  const slow = await EnginePool.create({ size: 1, timeoutMs: 1 });
-  const v2 = await openVeil({ dataDir: tempDir('veil-api-slow-'), engine: slow, env: {} });
-  const a2 = await buildApp({ veil: v2, engine: slow });
-  await a2.listen({ host: '127.0.0.1', port: 0 });
-  const addr = a2.server.address();
-  const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
-  const { token } = await v2.apiKeys.create({ name: 'a', role: 'admin', purposes: ['*'] }, { kind: 'system', id: 't' });
-  const c = new VeilClient(url, token);
+  const s = await startServer({ timeoutMs: 1 });
+  const { url } = s;
+  const c = new VeilClient(url, s.token);
   assert.deepEqual(await fails(c.detect(face('compreface/personA_sample/05.A.jpg'))), { status: 503, code: 'ENGINE_TIMEOUT' });
   assert.equal((await fetch(`${url}/healthz`)).status, 200);
   assert.equal((await c.listPurposes()).items.length, 0);
-  await a2.close();
-  await slow.close();
-  await v2.close();
+  await s.close();
 });
 
 test('the CLI works against a server (remote mode) with the same codes', async () => {
   const { execFile } = await import('node:child_process');
   const { join } = await import('node:path');
   const { REPO, FACES } = await import('../helpers.js');
-  const pool2 = await EnginePool.create({ size: 1 });
-  const v2 = await openVeil({ dataDir: tempDir('veil-remote-'), engine: pool2, env: {} });
-  const a2 = await buildApp({ veil: v2, engine: pool2 });
-  await a2.listen({ host: '127.0.0.1', port: 0 });
-  const addr = a2.server.address();
-  const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
-  const { token } = await v2.apiKeys.create({ name: 'a', role: 'admin', purposes: ['*'] }, { kind: 'system', id: 't' });
+  const s = await startServer();
+  const { url, token } = s;
   // Asynchronous: the server runs in this process and must keep answering while the CLI waits.
   const veilCli = (...args: string[]) =>
     new Promise<{ code: number; out: string; err: string }>((resolve) => {
@@ -245,19 +245,12 @@ test('the CLI works against a server (remote mode) with the same codes', async (
   const noJust = await veilCli('identify', '--purpose', 'desk', join(FACES, 'faceapi_bbt/amy/amy1.png'));
   assert.equal(noJust.code, 1);
   assert.match(noJust.err, /CASE_REF_REQUIRED/);
-  await a2.close();
-  await pool2.close();
-  await v2.close();
+  await s.close();
 });
 
 test('oversight over HTTP: ROPA as JSON and Markdown, public retention schedule, breach clock in /metrics', async () => {
-  const pool3 = await EnginePool.create({ size: 1 });
-  const v3 = await openVeil({ dataDir: tempDir('veil-api-ovs-'), engine: pool3, env: {} });
-  const a3 = await buildApp({ veil: v3, engine: pool3 });
-  await a3.listen({ host: '127.0.0.1', port: 0 });
-  const addr = a3.server.address();
-  const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
-  const { token } = await v3.apiKeys.create({ name: 'dpo', role: 'dpo', purposes: ['*'] }, { kind: 'system', id: 't' });
+  const s = await startServer({ role: 'dpo' });
+  const { url, token } = s;
   const h = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   await fetch(`${url}/v1/purposes`, { method: 'POST', headers: h, body: JSON.stringify({ key: 'events', name: 'Events', description: 'Find the photos of you taken at our events.', lawfulBasis: 'consent', retention: 'P6M' }) });
   const ropa = (await (await fetch(`${url}/v1/oversight/ropa`, { headers: h })).json()) as { processing: { purpose: { key: string } }[] };
@@ -272,7 +265,5 @@ test('oversight over HTTP: ROPA as JSON and Markdown, public retention schedule,
   const b = await fetch(`${url}/v1/oversight/breaches`, { method: 'POST', headers: h, body: JSON.stringify({ discoveredAt: '2020-01-01T00:00:00.000Z', nature: 'Misdirected email with an export.', categories: ['contact'], approxPeople: 1, approxRecords: 1, consequences: 'Low risk.', measures: 'Recalled.' }) });
   assert.equal(b.status, 201);
   assert.match(await (await fetch(`${url}/metrics`)).text(), /veil_breach_notifications_overdue 1/);
-  await a3.close();
-  await pool3.close();
-  await v3.close();
+  await s.close();
 });

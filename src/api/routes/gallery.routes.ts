@@ -4,8 +4,14 @@ import { ConsentDoc, DetectDoc, EnrollDoc, IdentifyDoc, ReceiptDoc, VerifyDoc } 
 import { VeilError } from '../../errors.js';
 import { assessQuality } from '../../face/quality.js';
 import { ConsentInputSchema } from '../../privacy/consent.js';
+import type { ApiKey } from '../../auth/api-keys.js';
 
 const Accountability = { caseRef: z.string().max(200).optional(), justification: z.string().max(2000).optional() };
+
+/** Investigator keys search only with a case reference, whatever the purpose requires. */
+function requireCaseRefFor(key: ApiKey | null, body: { caseRef?: string | undefined }): void {
+  if (key?.role === 'investigator' && !body.caseRef?.trim()) throw new VeilError('CASE_REF_REQUIRED', 'Investigator searches need a case reference.');
+}
 
 export const galleryRoutes = [
   route({
@@ -64,7 +70,7 @@ export const galleryRoutes = [
     body: z.object({ purpose: z.string(), image: ImageInput, k: formNumber().int().min(1).max(50).optional(), threshold: formNumber().min(-1).max(1).optional(), ...Accountability }), response: IdentifyDoc,
     handler: async ({ veil, body, actor, key, purpose }) => {
       await purpose(body.purpose);
-      if (key!.role === 'investigator' && !body.caseRef?.trim()) throw new VeilError('CASE_REF_REQUIRED', 'Investigator searches need a case reference.');
+      requireCaseRefFor(key, body);
       return veil.gallery.identify(body, actor);
     },
   }),
@@ -73,7 +79,7 @@ export const galleryRoutes = [
     body: z.object({ purpose: z.string(), image: ImageInput, subjectId: z.string().optional(), secondImage: ImageInput.optional(), threshold: formNumber().min(-1).max(1).optional(), ...Accountability }), response: VerifyDoc,
     handler: async ({ veil, body, actor, key, purpose }) => {
       await purpose(body.purpose);
-      if (key!.role === 'investigator' && !body.caseRef?.trim()) throw new VeilError('CASE_REF_REQUIRED', 'Investigator searches need a case reference.');
+      requireCaseRefFor(key, body);
       return veil.gallery.verify(body, actor);
     },
   }),
