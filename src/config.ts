@@ -11,7 +11,7 @@ const ConfigSchema = z.object({
   dataDir: z.string().min(1).default('./data'),
   host: z.string().min(1).default('127.0.0.1'),
   port: z.coerce.number().int().min(0).max(65535).default(8080),
-  databaseUrl: z.string().url().optional(),
+  databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL').optional(),
   audit: z
     .object({
       checkpointEvery: z.coerce.number().int().min(1).default(1000),

@@ -27,3 +27,40 @@ import { tmpdir } from 'node:os';
 export function tempDir(prefix = 'veil-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
+
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openStore, type Store } from '../src/store/store.js';
+
+/** The engine this run of the suite uses: PostgreSQL when .ci/run exports VEIL_TEST_PG_URL. */
+export const ENGINE: 'sqlite' | 'postgres' = process.env['VEIL_TEST_PG_URL'] ? 'postgres' : 'sqlite';
+
+/** A fresh, empty database for one test on PostgreSQL runs; undefined on SQLite runs (a temp file is used). */
+export async function testDatabaseUrl(): Promise<string | undefined> {
+  const admin = process.env['VEIL_TEST_PG_URL'];
+  if (!admin) return undefined;
+  const name = `veil_t_${randomBytes(6).toString('hex')}`;
+  const c = new pg.Client({ connectionString: admin });
+  await c.connect();
+  await c.query(`CREATE DATABASE ${name}`);
+  await c.end();
+  const u = new URL(admin);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** openVeil options that put a test on this run's engine. */
+export async function engineOptions(): Promise<{ databaseUrl?: string }> {
+  const url = await testDatabaseUrl();
+  return url ? { databaseUrl: url } : {};
+}
+
+/** Environment for CLI subprocesses: DATABASE_URL on PostgreSQL runs. */
+export async function engineEnv(): Promise<Record<string, string>> {
+  const url = await testDatabaseUrl();
+  return url ? { DATABASE_URL: url } : {};
+}
+
+export async function openTestStore(dir: string, databaseUrl?: string): Promise<Store> {
+  return openStore({ databaseUrl: databaseUrl ?? (await testDatabaseUrl()), sqlitePath: join(dir, 'veil.db') });
+}

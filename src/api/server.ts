@@ -22,7 +22,7 @@ export interface Served {
 export async function serve(env: NodeJS.ProcessEnv = process.env, log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<Served> {
   const config = loadConfig(env);
   const pool = await EnginePool.create({ size: Number(env['VEIL_ENGINE_WORKERS'] ?? availableParallelism()), maxQueue: Number(env['VEIL_ENGINE_QUEUE'] ?? 32), timeoutMs: Number(env['VEIL_ENGINE_TIMEOUT_MS'] ?? 20_000) });
-  const veil = await openVeil({ dataDir: config.dataDir, env, engine: pool, audit: config.audit, oversight: config.oversight as never });
+  const veil = await openVeil({ dataDir: config.dataDir, env, engine: pool, audit: config.audit, oversight: config.oversight as never, ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}) });
   for (const n of veil.notices) log(`veil: ${n.level === 'warn' ? 'WARNING: ' : ''}${n.message}`);
   let adminToken: string | null = null;
   if ((await veil.apiKeys.count()) === 0) {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
-import { openSqliteStore, type Store } from '../store/store.js';
+import { openStore, type Store } from '../store/store.js';
+import { IndexFollower } from '../vector/index-feed.js';
 import { AuditLog, DEFAULT_AUDIT_OPTIONS, type AuditLogOptions } from '../audit/audit.log.js';
 import { loadOrCreateSigningKey, type AuditSigningKey } from '../audit/signing-key.js';
 import { MasterKey } from '../privacy/keys.js';
@@ -36,6 +37,8 @@ export interface VeilOptions {
   /** The controller's name, as printed on consent receipts. */
   readonly controller?: string;
   readonly store?: Store;
+  /** postgres://... for the server engine; defaults to env DATABASE_URL, else SQLite in dataDir. */
+  readonly databaseUrl?: string;
   /** Controller, DPO, transfers, search-log retention: for records of processing and DPIAs. */
   readonly oversight?: Partial<OversightSettings>;
   /** Outgoing mail; SMTP from VEIL_SMTP_URL, else .eml files in <dataDir>/outbox. */
@@ -56,10 +59,10 @@ export async function openVeil(opts: VeilOptions) {
   const env = opts.env ?? process.env;
   const clock = opts.clock ?? systemClock;
   const notices: StartupNotice[] = [];
-  const store = opts.store ?? (await openSqliteStore(join(opts.dataDir, 'veil.db')));
+  const store = opts.store ?? (await openStore({ databaseUrl: opts.databaseUrl ?? env['DATABASE_URL'], sqlitePath: join(opts.dataDir, 'veil.db') }));
   const { key: signingKey, created } = loadOrCreateSigningKey(opts.dataDir, env);
   if (created) notices.push({ level: 'info', message: `Generated the audit signing key ${signingKey.keyId}; publish its public key (veil audit pubkey).` });
-  const audit = new AuditLog({ clock, key: signingKey }, opts.audit ?? DEFAULT_AUDIT_OPTIONS);
+  const audit = new AuditLog({ clock, key: signingKey, serialize: (tx) => store.serializeAudit(tx as never) }, opts.audit ?? DEFAULT_AUDIT_OPTIONS);
   await audit.init(store.db);
   const { master, generated } = MasterKey.load(opts.dataDir, env);
   if (generated) {
@@ -90,7 +93,11 @@ export async function openVeil(opts: VeilOptions) {
   const orders = new OrderService({ store, audit, clock, purposes, signingKey, settings });
   const breaches = new BreachService({ store, audit, clock });
   await gallery.rebuildIndex();
+  // Changes committed by other processes (another API process, a CLI command) reach this index.
+  const follower = new IndexFollower({ store, vault, index, pollMs: store.engine === 'postgres' ? 5_000 : 1_000 });
+  await follower.start();
   return {
+    follower,
     apiKeys,
     settings,
     retention,
@@ -127,6 +134,7 @@ export async function openVeil(opts: VeilOptions) {
     mailer,
     notices,
     async close(): Promise<void> {
+      await follower.stop();
       await store.close();
     },
   };

@@ -37,7 +37,7 @@ const hex = (b: Buffer): string => b.toString('hex');
  */
 export class AuditLog {
   constructor(
-    private readonly deps: { clock: Clock; key: AuditSigningKey },
+    private readonly deps: { clock: Clock; key: AuditSigningKey; serialize?: (tx: Executor) => Promise<void> },
     private readonly opts: AuditLogOptions = DEFAULT_AUDIT_OPTIONS,
   ) {}
 
@@ -61,6 +61,7 @@ export class AuditLog {
   /** Appends in one go (one read of the tree edge, bulk inserts): the batching path. */
   async appendMany(tx: Executor, inputs: readonly AuditInput[]): Promise<AuditEntry[]> {
     if (!inputs.length) return [];
+    await this.deps.serialize?.(tx);
     const size = await repo.size(tx);
     const range = new CompactRange(size, await repo.nodes(tx, perfectSubtrees(0, size)));
     let prev = size === 0 ? GENESIS_PREV : hex((await repo.leafHash(tx, size))!);

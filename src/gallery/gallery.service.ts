@@ -21,6 +21,7 @@ import { subjectRepository as subjects } from './subject.repository.js';
 import { searchRepository } from './search.repository.js';
 import type { TemplateVault } from './template-vault.js';
 import type { SuppressionList } from './suppression.js';
+import { touchIndex } from '../vector/index-feed.js';
 
 export interface EnrollInput {
   readonly purpose: string;
@@ -201,6 +202,7 @@ export class GalleryService implements ConsentDependents {
         made.push({ templateId: id, vector: f.embedding, quality: f.quality, imagePath });
       }
       await subjects.upsertEnrollment(tx, { subjectId: sid, purposeId: purpose.id, consentId, sourceReference: input.sourceReference?.trim() || null, at: now });
+      await touchIndex(this.deps.store, tx, sid, now);
       await this.deps.audit.append(tx, {
         actor,
         action: 'subject.enrolled',
@@ -326,6 +328,7 @@ export class GalleryService implements ConsentDependents {
     if (restricted) this.deps.index.removeSubject(s.id);
     await this.deps.store.transaction(async (tx) => {
       await subjects.setState(tx, s.id, restricted ? 'restricted' : 'active', this.deps.clock.now().toISOString());
+      await touchIndex(this.deps.store, tx, s.id, this.deps.clock.now().toISOString());
       await this.deps.audit.append(tx, { actor, action: restricted ? 'subject.restricted' : 'subject.unrestricted', subjectIds: [s.id], detail: { reason } });
     });
     if (!restricted) for (const t of await this.deps.vault.matchable(this.deps.store.db, { subjectId: s.id })) this.deps.index.add(t);
@@ -338,6 +341,7 @@ export class GalleryService implements ConsentDependents {
 
   async deleteTemplates(tx: Tx, subjectId: SubjectId, purposeId: PurposeId | undefined, actor: Actor): Promise<(string | null)[]> {
     const gone = await subjects.deleteTemplates(tx, { subjectId, ...(purposeId ? { purposeId } : {}) });
+    await touchIndex(this.deps.store, tx, subjectId, this.deps.clock.now().toISOString());
     if (gone.length) {
       await this.deps.audit.append(tx, { actor, action: 'template.removed', subjectIds: [subjectId], purposeId: purposeId ?? null, detail: { templates: gone.map((t) => t.id) } });
     }

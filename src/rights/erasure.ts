@@ -10,6 +10,7 @@ import type { GalleryIndex } from '../vector/gallery-index.js';
 import type { TemplateVault } from '../gallery/template-vault.js';
 import { subjectRepository as subjects } from '../gallery/subject.repository.js';
 import { searchRepository } from '../gallery/search.repository.js';
+import { touchIndex } from '../vector/index-feed.js';
 import { signCertificate, type ErasedSubject, type ErasureCertificate, type ProvenEntry } from './certificate.js';
 
 /**
@@ -55,6 +56,7 @@ export class Eraser {
         await subjects.setContact(tx, id, null, null, now);
         await tx.updateTable('subjects').set({ region: null }).where('id', '=', id).execute();
         await subjects.setState(tx, id, 'erased', now);
+        await touchIndex(store, tx, id, now);
         const erased = await audit.append(tx, {
           actor,
           action: 'subject.erased',

@@ -31,6 +31,7 @@ import { closedMail, codeMail, extensionMail } from './messages.js';
 import type { Eraser } from './erasure.js';
 import { buildAccessPackage, zipPackage, type ExportDeps } from './access-export.js';
 import type { ErasureCertificate } from './certificate.js';
+import { touchIndex } from '../vector/index-feed.js';
 
 export const SubmitSchema = z
   .object({
@@ -331,6 +332,7 @@ export class RightsService {
           this.deps.index.removeTemplate(t.id as TemplateId);
           await this.deps.store.transaction(async (tx) => {
             await subjects.deleteTemplates(tx, { subjectId: t.subject_id as SubjectId, templateId: t.id as TemplateId });
+            await touchIndex(this.deps.store, tx, t.subject_id as SubjectId, now);
             await this.deps.audit.append(tx, { actor, action: 'template.removed', subjectIds: [t.subject_id], purposeId: t.purpose_id, detail: { templateId: t.id, requestId, reason: 'rectification' } });
           });
           this.deps.vault.deleteFiles([t.image_path]);

@@ -14,10 +14,13 @@ export interface Migration {
 /** The few column types the two engines spell differently. */
 export interface ColumnTypes {
   readonly bytes: 'blob' | 'bytea';
+  readonly float: 'real' | 'double precision';
+  /** An auto-incrementing integer key (the index change feed's cursor). */
+  readonly serial: 'integer' | 'bigserial';
 }
 
 export function columnTypes(engine: 'sqlite' | 'postgres'): ColumnTypes {
-  return { bytes: engine === 'postgres' ? 'bytea' : 'blob' };
+  return engine === 'postgres' ? { bytes: 'bytea', float: 'double precision', serial: 'bigserial' } : { bytes: 'blob', float: 'real', serial: 'integer' };
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -171,9 +174,9 @@ export const MIGRATIONS: readonly Migration[] = [
         .addColumn('id', 'text', (c) => c.primaryKey())
         .addColumn('media_id', 'text', (c) => c.notNull().references('media.id').onDelete('cascade'))
         .addColumn('box', 'text', (c) => c.notNull())
-        .addColumn('det_score', 'real', (c) => c.notNull())
+        .addColumn('det_score', t.float, (c) => c.notNull())
         .addColumn('subject_id', 'text', (c) => c.references('subjects.id').onDelete('set null'))
-        .addColumn('similarity', 'real')
+        .addColumn('similarity', t.float)
         .addColumn('created_at', 'text', (c) => c.notNull())
         .execute();
       await s.createIndex('media_faces_subject').on('media_faces').column('subject_id').execute();
@@ -189,7 +192,7 @@ export const MIGRATIONS: readonly Migration[] = [
         .addColumn('justification', 'text')
         .addColumn('probe_sha256', 'text', (c) => c.notNull())
         .addColumn('k', 'integer', (c) => c.notNull())
-        .addColumn('threshold', 'real', (c) => c.notNull())
+        .addColumn('threshold', t.float, (c) => c.notNull())
         .addColumn('result_count', 'integer', (c) => c.notNull())
         .addColumn('at', 'text', (c) => c.notNull())
         .execute();
@@ -197,7 +200,7 @@ export const MIGRATIONS: readonly Migration[] = [
         .createTable('search_results')
         .addColumn('search_id', 'text', (c) => c.notNull().references('searches.id').onDelete('cascade'))
         .addColumn('subject_id', 'text', (c) => c.notNull())
-        .addColumn('similarity', 'real', (c) => c.notNull())
+        .addColumn('similarity', t.float, (c) => c.notNull())
         .addColumn('rank', 'integer', (c) => c.notNull())
         .addPrimaryKeyConstraint('search_results_pk', ['search_id', 'rank'])
         .execute();
@@ -331,6 +334,20 @@ export const MIGRATIONS: readonly Migration[] = [
         .addColumn('people_informed', 'integer')
         .addColumn('people_decision', 'text')
         .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
+  {
+    version: 6,
+    name: 'index change feed',
+    async up(db, t) {
+      // Every change to who may match appends a row here in its own transaction; each process's
+      // in-memory index follows the feed (NOTIFY wakes it on PostgreSQL, a poll catches up).
+      await db.schema
+        .createTable('index_changes')
+        .addColumn('seq', t.serial, (c) => c.primaryKey())
+        .addColumn('subject_id', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
         .execute();
     },
   },

@@ -284,7 +284,14 @@ export interface BreachesTable {
   created_at: string;
 }
 
+export interface IndexChangesTable {
+  seq: Generated<number>;
+  subject_id: string;
+  at: string;
+}
+
 export interface Database {
+  index_changes: IndexChangesTable;
   orders: OrdersTable;
   order_actions: OrderActionsTable;
   breaches: BreachesTable;

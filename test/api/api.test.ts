@@ -9,7 +9,7 @@ import { SmtpMailer } from '../../src/rights/mailer.js';
 import { VeilClient, VeilApiError, CLIENT_OPERATIONS } from '../../src/client/client.js';
 import { verifyExport } from '../../src/audit/verify.js';
 import { verifyCertificate } from '../../src/rights/certificate.js';
-import { face, tempDir } from '../helpers.js';
+import { engineOptions, face, tempDir } from '../helpers.js';
 import { startSmtp } from '../support/smtp.js';
 
 let pool: EnginePool;
@@ -33,7 +33,7 @@ async function fails(p: Promise<unknown>): Promise<{ status: number; code: strin
 /** A real server on a random loopback port with its own data dir, engine pool and an admin key. */
 async function startServer(opts: { timeoutMs?: number; role?: 'admin' | 'dpo' } = {}) {
   const pool = await EnginePool.create({ size: 1, ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) });
-  const v = await openVeil({ dataDir: tempDir('veil-api-'), engine: pool, env: {} });
+  const v = await openVeil({ ...(await engineOptions()), dataDir: tempDir('veil-api-'), engine: pool, env: {} });
   const a = await buildApp({ veil: v, engine: pool });
   await a.listen({ host: '127.0.0.1', port: 0 });
   const addr = a.server.address();
@@ -45,7 +45,7 @@ async function startServer(opts: { timeoutMs?: number; role?: 'admin' | 'dpo' } 
 before(async () => {
   smtp = await startSmtp();
   pool = await EnginePool.create({ size: 1, timeoutMs: 20_000 });
-  veil = await openVeil({ dataDir: tempDir('veil-api-'), engine: pool, env: {}, mailer: new SmtpMailer(smtp.url, 'privacy@test.example') });
+  veil = await openVeil({ ...(await engineOptions()), dataDir: tempDir('veil-api-'), engine: pool, env: {}, mailer: new SmtpMailer(smtp.url, 'privacy@test.example') });
   app = await buildApp({ veil, engine: pool, publicRateLimit: { perIp: 25, perContact: 3 } });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const a = app.server.address();

@@ -5,26 +5,27 @@ import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { ManualClock } from '../../src/clock.js';
-import { openSqliteStore, type Store } from '../../src/store/store.js';
+import type { Store } from '../../src/store/store.js';
 import { AuditLog } from '../../src/audit/audit.log.js';
 import { loadOrCreateSigningKey, prepareRotation } from '../../src/audit/signing-key.js';
 import { verifyExport } from '../../src/audit/verify.js';
 import { verifyConsistency, verifyInclusion } from '../../src/audit/merkle.js';
 import { keyIdOf, signHead, verifyHeadSignature } from '../../src/audit/tree-head.js';
 import { entryLeafHash, type AuditInput } from '../../src/audit/entry.js';
-import { REPO, tempDir } from '../helpers.js';
+import { REPO, openTestStore, tempDir, testDatabaseUrl } from '../helpers.js';
 import { statSync } from 'node:fs';
 
 const input = (i: number): AuditInput => ({ actor: { kind: 'api-key', id: `key-${i % 3}` }, action: 'search.performed', purposeId: 'p1', subjectIds: [`s${i}`], detail: { caseRef: `case-${i}`, returned: i % 4 } });
 
 async function setup(opts = { checkpointEvery: 10, checkpointSeconds: 60 }) {
   const dir = tempDir();
-  const store = await openSqliteStore(join(dir, 'veil.db'));
+  const databaseUrl = await testDatabaseUrl();
+  const store = await openTestStore(dir, databaseUrl);
   const clock = new ManualClock();
   const { key } = loadOrCreateSigningKey(dir, {});
-  const audit = new AuditLog({ clock, key }, opts);
+  const audit = new AuditLog({ clock, key, serialize: (tx) => store.serializeAudit(tx as never) }, opts);
   await audit.init(store.db);
-  return { dir, store, clock, key, audit };
+  return { dir, store, clock, key, audit, databaseUrl };
 }
 
 async function exportOf(store: Store, audit: AuditLog, from = 1, to?: number): Promise<string[]> {
@@ -82,7 +83,7 @@ describe('audit log on SQLite', () => {
 
   test('a crash between the change and its entry leaves neither', async () => {
     const { store, audit } = await setup();
-    await sql`create table scratch (id integer primary key, note text not null)`.execute(store.db);
+    await sql`create table scratch (id ${sql.raw(store.engine === 'postgres' ? 'serial' : 'integer')} primary key, note text not null)`.execute(store.db);
     await assert.rejects(
       store.transaction(async (tx) => {
         await sql`insert into scratch (note) values ('a change')`.execute(tx);
@@ -99,7 +100,7 @@ describe('audit log on SQLite', () => {
       /email/,
     );
     const rows = await sql<{ n: number }>`select count(*) as n from scratch`.execute(store.db);
-    assert.equal(rows.rows[0]!.n, 0);
+    assert.equal(Number(rows.rows[0]!.n), 0);
     assert.equal(await audit.size(store.db), 0);
     assert.equal((await store.db.selectFrom('audit_nodes').selectAll().execute()).length, 0);
     await store.close();
@@ -124,7 +125,7 @@ describe('audit log on SQLite', () => {
     const { next, commit } = prepareRotation(dir);
     await store.transaction((tx) => audit.crossSign(tx, next));
     commit();
-    const audit2 = new AuditLog({ clock, key: loadOrCreateSigningKey(dir, {}).key }, { checkpointEvery: 10, checkpointSeconds: 60 });
+    const audit2 = new AuditLog({ clock, key: loadOrCreateSigningKey(dir, {}).key, serialize: (tx) => store.serializeAudit(tx as never) }, { checkpointEvery: 10, checkpointSeconds: 60 });
     assert.equal(audit2.keyId, next.keyId);
     await fill(store, audit2, clock, 9);
     const r = verifyExport(await exportOf(store, audit2), { trustedPublicKeys: [key.publicKeyPem] });
@@ -215,17 +216,17 @@ describe('tampering with the store is found at its exact position', () => {
 });
 
 test('two writer processes appending at once never produce duplicate or missing seqs', async () => {
-  const { store, audit, key, dir } = await setup();
+  const { store, audit, key, dir, databaseUrl } = await setup();
   await audit.latestHead(store.db);
   await store.close();
   const writer = join(REPO, 'test/audit/writer.fixture.ts');
   const run = (tag: string) =>
     new Promise<number>((resolve, reject) => {
-      const p = spawn(process.execPath, ['--import', 'tsx', writer, dir, tag, '150'], { stdio: ['ignore', 'ignore', 'inherit'] });
+      const p = spawn(process.execPath, ['--import', 'tsx', writer, dir, tag, '150'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) } });
       p.on('exit', (c) => (c === 0 ? resolve(c) : reject(new Error(`writer ${tag} exited ${c}`))));
     });
   await Promise.all([run('A'), run('B')]);
-  const s2 = await openSqliteStore(join(dir, 'veil.db'));
+  const s2 = await openTestStore(dir, databaseUrl);
   const a2 = new AuditLog({ clock: new ManualClock(), key }, { checkpointEvery: 10, checkpointSeconds: 60 });
   const seqs = (await s2.db.selectFrom('audit_entries').select('seq').orderBy('seq').execute()).map((r) => Number(r.seq));
   assert.equal(seqs.length, 300);

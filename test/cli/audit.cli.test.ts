@@ -3,11 +3,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openSqliteStore } from '../../src/store/store.js';
 import { openAuditLog } from '../../src/audit/audit.setup.js';
 import { ManualClock } from '../../src/clock.js';
 import { verifyInclusion } from '../../src/audit/merkle.js';
-import { REPO, tempDir } from '../helpers.js';
+import { REPO, engineEnv, openTestStore, tempDir } from '../helpers.js';
 
 function veil(env: Record<string, string>, ...args: string[]) {
   const r = spawnSync(process.execPath, [join(REPO, 'bin/veil.mjs'), ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
@@ -16,8 +15,9 @@ function veil(env: Record<string, string>, ...args: string[]) {
 
 test('audit export -> verify round trip through the CLI, tamper found, proofs printed', async () => {
   const dir = tempDir();
-  const env = { VEIL_DATA_DIR: dir };
-  const store = await openSqliteStore(join(dir, 'veil.db'));
+  const dbEnv = await engineEnv();
+  const env = { VEIL_DATA_DIR: dir, ...dbEnv };
+  const store = await openTestStore(dir, dbEnv['DATABASE_URL']);
   const { audit } = await openAuditLog(store, dir, new ManualClock(), { checkpointEvery: 5, checkpointSeconds: 60 }, {});
   for (let i = 0; i < 12; i++) await store.transaction((tx) => audit.append(tx, { actor: { kind: 'api-key', id: 'k1' }, action: 'consent.given', subjectIds: [`s${i}`], purposeId: 'p', detail: { version: 1 } }));
   await store.close();

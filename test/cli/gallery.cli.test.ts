@@ -4,11 +4,11 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { FACES, REPO, tempDir } from '../helpers.js';
+import { FACES, REPO, engineEnv, tempDir } from '../helpers.js';
 
 test('purpose, consent, enroll, identify, verify, ingest (resumable) and redact through the CLI', async () => {
   const dir = tempDir();
-  const env = { ...process.env, VEIL_DATA_DIR: dir };
+  const env = { ...process.env, VEIL_DATA_DIR: dir, ...(await engineEnv()) };
   const veil = (...args: string[]) => {
     const r = spawnSync(process.execPath, [join(REPO, 'bin/veil.mjs'), ...args], { encoding: 'utf8', env, timeout: 120_000 });
     return { code: r.status, out: r.stdout, err: r.stderr, json: () => JSON.parse(r.stdout) };

@@ -4,12 +4,12 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { unzipSync, strFromU8 } from 'fflate';
-import { FACES, REPO, tempDir } from '../helpers.js';
+import { FACES, REPO, engineEnv, tempDir } from '../helpers.js';
 import { verifyCertificate } from '../../src/rights/certificate.js';
 
-test('rights through the CLI: submit, code from the outbox, verify with a selfie, list, extend, fulfil access and erasure, deny', () => {
+test('rights through the CLI: submit, code from the outbox, verify with a selfie, list, extend, fulfil access and erasure, deny', async () => {
   const dir = tempDir();
-  const env = { ...process.env, VEIL_DATA_DIR: dir };
+  const env = { ...process.env, VEIL_DATA_DIR: dir, ...(await engineEnv()) };
   const veil = (...args: string[]) => {
     const r = spawnSync(process.execPath, [join(REPO, 'bin/veil.mjs'), ...args], { encoding: 'utf8', env, timeout: 120_000 });
     return { code: r.status, out: r.stdout, err: r.stderr, json: () => JSON.parse(r.stdout) };

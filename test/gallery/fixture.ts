@@ -2,7 +2,7 @@ import { FaceEngine } from '../../src/face/engine.js';
 import { openVeil, type Veil } from '../../src/app/veil.js';
 import { ManualClock } from '../../src/clock.js';
 import type { Actor } from '../../src/audit/entry.js';
-import { tempDir } from '../helpers.js';
+import { engineOptions, tempDir } from '../helpers.js';
 
 let shared: Promise<FaceEngine> | undefined;
 /** One loaded engine per test process: model loading is a per-process cost. */
@@ -12,10 +12,11 @@ export function engine(): Promise<FaceEngine> {
 
 export const operator: Actor = { kind: 'api-key', id: 'key_operator' };
 
-export async function veil(): Promise<Veil & { clock: ManualClock }> {
+export async function veil(): Promise<Veil & { clock: ManualClock; databaseUrl?: string }> {
   const clock = new ManualClock();
-  const v = await openVeil({ dataDir: tempDir('veil-gallery-'), clock, engine: await engine(), env: {}, controller: 'Test Controller' });
-  return Object.assign(v, { clock });
+  const db = await engineOptions();
+  const v = await openVeil({ ...db, dataDir: tempDir('veil-gallery-'), clock, engine: await engine(), env: {}, controller: 'Test Controller' });
+  return Object.assign(v, { clock, ...db });
 }
 
 export const NOTICE = 'We match your face against event photos to find the pictures you appear in. Kept one year; withdraw any time in the portal.';

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync, statSync } from 'node:fs';
+import { sql } from 'kysely';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { isVeilError } from '../../src/errors.js';
@@ -147,19 +148,32 @@ describe('enroll, identify, verify', () => {
     await v.close();
   });
 
-  test('templates are encrypted at rest: the raw database file holds no embedding bytes', async () => {
+  test('templates are encrypted at rest: the raw database files hold no embedding bytes', async () => {
     const v = await veil();
     await eventPurpose(v);
     const img = face('deepface_small/id03/' + readdirSync(join(import.meta.dirname, '../../../shared/faces/deepface_small/id03'))[0]);
     const { subjectId } = await consentAndEnroll(v, 'event-photos', [img]);
     const emb = (await (await engine()).analyze(img)).faces[0]!.embedding;
     const needle = vectorBytes(emb).subarray(0, 16);
-    await v.store.db.destroy();
-    for (const f of ['veil.db', 'veil.db-wal']) {
-      const p = join(v.dataDir, f);
-      if (existsSync(p)) assert.equal(readFileSync(p).indexOf(needle), -1, `${f} holds embedding bytes`);
+    // The files the engine writes: SQLite's file and WAL, or PostgreSQL's data directory after a checkpoint.
+    let files: string[];
+    if (v.store.engine === 'postgres') {
+      await sql`checkpoint`.execute(v.store.db);
+      const dataDir = process.env['VEIL_TEST_PG_DATA'];
+      assert.ok(dataDir, 'VEIL_TEST_PG_DATA names the cluster directory to scan');
+      files = (readdirSync(dataDir, { recursive: true }) as string[]).map((f) => join(dataDir, f)).filter((f) => /(base|pg_wal)\//.test(f) && statSync(f).isFile());
+    } else {
+      await v.store.db.destroy();
+      files = ['veil.db', 'veil.db-wal'].map((f) => join(v.dataDir, f)).filter((f) => existsSync(f));
+    }
+    assert.ok(files.length > 0);
+    for (const f of files) {
+      // PostgreSQL may remove a cache file between the listing and the read.
+      const bytes = existsSync(f) ? readFileSync(f) : Buffer.alloc(0);
+      assert.equal(bytes.indexOf(needle), -1, `${f} holds embedding bytes`);
     }
     assert.ok(subjectId);
+    if (v.store.engine === 'postgres') await v.close();
   });
 
   test('the index after a rebuild from the store equals the index after incremental updates', async () => {
@@ -173,7 +187,7 @@ describe('enroll, identify, verify', () => {
     await v.gallery.setRestricted(enrolled[2]!.subjectId, true, operator, 'test');
     const incremental = v.index.snapshot();
     await v.close();
-    const v2 = await openVeil({ dataDir: v.dataDir, engine: await engine(), env: {}, clock: v.clock });
+    const v2 = await openVeil({ ...(v.databaseUrl ? { databaseUrl: v.databaseUrl } : {}), dataDir: v.dataDir, engine: await engine(), env: {}, clock: v.clock });
     assert.deepEqual(v2.index.snapshot(), incremental);
     assert.equal(v2.index.size(), 2);
     const r = verifyExport((await collect(v2.audit.exportLines(v2.store.db))).map((l) => JSON.stringify(l)), { trustedPublicKeys: [v2.audit.publicKeyPem] });

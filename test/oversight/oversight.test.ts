@@ -9,7 +9,7 @@ import { verifyExport } from '../../src/audit/verify.js';
 import { verifyInclusion } from '../../src/audit/merkle.js';
 import { verifyCertificate } from '../../src/rights/certificate.js';
 import { ropaMarkdown } from '../../src/oversight/ropa.js';
-import { face, tempDir } from '../helpers.js';
+import { engineOptions, face, tempDir } from '../helpers.js';
 import { NOTICE, engine, operator } from '../gallery/fixture.js';
 
 const code = async (p: Promise<unknown>) => p.then(() => 'OK', (e) => (isVeilError(e) ? e.code : `untyped: ${String(e)}`));
@@ -19,6 +19,7 @@ const why = { justification: 'test' };
 async function setup() {
   const clock = new ManualClock('2026-03-01T09:00:00.000Z');
   const v = await openVeil({
+    ...(await engineOptions()),
     dataDir: tempDir('veil-oversight-'), clock, engine: await engine(), env: {}, controller: 'Acme Events SAS',
     oversight: { dpo: { name: 'Dana Protection', email: 'dpo@acme.example' }, transfers: ['Backups in Switzerland (adequacy decision)'], searchLogRetention: 'P30D' },
   });

@@ -13,7 +13,7 @@ import { SmtpMailer } from '../../src/rights/mailer.js';
 import { registerWeb, WEB_DIST } from '../../src/web/serve-web.js';
 import { VeilClient } from '../../src/client/client.js';
 import { verifyCertificate } from '../../src/rights/certificate.js';
-import { FACES, REPO, tempDir } from '../helpers.js';
+import { FACES, REPO, engineOptions, tempDir } from '../helpers.js';
 import { startSmtp } from '../support/smtp.js';
 
 // End to end in Debian's Chromium (installed by .ci/run), never a downloaded browser.
@@ -35,7 +35,7 @@ before(async () => {
   mkdirSync(SHOTS, { recursive: true });
   smtp = await startSmtp();
   pool = await EnginePool.create({ size: 1 });
-  veil = await openVeil({ dataDir: tempDir('veil-web-'), engine: pool, env: {}, controller: 'Acme Events', mailer: new SmtpMailer(smtp.url, 'privacy@acme.example') });
+  veil = await openVeil({ ...(await engineOptions()), dataDir: tempDir('veil-web-'), engine: pool, env: {}, controller: 'Acme Events', mailer: new SmtpMailer(smtp.url, 'privacy@acme.example') });
   app = await buildApp({ veil, engine: pool, extra: registerWeb });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const a = app.server.address();

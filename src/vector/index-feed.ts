@@ -1,0 +1,86 @@
+import type { Store, Tx } from '../store/store.js';
+import type { SubjectId } from '../ids.js';
+import type { GalleryIndex } from './gallery-index.js';
+import type { TemplateVault } from '../gallery/template-vault.js';
+
+/**
+ * The index change feed: every transaction that changes who may match records the subject here,
+ * and every process re-reads that subject's matchable templates from the store. One event kind
+ * ("look again at this subject") keeps replicas idempotent and order-insensitive.
+ */
+export async function touchIndex(store: Store, tx: Tx, subjectId: SubjectId, at: string): Promise<void> {
+  // Taking the audit lock (held to commit) before drawing a seq makes commit order equal seq
+  // order, so a follower that has read seq n can never later see a smaller seq commit.
+  await store.serializeAudit(tx);
+  await tx.insertInto('index_changes').values({ subject_id: subjectId, at }).execute();
+  await store.notifyIndexChange(tx);
+}
+
+const PRUNE_BEHIND = 10_000;
+
+/** Keeps this process's index in step with changes committed by any process. */
+export class IndexFollower {
+  private cursor = 0;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private timer: NodeJS.Timeout | null = null;
+  private unlisten: (() => Promise<void>) | null = null;
+  applied = 0;
+
+  constructor(private readonly deps: { store: Store; vault: TemplateVault; index: GalleryIndex; pollMs: number }) {}
+
+  async start(): Promise<void> {
+    const r = await this.deps.store.db.selectFrom('index_changes').select((eb) => eb.fn.max('seq').as('m')).executeTakeFirst();
+    this.cursor = Number(r?.m ?? 0);
+    this.unlisten = await this.deps.store.listenIndexChanges(() => void this.catchUp());
+    // The poll catches up after a missed notification (and is the only wake-up on SQLite).
+    this.timer = setInterval(() => void this.catchUp(), this.deps.pollMs);
+    this.timer.unref();
+  }
+
+  /** Applies every change after the cursor; concurrent calls coalesce into one more pass. */
+  catchUp(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        const rows = await this.deps.store.db.selectFrom('index_changes').select(['seq', 'subject_id']).where('seq', '>', this.cursor).orderBy('seq').limit(5000).execute();
+        if (rows.length && Number(rows[0]!.seq) > this.cursor + 1 && this.cursor > 0 && (await this.pruned())) {
+          // Changes we never saw were pruned: the only safe answer is a full rebuild from the store.
+          const all = await this.deps.vault.matchable(this.deps.store.db);
+          this.deps.index.clear();
+          for (const t of all) this.deps.index.add(t);
+        }
+        for (const s of new Set(rows.map((r) => r.subject_id as SubjectId))) {
+          const fresh = await this.deps.vault.matchable(this.deps.store.db, { subjectId: s });
+          this.deps.index.removeSubject(s);
+          for (const t of fresh) this.deps.index.add(t);
+          this.applied++;
+        }
+        if (rows.length) this.cursor = Number(rows[rows.length - 1]!.seq);
+      } while (this.again);
+      // The feed only has to outlive the slowest follower's catch-up; one far behind rebuilds instead.
+      if (this.cursor > PRUNE_BEHIND) await this.deps.store.db.deleteFrom('index_changes').where('seq', '<=', this.cursor - PRUNE_BEHIND).execute();
+    })()
+      .catch(() => undefined)
+      .finally(() => {
+        this.running = null;
+      });
+    return this.running;
+  }
+
+  /** Whether rows right after the cursor are gone (pruned) rather than not yet committed. */
+  private async pruned(): Promise<boolean> {
+    const r = await this.deps.store.db.selectFrom('index_changes').select((eb) => eb.fn.min('seq').as('m')).executeTakeFirst();
+    return Number(r?.m ?? 0) > this.cursor + 1;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.unlisten?.();
+    await this.running;
+  }
+}
