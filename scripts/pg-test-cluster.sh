@@ -9,6 +9,7 @@ case "${1:-start}" in
   start)
     if [ ! -f "$DIR/data/PG_VERSION" ]; then
       mkdir -p "$DIR"
+      chmod 755 "$DIR"
       chown postgres:postgres "$DIR"
       su postgres -c "$PGBIN/initdb -D $DIR/data -A trust -U postgres --no-sync" > /dev/null
     fi
