@@ -91,7 +91,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.setErrorHandler((err, req, reply) => {
     const e = err as Error & { code?: string; statusCode?: number };
     let p;
-    if (isVeilError(e)) p = problem(e.code, e.message, e.details && 'retryAfterSeconds' in e.details ? {} : {});
+    if (isVeilError(e)) p = problem(e.code, e.message);
     else if (e.statusCode === 429) p = problem('RATE_LIMITED', 'Too many requests; slow down.');
     else {
       const code = frameworkCode(e);

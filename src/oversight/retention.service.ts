@@ -56,7 +56,7 @@ export class RetentionService {
     }));
     const mediaRows = await store.db.selectFrom('media').select(['id', 'purpose_id', 'ingested_at', 'stored_path']).execute();
     const oldMedia = mediaRows.filter((m) => { const p = purposes.get(m.purpose_id); return p && addDuration(new Date(m.ingested_at), p.retention).toISOString() < iso; });
-    const searchLimit = subtractDuration(now, this.deps.settings.searchLogRetention).toISOString();
+    const searchLimit = addDuration(now, this.deps.settings.searchLogRetention, -1).toISOString();
     const oldSearches = await store.db.selectFrom('searches').select('id').where('at', '<', searchLimit).execute();
     if (opts.dryRun) return { dryRun: true, at: iso, enrollments: plan.map(({ purposeId: _p, ...x }) => (void _p, x)), media: oldMedia.length, searches: oldSearches.length, certificates: [] };
 
@@ -95,16 +95,4 @@ export class RetentionService {
   async schedule(): Promise<{ purpose: string; name: string; retention: string; status: string }[]> {
     return (await this.deps.purposes.list()).map((p) => ({ purpose: p.key, name: p.name, retention: p.retention, status: p.status }));
   }
-}
-
-/** now minus an ISO 8601 duration (calendar units). */
-export function subtractDuration(from: Date, iso: string): Date {
-  const m = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$/.exec(iso);
-  if (!m) throw new Error(`not a duration: ${iso}`);
-  const [, y, mo, w, d] = m.map((x) => Number(x ?? 0)) as [number, number, number, number, number];
-  const out = new Date(from);
-  out.setUTCFullYear(out.getUTCFullYear() - y);
-  out.setUTCMonth(out.getUTCMonth() - mo);
-  out.setUTCDate(out.getUTCDate() - w * 7 - d);
-  return out;
 }

@@ -1,19 +1,19 @@
 import { createHash } from 'node:crypto';
-import type { Purpose } from './purpose.js';
+import { parseDuration, type Purpose } from './purpose.js';
+
+/** P1Y -> "1 year", P6M -> "6 months" (or French): people read durations, not ISO 8601. */
+export function humanDuration(iso: string, lang: 'en' | 'fr'): string {
+  const d = parseDuration(iso);
+  if (!d) return iso;
+  const units = lang === 'fr' ? [['an', 'ans'], ['mois', 'mois'], ['semaine', 'semaines'], ['jour', 'jours']] : [['year', 'years'], ['month', 'months'], ['week', 'weeks'], ['day', 'days']];
+  const parts = d.flatMap((v, i) => (v ? [`${v} ${v === 1 ? units[i]![0] : units[i]![1]}`] : []));
+  return parts.join(lang === 'fr' ? ' et ' : ' and ') || iso;
+}
 
 /**
  * The notice shown before consent in the portal: who, what, why, how long, to whom, how to withdraw.
  * Composed from the purpose, so the version (a hash of the text) changes whenever the purpose does.
  */
-/** P1Y -> "1 year", P6M -> "6 months" (or French): people read durations, not ISO 8601. */
-export function humanDuration(iso: string, lang: 'en' | 'fr'): string {
-  const m = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$/.exec(iso);
-  if (!m) return iso;
-  const units = lang === 'fr' ? [['an', 'ans'], ['mois', 'mois'], ['semaine', 'semaines'], ['jour', 'jours']] : [['year', 'years'], ['month', 'months'], ['week', 'weeks'], ['day', 'days']];
-  const parts = m.slice(1).flatMap((v, i) => (v ? [`${v} ${Number(v) === 1 ? units[i]![0] : units[i]![1]}`] : []));
-  return parts.join(lang === 'fr' ? ' et ' : ' and ') || iso;
-}
-
 export function noticeFor(p: Purpose, controller: string, lang: 'en' | 'fr'): { text: string; version: string } {
   const years = humanDuration(p.retention, lang);
   const text =

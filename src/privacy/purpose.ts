@@ -50,23 +50,28 @@ export interface Purpose {
 
 const DURATION = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$/;
 
-/** Days in an ISO 8601 duration of years/months/weeks/days (years as 365, months as 30 days, for the cap). */
-export function durationDays(iso: string): number {
+/** The parts of an ISO 8601 duration of years/months/weeks/days (the only forms Veil accepts), or null. */
+export function parseDuration(iso: string): [years: number, months: number, weeks: number, days: number] | null {
   const m = DURATION.exec(iso);
-  if (!m || iso === 'P') throw new VeilError('INVALID_INPUT', `Retention '${iso}' is not an ISO 8601 duration like P1Y, P6M or P90D.`);
-  const [, y, mo, w, d] = m.map((x) => Number(x ?? 0)) as [number, number, number, number, number];
-  return y * 365 + mo * 30 + w * 7 + d;
+  if (!m || iso === 'P') return null;
+  return m.slice(1).map((x) => Number(x ?? 0)) as [number, number, number, number];
 }
 
-/** Adds an ISO 8601 duration to a date by calendar (years and months as calendar units). */
-export function addDuration(from: Date, iso: string): Date {
-  const m = DURATION.exec(iso);
-  if (!m) throw new VeilError('INVALID_INPUT', `'${iso}' is not an ISO 8601 duration.`);
-  const [, y, mo, w, d] = m.map((x) => Number(x ?? 0)) as [number, number, number, number, number];
+/** Days in a duration (years as 365, months as 30 days, for the cap). */
+export function durationDays(iso: string): number {
+  const d = parseDuration(iso);
+  if (!d) throw new VeilError('INVALID_INPUT', `Retention '${iso}' is not an ISO 8601 duration like P1Y, P6M or P90D.`);
+  return d[0] * 365 + d[1] * 30 + d[2] * 7 + d[3];
+}
+
+/** Moves a date by a duration in calendar units, forwards (sign 1) or backwards (sign -1). */
+export function addDuration(from: Date, iso: string, sign: 1 | -1 = 1): Date {
+  const d = parseDuration(iso);
+  if (!d) throw new VeilError('INVALID_INPUT', `'${iso}' is not an ISO 8601 duration.`);
   const out = new Date(from);
-  out.setUTCFullYear(out.getUTCFullYear() + y);
-  out.setUTCMonth(out.getUTCMonth() + mo);
-  out.setUTCDate(out.getUTCDate() + w * 7 + d);
+  out.setUTCFullYear(out.getUTCFullYear() + sign * d[0]);
+  out.setUTCMonth(out.getUTCMonth() + sign * d[1]);
+  out.setUTCDate(out.getUTCDate() + sign * (d[2] * 7 + d[3]));
   return out;
 }
 
