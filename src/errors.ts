@@ -50,6 +50,8 @@ export const ERROR_CODES = [
   'UNSUPPORTED_MEDIA_TYPE',
   // store
   'CONFLICT',
+  'SCHEMA_OUTDATED',
+  'DATABASE_UNAVAILABLE',
   'INTERNAL',
 ] as const;
 

@@ -15,6 +15,7 @@ import { problem } from './problem.js';
 import { requireRole, type FaceDetector, type RouteContext, type RouteDef } from './route.js';
 import { openApiDocument } from './openapi.js';
 import { Metrics } from './metrics.js';
+import { isDatabaseUnavailable } from '../store/errors.js';
 import { purposeRoutes } from './routes/purposes.routes.js';
 import { galleryRoutes } from './routes/gallery.routes.js';
 import { mediaRoutes } from './routes/media.routes.js';
@@ -92,13 +93,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const e = err as Error & { code?: string; statusCode?: number };
     let p;
     if (isVeilError(e)) p = problem(e.code, e.message);
+    else if (isDatabaseUnavailable(e)) p = problem('DATABASE_UNAVAILABLE', 'The database is unavailable for a moment; nothing was changed. Retry shortly.');
     else if (e.statusCode === 429) p = problem('RATE_LIMITED', 'Too many requests; slow down.');
     else {
       const code = frameworkCode(e);
       p = problem(code, code === 'INTERNAL' ? 'Something went wrong on our side; the request id helps us find it.' : e.message);
     }
     if (p.status >= 500) req.log.error({ reqId: req.id, code: p.code, err: { message: e.message, code: e.code } }, 'request failed');
-    if (p.code === 'ENGINE_OVERLOADED' || p.code === 'RATE_LIMITED') reply.header('retry-after', '1');
+    if (p.code === 'ENGINE_OVERLOADED' || p.code === 'RATE_LIMITED' || p.code === 'DATABASE_UNAVAILABLE') reply.header('retry-after', '1');
     reply.code(p.status).type('application/problem+json').send({ ...p, instance: req.url.split('?')[0], requestId: req.id });
   });
   app.setNotFoundHandler((req, reply) => {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
-import { openStore, type Store } from '../store/store.js';
+import { migrationModeFrom, openStore, type Store } from '../store/store.js';
 import { IndexFollower } from '../vector/index-feed.js';
 import { AuditLog, DEFAULT_AUDIT_OPTIONS, type AuditLogOptions } from '../audit/audit.log.js';
 import { loadOrCreateSigningKey, type AuditSigningKey } from '../audit/signing-key.js';
@@ -59,7 +59,7 @@ export async function openVeil(opts: VeilOptions) {
   const env = opts.env ?? process.env;
   const clock = opts.clock ?? systemClock;
   const notices: StartupNotice[] = [];
-  const store = opts.store ?? (await openStore({ databaseUrl: opts.databaseUrl ?? env['DATABASE_URL'], sqlitePath: join(opts.dataDir, 'veil.db') }));
+  const store = opts.store ?? (await openStore({ databaseUrl: opts.databaseUrl ?? env['DATABASE_URL'], sqlitePath: join(opts.dataDir, 'veil.db'), migrations: migrationModeFrom(env) }));
   const { key: signingKey, created } = loadOrCreateSigningKey(opts.dataDir, env);
   if (created) notices.push({ level: 'info', message: `Generated the audit signing key ${signingKey.keyId}; publish its public key (veil audit pubkey).` });
   const audit = new AuditLog({ clock, key: signingKey, serialize: (tx) => store.serializeAudit(tx as never) }, opts.audit ?? DEFAULT_AUDIT_OPTIONS);
@@ -94,7 +94,7 @@ export async function openVeil(opts: VeilOptions) {
   const breaches = new BreachService({ store, audit, clock });
   await gallery.rebuildIndex();
   // Changes committed by other processes (another API process, a CLI command) reach this index.
-  const follower = new IndexFollower({ store, vault, index, pollMs: store.engine === 'postgres' ? 5_000 : 1_000 });
+  const follower = new IndexFollower({ store, vault, index, pollMs: store.engine === 'postgres' ? 5_000 : 250 });
   await follower.start();
   return {
     follower,

@@ -1,6 +1,6 @@
 import { loadConfig, type Config } from '../config.js';
 import { systemClock } from '../clock.js';
-import { openStore, type Store } from '../store/store.js';
+import { migrationModeFrom, openStore, type Store } from '../store/store.js';
 import { openAuditLog } from '../audit/audit.setup.js';
 import type { AuditLog } from '../audit/audit.log.js';
 import type { Io } from './output.js';
@@ -15,7 +15,7 @@ export interface LocalContext {
 
 export async function openLocal(io: Io, env: NodeJS.ProcessEnv = process.env): Promise<LocalContext> {
   const config = loadConfig(env);
-  const store = await openStore({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath });
+  const store = await openStore({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath, migrations: migrationModeFrom(env) });
   const { audit, keyCreated } = await openAuditLog(store, config.dataDir, systemClock, config.audit, env);
   if (keyCreated) io.err(`veil: generated the audit signing key ${audit.keyId} in ${config.dataDir}; publish its public key ('veil audit pubkey') so others can verify the log\n`);
   return { config, store, audit, close: () => store.close() };

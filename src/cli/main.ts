@@ -8,6 +8,8 @@ With --url (or VEIL_URL and VEIL_API_KEY) commands run against a Veil server.
 
   serve     the HTTP API, its docs and the web UI (npm start)
   keys      API keys bound to a role and purposes
+  migrate   apply pending schema migrations (or --status); run before starting new servers
+  db check  connection, schema, audit log, keys, erased subjects, files, change feed
   faces     detect, embed, compare faces; calibrate thresholds
   audit     signed tree heads, proofs, export and offline verification of the audit log
   purpose   create and list processing purposes (lawful basis, retention)
@@ -38,7 +40,7 @@ export async function run(argv: string[], io: Io = processIo, env: NodeJS.Proces
   }
   const [cmd, ...rest] = argv;
   try {
-    if (url && cmd && !['--help', '-h', 'help', 'serve', 'faces'].includes(cmd)) {
+    if (url && cmd && !['--help', '-h', 'help', 'serve', 'faces', 'migrate', 'db'].includes(cmd)) {
       return await (await import('./remote.commands.js')).remoteCommand(url, token, argv, io);
     }
     switch (cmd) {
@@ -53,6 +55,10 @@ export async function run(argv: string[], io: Io = processIo, env: NodeJS.Proces
       // Commands load lazily: `veil audit verify` should not pay for loading ONNX Runtime.
       case 'serve':
         return await (await import('./serve.commands.js')).serveCommand(rest, io);
+      case 'migrate':
+        return await (await import('./db.commands.js')).migrateCommand(rest, io);
+      case 'db':
+        return await (await import('./db.commands.js')).dbCommand(rest, io);
       case 'keys':
         return await (await import('./serve.commands.js')).keysCommand(rest, io);
       case 'faces':

@@ -15,6 +15,7 @@ import { subjectRepository } from './subject.repository.js';
 import { mediaRepository, type MediaFaceRow } from './media.repository.js';
 import type { SuppressionList } from './suppression.js';
 import { blurFaces } from './redact.js';
+import { isUniqueViolation } from '../store/errors.js';
 
 export interface IngestFile {
   readonly name: string;
@@ -98,6 +99,9 @@ export class IngestService {
       });
     } catch (e) {
       rmSync(abs, { force: true });
+      // Another process (a retry through a second API process) committed the same photo meanwhile.
+      const winner = isUniqueViolation(e) ? await mediaRepository.bySha(db, purpose.id, sha256) : undefined;
+      if (winner) return { file: file.name, status: 'skipped', mediaId: winner.id as MediaId, reason: 'already-ingested' };
       throw e;
     }
     return { file: file.name, status: 'ingested', mediaId: id, faces: faces.length, sightings: sightings.length };

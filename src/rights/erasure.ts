@@ -66,6 +66,11 @@ export class Eraser {
         const shredded = await tx.deleteFrom('subject_keys').where('subject_id', '=', id).executeTakeFirst();
         const shred = await audit.append(tx, { actor, action: 'key.shredded', subjectIds: [id], detail: { requestId, keyDestroyed: Number(shredded.numDeletedRows) > 0 } });
         return { templates, consents, sightings, results, artifacts, erased: erased.seq, shred: shred.seq, keyShredded: Number(shredded.numDeletedRows) > 0 };
+      }).catch(async (e: unknown) => {
+        // Nothing was erased (the transaction rolled back, e.g. the database connection died):
+        // put the subject back so this index agrees with the store and every other process's.
+        for (const t of await this.deps.vault.matchable(store.db, { subjectId: id }).catch(() => [])) this.deps.index.add(t);
+        throw e;
       });
       // Files after commit: once the key is gone they are unreadable anyway; this removes the bytes too.
       this.deps.vault.deleteFiles(r.templates.map((t) => t.imagePath));

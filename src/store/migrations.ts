@@ -353,6 +353,32 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
+export interface MigrationStatus {
+  readonly applied: readonly { version: number; name: string; appliedAt: string }[];
+  readonly pending: readonly { version: number; name: string }[];
+  /** Versions recorded in the database that this build does not know: a newer Veil migrated it. */
+  readonly unknown: readonly number[];
+  readonly latest: number;
+}
+
+/** What has been applied and what would run, without changing anything. */
+export async function migrationStatus(db: Kysely<Database>): Promise<MigrationStatus> {
+  const rows = (await tableExists(db, 'veil_migrations')) ? await db.selectFrom('veil_migrations').selectAll().orderBy('version').execute() : [];
+  const known = new Set(MIGRATIONS.map((m) => m.version));
+  const have = new Set(rows.map((r) => Number(r.version)));
+  return {
+    applied: rows.map((r) => ({ version: Number(r.version), name: r.name, appliedAt: r.applied_at })),
+    pending: MIGRATIONS.filter((m) => !have.has(m.version)).map((m) => ({ version: m.version, name: m.name })),
+    unknown: [...have].filter((v) => !known.has(v)),
+    latest: Math.max(...MIGRATIONS.map((m) => m.version)),
+  };
+}
+
+async function tableExists(db: Kysely<Database>, name: string): Promise<boolean> {
+  const tables = await db.introspection.getTables();
+  return tables.some((t) => t.name === name);
+}
+
 export async function migrate(db: Kysely<Database>, engine: 'sqlite' | 'postgres', now: () => Date = () => new Date()): Promise<number[]> {
   await db.schema
     .createTable('veil_migrations')

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import pg from 'pg';
-import { migrate } from './migrations.js';
+import { migrate, migrationStatus } from './migrations.js';
+import { VeilError } from '../errors.js';
 import { openSqlite } from './sqlite.js';
 import { openPostgres } from './postgres.js';
 import type { Database } from './schema.js';
@@ -29,9 +30,24 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export async function openSqliteStore(path: string): Promise<Store> {
+/**
+ * What opening does to the schema: `apply` runs pending migrations (the embedded default),
+ * `require` refuses to start on an outdated schema (servers deployed with `veil migrate` as a
+ * separate step, VEIL_AUTO_MIGRATE=false), `none` only connects (`veil db check`, `veil migrate --status`).
+ */
+export type MigrationMode = 'apply' | 'require' | 'none';
+
+async function requireCurrent(db: Db): Promise<void> {
+  const s = await migrationStatus(db);
+  if (s.pending.length) {
+    throw new VeilError('SCHEMA_OUTDATED', `The database schema is behind this Veil (pending migrations ${s.pending.map((m) => m.version).join(', ')}); run 'veil migrate' first.`);
+  }
+}
+
+export async function openSqliteStore(path: string, mode: MigrationMode = 'apply'): Promise<Store> {
   const { db } = openSqlite(path);
-  await migrate(db, 'sqlite');
+  if (mode === 'apply') await migrate(db, 'sqlite');
+  else if (mode === 'require') await requireCurrent(db);
   return {
     db,
     engine: 'sqlite',
@@ -46,10 +62,11 @@ export async function openSqliteStore(path: string): Promise<Store> {
 const AUDIT_LOCK = 7_355_608;
 const CHANNEL = 'veil_index_changes';
 
-export async function openPostgresStore(url: string): Promise<Store> {
+export async function openPostgresStore(url: string, mode: MigrationMode = 'apply'): Promise<Store> {
   const { db } = openPostgres(url);
+  if (mode === 'require') await requireCurrent(db);
   // Two processes starting at once must not both run the migrations.
-  await db.connection().execute(async (c) => {
+  if (mode === 'apply') await db.connection().execute(async (c) => {
     await sql`select pg_advisory_lock(${AUDIT_LOCK + 1})`.execute(c);
     try {
       await migrate(c as unknown as Db, 'postgres');
@@ -86,7 +103,12 @@ export async function openPostgresStore(url: string): Promise<Store> {
   };
 }
 
+/** VEIL_AUTO_MIGRATE=false: servers expect `veil migrate` to have run and refuse an outdated schema. */
+export function migrationModeFrom(env: NodeJS.ProcessEnv): MigrationMode {
+  return env['VEIL_AUTO_MIGRATE'] === 'false' ? 'require' : 'apply';
+}
+
 /** DATABASE_URL (postgres://...) selects the server engine; otherwise the embedded SQLite file. */
-export function openStore(opts: { databaseUrl?: string | undefined; sqlitePath: string }): Promise<Store> {
-  return opts.databaseUrl ? openPostgresStore(opts.databaseUrl) : openSqliteStore(opts.sqlitePath);
+export function openStore(opts: { databaseUrl?: string | undefined; sqlitePath: string; migrations?: MigrationMode }): Promise<Store> {
+  return opts.databaseUrl ? openPostgresStore(opts.databaseUrl, opts.migrations) : openSqliteStore(opts.sqlitePath, opts.migrations);
 }
