@@ -83,20 +83,41 @@ export async function openPostgresStore(url: string, mode: MigrationMode = 'appl
     async listenIndexChanges(onChange) {
       let client: pg.Client | null = null;
       let stopped = false;
-      const connect = async (): Promise<void> => {
+      let retry: NodeJS.Timeout | null = null;
+      // A lost LISTEN connection (server restart, terminated backend) is re-opened with backoff,
+      // and the caller re-reads the feed once it is back; the poll covers the gap meanwhile.
+      const connect = async (delayMs: number): Promise<void> => {
         if (stopped) return;
         const c = new pg.Client({ connectionString: url });
+        let lost = false;
+        const onLost = () => {
+          if (lost) return;
+          lost = true;
+          if (client === c) client = null;
+          if (!stopped) retry = setTimeout(() => void connect(Math.min(delayMs * 2, 5_000)), delayMs);
+        };
         c.on('notification', () => onChange());
-        // On a lost connection, reconnect and catch up (the caller re-reads the feed on every call).
-        c.on('error', () => setTimeout(() => void connect().then(onChange, () => undefined), 500));
-        await c.connect();
-        await c.query(`LISTEN ${CHANNEL}`);
+        c.on('error', onLost);
+        c.on('end', onLost);
+        try {
+          await c.connect();
+          await c.query(`LISTEN ${CHANNEL}`);
+        } catch {
+          onLost();
+          return;
+        }
+        if (stopped) return void (await c.end().catch(() => undefined));
         client = c;
+        onChange();
       };
-      await connect();
+      await connect(250);
       return async () => {
         stopped = true;
-        await client?.end().catch(() => undefined);
+        if (retry) clearTimeout(retry);
+        const c = client;
+        client = null;
+        // end() on a connection the server already dropped may never settle: do not wait on it forever.
+        if (c) await Promise.race([c.end().catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
       };
     },
     close: () => db.destroy(),
