@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { openVeil } from '../src/app/veil.js';
 import { FaceEngine } from '../src/face/engine.js';
-import { newId, type PurposeId } from '../src/ids.js';
-import { subjectRepository } from '../src/gallery/subject.repository.js';
+import type { PurposeId } from '../src/ids.js';
+import { seedRandomGallery } from './seed.js';
 import { FACES, REPO, tempDir } from '../test/helpers.js';
 
 const GALLERY = 10_000;
@@ -17,19 +17,7 @@ const engine = await FaceEngine.create();
 const v = await openVeil({ dataDir, engine, env: {} });
 const actor = { kind: 'system', id: 'bench' } as const;
 const purpose = await v.purposes.create({ key: 'events', name: 'Events', description: 'Find the photos of you taken at our events.', lawfulBasis: 'consent' }, actor);
-const now = new Date().toISOString();
-await v.store.transaction(async (tx) => {
-  for (let j = 0; j < GALLERY; j++) {
-    const sid = newId.subject();
-    await subjectRepository.insert(tx, { id: sid, region: null, contactHash: null, contactSealed: null, at: now });
-    const key = await v.keyring.create(tx, sid, now);
-    const tid = newId.template();
-    const x = new Float32Array(512).map(() => Math.random() - 0.5);
-    const n = Math.hypot(...x);
-    await subjectRepository.insertTemplate(tx, { id: tid, subjectId: sid, purposeId: purpose.id as PurposeId, model: v.engine.modelId, quality: {}, sourceSha256: '0'.repeat(64), sealed: v.vault.sealTemplate(key, tid, sid, purpose.id as PurposeId, x.map((y) => y / n)), imagePath: null, createdAt: now }, 512);
-    await subjectRepository.upsertEnrollment(tx, { subjectId: sid, purposeId: purpose.id as PurposeId, consentId: null, sourceReference: 'bench', at: now });
-  }
-});
+await seedRandomGallery(v, purpose.id as PurposeId, GALLERY);
 const { token } = await v.apiKeys.create({ name: 'bench', role: 'operator', purposes: ['*'] }, actor);
 await v.close();
 

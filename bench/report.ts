@@ -4,7 +4,7 @@ import { round, table } from './stats.js';
 export type Results = Record<string, any>;
 
 /** Benchmarks in run order; each is bench/<name>.bench.ts printing one JSON line. */
-export const BENCHES = ['face.engine', 'face.faceapi', 'gallery', 'rights', 'api', 'audit'] as const;
+export const BENCHES = ['face.engine', 'face.faceapi', 'gallery', 'rights', 'api', 'cluster', 'audit'] as const;
 
 export function render(r: Results): string {
   const out: string[] = [];
@@ -77,6 +77,8 @@ export function render(r: Results): string {
     const row = (name: string, x: { rps: number; p50: number; p99: number; errors: number; non2xx: number; timeouts: number }) => [name, round(x.rps, 1), x.p50, x.p99, x.errors + x.non2xx + x.timeouts];
     out.push(table(['load', 'requests/s', 'p50 ms', 'p99 ms', 'errors'], [row('GET /healthz, 10 connections', api.healthz), row('POST /v1/identify, 8 connections (saturated)', api.identifySaturated), row('POST /v1/identify at 30 req/s', api.identifyAt30)]));
   }
+  const cl = r['cluster'];
+  if (cl) out.push(renderCluster(cl));
   const a = r['audit'];
   if (a) {
     out.push(`### Audit log (SQLite, ${a.entries.toLocaleString('en')} entries, a signed head every 1,000)`);
@@ -93,6 +95,47 @@ export function render(r: Results): string {
           ['standalone verification of the export, s', round(a.verifySeconds, 1)],
           ['database size, MB', round(a.dbMb, 0)],
         ],
+      ),
+    );
+  }
+  return out.join('\n\n');
+}
+
+function renderCluster(cl: Results): string {
+  const out: string[] = [];
+  type Run = { engine: string; processes: number; workersPerProcess: number; identify: { rps: number; p50: number; p99: number; errors: number }; enroll: { perSecond: number; errors: number }; propagation: null | Record<string, { median?: number; max?: number }>; peakRssMb: number[] };
+  const runs = cl.runs as Run[];
+  out.push(`### Server mode: SQLite vs PostgreSQL, 1 vs 2 API processes (same 2 cores, ${cl.gallery.toLocaleString('en')}-template gallery, ${cl.connections} identify connections for ${cl.identifySeconds} s, 4 concurrent enrollers for ${cl.enrollSeconds} s)`);
+  out.push(
+    table(
+      ['database', 'API processes x engine workers', 'identify req/s', 'identify p50 / p99 ms', 'enrollments/s', 'errors', 'peak RSS per process MB'],
+      runs.map((x) => [x.engine, `${x.processes} x ${x.workersPerProcess}`, round(x.identify.rps, 1), `${x.identify.p50} / ${x.identify.p99}`, round(x.enroll.perSecond, 1), x.identify.errors + x.enroll.errors, x.peakRssMb.map((m) => round(m, 0)).join(' + ')]),
+    ),
+  );
+  const find = (e: string, p: number) => runs.find((x) => x.engine === e && x.processes === p);
+  const pct = (a: number, b: number) => `${a >= b ? '+' : ''}${round((a / b - 1) * 100, 1)}%`;
+  const lines: string[] = [];
+  for (const e of ['sqlite', 'postgres']) {
+    const one = find(e, 1);
+    const two = find(e, 2);
+    if (one && two) lines.push(`${e}: 2 processes x 1 worker vs 1 process x 2 workers: identify ${pct(two.identify.rps, one.identify.rps)}, enroll ${pct(two.enroll.perSecond, one.enroll.perSecond)}`);
+  }
+  for (const p of [1, 2]) {
+    const s = find('sqlite', p);
+    const g = find('postgres', p);
+    if (s && g) lines.push(`PostgreSQL vs SQLite, ${p} process(es): identify ${pct(g.identify.rps, s.identify.rps)}, enroll ${pct(g.enroll.perSecond, s.enroll.perSecond)}`);
+  }
+  out.push(lines.map((l) => `- ${l}`).join('\n'));
+  const props = runs.filter((x) => x.propagation);
+  if (props.length) {
+    out.push('Propagation between the two processes (each time includes one identify round trip on the other process, whose median is the last column):');
+    out.push(
+      table(
+        ['database', 'rounds', 'enrolled via A -> matches via B, median / max ms', 'erased via A -> no match via B, median / max ms', 'identify median ms'],
+        props.map((x) => {
+          const p = x.propagation as Record<string, { median: number; max: number; p99: number }> & { rounds: unknown };
+          return [x.engine, String(p.rounds), `${round(p['enrollMs']!.median, 0)} / ${round(p['enrollMs']!.max, 0)}`, `${round(p['erasureMs']!.median, 0)} / ${round(p['erasureMs']!.max, 0)}`, round(p['identifyMs']!.median, 0)];
+        }),
       ),
     );
   }

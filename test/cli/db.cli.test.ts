@@ -7,7 +7,7 @@ import { FACES, REPO, engineEnv, tempDir } from '../helpers.js';
 
 test('veil migrate and veil db check: deploy-time schema step, and a check that finds what a bad deploy breaks', async () => {
   const dir = tempDir();
-  const env = { ...process.env, VEIL_DATA_DIR: dir, ...(await engineEnv()) };
+  const env: NodeJS.ProcessEnv = { ...process.env, VEIL_DATA_DIR: dir, ...(await engineEnv()) };
   delete env['VEIL_MASTER_KEY'];
   const veil = (args: string[], extra: Record<string, string> = {}) => {
     const r = spawnSync(process.execPath, [join(REPO, 'bin/veil.mjs'), ...args], { encoding: 'utf8', env: { ...env, ...extra }, timeout: 120_000 });
@@ -15,7 +15,8 @@ test('veil migrate and veil db check: deploy-time schema step, and a check that 
   };
   const check = (extra: Record<string, string> = {}) => {
     const r = veil(['db', 'check', '--json'], extra);
-    const byName = Object.fromEntries((r.json().checks as { name: string; status: string; detail: string }[]).map((c) => [c.name, c]));
+    type Row = { name: string; status: string; detail: string };
+    const byName = Object.fromEntries((r.json().checks as Row[]).map((c) => [c.name, c])) as Record<string, Row>;
     return { code: r.code, byName };
   };
 
@@ -25,7 +26,7 @@ test('veil migrate and veil db check: deploy-time schema step, and a check that 
   assert.match(refused.err, /SCHEMA_OUTDATED.*veil migrate/);
   const status = veil(['migrate', '--status', '--json']).json();
   assert.ok(status.pending.length >= 6);
-  assert.equal(check().byName['schema'].status, 'fail');
+  assert.equal(check().byName['schema']!.status, 'fail');
   const applied = veil(['migrate', '--json']).json();
   assert.deepEqual(applied.applied.map((m: { version: number }) => m.version), status.pending.map((m: { version: number }) => m.version));
   assert.equal(veil(['migrate', '--status', '--json']).json().pending.length, 0);
@@ -45,14 +46,14 @@ test('veil migrate and veil db check: deploy-time schema step, and a check that 
   // A process started with another master key (the classic two-server mistake) is caught.
   const wrongKey = check({ VEIL_MASTER_KEY: 'ab'.repeat(32) });
   assert.equal(wrongKey.code, 1);
-  assert.equal(wrongKey.byName['master key'].status, 'fail');
+  assert.equal(wrongKey.byName['master key']!.status, 'fail');
 
   // A file left by a process killed mid-write is reported, then removed on --repair.
   const orphan = join(dir, 'media', 'p_x', 'orphan.sealed');
   mkdirSync(join(dir, 'media', 'p_x'), { recursive: true });
   writeFileSync(orphan, 'sealed bytes');
   utimesSync(orphan, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
-  assert.equal(check().byName['files'].status, 'warn');
+  assert.equal(check().byName['files']!.status, 'warn');
   assert.equal(veil(['db', 'check', '--repair']).code, 0);
   assert.ok(!existsSync(orphan));
 
@@ -63,7 +64,7 @@ test('veil migrate and veil db check: deploy-time schema step, and a check that 
   rmSync(join(imgDir, subjectDir!, sealed!));
   const missing = check();
   assert.equal(missing.code, 1);
-  assert.equal(missing.byName['files'].status, 'fail');
-  assert.match(missing.byName['files'].detail, /1 stored files are missing/);
+  assert.equal(missing.byName['files']!.status, 'fail');
+  assert.match(missing.byName['files']!.detail, /1 stored files are missing/);
   assert.doesNotMatch(JSON.stringify(missing), /obama|@/, 'the report names no person');
 });
