@@ -34,6 +34,11 @@ export interface AppOptions {
   readonly logger?: boolean;
   /** Public endpoints: requests per minute per IP, and per contact address for new requests. */
   readonly publicRateLimit?: { perIp: number; perContact: number };
+  /**
+   * Behind a reverse proxy: which proxies to believe about the client address (Fastify's
+   * trustProxy: true, or proxy addresses/CIDRs). Per-IP rate limits depend on it.
+   */
+  readonly trustProxy?: boolean | string;
   readonly bodyLimitBytes?: number;
   readonly requestTimeoutMs?: number;
   /** Extra plugins (the web UI) registered after the API. */
@@ -66,6 +71,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const metrics = new Metrics();
   const app = Fastify({
     bodyLimit: opts.bodyLimitBytes ?? 25 * 2 ** 20,
+    trustProxy: opts.trustProxy ?? false,
     requestTimeout: opts.requestTimeoutMs ?? 60_000,
     genReqId: () => createHash('sha256').update(`${process.hrtime.bigint()}${Math.random()}`).digest('hex').slice(0, 16),
     // Requests are logged by method, route and status only: bodies (photos), queries (tokens) and

@@ -35,7 +35,7 @@ function checkSecret(secret: string, stored: string): boolean {
 
 /**
  * API keys: `veil_<id>_<secret>`, shown once; only an scrypt hash is stored. A verified token is
- * cached by its SHA-256 so scrypt is paid once per key and process, not per request.
+ * remembered by its SHA-256 so scrypt is paid once per key and process, not per request.
  */
 export class ApiKeyService {
   private readonly cache = new Map<string, ApiKey>();
@@ -58,11 +58,14 @@ export class ApiKeyService {
   async authenticate(token: string | undefined): Promise<ApiKey> {
     if (!token) throw new VeilError('UNAUTHENTICATED', 'An API key is required (Authorization: Bearer veil_...).');
     const digest = createHash('sha256').update(token).digest('hex');
-    const cached = this.cache.get(digest);
-    if (cached) return cached;
     const m = /^veil_(key_[A-Za-z0-9_-]{16})_([A-Za-z0-9_-]+)$/.exec(token);
+    // The row is read on every request (one primary-key lookup) so that a revocation or a role
+    // change made through any process applies at once everywhere; only scrypt is cached.
     const row = m ? await this.deps.store.db.selectFrom('api_keys').selectAll().where('id', '=', m[1]!).executeTakeFirst() : undefined;
-    if (!row || row.revoked_at || !checkSecret(m![2]!, row.secret_hash)) throw new VeilError('UNAUTHENTICATED', 'The API key is not valid.');
+    if (!row || row.revoked_at) throw new VeilError('UNAUTHENTICATED', 'The API key is not valid.');
+    if (this.cache.get(digest)?.id !== row.id) {
+      if (!checkSecret(m![2]!, row.secret_hash)) throw new VeilError('UNAUTHENTICATED', 'The API key is not valid.');
+    }
     const key: ApiKey = { id: row.id, name: row.name, role: row.role as Role, purposes: JSON.parse(row.purposes), createdAt: row.created_at, revokedAt: null };
     this.cache.set(digest, key);
     return key;

@@ -9,7 +9,7 @@ import { cosine } from '../face/embedder.js';
  * encrypted under a key derived from the master key, used for nothing but blocking.
  */
 export class SuppressionList {
-  private cache: { id: string; v: Float32Array }[] | null = null;
+  private cache: { stamp: string; entries: { id: string; v: Float32Array }[] } | null = null;
   private readonly key: Buffer;
 
   constructor(master: MasterKey, private readonly threshold: number) {
@@ -24,11 +24,14 @@ export class SuppressionList {
   }
 
   async blocks(ex: Executor, embedding: Float32Array): Promise<boolean> {
-    if (!this.cache) {
+    // Another process may have added an entry: a cheap fingerprint of the table says when to reload.
+    const f = await ex.selectFrom('suppressions').select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.max('created_at').as('last'), eb.fn.max('id').as('top')]).executeTakeFirstOrThrow();
+    const stamp = `${Number(f.n)}|${f.last ?? ''}|${f.top ?? ''}`;
+    if (this.cache?.stamp !== stamp) {
       const rows = await ex.selectFrom('suppressions').select(['id', 'sealed']).execute();
-      this.cache = rows.map((r) => ({ id: r.id, v: bytesVector(open(this.key, r.sealed, `veil.suppression:${r.id}`)) }));
+      this.cache = { stamp, entries: rows.map((r) => ({ id: r.id, v: bytesVector(open(this.key, r.sealed, `veil.suppression:${r.id}`)) })) };
     }
-    return this.cache.some((s) => cosine(s.v, embedding) >= this.threshold);
+    return this.cache.entries.some((s) => cosine(s.v, embedding) >= this.threshold);
   }
 
   invalidate(): void {

@@ -37,6 +37,12 @@ export interface AuditKeysTable {
   retired_at: string | null;
 }
 
+export interface JobLeasesTable {
+  name: string;
+  holder: string;
+  expires_at: string;
+}
+
 export interface MigrationsTable {
   version: number;
   name: string;
@@ -317,4 +323,5 @@ export interface Database {
   audit_heads: AuditHeadsTable;
   audit_keys: AuditKeysTable;
   veil_migrations: MigrationsTable;
+  job_leases: JobLeasesTable;
 }

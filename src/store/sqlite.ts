@@ -10,10 +10,32 @@ import type { Database } from './schema.js';
  * never races another process.
  */
 class ImmediateSqliteDriver extends SqliteDriver {
+  /**
+   * Another process (a second API process, a CLI command) may hold the write lock. SQLite's own
+   * busy handler would wait inside the synchronous call and freeze this process's event loop, so
+   * the lock is asked for without waiting and retried asynchronously: requests that only read keep
+   * being served meanwhile.
+   */
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    const deadline = Date.now() + BUSY_WAIT_MS;
+    await connection.executeQuery(CompiledQuery.raw('pragma busy_timeout = 0'));
+    try {
+      for (let delay = 1; ; delay = Math.min(delay * 2, 8)) {
+        try {
+          await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+          return;
+        } catch (e) {
+          if ((e as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw e;
+          await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random())));
+        }
+      }
+    } finally {
+      await connection.executeQuery(CompiledQuery.raw(`pragma busy_timeout = ${BUSY_WAIT_MS}`));
+    }
   }
 }
+
+const BUSY_WAIT_MS = 10_000;
 
 class ImmediateSqliteDialect extends SqliteDialect {
   constructor(private readonly cfg: ConstructorParameters<typeof SqliteDialect>[0]) {
@@ -29,7 +51,7 @@ export function openSqlite(path: string): { db: Kysely<Database>; raw: Sqlite.Da
   const raw = new Sqlite(path);
   raw.pragma('journal_mode = WAL');
   raw.pragma('foreign_keys = ON');
-  raw.pragma('busy_timeout = 10000');
+  raw.pragma(`busy_timeout = ${BUSY_WAIT_MS}`);
   raw.pragma('synchronous = NORMAL');
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: raw }) });
   return { db, raw };

@@ -1,0 +1,24 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tryLease } from '../../src/ops/job-lease.js';
+import { openTestStore, tempDir } from '../helpers.js';
+
+test('a job lease goes to one process at a time, is renewed by its holder and passes on when it expires', async () => {
+  const store = await openTestStore(tempDir());
+  try {
+    const t0 = new Date('2026-11-27T10:00:00Z');
+    const at = (min: number) => new Date(t0.getTime() + min * 60_000);
+    assert.equal(await tryLease(store.db, 'hourly', 'a', t0, 50 * 60_000), true);
+    assert.equal(await tryLease(store.db, 'hourly', 'b', at(1), 50 * 60_000), false, 'held by a');
+    assert.equal(await tryLease(store.db, 'other-job', 'b', at(1), 50 * 60_000), true, 'leases are per job');
+    assert.equal(await tryLease(store.db, 'hourly', 'a', at(30), 50 * 60_000), true, 'the holder renews');
+    assert.equal(await tryLease(store.db, 'hourly', 'b', at(60), 50 * 60_000), false, 'renewed until minute 80');
+    assert.equal(await tryLease(store.db, 'hourly', 'b', at(81), 50 * 60_000), true, 'expired: b takes over');
+    assert.equal(await tryLease(store.db, 'hourly', 'a', at(82), 50 * 60_000), false);
+    // Both asking at the same instant: exactly one wins.
+    const both = await Promise.all([tryLease(store.db, 'race', 'a', t0, 1000), tryLease(store.db, 'race', 'b', t0, 1000)]);
+    assert.equal(both.filter(Boolean).length, 1);
+  } finally {
+    await store.close();
+  }
+});
