@@ -87,6 +87,15 @@ describe(`two API processes on one ${ENGINE} database`, () => {
     process.stderr.write(`# propagation on ${ENGINE}: enroll ${seen.toFixed(0)} ms, erasure ${gone.toFixed(0)} ms, withdrawal ${withdrawn.toFixed(0)} ms (incl. one identify each)\n`);
   });
 
+  test('an API key revoked through A is refused by B at once', async () => {
+    const { key, token: operator } = await A.createKey({ name: 'door scanner', role: 'operator', purposes: ['events'] });
+    const viaB = new VeilClient(b.url, operator);
+    assert.ok(Array.isArray((await viaB.listPurposes()).items), 'B accepts the new key');
+    const del = await fetch(`${a.url}/v1/keys/${String(key['id'])}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+    assert.ok(del.ok, String(del.status));
+    await assert.rejects(viaB.listPurposes(), (e: unknown) => (e as VeilApiError).status === 401);
+  });
+
   test('one process killed during ingestion: the other keeps serving, and the ingestion resumes on it without duplicates', async () => {
     const { consent } = await A.giveConsent({ purpose: 'events', noticeText: NOTICE, noticeVersion: '1', method: 'api', collector: 'test', contactEmail: 'barack@example.org' });
     const obama = await A.enroll({ purpose: 'events', consentId: consent.id, images: [face('face_recognition/obama/test_obama.jpg')] });
