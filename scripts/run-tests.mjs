@@ -13,5 +13,7 @@ function find(dir) {
 
 const filter = process.argv.slice(2);
 const files = find('test').filter((f) => !filter.length || filter.some((x) => f.includes(x))).sort();
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+// A failed test can leave a connection open (a pool, a LISTEN client) that would keep its file's
+// process alive and CI waiting forever: exit once the tests are done, and bound any single test.
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-force-exit', '--test-timeout=600000', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -66,6 +66,7 @@ export async function openPostgresStore(url: string, mode: MigrationMode = 'appl
   const { db } = openPostgres(url);
   if (mode === 'require') await requireCurrent(db);
   // Two processes starting at once must not both run the migrations.
+  const locked = new WeakSet<object>();
   if (mode === 'apply') await db.connection().execute(async (c) => {
     await sql`select pg_advisory_lock(${AUDIT_LOCK + 1})`.execute(c);
     try {
@@ -78,7 +79,12 @@ export async function openPostgresStore(url: string, mode: MigrationMode = 'appl
     db,
     engine: 'postgres',
     transaction: (fn) => db.transaction().execute(fn),
-    serializeAudit: async (tx) => void (await sql`select pg_advisory_xact_lock(${AUDIT_LOCK})`.execute(tx)),
+    async serializeAudit(tx) {
+      // Held until the transaction ends: once per transaction is enough.
+      if (locked.has(tx)) return;
+      await sql`select pg_advisory_xact_lock(${AUDIT_LOCK})`.execute(tx);
+      locked.add(tx);
+    },
     notifyIndexChange: async (tx) => void (await sql`select pg_notify(${CHANNEL}, '')`.execute(tx)),
     async listenIndexChanges(onChange) {
       let client: pg.Client | null = null;

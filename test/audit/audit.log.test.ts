@@ -69,6 +69,28 @@ describe('audit log on SQLite', () => {
     await store.close();
   });
 
+  test('several appends in one transaction continue from the edge the transaction holds, across heads and other transactions', async () => {
+    const { store, clock, audit, key } = await setup({ checkpointEvery: 4, checkpointSeconds: 60 });
+    await fill(store, audit, clock, 2);
+    // 7 appends in one transaction (crossing two head boundaries), single and batched, then more outside it.
+    await store.transaction(async (tx) => {
+      for (let i = 0; i < 4; i++) await audit.append(tx, input(100 + i));
+      await audit.appendMany(tx, [input(200), input(201), input(202)]);
+    });
+    await assert.rejects(store.transaction(async (tx) => {
+      await audit.append(tx, input(300));
+      throw new Error('rolled back');
+    }));
+    await fill(store, audit, clock, 3);
+    await store.transaction((tx) => audit.signHead(tx));
+    const rep = verifyExport(await exportOf(store, audit), { trustedPublicKeys: [key.publicKeyPem] });
+    assert.equal(rep.ok, true, JSON.stringify(rep.failure));
+    assert.equal(rep.entries, 12);
+    const seqs = (await store.db.selectFrom('audit_entries').select('seq').orderBy('seq').execute()).map((r) => Number(r.seq));
+    assert.deepEqual(seqs, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    await store.close();
+  });
+
   test('time-based checkpoint signs only when entries arrived and the last head is old enough', async () => {
     const { store, audit, clock } = await setup({ checkpointEvery: 1000, checkpointSeconds: 60 });
     await fill(store, audit, clock, 3);
