@@ -18,8 +18,8 @@ import { spawnServer, type ServerProcess } from '../test/support/server-process.
 import { startSmtp } from '../test/support/smtp.js';
 
 const GALLERY = Number(process.env['CLUSTER_BENCH_GALLERY'] ?? 10_000);
-const IDENTIFY_SECONDS = Number(process.env['CLUSTER_BENCH_SECONDS'] ?? 20);
-const ENROLL_SECONDS = Math.max(5, Math.round(IDENTIFY_SECONDS * 0.75));
+const IDENTIFY_SECONDS = Number(process.env['CLUSTER_BENCH_SECONDS'] ?? 12);
+const ENROLL_SECONDS = Math.max(5, Math.round(IDENTIFY_SECONDS * 0.8));
 const ROUNDS = 15;
 const CONNECTIONS = 8;
 const pgAdmin = process.env['VEIL_BENCH_PG_URL'] ?? process.env['VEIL_TEST_PG_URL'];
@@ -127,7 +127,8 @@ async function propagation(a: VeilClient, b: VeilClient) {
   };
 }
 
-async function scenario(engineName: 'sqlite' | 'postgres', processes: 1 | 2) {
+/** One database with a seeded gallery, measured with both topologies in alternating rounds. */
+async function engineRuns(engineName: 'sqlite' | 'postgres') {
   const dataDir = tempDir('veil-cluster-bench-');
   const databaseUrl = engineName === 'postgres' ? await freshDatabase() : undefined;
   const v = await openVeil({ dataDir, engine, env: {}, ...(databaseUrl ? { databaseUrl } : {}) });
@@ -135,26 +136,47 @@ async function scenario(engineName: 'sqlite' | 'postgres', processes: 1 | 2) {
   await seedRandomGallery(v, purpose.id as PurposeId, GALLERY);
   const { token } = await v.apiKeys.create({ name: 'bench', role: 'admin', purposes: ['*'] }, actor);
   await v.close();
-  const env = { VEIL_DATA_DIR: dataDir, VEIL_SMTP_URL: smtp.url, VEIL_ENGINE_WORKERS: String(2 / processes), VEIL_ENGINE_QUEUE: '64', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) };
-  const servers: ServerProcess[] = [];
-  for (let i = 0; i < processes; i++) servers.push(await spawnServer(env));
-  try {
-    const clients = servers.map((s) => new VeilClient(s.url, token));
-    const identify = await identifyLoad(servers, token);
-    const enroll = await enrollLoad(clients);
-    const prop = processes === 2 ? await propagation(clients[0]!, clients[1]!) : null;
-    const rssMb = servers.map((s) => peakRssMb(s.child.pid!));
-    process.stderr.write(`cluster: ${engineName} x${processes}: identify ${identify.rps.toFixed(1)}/s, enroll ${enroll.perSecond.toFixed(1)}/s\n`);
-    return { engine: engineName, processes, workersPerProcess: 2 / processes, identify, enroll, propagation: prop, peakRssMb: rssMb };
-  } finally {
-    await Promise.all(servers.map((s) => s.stop()));
+  const start = async (processes: 1 | 2) => {
+    const env = { VEIL_DATA_DIR: dataDir, VEIL_SMTP_URL: smtp.url, VEIL_ENGINE_WORKERS: String(2 / processes), VEIL_ENGINE_QUEUE: '64', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) };
+    const servers: ServerProcess[] = [];
+    for (let i = 0; i < processes; i++) servers.push(await spawnServer(env));
+    return servers;
+  };
+  // The machine is noisy: the two topologies alternate (ABBAAB), and medians are reported.
+  const rounds: Record<1 | 2, { identify: Awaited<ReturnType<typeof identifyLoad>>; enroll: Awaited<ReturnType<typeof enrollLoad>>; rssMb: number[] }[]> = { 1: [], 2: [] };
+  for (const processes of [1, 2, 2, 1, 1, 2] as const) {
+    const servers = await start(processes);
+    try {
+      const identify = await identifyLoad(servers, token);
+      const enroll = await enrollLoad(servers.map((x) => new VeilClient(x.url, token)));
+      rounds[processes].push({ identify, enroll, rssMb: servers.map((x) => peakRssMb(x.child.pid!)) });
+      process.stderr.write(`cluster: ${engineName} x${processes}: identify ${identify.rps.toFixed(1)}/s, enroll ${enroll.perSecond.toFixed(1)}/s\n`);
+    } finally {
+      await Promise.all(servers.map((x) => x.stop()));
+    }
   }
+  const servers = await start(2);
+  let prop;
+  try {
+    prop = await propagation(new VeilClient(servers[0]!.url, token), new VeilClient(servers[1]!.url, token));
+  } finally {
+    await Promise.all(servers.map((x) => x.stop()));
+  }
+  return ([1, 2] as const).map((processes) => {
+    const rs = rounds[processes];
+    const m = (f: (r: (typeof rs)[number]) => number) => median(rs.map(f));
+    return {
+      engine: engineName, processes, workersPerProcess: 2 / processes, rounds: rs.length,
+      identify: { rps: m((r) => r.identify.rps), p50: m((r) => r.identify.p50), p99: m((r) => r.identify.p99), errors: rs.reduce((a, r) => a + r.identify.errors, 0), perRound: rs.map((r) => r.identify.rps) },
+      enroll: { perSecond: m((r) => r.enroll.perSecond), errors: rs.reduce((a, r) => a + r.enroll.errors, 0), perRound: rs.map((r) => r.enroll.perSecond) },
+      peakRssMb: rs[0]!.rssMb.map((_, i) => Math.max(...rs.map((r) => r.rssMb[i]!))),
+      propagation: processes === 2 ? prop : null,
+    };
+  });
 }
 
 const runs = [];
-for (const e of pgAdmin ? (['sqlite', 'postgres'] as const) : (['sqlite'] as const)) {
-  for (const p of [1, 2] as const) runs.push(await scenario(e, p));
-}
+for (const e of pgAdmin ? (['sqlite', 'postgres'] as const) : (['sqlite'] as const)) runs.push(...(await engineRuns(e)));
 await smtp.close();
 if (!pgAdmin) process.stderr.write('cluster: no VEIL_BENCH_PG_URL / VEIL_TEST_PG_URL, PostgreSQL rows skipped\n');
 process.stdout.write(JSON.stringify({ gallery: GALLERY, identifySeconds: IDENTIFY_SECONDS, enrollSeconds: ENROLL_SECONDS, connections: CONNECTIONS, runs }) + '\n');

@@ -103,9 +103,9 @@ export function render(r: Results): string {
 
 function renderCluster(cl: Results): string {
   const out: string[] = [];
-  type Run = { engine: string; processes: number; workersPerProcess: number; identify: { rps: number; p50: number; p99: number; errors: number }; enroll: { perSecond: number; errors: number }; propagation: null | Record<string, { median?: number; max?: number }>; peakRssMb: number[] };
+  type Run = { engine: string; processes: number; workersPerProcess: number; rounds?: number; identify: { rps: number; p50: number; p99: number; errors: number }; enroll: { perSecond: number; errors: number }; propagation: null | Record<string, { median?: number; max?: number }>; peakRssMb: number[] };
   const runs = cl.runs as Run[];
-  out.push(`### Server mode: SQLite vs PostgreSQL, 1 vs 2 API processes (same 2 cores, ${cl.gallery.toLocaleString('en')}-template gallery, ${cl.connections} identify connections for ${cl.identifySeconds} s, 4 concurrent enrollers for ${cl.enrollSeconds} s)`);
+  out.push(`### Server mode: SQLite vs PostgreSQL, 1 vs 2 API processes (same 2 cores, ${cl.gallery.toLocaleString('en')}-template gallery, ${cl.connections} identify connections for ${cl.identifySeconds} s, 4 concurrent enrollers for ${cl.enrollSeconds} s; the topologies alternate over ${runs[0]?.rounds ?? 1} rounds each, medians shown)`);
   out.push(
     table(
       ['database', 'API processes x engine workers', 'identify req/s', 'identify p50 / p99 ms', 'enrollments/s', 'errors', 'peak RSS per process MB'],
