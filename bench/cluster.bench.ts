@@ -5,7 +5,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { openVeil } from '../src/app/veil.js';
 import { FaceEngine } from '../src/face/engine.js';
@@ -13,7 +12,7 @@ import { VeilClient } from '../src/client/client.js';
 import type { PurposeId } from '../src/ids.js';
 import { seedRandomGallery } from './seed.js';
 import { median, percentile } from './stats.js';
-import { FACES, tempDir } from '../test/helpers.js';
+import { FACES, createDatabase, tempDir } from '../test/helpers.js';
 import { spawnServer, type ServerProcess } from '../test/support/server-process.js';
 import { startSmtp } from '../test/support/smtp.js';
 
@@ -33,18 +32,6 @@ const photos = people.map((d) => readFileSync(jpgs(d)[0]!));
 const probe = readFileSync(join(FACES, 'deepface_small/id01/img2.jpg')).toString('base64');
 const engine = await FaceEngine.create();
 const smtp = await startSmtp();
-
-async function freshDatabase(): Promise<string | undefined> {
-  if (!pgAdmin) return undefined;
-  const name = `veil_bench_${randomBytes(4).toString('hex')}`;
-  const c = new pg.Client({ connectionString: pgAdmin });
-  await c.connect();
-  await c.query(`CREATE DATABASE ${name}`);
-  await c.end();
-  const u = new URL(pgAdmin);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
 
 /** The peak resident memory of a process (Linux), MB: model weights, engine workers and the index replica. */
 function peakRssMb(pid: number): number {
@@ -130,7 +117,7 @@ async function propagation(a: VeilClient, b: VeilClient) {
 /** One database with a seeded gallery, measured with both topologies in alternating rounds. */
 async function engineRuns(engineName: 'sqlite' | 'postgres') {
   const dataDir = tempDir('veil-cluster-bench-');
-  const databaseUrl = engineName === 'postgres' ? await freshDatabase() : undefined;
+  const databaseUrl = engineName === 'postgres' && pgAdmin ? await createDatabase(pgAdmin, 'veil_bench_') : undefined;
   const v = await openVeil({ dataDir, engine, env: {}, ...(databaseUrl ? { databaseUrl } : {}) });
   const purpose = await v.purposes.create({ key: 'events', name: 'Events', description: 'Find the photos of you taken at our events.', lawfulBasis: 'consent' }, actor);
   await seedRandomGallery(v, purpose.id as PurposeId, GALLERY);

@@ -60,7 +60,9 @@ const IDEMPOTENCY_KEEP_MS = 24 * 3_600_000;
 async function hourly(veil: Veil, holder: string, log: (line: string) => void): Promise<void> {
   try {
     const now = veil.clock.now();
-    if (!(await tryLease(veil.store.db, 'hourly', holder, now, 50 * 60_000))) return;
+    // Longer than the interval, so the holder keeps it from hour to hour and the others stay out;
+    // if the holder dies, another process takes over within 65 minutes.
+    if (!(await tryLease(veil.store.db, 'hourly', holder, now, 65 * 60_000))) return;
     await veil.retention.run({ dryRun: false }).catch((e) => log(`veil: retention run failed: ${(e as Error).message}`));
     await veil.rights.expireStale();
     // A replay is only promised for a day; after that the stored responses are just data kept.

@@ -65,8 +65,8 @@ const CHANNEL = 'veil_index_changes';
 export async function openPostgresStore(url: string, mode: MigrationMode = 'apply'): Promise<Store> {
   const { db } = openPostgres(url);
   if (mode === 'require') await requireCurrent(db);
-  // Two processes starting at once must not both run the migrations.
   const locked = new WeakSet<object>();
+  // Two processes starting at once must not both run the migrations.
   if (mode === 'apply') await db.connection().execute(async (c) => {
     await sql`select pg_advisory_lock(${AUDIT_LOCK + 1})`.execute(c);
     try {
@@ -99,8 +99,10 @@ export async function openPostgresStore(url: string, mode: MigrationMode = 'appl
         const onLost = () => {
           if (lost) return;
           lost = true;
-          if (client === c) client = null;
-          if (!stopped) retry = setTimeout(() => void connect(Math.min(delayMs * 2, 5_000)), delayMs);
+          // A connection that was up retries quickly; repeated failures back off up to 5 s.
+          const wasUp = client === c;
+          if (wasUp) client = null;
+          if (!stopped) retry = setTimeout(() => void connect(wasUp ? 250 : Math.min(delayMs * 2, 5_000)), wasUp ? 250 : delayMs);
         };
         c.on('notification', () => onChange());
         c.on('error', onLost);
