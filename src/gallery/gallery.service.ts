@@ -132,7 +132,8 @@ export class GalleryService implements ConsentDependents {
   async checkEnrollable(images: readonly Uint8Array[]): Promise<EmbeddedFace['quality'][]> {
     const faces: EmbeddedFace[] = [];
     for (let i = 0; i < images.length; i++) faces.push(await this.analyzeOne(images[i]!, i));
-    for (const f of faces) if (await this.deps.suppression.blocks(this.deps.store.db, f.embedding)) throw new VeilError('SUBJECT_SUPPRESSED', 'This person asked not to be enrolled; the face is on the do-not-enroll list.');
+    const suppressed = await this.deps.suppression.current(this.deps.store.db);
+    for (const f of faces) if (suppressed(f.embedding)) throw new VeilError('SUBJECT_SUPPRESSED', 'This person asked not to be enrolled; the face is on the do-not-enroll list.');
     faces.forEach((f, i) => this.checkQuality(f, i));
     return faces.map((f) => f.quality);
   }
@@ -169,9 +170,10 @@ export class GalleryService implements ConsentDependents {
     const faces: EmbeddedFace[] = [];
     for (let i = 0; i < input.images.length; i++) faces.push(await this.analyzeOne(input.images[i]!, i));
     // Suppression first: an objection is honoured whatever the photo's quality.
+    const suppressed = await this.deps.suppression.current(db);
     for (const f of faces) {
       if (f.model !== this.deps.engine.modelId) throw new VeilError('MODEL_MISMATCH', 'The engine produced a template from another model.');
-      if (await this.deps.suppression.blocks(db, f.embedding)) throw new VeilError('SUBJECT_SUPPRESSED', 'This person asked not to be enrolled; the face is on the do-not-enroll list.');
+      if (suppressed(f.embedding)) throw new VeilError('SUBJECT_SUPPRESSED', 'This person asked not to be enrolled; the face is on the do-not-enroll list.');
     }
     faces.forEach((f, i) => this.checkQuality(f, i));
     const duplicates = new Map<SubjectId, number>();

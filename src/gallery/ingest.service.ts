@@ -67,11 +67,12 @@ export class IngestService {
     }
     const faces: MediaFaceRow[] = [];
     const candidates = new Map<number, { subjectId: SubjectId; similarity: number }>();
+    const suppressed = await this.deps.suppression.current(db);
     for (let i = 0; i < analysis.faces.length; i++) {
       const f = analysis.faces[i]!;
       const [hit] = this.deps.index.search(purpose.id, f.embedding, 1, this.deps.threshold);
       // A face on the do-not-match list never becomes a sighting, even if it matches someone.
-      if (hit && !(await this.deps.suppression.blocks(db, f.embedding))) candidates.set(i, { subjectId: hit.subjectId, similarity: hit.similarity });
+      if (hit && !suppressed(f.embedding)) candidates.set(i, { subjectId: hit.subjectId, similarity: hit.similarity });
     }
     const ok = await subjectRepository.matchable(db, [...candidates.values()].map((c) => c.subjectId), purpose.id);
     for (let i = 0; i < analysis.faces.length; i++) {

@@ -23,15 +23,19 @@ export class SuppressionList {
     return id;
   }
 
-  async blocks(ex: Executor, embedding: Float32Array): Promise<boolean> {
-    // Another process may have added an entry: a cheap fingerprint of the table says when to reload.
+  /**
+   * The list as it is now, as a predicate: reloaded only when another process (or this one)
+   * changed the table, and checked once per operation however many faces it tests.
+   */
+  async current(ex: Executor): Promise<(embedding: Float32Array) => boolean> {
     const f = await ex.selectFrom('suppressions').select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.max('created_at').as('last'), eb.fn.max('id').as('top')]).executeTakeFirstOrThrow();
     const stamp = `${Number(f.n)}|${f.last ?? ''}|${f.top ?? ''}`;
     if (this.cache?.stamp !== stamp) {
       const rows = await ex.selectFrom('suppressions').select(['id', 'sealed']).execute();
       this.cache = { stamp, entries: rows.map((r) => ({ id: r.id, v: bytesVector(open(this.key, r.sealed, `veil.suppression:${r.id}`)) })) };
     }
-    return this.cache.entries.some((s) => cosine(s.v, embedding) >= this.threshold);
+    const entries = this.cache.entries;
+    return (embedding) => entries.some((s) => cosine(s.v, embedding) >= this.threshold);
   }
 
   invalidate(): void {
