@@ -16,28 +16,71 @@ const dataDir = tempDir('veil-api-bench-');
 const engine = await FaceEngine.create();
 const v = await openVeil({ dataDir, engine, env: {} });
 const actor = { kind: 'system', id: 'bench' } as const;
-const purpose = await v.purposes.create({ key: 'events', name: 'Events', description: 'Find the photos of you taken at our events.', lawfulBasis: 'consent' }, actor);
+const purpose = await v.purposes.create(
+  { key: 'events', name: 'Events', description: 'Find the photos of you taken at our events.', lawfulBasis: 'consent' },
+  actor,
+);
 await seedRandomGallery(v, purpose.id as PurposeId, GALLERY);
 const { token } = await v.apiKeys.create({ name: 'bench', role: 'operator', purposes: ['*'] }, actor);
 await v.close();
 
 const port = 18000 + Math.floor(Math.random() * 1000);
-const server = spawn(process.execPath, [join(REPO, 'bin/veil.mjs'), 'serve'], { env: { ...process.env, VEIL_DATA_DIR: dataDir, VEIL_PORT: String(port), VEIL_ENGINE_WORKERS: '2', VEIL_LOG: 'off' }, stdio: ['ignore', 'pipe', 'pipe'] });
+const server = spawn(process.execPath, [join(REPO, 'bin/veil.mjs'), 'serve'], {
+  env: { ...process.env, VEIL_DATA_DIR: dataDir, VEIL_PORT: String(port), VEIL_ENGINE_WORKERS: '2', VEIL_LOG: 'off' },
+  stdio: ['ignore', 'pipe', 'pipe'],
+});
 await new Promise<void>((resolve, reject) => {
   server.stdout.on('data', (d: Buffer) => d.toString().includes('serving on') && resolve());
   server.on('exit', (c) => reject(new Error(`server exited ${c}`)));
 });
 const url = `http://127.0.0.1:${port}`;
-const body = JSON.stringify({ purpose: 'events', image: readFileSync(join(FACES, 'deepface_small/id01/img1.jpg')).toString('base64'), justification: 'load test' });
+const body = JSON.stringify({
+  purpose: 'events',
+  image: readFileSync(join(FACES, 'deepface_small/id01/img1.jpg')).toString('base64'),
+  justification: 'load test',
+});
 
-const run = (opts: autocannon.Options) => new Promise<autocannon.Result>((resolve, reject) => autocannon(opts, (e, r) => (e ? reject(e) : resolve(r))));
+const run = (opts: autocannon.Options) =>
+  new Promise<autocannon.Result>((resolve, reject) => autocannon(opts, (e, r) => (e ? reject(e) : resolve(r))));
 const health = await run({ url: `${url}/healthz`, connections: 10, duration: 5 });
 // Saturation: as fast as the server answers.
-const sat = await run({ url: `${url}/v1/identify`, method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body, connections: 8, duration: SECONDS });
+const sat = await run({
+  url: `${url}/v1/identify`,
+  method: 'POST',
+  headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+  body,
+  connections: 8,
+  duration: SECONDS,
+});
 // Sustained at the target rate of 30 req/s.
-const rate = await run({ url: `${url}/v1/identify`, method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body, connections: 4, overallRate: 30, duration: SECONDS });
+const rate = await run({
+  url: `${url}/v1/identify`,
+  method: 'POST',
+  headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+  body,
+  connections: 4,
+  overallRate: 30,
+  duration: SECONDS,
+});
 server.kill('SIGTERM');
 await new Promise((r) => server.on('exit', r));
 
-const summary = (r: autocannon.Result) => ({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx, timeouts: r.timeouts, total: r.requests.total });
-process.stdout.write(JSON.stringify({ gallery: GALLERY, workers: 2, seconds: SECONDS, healthz: summary(health), identifySaturated: summary(sat), identifyAt30: summary(rate) }) + '\n');
+const summary = (r: autocannon.Result) => ({
+  rps: r.requests.average,
+  p50: r.latency.p50,
+  p99: r.latency.p99,
+  errors: r.errors,
+  non2xx: r.non2xx,
+  timeouts: r.timeouts,
+  total: r.requests.total,
+});
+process.stdout.write(
+  JSON.stringify({
+    gallery: GALLERY,
+    workers: 2,
+    seconds: SECONDS,
+    healthz: summary(health),
+    identifySaturated: summary(sat),
+    identifyAt30: summary(rate),
+  }) + '\n',
+);

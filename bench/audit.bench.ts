@@ -16,9 +16,18 @@ import { median, percentile } from './stats.js';
 const TOTAL = Number(process.env['AUDIT_BENCH_ENTRIES'] ?? 1_000_000);
 const dir = tempDir('veil-audit-bench-');
 const store = await openSqliteStore(join(dir, 'veil.db'));
-const audit = new AuditLog({ clock: systemClock, key: loadOrCreateSigningKey(dir, {}).key }, { checkpointEvery: 1000, checkpointSeconds: 60 });
+const audit = new AuditLog(
+  { clock: systemClock, key: loadOrCreateSigningKey(dir, {}).key },
+  { checkpointEvery: 1000, checkpointSeconds: 60 },
+);
 await audit.init(store.db);
-const entry = (i: number): AuditInput => ({ actor: { kind: 'api-key', id: `k${i % 7}` }, action: 'search.performed', purposeId: 'event-photos', subjectIds: [`subj-${i % 5000}`], detail: { caseRef: `case-${i}`, returned: i % 3 } });
+const entry = (i: number): AuditInput => ({
+  actor: { kind: 'api-key', id: `k${i % 7}` },
+  action: 'search.performed',
+  purposeId: 'event-photos',
+  subjectIds: [`subj-${i % 5000}`],
+  detail: { caseRef: `case-${i}`, returned: i % 3 },
+});
 
 let t = performance.now();
 const SINGLE = 2000;
@@ -30,7 +39,12 @@ const BATCH = 1000;
 let n = SINGLE;
 while (n < TOTAL) {
   const k = Math.min(BATCH, TOTAL - n);
-  await store.transaction((tx) => audit.appendMany(tx, Array.from({ length: k }, (_, j) => entry(n + j))));
+  await store.transaction((tx) =>
+    audit.appendMany(
+      tx,
+      Array.from({ length: k }, (_, j) => entry(n + j)),
+    ),
+  );
   n += k;
 }
 const batchedPerSec = (TOTAL - SINGLE) / ((performance.now() - t) / 1000);
@@ -43,13 +57,20 @@ for (let i = 0; i < 500; i++) {
   const s = performance.now();
   const p = await audit.inclusionProof(store.db, seq, head);
   proofMs.push(performance.now() - s);
-  ok &&= verifyInclusion(seq - 1, head.size, Buffer.from(p.leafHash, 'hex'), p.proof.map((x) => Buffer.from(x, 'hex')), Buffer.from(head.rootHash, 'hex'));
+  ok &&= verifyInclusion(
+    seq - 1,
+    head.size,
+    Buffer.from(p.leafHash, 'hex'),
+    p.proof.map((x) => Buffer.from(x, 'hex')),
+    Buffer.from(head.rootHash, 'hex'),
+  );
 }
 
 t = performance.now();
 const file = join(dir, 'export.jsonl');
 const out = createWriteStream(file);
-for await (const line of audit.exportLines(store.db)) if (!out.write(JSON.stringify(line) + '\n')) await once(out, 'drain');
+for await (const line of audit.exportLines(store.db))
+  if (!out.write(JSON.stringify(line) + '\n')) await once(out, 'drain');
 out.end();
 await once(out, 'finish');
 const exportMs = performance.now() - t;
@@ -61,13 +82,15 @@ const dbMb = statSync(join(dir, 'veil.db')).size / 2 ** 20;
 await store.close();
 rmSync(dir, { recursive: true, force: true });
 
-process.stdout.write(JSON.stringify({
-  entries: TOTAL,
-  appendPerSecond: { singlePerTransaction: singlePerSec, batched1000: batchedPerSec },
-  proofMs: { median: median(proofMs), p99: percentile(proofMs, 99), allVerified: ok },
-  exportSeconds: exportMs / 1000,
-  verifySeconds: verifyMs / 1000,
-  verifyOk: r.ok,
-  headsVerified: r.headsVerified,
-  dbMb,
-}) + '\n');
+process.stdout.write(
+  JSON.stringify({
+    entries: TOTAL,
+    appendPerSecond: { singlePerTransaction: singlePerSec, batched1000: batchedPerSec },
+    proofMs: { median: median(proofMs), p99: percentile(proofMs, 99), allVerified: ok },
+    exportSeconds: exportMs / 1000,
+    verifySeconds: verifyMs / 1000,
+    verifyOk: r.ok,
+    headsVerified: r.headsVerified,
+    dbMb,
+  }) + '\n',
+);

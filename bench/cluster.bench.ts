@@ -25,9 +25,15 @@ const pgAdmin = process.env['VEIL_BENCH_PG_URL'] ?? process.env['VEIL_TEST_PG_UR
 const NOTICE = 'We match your face against event photos to find the pictures you appear in.';
 const actor = { kind: 'system', id: 'bench' } as const;
 
-const jpgs = (d: string) => readdirSync(join(FACES, 'deepface_small', d)).filter((f) => f.endsWith('.jpg')).sort().map((f) => join(FACES, 'deepface_small', d, f));
+const jpgs = (d: string) =>
+  readdirSync(join(FACES, 'deepface_small', d))
+    .filter((f) => f.endsWith('.jpg'))
+    .sort()
+    .map((f) => join(FACES, 'deepface_small', d, f));
 // One photo per person for enrollment; a second photo of the first person to probe for them.
-const people = readdirSync(join(FACES, 'deepface_small')).filter((d) => d.startsWith('id')).sort();
+const people = readdirSync(join(FACES, 'deepface_small'))
+  .filter((d) => d.startsWith('id'))
+  .sort();
 const photos = people.map((d) => readFileSync(jpgs(d)[0]!));
 const probe = readFileSync(join(FACES, 'deepface_small/id01/img2.jpg')).toString('base64');
 const engine = await FaceEngine.create();
@@ -43,7 +49,17 @@ async function identifyLoad(servers: ServerProcess[], token: string) {
   const body = JSON.stringify({ purpose: 'events', image: probe, justification: 'load test' });
   const run = (url: string, connections: number) =>
     new Promise<autocannon.Result>((resolve, reject) =>
-      autocannon({ url: `${url}/v1/identify`, method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body, connections, duration: IDENTIFY_SECONDS }, (e, r) => (e ? reject(e) : resolve(r))),
+      autocannon(
+        {
+          url: `${url}/v1/identify`,
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body,
+          connections,
+          duration: IDENTIFY_SECONDS,
+        },
+        (e, r) => (e ? reject(e) : resolve(r)),
+      ),
     );
   // The same 8 connections in total, split evenly over the processes.
   const rs = await Promise.all(servers.map((s) => run(s.url, CONNECTIONS / servers.length)));
@@ -65,9 +81,19 @@ async function enrollLoad(clients: VeilClient[]) {
       const c = clients[w % clients.length]!;
       for (let i = w; performance.now() < until; i += 4) {
         try {
-          const { consent } = await c.giveConsent({ purpose: 'events', noticeText: NOTICE, noticeVersion: '1', method: 'api', collector: 'bench' });
+          const { consent } = await c.giveConsent({
+            purpose: 'events',
+            noticeText: NOTICE,
+            noticeVersion: '1',
+            method: 'api',
+            collector: 'bench',
+          });
           // Everyone but the first person, who is kept for the propagation rounds.
-          await c.enroll({ purpose: 'events', consentId: consent.id, images: [photos[1 + (i % (photos.length - 1))]!] });
+          await c.enroll({
+            purpose: 'events',
+            consentId: consent.id,
+            images: [photos[1 + (i % (photos.length - 1))]!],
+          });
           done++;
         } catch {
           errors++;
@@ -93,12 +119,20 @@ async function propagation(a: VeilClient, b: VeilClient) {
   };
   const waitFor = async (want: boolean) => {
     const t0 = performance.now();
-    while ((await seenBy(b)) !== want) if (performance.now() - t0 > 10_000) throw new Error('no propagation within 10 s');
+    while ((await seenBy(b)) !== want)
+      if (performance.now() - t0 > 10_000) throw new Error('no propagation within 10 s');
     return performance.now() - t0;
   };
   for (let round = 0; round < ROUNDS; round++) {
     const email = `p${round}.${randomBytes(3).toString('hex')}@example.org`;
-    const { consent } = await a.giveConsent({ purpose: 'events', noticeText: NOTICE, noticeVersion: '1', method: 'api', collector: 'bench', contactEmail: email });
+    const { consent } = await a.giveConsent({
+      purpose: 'events',
+      noticeText: NOTICE,
+      noticeVersion: '1',
+      method: 'api',
+      collector: 'bench',
+      contactEmail: email,
+    });
     await a.enroll({ purpose: 'events', consentId: consent.id, images: [person] });
     enrollMs.push(await waitFor(true));
     const req = await a.submitRequest({ kind: 'erasure', email });
@@ -119,25 +153,48 @@ async function engineRuns(engineName: 'sqlite' | 'postgres') {
   const dataDir = tempDir('veil-cluster-bench-');
   const databaseUrl = engineName === 'postgres' && pgAdmin ? await createDatabase(pgAdmin, 'veil_bench_') : undefined;
   const v = await openVeil({ dataDir, engine, env: {}, ...(databaseUrl ? { databaseUrl } : {}) });
-  const purpose = await v.purposes.create({ key: 'events', name: 'Events', description: 'Find the photos of you taken at our events.', lawfulBasis: 'consent' }, actor);
+  const purpose = await v.purposes.create(
+    {
+      key: 'events',
+      name: 'Events',
+      description: 'Find the photos of you taken at our events.',
+      lawfulBasis: 'consent',
+    },
+    actor,
+  );
   await seedRandomGallery(v, purpose.id as PurposeId, GALLERY);
   const { token } = await v.apiKeys.create({ name: 'bench', role: 'admin', purposes: ['*'] }, actor);
   await v.close();
   const start = async (processes: 1 | 2) => {
-    const env = { VEIL_DATA_DIR: dataDir, VEIL_SMTP_URL: smtp.url, VEIL_ENGINE_WORKERS: String(2 / processes), VEIL_ENGINE_QUEUE: '64', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) };
+    const env = {
+      VEIL_DATA_DIR: dataDir,
+      VEIL_SMTP_URL: smtp.url,
+      VEIL_ENGINE_WORKERS: String(2 / processes),
+      VEIL_ENGINE_QUEUE: '64',
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    };
     const servers: ServerProcess[] = [];
     for (let i = 0; i < processes; i++) servers.push(await spawnServer(env));
     return servers;
   };
   // The machine is noisy: the two topologies alternate (ABBAAB), and medians are reported.
-  const rounds: Record<1 | 2, { identify: Awaited<ReturnType<typeof identifyLoad>>; enroll: Awaited<ReturnType<typeof enrollLoad>>; rssMb: number[] }[]> = { 1: [], 2: [] };
+  const rounds: Record<
+    1 | 2,
+    {
+      identify: Awaited<ReturnType<typeof identifyLoad>>;
+      enroll: Awaited<ReturnType<typeof enrollLoad>>;
+      rssMb: number[];
+    }[]
+  > = { 1: [], 2: [] };
   for (const processes of [1, 2, 2, 1, 1, 2] as const) {
     const servers = await start(processes);
     try {
       const identify = await identifyLoad(servers, token);
       const enroll = await enrollLoad(servers.map((x) => new VeilClient(x.url, token)));
       rounds[processes].push({ identify, enroll, rssMb: servers.map((x) => peakRssMb(x.child.pid!)) });
-      process.stderr.write(`cluster: ${engineName} x${processes}: identify ${identify.rps.toFixed(1)}/s, enroll ${enroll.perSecond.toFixed(1)}/s\n`);
+      process.stderr.write(
+        `cluster: ${engineName} x${processes}: identify ${identify.rps.toFixed(1)}/s, enroll ${enroll.perSecond.toFixed(1)}/s\n`,
+      );
     } finally {
       await Promise.all(servers.map((x) => x.stop()));
     }
@@ -153,9 +210,22 @@ async function engineRuns(engineName: 'sqlite' | 'postgres') {
     const rs = rounds[processes];
     const m = (f: (r: (typeof rs)[number]) => number) => median(rs.map(f));
     return {
-      engine: engineName, processes, workersPerProcess: 2 / processes, rounds: rs.length,
-      identify: { rps: m((r) => r.identify.rps), p50: m((r) => r.identify.p50), p99: m((r) => r.identify.p99), errors: rs.reduce((a, r) => a + r.identify.errors, 0), perRound: rs.map((r) => r.identify.rps) },
-      enroll: { perSecond: m((r) => r.enroll.perSecond), errors: rs.reduce((a, r) => a + r.enroll.errors, 0), perRound: rs.map((r) => r.enroll.perSecond) },
+      engine: engineName,
+      processes,
+      workersPerProcess: 2 / processes,
+      rounds: rs.length,
+      identify: {
+        rps: m((r) => r.identify.rps),
+        p50: m((r) => r.identify.p50),
+        p99: m((r) => r.identify.p99),
+        errors: rs.reduce((a, r) => a + r.identify.errors, 0),
+        perRound: rs.map((r) => r.identify.rps),
+      },
+      enroll: {
+        perSecond: m((r) => r.enroll.perSecond),
+        errors: rs.reduce((a, r) => a + r.enroll.errors, 0),
+        perRound: rs.map((r) => r.enroll.perSecond),
+      },
       peakRssMb: rs[0]!.rssMb.map((_, i) => Math.max(...rs.map((r) => r.rssMb[i]!))),
       propagation: processes === 2 ? prop : null,
     };
@@ -163,7 +233,16 @@ async function engineRuns(engineName: 'sqlite' | 'postgres') {
 }
 
 const runs = [];
-for (const e of pgAdmin ? (['sqlite', 'postgres'] as const) : (['sqlite'] as const)) runs.push(...(await engineRuns(e)));
+for (const e of pgAdmin ? (['sqlite', 'postgres'] as const) : (['sqlite'] as const))
+  runs.push(...(await engineRuns(e)));
 await smtp.close();
 if (!pgAdmin) process.stderr.write('cluster: no VEIL_BENCH_PG_URL / VEIL_TEST_PG_URL, PostgreSQL rows skipped\n');
-process.stdout.write(JSON.stringify({ gallery: GALLERY, identifySeconds: IDENTIFY_SECONDS, enrollSeconds: ENROLL_SECONDS, connections: CONNECTIONS, runs }) + '\n');
+process.stdout.write(
+  JSON.stringify({
+    gallery: GALLERY,
+    identifySeconds: IDENTIFY_SECONDS,
+    enrollSeconds: ENROLL_SECONDS,
+    connections: CONNECTIONS,
+    runs,
+  }) + '\n',
+);

@@ -13,7 +13,13 @@ const loadMs = performance.now() - t0;
 // Warm up the sessions (first inference allocates).
 for (const im of images.slice(0, 5)) await engine.analyze(im.bytes);
 
-const stages: Record<keyof StageTimings | 'total', number[]> = { decode: [], detect: [], align: [], embed: [], total: [] };
+const stages: Record<keyof StageTimings | 'total', number[]> = {
+  decode: [],
+  detect: [],
+  align: [],
+  embed: [],
+  total: [],
+};
 let faces = 0;
 for (let round = 0; round < 3; round++) {
   for (const im of images) {
@@ -21,7 +27,8 @@ for (let round = 0; round < 3; round++) {
     const s = performance.now();
     const r = await engine.analyze(im.bytes, t);
     stages.total.push(performance.now() - s);
-    for (const k of ['decode', 'detect', 'align', 'embed'] as const) stages[k].push(t[k] / Math.max(1, r.faces.length > 0 && (k === 'align' || k === 'embed') ? r.faces.length : 1));
+    for (const k of ['decode', 'detect', 'align', 'embed'] as const)
+      stages[k].push(t[k] / Math.max(1, r.faces.length > 0 && (k === 'align' || k === 'embed') ? r.faces.length : 1));
     faces += r.faces.length;
   }
 }

@@ -6,8 +6,11 @@ import { FACES } from '../test/helpers.js';
 export function benchImages(): { name: string; bytes: Buffer }[] {
   const root = join(FACES, 'deepface_small');
   const out: { name: string; bytes: Buffer }[] = [];
-  for (const id of readdirSync(root).filter((d) => d.startsWith('id')).sort()) {
-    for (const f of readdirSync(join(root, id)).sort()) out.push({ name: `${id}/${f}`, bytes: readFileSync(join(root, id, f)) });
+  for (const id of readdirSync(root)
+    .filter((d) => d.startsWith('id'))
+    .sort()) {
+    for (const f of readdirSync(join(root, id)).sort())
+      out.push({ name: `${id}/${f}`, bytes: readFileSync(join(root, id, f)) });
   }
   return out;
 }

@@ -14,15 +14,24 @@ const actor = { kind: 'system', id: 'bench' } as const;
 const NOTICE = 'We match your face against event photos to find the pictures you appear in.';
 const engine = await FaceEngine.create();
 const v = await openVeil({ dataDir: tempDir('veil-gallery-bench-'), engine, env: {} });
-const purpose = await v.purposes.create({ key: 'events', name: 'Events', description: 'Find the photos of you taken at our events.', lawfulBasis: 'consent' }, actor);
+const purpose = await v.purposes.create(
+  { key: 'events', name: 'Events', description: 'Find the photos of you taken at our events.', lawfulBasis: 'consent' },
+  actor,
+);
 
 // Enroll: consent record + enrollment (quality gate, duplicate check, encryption, audit) per person.
 const images = benchImages();
 let t = performance.now();
 let enrolled = 0;
 for (const im of images) {
-  const { consent } = await v.consents.give({ purpose: 'events', noticeText: NOTICE, noticeVersion: '1', method: 'api', collector: 'bench' }, actor);
-  await v.gallery.enroll({ purpose: 'events', consentId: consent.id, images: [im.bytes] }, actor).then(() => enrolled++, () => undefined);
+  const { consent } = await v.consents.give(
+    { purpose: 'events', noticeText: NOTICE, noticeVersion: '1', method: 'api', collector: 'bench' },
+    actor,
+  );
+  await v.gallery.enroll({ purpose: 'events', consentId: consent.id, images: [im.bytes] }, actor).then(
+    () => enrolled++,
+    () => undefined,
+  );
 }
 const enrollPerSec = enrolled / ((performance.now() - t) / 1000);
 
@@ -40,12 +49,19 @@ function randomUnit(d: number): Float32Array {
   return x;
 }
 
-const probes = readdirSync(join(FACES, 'face_recognition/obama')).map((f) => readFileSync(join(FACES, 'face_recognition/obama', f)));
+const probes = readdirSync(join(FACES, 'face_recognition/obama')).map((f) =>
+  readFileSync(join(FACES, 'face_recognition/obama', f)),
+);
 const e2e: Record<string, { p50: number; p99: number }> = {};
 let filled = v.index.size(purpose.id);
 for (const size of [10_000, 100_000]) {
   while (filled < size) {
-    v.index.add({ templateId: `tpl_synthetic${filled}` as TemplateId, subjectId: `sub_synthetic${filled}` as SubjectId, purposeId: purpose.id as PurposeId, vector: randomUnit(512) });
+    v.index.add({
+      templateId: `tpl_synthetic${filled}` as TemplateId,
+      subjectId: `sub_synthetic${filled}` as SubjectId,
+      purposeId: purpose.id as PurposeId,
+      vector: randomUnit(512),
+    });
     filled++;
   }
   const lat: number[] = [];
@@ -85,7 +101,9 @@ for (const size of [10_000, 100_000, 1_000_000]) {
 // Ingestion of group photos (every face detected, matched, boxes stored, photo sealed).
 const groups = [
   ...readdirSync(join(FACES, 'faceapi_bbt/_group_photos')).map((f) => join(FACES, 'faceapi_bbt/_group_photos', f)),
-  ...readdirSync(join(FACES, 'face_recognition/_multi_face')).map((f) => join(FACES, 'face_recognition/_multi_face', f)),
+  ...readdirSync(join(FACES, 'face_recognition/_multi_face')).map((f) =>
+    join(FACES, 'face_recognition/_multi_face', f),
+  ),
 ];
 t = performance.now();
 let faces = 0;
@@ -96,4 +114,12 @@ for (const g of groups) {
 const ingestPerSec = groups.length / ((performance.now() - t) / 1000);
 await v.close();
 
-process.stdout.write(JSON.stringify({ enrolled, enrollPerSec, identifyEndToEndMs: e2e, indexSearchMs: indexOnly, ingest: { photos: groups.length, faces, photosPerSec: ingestPerSec } }) + '\n');
+process.stdout.write(
+  JSON.stringify({
+    enrolled,
+    enrollPerSec,
+    identifyEndToEndMs: e2e,
+    indexSearchMs: indexOnly,
+    ingest: { photos: groups.length, faces, photosPerSec: ingestPerSec },
+  }) + '\n',
+);

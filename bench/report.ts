@@ -16,7 +16,10 @@ export function render(r: Results): string {
       table(
         ['stage', 'median ms'],
         [
-          ...Object.entries(v.medianMs as Record<string, number>).map(([k, ms]) => [k === 'align' || k === 'embed' ? `${k} (per face)` : k, round(ms, 2)]),
+          ...Object.entries(v.medianMs as Record<string, number>).map(([k, ms]) => [
+            k === 'align' || k === 'embed' ? `${k} (per face)` : k,
+            round(ms, 2),
+          ]),
           ['p99 end to end', round(v.p99TotalMs, 1)],
           ['model load (once per process)', round(v.modelLoadMs, 0)],
         ],
@@ -27,10 +30,23 @@ export function render(r: Results): string {
     out.push('### Throughput, same images, same run');
     const rows: (string | number)[][] = [];
     if (v) {
-      rows.push([v.pipeline, 1, round(v.imagesPerSecond.workers1, 1), round(v.medianMs.total, 1), round(v.peakRssMb, 0)]);
+      rows.push([
+        v.pipeline,
+        1,
+        round(v.imagesPerSecond.workers1, 1),
+        round(v.medianMs.total, 1),
+        round(v.peakRssMb, 0),
+      ]);
       rows.push([v.pipeline, 2, round(v.imagesPerSecond.workers2, 1), '', '']);
     }
-    if (f) rows.push([f.pipeline, 1, round(f.imagesPerSecond.workers1, 1), round(f.medianMs.total, 1), round(f.peakRssMb, 0)]);
+    if (f)
+      rows.push([
+        f.pipeline,
+        1,
+        round(f.imagesPerSecond.workers1, 1),
+        round(f.medianMs.total, 1),
+        round(f.peakRssMb, 0),
+      ]);
     out.push(table(['pipeline', 'worker threads', 'images/s', 'median ms/image', 'peak RSS MB'], rows));
     if (v && f) {
       out.push(
@@ -47,35 +63,81 @@ export function render(r: Results): string {
         ['measure', 'value'],
         [
           [`enrollments/s (consent record + enroll, ${g.enrolled} people)`, round(g.enrollPerSec, 1)],
-          ...Object.entries(g.identifyEndToEndMs as Record<string, { p50: number; p99: number }>).map(([n, x]) => [`identify end to end at ${Number(n).toLocaleString('en')} templates, p50 / p99 ms`, `${round(x.p50, 1)} / ${round(x.p99, 1)}`]),
-          ...Object.entries(g.indexSearchMs as Record<string, { js?: { p50: number; p99: number }; native: { p50: number; p99: number } }>).flatMap(([n, x]) => [
-            [`index search alone at ${Number(n).toLocaleString('en')}, native exact (SIMD), p50 / p99 ms`, `${round(x.native.p50, 2)} / ${round(x.native.p99, 2)}`],
-            ...(x.js ? [[`index search alone at ${Number(n).toLocaleString('en')}, JavaScript exact, p50 / p99 ms`, `${round(x.js.p50, 2)} / ${round(x.js.p99, 2)}`]] : []),
+          ...Object.entries(g.identifyEndToEndMs as Record<string, { p50: number; p99: number }>).map(([n, x]) => [
+            `identify end to end at ${Number(n).toLocaleString('en')} templates, p50 / p99 ms`,
+            `${round(x.p50, 1)} / ${round(x.p99, 1)}`,
           ]),
-          [`ingestion of ${g.ingest.photos} group photos (${g.ingest.faces} faces), photos/s`, round(g.ingest.photosPerSec, 1)],
+          ...Object.entries(
+            g.indexSearchMs as Record<
+              string,
+              { js?: { p50: number; p99: number }; native: { p50: number; p99: number } }
+            >,
+          ).flatMap(([n, x]) => [
+            [
+              `index search alone at ${Number(n).toLocaleString('en')}, native exact (SIMD), p50 / p99 ms`,
+              `${round(x.native.p50, 2)} / ${round(x.native.p99, 2)}`,
+            ],
+            ...(x.js
+              ? [
+                  [
+                    `index search alone at ${Number(n).toLocaleString('en')}, JavaScript exact, p50 / p99 ms`,
+                    `${round(x.js.p50, 2)} / ${round(x.js.p99, 2)}`,
+                  ],
+                ]
+              : []),
+          ]),
+          [
+            `ingestion of ${g.ingest.photos} group photos (${g.ingest.faces} faces), photos/s`,
+            round(g.ingest.photosPerSec, 1),
+          ],
         ],
       ),
     );
   }
   const rt = r['rights'];
   if (rt) {
-    out.push(`### Rights: a subject with ${rt.templatesOfSubject} templates and ${rt.sightings.toLocaleString('en')} sightings in a ${rt.gallery.toLocaleString('en')}-template gallery`);
+    out.push(
+      `### Rights: a subject with ${rt.templatesOfSubject} templates and ${rt.sightings.toLocaleString('en')} sightings in a ${rt.gallery.toLocaleString('en')}-template gallery`,
+    );
     out.push(
       table(
         ['measure', 'seconds'],
         [
-          ['erasure, complete (index, rows, files, artifacts, key shredded, certificate with proofs)', round(rt.erasureSeconds, 3)],
-          [`access export (ZIP of ${round(rt.accessZipMb, 1)} MB with one face crop per sighting)`, round(rt.accessSeconds, 2)],
-          ['restart with the index rebuilt from the store (every template decrypted)', round(rt.restartWithIndexRebuildSeconds, 2)],
+          [
+            'erasure, complete (index, rows, files, artifacts, key shredded, certificate with proofs)',
+            round(rt.erasureSeconds, 3),
+          ],
+          [
+            `access export (ZIP of ${round(rt.accessZipMb, 1)} MB with one face crop per sighting)`,
+            round(rt.accessSeconds, 2),
+          ],
+          [
+            'restart with the index rebuilt from the store (every template decrypted)',
+            round(rt.restartWithIndexRebuildSeconds, 2),
+          ],
         ],
       ),
     );
   }
   const api = r['api'];
   if (api) {
-    out.push(`### HTTP API under load (loopback, ${api.gallery.toLocaleString('en')}-template gallery, ${api.workers} engine workers, ${api.seconds} s per run)`);
-    const row = (name: string, x: { rps: number; p50: number; p99: number; errors: number; non2xx: number; timeouts: number }) => [name, round(x.rps, 1), x.p50, x.p99, x.errors + x.non2xx + x.timeouts];
-    out.push(table(['load', 'requests/s', 'p50 ms', 'p99 ms', 'errors'], [row('GET /healthz, 10 connections', api.healthz), row('POST /v1/identify, 8 connections (saturated)', api.identifySaturated), row('POST /v1/identify at 30 req/s', api.identifyAt30)]));
+    out.push(
+      `### HTTP API under load (loopback, ${api.gallery.toLocaleString('en')}-template gallery, ${api.workers} engine workers, ${api.seconds} s per run)`,
+    );
+    const row = (
+      name: string,
+      x: { rps: number; p50: number; p99: number; errors: number; non2xx: number; timeouts: number },
+    ) => [name, round(x.rps, 1), x.p50, x.p99, x.errors + x.non2xx + x.timeouts];
+    out.push(
+      table(
+        ['load', 'requests/s', 'p50 ms', 'p99 ms', 'errors'],
+        [
+          row('GET /healthz, 10 connections', api.healthz),
+          row('POST /v1/identify, 8 connections (saturated)', api.identifySaturated),
+          row('POST /v1/identify at 30 req/s', api.identifyAt30),
+        ],
+      ),
+    );
   }
   const cl = r['cluster'];
   if (cl) out.push(renderCluster(cl));
@@ -103,13 +165,40 @@ export function render(r: Results): string {
 
 function renderCluster(cl: Results): string {
   const out: string[] = [];
-  type Run = { engine: string; processes: number; workersPerProcess: number; rounds?: number; identify: { rps: number; p50: number; p99: number; errors: number }; enroll: { perSecond: number; errors: number }; propagation: null | Record<string, { median?: number; max?: number }>; peakRssMb: number[] };
+  type Run = {
+    engine: string;
+    processes: number;
+    workersPerProcess: number;
+    rounds?: number;
+    identify: { rps: number; p50: number; p99: number; errors: number };
+    enroll: { perSecond: number; errors: number };
+    propagation: null | Record<string, { median?: number; max?: number }>;
+    peakRssMb: number[];
+  };
   const runs = cl.runs as Run[];
-  out.push(`### Server mode: SQLite vs PostgreSQL, 1 vs 2 API processes (same 2 cores, ${cl.gallery.toLocaleString('en')}-template gallery, ${cl.connections} identify connections for ${cl.identifySeconds} s, 4 concurrent enrollers for ${cl.enrollSeconds} s; the topologies alternate over ${runs[0]?.rounds ?? 1} rounds each, medians shown)`);
+  out.push(
+    `### Server mode: SQLite vs PostgreSQL, 1 vs 2 API processes (same 2 cores, ${cl.gallery.toLocaleString('en')}-template gallery, ${cl.connections} identify connections for ${cl.identifySeconds} s, 4 concurrent enrollers for ${cl.enrollSeconds} s; the topologies alternate over ${runs[0]?.rounds ?? 1} rounds each, medians shown)`,
+  );
   out.push(
     table(
-      ['database', 'API processes x engine workers', 'identify req/s', 'identify p50 / p99 ms', 'enrollments/s', 'errors', 'peak RSS per process MB'],
-      runs.map((x) => [x.engine, `${x.processes} x ${x.workersPerProcess}`, round(x.identify.rps, 1), `${x.identify.p50} / ${x.identify.p99}`, round(x.enroll.perSecond, 1), x.identify.errors + x.enroll.errors, x.peakRssMb.map((m) => round(m, 0)).join(' + ')]),
+      [
+        'database',
+        'API processes x engine workers',
+        'identify req/s',
+        'identify p50 / p99 ms',
+        'enrollments/s',
+        'errors',
+        'peak RSS per process MB',
+      ],
+      runs.map((x) => [
+        x.engine,
+        `${x.processes} x ${x.workersPerProcess}`,
+        round(x.identify.rps, 1),
+        `${x.identify.p50} / ${x.identify.p99}`,
+        round(x.enroll.perSecond, 1),
+        x.identify.errors + x.enroll.errors,
+        x.peakRssMb.map((m) => round(m, 0)).join(' + '),
+      ]),
     ),
   );
   const find = (e: string, p: number) => runs.find((x) => x.engine === e && x.processes === p);
@@ -118,23 +207,43 @@ function renderCluster(cl: Results): string {
   for (const e of ['sqlite', 'postgres']) {
     const one = find(e, 1);
     const two = find(e, 2);
-    if (one && two) lines.push(`${e}: 2 processes x 1 worker vs 1 process x 2 workers: identify ${pct(two.identify.rps, one.identify.rps)}, enroll ${pct(two.enroll.perSecond, one.enroll.perSecond)}`);
+    if (one && two)
+      lines.push(
+        `${e}: 2 processes x 1 worker vs 1 process x 2 workers: identify ${pct(two.identify.rps, one.identify.rps)}, enroll ${pct(two.enroll.perSecond, one.enroll.perSecond)}`,
+      );
   }
   for (const p of [1, 2]) {
     const s = find('sqlite', p);
     const g = find('postgres', p);
-    if (s && g) lines.push(`PostgreSQL vs SQLite, ${p} process(es): identify ${pct(g.identify.rps, s.identify.rps)}, enroll ${pct(g.enroll.perSecond, s.enroll.perSecond)}`);
+    if (s && g)
+      lines.push(
+        `PostgreSQL vs SQLite, ${p} process(es): identify ${pct(g.identify.rps, s.identify.rps)}, enroll ${pct(g.enroll.perSecond, s.enroll.perSecond)}`,
+      );
   }
   out.push(lines.map((l) => `- ${l}`).join('\n'));
   const props = runs.filter((x) => x.propagation);
   if (props.length) {
-    out.push('Propagation between the two processes (each time includes one identify round trip on the other process, whose median is the last column):');
+    out.push(
+      'Propagation between the two processes (each time includes one identify round trip on the other process, whose median is the last column):',
+    );
     out.push(
       table(
-        ['database', 'rounds', 'enrolled via A -> matches via B, median / max ms', 'erased via A -> no match via B, median / max ms', 'identify median ms'],
+        [
+          'database',
+          'rounds',
+          'enrolled via A -> matches via B, median / max ms',
+          'erased via A -> no match via B, median / max ms',
+          'identify median ms',
+        ],
         props.map((x) => {
           const p = x.propagation as Record<string, { median: number; max: number; p99: number }> & { rounds: unknown };
-          return [x.engine, String(p.rounds), `${round(p['enrollMs']!.median, 0)} / ${round(p['enrollMs']!.max, 0)}`, `${round(p['erasureMs']!.median, 0)} / ${round(p['erasureMs']!.max, 0)}`, round(p['identifyMs']!.median, 0)];
+          return [
+            x.engine,
+            String(p.rounds),
+            `${round(p['enrollMs']!.median, 0)} / ${round(p['enrollMs']!.max, 0)}`,
+            `${round(p['erasureMs']!.median, 0)} / ${round(p['erasureMs']!.max, 0)}`,
+            round(p['identifyMs']!.median, 0),
+          ];
         }),
       ),
     );

@@ -17,14 +17,20 @@ const actor = { kind: 'system', id: 'bench' } as const;
 const dataDir = tempDir('veil-rights-bench-');
 const engine = await FaceEngine.create();
 let v = await openVeil({ dataDir, engine, env: {} });
-const purpose = await v.purposes.create({ key: 'events', name: 'Events', description: 'Find the photos of you taken at our events.', lawfulBasis: 'consent' }, actor);
+const purpose = await v.purposes.create(
+  { key: 'events', name: 'Events', description: 'Find the photos of you taken at our events.', lawfulBasis: 'consent' },
+  actor,
+);
 const pid = purpose.id as PurposeId;
 const now = new Date().toISOString();
 
 function unit(): Float32Array {
   const x = new Float32Array(512);
   let s = 0;
-  for (let i = 0; i < 512; i++) { x[i] = Math.random() - 0.5; s += x[i]! * x[i]!; }
+  for (let i = 0; i < 512; i++) {
+    x[i] = Math.random() - 0.5;
+    s += x[i]! * x[i]!;
+  }
   return x.map((y) => y / Math.sqrt(s));
 }
 
@@ -38,8 +44,28 @@ for (let i = 0; i < GALLERY - 20; i += BATCH) {
       await subjectRepository.insert(tx, { id: sid, region: null, contactHash: null, contactSealed: null, at: now });
       const key = await v.keyring.create(tx, sid, now);
       const tid = newId.template();
-      await subjectRepository.insertTemplate(tx, { id: tid, subjectId: sid, purposeId: pid, model: v.engine.modelId, quality: {}, sourceSha256: '0'.repeat(64), sealed: v.vault.sealTemplate(key, tid, sid, pid, unit()), imagePath: null, createdAt: now }, 512);
-      await subjectRepository.upsertEnrollment(tx, { subjectId: sid, purposeId: pid, consentId: null, sourceReference: 'bench', at: now });
+      await subjectRepository.insertTemplate(
+        tx,
+        {
+          id: tid,
+          subjectId: sid,
+          purposeId: pid,
+          model: v.engine.modelId,
+          quality: {},
+          sourceSha256: '0'.repeat(64),
+          sealed: v.vault.sealTemplate(key, tid, sid, pid, unit()),
+          imagePath: null,
+          createdAt: now,
+        },
+        512,
+      );
+      await subjectRepository.upsertEnrollment(tx, {
+        subjectId: sid,
+        purposeId: pid,
+        consentId: null,
+        sourceReference: 'bench',
+        at: now,
+      });
     }
   });
 }
@@ -47,7 +73,17 @@ const fillSeconds = (performance.now() - t) / 1000;
 
 // The person: consent, 20 real templates (the same photo set, re-enrolled), contact email.
 const photo = readFileSync(join(FACES, 'face_recognition/obama/test_obama.jpg'));
-const { consent } = await v.consents.give({ purpose: 'events', noticeText: 'We match your face against event photos to find you.', noticeVersion: '1', method: 'api', collector: 'bench', contactEmail: 'person@example.org' }, actor);
+const { consent } = await v.consents.give(
+  {
+    purpose: 'events',
+    noticeText: 'We match your face against event photos to find you.',
+    noticeVersion: '1',
+    method: 'api',
+    collector: 'bench',
+    contactEmail: 'person@example.org',
+  },
+  actor,
+);
 const person = consent.subjectId as SubjectId;
 const first = await v.gallery.enroll({ purpose: 'events', consentId: consent.id, images: [photo] }, actor);
 const personKey = await v.keyring.get(v.store.db, person);
@@ -55,11 +91,28 @@ const vec = (await engine.analyze(photo)).faces[0]!.embedding;
 await v.store.transaction(async (tx) => {
   for (let i = 1; i < 20; i++) {
     const tid = newId.template() as TemplateId;
-    await subjectRepository.insertTemplate(tx, { id: tid, subjectId: person, purposeId: pid, model: v.engine.modelId, quality: {}, sourceSha256: '1'.repeat(64), sealed: v.vault.sealTemplate(personKey, tid, person, pid, vec), imagePath: null, createdAt: now }, 512);
+    await subjectRepository.insertTemplate(
+      tx,
+      {
+        id: tid,
+        subjectId: person,
+        purposeId: pid,
+        model: v.engine.modelId,
+        quality: {},
+        sourceSha256: '1'.repeat(64),
+        sealed: v.vault.sealTemplate(personKey, tid, person, pid, vec),
+        imagePath: null,
+        createdAt: now,
+      },
+      512,
+    );
   }
 });
 // 10k sightings: one small photo per media, sealed like ingestion does.
-const small = await sharp(readFileSync(join(FACES, 'face_recognition/_multi_face/knn_test_obama_and_biden.jpg'))).resize(320).jpeg({ quality: 80 }).toBuffer();
+const small = await sharp(readFileSync(join(FACES, 'face_recognition/_multi_face/knn_test_obama_and_biden.jpg')))
+  .resize(320)
+  .jpeg({ quality: 80 })
+  .toBuffer();
 const mediaKey = v.master.derive('media');
 mkdirSync(join(dataDir, 'media', pid), { recursive: true });
 t = performance.now();
@@ -69,11 +122,42 @@ for (let i = 0; i < SIGHTINGS; i += 1000) {
       const mid = newId.media();
       const rel = join('media', pid, `${mid}.sealed`);
       writeFileSync(join(dataDir, rel), seal(mediaKey, small, `veil.media:${mid}`));
-      await tx.insertInto('media').values({ id: mid, purpose_id: pid, sha256: mid, filename: `p${j}.jpg`, width: 320, height: 228, stored_path: rel, ingested_at: now }).execute();
-      await tx.insertInto('media_faces').values([
-        { id: newId.other('face'), media_id: mid, box: JSON.stringify({ x: 160, y: 40, width: 40, height: 40 }), det_score: 1, subject_id: person, similarity: 0.7, created_at: now },
-        { id: newId.other('face'), media_id: mid, box: JSON.stringify({ x: 100, y: 50, width: 40, height: 40 }), det_score: 1, subject_id: null, similarity: null, created_at: now },
-      ]).execute();
+      await tx
+        .insertInto('media')
+        .values({
+          id: mid,
+          purpose_id: pid,
+          sha256: mid,
+          filename: `p${j}.jpg`,
+          width: 320,
+          height: 228,
+          stored_path: rel,
+          ingested_at: now,
+        })
+        .execute();
+      await tx
+        .insertInto('media_faces')
+        .values([
+          {
+            id: newId.other('face'),
+            media_id: mid,
+            box: JSON.stringify({ x: 160, y: 40, width: 40, height: 40 }),
+            det_score: 1,
+            subject_id: person,
+            similarity: 0.7,
+            created_at: now,
+          },
+          {
+            id: newId.other('face'),
+            media_id: mid,
+            box: JSON.stringify({ x: 100, y: 50, width: 40, height: 40 }),
+            det_score: 1,
+            subject_id: null,
+            similarity: null,
+            created_at: now,
+          },
+        ])
+        .execute();
     }
   });
 }
@@ -108,8 +192,20 @@ const erasureSeconds = (performance.now() - t) / 1000;
 const stillIndexed = v.index.templatesOf(person).length;
 await v.close();
 
-process.stdout.write(JSON.stringify({
-  gallery: indexSize, templatesOfSubject: 20, sightings: SIGHTINGS, fillSeconds, sightingSeconds, restartWithIndexRebuildSeconds: startSeconds,
-  accessSeconds, accessZipMb: access.download!.length / 2 ** 20, erasureSeconds, erasedTemplates: erased.certificate!.subjects[0]!.templates,
-  erasedSightings: erased.certificate!.subjects[0]!.sightingsUnlinked, stillIndexed, firstEnrollTemplates: first.templates.length,
-}) + '\n');
+process.stdout.write(
+  JSON.stringify({
+    gallery: indexSize,
+    templatesOfSubject: 20,
+    sightings: SIGHTINGS,
+    fillSeconds,
+    sightingSeconds,
+    restartWithIndexRebuildSeconds: startSeconds,
+    accessSeconds,
+    accessZipMb: access.download!.length / 2 ** 20,
+    erasureSeconds,
+    erasedTemplates: erased.certificate!.subjects[0]!.templates,
+    erasedSightings: erased.certificate!.subjects[0]!.sightingsUnlinked,
+    stillIndexed,
+    firstEnrollTemplates: first.templates.length,
+  }) + '\n',
+);

@@ -14,7 +14,11 @@ const results: Results = {};
 for (const name of BENCHES) {
   if (only.length && !only.some((o) => name.startsWith(o))) continue;
   process.stderr.write(`bench: ${name} ...\n`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, `${name}.bench.ts`)], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, `${name}.bench.ts`)], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   if (r.status !== 0) {
     process.stderr.write(`bench: ${name} failed with exit code ${r.status}\n`);
     process.exitCode = 1;
@@ -25,5 +29,6 @@ for (const name of BENCHES) {
 
 mkdirSync(join(here, 'results'), { recursive: true });
 const stamp = { date: new Date().toISOString(), node: process.version, cpus: cpus().length };
-for (const [name, res] of Object.entries(results)) writeFileSync(join(here, 'results', `${name}.json`), JSON.stringify({ ...stamp, ...res }, null, 2) + '\n');
+for (const [name, res] of Object.entries(results))
+  writeFileSync(join(here, 'results', `${name}.json`), JSON.stringify({ ...stamp, ...res }, null, 2) + '\n');
 process.stdout.write(render(results) + '\n');

@@ -18,8 +18,34 @@ export async function seedRandomGallery(v: Veil, purposeId: PurposeId, n: number
         const tid = newId.template();
         const x = new Float32Array(512).map(() => Math.random() - 0.5);
         const norm = Math.hypot(...x);
-        await subjectRepository.insertTemplate(tx, { id: tid, subjectId: sid, purposeId, model: v.engine.modelId, quality: {}, sourceSha256: '0'.repeat(64), sealed: v.vault.sealTemplate(key, tid, sid, purposeId, x.map((y) => y / norm)), imagePath: null, createdAt: now }, 512);
-        await subjectRepository.upsertEnrollment(tx, { subjectId: sid, purposeId, consentId: null, sourceReference: 'bench', at: now });
+        await subjectRepository.insertTemplate(
+          tx,
+          {
+            id: tid,
+            subjectId: sid,
+            purposeId,
+            model: v.engine.modelId,
+            quality: {},
+            sourceSha256: '0'.repeat(64),
+            sealed: v.vault.sealTemplate(
+              key,
+              tid,
+              sid,
+              purposeId,
+              x.map((y) => y / norm),
+            ),
+            imagePath: null,
+            createdAt: now,
+          },
+          512,
+        );
+        await subjectRepository.upsertEnrollment(tx, {
+          subjectId: sid,
+          purposeId,
+          consentId: null,
+          sourceReference: 'bench',
+          at: now,
+        });
       }
     });
   }

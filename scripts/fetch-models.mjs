@@ -5,7 +5,16 @@
 // from the registry, checked against the integrity the registry published.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, copyFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  copyFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,13 +48,19 @@ function installSource(src) {
         encoding: 'utf8',
       });
     } catch (e) {
-      fail(`'npm pack ${src.spec}' failed (is the npm registry reachable?): ${String(e.stderr || e.message).trim().split('\n').pop()}`);
+      fail(
+        `'npm pack ${src.spec}' failed (is the npm registry reachable?): ${String(e.stderr || e.message)
+          .trim()
+          .split('\n')
+          .pop()}`,
+      );
     }
     const info = JSON.parse(out)[0];
     const tgz = join(work, info.filename);
     const [algo, expected] = src.integrity.split('-');
     const actual = createHash(algo).update(readFileSync(tgz)).digest('base64');
-    if (actual !== expected) fail(`${src.spec} tarball integrity mismatch (expected ${src.integrity}, got ${algo}-${actual})`);
+    if (actual !== expected)
+      fail(`${src.spec} tarball integrity mismatch (expected ${src.integrity}, got ${algo}-${actual})`);
     execFileSync('tar', ['xzf', tgz, '-C', work, ...src.files.map((f) => `package/${f}`)]);
     mkdirSync(modelsDir, { recursive: true });
     for (const f of src.files) copyFileSync(join(work, 'package', f), join(modelsDir, f.split('/').pop()));
@@ -59,8 +74,12 @@ let installed = 0;
 for (const src of SOURCES) if (installSource(src)) installed++;
 // A manifest of sha256 per file lets the engine refuse a swapped or truncated model.
 const manifest = {};
-for (const f of readdirSync(modelsDir).filter((n) => n.endsWith('.onnx')).sort()) {
-  manifest[f] = createHash('sha256').update(readFileSync(join(modelsDir, f))).digest('hex');
+for (const f of readdirSync(modelsDir)
+  .filter((n) => n.endsWith('.onnx'))
+  .sort()) {
+  manifest[f] = createHash('sha256')
+    .update(readFileSync(join(modelsDir, f)))
+    .digest('hex');
 }
 writeFileSync(join(modelsDir, 'MANIFEST.json'), JSON.stringify(manifest, null, 2) + '\n');
 if (installed > 0) process.stderr.write(`veil: face models installed into ${modelsDir}\n`);

@@ -12,7 +12,13 @@ function find(dir) {
 }
 
 const filter = process.argv.slice(2);
-const files = find('test').filter((f) => !filter.length || filter.some((x) => f.includes(x))).sort();
+const files = find('test')
+  .filter((f) => !filter.length || filter.some((x) => f.includes(x)))
+  .sort();
 // Bound any single test. (Not --test-force-exit: exiting under a live ONNX Runtime worker thread aborts the process.)
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000', ...files], { stdio: 'inherit' });
+const r = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000', ...files],
+  { stdio: 'inherit' },
+);
 process.exit(r.status ?? 1);

@@ -11,7 +11,10 @@ const ConfigSchema = z.object({
   dataDir: z.string().min(1).default('./data'),
   host: z.string().min(1).default('127.0.0.1'),
   port: z.coerce.number().int().min(0).max(65535).default(8080),
-  databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL').optional(),
+  databaseUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')
+    .optional(),
   audit: z
     .object({
       checkpointEvery: z.coerce.number().int().min(1).default(1000),
@@ -23,7 +26,10 @@ const ConfigSchema = z.object({
       controller: z.object({ name: z.string().min(1), contact: z.string().min(3) }).optional(),
       dpo: z.object({ name: z.string().min(1), email: z.string().email() }).optional(),
       transfers: z.array(z.string()).optional(),
-      searchLogRetention: z.string().regex(/^P(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$/).optional(),
+      searchLogRetention: z
+        .string()
+        .regex(/^P(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$/)
+        .optional(),
     })
     .default({}),
 });
@@ -36,11 +42,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     try {
       file = JSON.parse(readFileSync(env['VEIL_CONFIG'], 'utf8'));
     } catch (e) {
-      throw new VeilError('INVALID_INPUT', `VEIL_CONFIG ${env['VEIL_CONFIG']} is not a readable JSON file: ${(e as Error).message}`);
+      throw new VeilError(
+        'INVALID_INPUT',
+        `VEIL_CONFIG ${env['VEIL_CONFIG']} is not a readable JSON file: ${(e as Error).message}`,
+      );
     }
   }
   const fromEnv = Object.fromEntries(
-    Object.entries({ dataDir: env['VEIL_DATA_DIR'], host: env['VEIL_HOST'], port: env['VEIL_PORT'], databaseUrl: env['DATABASE_URL'] }).filter(([, v]) => v !== undefined && v !== ''),
+    Object.entries({
+      dataDir: env['VEIL_DATA_DIR'],
+      host: env['VEIL_HOST'],
+      port: env['VEIL_PORT'],
+      databaseUrl: env['DATABASE_URL'],
+    }).filter(([, v]) => v !== undefined && v !== ''),
   );
   const parsed = ConfigSchema.safeParse({ ...file, ...fromEnv });
   if (!parsed.success) {

@@ -9,7 +9,14 @@ export type ConsentId = Brand<string, 'ConsentId'>;
 export type MediaId = Brand<string, 'MediaId'>;
 export type SearchId = Brand<string, 'SearchId'>;
 
-const PREFIX = { SubjectId: 'sub', PurposeId: 'pur', TemplateId: 'tpl', ConsentId: 'con', MediaId: 'med', SearchId: 'srch' } as const;
+const PREFIX = {
+  SubjectId: 'sub',
+  PurposeId: 'pur',
+  TemplateId: 'tpl',
+  ConsentId: 'con',
+  MediaId: 'med',
+  SearchId: 'srch',
+} as const;
 
 function make(prefix: string): string {
   return `${prefix}_${randomBytes(12).toString('base64url')}`;

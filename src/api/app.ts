@@ -24,7 +24,15 @@ import { auditRoutes } from './routes/audit.routes.js';
 import { oversightRoutes } from './routes/oversight.routes.js';
 import { portalRoutes } from './routes/portal.routes.js';
 
-export const ROUTES: readonly RouteDef[] = [...purposeRoutes, ...galleryRoutes, ...mediaRoutes, ...rightsRoutes, ...auditRoutes, ...oversightRoutes, ...portalRoutes];
+export const ROUTES: readonly RouteDef[] = [
+  ...purposeRoutes,
+  ...galleryRoutes,
+  ...mediaRoutes,
+  ...rightsRoutes,
+  ...auditRoutes,
+  ...oversightRoutes,
+  ...portalRoutes,
+];
 
 export interface AppOptions {
   readonly veil: Veil;
@@ -55,7 +63,8 @@ declare module 'fastify' {
 /** Maps framework errors (validation, body size, content type, rate limit) onto Veil's codes. */
 function frameworkCode(e: { code?: string; statusCode?: number }): ErrorCode {
   if (e.statusCode === 429) return 'RATE_LIMITED';
-  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || e.code === 'FST_REQ_FILE_TOO_LARGE' || e.statusCode === 413) return 'PAYLOAD_TOO_LARGE';
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || e.code === 'FST_REQ_FILE_TOO_LARGE' || e.statusCode === 413)
+    return 'PAYLOAD_TOO_LARGE';
   if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || e.statusCode === 415) return 'UNSUPPORTED_MEDIA_TYPE';
   if (e.statusCode && e.statusCode < 500) return 'INVALID_INPUT';
   return 'INTERNAL';
@@ -73,11 +82,19 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     bodyLimit: opts.bodyLimitBytes ?? 25 * 2 ** 20,
     trustProxy: opts.trustProxy ?? false,
     requestTimeout: opts.requestTimeoutMs ?? 60_000,
-    genReqId: () => createHash('sha256').update(`${process.hrtime.bigint()}${Math.random()}`).digest('hex').slice(0, 16),
+    genReqId: () =>
+      createHash('sha256').update(`${process.hrtime.bigint()}${Math.random()}`).digest('hex').slice(0, 16),
     // Requests are logged by method, route and status only: bodies (photos), queries (tokens) and
     // headers (keys) never reach a log line.
     logger: opts.logger
-      ? { level: 'info', stream: process.stderr, serializers: { req: (r: FastifyRequest) => ({ method: r.method, route: r.routeOptions?.url ?? 'unknown', id: r.id }), res: (r: { statusCode: number }) => ({ statusCode: r.statusCode }) } }
+      ? {
+          level: 'info',
+          stream: process.stderr,
+          serializers: {
+            req: (r: FastifyRequest) => ({ method: r.method, route: r.routeOptions?.url ?? 'unknown', id: r.id }),
+            res: (r: { statusCode: number }) => ({ statusCode: r.statusCode }),
+          },
+        }
       : false,
   });
   app.decorateRequest('apiKey', null);
@@ -85,10 +102,22 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain');
 
   await app.register(helmet, {
-    contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:', 'blob:'], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], connectSrc: ["'self'"], mediaSrc: ["'self'", 'blob:'] } },
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        connectSrc: ["'self'"],
+        mediaSrc: ["'self'", 'blob:'],
+      },
+    },
     crossOriginEmbedderPolicy: false,
   });
-  await app.register(multipart, { attachFieldsToBody: 'keyValues', limits: { fileSize: 20 * 2 ** 20, files: 10, fields: 30 } });
+  await app.register(multipart, {
+    attachFieldsToBody: 'keyValues',
+    limits: { fileSize: 20 * 2 ** 20, files: 10, fields: 30 },
+  });
   await app.register(rateLimit, { global: false });
 
   const doc = openApiDocument(ROUTES, opts.version ?? '0.1.0');
@@ -99,18 +128,33 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const e = err as Error & { code?: string; statusCode?: number };
     let p;
     if (isVeilError(e)) p = problem(e.code, e.message);
-    else if (isDatabaseUnavailable(e)) p = problem('DATABASE_UNAVAILABLE', 'The database is unavailable for a moment; nothing was changed. Retry shortly.');
+    else if (isDatabaseUnavailable(e))
+      p = problem(
+        'DATABASE_UNAVAILABLE',
+        'The database is unavailable for a moment; nothing was changed. Retry shortly.',
+      );
     else if (e.statusCode === 429) p = problem('RATE_LIMITED', 'Too many requests; slow down.');
     else {
       const code = frameworkCode(e);
-      p = problem(code, code === 'INTERNAL' ? 'Something went wrong on our side; the request id helps us find it.' : e.message);
+      p = problem(
+        code,
+        code === 'INTERNAL' ? 'Something went wrong on our side; the request id helps us find it.' : e.message,
+      );
     }
-    if (p.status >= 500) req.log.error({ reqId: req.id, code: p.code, err: { message: e.message, code: e.code } }, 'request failed');
-    if (p.code === 'ENGINE_OVERLOADED' || p.code === 'RATE_LIMITED' || p.code === 'DATABASE_UNAVAILABLE') reply.header('retry-after', '1');
-    reply.code(p.status).type('application/problem+json').send({ ...p, instance: req.url.split('?')[0], requestId: req.id });
+    if (p.status >= 500)
+      req.log.error({ reqId: req.id, code: p.code, err: { message: e.message, code: e.code } }, 'request failed');
+    if (p.code === 'ENGINE_OVERLOADED' || p.code === 'RATE_LIMITED' || p.code === 'DATABASE_UNAVAILABLE')
+      reply.header('retry-after', '1');
+    reply
+      .code(p.status)
+      .type('application/problem+json')
+      .send({ ...p, instance: req.url.split('?')[0], requestId: req.id });
   });
   app.setNotFoundHandler((req, reply) => {
-    reply.code(404).type('application/problem+json').send({ ...problem('NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}.`), requestId: req.id });
+    reply
+      .code(404)
+      .type('application/problem+json')
+      .send({ ...problem('NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}.`), requestId: req.id });
   });
   app.addHook('onResponse', async (req, reply) => {
     metrics.observe(req.method, req.routeOptions?.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
@@ -135,11 +179,27 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const overdueOrders = (await veil.orders.list({ overdue: true })).length;
     reply.type('text/plain; version=0.0.4');
     return metrics.render([
-      { name: 'veil_gallery_templates', help: 'Matchable templates per purpose', values: purposes.map((p) => ({ labels: `purpose="${p.key}"`, value: veil.index.size(p.id) })) },
+      {
+        name: 'veil_gallery_templates',
+        help: 'Matchable templates per purpose',
+        values: purposes.map((p) => ({ labels: `purpose="${p.key}"`, value: veil.index.size(p.id) })),
+      },
       { name: 'veil_rights_requests_open', help: 'Open rights requests', values: [{ labels: '', value: counts.open }] },
-      { name: 'veil_rights_requests_overdue', help: 'Rights requests past their deadline', values: [{ labels: '', value: counts.overdue }] },
-      { name: 'veil_breach_notifications_overdue', help: 'Breaches not notified within 72 hours of discovery', values: [{ labels: '', value: overdueBreaches }] },
-      { name: 'veil_orders_overdue', help: 'Regulator orders past their deadline and still open', values: [{ labels: '', value: overdueOrders }] },
+      {
+        name: 'veil_rights_requests_overdue',
+        help: 'Rights requests past their deadline',
+        values: [{ labels: '', value: counts.overdue }],
+      },
+      {
+        name: 'veil_breach_notifications_overdue',
+        help: 'Breaches not notified within 72 hours of discovery',
+        values: [{ labels: '', value: overdueBreaches }],
+      },
+      {
+        name: 'veil_orders_overdue',
+        help: 'Regulator orders past their deadline and still open',
+        values: [{ labels: '', value: overdueOrders }],
+      },
     ]);
   });
 
@@ -160,16 +220,28 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
         const parse = <T extends z.ZodType>(schema: T | undefined, v: unknown, where: string): unknown => {
           if (!schema) return v;
           const res = schema.safeParse(v ?? (where === 'body' ? {} : v));
-          if (!res.success) throw new VeilError('INVALID_INPUT', res.error.issues.map((i) => `${where}${i.path.length ? '.' + i.path.join('.') : ''}: ${i.message}`).join('; '));
+          if (!res.success)
+            throw new VeilError(
+              'INVALID_INPUT',
+              res.error.issues
+                .map((i) => `${where}${i.path.length ? '.' + i.path.join('.') : ''}: ${i.message}`)
+                .join('; '),
+            );
           return res.data;
         };
         const body = parse(r.body, req.body, 'body') as Record<string, unknown> | undefined;
-        if (r.auth === 'public' && (r.url === '/v1/rights/requests' || r.url === '/v1/portal/enroll') && body && typeof body['email'] === 'string') {
+        if (
+          r.auth === 'public' &&
+          (r.url === '/v1/rights/requests' || r.url === '/v1/portal/enroll') &&
+          body &&
+          typeof body['email'] === 'string'
+        ) {
           // Per-contact limit: one address cannot be flooded with codes from many IPs.
           const k = createHash('sha256').update(body['email'].trim().toLowerCase()).digest('hex');
           const now = Date.now();
           const c = perContact.get(k);
-          if (c && c.reset > now && c.n >= limits.perContact) throw new VeilError('RATE_LIMITED', 'Too many requests for this address; try again later.');
+          if (c && c.reset > now && c.n >= limits.perContact)
+            throw new VeilError('RATE_LIMITED', 'Too many requests for this address; try again later.');
           perContact.set(k, c && c.reset > now ? { n: c.n + 1, reset: c.reset } : { n: 1, reset: now + 3_600_000 });
         }
         const actor: Actor = key ? { kind: 'api-key', id: key.id } : { kind: 'public', id: 'requester' };
@@ -185,21 +257,43 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
           reply,
           purpose: async (ref) => {
             const p = await veil.purposes.get(ref);
-            if (key && key.role !== 'dpo' && !mayUsePurpose(key, p.key, p.id)) throw new VeilError('FORBIDDEN', `This key is not bound to purpose '${p.key}'.`);
+            if (key && key.role !== 'dpo' && !mayUsePurpose(key, p.key, p.id))
+              throw new VeilError('FORBIDDEN', `This key is not bound to purpose '${p.key}'.`);
             return p;
           },
         };
         const idem = r.idempotent && key ? req.headers['idempotency-key'] : undefined;
         if (typeof idem === 'string' && idem) {
           const id = createHash('sha256').update(`${key!.id}|${r.method} ${r.url}|${idem}`).digest('hex');
-          const fingerprint = createHash('sha256').update(JSON.stringify(req.body ?? null, (_k, v) => (Buffer.isBuffer(v) ? createHash('sha256').update(v).digest('hex') : v))).digest('hex');
-          const seen = await veil.store.db.selectFrom('idempotency').selectAll().where('key', '=', id).executeTakeFirst();
+          const fingerprint = createHash('sha256')
+            .update(
+              JSON.stringify(req.body ?? null, (_k, v) =>
+                Buffer.isBuffer(v) ? createHash('sha256').update(v).digest('hex') : v,
+              ),
+            )
+            .digest('hex');
+          const seen = await veil.store.db
+            .selectFrom('idempotency')
+            .selectAll()
+            .where('key', '=', id)
+            .executeTakeFirst();
           if (seen) {
-            if (seen.fingerprint !== fingerprint) throw new VeilError('CONFLICT', 'This Idempotency-Key was used with a different request.');
+            if (seen.fingerprint !== fingerprint)
+              throw new VeilError('CONFLICT', 'This Idempotency-Key was used with a different request.');
             return reply.code(seen.status).header('idempotent-replay', 'true').send(JSON.parse(seen.body));
           }
           const result = await r.handler(ctx as never);
-          await veil.store.db.insertInto('idempotency').values({ key: id, fingerprint, status: r.status ?? 200, body: JSON.stringify(result), created_at: veil.clock.now().toISOString() }).onConflict((oc) => oc.column('key').doNothing()).execute();
+          await veil.store.db
+            .insertInto('idempotency')
+            .values({
+              key: id,
+              fingerprint,
+              status: r.status ?? 200,
+              body: JSON.stringify(result),
+              created_at: veil.clock.now().toISOString(),
+            })
+            .onConflict((oc) => oc.column('key').doNothing())
+            .execute();
           return reply.code(r.status ?? 200).send(result);
         }
         const result = await r.handler(ctx as never);

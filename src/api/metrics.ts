@@ -10,19 +10,31 @@ export class Metrics {
     this.requests.set(k, (this.requests.get(k) ?? 0) + 1);
     const lk = `method="${method}",route="${route}"`;
     const h = this.latency.get(lk) ?? { buckets: BUCKETS.map(() => 0), sum: 0, count: 0 };
-    BUCKETS.forEach((b, i) => { if (seconds <= b) h.buckets[i]!++; });
+    BUCKETS.forEach((b, i) => {
+      if (seconds <= b) h.buckets[i]!++;
+    });
     h.sum += seconds;
     h.count++;
     this.latency.set(lk, h);
   }
 
   render(gauges: { name: string; help: string; values: { labels: string; value: number }[] }[]): string {
-    const out: string[] = ['# HELP veil_http_requests_total HTTP requests by route and status', '# TYPE veil_http_requests_total counter'];
+    const out: string[] = [
+      '# HELP veil_http_requests_total HTTP requests by route and status',
+      '# TYPE veil_http_requests_total counter',
+    ];
     for (const [k, v] of this.requests) out.push(`veil_http_requests_total{${k}} ${v}`);
-    out.push('# HELP veil_http_request_duration_seconds Request latency', '# TYPE veil_http_request_duration_seconds histogram');
+    out.push(
+      '# HELP veil_http_request_duration_seconds Request latency',
+      '# TYPE veil_http_request_duration_seconds histogram',
+    );
     for (const [k, h] of this.latency) {
       BUCKETS.forEach((b, i) => out.push(`veil_http_request_duration_seconds_bucket{${k},le="${b}"} ${h.buckets[i]}`));
-      out.push(`veil_http_request_duration_seconds_bucket{${k},le="+Inf"} ${h.count}`, `veil_http_request_duration_seconds_sum{${k}} ${h.sum}`, `veil_http_request_duration_seconds_count{${k}} ${h.count}`);
+      out.push(
+        `veil_http_request_duration_seconds_bucket{${k},le="+Inf"} ${h.count}`,
+        `veil_http_request_duration_seconds_sum{${k}} ${h.sum}`,
+        `veil_http_request_duration_seconds_count{${k}} ${h.count}`,
+      );
     }
     for (const g of gauges) {
       out.push(`# HELP ${g.name} ${g.help}`, `# TYPE ${g.name} gauge`);

@@ -25,7 +25,11 @@ export interface RouteContext<B, Q, P> {
   purpose(ref: string): Promise<Awaited<ReturnType<Veil['purposes']['get']>>>;
 }
 
-export interface RouteDef<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, P extends z.ZodType = z.ZodType> {
+export interface RouteDef<
+  B extends z.ZodType = z.ZodType,
+  Q extends z.ZodType = z.ZodType,
+  P extends z.ZodType = z.ZodType,
+> {
   readonly method: 'GET' | 'POST' | 'DELETE';
   readonly url: string;
   readonly summary: string;
@@ -44,7 +48,11 @@ export interface RouteDef<B extends z.ZodType = z.ZodType, Q extends z.ZodType =
   handler(ctx: RouteContext<z.output<B>, z.output<Q>, z.output<P>>): Promise<unknown>;
 }
 
-export function route<B extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined, P extends z.ZodType = z.ZodUndefined>(def: RouteDef<B, Q, P>): RouteDef {
+export function route<
+  B extends z.ZodType = z.ZodUndefined,
+  Q extends z.ZodType = z.ZodUndefined,
+  P extends z.ZodType = z.ZodUndefined,
+>(def: RouteDef<B, Q, P>): RouteDef {
   return def as unknown as RouteDef;
 }
 
@@ -60,7 +68,11 @@ export const ImageInput = z
     }
     return new Uint8Array(Buffer.from(s, 'base64'));
   })
-  .meta({ description: 'Image bytes: base64 in JSON, or a file part in multipart/form-data', type: 'string', format: 'byte' } as never);
+  .meta({
+    description: 'Image bytes: base64 in JSON, or a file part in multipart/form-data',
+    type: 'string',
+    format: 'byte',
+  } as never);
 
 /** Multipart fields arrive as strings; numbers and booleans need coercion. */
 export const formNumber = () => z.coerce.number();
@@ -68,6 +80,7 @@ export const formBool = () => z.union([z.boolean(), z.enum(['true', 'false']).tr
 
 export function requireRole(key: ApiKey | null, roles: readonly Role[]): ApiKey {
   if (!key) throw new VeilError('UNAUTHENTICATED', 'An API key is required.');
-  if (key.role !== 'admin' && !roles.includes(key.role)) throw new VeilError('FORBIDDEN', `Role ${key.role} may not do this.`);
+  if (key.role !== 'admin' && !roles.includes(key.role))
+    throw new VeilError('FORBIDDEN', `Role ${key.role} may not do this.`);
   return key;
 }

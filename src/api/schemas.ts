@@ -20,7 +20,12 @@ export const PurposeDoc = z.object({
   templates: z.number().optional(),
 });
 
-export const Candidate = z.object({ subjectId: z.string(), similarity: z.number(), rank: z.number(), estimatedFalseMatchRate: z.number() });
+export const Candidate = z.object({
+  subjectId: z.string(),
+  similarity: z.number(),
+  rank: z.number(),
+  estimatedFalseMatchRate: z.number(),
+});
 
 export const IdentifyDoc = z.object({
   searchId: z.string(),
@@ -32,7 +37,13 @@ export const IdentifyDoc = z.object({
   model: z.string(),
 });
 
-export const VerifyDoc = z.object({ searchId: z.string(), similarity: z.number(), threshold: z.number(), match: z.boolean(), model: z.string() });
+export const VerifyDoc = z.object({
+  searchId: z.string(),
+  similarity: z.number(),
+  threshold: z.number(),
+  match: z.boolean(),
+  model: z.string(),
+});
 
 export const FaceDoc = z.object({
   box: Box,
@@ -66,10 +77,18 @@ export const ConsentDoc = z.object({
   history: z.array(z.object({ state: z.string(), at: z.string(), actor: z.string() })),
 });
 
-export const ReceiptDoc = z.record(z.string(), z.unknown()).meta({ description: 'Signed consent receipt (veil.consent-receipt.v1)' });
+export const ReceiptDoc = z
+  .record(z.string(), z.unknown())
+  .meta({ description: 'Signed consent receipt (veil.consent-receipt.v1)' });
 
 export const IngestDoc = z.union([
-  z.object({ file: z.string(), status: z.literal('ingested'), mediaId: z.string(), faces: z.number(), sightings: z.number() }),
+  z.object({
+    file: z.string(),
+    status: z.literal('ingested'),
+    mediaId: z.string(),
+    faces: z.number(),
+    sightings: z.number(),
+  }),
   z.object({ file: z.string(), status: z.literal('skipped'), mediaId: z.string(), reason: z.string() }),
   z.object({ file: z.string(), status: z.literal('failed'), code: z.string(), message: z.string() }),
 ]);
@@ -95,6 +114,14 @@ export const RightsRequestDoc = z.object({
   history: z.array(z.object({ state: z.string(), at: z.string(), actor: z.string(), note: z.string().nullable() })),
 });
 
-export const Page = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+export const Page = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 
-export const TreeHeadDoc = z.object({ size: z.number(), rootHash: z.string(), timestamp: z.string(), keyId: z.string(), nextKeyId: z.string().optional(), signature: z.string() });
+export const TreeHeadDoc = z.object({
+  size: z.number(),
+  rootHash: z.string(),
+  timestamp: z.string(),
+  keyId: z.string(),
+  nextKeyId: z.string().optional(),
+  signature: z.string(),
+});

@@ -59,14 +59,30 @@ export async function openVeil(opts: VeilOptions) {
   const env = opts.env ?? process.env;
   const clock = opts.clock ?? systemClock;
   const notices: StartupNotice[] = [];
-  const store = opts.store ?? (await openStore({ databaseUrl: opts.databaseUrl ?? env['DATABASE_URL'], sqlitePath: join(opts.dataDir, 'veil.db'), migrations: migrationModeFrom(env) }));
+  const store =
+    opts.store ??
+    (await openStore({
+      databaseUrl: opts.databaseUrl ?? env['DATABASE_URL'],
+      sqlitePath: join(opts.dataDir, 'veil.db'),
+      migrations: migrationModeFrom(env),
+    }));
   const { key: signingKey, created } = loadOrCreateSigningKey(opts.dataDir, env);
-  if (created) notices.push({ level: 'info', message: `Generated the audit signing key ${signingKey.keyId}; publish its public key (veil audit pubkey).` });
-  const audit = new AuditLog({ clock, key: signingKey, serialize: (tx) => store.serializeAudit(tx as never) }, opts.audit ?? DEFAULT_AUDIT_OPTIONS);
+  if (created)
+    notices.push({
+      level: 'info',
+      message: `Generated the audit signing key ${signingKey.keyId}; publish its public key (veil audit pubkey).`,
+    });
+  const audit = new AuditLog(
+    { clock, key: signingKey, serialize: (tx) => store.serializeAudit(tx as never) },
+    opts.audit ?? DEFAULT_AUDIT_OPTIONS,
+  );
   await audit.init(store.db);
   const { master, generated } = MasterKey.load(opts.dataDir, env);
   if (generated) {
-    notices.push({ level: 'warn', message: `Generated a master key in ${join(opts.dataDir, 'master.key')}. PRODUCTION NEEDS ITS OWN: set VEIL_MASTER_KEY from a secret store and keep it apart from the database and its backups.` });
+    notices.push({
+      level: 'warn',
+      message: `Generated a master key in ${join(opts.dataDir, 'master.key')}. PRODUCTION NEEDS ITS OWN: set VEIL_MASTER_KEY from a secret store and keep it apart from the database and its backups.`,
+    });
   }
   const engine = opts.engine ?? (await FaceEngine.create());
   const keyring = new KeyRing(master);
@@ -75,21 +91,86 @@ export async function openVeil(opts: VeilOptions) {
   const threshold = DEFAULT_CALIBRATION.threshold;
   const suppression = new SuppressionList(master, threshold);
   const purposes = new PurposeService({ store, audit, clock });
-  const gallery = new GalleryService({ store, audit, clock, engine, purposes, keyring, vault, index, suppression, threshold });
-  const consents = new ConsentService({ store, audit, clock, purposes, keyring, signingKey, controller: opts.controller ?? env['VEIL_CONTROLLER'] ?? 'Veil operator', dependents: gallery });
-  const ingest = new IngestService({ store, audit, clock, engine, purposes, index, suppression, master, dataDir: opts.dataDir, threshold });
+  const gallery = new GalleryService({
+    store,
+    audit,
+    clock,
+    engine,
+    purposes,
+    keyring,
+    vault,
+    index,
+    suppression,
+    threshold,
+  });
+  const consents = new ConsentService({
+    store,
+    audit,
+    clock,
+    purposes,
+    keyring,
+    signingKey,
+    controller: opts.controller ?? env['VEIL_CONTROLLER'] ?? 'Veil operator',
+    dependents: gallery,
+  });
+  const ingest = new IngestService({
+    store,
+    audit,
+    clock,
+    engine,
+    purposes,
+    index,
+    suppression,
+    master,
+    dataDir: opts.dataDir,
+    threshold,
+  });
   const controller = opts.controller ?? env['VEIL_CONTROLLER'] ?? 'Veil operator';
   const from = env['VEIL_MAIL_FROM'] ?? 'Veil <privacy@localhost>';
-  const mailer = opts.mailer ?? (env['VEIL_SMTP_URL'] ? new SmtpMailer(env['VEIL_SMTP_URL'], from) : new OutboxMailer(join(opts.dataDir, 'outbox'), from));
-  if (!opts.mailer && !env['VEIL_SMTP_URL']) notices.push({ level: 'info', message: `No VEIL_SMTP_URL: emails to people (verification codes) are written to ${join(opts.dataDir, 'outbox')}.` });
+  const mailer =
+    opts.mailer ??
+    (env['VEIL_SMTP_URL']
+      ? new SmtpMailer(env['VEIL_SMTP_URL'], from)
+      : new OutboxMailer(join(opts.dataDir, 'outbox'), from));
+  if (!opts.mailer && !env['VEIL_SMTP_URL'])
+    notices.push({
+      level: 'info',
+      message: `No VEIL_SMTP_URL: emails to people (verification codes) are written to ${join(opts.dataDir, 'outbox')}.`,
+    });
   const eraser = new Eraser({ store, audit, clock, index, vault, dataDir: opts.dataDir, signingKey, controller });
   const rights = new RightsService({
-    store, audit, clock, engine, master, keyring, index, vault, gallery, consents, suppression, eraser, mailer, dataDir: opts.dataDir,
+    store,
+    audit,
+    clock,
+    engine,
+    master,
+    keyring,
+    index,
+    vault,
+    gallery,
+    consents,
+    suppression,
+    eraser,
+    mailer,
+    dataDir: opts.dataDir,
     exportDeps: { store, keyring, vault, purposes, ingest, signingKey, controller },
   });
   const apiKeys = new ApiKeyService({ store, audit, clock });
-  const settings: OversightSettings = { ...DEFAULT_OVERSIGHT, controller: { ...DEFAULT_OVERSIGHT.controller, name: controller }, ...opts.oversight };
-  const retention = new RetentionService({ store, audit, clock, purposes, gallery, eraser, dataDir: opts.dataDir, settings });
+  const settings: OversightSettings = {
+    ...DEFAULT_OVERSIGHT,
+    controller: { ...DEFAULT_OVERSIGHT.controller, name: controller },
+    ...opts.oversight,
+  };
+  const retention = new RetentionService({
+    store,
+    audit,
+    clock,
+    purposes,
+    gallery,
+    eraser,
+    dataDir: opts.dataDir,
+    settings,
+  });
   const orders = new OrderService({ store, audit, clock, purposes, signingKey, settings });
   const breaches = new BreachService({ store, audit, clock });
   await gallery.rebuildIndex();
@@ -108,9 +189,27 @@ export async function openVeil(opts: VeilOptions) {
       const p = await purposes.get(purposeRef);
       const n = async (q: Promise<{ n: number } | undefined>) => Number((await q)?.n ?? 0);
       const live = {
-        subjects: await n(store.db.selectFrom('enrollments').select((eb) => eb.fn.countAll<number>().as('n')).where('purpose_id', '=', p.id).executeTakeFirst()),
-        templates: await n(store.db.selectFrom('templates').select((eb) => eb.fn.countAll<number>().as('n')).where('purpose_id', '=', p.id).executeTakeFirst()),
-        searches: await n(store.db.selectFrom('searches').select((eb) => eb.fn.countAll<number>().as('n')).where('purpose_id', '=', p.id).executeTakeFirst()),
+        subjects: await n(
+          store.db
+            .selectFrom('enrollments')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('purpose_id', '=', p.id)
+            .executeTakeFirst(),
+        ),
+        templates: await n(
+          store.db
+            .selectFrom('templates')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('purpose_id', '=', p.id)
+            .executeTakeFirst(),
+        ),
+        searches: await n(
+          store.db
+            .selectFrom('searches')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('purpose_id', '=', p.id)
+            .executeTakeFirst(),
+        ),
       };
       return dpiaDraft(p, settings, live, clock.now());
     },

@@ -1,6 +1,13 @@
 import { canonicalJson, type Json } from './canonical.js';
 import { assertNoPersonalData, entryLeafHash, GENESIS_PREV, type AuditEntry, type AuditInput } from './entry.js';
-import { CompactRange, consistencyProof, inclusionProof, perfectSubtrees, rootHash, type NodeRecord } from './merkle.js';
+import {
+  CompactRange,
+  consistencyProof,
+  inclusionProof,
+  perfectSubtrees,
+  rootHash,
+  type NodeRecord,
+} from './merkle.js';
 import { signHead, type TreeHead } from './tree-head.js';
 import { auditRepository as repo } from './audit.repository.js';
 import { EXPORT_TYPE, type ExportLine } from './export-format.js';
@@ -116,7 +123,10 @@ export class AuditLog {
   }
 
   private async storeHead(ex: Executor, size: number, root: Buffer): Promise<TreeHead> {
-    const head = signHead({ size, rootHash: hex(root), timestamp: this.deps.clock.now().toISOString(), keyId: this.deps.key.keyId }, this.deps.key.privateKey);
+    const head = signHead(
+      { size, rootHash: hex(root), timestamp: this.deps.clock.now().toISOString(), keyId: this.deps.key.keyId },
+      this.deps.key.privateKey,
+    );
     await repo.insertHead(ex, head);
     return head;
   }
@@ -131,7 +141,11 @@ export class AuditLog {
   async maybeCheckpoint(ex: Executor): Promise<TreeHead | null> {
     const [size, last] = [await repo.size(ex), await repo.latestHead(ex, this.keyId)];
     if (last && last.size === size) return null;
-    if (last && this.deps.clock.now().getTime() - new Date(last.timestamp).getTime() < this.opts.checkpointSeconds * 1000) return null;
+    if (
+      last &&
+      this.deps.clock.now().getTime() - new Date(last.timestamp).getTime() < this.opts.checkpointSeconds * 1000
+    )
+      return null;
     return this.signHead(ex);
   }
 
@@ -152,10 +166,19 @@ export class AuditLog {
 
   async inclusionProof(ex: Executor, seq: number, head?: TreeHead): Promise<InclusionProofResult> {
     const h = head ?? (await this.latestHead(ex));
-    if (!(Number.isInteger(seq) && seq >= 1 && seq <= h.size)) throw new VeilError('NOT_FOUND', `No audit entry ${seq} in the signed log of size ${h.size}.`);
+    if (!(Number.isInteger(seq) && seq >= 1 && seq <= h.size))
+      throw new VeilError('NOT_FOUND', `No audit entry ${seq} in the signed log of size ${h.size}.`);
     const [row] = await repo.entries(ex, seq, seq);
     const proof = await inclusionProof(seq - 1, h.size, (ids) => repo.nodes(ex, ids));
-    return { seq, leafIndex: seq - 1, leafHash: hex(row!.leaf_hash), entry: JSON.parse(row!.body), treeSize: h.size, proof: proof.map(hex), head: h };
+    return {
+      seq,
+      leafIndex: seq - 1,
+      leafHash: hex(row!.leaf_hash),
+      entry: JSON.parse(row!.body),
+      treeSize: h.size,
+      proof: proof.map(hex),
+      head: h,
+    };
   }
 
   async consistencyProof(ex: Executor, from: number, to: number): Promise<string[]> {
@@ -170,7 +193,8 @@ export class AuditLog {
     let head = await repo.latestHead(ex, this.keyId);
     if (!head || (to ?? (await repo.size(ex))) > head.size) head = await this.signHead(ex);
     const last = to ?? head.size;
-    if (!(from >= 1 && last >= from - 1 && last <= head.size)) throw new VeilError('INVALID_INPUT', `Export range ${from}..${last} is outside the signed log 1..${head.size}.`);
+    if (!(from >= 1 && last >= from - 1 && last <= head.size))
+      throw new VeilError('INVALID_INPUT', `Export range ${from}..${last} is outside the signed log 1..${head.size}.`);
     const prefixIds = perfectSubtrees(0, from - 1);
     const keys = await repo.keys(ex);
     yield {
@@ -179,10 +203,16 @@ export class AuditLog {
       from,
       to: last,
       prefix: { size: from - 1, frontier: (await repo.nodes(ex, prefixIds)).map(hex) },
-      keys: keys.map((k) => ({ keyId: k.key_id, publicKey: k.public_key, createdAt: k.created_at, retiredAt: k.retired_at })),
+      keys: keys.map((k) => ({
+        keyId: k.key_id,
+        publicKey: k.public_key,
+        createdAt: k.created_at,
+        retiredAt: k.retired_at,
+      })),
     };
     for (let s = from; s <= last; s += 5000) {
-      for (const r of await repo.entries(ex, s, Math.min(last, s + 4999))) yield { type: 'entry', entry: JSON.parse(r.body) };
+      for (const r of await repo.entries(ex, s, Math.min(last, s + 4999)))
+        yield { type: 'entry', entry: JSON.parse(r.body) };
     }
     for (const h of await repo.heads(ex, from, last)) yield { type: 'head', head: h };
   }
@@ -192,7 +222,10 @@ export class AuditLog {
     const size = await repo.size(ex);
     const root = (await rootHash(size, (ids) => repo.nodes(ex, ids))).toString('hex');
     const timestamp = this.deps.clock.now().toISOString();
-    const old = signHead({ size, rootHash: root, timestamp, keyId: this.keyId, nextKeyId: next.keyId }, this.deps.key.privateKey);
+    const old = signHead(
+      { size, rootHash: root, timestamp, keyId: this.keyId, nextKeyId: next.keyId },
+      this.deps.key.privateKey,
+    );
     await repo.insertHead(ex, old);
     await repo.addKey(ex, next.keyId, next.publicKeyPem, timestamp);
     const nh = signHead({ size, rootHash: root, timestamp, keyId: next.keyId }, next.privateKey);

@@ -19,7 +19,10 @@ function chunks<T>(xs: readonly T[], n = CHUNK): T[][] {
 
 export const auditRepository = {
   async size(ex: Executor): Promise<number> {
-    const r = await ex.selectFrom('audit_entries').select((eb) => eb.fn.max('seq').as('m')).executeTakeFirst();
+    const r = await ex
+      .selectFrom('audit_entries')
+      .select((eb) => eb.fn.max('seq').as('m'))
+      .executeTakeFirst();
     return Number(r?.m ?? 0);
   },
 
@@ -46,19 +49,47 @@ export const auditRepository = {
     });
   },
 
-  async insert(ex: Executor, entries: readonly (EntryRow & { time: string; action: string; actor_kind: string; actor_id: string; purpose_id: string | null; subject_ids: string })[], nodes: readonly NodeRecord[]): Promise<void> {
+  async insert(
+    ex: Executor,
+    entries: readonly (EntryRow & {
+      time: string;
+      action: string;
+      actor_kind: string;
+      actor_id: string;
+      purpose_id: string | null;
+      subject_ids: string;
+    })[],
+    nodes: readonly NodeRecord[],
+  ): Promise<void> {
     for (const part of chunks(entries, 100)) await ex.insertInto('audit_entries').values(part).execute();
-    for (const part of chunks(nodes)) await ex.insertInto('audit_nodes').values(part.map((n) => ({ level: n.level, idx: n.index, hash: n.hash }))).execute();
+    for (const part of chunks(nodes))
+      await ex
+        .insertInto('audit_nodes')
+        .values(part.map((n) => ({ level: n.level, idx: n.index, hash: n.hash })))
+        .execute();
   },
 
   async entries(ex: Executor, from: number, to: number): Promise<EntryRow[]> {
-    return ex.selectFrom('audit_entries').select(['seq', 'body', 'leaf_hash']).where('seq', '>=', from).where('seq', '<=', to).orderBy('seq').execute();
+    return ex
+      .selectFrom('audit_entries')
+      .select(['seq', 'body', 'leaf_hash'])
+      .where('seq', '>=', from)
+      .where('seq', '<=', to)
+      .orderBy('seq')
+      .execute();
   },
 
   async insertHead(ex: Executor, h: TreeHead): Promise<void> {
     await ex
       .insertInto('audit_heads')
-      .values({ size: h.size, key_id: h.keyId, root_hash: h.rootHash, timestamp: h.timestamp, signature: h.signature, next_key_id: h.nextKeyId ?? null })
+      .values({
+        size: h.size,
+        key_id: h.keyId,
+        root_hash: h.rootHash,
+        timestamp: h.timestamp,
+        signature: h.signature,
+        next_key_id: h.nextKeyId ?? null,
+      })
       .onConflict((oc) => oc.columns(['size', 'key_id']).doNothing())
       .execute();
   },
@@ -71,7 +102,14 @@ export const auditRepository = {
   },
 
   async heads(ex: Executor, fromSize: number, toSize: number): Promise<TreeHead[]> {
-    const rows = await ex.selectFrom('audit_heads').selectAll().where('size', '>=', fromSize).where('size', '<=', toSize).orderBy('size').orderBy('key_id').execute();
+    const rows = await ex
+      .selectFrom('audit_heads')
+      .selectAll()
+      .where('size', '>=', fromSize)
+      .where('size', '<=', toSize)
+      .orderBy('size')
+      .orderBy('key_id')
+      .execute();
     return rows.map(toHead);
   },
 
@@ -80,7 +118,11 @@ export const auditRepository = {
   },
 
   async addKey(ex: Executor, keyId: string, publicKey: string, createdAt: string): Promise<void> {
-    await ex.insertInto('audit_keys').values({ key_id: keyId, public_key: publicKey, created_at: createdAt, retired_at: null }).onConflict((oc) => oc.column('key_id').doNothing()).execute();
+    await ex
+      .insertInto('audit_keys')
+      .values({ key_id: keyId, public_key: publicKey, created_at: createdAt, retired_at: null })
+      .onConflict((oc) => oc.column('key_id').doNothing())
+      .execute();
   },
 
   async retireKey(ex: Executor, keyId: string, at: string): Promise<void> {
@@ -88,7 +130,20 @@ export const auditRepository = {
   },
 };
 
-function toHead(r: { size: number; key_id: string; root_hash: string; timestamp: string; signature: string; next_key_id: string | null }): TreeHead {
-  const h = { size: Number(r.size), keyId: r.key_id, rootHash: r.root_hash, timestamp: r.timestamp, signature: r.signature };
+function toHead(r: {
+  size: number;
+  key_id: string;
+  root_hash: string;
+  timestamp: string;
+  signature: string;
+  next_key_id: string | null;
+}): TreeHead {
+  const h = {
+    size: Number(r.size),
+    keyId: r.key_id,
+    rootHash: r.root_hash,
+    timestamp: r.timestamp,
+    signature: r.signature,
+  };
   return r.next_key_id ? { ...h, nextKeyId: r.next_key_id } : h;
 }

@@ -4,7 +4,13 @@ import { AuditLog, DEFAULT_AUDIT_OPTIONS, type AuditLogOptions } from './audit.l
 import { loadOrCreateSigningKey } from './signing-key.js';
 
 /** Opens the audit log over a store with the data directory's (or the environment's) signing key. */
-export async function openAuditLog(store: Store, dataDir: string, clock: Clock, opts: AuditLogOptions = DEFAULT_AUDIT_OPTIONS, env: NodeJS.ProcessEnv = process.env): Promise<{ audit: AuditLog; keyCreated: boolean }> {
+export async function openAuditLog(
+  store: Store,
+  dataDir: string,
+  clock: Clock,
+  opts: AuditLogOptions = DEFAULT_AUDIT_OPTIONS,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ audit: AuditLog; keyCreated: boolean }> {
   const { key, created } = loadOrCreateSigningKey(dataDir, env);
   const audit = new AuditLog({ clock, key, serialize: (tx) => store.serializeAudit(tx as never) }, opts);
   await audit.init(store.db);

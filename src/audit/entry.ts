@@ -91,7 +91,8 @@ export function entryLeafHash(e: AuditEntry): Buffer {
 
 // Keys that would carry biometric or contact data. The audit log is published to regulators and must
 // never hold them; a keyed hash of contact data goes under `contactHash`.
-const FORBIDDEN_KEYS = /^(embedding|template|vector|descriptor|image|imagebytes|selfie|photo|pixels|box|boxes|landmarks|email|phone|contact|name)$/i;
+const FORBIDDEN_KEYS =
+  /^(embedding|template|vector|descriptor|image|imagebytes|selfie|photo|pixels|box|boxes|landmarks|email|phone|contact|name)$/i;
 const EMAIL = /[^\s@]+@[^\s@]+\.[A-Za-z]{2,}\b/;
 
 /** Throws when `detail` holds something the audit log must never store (a programming error). */
@@ -102,7 +103,8 @@ export function assertNoPersonalData(detail: Json, path = 'detail'): void {
     return;
   }
   if (Array.isArray(detail)) {
-    if (detail.length > 64 && detail.every((x) => typeof x === 'number')) throw new Error(`audit ${path} looks like a vector`);
+    if (detail.length > 64 && detail.every((x) => typeof x === 'number'))
+      throw new Error(`audit ${path} looks like a vector`);
     detail.forEach((d, i) => assertNoPersonalData(d, `${path}[${i}]`));
     return;
   }

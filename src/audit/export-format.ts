@@ -25,4 +25,7 @@ export interface ExportHeader {
   readonly keys: readonly ExportKey[];
 }
 
-export type ExportLine = ExportHeader | { readonly type: 'entry'; readonly entry: AuditEntry } | { readonly type: 'head'; readonly head: TreeHead };
+export type ExportLine =
+  | ExportHeader
+  | { readonly type: 'entry'; readonly entry: AuditEntry }
+  | { readonly type: 'head'; readonly head: TreeHead };

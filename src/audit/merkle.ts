@@ -65,7 +65,9 @@ export function foldRange(hashes: readonly Buffer[]): Buffer {
 export function inclusionRanges(m: number, n: number, start = 0): [number, number][] {
   if (n <= 1) return [];
   const k = splitPoint(n);
-  return m < k ? [...inclusionRanges(m, k, start), [start + k, n - k]] : [...inclusionRanges(m - k, n - k, start + k), [start, k]];
+  return m < k
+    ? [...inclusionRanges(m, k, start), [start + k, n - k]]
+    : [...inclusionRanges(m - k, n - k, start + k), [start, k]];
 }
 
 /** The ranges whose hashes make up PROOF(m, D[n]) (RFC 6962 s2.1.2 SUBPROOF). */
@@ -73,7 +75,9 @@ export function consistencyRanges(m: number, n: number): [number, number][] {
   const sub = (mm: number, nn: number, start: number, b: boolean): [number, number][] => {
     if (mm === nn) return b ? [] : [[start, nn]];
     const k = splitPoint(nn);
-    return mm <= k ? [...sub(mm, k, start, b), [start + k, nn - k]] : [...sub(mm - k, nn - k, start + k, false), [start, k]];
+    return mm <= k
+      ? [...sub(mm, k, start, b), [start + k, nn - k]]
+      : [...sub(mm - k, nn - k, start + k, false), [start, k]];
   };
   return sub(m, n, 0, true);
 }
@@ -95,7 +99,8 @@ export async function rootHash(size: number, read: NodeReader): Promise<Buffer> 
 }
 
 export async function inclusionProof(index: number, size: number, read: NodeReader): Promise<Buffer[]> {
-  if (!(index >= 0 && index < size)) throw new VeilError('AUDIT_INVALID_PROOF', `Leaf ${index} is not in a tree of size ${size}.`);
+  if (!(index >= 0 && index < size))
+    throw new VeilError('AUDIT_INVALID_PROOF', `Leaf ${index} is not in a tree of size ${size}.`);
   return rangeHashes(inclusionRanges(index, size), read);
 }
 
@@ -118,13 +123,24 @@ function bitLength(x: number): number {
 }
 
 /** Recomputes the root from a leaf and its inclusion proof (RFC 9162 s2.1.3.2). */
-export function rootFromInclusionProof(index: number, size: number, leaf: Uint8Array, proof: readonly Uint8Array[]): Buffer {
-  if (!(index >= 0 && index < size)) throw new VeilError('AUDIT_INVALID_PROOF', `Index ${index} is outside a tree of size ${size}.`);
-  if (leaf.length !== HASH_SIZE || proof.some((p) => p.length !== HASH_SIZE)) throw new VeilError('AUDIT_INVALID_PROOF', 'Proof hashes must be 32 bytes.');
+export function rootFromInclusionProof(
+  index: number,
+  size: number,
+  leaf: Uint8Array,
+  proof: readonly Uint8Array[],
+): Buffer {
+  if (!(index >= 0 && index < size))
+    throw new VeilError('AUDIT_INVALID_PROOF', `Index ${index} is outside a tree of size ${size}.`);
+  if (leaf.length !== HASH_SIZE || proof.some((p) => p.length !== HASH_SIZE))
+    throw new VeilError('AUDIT_INVALID_PROOF', 'Proof hashes must be 32 bytes.');
   // Check the length before hashing: inner nodes on the path plus the right-border nodes.
   const inner = bitLength(index ^ (size - 1));
   const border = popcount(Math.floor(index / 2 ** inner));
-  if (proof.length !== inner + border) throw new VeilError('AUDIT_INVALID_PROOF', `Inclusion proof has ${proof.length} hashes; ${inner + border} expected.`);
+  if (proof.length !== inner + border)
+    throw new VeilError(
+      'AUDIT_INVALID_PROOF',
+      `Inclusion proof has ${proof.length} hashes; ${inner + border} expected.`,
+    );
   let fn = index;
   let sn = size - 1;
   let r: Buffer = Buffer.from(leaf);
@@ -155,16 +171,30 @@ function popcount(x: number): number {
   return c;
 }
 
-export function verifyInclusion(index: number, size: number, leaf: Uint8Array, proof: readonly Uint8Array[], root: Uint8Array): boolean {
+export function verifyInclusion(
+  index: number,
+  size: number,
+  leaf: Uint8Array,
+  proof: readonly Uint8Array[],
+  root: Uint8Array,
+): boolean {
   return sameHash(rootFromInclusionProof(index, size, leaf, proof), root);
 }
 
 /** Checks that the tree of size n with root2 extends the tree of size m with root1 (RFC 9162 s2.1.4.2). */
-export function verifyConsistency(m: number, n: number, root1: Uint8Array, root2: Uint8Array, proof: readonly Uint8Array[]): boolean {
+export function verifyConsistency(
+  m: number,
+  n: number,
+  root1: Uint8Array,
+  root2: Uint8Array,
+  proof: readonly Uint8Array[],
+): boolean {
   if (!(m > 0 && m <= n)) throw new VeilError('AUDIT_INVALID_PROOF', `No consistency between sizes ${m} and ${n}.`);
-  if (proof.some((p) => p.length !== HASH_SIZE)) throw new VeilError('AUDIT_INVALID_PROOF', 'Proof hashes must be 32 bytes.');
+  if (proof.some((p) => p.length !== HASH_SIZE))
+    throw new VeilError('AUDIT_INVALID_PROOF', 'Proof hashes must be 32 bytes.');
   if (m === n) {
-    if (proof.length !== 0) throw new VeilError('AUDIT_INVALID_PROOF', 'A consistency proof between equal sizes must be empty.');
+    if (proof.length !== 0)
+      throw new VeilError('AUDIT_INVALID_PROOF', 'A consistency proof between equal sizes must be empty.');
     return sameHash(root1, root2);
   }
   let nodes = [...proof];
@@ -246,7 +276,11 @@ export class CompactRange {
 
   constructor(size = 0, frontier: readonly Buffer[] = []) {
     const ids = perfectSubtrees(0, size);
-    if (ids.length !== frontier.length) throw new VeilError('AUDIT_INVALID_PROOF', `A tree of size ${size} has ${ids.length} frontier hashes, not ${frontier.length}.`);
+    if (ids.length !== frontier.length)
+      throw new VeilError(
+        'AUDIT_INVALID_PROOF',
+        `A tree of size ${size} has ${ids.length} frontier hashes, not ${frontier.length}.`,
+      );
     this.stack = ids.map((id, i) => ({ ...id, hash: frontier[i]! }));
     this.n = size;
   }
@@ -260,7 +294,10 @@ export class CompactRange {
     const made: NodeRecord[] = [{ level: 0, index: this.n, hash: leaf }];
     this.stack.push(made[0]!);
     this.n++;
-    while (this.stack.length >= 2 && this.stack[this.stack.length - 1]!.level === this.stack[this.stack.length - 2]!.level) {
+    while (
+      this.stack.length >= 2 &&
+      this.stack[this.stack.length - 1]!.level === this.stack[this.stack.length - 2]!.level
+    ) {
       const right = this.stack.pop()!;
       const left = this.stack.pop()!;
       const parent = { level: left.level + 1, index: left.index / 2, hash: nodeHash(left.hash, right.hash) };

@@ -19,7 +19,8 @@ function fromPem(pem: string, origin: string): AuditSigningKey {
   } catch {
     throw new VeilError('AUDIT_KEY_INVALID', `The audit signing key from ${origin} is not a PEM private key.`);
   }
-  if (privateKey.asymmetricKeyType !== 'ed25519') throw new VeilError('AUDIT_KEY_INVALID', `The audit signing key from ${origin} must be Ed25519.`);
+  if (privateKey.asymmetricKeyType !== 'ed25519')
+    throw new VeilError('AUDIT_KEY_INVALID', `The audit signing key from ${origin} must be Ed25519.`);
   const pub = createPublicKey(privateKey);
   return { keyId: keyIdOf(pub), privateKey, publicKeyPem: pub.export({ type: 'spki', format: 'pem' }).toString() };
 }
@@ -33,7 +34,10 @@ function writeSecret(path: string, content: string): void {
  * The audit signing key: `VEIL_AUDIT_SIGNING_KEY` (a PEM, or a path to one) when set, else
  * <dataDir>/audit-signing-key.pem, generated on first use with mode 0600.
  */
-export function loadOrCreateSigningKey(dataDir: string, env: NodeJS.ProcessEnv = process.env): { key: AuditSigningKey; created: boolean } {
+export function loadOrCreateSigningKey(
+  dataDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { key: AuditSigningKey; created: boolean } {
   const provided = env['VEIL_AUDIT_SIGNING_KEY'];
   if (provided) {
     const pem = provided.includes('-----BEGIN') ? provided : readFileSync(provided, 'utf8');

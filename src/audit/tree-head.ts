@@ -18,7 +18,13 @@ export type UnsignedHead = Omit<TreeHead, 'signature'>;
 
 /** The exact bytes signed: a typed, canonical JSON object, so a head cannot be mistaken for anything else. */
 export function headMessage(h: UnsignedHead): Buffer {
-  const body: Record<string, string | number> = { type: 'veil.tree-head.v1', size: h.size, rootHash: h.rootHash, timestamp: h.timestamp, keyId: h.keyId };
+  const body: Record<string, string | number> = {
+    type: 'veil.tree-head.v1',
+    size: h.size,
+    rootHash: h.rootHash,
+    timestamp: h.timestamp,
+    keyId: h.keyId,
+  };
   if (h.nextKeyId) body['nextKeyId'] = h.nextKeyId;
   return Buffer.from(canonicalJson(body), 'utf8');
 }
@@ -26,7 +32,10 @@ export function headMessage(h: UnsignedHead): Buffer {
 /** Key id: the first 16 hex digits of SHA-256 over the public key's SPKI DER encoding. */
 export function keyIdOf(publicKey: KeyObject | string): string {
   const k = typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey;
-  return createHash('sha256').update(k.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(k.export({ type: 'spki', format: 'der' }))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 export function signHead(h: UnsignedHead, privateKey: KeyObject): TreeHead {

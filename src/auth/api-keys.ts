@@ -42,17 +42,39 @@ export class ApiKeyService {
 
   constructor(private readonly deps: { store: Store; audit: AuditLog; clock: Clock }) {}
 
-  async create(input: { name: string; role: Role; purposes: readonly string[] }, actor: Actor): Promise<{ key: ApiKey; token: string }> {
+  async create(
+    input: { name: string; role: Role; purposes: readonly string[] },
+    actor: Actor,
+  ): Promise<{ key: ApiKey; token: string }> {
     if (!ROLES.includes(input.role)) throw new VeilError('INVALID_INPUT', `role must be one of ${ROLES.join(', ')}.`);
-    if (!input.purposes.length) throw new VeilError('INVALID_INPUT', "A key needs at least one purpose, or '*' for all.");
+    if (!input.purposes.length)
+      throw new VeilError('INVALID_INPUT', "A key needs at least one purpose, or '*' for all.");
     const id = newId.other('key');
     const secret = randomBytes(24).toString('base64url');
     const now = this.deps.clock.now().toISOString();
     await this.deps.store.transaction(async (tx) => {
-      await tx.insertInto('api_keys').values({ id, name: input.name, role: input.role, purposes: JSON.stringify(input.purposes), secret_hash: hashSecret(secret, randomBytes(16)), created_at: now, revoked_at: null }).execute();
-      await this.deps.audit.append(tx, { actor, action: 'apikey.created', detail: { keyId: id, role: input.role, purposes: [...input.purposes] } });
+      await tx
+        .insertInto('api_keys')
+        .values({
+          id,
+          name: input.name,
+          role: input.role,
+          purposes: JSON.stringify(input.purposes),
+          secret_hash: hashSecret(secret, randomBytes(16)),
+          created_at: now,
+          revoked_at: null,
+        })
+        .execute();
+      await this.deps.audit.append(tx, {
+        actor,
+        action: 'apikey.created',
+        detail: { keyId: id, role: input.role, purposes: [...input.purposes] },
+      });
     });
-    return { key: { id, name: input.name, role: input.role, purposes: input.purposes, createdAt: now, revokedAt: null }, token: `veil_${id}_${secret}` };
+    return {
+      key: { id, name: input.name, role: input.role, purposes: input.purposes, createdAt: now, revokedAt: null },
+      token: `veil_${id}_${secret}`,
+    };
   }
 
   async authenticate(token: string | undefined): Promise<ApiKey> {
@@ -61,19 +83,35 @@ export class ApiKeyService {
     const m = /^veil_(key_[A-Za-z0-9_-]{16})_([A-Za-z0-9_-]+)$/.exec(token);
     // The row is read on every request (one primary-key lookup) so that a revocation or a role
     // change made through any process applies at once everywhere; only scrypt is cached.
-    const row = m ? await this.deps.store.db.selectFrom('api_keys').selectAll().where('id', '=', m[1]!).executeTakeFirst() : undefined;
+    const row = m
+      ? await this.deps.store.db.selectFrom('api_keys').selectAll().where('id', '=', m[1]!).executeTakeFirst()
+      : undefined;
     if (!row || row.revoked_at) throw new VeilError('UNAUTHENTICATED', 'The API key is not valid.');
     if (this.cache.get(digest)?.id !== row.id) {
       if (!checkSecret(m![2]!, row.secret_hash)) throw new VeilError('UNAUTHENTICATED', 'The API key is not valid.');
     }
-    const key: ApiKey = { id: row.id, name: row.name, role: row.role as Role, purposes: JSON.parse(row.purposes), createdAt: row.created_at, revokedAt: null };
+    const key: ApiKey = {
+      id: row.id,
+      name: row.name,
+      role: row.role as Role,
+      purposes: JSON.parse(row.purposes),
+      createdAt: row.created_at,
+      revokedAt: null,
+    };
     this.cache.set(digest, key);
     return key;
   }
 
   async list(): Promise<ApiKey[]> {
     const rows = await this.deps.store.db.selectFrom('api_keys').selectAll().orderBy('created_at').execute();
-    return rows.map((r) => ({ id: r.id, name: r.name, role: r.role as Role, purposes: JSON.parse(r.purposes), createdAt: r.created_at, revokedAt: r.revoked_at }));
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      role: r.role as Role,
+      purposes: JSON.parse(r.purposes),
+      createdAt: r.created_at,
+      revokedAt: r.revoked_at,
+    }));
   }
 
   async count(): Promise<number> {
@@ -82,7 +120,12 @@ export class ApiKeyService {
 
   async revoke(id: string, actor: Actor): Promise<void> {
     const r = await this.deps.store.transaction(async (tx) => {
-      const res = await tx.updateTable('api_keys').set({ revoked_at: this.deps.clock.now().toISOString() }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+      const res = await tx
+        .updateTable('api_keys')
+        .set({ revoked_at: this.deps.clock.now().toISOString() })
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
       if (Number(res.numUpdatedRows) === 0) throw new VeilError('NOT_FOUND', `No active key '${id}'.`);
       await this.deps.audit.append(tx, { actor, action: 'apikey.revoked', detail: { keyId: id } });
     });

@@ -53,15 +53,22 @@ export async function auditCommand(argv: string[], io: Io): Promise<number> {
 
 async function withLocal(sub: string, argv: string[], io: Io): Promise<number> {
   const usage = `usage: veil audit ${sub} ...\n${HELP}`;
-  const { values, positionals } = parseCommand(argv, { json: { type: 'boolean' }, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' } }, usage);
-  if (values.help) return io.out(HELP), 0;
+  const { values, positionals } = parseCommand(
+    argv,
+    { json: { type: 'boolean' }, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' } },
+    usage,
+  );
+  if (values.help) return (io.out(HELP), 0);
   const ctx = await openLocal(io);
   const { store, audit } = ctx;
   const print = (human: string, json: unknown) => io.out(values.json ? JSON.stringify(json) + '\n' : human + '\n');
   try {
     switch (sub) {
       case 'pubkey':
-        print(`key id ${audit.keyId}\n${audit.publicKeyPem.trim()}`, { keyId: audit.keyId, publicKey: audit.publicKeyPem });
+        print(`key id ${audit.keyId}\n${audit.publicKeyPem.trim()}`, {
+          keyId: audit.keyId,
+          publicKey: audit.publicKeyPem,
+        });
         return 0;
       case 'head': {
         const h = await store.transaction((tx) => audit.signHead(tx));
@@ -72,7 +79,10 @@ async function withLocal(sub: string, argv: string[], io: Io): Promise<number> {
         const seq = intArg(positionals[0], '<seq>');
         if (seq === undefined) throw new UsageError('usage: veil audit prove <seq>');
         const p = await store.transaction((tx) => audit.inclusionProof(tx, seq));
-        print(`entry ${p.seq} (${p.entry.action} at ${p.entry.time}) is leaf ${p.leafIndex} of the signed tree of size ${p.treeSize}\nleaf hash ${p.leafHash}\nroot ${p.head.rootHash}\nproof:\n${p.proof.map((x) => '  ' + x).join('\n')}`, p);
+        print(
+          `entry ${p.seq} (${p.entry.action} at ${p.entry.time}) is leaf ${p.leafIndex} of the signed tree of size ${p.treeSize}\nleaf hash ${p.leafHash}\nroot ${p.head.rootHash}\nproof:\n${p.proof.map((x) => '  ' + x).join('\n')}`,
+          p,
+        );
         return 0;
       }
       case 'consistency': {
@@ -88,11 +98,19 @@ async function withLocal(sub: string, argv: string[], io: Io): Promise<number> {
         const out = createWriteStream(values.out, { mode: 0o600 });
         let n = 0;
         await store.transaction(async (tx) => {
-          for await (const line of audit.exportLines(tx, intArg(values.from, '--from') ?? 1, intArg(values.to, '--to'))) {
+          for await (const line of audit.exportLines(
+            tx,
+            intArg(values.from, '--from') ?? 1,
+            intArg(values.to, '--to'),
+          )) {
             if (!out.write(JSON.stringify(line) + '\n')) await once(out, 'drain');
             if ((line as { type: string }).type === 'entry') n++;
           }
-          await audit.append(tx, { actor: { kind: 'cli', id: 'local' }, action: 'audit.exported', detail: { entries: n } });
+          await audit.append(tx, {
+            actor: { kind: 'cli', id: 'local' },
+            action: 'audit.exported',
+            detail: { entries: n },
+          });
         });
         out.end();
         await once(out, 'finish');
@@ -101,14 +119,23 @@ async function withLocal(sub: string, argv: string[], io: Io): Promise<number> {
       }
       case 'rotate-key': {
         const { next, commit } = prepareRotation(ctx.config.dataDir);
-        if (process.env['VEIL_AUDIT_SIGNING_KEY']) throw new VeilError('INVALID_INPUT', 'The signing key comes from VEIL_AUDIT_SIGNING_KEY; rotate it there.');
+        if (process.env['VEIL_AUDIT_SIGNING_KEY'])
+          throw new VeilError('INVALID_INPUT', 'The signing key comes from VEIL_AUDIT_SIGNING_KEY; rotate it there.');
         const heads = await store.transaction(async (tx) => {
           const r = await audit.crossSign(tx, next);
-          await audit.append(tx, { actor: { kind: 'cli', id: 'local' }, action: 'audit.key.rotated', detail: { oldKeyId: r.old.keyId, newKeyId: next.keyId, size: r.old.size } });
+          await audit.append(tx, {
+            actor: { kind: 'cli', id: 'local' },
+            action: 'audit.key.rotated',
+            detail: { oldKeyId: r.old.keyId, newKeyId: next.keyId, size: r.old.size },
+          });
           return r;
         });
         commit();
-        print(`rotated: ${heads.old.keyId} -> ${next.keyId}; both signed the head of size ${heads.old.size}`, { oldKeyId: heads.old.keyId, newKeyId: next.keyId, crossSigned: heads });
+        print(`rotated: ${heads.old.keyId} -> ${next.keyId}; both signed the head of size ${heads.old.size}`, {
+          oldKeyId: heads.old.keyId,
+          newKeyId: next.keyId,
+          crossSigned: heads,
+        });
         return 0;
       }
     }
@@ -120,8 +147,12 @@ async function withLocal(sub: string, argv: string[], io: Io): Promise<number> {
 
 async function verify(argv: string[], io: Io): Promise<number> {
   const usage = 'usage: veil audit verify <export> [--pubkey FILE] [--json]';
-  const { values, positionals } = parseCommand(argv, { json: { type: 'boolean' }, pubkey: { type: 'string', multiple: true } }, usage);
-  if (values.help) return io.out(usage + '\n'), 0;
+  const { values, positionals } = parseCommand(
+    argv,
+    { json: { type: 'boolean' }, pubkey: { type: 'string', multiple: true } },
+    usage,
+  );
+  if (values.help) return (io.out(usage + '\n'), 0);
   if (positionals.length !== 1) throw new UsageError(usage);
   const keys = (values.pubkey ?? []).map((p) => readFileSync(p, 'utf8'));
   const lines: string[] = [];
@@ -134,7 +165,9 @@ async function verify(argv: string[], io: Io): Promise<number> {
   const r = verifyExport(lines, { trustedPublicKeys: keys });
   if (values.json) io.out(JSON.stringify(r) + '\n');
   else if (r.ok) {
-    io.out(`OK: ${r.entries} entries (${r.from}..${r.to}), ${r.headsVerified} signed heads verified; keys ${r.trustedKeys.join(', ')}${r.trust === 'export' ? " (trusted from the export itself: compare with the operator's published key, or pass --pubkey)" : ' (pinned)'}\n`);
+    io.out(
+      `OK: ${r.entries} entries (${r.from}..${r.to}), ${r.headsVerified} signed heads verified; keys ${r.trustedKeys.join(', ')}${r.trust === 'export' ? " (trusted from the export itself: compare with the operator's published key, or pass --pubkey)" : ' (pinned)'}\n`,
+    );
   } else {
     const f = r.failure!;
     const where = 'seq' in f ? `entry ${f.seq}` : 'headSize' in f ? `head of size ${f.headSize}` : `line ${f.line}`;

@@ -15,9 +15,16 @@ export interface LocalContext {
 
 export async function openLocal(io: Io, env: NodeJS.ProcessEnv = process.env): Promise<LocalContext> {
   const config = loadConfig(env);
-  const store = await openStore({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath, migrations: migrationModeFrom(env) });
+  const store = await openStore({
+    databaseUrl: config.databaseUrl,
+    sqlitePath: config.sqlitePath,
+    migrations: migrationModeFrom(env),
+  });
   const { audit, keyCreated } = await openAuditLog(store, config.dataDir, systemClock, config.audit, env);
-  if (keyCreated) io.err(`veil: generated the audit signing key ${audit.keyId} in ${config.dataDir}; publish its public key ('veil audit pubkey') so others can verify the log\n`);
+  if (keyCreated)
+    io.err(
+      `veil: generated the audit signing key ${audit.keyId} in ${config.dataDir}; publish its public key ('veil audit pubkey') so others can verify the log\n`,
+    );
   return { config, store, audit, close: () => store.close() };
 }
 
@@ -39,7 +46,13 @@ export function cliActor(): Actor {
 /** Opens the whole embedded Veil (store, keys, engine, index) over the data directory. */
 export async function openLocalVeil(io: Io, env: NodeJS.ProcessEnv = process.env): Promise<Veil> {
   const config = loadConfig(env);
-  const v = await openVeil({ dataDir: config.dataDir, env, audit: config.audit, oversight: config.oversight as never, ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}) });
+  const v = await openVeil({
+    dataDir: config.dataDir,
+    env,
+    audit: config.audit,
+    oversight: config.oversight as never,
+    ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
+  });
   for (const n of v.notices) io.err(`veil: ${n.level === 'warn' ? 'WARNING: ' : ''}${n.message}\n`);
   return v;
 }

@@ -60,7 +60,11 @@ export async function facesCommand(argv: string[], io: Io): Promise<number> {
   }
 }
 
-interface Failure { file: string; code: string; message: string }
+interface Failure {
+  file: string;
+  code: string;
+  message: string;
+}
 
 function reportFailures(failures: Failure[], io: Io): void {
   if (!failures.length) return;
@@ -77,7 +81,7 @@ function failureOf(file: string, e: unknown): Failure {
 async function detect(argv: string[], io: Io): Promise<number> {
   const usage = 'usage: veil faces detect <image...> [--json]';
   const { values, positionals } = parse(argv, { json: { type: 'boolean' } }, usage);
-  if (values.help) return io.out(usage + '\n'), 0;
+  if (values.help) return (io.out(usage + '\n'), 0);
   if (!positionals.length) throw new UsageError(usage);
   const engine = await FaceEngine.create();
   const results: unknown[] = [];
@@ -89,7 +93,11 @@ async function detect(argv: string[], io: Io): Promise<number> {
       results.push({ file, width: r.width, height: r.height, faces });
       if (!values.json) {
         io.out(`${file}: ${r.width}x${r.height}, ${faces.length} face(s)\n`);
-        faces.forEach((f, i) => io.out(`  #${i + 1} box ${f.box.x},${f.box.y} ${f.box.width}x${f.box.height} score ${f.score} size ${f.quality.faceSize}px yaw ${f.quality.yaw} sharpness ${f.quality.sharpness}${f.quality.enrollable ? '' : ` (not enrollable: ${f.quality.reasons.join(', ')})`}\n`));
+        faces.forEach((f, i) =>
+          io.out(
+            `  #${i + 1} box ${f.box.x},${f.box.y} ${f.box.width}x${f.box.height} score ${f.score} size ${f.quality.faceSize}px yaw ${f.quality.yaw} sharpness ${f.quality.sharpness}${f.quality.enrollable ? '' : ` (not enrollable: ${f.quality.reasons.join(', ')})`}\n`,
+          ),
+        );
       }
     } catch (e) {
       failures.push(failureOf(file, e));
@@ -103,15 +111,25 @@ async function detect(argv: string[], io: Io): Promise<number> {
 async function embed(argv: string[], io: Io): Promise<number> {
   const usage = 'usage: veil faces embed <image...> --jsonl';
   const { values, positionals } = parse(argv, { jsonl: { type: 'boolean' } }, usage);
-  if (values.help) return io.out(usage + '\n'), 0;
-  if (!positionals.length || !values.jsonl) throw new UsageError(usage + ' (embeddings are only printed as JSON lines)');
+  if (values.help) return (io.out(usage + '\n'), 0);
+  if (!positionals.length || !values.jsonl)
+    throw new UsageError(usage + ' (embeddings are only printed as JSON lines)');
   const engine = await FaceEngine.create();
   const failures: Failure[] = [];
   const progress = new Progress(io, positionals.length, 'embedding');
   for (const file of positionals) {
     try {
       const r = await engine.analyze(await readFile(file));
-      io.out(JSON.stringify({ file, faces: r.faces.map((f) => ({ ...faceJson(f), model: f.model, embedding: Array.from(f.embedding, (v) => round(v, 6)) })) }) + '\n');
+      io.out(
+        JSON.stringify({
+          file,
+          faces: r.faces.map((f) => ({
+            ...faceJson(f),
+            model: f.model,
+            embedding: Array.from(f.embedding, (v) => round(v, 6)),
+          })),
+        }) + '\n',
+      );
     } catch (e) {
       const f = failureOf(file, e);
       failures.push(f);
@@ -138,10 +156,11 @@ async function firstFace(engine: FaceEngine, file: string): Promise<EmbeddedFace
 async function compare(argv: string[], io: Io): Promise<number> {
   const usage = 'usage: veil faces compare <a> <b> [--json] [--threshold T]';
   const { values, positionals } = parse(argv, { json: { type: 'boolean' }, threshold: { type: 'string' } }, usage);
-  if (values.help) return io.out(usage + '\n'), 0;
+  if (values.help) return (io.out(usage + '\n'), 0);
   if (positionals.length !== 2) throw new UsageError(usage);
   const threshold = values.threshold === undefined ? DEFAULT_CALIBRATION.threshold : Number(values.threshold);
-  if (!Number.isFinite(threshold) || threshold < -1 || threshold > 1) throw new UsageError('--threshold must be a number in [-1, 1]');
+  if (!Number.isFinite(threshold) || threshold < -1 || threshold > 1)
+    throw new UsageError('--threshold must be a number in [-1, 1]');
   const engine = await FaceEngine.create();
   const [a, b] = [await firstFace(engine, positionals[0]!), await firstFace(engine, positionals[1]!)];
   const similarity = cosine(a.embedding, b.embedding);
@@ -153,7 +172,10 @@ async function compare(argv: string[], io: Io): Promise<number> {
     model: engine.modelId,
   };
   if (values.json) io.out(JSON.stringify(result) + '\n');
-  else io.out(`${result.match ? 'MATCH' : 'NO MATCH'}: similarity ${result.similarity} (threshold ${threshold}, model ${result.model})\n`);
+  else
+    io.out(
+      `${result.match ? 'MATCH' : 'NO MATCH'}: similarity ${result.similarity} (threshold ${threshold}, model ${result.model})\n`,
+    );
   return 0;
 }
 
@@ -173,7 +195,7 @@ export function labelledImages(dir: string): { identity: string; file: string }[
 async function calibrateCmd(argv: string[], io: Io): Promise<number> {
   const usage = 'usage: veil faces calibrate <dir> [--target-fmr 0.001] [--json]';
   const { values, positionals } = parse(argv, { json: { type: 'boolean' }, 'target-fmr': { type: 'string' } }, usage);
-  if (values.help) return io.out(usage + '\n'), 0;
+  if (values.help) return (io.out(usage + '\n'), 0);
   if (positionals.length !== 1) throw new UsageError(usage);
   const target = values['target-fmr'] === undefined ? 1e-3 : Number(values['target-fmr']);
   if (!(target > 0 && target < 1)) throw new UsageError('--target-fmr must be in (0, 1)');
@@ -196,16 +218,23 @@ async function calibrateCmd(argv: string[], io: Io): Promise<number> {
   const impostor: number[] = [];
   for (let i = 0; i < embedded.length; i++) {
     for (let j = i + 1; j < embedded.length; j++) {
-      (embedded[i]!.identity === embedded[j]!.identity ? genuine : impostor).push(cosine(embedded[i]!.e, embedded[j]!.e));
+      (embedded[i]!.identity === embedded[j]!.identity ? genuine : impostor).push(
+        cosine(embedded[i]!.e, embedded[j]!.e),
+      );
     }
   }
-  if (!genuine.length || !impostor.length) throw new VeilError('INVALID_INPUT', 'Calibration needs at least two identities and one identity with two images.');
+  if (!genuine.length || !impostor.length)
+    throw new VeilError('INVALID_INPUT', 'Calibration needs at least two identities and one identity with two images.');
   const c = calibrate(engine.modelId, genuine, impostor, target);
   if (values.json) io.out(JSON.stringify({ ...c, images: embedded.length, failures }) + '\n');
   else {
-    io.out(`model ${c.model}: ${embedded.length} images, ${c.genuinePairs} same-person pairs, ${c.impostorPairs} different-person pairs\n`);
+    io.out(
+      `model ${c.model}: ${embedded.length} images, ${c.genuinePairs} same-person pairs, ${c.impostorPairs} different-person pairs\n`,
+    );
     io.out(`ROC AUC ${c.auc.toFixed(5)}; EER ${(c.eer.fmr * 100).toFixed(2)}% at ${c.eer.threshold.toFixed(3)}\n`);
-    io.out(`threshold for FMR <= ${target}: ${c.operatingPoint.threshold} -> FMR ${(c.operatingPoint.fmr * 100).toFixed(3)}%, FNMR ${(c.operatingPoint.fnmr * 100).toFixed(2)}%\n`);
+    io.out(
+      `threshold for FMR <= ${target}: ${c.operatingPoint.threshold} -> FMR ${(c.operatingPoint.fmr * 100).toFixed(3)}%, FNMR ${(c.operatingPoint.fnmr * 100).toFixed(2)}%\n`,
+    );
     reportFailures(failures, io);
   }
   return 0;

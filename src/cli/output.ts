@@ -37,7 +37,11 @@ export function reportError(e: unknown, io: Io): number {
 export class Progress {
   private done = 0;
   private last = 0;
-  constructor(private readonly io: Io, private readonly total: number, private readonly label: string) {}
+  constructor(
+    private readonly io: Io,
+    private readonly total: number,
+    private readonly label: string,
+  ) {}
 
   tick(): void {
     this.done++;

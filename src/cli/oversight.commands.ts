@@ -26,8 +26,18 @@ async function withVeil(io: Io, fn: (v: Veil) => Promise<number>): Promise<numbe
 }
 
 const opts = {
-  json: { type: 'boolean' }, md: { type: 'boolean' }, out: { type: 'string' }, purpose: { type: 'string' }, 'dry-run': { type: 'boolean' }, file: { type: 'string' }, kind: { type: 'string' },
-  description: { type: 'string' }, overdue: { type: 'boolean' }, reference: { type: 'string' }, inform: { type: 'string' }, reason: { type: 'string' },
+  json: { type: 'boolean' },
+  md: { type: 'boolean' },
+  out: { type: 'string' },
+  purpose: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  file: { type: 'string' },
+  kind: { type: 'string' },
+  description: { type: 'string' },
+  overdue: { type: 'boolean' },
+  reference: { type: 'string' },
+  inform: { type: 'string' },
+  reason: { type: 'string' },
 } as const;
 
 async function readJson(path: string | undefined): Promise<unknown> {
@@ -42,7 +52,7 @@ async function readJson(path: string | undefined): Promise<unknown> {
 export async function oversightCommand(cmd: string, argv: string[], io: Io): Promise<number> {
   const [sub, ...rest] = cmd === 'ropa' || cmd === 'dpia' ? ['', ...argv] : argv;
   const { values, positionals } = parseCommand(rest, opts, HELP);
-  if (values.help) return io.out(HELP + '\n'), 0;
+  if (values.help) return (io.out(HELP + '\n'), 0);
   const emit = async (human: string, doc: unknown) => {
     const text = values.json ? JSON.stringify(doc, null, 2) + '\n' : human.endsWith('\n') ? human : human + '\n';
     if (values.out) await writeFile(values.out, text);
@@ -63,12 +73,18 @@ export async function oversightCommand(cmd: string, argv: string[], io: Io): Pro
     }
     if (cmd === 'retention' && sub === 'run') {
       const r = await v.retention.run({ dryRun: values['dry-run'] ?? false });
-      await emit(`${r.dryRun ? 'DRY RUN: would erase' : 'erased'}: ${r.enrollments.length} enrollment(s) past retention (${r.enrollments.filter((e) => e.action === 'erase-subject').length} whole subjects), ${r.media} photo(s), ${r.searches} search record(s)\n${r.enrollments.map((e) => `  ${e.subjectId} ${e.purpose} expired ${e.expiredAt.slice(0, 10)} (${e.reason}) -> ${e.action}`).join('\n')}`, r);
+      await emit(
+        `${r.dryRun ? 'DRY RUN: would erase' : 'erased'}: ${r.enrollments.length} enrollment(s) past retention (${r.enrollments.filter((e) => e.action === 'erase-subject').length} whole subjects), ${r.media} photo(s), ${r.searches} search record(s)\n${r.enrollments.map((e) => `  ${e.subjectId} ${e.purpose} expired ${e.expiredAt.slice(0, 10)} (${e.reason}) -> ${e.action}`).join('\n')}`,
+        r,
+      );
       return 0;
     }
     if (cmd === 'retention' && sub === 'schedule') {
       const s = await v.retention.schedule();
-      await emit(s.map((x) => `${x.purpose}\t${x.name}\tkept ${x.retention} after the last interaction\t${x.status}`).join('\n'), s);
+      await emit(
+        s.map((x) => `${x.purpose}\t${x.name}\tkept ${x.retention} after the last interaction\t${x.status}`).join('\n'),
+        s,
+      );
       return 0;
     }
     if (cmd === 'order') {
@@ -76,11 +92,27 @@ export async function oversightCommand(cmd: string, argv: string[], io: Io): Pro
         const o = await v.orders.record(await readJson(values.file), actor);
         await emit(`recorded order ${o.id} (${o.authority} ${o.reference}), deadline ${o.deadline}`, o);
       } else if (sub === 'act') {
-        const o = await v.orders.act(positionals[0] ?? '', { kind: values.kind, description: values.description, ...(values.purpose ? { purpose: values.purpose } : {}) }, actor);
+        const o = await v.orders.act(
+          positionals[0] ?? '',
+          {
+            kind: values.kind,
+            description: values.description,
+            ...(values.purpose ? { purpose: values.purpose } : {}),
+          },
+          actor,
+        );
         await emit(`order ${o.id}: ${o.actions.length} action(s)`, o);
       } else if (sub === 'list') {
         const list = await v.orders.list({ ...(values.overdue ? { overdue: true } : {}) });
-        await emit(list.map((o) => `${o.id}\t${o.authority}\t${o.reference}\t${o.status}\tdeadline ${o.deadline.slice(0, 10)}${o.overdue ? ' OVERDUE' : ''}`).join('\n') || '(no orders)', list);
+        await emit(
+          list
+            .map(
+              (o) =>
+                `${o.id}\t${o.authority}\t${o.reference}\t${o.status}\tdeadline ${o.deadline.slice(0, 10)}${o.overdue ? ' OVERDUE' : ''}`,
+            )
+            .join('\n') || '(no orders)',
+          list,
+        );
       } else if (sub === 'close') {
         const o = await v.orders.close(positionals[0] ?? '', actor);
         await emit(`order ${o.id} closed`, o);
@@ -101,12 +133,21 @@ export async function oversightCommand(cmd: string, argv: string[], io: Io): Pro
         const b = await v.breaches.notify(positionals[0] ?? '', values.reference, actor);
         await emit(`breach ${b.id} notified (${b.notificationRef})`, b);
       } else if (sub === 'people') {
-        if (!values.inform || !values.reason) throw new UsageError('usage: veil breach people <id> --inform yes|no --reason R');
+        if (!values.inform || !values.reason)
+          throw new UsageError('usage: veil breach people <id> --inform yes|no --reason R');
         const b = await v.breaches.decidePeople(positionals[0] ?? '', values.inform === 'yes', values.reason, actor);
         await emit(`breach ${b.id}: people ${b.peopleInformed ? 'will be' : 'will not be'} informed`, b);
       } else if (sub === 'list') {
         const list = await v.breaches.list({ ...(values.overdue ? { overdue: true } : {}) });
-        await emit(list.map((b) => `${b.id}\tdiscovered ${b.discoveredAt}\tnotify by ${b.notifyBy}\t${b.notifiedAt ? 'notified' : b.overdue ? 'OVERDUE' : 'open'}`).join('\n') || '(no breaches)', list);
+        await emit(
+          list
+            .map(
+              (b) =>
+                `${b.id}\tdiscovered ${b.discoveredAt}\tnotify by ${b.notifyBy}\t${b.notifiedAt ? 'notified' : b.overdue ? 'OVERDUE' : 'open'}`,
+            )
+            .join('\n') || '(no breaches)',
+          list,
+        );
       } else throw new UsageError(HELP);
       return 0;
     }

@@ -26,12 +26,31 @@ function line(r: RightsRequest, now: Date): string {
 
 export async function rightsCommand(argv: string[], io: Io): Promise<number> {
   const [sub, ...rest] = argv;
-  const { values, positionals } = parseCommand(rest, {
-    json: { type: 'boolean' }, kind: { type: 'string' }, email: { type: 'string' }, subject: { type: 'string' }, receipt: { type: 'string' }, details: { type: 'string' }, lang: { type: 'string' },
-    code: { type: 'string' }, selfie: { type: 'string', multiple: true }, open: { type: 'boolean' }, overdue: { type: 'boolean' }, months: { type: 'string' }, reason: { type: 'string' },
-    ground: { type: 'string' }, out: { type: 'string' }, suppress: { type: 'boolean' }, 'new-email': { type: 'string' }, 'remove-template': { type: 'string', multiple: true },
-  }, HELP);
-  if (values.help || !sub) return io.out(HELP + '\n'), sub ? 0 : 2;
+  const { values, positionals } = parseCommand(
+    rest,
+    {
+      json: { type: 'boolean' },
+      kind: { type: 'string' },
+      email: { type: 'string' },
+      subject: { type: 'string' },
+      receipt: { type: 'string' },
+      details: { type: 'string' },
+      lang: { type: 'string' },
+      code: { type: 'string' },
+      selfie: { type: 'string', multiple: true },
+      open: { type: 'boolean' },
+      overdue: { type: 'boolean' },
+      months: { type: 'string' },
+      reason: { type: 'string' },
+      ground: { type: 'string' },
+      out: { type: 'string' },
+      suppress: { type: 'boolean' },
+      'new-email': { type: 'string' },
+      'remove-template': { type: 'string', multiple: true },
+    },
+    HELP,
+  );
+  if (values.help || !sub) return (io.out(HELP + '\n'), sub ? 0 : 2);
   const print = (human: string, doc: unknown) => io.out(values.json ? JSON.stringify(doc) + '\n' : human + '\n');
   const needId = () => {
     if (positionals.length !== 1) throw new UsageError(`usage: veil rights ${sub} <id> ...`);
@@ -49,14 +68,30 @@ export async function rightsCommand(argv: string[], io: Io): Promise<number> {
     case 'submit':
       if (!values.kind || !values.email) throw new UsageError('usage: veil rights submit --kind K --email E');
       return run(async (v) => {
-        const r = await v.rights.submit({ kind: values.kind as RequestKind, email: values.email!, ...(values.subject ? { subjectId: values.subject } : {}), ...(values.receipt ? { consentReceiptId: values.receipt } : {}), details: values.details ?? '', language: values.lang === 'fr' ? 'fr' : 'en' });
-        print(`request ${r.requestId} received; a verification code was sent to the email address; due ${r.dueAt.slice(0, 10)}`, r);
+        const r = await v.rights.submit({
+          kind: values.kind as RequestKind,
+          email: values.email!,
+          ...(values.subject ? { subjectId: values.subject } : {}),
+          ...(values.receipt ? { consentReceiptId: values.receipt } : {}),
+          details: values.details ?? '',
+          language: values.lang === 'fr' ? 'fr' : 'en',
+        });
+        print(
+          `request ${r.requestId} received; a verification code was sent to the email address; due ${r.dueAt.slice(0, 10)}`,
+          r,
+        );
         return 0;
       });
     case 'verify': {
       const id = needId();
       if (!values.code) throw new UsageError('usage: veil rights verify <id> --code CODE [--selfie FILE]...');
-      const selfies = await Promise.all((values.selfie ?? []).map((f) => readFile(f).catch(() => { throw new VeilError('NOT_FOUND', `${f}: no such file.`); })));
+      const selfies = await Promise.all(
+        (values.selfie ?? []).map((f) =>
+          readFile(f).catch(() => {
+            throw new VeilError('NOT_FOUND', `${f}: no such file.`);
+          }),
+        ),
+      );
       return run(async (v) => {
         const r = await v.rights.verify(id, { code: values.code!, selfies });
         print(`verified; ${r.subjectsFound} record(s) found; download token ${r.downloadToken}`, r);
@@ -65,23 +100,33 @@ export async function rightsCommand(argv: string[], io: Io): Promise<number> {
     }
     case 'list':
       return run(async (v) => {
-        const list = await v.rights.list({ ...(values.open ? { open: true } : {}), ...(values.overdue ? { overdue: true } : {}) });
+        const list = await v.rights.list({
+          ...(values.open ? { open: true } : {}),
+          ...(values.overdue ? { overdue: true } : {}),
+        });
         const now = v.clock.now();
         const counts = await v.rights.counts();
-        print([...list.map((r) => line(r, now)), `${counts.open} open, ${counts.overdue} overdue`].join('\n'), { requests: list, ...counts });
+        print([...list.map((r) => line(r, now)), `${counts.open} open, ${counts.overdue} overdue`].join('\n'), {
+          requests: list,
+          ...counts,
+        });
         return 0;
       });
     case 'show': {
       const id = needId();
       return run(async (v) => {
         const r = await v.rights.get(id);
-        print(`${line(r, v.clock.now())}\nreceived ${r.receivedAt}\n${r.history.map((h) => `  ${h.at} ${h.state} by ${h.actor}${h.note ? `: ${h.note}` : ''}`).join('\n')}${r.outcome ? `\noutcome ${JSON.stringify(r.outcome).slice(0, 400)}` : ''}`, r);
+        print(
+          `${line(r, v.clock.now())}\nreceived ${r.receivedAt}\n${r.history.map((h) => `  ${h.at} ${h.state} by ${h.actor}${h.note ? `: ${h.note}` : ''}`).join('\n')}${r.outcome ? `\noutcome ${JSON.stringify(r.outcome).slice(0, 400)}` : ''}`,
+          r,
+        );
         return 0;
       });
     }
     case 'extend': {
       const id = needId();
-      if (!values.months || !values.reason) throw new UsageError('usage: veil rights extend <id> --months 1|2 --reason TEXT');
+      if (!values.months || !values.reason)
+        throw new UsageError('usage: veil rights extend <id> --months 1|2 --reason TEXT');
       return run(async (v) => {
         const r = await v.rights.extend(id, Number(values.months), values.reason!, cliActor());
         print(`deadline extended to ${r.extendedDueAt}`, r);
@@ -90,7 +135,8 @@ export async function rightsCommand(argv: string[], io: Io): Promise<number> {
     }
     case 'deny': {
       const id = needId();
-      if (!values.reason || !values.ground) throw new UsageError('usage: veil rights deny <id> --reason TEXT --ground TEXT');
+      if (!values.reason || !values.ground)
+        throw new UsageError('usage: veil rights deny <id> --reason TEXT --ground TEXT');
       return run(async (v) => {
         const r = await v.rights.deny(id, values.reason!, values.ground!, cliActor());
         print(`request ${r.id} denied`, r);
@@ -100,9 +146,17 @@ export async function rightsCommand(argv: string[], io: Io): Promise<number> {
     case 'fulfil': {
       const id = needId();
       return run(async (v) => {
-        const r = await v.rights.fulfil(id, cliActor(), { ...(values.suppress ? { suppress: true } : {}), ...(values['new-email'] ? { newEmail: values['new-email'] } : {}), ...(values['remove-template'] ? { removeTemplateIds: values['remove-template'] } : {}) });
-        if (values.out && (r.download || r.certificate)) await writeFile(values.out, r.download ?? JSON.stringify(r.certificate, null, 2) + '\n');
-        print(`request ${r.request.id} ${r.request.state}${values.out ? `; written to ${values.out}` : ''}`, { request: r.request, certificate: r.certificate ?? null });
+        const r = await v.rights.fulfil(id, cliActor(), {
+          ...(values.suppress ? { suppress: true } : {}),
+          ...(values['new-email'] ? { newEmail: values['new-email'] } : {}),
+          ...(values['remove-template'] ? { removeTemplateIds: values['remove-template'] } : {}),
+        });
+        if (values.out && (r.download || r.certificate))
+          await writeFile(values.out, r.download ?? JSON.stringify(r.certificate, null, 2) + '\n');
+        print(`request ${r.request.id} ${r.request.state}${values.out ? `; written to ${values.out}` : ''}`, {
+          request: r.request,
+          certificate: r.certificate ?? null,
+        });
         return 0;
       });
     }

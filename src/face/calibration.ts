@@ -29,7 +29,11 @@ export interface Calibration {
 export function ratesAt(genuine: readonly number[], impostor: readonly number[], threshold: number): RatesAt {
   const fm = impostor.filter((s) => s >= threshold).length;
   const fnm = genuine.filter((s) => s < threshold).length;
-  return { threshold, fmr: impostor.length ? fm / impostor.length : 0, fnmr: genuine.length ? fnm / genuine.length : 0 };
+  return {
+    threshold,
+    fmr: impostor.length ? fm / impostor.length : 0,
+    fnmr: genuine.length ? fnm / genuine.length : 0,
+  };
 }
 
 /** ROC AUC as the probability that a random genuine score exceeds a random impostor score (ties 1/2). */
@@ -38,7 +42,7 @@ export function rocAuc(genuine: readonly number[], impostor: readonly number[]):
   const all = [...genuine.map((s) => ({ s, g: 1 })), ...impostor.map((s) => ({ s, g: 0 }))].sort((a, b) => a.s - b.s);
   // Mann-Whitney U with average ranks for ties.
   let rankSumG = 0;
-  for (let i = 0; i < all.length; ) {
+  for (let i = 0; i < all.length;) {
     let j = i;
     while (j < all.length && all[j]!.s === all[i]!.s) j++;
     const avgRank = (i + 1 + j) / 2;
@@ -59,7 +63,10 @@ function meanStd(xs: readonly number[]): [number, number] {
 export function normalTail(z: number): number {
   const x = Math.abs(z) / Math.SQRT2;
   const t = 1 / (1 + 0.3275911 * x);
-  const erfc = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))) * Math.exp(-x * x);
+  const erfc =
+    t *
+    (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))) *
+    Math.exp(-x * x);
   return z >= 0 ? erfc / 2 : 1 - erfc / 2;
 }
 
@@ -68,7 +75,12 @@ export function estimatedFmr(cal: Pick<Calibration, 'impostorMean' | 'impostorSt
   return normalTail((score - cal.impostorMean) / cal.impostorStd);
 }
 
-export function calibrate(model: string, genuine: readonly number[], impostor: readonly number[], targetFmr: number): Calibration {
+export function calibrate(
+  model: string,
+  genuine: readonly number[],
+  impostor: readonly number[],
+  targetFmr: number,
+): Calibration {
   if (!genuine.length || !impostor.length) throw new Error('calibration needs genuine and impostor pairs');
   const [impostorMean, impostorStd] = meanStd(impostor);
   const candidates = [...new Set([...genuine, ...impostor])].sort((a, b) => a - b);
@@ -77,14 +89,18 @@ export function calibrate(model: string, genuine: readonly number[], impostor: r
   for (const t of candidates) {
     const r = ratesAt(genuine, impostor, t);
     const gap = Math.abs(r.fmr - r.fnmr);
-    if (gap < best) { best = gap; eer = r; }
+    if (gap < best) {
+      best = gap;
+      eer = r;
+    }
   }
   // A sample of n impostors cannot show an FMR below 1/n, so the threshold must also satisfy the
   // fitted tail; rounded up to 0.01 so the published number is the one used.
   let t = -1;
   for (let step = -100; step <= 100; step++) {
     t = step / 100;
-    if (ratesAt(genuine, impostor, t).fmr <= targetFmr && estimatedFmr({ impostorMean, impostorStd }, t) <= targetFmr) break;
+    if (ratesAt(genuine, impostor, t).fmr <= targetFmr && estimatedFmr({ impostorMean, impostorStd }, t) <= targetFmr)
+      break;
   }
   return {
     model,

@@ -47,10 +47,12 @@ export class UltraFaceDetector {
   async detectHarder(img: RgbImage): Promise<Detection[]> {
     const pad = Math.round(Math.max(img.width, img.height) * 0.3);
     const padded = padRgb(img, pad);
-    const found = (await this.detectRegion(padded, { x: 0, y: 0, width: padded.width, height: padded.height })).map((d) => ({
-      score: d.score,
-      box: { x: d.box.x - pad, y: d.box.y - pad, width: d.box.width, height: d.box.height },
-    }));
+    const found = (await this.detectRegion(padded, { x: 0, y: 0, width: padded.width, height: padded.height })).map(
+      (d) => ({
+        score: d.score,
+        box: { x: d.box.x - pad, y: d.box.y - pad, width: d.box.width, height: d.box.height },
+      }),
+    );
     if (Math.max(img.width, img.height) > 2 * IN_W) {
       // Tiles see clutter at twice the scale: only confident hits count (measured: trees and
       // decorations score 0.6-0.85 there).
@@ -62,7 +64,10 @@ export class UltraFaceDetector {
   }
 
   private async detectRegion(img: RgbImage, region: Box): Promise<Detection[]> {
-    const sub = region.x === 0 && region.y === 0 && region.width === img.width && region.height === img.height ? img : cropRgb(img, region);
+    const sub =
+      region.x === 0 && region.y === 0 && region.width === img.width && region.height === img.height
+        ? img
+        : cropRgb(img, region);
     const pixels = await resizeRgb(sub, IN_W, IN_H);
     const plane = IN_W * IN_H;
     const input = new Float32Array(3 * plane);
@@ -105,7 +110,8 @@ export function tileRegions(width: number, height: number): Box[] {
 
 /** Surrounds the image with a mid-grey border of `pad` pixels. */
 function padRgb(img: RgbImage, pad: number): RgbImage {
-  const w = img.width + 2 * pad, h = img.height + 2 * pad;
+  const w = img.width + 2 * pad,
+    h = img.height + 2 * pad;
   const data = new Uint8Array(w * h * 3).fill(127);
   for (let y = 0; y < img.height; y++) {
     data.set(img.data.subarray(y * img.width * 3, (y + 1) * img.width * 3), ((y + pad) * w + pad) * 3);
@@ -123,8 +129,10 @@ function cropRgb(img: RgbImage, r: Box): RgbImage {
 }
 
 export function iou(a: Box, b: Box): number {
-  const x1 = Math.max(a.x, b.x), y1 = Math.max(a.y, b.y);
-  const x2 = Math.min(a.x + a.width, b.x + b.width), y2 = Math.min(a.y + a.height, b.y + b.height);
+  const x1 = Math.max(a.x, b.x),
+    y1 = Math.max(a.y, b.y);
+  const x2 = Math.min(a.x + a.width, b.x + b.width),
+    y2 = Math.min(a.y + a.height, b.y + b.height);
   const inter = Math.max(0, x2 - x1) * Math.max(0, y2 - y1);
   const union = a.width * a.height + b.width * b.height - inter;
   return union > 0 ? inter / union : 0;
@@ -142,8 +150,10 @@ export function nms(dets: Detection[], threshold: number): Detection[] {
 
 /** A box mostly inside a kept one is the same face seen at another tile scale. */
 function contains(outer: Box, inner: Box): boolean {
-  const x1 = Math.max(outer.x, inner.x), y1 = Math.max(outer.y, inner.y);
-  const x2 = Math.min(outer.x + outer.width, inner.x + inner.width), y2 = Math.min(outer.y + outer.height, inner.y + inner.height);
+  const x1 = Math.max(outer.x, inner.x),
+    y1 = Math.max(outer.y, inner.y);
+  const x2 = Math.min(outer.x + outer.width, inner.x + inner.width),
+    y2 = Math.min(outer.y + outer.height, inner.y + inner.height);
   const inter = Math.max(0, x2 - x1) * Math.max(0, y2 - y1);
   return inter > 0.7 * Math.min(inner.width * inner.height, outer.width * outer.height);
 }

@@ -40,9 +40,13 @@ export function l2normalize(v: Float32Array): Float32Array {
 
 export function cosine(a: Float32Array, b: Float32Array): number {
   if (a.length !== b.length) throw new Error('embedding dimensions differ');
-  let dot = 0, na = 0, nb = 0;
+  let dot = 0,
+    na = 0,
+    nb = 0;
   for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!; na += a[i]! * a[i]!; nb += b[i]! * b[i]!;
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
   }
   return dot / (Math.sqrt(na * nb) || 1);
 }

@@ -23,7 +23,10 @@ interface Job {
   timer?: NodeJS.Timeout;
 }
 
-interface Slot { worker: Worker; job: Job | null }
+interface Slot {
+  worker: Worker;
+  job: Job | null;
+}
 
 // Workers start from a tiny ES module that registers tsx first: on Node 20 a worker's `--import`
 // hooks are not in place before its entry file loads, so a .ts entry would be refused.
@@ -74,14 +77,17 @@ export class EnginePool {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const j of this.queue.splice(0)) j.reject(new VeilError('ENGINE_OVERLOADED', 'The face engine is shutting down.'));
+    for (const j of this.queue.splice(0))
+      j.reject(new VeilError('ENGINE_OVERLOADED', 'The face engine is shutting down.'));
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 
   private submit(op: Job['op'], bytes: Uint8Array): Promise<Analysis<EmbeddedFace>> {
     if (this.closed) return Promise.reject(new VeilError('ENGINE_OVERLOADED', 'The face engine is shutting down.'));
     if (this.queue.length >= this.opts.maxQueue) {
-      return Promise.reject(new VeilError('ENGINE_OVERLOADED', 'The face engine is busy; retry shortly.', { retryAfterSeconds: 1 }));
+      return Promise.reject(
+        new VeilError('ENGINE_OVERLOADED', 'The face engine is busy; retry shortly.', { retryAfterSeconds: 1 }),
+      );
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ id: this.nextId++, op, bytes, resolve, reject });
@@ -106,7 +112,11 @@ export class EnginePool {
     const i = this.slots.indexOf(slot);
     if (i >= 0) this.slots.splice(i, 1);
     void slot.worker.terminate();
-    if (!this.closed) void this.spawn().then(() => this.pump(), () => undefined);
+    if (!this.closed)
+      void this.spawn().then(
+        () => this.pump(),
+        () => undefined,
+      );
   }
 
   private spawn(): Promise<void> {
@@ -114,29 +124,37 @@ export class EnginePool {
     const slot: Slot = { worker, job: null };
     return new Promise((resolve, reject) => {
       worker.once('error', reject);
-      worker.on('message', (msg: { ready?: boolean; id?: number; result?: Analysis<EmbeddedFace>; error?: { code: ErrorCode; message: string; details?: Record<string, unknown> } }) => {
-        if (msg.ready) {
-          worker.off('error', reject);
-          // A replacement that finished loading after close() must not keep the process alive.
-          if (this.closed) {
-            void worker.terminate();
+      worker.on(
+        'message',
+        (msg: {
+          ready?: boolean;
+          id?: number;
+          result?: Analysis<EmbeddedFace>;
+          error?: { code: ErrorCode; message: string; details?: Record<string, unknown> };
+        }) => {
+          if (msg.ready) {
+            worker.off('error', reject);
+            // A replacement that finished loading after close() must not keep the process alive.
+            if (this.closed) {
+              void worker.terminate();
+              resolve();
+              return;
+            }
+            worker.on('error', (e) => this.crashed(slot, e));
+            this.slots.push(slot);
             resolve();
+            this.pump();
             return;
           }
-          worker.on('error', (e) => this.crashed(slot, e));
-          this.slots.push(slot);
-          resolve();
+          const job = slot.job;
+          if (!job || job.id !== msg.id) return;
+          clearTimeout(job.timer);
+          slot.job = null;
+          if (msg.error) job.reject(new VeilError(msg.error.code, msg.error.message, msg.error.details));
+          else job.resolve(msg.result!);
           this.pump();
-          return;
-        }
-        const job = slot.job;
-        if (!job || job.id !== msg.id) return;
-        clearTimeout(job.timer);
-        slot.job = null;
-        if (msg.error) job.reject(new VeilError(msg.error.code, msg.error.message, msg.error.details));
-        else job.resolve(msg.result!);
-        this.pump();
-      });
+        },
+      );
     });
   }
 
@@ -145,8 +163,14 @@ export class EnginePool {
     if (i >= 0) this.slots.splice(i, 1);
     if (slot.job) {
       clearTimeout(slot.job.timer);
-      slot.job.reject(new VeilError('INTERNAL', `A face engine worker failed: ${e instanceof Error ? e.message : String(e)}`));
+      slot.job.reject(
+        new VeilError('INTERNAL', `A face engine worker failed: ${e instanceof Error ? e.message : String(e)}`),
+      );
     }
-    if (!this.closed) void this.spawn().then(() => this.pump(), () => undefined);
+    if (!this.closed)
+      void this.spawn().then(
+        () => this.pump(),
+        () => undefined,
+      );
   }
 }

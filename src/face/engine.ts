@@ -95,12 +95,17 @@ export class FaceEngine {
     return (await this.run(bytes, true, timings)) as Analysis<EmbeddedFace>;
   }
 
-  private async run(bytes: Uint8Array, withEmbedding: boolean, t?: StageTimings): Promise<Analysis<DetectedFace | EmbeddedFace>> {
+  private async run(
+    bytes: Uint8Array,
+    withEmbedding: boolean,
+    t?: StageTimings,
+  ): Promise<Analysis<DetectedFace | EmbeddedFace>> {
     let t0 = performance.now();
     const img = await this.decode(bytes);
     let t1 = performance.now();
     if (t) t.decode += t1 - t0;
-    const tiles = this.opts.tiles === 'always' || (this.opts.tiles === 'auto' && Math.max(img.width, img.height) >= AUTO_TILE_SIDE);
+    const tiles =
+      this.opts.tiles === 'always' || (this.opts.tiles === 'auto' && Math.max(img.width, img.height) >= AUTO_TILE_SIDE);
     let dets = await this.detector.detect(img, { tiles });
     if (dets.length === 0) dets = await this.detector.detectHarder(img);
     t0 = performance.now();
@@ -113,14 +118,20 @@ export class FaceEngine {
       const quality = faceQuality(d.box, pts, d.score, aligned.pixels, img.scale);
       t0 = performance.now();
       if (t) t.align += t0 - t1;
-      const face: DetectedFace = { box: scaleBox(d.box, img.scale), score: d.score, landmarks: scalePoints(pts, img.scale), quality };
+      const face: DetectedFace = {
+        box: scaleBox(d.box, img.scale),
+        score: d.score,
+        landmarks: scalePoints(pts, img.scale),
+        quality,
+      };
       if (withEmbedding) {
         const embedding = await this.embedder.embed(aligned);
         if (t) t.embed += performance.now() - t0;
         faces.push({ ...face, embedding, model: this.modelId });
       } else faces.push(face);
     }
-    const cx = img.originalWidth / 2, cy = img.originalHeight / 2;
+    const cx = img.originalWidth / 2,
+      cy = img.originalHeight / 2;
     const dist = (f: DetectedFace) => Math.hypot(f.box.x + f.box.width / 2 - cx, f.box.y + f.box.height / 2 - cy);
     faces.sort((a, b) => dist(a) - dist(b));
     return { width: img.originalWidth, height: img.originalHeight, faces };

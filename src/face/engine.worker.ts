@@ -3,7 +3,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { FaceEngine, type FaceEngineOptions } from './engine.js';
 import { VeilError } from '../errors.js';
 
-interface Request { id: number; op: 'detect' | 'analyze'; bytes: Uint8Array }
+interface Request {
+  id: number;
+  op: 'detect' | 'analyze';
+  bytes: Uint8Array;
+}
 
 const port = parentPort;
 if (!port) throw new Error('engine.worker must run in a worker thread');
@@ -12,10 +16,15 @@ port.postMessage({ ready: true });
 port.on('message', async (req: Request) => {
   try {
     const result = req.op === 'analyze' ? await engine.analyze(req.bytes) : await engine.detect(req.bytes);
-    const transfer = result.faces.flatMap((f) => ('embedding' in f ? [(f as { embedding: Float32Array }).embedding.buffer as ArrayBuffer] : []));
+    const transfer = result.faces.flatMap((f) =>
+      'embedding' in f ? [(f as { embedding: Float32Array }).embedding.buffer as ArrayBuffer] : [],
+    );
     port.postMessage({ id: req.id, result }, transfer);
   } catch (e) {
-    const err = e instanceof VeilError ? { code: e.code, message: e.message, details: e.details } : { code: 'INTERNAL', message: 'The face engine failed.' };
+    const err =
+      e instanceof VeilError
+        ? { code: e.code, message: e.message, details: e.details }
+        : { code: 'INTERNAL', message: 'The face engine failed.' };
     port.postMessage({ id: req.id, error: err });
   }
 });

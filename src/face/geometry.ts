@@ -36,15 +36,28 @@ export function invertAffine(m: Affine): Affine {
 export function similarityTransform(from: readonly Point[], to: readonly Point[]): Affine {
   const n = from.length;
   if (n < 2 || n !== to.length) throw new Error('similarityTransform needs >= 2 matching points');
-  let fx = 0, fy = 0, tx = 0, ty = 0;
+  let fx = 0,
+    fy = 0,
+    tx = 0,
+    ty = 0;
   for (let i = 0; i < n; i++) {
-    fx += from[i]!.x; fy += from[i]!.y; tx += to[i]!.x; ty += to[i]!.y;
+    fx += from[i]!.x;
+    fy += from[i]!.y;
+    tx += to[i]!.x;
+    ty += to[i]!.y;
   }
-  fx /= n; fy /= n; tx /= n; ty /= n;
-  let sxx = 0, sxy = 0, var0 = 0;
+  fx /= n;
+  fy /= n;
+  tx /= n;
+  ty /= n;
+  let sxx = 0,
+    sxy = 0,
+    var0 = 0;
   for (let i = 0; i < n; i++) {
-    const ax = from[i]!.x - fx, ay = from[i]!.y - fy;
-    const bx = to[i]!.x - tx, by = to[i]!.y - ty;
+    const ax = from[i]!.x - fx,
+      ay = from[i]!.y - fy;
+    const bx = to[i]!.x - tx,
+      by = to[i]!.y - ty;
     sxx += ax * bx + ay * by; // dot
     sxy += ax * by - ay * bx; // cross
     var0 += ax * ax + ay * ay;
@@ -67,8 +80,10 @@ export function warpBilinear(src: RgbImage, m: Affine, outW: number, outH: numbe
     for (let x = 0; x < outW; x++) {
       const sx = m[0] * x + m[1] * y + m[2];
       const sy = m[3] * x + m[4] * y + m[5];
-      const x0 = Math.floor(sx), y0 = Math.floor(sy);
-      const fx = sx - x0, fy = sy - y0;
+      const x0 = Math.floor(sx),
+        y0 = Math.floor(sy);
+      const fx = sx - x0,
+        fy = sy - y0;
       const o = (y * outW + x) * 3;
       for (let c = 0; c < 3; c++) {
         let acc = 0;
@@ -107,19 +122,27 @@ export function downsampleRegion(src: RgbImage, region: Box, factor: number): { 
   const area = f * f;
   for (let cy = 0; cy < ch; cy++) {
     for (let cx = 0; cx < cw; cx++) {
-      let r = 0, g = 0, b = 0, n = 0;
+      let r = 0,
+        g = 0,
+        b = 0,
+        n = 0;
       for (let dy = 0; dy < f; dy++) {
         const sy = y0 + cy * f + dy;
         if (sy >= src.height) break;
         let i = (sy * sw + x0 + cx * f) * 3;
         for (let dx = 0; dx < f; dx++, i += 3) {
           if (x0 + cx * f + dx >= sw) break;
-          r += sd[i]!; g += sd[i + 1]!; b += sd[i + 2]!; n++;
+          r += sd[i]!;
+          g += sd[i + 1]!;
+          b += sd[i + 2]!;
+          n++;
         }
       }
       const o = (cy * cw + cx) * 3;
       const k = n || area;
-      data[o] = r / k + 0.5; data[o + 1] = g / k + 0.5; data[o + 2] = b / k + 0.5;
+      data[o] = r / k + 0.5;
+      data[o + 1] = g / k + 0.5;
+      data[o + 2] = b / k + 0.5;
     }
   }
   // Chip pixel centre (cx, cy) covers source [x0 + cx*f, x0 + cx*f + f): its centre is + (f-1)/2.
@@ -157,7 +180,8 @@ export function warpCrop(src: RgbImage, dstToSrc: Affine, outW: number, outH: nu
   const maxX = Math.max(...corners.map((p) => p.x)) + f;
   const maxY = Math.max(...corners.map((p) => p.y)) + f;
   // Snap the region origin to whole pixels so the chip grid aligns with the source grid.
-  const rx = Math.floor(minX), ry = Math.floor(minY);
+  const rx = Math.floor(minX),
+    ry = Math.floor(minY);
   const { chip, toSource } = downsampleRegion(src, { x: rx, y: ry, width: maxX - rx, height: maxY - ry }, f);
   // When the region is clipped at the image's left/top edge the chip starts at 0, which toSource records.
   const dstToChip = composeAffine(invertAffine(toSource), dstToSrc);

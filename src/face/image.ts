@@ -35,7 +35,10 @@ export async function decode(bytes: Uint8Array, opts: DecodeOptions = DEFAULT_DE
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch {
-    throw new VeilError('INVALID_IMAGE', 'The file is not an image that can be decoded (JPEG, PNG, WebP, GIF, TIFF, AVIF).');
+    throw new VeilError(
+      'INVALID_IMAGE',
+      'The file is not an image that can be decoded (JPEG, PNG, WebP, GIF, TIFF, AVIF).',
+    );
   }
   const w = meta.width ?? 0;
   const h = meta.height ?? 0;
@@ -55,7 +58,11 @@ export async function decode(bytes: Uint8Array, opts: DecodeOptions = DEFAULT_DE
   try {
     let pipeline = sharp(bytes, { limitInputPixels: opts.maxPixels, failOn: 'truncated' }).rotate();
     if (factor < 1) pipeline = pipeline.resize(Math.round(ow * factor), Math.round(oh * factor), { fit: 'fill' });
-    const { data, info } = await pipeline.toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await pipeline
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`unexpected channel count ${info.channels}`);
     return {
       width: info.width,
@@ -74,7 +81,9 @@ export async function decode(bytes: Uint8Array, opts: DecodeOptions = DEFAULT_DE
 
 /** Encodes raw RGB as PNG; used for debugging artefacts and redaction output. */
 export async function encodePng(img: RgbImage): Promise<Buffer> {
-  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).png().toBuffer();
+  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 /** Resizes a whole image (non-uniformly) with libvips; used for detector input. */

@@ -34,7 +34,10 @@ export class Landmarker {
   }
 }
 
-const mean = (ps: Point[]): Point => ({ x: ps.reduce((a, p) => a + p.x, 0) / ps.length, y: ps.reduce((a, p) => a + p.y, 0) / ps.length });
+const mean = (ps: Point[]): Point => ({
+  x: ps.reduce((a, p) => a + p.x, 0) / ps.length,
+  y: ps.reduce((a, p) => a + p.y, 0) / ps.length,
+});
 
 /** iBUG 68-point layout to the five points of the ArcFace template (eye centres from the eyelid points). */
 export function toFivePoints(p: readonly Point[]): FivePoints {

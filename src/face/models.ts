@@ -46,7 +46,10 @@ export interface SessionOptions {
 export async function loadSession(dir: string, spec: ModelSpec, opts: SessionOptions): Promise<ort.InferenceSession> {
   const path = join(dir, spec.file);
   if (!existsSync(path)) {
-    throw new VeilError('MODEL_MISSING', `Model file ${spec.file} is missing from ${dir}; run 'npm ci' (or 'node scripts/fetch-models.mjs') to install it.`);
+    throw new VeilError(
+      'MODEL_MISSING',
+      `Model file ${spec.file} is missing from ${dir}; run 'npm ci' (or 'node scripts/fetch-models.mjs') to install it.`,
+    );
   }
   const bytes = readFileSync(path);
   const digest = createHash('sha256').update(bytes).digest('hex');

@@ -37,7 +37,8 @@ export const DEFAULT_ENROLLMENT_POLICY: QualityPolicy = {
   maxAbsPitch: 35,
 };
 
-export type QualityReason = 'FACE_TOO_SMALL' | 'EYES_TOO_CLOSE' | 'LOW_DETECTOR_SCORE' | 'TOO_BLURRY' | 'TURNED_AWAY' | 'TILTED' | 'PITCHED';
+export type QualityReason =
+  'FACE_TOO_SMALL' | 'EYES_TOO_CLOSE' | 'LOW_DETECTOR_SCORE' | 'TOO_BLURRY' | 'TURNED_AWAY' | 'TILTED' | 'PITCHED';
 
 export interface QualityVerdict {
   readonly acceptable: boolean;
@@ -46,13 +47,41 @@ export interface QualityVerdict {
 
 export function assessQuality(q: FaceQuality, p: QualityPolicy = DEFAULT_ENROLLMENT_POLICY): QualityVerdict {
   const reasons: { code: QualityReason; message: string }[] = [];
-  if (q.faceSize < p.minFaceSize) reasons.push({ code: 'FACE_TOO_SMALL', message: `The face is ${Math.round(q.faceSize)} px tall; at least ${p.minFaceSize} px is needed.` });
-  if (q.eyeDistance < p.minEyeDistance) reasons.push({ code: 'EYES_TOO_CLOSE', message: `The eyes are ${Math.round(q.eyeDistance)} px apart; at least ${p.minEyeDistance} px is needed.` });
-  if (q.detectorScore < p.minDetectorScore) reasons.push({ code: 'LOW_DETECTOR_SCORE', message: `The face was detected with confidence ${q.detectorScore.toFixed(2)}; at least ${p.minDetectorScore} is needed.` });
-  if (q.sharpness < p.minSharpness) reasons.push({ code: 'TOO_BLURRY', message: `The face is too blurred (sharpness ${q.sharpness.toFixed(0)}, minimum ${p.minSharpness}).` });
-  if (Math.abs(q.yaw) > p.maxAbsYaw) reasons.push({ code: 'TURNED_AWAY', message: `The head is turned about ${Math.round(Math.abs(q.yaw))} degrees; face the camera.` });
-  if (Math.abs(q.roll) > p.maxAbsRoll) reasons.push({ code: 'TILTED', message: `The head is tilted about ${Math.round(Math.abs(q.roll))} degrees; hold it upright.` });
-  if (Math.abs(q.pitch) > p.maxAbsPitch) reasons.push({ code: 'PITCHED', message: `The head is tipped up or down about ${Math.round(Math.abs(q.pitch))} degrees.` });
+  if (q.faceSize < p.minFaceSize)
+    reasons.push({
+      code: 'FACE_TOO_SMALL',
+      message: `The face is ${Math.round(q.faceSize)} px tall; at least ${p.minFaceSize} px is needed.`,
+    });
+  if (q.eyeDistance < p.minEyeDistance)
+    reasons.push({
+      code: 'EYES_TOO_CLOSE',
+      message: `The eyes are ${Math.round(q.eyeDistance)} px apart; at least ${p.minEyeDistance} px is needed.`,
+    });
+  if (q.detectorScore < p.minDetectorScore)
+    reasons.push({
+      code: 'LOW_DETECTOR_SCORE',
+      message: `The face was detected with confidence ${q.detectorScore.toFixed(2)}; at least ${p.minDetectorScore} is needed.`,
+    });
+  if (q.sharpness < p.minSharpness)
+    reasons.push({
+      code: 'TOO_BLURRY',
+      message: `The face is too blurred (sharpness ${q.sharpness.toFixed(0)}, minimum ${p.minSharpness}).`,
+    });
+  if (Math.abs(q.yaw) > p.maxAbsYaw)
+    reasons.push({
+      code: 'TURNED_AWAY',
+      message: `The head is turned about ${Math.round(Math.abs(q.yaw))} degrees; face the camera.`,
+    });
+  if (Math.abs(q.roll) > p.maxAbsRoll)
+    reasons.push({
+      code: 'TILTED',
+      message: `The head is tilted about ${Math.round(Math.abs(q.roll))} degrees; hold it upright.`,
+    });
+  if (Math.abs(q.pitch) > p.maxAbsPitch)
+    reasons.push({
+      code: 'PITCHED',
+      message: `The head is tipped up or down about ${Math.round(Math.abs(q.pitch))} degrees.`,
+    });
   return { acceptable: reasons.length === 0, reasons };
 }
 
@@ -61,14 +90,18 @@ export function laplacianVariance(img: RgbImage): number {
   const { width: w, height: h, data } = img;
   const g = new Float32Array(w * h);
   for (let i = 0; i < w * h; i++) g[i] = 0.299 * data[i * 3]! + 0.587 * data[i * 3 + 1]! + 0.114 * data[i * 3 + 2]!;
-  let sum = 0, sq = 0, n = 0;
+  let sum = 0,
+    sq = 0,
+    n = 0;
   // Skip a margin: the aligned crop's black borders would count as edges.
   const m = Math.round(w * 0.15);
   for (let y = m; y < h - m; y++) {
     for (let x = m; x < w - m; x++) {
       const i = y * w + x;
       const l = g[i - 1]! + g[i + 1]! + g[i - w]! + g[i + w]! - 4 * g[i]!;
-      sum += l; sq += l * l; n++;
+      sum += l;
+      sq += l * l;
+      n++;
     }
   }
   const mu = sum / n;
@@ -89,9 +122,14 @@ export function poseFromPoints(p: FivePoints): { yaw: number; roll: number; pitc
   const mouthMid = { x: (lm.x + rm.x) / 2, y: (lm.y + rm.y) / 2 };
   const eyeDist = Math.hypot(re.x - le.x, re.y - le.y) || 1;
   // Rotate into the eye-line frame so roll does not leak into yaw/pitch.
-  const c = Math.cos(-roll * Math.PI / 180), s = Math.sin(-roll * Math.PI / 180);
-  const rel = (q: { x: number; y: number }) => ({ x: (q.x - eyeMid.x) * c - (q.y - eyeMid.y) * s, y: (q.x - eyeMid.x) * s + (q.y - eyeMid.y) * c });
-  const n = rel(nose), m = rel(mouthMid);
+  const c = Math.cos((-roll * Math.PI) / 180),
+    s = Math.sin((-roll * Math.PI) / 180);
+  const rel = (q: { x: number; y: number }) => ({
+    x: (q.x - eyeMid.x) * c - (q.y - eyeMid.y) * s,
+    y: (q.x - eyeMid.x) * s + (q.y - eyeMid.y) * c,
+  });
+  const n = rel(nose),
+    m = rel(mouthMid);
   const yaw = deg(Math.asin(Math.max(-1, Math.min(1, (n.x / eyeDist) * 1.6))));
   // Frontal faces have the nose tip about 0.57 of the way (median over deepface_small) from the eye line to the mouth line.
   const ratio = m.y > 1e-6 ? n.y / m.y : 0.57;
@@ -99,7 +137,13 @@ export function poseFromPoints(p: FivePoints): { yaw: number; roll: number; pitc
   return { yaw, roll, pitch };
 }
 
-export function faceQuality(box: Box, points: FivePoints, score: number, aligned: RgbImage, toOriginal: number): FaceQuality {
+export function faceQuality(
+  box: Box,
+  points: FivePoints,
+  score: number,
+  aligned: RgbImage,
+  toOriginal: number,
+): FaceQuality {
   const [le, re] = points;
   return {
     faceSize: box.height * toOriginal,

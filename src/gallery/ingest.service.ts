@@ -74,12 +74,22 @@ export class IngestService {
       // A face on the do-not-match list never becomes a sighting, even if it matches someone.
       if (hit && !suppressed(f.embedding)) candidates.set(i, { subjectId: hit.subjectId, similarity: hit.similarity });
     }
-    const ok = await subjectRepository.matchable(db, [...candidates.values()].map((c) => c.subjectId), purpose.id);
+    const ok = await subjectRepository.matchable(
+      db,
+      [...candidates.values()].map((c) => c.subjectId),
+      purpose.id,
+    );
     for (let i = 0; i < analysis.faces.length; i++) {
       const f = analysis.faces[i]!;
       const c = candidates.get(i);
       const matched = c && ok.has(c.subjectId) ? c : null;
-      faces.push({ id: newId.other('face'), box: roundBox(f.box), detScore: Math.round(f.score * 1e4) / 1e4, subjectId: matched?.subjectId ?? null, similarity: matched ? Math.round(matched.similarity * 1e4) / 1e4 : null });
+      faces.push({
+        id: newId.other('face'),
+        box: roundBox(f.box),
+        detScore: Math.round(f.score * 1e4) / 1e4,
+        subjectId: matched?.subjectId ?? null,
+        similarity: matched ? Math.round(matched.similarity * 1e4) / 1e4 : null,
+      });
     }
     const id = newId.media();
     const storedPath = join('media', purpose.id, `${id}.sealed`);
@@ -89,7 +99,20 @@ export class IngestService {
     const sightings = faces.filter((f) => f.subjectId);
     try {
       await this.deps.store.transaction(async (tx) => {
-        await mediaRepository.insert(tx, { id, purposeId: purpose.id, sha256, filename: file.name.slice(-200), width: analysis.width, height: analysis.height, storedPath, at: this.deps.clock.now().toISOString() }, faces);
+        await mediaRepository.insert(
+          tx,
+          {
+            id,
+            purposeId: purpose.id,
+            sha256,
+            filename: file.name.slice(-200),
+            width: analysis.width,
+            height: analysis.height,
+            storedPath,
+            at: this.deps.clock.now().toISOString(),
+          },
+          faces,
+        );
         await this.deps.audit.append(tx, {
           actor,
           action: 'media.ingested',
@@ -102,7 +125,8 @@ export class IngestService {
       rmSync(abs, { force: true });
       // Another process (a retry through a second API process) committed the same photo meanwhile.
       const winner = isUniqueViolation(e) ? await mediaRepository.bySha(db, purpose.id, sha256) : undefined;
-      if (winner) return { file: file.name, status: 'skipped', mediaId: winner.id as MediaId, reason: 'already-ingested' };
+      if (winner)
+        return { file: file.name, status: 'skipped', mediaId: winner.id as MediaId, reason: 'already-ingested' };
       throw e;
     }
     return { file: file.name, status: 'ingested', mediaId: id, faces: faces.length, sightings: sightings.length };
@@ -123,11 +147,24 @@ export class IngestService {
     const m = await mediaRepository.get(this.deps.store.db, mediaId);
     if (!m) throw new VeilError('NOT_FOUND', `No media '${mediaId}'.`);
     const faces = await mediaRepository.faces(this.deps.store.db, m.id);
-    const ok = await subjectRepository.matchable(this.deps.store.db, faces.flatMap((f) => (f.subjectId ? [f.subjectId] : [])), m.purpose_id as never);
+    const ok = await subjectRepository.matchable(
+      this.deps.store.db,
+      faces.flatMap((f) => (f.subjectId ? [f.subjectId] : [])),
+      m.purpose_id as never,
+    );
     const hide = faces.filter((f) => !f.subjectId || !ok.has(f.subjectId));
-    const jpeg = await blurFaces(await this.photo(m.id), hide.map((f) => f.box));
+    const jpeg = await blurFaces(
+      await this.photo(m.id),
+      hide.map((f) => f.box),
+    );
     await this.deps.store.transaction((tx) =>
-      this.deps.audit.append(tx, { actor, action: 'media.redacted', purposeId: m.purpose_id, subjectIds: faces.filter((f) => !hide.includes(f)).map((f) => f.subjectId!), detail: { mediaId: m.id, blurred: hide.length } }),
+      this.deps.audit.append(tx, {
+        actor,
+        action: 'media.redacted',
+        purposeId: m.purpose_id,
+        subjectIds: faces.filter((f) => !hide.includes(f)).map((f) => f.subjectId!),
+        detail: { mediaId: m.id, blurred: hide.length },
+      }),
     );
     return { jpeg, blurred: hide.length, shown: faces.length - hide.length };
   }

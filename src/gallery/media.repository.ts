@@ -12,26 +12,72 @@ export interface MediaFaceRow {
 
 export const mediaRepository = {
   async bySha(ex: Executor, purposeId: PurposeId, sha256: string) {
-    return ex.selectFrom('media').selectAll().where('purpose_id', '=', purposeId).where('sha256', '=', sha256).executeTakeFirst();
+    return ex
+      .selectFrom('media')
+      .selectAll()
+      .where('purpose_id', '=', purposeId)
+      .where('sha256', '=', sha256)
+      .executeTakeFirst();
   },
 
   async get(ex: Executor, id: string) {
     return ex.selectFrom('media').selectAll().where('id', '=', id).executeTakeFirst();
   },
 
-  async insert(ex: Executor, m: { id: MediaId; purposeId: PurposeId; sha256: string; filename: string; width: number; height: number; storedPath: string; at: string }, faces: readonly MediaFaceRow[]): Promise<void> {
-    await ex.insertInto('media').values({ id: m.id, purpose_id: m.purposeId, sha256: m.sha256, filename: m.filename, width: m.width, height: m.height, stored_path: m.storedPath, ingested_at: m.at }).execute();
+  async insert(
+    ex: Executor,
+    m: {
+      id: MediaId;
+      purposeId: PurposeId;
+      sha256: string;
+      filename: string;
+      width: number;
+      height: number;
+      storedPath: string;
+      at: string;
+    },
+    faces: readonly MediaFaceRow[],
+  ): Promise<void> {
+    await ex
+      .insertInto('media')
+      .values({
+        id: m.id,
+        purpose_id: m.purposeId,
+        sha256: m.sha256,
+        filename: m.filename,
+        width: m.width,
+        height: m.height,
+        stored_path: m.storedPath,
+        ingested_at: m.at,
+      })
+      .execute();
     if (faces.length) {
       await ex
         .insertInto('media_faces')
-        .values(faces.map((f) => ({ id: f.id, media_id: m.id, box: JSON.stringify(f.box), det_score: f.detScore, subject_id: f.subjectId, similarity: f.similarity, created_at: m.at })))
+        .values(
+          faces.map((f) => ({
+            id: f.id,
+            media_id: m.id,
+            box: JSON.stringify(f.box),
+            det_score: f.detScore,
+            subject_id: f.subjectId,
+            similarity: f.similarity,
+            created_at: m.at,
+          })),
+        )
         .execute();
     }
   },
 
   async faces(ex: Executor, mediaId: string): Promise<MediaFaceRow[]> {
     const rows = await ex.selectFrom('media_faces').selectAll().where('media_id', '=', mediaId).orderBy('id').execute();
-    return rows.map((r) => ({ id: r.id, box: JSON.parse(r.box) as Box, detScore: r.det_score, subjectId: r.subject_id as SubjectId | null, similarity: r.similarity }));
+    return rows.map((r) => ({
+      id: r.id,
+      box: JSON.parse(r.box) as Box,
+      detScore: r.det_score,
+      subjectId: r.subject_id as SubjectId | null,
+      similarity: r.similarity,
+    }));
   },
 
   /** The person's sightings: photos they were matched in, with the box of their face. */
@@ -39,10 +85,26 @@ export const mediaRepository = {
     const rows = await ex
       .selectFrom('media_faces')
       .innerJoin('media', 'media.id', 'media_faces.media_id')
-      .select(['media_faces.id', 'media_faces.media_id', 'media_faces.box', 'media_faces.similarity', 'media.purpose_id', 'media.ingested_at', 'media.filename'])
+      .select([
+        'media_faces.id',
+        'media_faces.media_id',
+        'media_faces.box',
+        'media_faces.similarity',
+        'media.purpose_id',
+        'media.ingested_at',
+        'media.filename',
+      ])
       .where('media_faces.subject_id', '=', subjectId)
       .orderBy('media.ingested_at')
       .execute();
-    return rows.map((r) => ({ id: r.id, mediaId: r.media_id as MediaId, box: JSON.parse(r.box) as Box, similarity: r.similarity ?? 0, purposeId: r.purpose_id as PurposeId, ingestedAt: r.ingested_at, filename: r.filename }));
+    return rows.map((r) => ({
+      id: r.id,
+      mediaId: r.media_id as MediaId,
+      box: JSON.parse(r.box) as Box,
+      similarity: r.similarity ?? 0,
+      purposeId: r.purpose_id as PurposeId,
+      ingestedAt: r.ingested_at,
+      filename: r.filename,
+    }));
   },
 };

@@ -36,7 +36,17 @@ export const searchRepository = {
       })
       .execute();
     if (s.results.length) {
-      await ex.insertInto('search_results').values(s.results.map((r, i) => ({ search_id: s.id, subject_id: r.subjectId, similarity: r.similarity, rank: i + 1 }))).execute();
+      await ex
+        .insertInto('search_results')
+        .values(
+          s.results.map((r, i) => ({
+            search_id: s.id,
+            subject_id: r.subjectId,
+            similarity: r.similarity,
+            rank: i + 1,
+          })),
+        )
+        .execute();
     }
   },
 
@@ -45,7 +55,18 @@ export const searchRepository = {
     return ex
       .selectFrom('search_results')
       .innerJoin('searches', 'searches.id', 'search_results.search_id')
-      .select(['searches.id', 'searches.kind', 'searches.purpose_id', 'searches.actor_kind', 'searches.actor_id', 'searches.case_ref', 'searches.justification', 'searches.at', 'search_results.similarity', 'search_results.rank'])
+      .select([
+        'searches.id',
+        'searches.kind',
+        'searches.purpose_id',
+        'searches.actor_kind',
+        'searches.actor_id',
+        'searches.case_ref',
+        'searches.justification',
+        'searches.at',
+        'search_results.similarity',
+        'search_results.rank',
+      ])
       .where('search_results.subject_id', '=', subjectId)
       .orderBy('searches.at')
       .execute();

@@ -15,14 +15,28 @@ export interface TemplateRow {
 }
 
 export const subjectRepository = {
-  async insert(ex: Executor, s: { id: SubjectId; region: string | null; contactHash: string | null; contactSealed: Buffer | null; at: string }): Promise<void> {
+  async insert(
+    ex: Executor,
+    s: { id: SubjectId; region: string | null; contactHash: string | null; contactSealed: Buffer | null; at: string },
+  ): Promise<void> {
     await ex
       .insertInto('subjects')
-      .values({ id: s.id, state: 'active', region: s.region, contact_hash: s.contactHash, contact_sealed: s.contactSealed, created_at: s.at, updated_at: s.at })
+      .values({
+        id: s.id,
+        state: 'active',
+        region: s.region,
+        contact_hash: s.contactHash,
+        contact_sealed: s.contactSealed,
+        created_at: s.at,
+        updated_at: s.at,
+      })
       .execute();
   },
 
-  async get(ex: Executor, id: string): Promise<(Subject & { contactSealed: Buffer | null; contactHash: string | null }) | undefined> {
+  async get(
+    ex: Executor,
+    id: string,
+  ): Promise<(Subject & { contactSealed: Buffer | null; contactHash: string | null }) | undefined> {
     const r = await ex.selectFrom('subjects').selectAll().where('id', '=', id).executeTakeFirst();
     return (
       r && {
@@ -42,28 +56,74 @@ export const subjectRepository = {
     await ex.updateTable('subjects').set({ state, updated_at: at }).where('id', '=', id).execute();
   },
 
-  async setContact(ex: Executor, id: SubjectId, contactHash: string | null, contactSealed: Buffer | null, at: string): Promise<void> {
-    await ex.updateTable('subjects').set({ contact_hash: contactHash, contact_sealed: contactSealed, updated_at: at }).where('id', '=', id).execute();
+  async setContact(
+    ex: Executor,
+    id: SubjectId,
+    contactHash: string | null,
+    contactSealed: Buffer | null,
+    at: string,
+  ): Promise<void> {
+    await ex
+      .updateTable('subjects')
+      .set({ contact_hash: contactHash, contact_sealed: contactSealed, updated_at: at })
+      .where('id', '=', id)
+      .execute();
   },
 
   async byContactHash(ex: Executor, hash: string): Promise<SubjectId[]> {
-    return (await ex.selectFrom('subjects').select('id').where('contact_hash', '=', hash).where('state', '!=', 'erased').execute()).map((r) => r.id as SubjectId);
+    return (
+      await ex
+        .selectFrom('subjects')
+        .select('id')
+        .where('contact_hash', '=', hash)
+        .where('state', '!=', 'erased')
+        .execute()
+    ).map((r) => r.id as SubjectId);
   },
 
   async enrollment(ex: Executor, subjectId: SubjectId, purposeId: PurposeId) {
-    return ex.selectFrom('enrollments').selectAll().where('subject_id', '=', subjectId).where('purpose_id', '=', purposeId).executeTakeFirst();
+    return ex
+      .selectFrom('enrollments')
+      .selectAll()
+      .where('subject_id', '=', subjectId)
+      .where('purpose_id', '=', purposeId)
+      .executeTakeFirst();
   },
 
-  async upsertEnrollment(ex: Executor, e: { subjectId: SubjectId; purposeId: PurposeId; consentId: string | null; sourceReference: string | null; at: string }): Promise<void> {
+  async upsertEnrollment(
+    ex: Executor,
+    e: {
+      subjectId: SubjectId;
+      purposeId: PurposeId;
+      consentId: string | null;
+      sourceReference: string | null;
+      at: string;
+    },
+  ): Promise<void> {
     await ex
       .insertInto('enrollments')
-      .values({ subject_id: e.subjectId, purpose_id: e.purposeId, consent_id: e.consentId, source_reference: e.sourceReference, created_at: e.at, last_interaction_at: e.at })
-      .onConflict((oc) => oc.columns(['subject_id', 'purpose_id']).doUpdateSet({ consent_id: e.consentId, source_reference: e.sourceReference, last_interaction_at: e.at }))
+      .values({
+        subject_id: e.subjectId,
+        purpose_id: e.purposeId,
+        consent_id: e.consentId,
+        source_reference: e.sourceReference,
+        created_at: e.at,
+        last_interaction_at: e.at,
+      })
+      .onConflict((oc) =>
+        oc
+          .columns(['subject_id', 'purpose_id'])
+          .doUpdateSet({ consent_id: e.consentId, source_reference: e.sourceReference, last_interaction_at: e.at }),
+      )
       .execute();
   },
 
   async deleteEnrollment(ex: Executor, subjectId: SubjectId, purposeId: PurposeId): Promise<void> {
-    await ex.deleteFrom('enrollments').where('subject_id', '=', subjectId).where('purpose_id', '=', purposeId).execute();
+    await ex
+      .deleteFrom('enrollments')
+      .where('subject_id', '=', subjectId)
+      .where('purpose_id', '=', purposeId)
+      .execute();
   },
 
   async insertTemplate(ex: Executor, t: TemplateRow, dims: number): Promise<void> {
@@ -84,14 +144,24 @@ export const subjectRepository = {
       .execute();
   },
 
-  async templates(ex: Executor, where: { subjectId?: SubjectId; purposeId?: PurposeId; matchableOnly?: boolean }): Promise<TemplateRow[]> {
-    let q = ex.selectFrom('templates').innerJoin('subjects', 'subjects.id', 'templates.subject_id').selectAll('templates');
+  async templates(
+    ex: Executor,
+    where: { subjectId?: SubjectId; purposeId?: PurposeId; matchableOnly?: boolean },
+  ): Promise<TemplateRow[]> {
+    let q = ex
+      .selectFrom('templates')
+      .innerJoin('subjects', 'subjects.id', 'templates.subject_id')
+      .selectAll('templates');
     if (where.subjectId) q = q.where('templates.subject_id', '=', where.subjectId);
     if (where.purposeId) q = q.where('templates.purpose_id', '=', where.purposeId);
     if (where.matchableOnly) {
       q = q
         .where('subjects.state', '=', 'active')
-        .innerJoin('enrollments', (j) => j.onRef('enrollments.subject_id', '=', 'templates.subject_id').onRef('enrollments.purpose_id', '=', 'templates.purpose_id'))
+        .innerJoin('enrollments', (j) =>
+          j
+            .onRef('enrollments.subject_id', '=', 'templates.subject_id')
+            .onRef('enrollments.purpose_id', '=', 'templates.purpose_id'),
+        )
         .leftJoin('consents', 'consents.id', 'enrollments.consent_id')
         .innerJoin('purposes', 'purposes.id', 'templates.purpose_id')
         // A consent-based enrollment matches only while its consent is given.
@@ -112,11 +182,25 @@ export const subjectRepository = {
     }));
   },
 
-  async deleteTemplates(ex: Executor, where: { subjectId: SubjectId; purposeId?: PurposeId; templateId?: TemplateId }): Promise<TemplateRow[]> {
-    const gone = (await subjectRepository.templates(ex, { subjectId: where.subjectId, ...(where.purposeId ? { purposeId: where.purposeId } : {}) })).filter(
-      (t) => !where.templateId || t.id === where.templateId,
-    );
-    if (gone.length) await ex.deleteFrom('templates').where('id', 'in', gone.map((t) => t.id)).execute();
+  async deleteTemplates(
+    ex: Executor,
+    where: { subjectId: SubjectId; purposeId?: PurposeId; templateId?: TemplateId },
+  ): Promise<TemplateRow[]> {
+    const gone = (
+      await subjectRepository.templates(ex, {
+        subjectId: where.subjectId,
+        ...(where.purposeId ? { purposeId: where.purposeId } : {}),
+      })
+    ).filter((t) => !where.templateId || t.id === where.templateId);
+    if (gone.length)
+      await ex
+        .deleteFrom('templates')
+        .where(
+          'id',
+          'in',
+          gone.map((t) => t.id),
+        )
+        .execute();
     return gone;
   },
 

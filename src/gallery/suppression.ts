@@ -12,13 +12,25 @@ export class SuppressionList {
   private cache: { stamp: string; entries: { id: string; v: Float32Array }[] } | null = null;
   private readonly key: Buffer;
 
-  constructor(master: MasterKey, private readonly threshold: number) {
+  constructor(
+    master: MasterKey,
+    private readonly threshold: number,
+  ) {
     this.key = master.derive('suppression');
   }
 
   async add(tx: Tx, embedding: Float32Array, model: string, reason: string, at: string): Promise<string> {
     const id = newId.other('sup');
-    await tx.insertInto('suppressions').values({ id, model, sealed: seal(this.key, vectorBytes(embedding), `veil.suppression:${id}`), reason, created_at: at }).execute();
+    await tx
+      .insertInto('suppressions')
+      .values({
+        id,
+        model,
+        sealed: seal(this.key, vectorBytes(embedding), `veil.suppression:${id}`),
+        reason,
+        created_at: at,
+      })
+      .execute();
     this.cache = null;
     return id;
   }
@@ -28,11 +40,17 @@ export class SuppressionList {
    * changed the table, and checked once per operation however many faces it tests.
    */
   async current(ex: Executor): Promise<(embedding: Float32Array) => boolean> {
-    const f = await ex.selectFrom('suppressions').select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.max('created_at').as('last'), eb.fn.max('id').as('top')]).executeTakeFirstOrThrow();
+    const f = await ex
+      .selectFrom('suppressions')
+      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.max('created_at').as('last'), eb.fn.max('id').as('top')])
+      .executeTakeFirstOrThrow();
     const stamp = `${Number(f.n)}|${f.last ?? ''}|${f.top ?? ''}`;
     if (this.cache?.stamp !== stamp) {
       const rows = await ex.selectFrom('suppressions').select(['id', 'sealed']).execute();
-      this.cache = { stamp, entries: rows.map((r) => ({ id: r.id, v: bytesVector(open(this.key, r.sealed, `veil.suppression:${r.id}`)) })) };
+      this.cache = {
+        stamp,
+        entries: rows.map((r) => ({ id: r.id, v: bytesVector(open(this.key, r.sealed, `veil.suppression:${r.id}`)) })),
+      };
     }
     const entries = this.cache.entries;
     return (embedding) => entries.some((s) => cosine(s.v, embedding) >= this.threshold);

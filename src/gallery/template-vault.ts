@@ -7,7 +7,8 @@ import { bytesVector, open, seal, vectorBytes } from '../privacy/keys.js';
 import { subjectRepository, type TemplateRow } from './subject.repository.js';
 import type { TemplateVector } from '../vector/gallery-index.js';
 
-const aad = (kind: string, id: string, subjectId: string, purposeId: string) => `veil.${kind}:${id}:${subjectId}:${purposeId}`;
+const aad = (kind: string, id: string, subjectId: string, purposeId: string) =>
+  `veil.${kind}:${id}:${subjectId}:${purposeId}`;
 
 /**
  * Where templates and kept enrollment photos are sealed and unsealed. Everything here is encrypted
@@ -49,14 +50,26 @@ export class TemplateVault {
   }
 
   /** Decrypts every template that may match now, for building the index at start. */
-  async matchable(ex: Executor, where: { subjectId?: SubjectId; purposeId?: PurposeId } = {}): Promise<TemplateVector[]> {
+  async matchable(
+    ex: Executor,
+    where: { subjectId?: SubjectId; purposeId?: PurposeId } = {},
+  ): Promise<TemplateVector[]> {
     const rows = await subjectRepository.templates(ex, { ...where, matchableOnly: true });
-    const keys = await this.deps.keyring.getMany(ex, rows.map((t) => t.subjectId));
+    const keys = await this.deps.keyring.getMany(
+      ex,
+      rows.map((t) => t.subjectId),
+    );
     const out: TemplateVector[] = [];
     for (const t of rows) {
       // A destroyed key means an erased subject whose rows are going: nothing to match.
       const key = keys.get(t.subjectId);
-      if (key) out.push({ templateId: t.id, subjectId: t.subjectId, purposeId: t.purposeId, vector: this.openTemplate(key, t) });
+      if (key)
+        out.push({
+          templateId: t.id,
+          subjectId: t.subjectId,
+          purposeId: t.purposeId,
+          vector: this.openTemplate(key, t),
+        });
     }
     return out;
   }

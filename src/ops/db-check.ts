@@ -45,46 +45,82 @@ export async function checkDatabase(deps: CheckDeps): Promise<Check[]> {
   const db = deps.store.db;
   await run('connection', async () => {
     const t0 = performance.now();
-    const v = deps.store.engine === 'postgres' ? await sql<{ v: string }>`select current_setting('server_version') as v`.execute(db) : await sql<{ v: string }>`select sqlite_version() as v`.execute(db);
-    return { status: 'ok', detail: `${deps.store.engine} ${v.rows[0]?.v ?? '?'}, round trip ${(performance.now() - t0).toFixed(1)} ms` };
+    const v =
+      deps.store.engine === 'postgres'
+        ? await sql<{ v: string }>`select current_setting('server_version') as v`.execute(db)
+        : await sql<{ v: string }>`select sqlite_version() as v`.execute(db);
+    return {
+      status: 'ok',
+      detail: `${deps.store.engine} ${v.rows[0]?.v ?? '?'}, round trip ${(performance.now() - t0).toFixed(1)} ms`,
+    };
   });
   if (checks[0]!.status === 'fail') return checks;
   await run('schema', async () => {
     const s = await migrationStatus(db);
     const at = s.applied.length ? Math.max(...s.applied.map((a) => a.version)) : 0;
-    if (s.pending.length) return { status: 'fail', detail: `at version ${at}, ${s.pending.length} pending (${s.pending.map((p) => p.version).join(', ')}): run 'veil migrate'` };
-    if (s.unknown.length) return { status: 'warn', detail: `versions ${s.unknown.join(', ')} come from a newer Veil than this one` };
+    if (s.pending.length)
+      return {
+        status: 'fail',
+        detail: `at version ${at}, ${s.pending.length} pending (${s.pending.map((p) => p.version).join(', ')}): run 'veil migrate'`,
+      };
+    if (s.unknown.length)
+      return { status: 'warn', detail: `versions ${s.unknown.join(', ')} come from a newer Veil than this one` };
     return { status: 'ok', detail: `version ${at} of ${s.latest}` };
   });
   if (checks.at(-1)!.status === 'fail') return checks;
   await run('audit log', async () => {
     const size = await auditRepository.size(db);
-    const n = await db.selectFrom('audit_entries').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    if (Number(n.n) !== size) return { status: 'fail', detail: `${Number(n.n)} entries but the last seq is ${size}: entries are missing` };
+    const n = await db
+      .selectFrom('audit_entries')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    if (Number(n.n) !== size)
+      return { status: 'fail', detail: `${Number(n.n)} entries but the last seq is ${size}: entries are missing` };
     const head = await auditRepository.latestHead(db);
     if (!head) return { status: size ? 'warn' : 'ok', detail: `${size} entries, no signed head yet` };
     const keys = await auditRepository.keys(db);
     const key = keys.find((k) => k.key_id === head.keyId);
-    if (!key || !verifyHeadSignature(head, key.public_key)) return { status: 'fail', detail: `the signed head at size ${head.size} does not verify` };
+    if (!key || !verifyHeadSignature(head, key.public_key))
+      return { status: 'fail', detail: `the signed head at size ${head.size} does not verify` };
     const root = (await rootHash(head.size, (ids) => auditRepository.nodes(db, ids))).toString('hex');
-    if (root !== head.rootHash) return { status: 'fail', detail: `the stored tree no longer matches the signed head at size ${head.size}` };
-    return { status: 'ok', detail: `${size} entries; latest signed head at size ${head.size} (${head.timestamp}) verifies` };
+    if (root !== head.rootHash)
+      return { status: 'fail', detail: `the stored tree no longer matches the signed head at size ${head.size}` };
+    return {
+      status: 'ok',
+      detail: `${size} entries; latest signed head at size ${head.size} (${head.timestamp}) verifies`,
+    };
   });
   await run('audit signing keys', async () => {
     const active = (await auditRepository.keys(db)).filter((k) => !k.retired_at);
     // Every process must sign with the one key: several active keys mean a process generated its own.
-    if (active.length > 1) return { status: 'warn', detail: `${active.length} active signing keys (${active.map((k) => k.key_id).join(', ')}): give every process the same VEIL_AUDIT_SIGNING_KEY, then rotate` };
+    if (active.length > 1)
+      return {
+        status: 'warn',
+        detail: `${active.length} active signing keys (${active.map((k) => k.key_id).join(', ')}): give every process the same VEIL_AUDIT_SIGNING_KEY, then rotate`,
+      };
     const configured = deps.env['VEIL_AUDIT_SIGNING_KEY'] || existsSync(join(deps.dataDir, 'audit-signing-key.pem'));
-    if (!configured && active.length) return { status: 'fail', detail: `no signing key in VEIL_AUDIT_SIGNING_KEY or ${deps.dataDir}: this process would start a second one` };
+    if (!configured && active.length)
+      return {
+        status: 'fail',
+        detail: `no signing key in VEIL_AUDIT_SIGNING_KEY or ${deps.dataDir}: this process would start a second one`,
+      };
     return { status: 'ok', detail: active.length ? `one active key ${active[0]!.key_id}` : 'no key registered yet' };
   });
   await run('master key', async () => {
     if (!deps.env['VEIL_MASTER_KEY'] && !existsSync(join(deps.dataDir, 'master.key'))) {
       const any = await db.selectFrom('subject_keys').select('subject_id').limit(1).executeTakeFirst();
-      return { status: any ? 'fail' : 'warn', detail: `no VEIL_MASTER_KEY and no ${join(deps.dataDir, 'master.key')}${any ? ': stored subject keys cannot be opened' : ''}` };
+      return {
+        status: any ? 'fail' : 'warn',
+        detail: `no VEIL_MASTER_KEY and no ${join(deps.dataDir, 'master.key')}${any ? ': stored subject keys cannot be opened' : ''}`,
+      };
     }
     const { master } = MasterKey.load(deps.dataDir, deps.env);
-    const sample = await db.selectFrom('subject_keys').select(['subject_id', 'wrapped_key']).orderBy('created_at', 'desc').limit(20).execute();
+    const sample = await db
+      .selectFrom('subject_keys')
+      .select(['subject_id', 'wrapped_key'])
+      .orderBy('created_at', 'desc')
+      .limit(20)
+      .execute();
     let bad = 0;
     for (const r of sample) {
       try {
@@ -93,24 +129,60 @@ export async function checkDatabase(deps: CheckDeps): Promise<Check[]> {
         bad++;
       }
     }
-    if (bad) return { status: 'fail', detail: `${bad} of ${sample.length} sampled subject keys do not open with this master key: processes must share VEIL_MASTER_KEY` };
+    if (bad)
+      return {
+        status: 'fail',
+        detail: `${bad} of ${sample.length} sampled subject keys do not open with this master key: processes must share VEIL_MASTER_KEY`,
+      };
     return { status: 'ok', detail: `opens ${sample.length} of ${sample.length} sampled subject keys` };
   });
   await run('erased subjects', async () => {
     const erased = db.selectFrom('subjects').select('id').where('state', '=', 'erased');
     const count = async (table: 'templates' | 'consents' | 'subject_keys' | 'enrollments') =>
-      Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).where('subject_id', 'in', erased).executeTakeFirstOrThrow()).n);
-    const left = { templates: await count('templates'), consents: await count('consents'), keys: await count('subject_keys'), enrollments: await count('enrollments') };
+      Number(
+        (
+          await db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('subject_id', 'in', erased)
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const left = {
+      templates: await count('templates'),
+      consents: await count('consents'),
+      keys: await count('subject_keys'),
+      enrollments: await count('enrollments'),
+    };
     const total = Object.values(left).reduce((a, b) => a + b, 0);
-    const n = Number((await db.selectFrom('subjects').select((eb) => eb.fn.countAll<number>().as('n')).where('state', '=', 'erased').executeTakeFirstOrThrow()).n);
-    if (total) return { status: 'fail', detail: `erased subjects still have ${Object.entries(left).filter(([, v]) => v).map(([k, v]) => `${v} ${k}`).join(', ')}` };
+    const n = Number(
+      (
+        await db
+          .selectFrom('subjects')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('state', '=', 'erased')
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+    if (total)
+      return {
+        status: 'fail',
+        detail: `erased subjects still have ${Object.entries(left)
+          .filter(([, v]) => v)
+          .map(([k, v]) => `${v} ${k}`)
+          .join(', ')}`,
+      };
     return { status: 'ok', detail: `${n} erased subjects, nothing of theirs left` };
   });
   await run('files', () => checkFiles(deps));
   await run('index change feed', async () => {
-    const r = await db.selectFrom('index_changes').select((eb) => [eb.fn.min('seq').as('lo'), eb.fn.max('seq').as('hi'), eb.fn.countAll<number>().as('n')]).executeTakeFirstOrThrow();
+    const r = await db
+      .selectFrom('index_changes')
+      .select((eb) => [eb.fn.min('seq').as('lo'), eb.fn.max('seq').as('hi'), eb.fn.countAll<number>().as('n')])
+      .executeTakeFirstOrThrow();
     const feed = `${Number(r.n)} changes kept (seq ${Number(r.lo ?? 0)}..${Number(r.hi ?? 0)})`;
-    if (deps.store.engine !== 'postgres' || !deps.databaseUrl) return { status: 'ok', detail: `${feed}; followers poll every 250 ms` };
+    if (deps.store.engine !== 'postgres' || !deps.databaseUrl)
+      return { status: 'ok', detail: `${feed}; followers poll every 250 ms` };
     const ms = await notifyRoundTrip(deps.databaseUrl);
     return { status: 'ok', detail: `${feed}; LISTEN/NOTIFY round trip ${ms.toFixed(1)} ms` };
   });
@@ -122,22 +194,39 @@ async function checkFiles(deps: CheckDeps): Promise<Omit<Check, 'name'>> {
   const db = deps.store.db;
   const referenced = new Set<string>();
   for (const r of await db.selectFrom('media').select('stored_path').execute()) referenced.add(r.stored_path);
-  for (const r of await db.selectFrom('templates').select('image_path').where('image_path', 'is not', null).execute()) referenced.add(r.image_path!);
-  for (const r of await db.selectFrom('artifacts').select('path').where('path', 'is not', null).execute()) referenced.add(r.path!);
-  const onDisk = ['media', 'images', 'exports'].flatMap((d) => walk(join(deps.dataDir, d))).map((abs) => ({ abs, rel: relative(deps.dataDir, abs) }));
+  for (const r of await db.selectFrom('templates').select('image_path').where('image_path', 'is not', null).execute())
+    referenced.add(r.image_path!);
+  for (const r of await db.selectFrom('artifacts').select('path').where('path', 'is not', null).execute())
+    referenced.add(r.path!);
+  const onDisk = ['media', 'images', 'exports']
+    .flatMap((d) => walk(join(deps.dataDir, d)))
+    .map((abs) => ({ abs, rel: relative(deps.dataDir, abs) }));
   const grace = deps.orphanGraceMs ?? 10 * 60_000;
   const orphans = onDisk.filter((f) => !referenced.has(f.rel) && Date.now() - statSync(f.abs).mtimeMs > grace);
   const present = new Set(onDisk.map((f) => f.rel));
   const missing = [...referenced].filter((p) => !present.has(p));
   if (deps.repair) for (const o of orphans) rmSync(o.abs, { force: true });
-  if (missing.length) return { status: 'fail', detail: `${missing.length} stored files are missing from ${deps.dataDir} (is the data directory shared by every process?)` };
-  if (orphans.length && !deps.repair) return { status: 'warn', detail: `${orphans.length} files no row refers to (a process stopped mid-write); 'veil db check --repair' deletes them` };
-  return { status: 'ok', detail: `${referenced.size} files, all present${orphans.length ? `; deleted ${orphans.length} orphans` : ', no orphans'}` };
+  if (missing.length)
+    return {
+      status: 'fail',
+      detail: `${missing.length} stored files are missing from ${deps.dataDir} (is the data directory shared by every process?)`,
+    };
+  if (orphans.length && !deps.repair)
+    return {
+      status: 'warn',
+      detail: `${orphans.length} files no row refers to (a process stopped mid-write); 'veil db check --repair' deletes them`,
+    };
+  return {
+    status: 'ok',
+    detail: `${referenced.size} files, all present${orphans.length ? `; deleted ${orphans.length} orphans` : ', no orphans'}`,
+  };
 }
 
 function walk(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)],
+  );
 }
 
 async function notifyRoundTrip(url: string): Promise<number> {
@@ -148,7 +237,15 @@ async function notifyRoundTrip(url: string): Promise<number> {
     await c.query(`LISTEN ${channel}`);
     const t0 = performance.now();
     const got = new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('no NOTIFY received within 2 s: change propagation between processes would fall back to the 5 s poll')), 2000);
+      const t = setTimeout(
+        () =>
+          reject(
+            new Error(
+              'no NOTIFY received within 2 s: change propagation between processes would fall back to the 5 s poll',
+            ),
+          ),
+        2000,
+      );
       c.on('notification', () => (clearTimeout(t), resolve()));
     });
     await c.query(`NOTIFY ${channel}`);

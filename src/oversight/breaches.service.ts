@@ -35,12 +35,39 @@ export class BreachService {
 
   async record(raw: unknown, actor: Actor): Promise<Breach> {
     const p = BreachInputSchema.safeParse(raw);
-    if (!p.success) throw new VeilError('INVALID_INPUT', p.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    if (!p.success)
+      throw new VeilError('INVALID_INPUT', p.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     const b = p.data;
     const id = newId.other('brc');
     await this.deps.store.transaction(async (tx) => {
-      await tx.insertInto('breaches').values({ id, discovered_at: b.discoveredAt, nature: b.nature, categories: JSON.stringify(b.categories), approx_people: b.approxPeople, approx_records: b.approxRecords, consequences: b.consequences, measures: b.measures, notified_at: null, notification_ref: null, people_informed: null, people_decision: null, created_at: this.deps.clock.now().toISOString() }).execute();
-      await this.deps.audit.append(tx, { actor, action: 'breach.recorded', detail: { breachId: id, discoveredAt: b.discoveredAt, approxPeople: b.approxPeople, approxRecords: b.approxRecords } });
+      await tx
+        .insertInto('breaches')
+        .values({
+          id,
+          discovered_at: b.discoveredAt,
+          nature: b.nature,
+          categories: JSON.stringify(b.categories),
+          approx_people: b.approxPeople,
+          approx_records: b.approxRecords,
+          consequences: b.consequences,
+          measures: b.measures,
+          notified_at: null,
+          notification_ref: null,
+          people_informed: null,
+          people_decision: null,
+          created_at: this.deps.clock.now().toISOString(),
+        })
+        .execute();
+      await this.deps.audit.append(tx, {
+        actor,
+        action: 'breach.recorded',
+        detail: {
+          breachId: id,
+          discoveredAt: b.discoveredAt,
+          approxPeople: b.approxPeople,
+          approxRecords: b.approxRecords,
+        },
+      });
     });
     return this.get(id);
   }
@@ -48,17 +75,26 @@ export class BreachService {
   async notify(id: string, reference: string, actor: Actor): Promise<Breach> {
     await this.get(id);
     await this.deps.store.transaction(async (tx) => {
-      await tx.updateTable('breaches').set({ notified_at: this.deps.clock.now().toISOString(), notification_ref: reference }).where('id', '=', id).execute();
+      await tx
+        .updateTable('breaches')
+        .set({ notified_at: this.deps.clock.now().toISOString(), notification_ref: reference })
+        .where('id', '=', id)
+        .execute();
       await this.deps.audit.append(tx, { actor, action: 'breach.notified', detail: { breachId: id, reference } });
     });
     return this.get(id);
   }
 
   async decidePeople(id: string, inform: boolean, reason: string, actor: Actor): Promise<Breach> {
-    if (reason.trim().length < 5) throw new VeilError('INVALID_INPUT', 'The decision on informing people needs its reason (Art. 34(3)).');
+    if (reason.trim().length < 5)
+      throw new VeilError('INVALID_INPUT', 'The decision on informing people needs its reason (Art. 34(3)).');
     await this.get(id);
     await this.deps.store.transaction(async (tx) => {
-      await tx.updateTable('breaches').set({ people_informed: inform ? 1 : 0, people_decision: reason.trim() }).where('id', '=', id).execute();
+      await tx
+        .updateTable('breaches')
+        .set({ people_informed: inform ? 1 : 0, people_decision: reason.trim() })
+        .where('id', '=', id)
+        .execute();
       await this.deps.audit.append(tx, { actor, action: 'breach.people.decided', detail: { breachId: id, inform } });
     });
     return this.get(id);
@@ -69,8 +105,19 @@ export class BreachService {
     if (!r) throw new VeilError('NOT_FOUND', `No breach '${id}'.`);
     const notifyBy = new Date(new Date(r.discovered_at).getTime() + NOTIFY_WITHIN_MS).toISOString();
     return {
-      id: r.id, discoveredAt: r.discovered_at, nature: r.nature, categories: JSON.parse(r.categories), approxPeople: r.approx_people, approxRecords: r.approx_records, consequences: r.consequences,
-      measures: r.measures, notifyBy, notifiedAt: r.notified_at, notificationRef: r.notification_ref, peopleInformed: r.people_informed === null ? null : Boolean(r.people_informed), peopleDecision: r.people_decision,
+      id: r.id,
+      discoveredAt: r.discovered_at,
+      nature: r.nature,
+      categories: JSON.parse(r.categories),
+      approxPeople: r.approx_people,
+      approxRecords: r.approx_records,
+      consequences: r.consequences,
+      measures: r.measures,
+      notifyBy,
+      notifiedAt: r.notified_at,
+      notificationRef: r.notification_ref,
+      peopleInformed: r.people_informed === null ? null : Boolean(r.people_informed),
+      peopleDecision: r.people_decision,
       overdue: !r.notified_at && notifyBy < this.deps.clock.now().toISOString(),
     };
   }

@@ -49,23 +49,78 @@ export interface Order {
 
 /** Art. 31 and 58: a regulator's order, the actions taken on it, and the evidence to send back. */
 export class OrderService {
-  constructor(private readonly deps: { store: Store; audit: AuditLog; clock: Clock; purposes: PurposeService; signingKey: AuditSigningKey; settings: OversightSettings }) {}
+  constructor(
+    private readonly deps: {
+      store: Store;
+      audit: AuditLog;
+      clock: Clock;
+      purposes: PurposeService;
+      signingKey: AuditSigningKey;
+      settings: OversightSettings;
+    },
+  ) {}
 
   private async counts() {
     const db = this.deps.store.db;
-    const n = async (t: 'subjects' | 'templates' | 'searches' | 'media') => Number((await db.selectFrom(t).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst())?.n ?? 0);
-    const active = Number((await db.selectFrom('subjects').select((eb) => eb.fn.countAll<number>().as('n')).where('state', '!=', 'erased').executeTakeFirst())?.n ?? 0);
-    return { subjects: active, templates: await n('templates'), searches: await n('searches'), media: await n('media'), auditEntries: await this.deps.audit.size(db) };
+    const n = async (t: 'subjects' | 'templates' | 'searches' | 'media') =>
+      Number(
+        (
+          await db
+            .selectFrom(t)
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirst()
+        )?.n ?? 0,
+      );
+    const active = Number(
+      (
+        await db
+          .selectFrom('subjects')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('state', '!=', 'erased')
+          .executeTakeFirst()
+      )?.n ?? 0,
+    );
+    return {
+      subjects: active,
+      templates: await n('templates'),
+      searches: await n('searches'),
+      media: await n('media'),
+      auditEntries: await this.deps.audit.size(db),
+    };
   }
 
   async record(raw: unknown, actor: Actor): Promise<Order> {
     const p = OrderInputSchema.safeParse(raw);
-    if (!p.success) throw new VeilError('INVALID_INPUT', p.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    if (!p.success)
+      throw new VeilError('INVALID_INPUT', p.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     const id = newId.other('ord');
     const counts = await this.counts();
     await this.deps.store.transaction(async (tx) => {
-      await tx.insertInto('orders').values({ id, authority: p.data.authority, reference: p.data.reference, received_at: p.data.receivedAt, deadline: p.data.deadline, demands: JSON.stringify(p.data.demands), counts_at_receipt: JSON.stringify(counts), status: 'open', closed_at: null }).execute();
-      await this.deps.audit.append(tx, { actor, action: 'order.recorded', detail: { orderId: id, authority: p.data.authority, reference: p.data.reference, deadline: p.data.deadline, demands: p.data.demands.map((d) => d.type) } });
+      await tx
+        .insertInto('orders')
+        .values({
+          id,
+          authority: p.data.authority,
+          reference: p.data.reference,
+          received_at: p.data.receivedAt,
+          deadline: p.data.deadline,
+          demands: JSON.stringify(p.data.demands),
+          counts_at_receipt: JSON.stringify(counts),
+          status: 'open',
+          closed_at: null,
+        })
+        .execute();
+      await this.deps.audit.append(tx, {
+        actor,
+        action: 'order.recorded',
+        detail: {
+          orderId: id,
+          authority: p.data.authority,
+          reference: p.data.reference,
+          deadline: p.data.deadline,
+          demands: p.data.demands.map((d) => d.type),
+        },
+      });
     });
     return this.get(id);
   }
@@ -73,16 +128,40 @@ export class OrderService {
   async act(orderId: string, raw: unknown, actor: Actor): Promise<Order> {
     const o = await this.get(orderId);
     const p = ActionInputSchema.safeParse(raw);
-    if (!p.success) throw new VeilError('INVALID_INPUT', p.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    if (!p.success)
+      throw new VeilError('INVALID_INPUT', p.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     const a = p.data;
     if (a.kind === 'suspend-purpose' || a.kind === 'resume-purpose') {
       if (!a.purpose) throw new VeilError('INVALID_INPUT', 'A suspension names the purpose.');
-      await this.deps.purposes.setSuspended(a.purpose, a.kind === 'suspend-purpose', actor, `order ${o.reference} (${o.authority})`);
+      await this.deps.purposes.setSuspended(
+        a.purpose,
+        a.kind === 'suspend-purpose',
+        actor,
+        `order ${o.reference} (${o.authority})`,
+      );
     }
     await this.deps.store.transaction(async (tx) => {
-      const n = await tx.selectFrom('order_actions').select((eb) => eb.fn.countAll<number>().as('n')).where('order_id', '=', orderId).executeTakeFirst();
-      const entry = await this.deps.audit.append(tx, { actor, action: 'order.action', detail: { orderId, kind: a.kind, purpose: a.purpose ?? null } });
-      await tx.insertInto('order_actions').values({ order_id: orderId, seq: Number(n?.n ?? 0) + 1, kind: a.kind, description: a.description, audit_seq: entry.seq, at: this.deps.clock.now().toISOString() }).execute();
+      const n = await tx
+        .selectFrom('order_actions')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('order_id', '=', orderId)
+        .executeTakeFirst();
+      const entry = await this.deps.audit.append(tx, {
+        actor,
+        action: 'order.action',
+        detail: { orderId, kind: a.kind, purpose: a.purpose ?? null },
+      });
+      await tx
+        .insertInto('order_actions')
+        .values({
+          order_id: orderId,
+          seq: Number(n?.n ?? 0) + 1,
+          kind: a.kind,
+          description: a.description,
+          audit_seq: entry.seq,
+          at: this.deps.clock.now().toISOString(),
+        })
+        .execute();
     });
     return this.get(orderId);
   }
@@ -90,7 +169,11 @@ export class OrderService {
   async close(orderId: string, actor: Actor): Promise<Order> {
     await this.get(orderId);
     await this.deps.store.transaction(async (tx) => {
-      await tx.updateTable('orders').set({ status: 'closed', closed_at: this.deps.clock.now().toISOString() }).where('id', '=', orderId).execute();
+      await tx
+        .updateTable('orders')
+        .set({ status: 'closed', closed_at: this.deps.clock.now().toISOString() })
+        .where('id', '=', orderId)
+        .execute();
       await this.deps.audit.append(tx, { actor, action: 'order.closed', detail: { orderId } });
     });
     return this.get(orderId);
@@ -99,11 +182,30 @@ export class OrderService {
   async get(id: string): Promise<Order> {
     const r = await this.deps.store.db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst();
     if (!r) throw new VeilError('NOT_FOUND', `No order '${id}'.`);
-    const actions = await this.deps.store.db.selectFrom('order_actions').selectAll().where('order_id', '=', id).orderBy('seq').execute();
+    const actions = await this.deps.store.db
+      .selectFrom('order_actions')
+      .selectAll()
+      .where('order_id', '=', id)
+      .orderBy('seq')
+      .execute();
     return {
-      id: r.id, authority: r.authority, reference: r.reference, receivedAt: r.received_at, deadline: r.deadline, demands: JSON.parse(r.demands), countsAtReceipt: JSON.parse(r.counts_at_receipt),
-      status: r.status as 'open' | 'closed', closedAt: r.closed_at, overdue: r.status === 'open' && r.deadline < this.deps.clock.now().toISOString(),
-      actions: actions.map((a) => ({ seq: a.seq, kind: a.kind, description: a.description, auditSeq: Number(a.audit_seq), at: a.at })),
+      id: r.id,
+      authority: r.authority,
+      reference: r.reference,
+      receivedAt: r.received_at,
+      deadline: r.deadline,
+      demands: JSON.parse(r.demands),
+      countsAtReceipt: JSON.parse(r.counts_at_receipt),
+      status: r.status as 'open' | 'closed',
+      closedAt: r.closed_at,
+      overdue: r.status === 'open' && r.deadline < this.deps.clock.now().toISOString(),
+      actions: actions.map((a) => ({
+        seq: a.seq,
+        kind: a.kind,
+        description: a.description,
+        auditSeq: Number(a.audit_seq),
+        at: a.at,
+      })),
     };
   }
 
@@ -123,11 +225,16 @@ export class OrderService {
     const now = this.deps.clock.now();
     const files: Record<string, Uint8Array> = {};
     const head = await this.deps.store.transaction(async (tx) => {
-      await this.deps.audit.append(tx, { actor, action: 'audit.exported', detail: { orderId, purpose: 'evidence bundle' } });
+      await this.deps.audit.append(tx, {
+        actor,
+        action: 'audit.exported',
+        detail: { orderId, purpose: 'evidence bundle' },
+      });
       return this.deps.audit.signHead(tx);
     });
     const proofs = [];
-    for (const a of o.actions) proofs.push({ ...a, inclusion: await this.deps.audit.inclusionProof(this.deps.store.db, a.auditSeq, head) });
+    for (const a of o.actions)
+      proofs.push({ ...a, inclusion: await this.deps.audit.inclusionProof(this.deps.store.db, a.auditSeq, head) });
     const ropa = await buildRopa({ store: this.deps.store, purposes: this.deps.purposes }, this.deps.settings, now);
     const lines: string[] = [];
     for await (const l of this.deps.audit.exportLines(this.deps.store.db, 1, head.size)) lines.push(JSON.stringify(l));
@@ -138,10 +245,23 @@ export class OrderService {
     files['counts.json'] = strToU8(JSON.stringify({ atReceipt: o.countsAtReceipt, now: await this.counts() }, null, 2));
     files['audit.jsonl'] = strToU8(lines.join('\n') + '\n');
     files['audit-public-key.pem'] = strToU8(this.deps.audit.publicKeyPem);
-    files['README.txt'] = strToU8(`Evidence for order ${o.reference} from ${o.authority}, generated ${now.toISOString()} by ${this.deps.settings.controller.name}.\nVerify the audit log: veil audit verify audit.jsonl --pubkey audit-public-key.pem\nEach action in actions.json carries the Merkle inclusion proof of its audit entry against the signed head in it.\nmanifest.json lists the SHA-256 of every file; manifest.sig is its Ed25519 signature by the audit key.\n`);
-    const manifest = { type: 'veil.evidence-bundle.v1', orderId, generatedAt: now.toISOString(), keyId: this.deps.signingKey.keyId, head, files: Object.fromEntries(Object.entries(files).map(([k, v]) => [k, createHash('sha256').update(v).digest('hex')])) };
+    files['README.txt'] = strToU8(
+      `Evidence for order ${o.reference} from ${o.authority}, generated ${now.toISOString()} by ${this.deps.settings.controller.name}.\nVerify the audit log: veil audit verify audit.jsonl --pubkey audit-public-key.pem\nEach action in actions.json carries the Merkle inclusion proof of its audit entry against the signed head in it.\nmanifest.json lists the SHA-256 of every file; manifest.sig is its Ed25519 signature by the audit key.\n`,
+    );
+    const manifest = {
+      type: 'veil.evidence-bundle.v1',
+      orderId,
+      generatedAt: now.toISOString(),
+      keyId: this.deps.signingKey.keyId,
+      head,
+      files: Object.fromEntries(
+        Object.entries(files).map(([k, v]) => [k, createHash('sha256').update(v).digest('hex')]),
+      ),
+    };
     files['manifest.json'] = strToU8(canonicalJson(manifest as unknown as Json));
-    files['manifest.sig'] = strToU8(sign(null, Buffer.from(files['manifest.json']), this.deps.signingKey.privateKey).toString('base64'));
+    files['manifest.sig'] = strToU8(
+      sign(null, Buffer.from(files['manifest.json']), this.deps.signingKey.privateKey).toString('base64'),
+    );
     return Buffer.from(zipSync(files, { level: 6 }));
   }
 }

@@ -19,11 +19,36 @@ export async function buildRopa(deps: { store: Store; purposes: PurposeService }
   const purposes = await deps.purposes.list();
   const items = [];
   for (const p of purposes) {
-    const subjects = await db.selectFrom('enrollments').innerJoin('subjects', 'subjects.id', 'enrollments.subject_id').select((eb) => eb.fn.countAll<number>().as('n')).where('enrollments.purpose_id', '=', p.id).where('subjects.state', '!=', 'erased').executeTakeFirst();
-    const templates = await db.selectFrom('templates').select((eb) => eb.fn.countAll<number>().as('n')).where('purpose_id', '=', p.id).executeTakeFirst();
-    const kept = await db.selectFrom('templates').select((eb) => eb.fn.countAll<number>().as('n')).where('purpose_id', '=', p.id).where('image_path', 'is not', null).executeTakeFirst();
-    const media = await db.selectFrom('media').select((eb) => eb.fn.countAll<number>().as('n')).where('purpose_id', '=', p.id).executeTakeFirst();
-    const contacts = await db.selectFrom('enrollments').innerJoin('subjects', 'subjects.id', 'enrollments.subject_id').select((eb) => eb.fn.countAll<number>().as('n')).where('enrollments.purpose_id', '=', p.id).where('subjects.contact_sealed', 'is not', null).executeTakeFirst();
+    const subjects = await db
+      .selectFrom('enrollments')
+      .innerJoin('subjects', 'subjects.id', 'enrollments.subject_id')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('enrollments.purpose_id', '=', p.id)
+      .where('subjects.state', '!=', 'erased')
+      .executeTakeFirst();
+    const templates = await db
+      .selectFrom('templates')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('purpose_id', '=', p.id)
+      .executeTakeFirst();
+    const kept = await db
+      .selectFrom('templates')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('purpose_id', '=', p.id)
+      .where('image_path', 'is not', null)
+      .executeTakeFirst();
+    const media = await db
+      .selectFrom('media')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('purpose_id', '=', p.id)
+      .executeTakeFirst();
+    const contacts = await db
+      .selectFrom('enrollments')
+      .innerJoin('subjects', 'subjects.id', 'enrollments.subject_id')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('enrollments.purpose_id', '=', p.id)
+      .where('subjects.contact_sealed', 'is not', null)
+      .executeTakeFirst();
     // Recipients actually observed: who ran searches that disclosed someone under this purpose.
     const observed = await db
       .selectFrom('searches')
@@ -34,16 +59,35 @@ export async function buildRopa(deps: { store: Store; purposes: PurposeService }
       .execute();
     items.push({
       purpose: { key: p.key, name: p.name, description: p.description, status: p.status },
-      lawfulBasis: { art6: p.lawfulBasis, art6Dpv: LAWFUL_BASES[p.lawfulBasis], art9: p.art9Condition, art9Dpv: ART9_CONDITIONS[p.art9Condition], legalReference: p.legalReference },
-      categoriesOfDataSubjects: [p.lawfulBasis === 'consent' ? 'people who gave explicit consent to this purpose' : 'people enrolled under the legal basis above, with a source reference each'],
+      lawfulBasis: {
+        art6: p.lawfulBasis,
+        art6Dpv: LAWFUL_BASES[p.lawfulBasis],
+        art9: p.art9Condition,
+        art9Dpv: ART9_CONDITIONS[p.art9Condition],
+        legalReference: p.legalReference,
+      },
+      categoriesOfDataSubjects: [
+        p.lawfulBasis === 'consent'
+          ? 'people who gave explicit consent to this purpose'
+          : 'people enrolled under the legal basis above, with a source reference each',
+      ],
       categoriesOfPersonalData: [
         { category: 'biometric templates (dpv-pd:FacialPrint)', records: Number(templates?.n ?? 0) },
         { category: 'enrollment photos (dpv-pd:Photograph)', records: Number(kept?.n ?? 0) },
-        { category: 'photos ingested by the operator, with face boxes and matches (dpv-pd:Photograph)', records: Number(media?.n ?? 0) },
+        {
+          category: 'photos ingested by the operator, with face boxes and matches (dpv-pd:Photograph)',
+          records: Number(media?.n ?? 0),
+        },
         { category: 'contact email for rights requests (dpv-pd:EmailAddress)', records: Number(contacts?.n ?? 0) },
       ],
       subjects: Number(subjects?.n ?? 0),
-      recipients: { declared: p.recipients, observedInSearchAccounting: observed.map((o) => ({ actor: `${o.actor_kind}:${o.actor_id}`, disclosingSearches: Number(o.n) })) },
+      recipients: {
+        declared: p.recipients,
+        observedInSearchAccounting: observed.map((o) => ({
+          actor: `${o.actor_kind}:${o.actor_id}`,
+          disclosingSearches: Number(o.n),
+        })),
+      },
       transfers: s.transfers.length ? s.transfers : ['none outside the EEA'],
       retention: { afterLastInteraction: p.retention, searchLog: s.searchLogRetention },
       securityMeasures: SECURITY_MEASURES,
@@ -51,7 +95,12 @@ export async function buildRopa(deps: { store: Store; purposes: PurposeService }
     });
   }
   return {
-    '@context': { dpv: 'https://w3id.org/dpv#', 'dpv-gdpr': 'https://w3id.org/dpv/legal/eu/gdpr#', 'dpv-pd': 'https://w3id.org/dpv/pd#', dcterms: 'http://purl.org/dc/terms/' },
+    '@context': {
+      dpv: 'https://w3id.org/dpv#',
+      'dpv-gdpr': 'https://w3id.org/dpv/legal/eu/gdpr#',
+      'dpv-pd': 'https://w3id.org/dpv/pd#',
+      dcterms: 'http://purl.org/dc/terms/',
+    },
     type: 'veil.ropa.v1',
     generatedAt: now.toISOString(),
     controller: s.controller,
@@ -63,14 +112,34 @@ export async function buildRopa(deps: { store: Store; purposes: PurposeService }
 export type Ropa = Awaited<ReturnType<typeof buildRopa>>;
 
 export function ropaMarkdown(r: Ropa): string {
-  const out = [`# Record of processing activities (GDPR Art. 30)`, '', `Generated ${r.generatedAt} from the live system.`, '', `- Controller: ${r.controller.name} (${r.controller.contact})`, `- Data protection officer: ${r.dpo.name} (${r.dpo.email})`, ''];
+  const out = [
+    `# Record of processing activities (GDPR Art. 30)`,
+    '',
+    `Generated ${r.generatedAt} from the live system.`,
+    '',
+    `- Controller: ${r.controller.name} (${r.controller.contact})`,
+    `- Data protection officer: ${r.dpo.name} (${r.dpo.email})`,
+    '',
+  ];
   for (const p of r.processing) {
-    out.push(`## ${p.purpose.name} (\`${p.purpose.key}\`)${p.purpose.status === 'suspended' ? ' — SUSPENDED' : ''}`, '', p.purpose.description, '');
-    out.push(`- Lawful basis: ${p.lawfulBasis.art6} (${p.lawfulBasis.art6Dpv}); Art. 9(2) condition: ${p.lawfulBasis.art9} (${p.lawfulBasis.art9Dpv})${p.lawfulBasis.legalReference ? `; relying on ${p.lawfulBasis.legalReference}` : ''}`);
+    out.push(
+      `## ${p.purpose.name} (\`${p.purpose.key}\`)${p.purpose.status === 'suspended' ? ' — SUSPENDED' : ''}`,
+      '',
+      p.purpose.description,
+      '',
+    );
+    out.push(
+      `- Lawful basis: ${p.lawfulBasis.art6} (${p.lawfulBasis.art6Dpv}); Art. 9(2) condition: ${p.lawfulBasis.art9} (${p.lawfulBasis.art9Dpv})${p.lawfulBasis.legalReference ? `; relying on ${p.lawfulBasis.legalReference}` : ''}`,
+    );
     out.push(`- Data subjects: ${p.categoriesOfDataSubjects.join('; ')} — ${p.subjects} now`);
     out.push(`- Personal data: ${p.categoriesOfPersonalData.map((c) => `${c.category}: ${c.records}`).join('; ')}`);
-    out.push(`- Recipients: ${p.recipients.declared.join(', ') || 'none declared'}; observed in search accounting: ${p.recipients.observedInSearchAccounting.map((o) => `${o.actor} (${o.disclosingSearches})`).join(', ') || 'none'}`);
-    out.push(`- Transfers: ${p.transfers.join('; ')}`, `- Retention: ${p.retention.afterLastInteraction} after the last interaction; search log ${p.retention.searchLog}`);
+    out.push(
+      `- Recipients: ${p.recipients.declared.join(', ') || 'none declared'}; observed in search accounting: ${p.recipients.observedInSearchAccounting.map((o) => `${o.actor} (${o.disclosingSearches})`).join(', ') || 'none'}`,
+    );
+    out.push(
+      `- Transfers: ${p.transfers.join('; ')}`,
+      `- Retention: ${p.retention.afterLastInteraction} after the last interaction; search log ${p.retention.searchLog}`,
+    );
     out.push(`- Security measures:`, ...p.securityMeasures.map((m) => `  - ${m}`), '');
   }
   return out.join('\n') + '\n';

@@ -23,19 +23,34 @@ export const consentRepository = {
         expires_at: c.expiresAt,
       })
       .execute();
-    await ex.insertInto('consent_events').values({ consent_id: c.id, seq: 1, state: c.state, at: c.stateAt, actor }).execute();
+    await ex
+      .insertInto('consent_events')
+      .values({ consent_id: c.id, seq: 1, state: c.state, at: c.stateAt, actor })
+      .execute();
   },
 
   async setState(ex: Executor, id: ConsentId, state: ConsentState, at: string, actor: string): Promise<void> {
     await ex.updateTable('consents').set({ state, state_at: at }).where('id', '=', id).execute();
-    const n = await ex.selectFrom('consent_events').select((eb) => eb.fn.countAll<number>().as('n')).where('consent_id', '=', id).executeTakeFirst();
-    await ex.insertInto('consent_events').values({ consent_id: id, seq: Number(n?.n ?? 0) + 1, state, at, actor }).execute();
+    const n = await ex
+      .selectFrom('consent_events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('consent_id', '=', id)
+      .executeTakeFirst();
+    await ex
+      .insertInto('consent_events')
+      .values({ consent_id: id, seq: Number(n?.n ?? 0) + 1, state, at, actor })
+      .execute();
   },
 
   async get(ex: Executor, id: string): Promise<ConsentRecord | undefined> {
     const r = await ex.selectFrom('consents').selectAll().where('id', '=', id).executeTakeFirst();
     if (!r) return undefined;
-    const history = await ex.selectFrom('consent_events').select(['state', 'at', 'actor']).where('consent_id', '=', id).orderBy('seq').execute();
+    const history = await ex
+      .selectFrom('consent_events')
+      .select(['state', 'at', 'actor'])
+      .where('consent_id', '=', id)
+      .orderBy('seq')
+      .execute();
     return {
       id: r.id as ConsentId,
       subjectId: r.subject_id as SubjectId,
@@ -56,12 +71,24 @@ export const consentRepository = {
   },
 
   async forSubject(ex: Executor, subjectId: SubjectId): Promise<ConsentRecord[]> {
-    const ids = await ex.selectFrom('consents').select('id').where('subject_id', '=', subjectId).orderBy('given_at').execute();
+    const ids = await ex
+      .selectFrom('consents')
+      .select('id')
+      .where('subject_id', '=', subjectId)
+      .orderBy('given_at')
+      .execute();
     return Promise.all(ids.map(async (r) => (await consentRepository.get(ex, r.id))!));
   },
 
   async latestGiven(ex: Executor, subjectId: SubjectId, purposeId: PurposeId): Promise<ConsentId | undefined> {
-    const r = await ex.selectFrom('consents').select('id').where('subject_id', '=', subjectId).where('purpose_id', '=', purposeId).where('state', '=', 'given').orderBy('given_at', 'desc').executeTakeFirst();
+    const r = await ex
+      .selectFrom('consents')
+      .select('id')
+      .where('subject_id', '=', subjectId)
+      .where('purpose_id', '=', purposeId)
+      .where('state', '=', 'given')
+      .orderBy('given_at', 'desc')
+      .executeTakeFirst();
     return r?.id as ConsentId | undefined;
   },
 };

@@ -5,7 +5,14 @@ import type { Actor } from '../audit/entry.js';
 import type { AuditSigningKey } from '../audit/signing-key.js';
 import { newId, type ConsentId, type PurposeId, type SubjectId } from '../ids.js';
 import { VeilError } from '../errors.js';
-import { ConsentInputSchema, buildReceipt, noticeHash, type ConsentInput, type ConsentReceipt, type ConsentRecord } from './consent.js';
+import {
+  ConsentInputSchema,
+  buildReceipt,
+  noticeHash,
+  type ConsentInput,
+  type ConsentReceipt,
+  type ConsentRecord,
+} from './consent.js';
 import { consentRepository as repo } from './consent.repository.js';
 import type { PurposeService } from './purpose.service.js';
 import type { KeyRing } from './keyring.js';
@@ -37,7 +44,11 @@ export class ConsentService {
   /** Records consent; creates the subject when none is named. Returns the record and its signed receipt. */
   async give(raw: ConsentInput, actor: Actor): Promise<{ consent: ConsentRecord; receipt: ConsentReceipt }> {
     const parsed = ConsentInputSchema.safeParse(raw);
-    if (!parsed.success) throw new VeilError('INVALID_INPUT', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    if (!parsed.success)
+      throw new VeilError(
+        'INVALID_INPUT',
+        parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      );
     const input = parsed.data;
     const purpose = await this.deps.purposes.active(input.purpose);
     const now = this.deps.clock.now().toISOString();
@@ -50,12 +61,30 @@ export class ConsentService {
         if (s.state === 'erased') throw new VeilError('SUBJECT_ERASED', 'This subject has been erased.');
       } else {
         subjectId = newId.subject();
-        await subjectRepository.insert(tx, { id: subjectId, region: input.region ?? null, contactHash: null, contactSealed: null, at: now });
-        await this.deps.audit.append(tx, { actor, action: 'subject.created', subjectIds: [subjectId], purposeId: purpose.id, detail: {} });
+        await subjectRepository.insert(tx, {
+          id: subjectId,
+          region: input.region ?? null,
+          contactHash: null,
+          contactSealed: null,
+          at: now,
+        });
+        await this.deps.audit.append(tx, {
+          actor,
+          action: 'subject.created',
+          subjectIds: [subjectId],
+          purposeId: purpose.id,
+          detail: {},
+        });
       }
       if (input.contactEmail) {
         const key = await this.deps.keyring.getOrCreate(tx, subjectId, now);
-        await subjectRepository.setContact(tx, subjectId, contactHash(this.deps.keyring.master, input.contactEmail), seal(key, Buffer.from(input.contactEmail.trim()), `veil.contact:${subjectId}`), now);
+        await subjectRepository.setContact(
+          tx,
+          subjectId,
+          contactHash(this.deps.keyring.master, input.contactEmail),
+          seal(key, Buffer.from(input.contactEmail.trim()), `veil.contact:${subjectId}`),
+          now,
+        );
       }
       const c: ConsentRecord = {
         id,
@@ -80,11 +109,26 @@ export class ConsentService {
         action: 'consent.given',
         subjectIds: [subjectId],
         purposeId: purpose.id,
-        detail: { consentId: id, noticeVersion: c.noticeVersion, noticeHash: c.noticeHash, method: c.method, jurisdiction: c.jurisdiction },
+        detail: {
+          consentId: id,
+          noticeVersion: c.noticeVersion,
+          noticeHash: c.noticeHash,
+          method: c.method,
+          jurisdiction: c.jurisdiction,
+        },
       });
       return c;
     });
-    return { consent, receipt: buildReceipt(consent, purpose, this.deps.controller, this.deps.signingKey.keyId, this.deps.signingKey.privateKey) };
+    return {
+      consent,
+      receipt: buildReceipt(
+        consent,
+        purpose,
+        this.deps.controller,
+        this.deps.signingKey.keyId,
+        this.deps.signingKey.privateKey,
+      ),
+    };
   }
 
   async get(id: string): Promise<ConsentRecord> {
@@ -113,7 +157,13 @@ export class ConsentService {
       await repo.setState(tx, c.id, 'withdrawn', now, `${actor.kind}:${actor.id}`);
       const paths = await this.deps.dependents.deleteTemplates(tx, c.subjectId, c.purposeId, actor);
       await subjectRepository.deleteEnrollment(tx, c.subjectId, c.purposeId);
-      await this.deps.audit.append(tx, { actor, action: 'consent.withdrawn', subjectIds: [c.subjectId], purposeId: c.purposeId, detail: { consentId: c.id, templatesDeleted: paths.length } });
+      await this.deps.audit.append(tx, {
+        actor,
+        action: 'consent.withdrawn',
+        subjectIds: [c.subjectId],
+        purposeId: c.purposeId,
+        detail: { consentId: c.id, templatesDeleted: paths.length },
+      });
       return paths;
     });
     this.deps.dependents.deleteFiles(files);

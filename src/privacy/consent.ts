@@ -36,7 +36,11 @@ export const ConsentInputSchema = z
     method: z.enum(['portal', 'api', 'paper']),
     collector: z.string().min(1).max(200),
     jurisdiction: z.string().min(2).max(50).default('EU'),
-    withdrawalMethod: z.string().min(5).max(500).default('Self-service portal or any rights request; takes effect at once.'),
+    withdrawalMethod: z
+      .string()
+      .min(5)
+      .max(500)
+      .default('Self-service portal or any rights request; takes effect at once.'),
     expiresAt: z.string().datetime().nullable().default(null),
     contactEmail: z.string().email().optional(),
     region: z.string().max(50).optional(),
@@ -79,7 +83,13 @@ export interface ConsentReceipt {
   readonly signature: string;
 }
 
-export function buildReceipt(c: ConsentRecord, p: Purpose, controller: string, keyId: string, key: KeyObject): ConsentReceipt {
+export function buildReceipt(
+  c: ConsentRecord,
+  p: Purpose,
+  controller: string,
+  keyId: string,
+  key: KeyObject,
+): ConsentReceipt {
   const body: Omit<ConsentReceipt, 'signature'> = {
     version: 'veil.consent-receipt.v1',
     receiptId: c.id,
@@ -89,9 +99,20 @@ export function buildReceipt(c: ConsentRecord, p: Purpose, controller: string, k
     collector: c.collector,
     piiPrincipalId: c.subjectId,
     controller,
-    purpose: { key: p.key, name: p.name, description: p.description, lawfulBasis: p.lawfulBasis, art9Condition: p.art9Condition, retention: p.retention, recipients: p.recipients },
+    purpose: {
+      key: p.key,
+      name: p.name,
+      description: p.description,
+      lawfulBasis: p.lawfulBasis,
+      art9Condition: p.art9Condition,
+      retention: p.retention,
+      recipients: p.recipients,
+    },
     consentType: 'explicit',
-    piiCategories: ['biometric template of the face (dpv-pd:FacialPrint)', 'face photographs used for enrollment (dpv-pd:Photograph)'],
+    piiCategories: [
+      'biometric template of the face (dpv-pd:FacialPrint)',
+      'face photographs used for enrollment (dpv-pd:Photograph)',
+    ],
     sensitive: true,
     notice: { version: c.noticeVersion, sha256: c.noticeHash },
     withdrawalMethod: c.withdrawalMethod,
@@ -99,13 +120,21 @@ export function buildReceipt(c: ConsentRecord, p: Purpose, controller: string, k
     stateAt: c.stateAt,
     keyId,
   };
-  return { ...body, signature: sign(null, Buffer.from(canonicalJson(body as unknown as Json)), key).toString('base64') };
+  return {
+    ...body,
+    signature: sign(null, Buffer.from(canonicalJson(body as unknown as Json)), key).toString('base64'),
+  };
 }
 
 export function verifyReceipt(r: ConsentReceipt, publicKeyPem: string): boolean {
   const { signature, ...body } = r;
   try {
-    return verify(null, Buffer.from(canonicalJson(body as unknown as Json)), createPublicKey(publicKeyPem), Buffer.from(signature, 'base64'));
+    return verify(
+      null,
+      Buffer.from(canonicalJson(body as unknown as Json)),
+      createPublicKey(publicKeyPem),
+      Buffer.from(signature, 'base64'),
+    );
   } catch {
     return false;
   }

@@ -9,12 +9,19 @@ export class KeyRing {
 
   async create(ex: Executor, subjectId: SubjectId, at: string): Promise<Buffer> {
     const key = newDataKey();
-    await ex.insertInto('subject_keys').values({ subject_id: subjectId, wrapped_key: this.master.wrap(key, subjectId), created_at: at }).execute();
+    await ex
+      .insertInto('subject_keys')
+      .values({ subject_id: subjectId, wrapped_key: this.master.wrap(key, subjectId), created_at: at })
+      .execute();
     return key;
   }
 
   async get(ex: Executor, subjectId: SubjectId): Promise<Buffer> {
-    const r = await ex.selectFrom('subject_keys').select('wrapped_key').where('subject_id', '=', subjectId).executeTakeFirst();
+    const r = await ex
+      .selectFrom('subject_keys')
+      .select('wrapped_key')
+      .where('subject_id', '=', subjectId)
+      .executeTakeFirst();
     if (!r) throw new VeilError('KEY_DESTROYED', `The data key of subject ${subjectId} has been destroyed.`);
     return this.master.unwrap(r.wrapped_key, subjectId);
   }
@@ -24,14 +31,22 @@ export class KeyRing {
     const out = new Map<SubjectId, Buffer>();
     const ids = [...new Set(subjectIds)];
     for (let i = 0; i < ids.length; i += 500) {
-      const rows = await ex.selectFrom('subject_keys').select(['subject_id', 'wrapped_key']).where('subject_id', 'in', ids.slice(i, i + 500)).execute();
+      const rows = await ex
+        .selectFrom('subject_keys')
+        .select(['subject_id', 'wrapped_key'])
+        .where('subject_id', 'in', ids.slice(i, i + 500))
+        .execute();
       for (const r of rows) out.set(r.subject_id as SubjectId, this.master.unwrap(r.wrapped_key, r.subject_id));
     }
     return out;
   }
 
   async getOrCreate(ex: Executor, subjectId: SubjectId, at: string): Promise<Buffer> {
-    const r = await ex.selectFrom('subject_keys').select('wrapped_key').where('subject_id', '=', subjectId).executeTakeFirst();
+    const r = await ex
+      .selectFrom('subject_keys')
+      .select('wrapped_key')
+      .where('subject_id', '=', subjectId)
+      .executeTakeFirst();
     return r ? this.master.unwrap(r.wrapped_key, subjectId) : this.create(ex, subjectId, at);
   }
 

@@ -38,7 +38,8 @@ export class MasterKey {
   private constructor(private readonly key: Buffer) {}
 
   static fromBytes(key: Buffer): MasterKey {
-    if (key.length !== KEY_BYTES) throw new VeilError('MASTER_KEY_INVALID', `The master key must be ${KEY_BYTES} bytes.`);
+    if (key.length !== KEY_BYTES)
+      throw new VeilError('MASTER_KEY_INVALID', `The master key must be ${KEY_BYTES} bytes.`);
     return new MasterKey(Buffer.from(key));
   }
 
@@ -50,11 +51,13 @@ export class MasterKey {
     const v = env['VEIL_MASTER_KEY'];
     if (v) {
       const bytes = /^[0-9a-fA-F]{64}$/.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64');
-      if (bytes.length !== KEY_BYTES) throw new VeilError('MASTER_KEY_INVALID', 'VEIL_MASTER_KEY must be 32 bytes as 64 hex digits or base64.');
+      if (bytes.length !== KEY_BYTES)
+        throw new VeilError('MASTER_KEY_INVALID', 'VEIL_MASTER_KEY must be 32 bytes as 64 hex digits or base64.');
       return { master: new MasterKey(bytes), generated: false };
     }
     const path = join(dataDir, 'master.key');
-    if (existsSync(path)) return { master: MasterKey.fromBytes(Buffer.from(readFileSync(path, 'utf8').trim(), 'hex')), generated: false };
+    if (existsSync(path))
+      return { master: MasterKey.fromBytes(Buffer.from(readFileSync(path, 'utf8').trim(), 'hex')), generated: false };
     mkdirSync(dataDir, { recursive: true });
     const key = randomBytes(KEY_BYTES);
     writeFileSync(path, key.toString('hex') + '\n', { mode: 0o600 });

@@ -5,7 +5,20 @@ import { parseDuration, type Purpose } from './purpose.js';
 export function humanDuration(iso: string, lang: 'en' | 'fr'): string {
   const d = parseDuration(iso);
   if (!d) return iso;
-  const units = lang === 'fr' ? [['an', 'ans'], ['mois', 'mois'], ['semaine', 'semaines'], ['jour', 'jours']] : [['year', 'years'], ['month', 'months'], ['week', 'weeks'], ['day', 'days']];
+  const units =
+    lang === 'fr'
+      ? [
+          ['an', 'ans'],
+          ['mois', 'mois'],
+          ['semaine', 'semaines'],
+          ['jour', 'jours'],
+        ]
+      : [
+          ['year', 'years'],
+          ['month', 'months'],
+          ['week', 'weeks'],
+          ['day', 'days'],
+        ];
   const parts = d.flatMap((v, i) => (v ? [`${v} ${v === 1 ? units[i]![0] : units[i]![1]}`] : []));
   return parts.join(lang === 'fr' ? ' et ' : ' and ') || iso;
 }

@@ -44,7 +44,11 @@ export const purposeRepository = {
   },
 
   async byIdOrKey(ex: Executor, ref: string): Promise<Purpose | undefined> {
-    const r = await ex.selectFrom('purposes').selectAll().where((eb) => eb.or([eb('id', '=', ref), eb('key', '=', ref)])).executeTakeFirst();
+    const r = await ex
+      .selectFrom('purposes')
+      .selectAll()
+      .where((eb) => eb.or([eb('id', '=', ref), eb('key', '=', ref)]))
+      .executeTakeFirst();
     return r && toPurpose(r);
   },
 

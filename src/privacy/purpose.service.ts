@@ -13,7 +13,12 @@ export class PurposeService {
 
   async create(input: unknown, actor: Actor): Promise<Purpose> {
     const p = validatePurpose(input);
-    const purpose: Purpose = { ...p, id: newId.purpose(), status: 'active', createdAt: this.deps.clock.now().toISOString() };
+    const purpose: Purpose = {
+      ...p,
+      id: newId.purpose(),
+      status: 'active',
+      createdAt: this.deps.clock.now().toISOString(),
+    };
     try {
       await this.deps.store.transaction(async (tx) => {
         await repo.insert(tx, purpose);
@@ -21,7 +26,12 @@ export class PurposeService {
           actor,
           action: 'purpose.created',
           purposeId: purpose.id,
-          detail: { key: purpose.key, lawfulBasis: purpose.lawfulBasis, art9Condition: purpose.art9Condition, retention: purpose.retention },
+          detail: {
+            key: purpose.key,
+            lawfulBasis: purpose.lawfulBasis,
+            art9Condition: purpose.art9Condition,
+            retention: purpose.retention,
+          },
         });
       });
     } catch (e) {
@@ -40,7 +50,8 @@ export class PurposeService {
   /** The purpose, refusing one that is suspended (a regulator's order or the controller's decision). */
   async active(ref: string): Promise<Purpose> {
     const p = await this.get(ref);
-    if (p.status === 'suspended') throw new VeilError('PURPOSE_SUSPENDED', `Processing under purpose '${p.key}' is suspended.`);
+    if (p.status === 'suspended')
+      throw new VeilError('PURPOSE_SUSPENDED', `Processing under purpose '${p.key}' is suspended.`);
     return p;
   }
 
@@ -53,7 +64,12 @@ export class PurposeService {
     const status = suspended ? 'suspended' : 'active';
     await this.deps.store.transaction(async (tx) => {
       await repo.setStatus(tx, p.id, status);
-      await this.deps.audit.append(tx, { actor, action: suspended ? 'purpose.suspended' : 'purpose.resumed', purposeId: p.id, detail: { reason } });
+      await this.deps.audit.append(tx, {
+        actor,
+        action: suspended ? 'purpose.suspended' : 'purpose.resumed',
+        purposeId: p.id,
+        detail: { reason },
+      });
     });
     return { ...p, status };
   }

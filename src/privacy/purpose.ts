@@ -84,7 +84,9 @@ export const PurposeInputSchema = z
     name: z.string().min(1).max(200),
     description: z.string().min(20, 'tell people who, what, why and how long, in at least 20 characters').max(5000),
     lawfulBasis: z.enum(Object.keys(LAWFUL_BASES) as [LawfulBasis, ...LawfulBasis[]]),
-    art9Condition: z.enum(Object.keys(ART9_CONDITIONS) as [Art9Condition, ...Art9Condition[]]).default('explicit-consent'),
+    art9Condition: z
+      .enum(Object.keys(ART9_CONDITIONS) as [Art9Condition, ...Art9Condition[]])
+      .default('explicit-consent'),
     legalReference: z.string().min(5).max(2000).nullable().default(null),
     retention: z.string().default('P1Y'),
     recipients: z.array(z.string().min(1).max(200)).max(50).default([]),
@@ -99,17 +101,30 @@ export type PurposeInput = z.input<typeof PurposeInputSchema>;
 export function validatePurpose(raw: unknown): z.output<typeof PurposeInputSchema> {
   const parsed = PurposeInputSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new VeilError('INVALID_INPUT', parsed.error.issues.map((i) => `${i.path.join('.') || 'purpose'}: ${i.message}`).join('; '));
+    throw new VeilError(
+      'INVALID_INPUT',
+      parsed.error.issues.map((i) => `${i.path.join('.') || 'purpose'}: ${i.message}`).join('; '),
+    );
   }
   const p = parsed.data;
   const days = durationDays(p.retention);
   if (days <= 0) throw new VeilError('INVALID_INPUT', 'retention must be longer than zero.');
-  if (days > MAX_RETENTION_DAYS) throw new VeilError('INVALID_INPUT', `retention ${p.retention} exceeds the 3-year maximum (Illinois BIPA s.15(a)).`);
+  if (days > MAX_RETENTION_DAYS)
+    throw new VeilError(
+      'INVALID_INPUT',
+      `retention ${p.retention} exceeds the 3-year maximum (Illinois BIPA s.15(a)).`,
+    );
   if (p.lawfulBasis === 'consent' && p.art9Condition !== 'explicit-consent') {
-    throw new VeilError('INVALID_INPUT', 'A purpose based on consent must use explicit consent as its Art. 9(2) condition for biometric data.');
+    throw new VeilError(
+      'INVALID_INPUT',
+      'A purpose based on consent must use explicit consent as its Art. 9(2) condition for biometric data.',
+    );
   }
   if (p.lawfulBasis !== 'consent' && !p.legalReference) {
-    throw new VeilError('INVALID_INPUT', `A purpose based on ${p.lawfulBasis} needs a legalReference naming the law or contract it relies on.`);
+    throw new VeilError(
+      'INVALID_INPUT',
+      `A purpose based on ${p.lawfulBasis} needs a legalReference naming the law or contract it relies on.`,
+    );
   }
   return p;
 }

@@ -39,7 +39,11 @@ export interface AccessPackage {
 }
 
 /** Everything Veil holds about these subjects, with the person's own face cropped from photos and every other face blurred. */
-export async function buildAccessPackage(deps: ExportDeps, subjectIds: readonly SubjectId[], opts: { language: 'en' | 'fr'; requestId: string; withEmbeddings: boolean; now: string }): Promise<AccessPackage> {
+export async function buildAccessPackage(
+  deps: ExportDeps,
+  subjectIds: readonly SubjectId[],
+  opts: { language: 'en' | 'fr'; requestId: string; withEmbeddings: boolean; now: string },
+): Promise<AccessPackage> {
   const db = deps.store.db;
   const files: Record<string, Uint8Array> = {};
   const out: Record<string, unknown>[] = [];
@@ -47,7 +51,12 @@ export async function buildAccessPackage(deps: ExportDeps, subjectIds: readonly 
     const s = await subjects.get(db, id);
     if (!s) continue;
     if (s.state === 'erased') {
-      out.push({ subjectId: id, state: 'erased', erasedAt: s.updatedAt, note: 'All data about this person was erased; only this tombstone remains.' });
+      out.push({
+        subjectId: id,
+        state: 'erased',
+        erasedAt: s.updatedAt,
+        note: 'All data about this person was erased; only this tombstone remains.',
+      });
       continue;
     }
     let key: Buffer | null = null;
@@ -60,12 +69,26 @@ export async function buildAccessPackage(deps: ExportDeps, subjectIds: readonly 
     const consents = await consentRepository.forSubject(db, id);
     const templates = await subjects.templates(db, { subjectId: id });
     const enrollments = await db.selectFrom('enrollments').selectAll().where('subject_id', '=', id).execute();
-    const purposeIds = [...new Set([...templates.map((t) => t.purposeId as string), ...consents.map((c) => c.purposeId as string), ...enrollments.map((e) => e.purpose_id)])];
+    const purposeIds = [
+      ...new Set([
+        ...templates.map((t) => t.purposeId as string),
+        ...consents.map((c) => c.purposeId as string),
+        ...enrollments.map((e) => e.purpose_id),
+      ]),
+    ];
     const purposes = await Promise.all(purposeIds.map((p) => deps.purposes.get(p)));
     const templateDocs = [];
     for (const t of templates) {
-      const doc: Record<string, unknown> = { templateId: t.id, purpose: purposes.find((p) => p.id === t.purposeId)?.key, model: t.model, createdAt: t.createdAt, quality: t.quality, sourceImageSha256: t.sourceSha256 };
-      if (opts.withEmbeddings && key) doc['embedding'] = Array.from(deps.vault.openTemplate(key, t), (v) => Math.round(v * 1e7) / 1e7);
+      const doc: Record<string, unknown> = {
+        templateId: t.id,
+        purpose: purposes.find((p) => p.id === t.purposeId)?.key,
+        model: t.model,
+        createdAt: t.createdAt,
+        quality: t.quality,
+        sourceImageSha256: t.sourceSha256,
+      };
+      if (opts.withEmbeddings && key)
+        doc['embedding'] = Array.from(deps.vault.openTemplate(key, t), (v) => Math.round(v * 1e7) / 1e7);
       if (key) {
         const img = deps.vault.readImage(key, t);
         if (img) {
@@ -77,7 +100,13 @@ export async function buildAccessPackage(deps: ExportDeps, subjectIds: readonly 
       templateDocs.push(doc);
     }
     const list = await mediaRepository.sightingsOf(db, id);
-    const sightings = list.map((sg) => ({ mediaId: sg.mediaId, purpose: purposes.find((p) => p.id === sg.purposeId)?.key ?? sg.purposeId, ingestedAt: sg.ingestedAt, similarity: sg.similarity, image: `${id}/photos/${sg.mediaId}-${sg.id}.jpg` }));
+    const sightings = list.map((sg) => ({
+      mediaId: sg.mediaId,
+      purpose: purposes.find((p) => p.id === sg.purposeId)?.key ?? sg.purposeId,
+      ingestedAt: sg.ingestedAt,
+      similarity: sg.similarity,
+      image: `${id}/photos/${sg.mediaId}-${sg.id}.jpg`,
+    }));
     // Crops run a few at a time: sharp works on libuv's thread pool, so both cores stay busy.
     let next = 0;
     const worker = async () => {
@@ -90,7 +119,15 @@ export async function buildAccessPackage(deps: ExportDeps, subjectIds: readonly 
     };
     await Promise.all(Array.from({ length: 4 }, worker));
     const disclosures = (await searchRepository.disclosuresOf(db, id)).map((d) => ({
-      searchId: d.id, kind: d.kind, purpose: purposes.find((p) => p.id === d.purpose_id)?.key ?? d.purpose_id, at: d.at, recipient: `${d.actor_kind}:${d.actor_id}`, caseReference: d.case_ref, justification: d.justification, similarity: d.similarity, rank: d.rank,
+      searchId: d.id,
+      kind: d.kind,
+      purpose: purposes.find((p) => p.id === d.purpose_id)?.key ?? d.purpose_id,
+      at: d.at,
+      recipient: `${d.actor_kind}:${d.actor_id}`,
+      caseReference: d.case_ref,
+      justification: d.justification,
+      similarity: d.similarity,
+      rank: d.rank,
     }));
     out.push({
       subjectId: id,
@@ -101,13 +138,34 @@ export async function buildAccessPackage(deps: ExportDeps, subjectIds: readonly 
       purposes: purposes.map((p) => {
         const e = enrollments.find((x) => x.purpose_id === p.id);
         return {
-          key: p.key, name: p.name, description: p.description, lawfulBasis: p.lawfulBasis, art9Condition: p.art9Condition, legalReference: p.legalReference, retention: p.retention, recipients: p.recipients,
+          key: p.key,
+          name: p.name,
+          description: p.description,
+          lawfulBasis: p.lawfulBasis,
+          art9Condition: p.art9Condition,
+          legalReference: p.legalReference,
+          retention: p.retention,
+          recipients: p.recipients,
           // Art. 15(1)(g): where the data came from.
-          source: e?.consent_id ? { consentId: e.consent_id } : e?.source_reference ? { sourceReference: e.source_reference } : null,
-          enrolledAt: e?.created_at ?? null, dpv: purposeDpv(p),
+          source: e?.consent_id
+            ? { consentId: e.consent_id }
+            : e?.source_reference
+              ? { sourceReference: e.source_reference }
+              : null,
+          enrolledAt: e?.created_at ?? null,
+          dpv: purposeDpv(p),
         };
       }),
-      consents: consents.map((c) => ({ ...c, receipt: buildReceipt(c, purposes.find((p) => p.id === c.purposeId)!, deps.controller, deps.signingKey.keyId, deps.signingKey.privateKey) })),
+      consents: consents.map((c) => ({
+        ...c,
+        receipt: buildReceipt(
+          c,
+          purposes.find((p) => p.id === c.purposeId)!,
+          deps.controller,
+          deps.signingKey.keyId,
+          deps.signingKey.privateKey,
+        ),
+      })),
       templates: templateDocs,
       sightings,
       disclosures,
@@ -120,12 +178,20 @@ export async function buildAccessPackage(deps: ExportDeps, subjectIds: readonly 
     generatedAt: opts.now,
     controller: deps.controller,
     nothingHeld,
-    ...(nothingHeld ? { message: opts.language === 'fr' ? 'Nous ne détenons aucune donnée de visage correspondant à vous.' : 'We hold no face data matching you.' } : {}),
+    ...(nothingHeld
+      ? {
+          message:
+            opts.language === 'fr'
+              ? 'Nous ne détenons aucune donnée de visage correspondant à vous.'
+              : 'We hold no face data matching you.',
+        }
+      : {}),
     subjects: out,
     automatedMatching: AUTOMATED_MATCHING_EXPLANATION[opts.language],
-    rights: opts.language === 'fr'
-      ? 'Vous pouvez demander la rectification, l\'effacement, la limitation, la portabilité, vous opposer, retirer votre consentement, et introduire une réclamation auprès d\'une autorité de contrôle.'
-      : 'You may ask for rectification, erasure, restriction or portability, object, withdraw consent, and lodge a complaint with a supervisory authority.',
+    rights:
+      opts.language === 'fr'
+        ? "Vous pouvez demander la rectification, l'effacement, la limitation, la portabilité, vous opposer, retirer votre consentement, et introduire une réclamation auprès d'une autorité de contrôle."
+        : 'You may ask for rectification, erasure, restriction or portability, object, withdraw consent, and lodge a complaint with a supervisory authority.',
   };
   return { manifest, files };
 }

@@ -41,7 +41,10 @@ export interface ErasureCertificate {
 }
 
 export function signCertificate(body: Omit<ErasureCertificate, 'signature'>, key: KeyObject): ErasureCertificate {
-  return { ...body, signature: sign(null, Buffer.from(canonicalJson(body as unknown as Json)), key).toString('base64') };
+  return {
+    ...body,
+    signature: sign(null, Buffer.from(canonicalJson(body as unknown as Json)), key).toString('base64'),
+  };
 }
 
 /** Checks the signature, the tree head, and every inclusion proof. Returns the problems found. */
@@ -49,7 +52,15 @@ export function verifyCertificate(c: ErasureCertificate, publicKeyPem: string): 
   const problems: string[] = [];
   const { signature, ...body } = c;
   try {
-    if (!verify(null, Buffer.from(canonicalJson(body as unknown as Json)), createPublicKey(publicKeyPem), Buffer.from(signature, 'base64'))) problems.push('certificate signature does not verify');
+    if (
+      !verify(
+        null,
+        Buffer.from(canonicalJson(body as unknown as Json)),
+        createPublicKey(publicKeyPem),
+        Buffer.from(signature, 'base64'),
+      )
+    )
+      problems.push('certificate signature does not verify');
   } catch {
     problems.push('certificate signature is malformed');
   }
@@ -57,13 +68,23 @@ export function verifyCertificate(c: ErasureCertificate, publicKeyPem: string): 
   const root = Buffer.from(c.audit.head.rootHash, 'hex');
   for (const e of c.audit.entries) {
     try {
-      if (!verifyInclusion(e.seq - 1, c.audit.head.size, Buffer.from(e.leafHash, 'hex'), e.proof.map((p) => Buffer.from(p, 'hex')), root)) problems.push(`entry ${e.seq} is not in the signed log`);
+      if (
+        !verifyInclusion(
+          e.seq - 1,
+          c.audit.head.size,
+          Buffer.from(e.leafHash, 'hex'),
+          e.proof.map((p) => Buffer.from(p, 'hex')),
+          root,
+        )
+      )
+        problems.push(`entry ${e.seq} is not in the signed log`);
     } catch (err) {
       problems.push(`entry ${e.seq}: ${(err as Error).message}`);
     }
   }
   for (const want of ['subject.erased', 'key.shredded']) {
-    if (c.subjects.some((s) => !s.alreadyErased) && !c.audit.entries.some((e) => e.action === want)) problems.push(`no ${want} entry is proven`);
+    if (c.subjects.some((s) => !s.alreadyErased) && !c.audit.entries.some((e) => e.action === want))
+      problems.push(`no ${want} entry is proven`);
   }
   return problems;
 }

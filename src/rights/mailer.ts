@@ -16,7 +16,10 @@ export interface Mailer {
 
 export class SmtpMailer implements Mailer {
   private readonly transport;
-  constructor(url: string, private readonly from: string) {
+  constructor(
+    url: string,
+    private readonly from: string,
+  ) {
     this.transport = nodemailer.createTransport(url);
   }
   async send(m: Mail): Promise<void> {
@@ -29,10 +32,15 @@ export class SmtpMailer implements Mailer {
  * single-machine operator can still see them. Production sets VEIL_SMTP_URL.
  */
 export class OutboxMailer implements Mailer {
-  constructor(private readonly dir: string, private readonly from: string) {}
+  constructor(
+    private readonly dir: string,
+    private readonly from: string,
+  ) {}
   async send(m: Mail): Promise<void> {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const eml = `From: ${this.from}\r\nTo: ${m.to}\r\nSubject: ${m.subject}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${m.text}\r\n`;
-    writeFileSync(join(this.dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${newId.other('mail')}.eml`), eml, { mode: 0o600 });
+    writeFileSync(join(this.dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${newId.other('mail')}.eml`), eml, {
+      mode: 0o600,
+    });
   }
 }

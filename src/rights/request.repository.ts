@@ -33,29 +33,75 @@ function toRequest(r: Row, history: RightsRequest['history']): RightsRequest {
 }
 
 export const requestRepository = {
-  async insert(ex: Executor, r: { id: string; kind: RequestKind; contactHash: string; contactSealed: Buffer; language: string; claimedSubjectId: string | null; claimedConsentId: string | null; details: string; receivedAt: string; dueAt: string }) {
+  async insert(
+    ex: Executor,
+    r: {
+      id: string;
+      kind: RequestKind;
+      contactHash: string;
+      contactSealed: Buffer;
+      language: string;
+      claimedSubjectId: string | null;
+      claimedConsentId: string | null;
+      details: string;
+      receivedAt: string;
+      dueAt: string;
+    },
+  ) {
     await ex
       .insertInto('rights_requests')
       .values({
-        id: r.id, kind: r.kind, state: 'received', contact_hash: r.contactHash, contact_sealed: r.contactSealed, language: r.language, claimed_subject_id: r.claimedSubjectId,
-        claimed_consent_id: r.claimedConsentId, details: r.details, received_at: r.receivedAt, due_at: r.dueAt, extended_due_at: null, extension_reason: null, code_hash: null,
-        code_expires_at: null, verified_at: null, verification: null, pending_selfie: null, download_token_hash: null, outcome: null, denial_reason: null, denial_ground: null, closed_at: null,
+        id: r.id,
+        kind: r.kind,
+        state: 'received',
+        contact_hash: r.contactHash,
+        contact_sealed: r.contactSealed,
+        language: r.language,
+        claimed_subject_id: r.claimedSubjectId,
+        claimed_consent_id: r.claimedConsentId,
+        details: r.details,
+        received_at: r.receivedAt,
+        due_at: r.dueAt,
+        extended_due_at: null,
+        extension_reason: null,
+        code_hash: null,
+        code_expires_at: null,
+        verified_at: null,
+        verification: null,
+        pending_selfie: null,
+        download_token_hash: null,
+        outcome: null,
+        denial_reason: null,
+        denial_ground: null,
+        closed_at: null,
       })
       .execute();
   },
 
   async row(ex: Executor, id: string): Promise<Row | undefined> {
-    return (await ex.selectFrom('rights_requests').selectAll().where('id', '=', id).executeTakeFirst()) as Row | undefined;
+    return (await ex.selectFrom('rights_requests').selectAll().where('id', '=', id).executeTakeFirst()) as
+      Row | undefined;
   },
 
   async get(ex: Executor, id: string): Promise<RightsRequest | undefined> {
     const r = await requestRepository.row(ex, id);
     if (!r) return undefined;
-    const h = await ex.selectFrom('rights_events').select(['state', 'at', 'actor', 'note']).where('request_id', '=', id).orderBy('seq').execute();
-    return toRequest(r, h.map((x) => ({ state: x.state as RequestState, at: x.at, actor: x.actor, note: x.note })));
+    const h = await ex
+      .selectFrom('rights_events')
+      .select(['state', 'at', 'actor', 'note'])
+      .where('request_id', '=', id)
+      .orderBy('seq')
+      .execute();
+    return toRequest(
+      r,
+      h.map((x) => ({ state: x.state as RequestState, at: x.at, actor: x.actor, note: x.note })),
+    );
   },
 
-  async list(ex: Executor, where: { states?: readonly RequestState[]; dueBefore?: string } = {}): Promise<RightsRequest[]> {
+  async list(
+    ex: Executor,
+    where: { states?: readonly RequestState[]; dueBefore?: string } = {},
+  ): Promise<RightsRequest[]> {
     let q = ex.selectFrom('rights_requests').selectAll().orderBy('received_at');
     if (where.states) q = q.where('state', 'in', [...where.states]);
     if (where.dueBefore) q = q.where((eb) => eb(eb.fn.coalesce('extended_due_at', 'due_at'), '<', where.dueBefore!));
@@ -66,8 +112,22 @@ export const requestRepository = {
     await ex.updateTable('rights_requests').set(set).where('id', '=', id).execute();
   },
 
-  async addEvent(ex: Executor, id: string, state: RequestState, at: string, actor: string, note: string | null): Promise<void> {
-    const n = await ex.selectFrom('rights_events').select((eb) => eb.fn.countAll<number>().as('n')).where('request_id', '=', id).executeTakeFirst();
-    await ex.insertInto('rights_events').values({ request_id: id, seq: Number(n?.n ?? 0) + 1, state, at, actor, note }).execute();
+  async addEvent(
+    ex: Executor,
+    id: string,
+    state: RequestState,
+    at: string,
+    actor: string,
+    note: string | null,
+  ): Promise<void> {
+    const n = await ex
+      .selectFrom('rights_events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('request_id', '=', id)
+      .executeTakeFirst();
+    await ex
+      .insertInto('rights_events')
+      .values({ request_id: id, seq: Number(n?.n ?? 0) + 1, state, at, actor, note })
+      .execute();
   },
 };

@@ -14,7 +14,8 @@ export const REQUEST_KINDS = {
 export type RequestKind = keyof typeof REQUEST_KINDS;
 
 /** Modelled on the Data Rights Protocol and Fides. */
-export type RequestState = 'received' | 'identity_pending' | 'verified' | 'in_progress' | 'fulfilled' | 'denied' | 'expired' | 'withdrawn';
+export type RequestState =
+  'received' | 'identity_pending' | 'verified' | 'in_progress' | 'fulfilled' | 'denied' | 'expired' | 'withdrawn';
 
 const TRANSITIONS: Record<RequestState, readonly RequestState[]> = {
   received: ['identity_pending', 'denied', 'withdrawn', 'expired'],

@@ -20,7 +20,9 @@ export interface ColumnTypes {
 }
 
 export function columnTypes(engine: 'sqlite' | 'postgres'): ColumnTypes {
-  return engine === 'postgres' ? { bytes: 'bytea', float: 'double precision', serial: 'bigserial' } : { bytes: 'blob', float: 'real', serial: 'integer' };
+  return engine === 'postgres'
+    ? { bytes: 'bytea', float: 'double precision', serial: 'bigserial' }
+    : { bytes: 'blob', float: 'real', serial: 'integer' };
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -376,7 +378,9 @@ export interface MigrationStatus {
 
 /** What has been applied and what would run, without changing anything. */
 export async function migrationStatus(db: Kysely<Database>): Promise<MigrationStatus> {
-  const rows = (await tableExists(db, 'veil_migrations')) ? await db.selectFrom('veil_migrations').selectAll().orderBy('version').execute() : [];
+  const rows = (await tableExists(db, 'veil_migrations'))
+    ? await db.selectFrom('veil_migrations').selectAll().orderBy('version').execute()
+    : [];
   const known = new Set(MIGRATIONS.map((m) => m.version));
   const have = new Set(rows.map((r) => Number(r.version)));
   return {
@@ -392,7 +396,11 @@ async function tableExists(db: Kysely<Database>, name: string): Promise<boolean>
   return tables.some((t) => t.name === name);
 }
 
-export async function migrate(db: Kysely<Database>, engine: 'sqlite' | 'postgres', now: () => Date = () => new Date()): Promise<number[]> {
+export async function migrate(
+  db: Kysely<Database>,
+  engine: 'sqlite' | 'postgres',
+  now: () => Date = () => new Date(),
+): Promise<number[]> {
   await db.schema
     .createTable('veil_migrations')
     .ifNotExists()
@@ -400,13 +408,18 @@ export async function migrate(db: Kysely<Database>, engine: 'sqlite' | 'postgres
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('applied_at', 'text', (c) => c.notNull())
     .execute();
-  const applied = new Set((await db.selectFrom('veil_migrations').select('version').execute()).map((r) => Number(r.version)));
+  const applied = new Set(
+    (await db.selectFrom('veil_migrations').select('version').execute()).map((r) => Number(r.version)),
+  );
   const ran: number[] = [];
   for (const m of MIGRATIONS) {
     if (applied.has(m.version)) continue;
     await db.transaction().execute(async (tx) => {
       await m.up(tx as unknown as Kysely<unknown>, columnTypes(engine));
-      await tx.insertInto('veil_migrations').values({ version: m.version, name: m.name, applied_at: now().toISOString() }).execute();
+      await tx
+        .insertInto('veil_migrations')
+        .values({ version: m.version, name: m.name, applied_at: now().toISOString() })
+        .execute();
     });
     ran.push(m.version);
   }

@@ -40,7 +40,10 @@ export type MigrationMode = 'apply' | 'require' | 'none';
 async function requireCurrent(db: Db): Promise<void> {
   const s = await migrationStatus(db);
   if (s.pending.length) {
-    throw new VeilError('SCHEMA_OUTDATED', `The database schema is behind this Veil (pending migrations ${s.pending.map((m) => m.version).join(', ')}); run 'veil migrate' first.`);
+    throw new VeilError(
+      'SCHEMA_OUTDATED',
+      `The database schema is behind this Veil (pending migrations ${s.pending.map((m) => m.version).join(', ')}); run 'veil migrate' first.`,
+    );
   }
 }
 
@@ -67,14 +70,15 @@ export async function openPostgresStore(url: string, mode: MigrationMode = 'appl
   if (mode === 'require') await requireCurrent(db);
   const locked = new WeakSet<object>();
   // Two processes starting at once must not both run the migrations.
-  if (mode === 'apply') await db.connection().execute(async (c) => {
-    await sql`select pg_advisory_lock(${AUDIT_LOCK + 1})`.execute(c);
-    try {
-      await migrate(c as unknown as Db, 'postgres');
-    } finally {
-      await sql`select pg_advisory_unlock(${AUDIT_LOCK + 1})`.execute(c);
-    }
-  });
+  if (mode === 'apply')
+    await db.connection().execute(async (c) => {
+      await sql`select pg_advisory_lock(${AUDIT_LOCK + 1})`.execute(c);
+      try {
+        await migrate(c as unknown as Db, 'postgres');
+      } finally {
+        await sql`select pg_advisory_unlock(${AUDIT_LOCK + 1})`.execute(c);
+      }
+    });
   return {
     db,
     engine: 'postgres',
@@ -102,7 +106,8 @@ export async function openPostgresStore(url: string, mode: MigrationMode = 'appl
           // A connection that was up retries quickly; repeated failures back off up to 5 s.
           const wasUp = client === c;
           if (wasUp) client = null;
-          if (!stopped) retry = setTimeout(() => void connect(wasUp ? 250 : Math.min(delayMs * 2, 5_000)), wasUp ? 250 : delayMs);
+          if (!stopped)
+            retry = setTimeout(() => void connect(wasUp ? 250 : Math.min(delayMs * 2, 5_000)), wasUp ? 250 : delayMs);
         };
         c.on('notification', () => onChange());
         c.on('error', onLost);
@@ -138,6 +143,12 @@ export function migrationModeFrom(env: NodeJS.ProcessEnv): MigrationMode {
 }
 
 /** DATABASE_URL (postgres://...) selects the server engine; otherwise the embedded SQLite file. */
-export function openStore(opts: { databaseUrl?: string | undefined; sqlitePath: string; migrations?: MigrationMode }): Promise<Store> {
-  return opts.databaseUrl ? openPostgresStore(opts.databaseUrl, opts.migrations) : openSqliteStore(opts.sqlitePath, opts.migrations);
+export function openStore(opts: {
+  databaseUrl?: string | undefined;
+  sqlitePath: string;
+  migrations?: MigrationMode;
+}): Promise<Store> {
+  return opts.databaseUrl
+    ? openPostgresStore(opts.databaseUrl, opts.migrations)
+    : openSqliteStore(opts.sqlitePath, opts.migrations);
 }

@@ -22,7 +22,10 @@ export class GalleryIndex {
   private readonly byPurpose = new Map<PurposeId, VectorIndex>();
   private readonly owner = new Map<TemplateId, { subjectId: SubjectId; purposeId: PurposeId }>();
 
-  constructor(readonly dimensions: number, private readonly makeIndex: (dims: number) => VectorIndex = (d) => new NativeExactIndex(d)) {}
+  constructor(
+    readonly dimensions: number,
+    private readonly makeIndex: (dims: number) => VectorIndex = (d) => new NativeExactIndex(d),
+  ) {}
 
   add(t: TemplateVector): void {
     let idx = this.byPurpose.get(t.purposeId);
@@ -56,7 +59,8 @@ export class GalleryIndex {
     const best = new Map<SubjectId, SubjectHit>();
     for (const h of hits) {
       const o = this.owner.get(h.id as TemplateId)!;
-      if (!best.has(o.subjectId)) best.set(o.subjectId, { subjectId: o.subjectId, templateId: h.id as TemplateId, similarity: h.score });
+      if (!best.has(o.subjectId))
+        best.set(o.subjectId, { subjectId: o.subjectId, templateId: h.id as TemplateId, similarity: h.score });
     }
     return [...best.values()].slice(0, k);
   }

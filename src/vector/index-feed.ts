@@ -30,7 +30,10 @@ export class IndexFollower {
   constructor(private readonly deps: { store: Store; vault: TemplateVault; index: GalleryIndex; pollMs: number }) {}
 
   async start(): Promise<void> {
-    const r = await this.deps.store.db.selectFrom('index_changes').select((eb) => eb.fn.max('seq').as('m')).executeTakeFirst();
+    const r = await this.deps.store.db
+      .selectFrom('index_changes')
+      .select((eb) => eb.fn.max('seq').as('m'))
+      .executeTakeFirst();
     this.cursor = Number(r?.m ?? 0);
     this.unlisten = await this.deps.store.listenIndexChanges(() => void this.catchUp());
     // The poll catches up after a missed notification (and is the only wake-up on SQLite).
@@ -47,7 +50,13 @@ export class IndexFollower {
     this.running = (async () => {
       do {
         this.again = false;
-        const rows = await this.deps.store.db.selectFrom('index_changes').select(['seq', 'subject_id']).where('seq', '>', this.cursor).orderBy('seq').limit(5000).execute();
+        const rows = await this.deps.store.db
+          .selectFrom('index_changes')
+          .select(['seq', 'subject_id'])
+          .where('seq', '>', this.cursor)
+          .orderBy('seq')
+          .limit(5000)
+          .execute();
         if (rows.length && Number(rows[0]!.seq) > this.cursor + 1 && this.cursor > 0 && (await this.pruned())) {
           // Changes we never saw were pruned: the only safe answer is a full rebuild from the store.
           const all = await this.deps.vault.matchable(this.deps.store.db);
@@ -63,7 +72,11 @@ export class IndexFollower {
         if (rows.length) this.cursor = Number(rows[rows.length - 1]!.seq);
       } while (this.again);
       // The feed only has to outlive the slowest follower's catch-up; one far behind rebuilds instead.
-      if (this.cursor > PRUNE_BEHIND) await this.deps.store.db.deleteFrom('index_changes').where('seq', '<=', this.cursor - PRUNE_BEHIND).execute();
+      if (this.cursor > PRUNE_BEHIND)
+        await this.deps.store.db
+          .deleteFrom('index_changes')
+          .where('seq', '<=', this.cursor - PRUNE_BEHIND)
+          .execute();
     })()
       .catch(() => undefined)
       .finally(() => {
@@ -74,7 +87,10 @@ export class IndexFollower {
 
   /** Whether rows right after the cursor are gone (pruned) rather than not yet committed. */
   private async pruned(): Promise<boolean> {
-    const r = await this.deps.store.db.selectFrom('index_changes').select((eb) => eb.fn.min('seq').as('m')).executeTakeFirst();
+    const r = await this.deps.store.db
+      .selectFrom('index_changes')
+      .select((eb) => eb.fn.min('seq').as('m'))
+      .executeTakeFirst();
     return Number(r?.m ?? 0) > this.cursor + 1;
   }
 

@@ -36,7 +36,10 @@ export class ExactIndex implements VectorIndex {
   private rowIds: string[] = [];
   private readonly slot = new Map<string, number>();
 
-  constructor(readonly dimensions: number, initialCapacity = 1024) {
+  constructor(
+    readonly dimensions: number,
+    initialCapacity = 1024,
+  ) {
     this.data = new Float32Array(dimensions * Math.max(1, initialCapacity));
   }
 
@@ -53,7 +56,8 @@ export class ExactIndex implements VectorIndex {
   }
 
   add(id: string, v: Float32Array): void {
-    if (v.length !== this.dimensions) throw new Error(`vector has ${v.length} dimensions, index has ${this.dimensions}`);
+    if (v.length !== this.dimensions)
+      throw new Error(`vector has ${v.length} dimensions, index has ${this.dimensions}`);
     const existing = this.slot.get(id);
     if (existing !== undefined) {
       this.data.set(v, existing * this.dimensions);
@@ -115,7 +119,6 @@ export class ExactIndex implements VectorIndex {
   }
 }
 
-
 /**
  * The same exact search with usearch's SIMD kernels (measured here: 9.5 ms vs 56 ms for the
  * JavaScript loop at 100k 512-d vectors). Rows stay dense in one Float32Array; usearch reads the
@@ -124,7 +127,10 @@ export class ExactIndex implements VectorIndex {
 export class NativeExactIndex implements VectorIndex {
   private readonly inner: ExactIndex;
 
-  constructor(readonly dimensions: number, initialCapacity = 1024) {
+  constructor(
+    readonly dimensions: number,
+    initialCapacity = 1024,
+  ) {
     this.inner = new ExactIndex(dimensions, initialCapacity);
   }
 
@@ -150,7 +156,14 @@ export class NativeExactIndex implements VectorIndex {
     if (opts.filter) return this.inner.search(q, k, opts);
     const { data, rowIds } = this.inner.rows();
     const query = q.byteOffset === 0 ? q : q.slice();
-    const r = usearch.exactSearch(data.subarray(0, n * this.dimensions), query, this.dimensions, Math.min(k, n), usearch.MetricKind.IP, 1) as { keys: BigUint64Array; distances: Float32Array };
+    const r = usearch.exactSearch(
+      data.subarray(0, n * this.dimensions),
+      query,
+      this.dimensions,
+      Math.min(k, n),
+      usearch.MetricKind.IP,
+      1,
+    ) as { keys: BigUint64Array; distances: Float32Array };
     const out: VectorHit[] = [];
     const threshold = opts.threshold ?? -Infinity;
     for (let i = 0; i < r.keys.length; i++) {

@@ -38,19 +38,40 @@ async function startServer(opts: { timeoutMs?: number; role?: 'admin' | 'dpo' } 
   await a.listen({ host: '127.0.0.1', port: 0 });
   const addr = a.server.address();
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
-  const { token } = await v.apiKeys.create({ name: 'k', role: opts.role ?? 'admin', purposes: ['*'] }, { kind: 'system', id: 't' });
-  return { url, token, veil: v, close: async () => { await a.close(); await pool.close(); await v.close(); } };
+  const { token } = await v.apiKeys.create(
+    { name: 'k', role: opts.role ?? 'admin', purposes: ['*'] },
+    { kind: 'system', id: 't' },
+  );
+  return {
+    url,
+    token,
+    veil: v,
+    close: async () => {
+      await a.close();
+      await pool.close();
+      await v.close();
+    },
+  };
 }
 
 before(async () => {
   smtp = await startSmtp();
   pool = await EnginePool.create({ size: 1, timeoutMs: 20_000 });
-  veil = await openVeil({ ...(await engineOptions()), dataDir: tempDir('veil-api-'), engine: pool, env: {}, mailer: new SmtpMailer(smtp.url, 'privacy@test.example') });
+  veil = await openVeil({
+    ...(await engineOptions()),
+    dataDir: tempDir('veil-api-'),
+    engine: pool,
+    env: {},
+    mailer: new SmtpMailer(smtp.url, 'privacy@test.example'),
+  });
   app = await buildApp({ veil, engine: pool, publicRateLimit: { perIp: 25, perContact: 3 } });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const a = app.server.address();
   base = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
-  const { token } = await veil.apiKeys.create({ name: 'admin', role: 'admin', purposes: ['*'] }, { kind: 'system', id: 'test' });
+  const { token } = await veil.apiKeys.create(
+    { name: 'admin', role: 'admin', purposes: ['*'] },
+    { kind: 'system', id: 'test' },
+  );
   admin = new VeilClient(base, token);
 });
 
@@ -63,11 +84,21 @@ after(async () => {
 
 describe('HTTP API over a real server', () => {
   test('OpenAPI document lists every route and every client operation', async () => {
-    const doc = (await (await fetch(`${base}/openapi.json`)).json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    const doc = (await (await fetch(`${base}/openapi.json`)).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, unknown>>;
+    };
     assert.equal(doc.openapi, '3.1.0');
-    for (const r of ROUTES) assert.ok(doc.paths[r.url.replace(/:([A-Za-z]+)/g, '{$1}')]?.[r.method.toLowerCase()], `${r.method} ${r.url} missing`);
-    for (const [m, p] of CLIENT_OPERATIONS) assert.ok(doc.paths[p]?.[m.toLowerCase()], `client calls ${m} ${p}, not in the document`);
-    for (const [, ops] of Object.entries(doc.paths)) for (const op of Object.values(ops) as { responses: Record<string, unknown>; summary: string }[]) assert.ok(op.summary && op.responses['default']);
+    for (const r of ROUTES)
+      assert.ok(
+        doc.paths[r.url.replace(/:([A-Za-z]+)/g, '{$1}')]?.[r.method.toLowerCase()],
+        `${r.method} ${r.url} missing`,
+      );
+    for (const [m, p] of CLIENT_OPERATIONS)
+      assert.ok(doc.paths[p]?.[m.toLowerCase()], `client calls ${m} ${p}, not in the document`);
+    for (const [, ops] of Object.entries(doc.paths))
+      for (const op of Object.values(ops) as { responses: Record<string, unknown>; summary: string }[])
+        assert.ok(op.summary && op.responses['default']);
     const docs = await fetch(`${base}/docs/`);
     assert.equal(docs.status, 200);
     assert.ok(docs.headers.get('content-security-policy'));
@@ -76,23 +107,67 @@ describe('HTTP API over a real server', () => {
   });
 
   test('the whole flow: purpose, consent, enroll, identify, verify, detect, ingest, redaction, rights request, audit', async () => {
-    const purpose = await admin.createPurpose({ key: 'events', name: 'Events', description: 'Find the photos of you taken at our events.', lawfulBasis: 'consent' }, 'create-events-1');
-    const replay = await admin.createPurpose({ key: 'events', name: 'Events', description: 'Find the photos of you taken at our events.', lawfulBasis: 'consent' }, 'create-events-1');
+    const purpose = await admin.createPurpose(
+      {
+        key: 'events',
+        name: 'Events',
+        description: 'Find the photos of you taken at our events.',
+        lawfulBasis: 'consent',
+      },
+      'create-events-1',
+    );
+    const replay = await admin.createPurpose(
+      {
+        key: 'events',
+        name: 'Events',
+        description: 'Find the photos of you taken at our events.',
+        lawfulBasis: 'consent',
+      },
+      'create-events-1',
+    );
     assert.equal(replay.id, purpose.id, 'idempotent replay');
-    const { consent, receipt } = await admin.giveConsent({ purpose: 'events', noticeText: NOTICE, noticeVersion: '1', method: 'api', collector: 'test', contactEmail: 'ada@example.org' });
+    const { consent, receipt } = await admin.giveConsent({
+      purpose: 'events',
+      noticeText: NOTICE,
+      noticeVersion: '1',
+      method: 'api',
+      collector: 'test',
+      contactEmail: 'ada@example.org',
+    });
     assert.equal(receipt['receiptId'], consent.id);
-    const e = await admin.enroll({ purpose: 'events', consentId: consent.id, images: [face('face_recognition/obama/test_obama.jpg')] });
+    const e = await admin.enroll({
+      purpose: 'events',
+      consentId: consent.id,
+      images: [face('face_recognition/obama/test_obama.jpg')],
+    });
     assert.equal(e.subjectId, consent.subjectId);
-    const id = await admin.identify({ purpose: 'events', image: face('face_recognition/obama/test_obama2.jpg'), justification: 'find my photos' });
+    const id = await admin.identify({
+      purpose: 'events',
+      image: face('face_recognition/obama/test_obama2.jpg'),
+      justification: 'find my photos',
+    });
     assert.equal(id.decision, 'match');
     assert.equal(id.candidates[0]!.subjectId, e.subjectId);
-    const none = await admin.identify({ purpose: 'events', image: face('face_recognition/biden/test_biden.jpg'), justification: 'x' });
+    const none = await admin.identify({
+      purpose: 'events',
+      image: face('face_recognition/biden/test_biden.jpg'),
+      justification: 'x',
+    });
     assert.equal(none.decision, 'no-match');
-    const v = await admin.verify({ purpose: 'events', image: face('face_recognition/obama/test_obama3.jpg'), subjectId: e.subjectId, justification: 'check-in' });
+    const v = await admin.verify({
+      purpose: 'events',
+      image: face('face_recognition/obama/test_obama3.jpg'),
+      subjectId: e.subjectId,
+      justification: 'check-in',
+    });
     assert.equal(v.match, true);
     const d = await admin.detect(face('faceapi_bbt/_group_photos/bbt4.jpg'));
     assert.equal(d.faces.length, 6);
-    const m = await admin.ingest('events', face('face_recognition/_multi_face/knn_test_obama_and_biden.jpg'), 'party.jpg');
+    const m = await admin.ingest(
+      'events',
+      face('face_recognition/_multi_face/knn_test_obama_and_biden.jpg'),
+      'party.jpg',
+    );
     assert.equal(m.status, 'ingested');
     if (m.status !== 'ingested') return;
     assert.equal(m.sightings, 1);
@@ -105,15 +180,29 @@ describe('HTTP API over a real server', () => {
     const form = new FormData();
     form.append('purpose', 'events');
     form.append('justification', 'multipart');
-    form.append('image', new Blob([face('face_recognition/obama/test_obama2.jpg')], { type: 'image/jpeg' }), 'probe.jpg');
-    const mp = await fetch(`${base}/v1/identify`, { method: 'POST', headers: { authorization: (admin as unknown as { token: string }).token ? `Bearer ${(admin as unknown as { token: string }).token}` : '' }, body: form });
+    form.append(
+      'image',
+      new Blob([face('face_recognition/obama/test_obama2.jpg')], { type: 'image/jpeg' }),
+      'probe.jpg',
+    );
+    const mp = await fetch(`${base}/v1/identify`, {
+      method: 'POST',
+      headers: {
+        authorization: (admin as unknown as { token: string }).token
+          ? `Bearer ${(admin as unknown as { token: string }).token}`
+          : '',
+      },
+      body: form,
+    });
     assert.equal(mp.status, 200, await mp.clone().text());
     assert.equal(((await mp.json()) as { decision: string }).decision, 'match');
 
     // The person asks, verifies with the emailed code and a selfie, and gets their data.
     const pub = new VeilClient(base);
     const r = await pub.submitRequest({ kind: 'access', email: 'ada@example.org' });
-    const ver = await pub.verifyRequest(r.requestId, smtp.codeFor('ada@example.org'), [face('face_recognition/obama/test_obama3.jpg')]);
+    const ver = await pub.verifyRequest(r.requestId, smtp.codeFor('ada@example.org'), [
+      face('face_recognition/obama/test_obama3.jpg'),
+    ]);
     assert.equal(ver.subjectsFound, 1);
     await fails(pub.download(r.requestId, ver.downloadToken));
     const done = await admin.fulfilRequest(r.requestId);
@@ -129,20 +218,39 @@ describe('HTTP API over a real server', () => {
     const fin = await admin.fulfilRequest(er.requestId);
     assert.deepEqual(verifyCertificate(fin.certificate as never, (await pub.auditPubkey()).publicKey), []);
     assert.equal((await pub.requestResult(er.requestId, ever.downloadToken)).state, 'fulfilled');
-    assert.equal((await admin.identify({ purpose: 'events', image: face('face_recognition/obama/test_obama2.jpg'), justification: 'after' })).decision, 'no-match');
+    assert.equal(
+      (
+        await admin.identify({
+          purpose: 'events',
+          image: face('face_recognition/obama/test_obama2.jpg'),
+          justification: 'after',
+        })
+      ).decision,
+      'no-match',
+    );
 
     const exp = (await admin.auditExport()).toString('utf8').trim().split('\n');
     const rep = verifyExport(exp, { trustedPublicKeys: [(await pub.auditPubkey()).publicKey] });
     assert.equal(rep.ok, true, JSON.stringify(rep.failure));
     const head = await admin.auditHead();
-    const etag = await fetch(`${base}/v1/audit/head`, { headers: { authorization: `Bearer ${(admin as unknown as { token: string }).token}` } });
-    const again = await fetch(`${base}/v1/audit/head`, { headers: { authorization: `Bearer ${(admin as unknown as { token: string }).token}`, 'if-none-match': etag.headers.get('etag')! } });
+    const etag = await fetch(`${base}/v1/audit/head`, {
+      headers: { authorization: `Bearer ${(admin as unknown as { token: string }).token}` },
+    });
+    const again = await fetch(`${base}/v1/audit/head`, {
+      headers: {
+        authorization: `Bearer ${(admin as unknown as { token: string }).token}`,
+        'if-none-match': etag.headers.get('etag')!,
+      },
+    });
     assert.equal(again.status, 304);
     assert.ok(head.size > 10);
     const entries = await admin.auditEntries({ actor: 'requester', limit: 2 });
     assert.equal(entries.items.length, 2);
     assert.ok(entries.nextCursor);
-    assert.ok(!JSON.stringify(await admin.auditEntries({ limit: 500 })).includes('ada@example.org'), 'no email in the audit log');
+    assert.ok(
+      !JSON.stringify(await admin.auditEntries({ limit: 500 })).includes('ada@example.org'),
+      'no email in the audit log',
+    );
 
     const metrics = await (await fetch(`${base}/metrics`)).text();
     assert.match(metrics, /veil_http_requests_total\{method="POST",route="\/v1\/identify",status="200"\} \d+/);
@@ -150,26 +258,68 @@ describe('HTTP API over a real server', () => {
   });
 
   test('auth: missing key, wrong role, wrong purpose, case reference for investigators', async () => {
-    await admin.createPurpose({ key: 'investigations', name: 'Investigations', description: 'Identification of suspects under a court order.', lawfulBasis: 'legal-obligation', art9Condition: 'substantial-public-interest', legalReference: 'Code of Criminal Procedure art. 123', requiresCaseRef: true });
-    await admin.createPurpose({ key: 'members', name: 'Members', description: 'Member check-in at the front desk with consent.', lawfulBasis: 'consent' });
+    await admin.createPurpose({
+      key: 'investigations',
+      name: 'Investigations',
+      description: 'Identification of suspects under a court order.',
+      lawfulBasis: 'legal-obligation',
+      art9Condition: 'substantial-public-interest',
+      legalReference: 'Code of Criminal Procedure art. 123',
+      requiresCaseRef: true,
+    });
+    await admin.createPurpose({
+      key: 'members',
+      name: 'Members',
+      description: 'Member check-in at the front desk with consent.',
+      lawfulBasis: 'consent',
+    });
     const anon = new VeilClient(base);
     assert.deepEqual(await fails(anon.listPurposes()), { status: 401, code: 'UNAUTHENTICATED' });
-    assert.deepEqual(await fails(new VeilClient(base, 'veil_key_AAAAAAAAAAAAAAAA_nope').listPurposes()), { status: 401, code: 'UNAUTHENTICATED' });
-    const inv = new VeilClient(base, (await admin.createKey({ name: 'inv', role: 'investigator', purposes: ['investigations'] })).token);
+    assert.deepEqual(await fails(new VeilClient(base, 'veil_key_AAAAAAAAAAAAAAAA_nope').listPurposes()), {
+      status: 401,
+      code: 'UNAUTHENTICATED',
+    });
+    const inv = new VeilClient(
+      base,
+      (await admin.createKey({ name: 'inv', role: 'investigator', purposes: ['investigations'] })).token,
+    );
     const aud = new VeilClient(base, (await admin.createKey({ name: 'aud', role: 'auditor', purposes: ['*'] })).token);
     const img = face('face_recognition/obama/test_obama.jpg');
-    assert.deepEqual(await fails(inv.identify({ purpose: 'investigations', image: img, justification: 'no case' })), { status: 422, code: 'CASE_REF_REQUIRED' });
-    assert.deepEqual(await fails(inv.identify({ purpose: 'members', image: img, caseRef: 'C-1' })), { status: 403, code: 'FORBIDDEN' });
+    assert.deepEqual(await fails(inv.identify({ purpose: 'investigations', image: img, justification: 'no case' })), {
+      status: 422,
+      code: 'CASE_REF_REQUIRED',
+    });
+    assert.deepEqual(await fails(inv.identify({ purpose: 'members', image: img, caseRef: 'C-1' })), {
+      status: 403,
+      code: 'FORBIDDEN',
+    });
     assert.equal((await inv.identify({ purpose: 'investigations', image: img, caseRef: 'C-1' })).decision, 'no-match');
-    assert.deepEqual(await fails(aud.identify({ purpose: 'members', image: img, justification: 'x' })), { status: 403, code: 'FORBIDDEN' });
-    assert.deepEqual(await fails(inv.createPurpose({ key: 'x-y', name: 'x', description: 'a description long enough to pass', lawfulBasis: 'consent' })), { status: 403, code: 'FORBIDDEN' });
+    assert.deepEqual(await fails(aud.identify({ purpose: 'members', image: img, justification: 'x' })), {
+      status: 403,
+      code: 'FORBIDDEN',
+    });
+    assert.deepEqual(
+      await fails(
+        inv.createPurpose({
+          key: 'x-y',
+          name: 'x',
+          description: 'a description long enough to pass',
+          lawfulBasis: 'consent',
+        }),
+      ),
+      { status: 403, code: 'FORBIDDEN' },
+    );
     assert.ok((await aud.auditHead()).size > 0);
     const entry = (await admin.auditEntries({ limit: 1 })).items[0] as { actor: { id: string } };
     assert.match(entry.actor.id, /^key_/, 'every call names its key in the audit log');
   });
 
   test('bad input answers with problem documents and loses nothing', async () => {
-    const raw = (path: string, init: RequestInit) => fetch(`${base}${path}`, { ...init, headers: { authorization: `Bearer ${(admin as unknown as { token: string }).token}`, ...(init.headers ?? {}) } });
+    const raw = (path: string, init: RequestInit) =>
+      fetch(`${base}${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${(admin as unknown as { token: string }).token}`, ...(init.headers ?? {}) },
+      });
     const check = async (res: Response, status: number, code: string) => {
       assert.equal(res.status, status, await res.clone().text());
       assert.match(res.headers.get('content-type') ?? '', /application\/problem\+json/);
@@ -179,17 +329,88 @@ describe('HTTP API over a real server', () => {
       assert.doesNotMatch(p.detail, /\n\s+at /, 'no stack trace');
     };
     const before = (await veil.store.db.selectFrom('templates').selectAll().execute()).length;
-    await check(await raw('/v1/identify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ purpose: 'events', image: Buffer.from('not an image at all').toString('base64'), justification: 'x' }) }), 422, 'INVALID_IMAGE');
-    await check(await raw('/v1/identify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"purpose": 1}' }), 400, 'INVALID_INPUT');
-    await check(await raw('/v1/identify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' }), 400, 'INVALID_INPUT');
-    await check(await raw('/v1/identify', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
-    await check(await raw('/v1/identify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ purpose: 'nope', image: face('faceapi_bbt/amy/amy1.png').toString('base64'), justification: 'x' }) }), 404, 'UNKNOWN_PURPOSE');
-    await check(await raw('/v1/enroll', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ purpose: 'events', images: [face('face_recognition/obama/test_obama.jpg').toString('base64')] }) }), 422, 'CONSENT_REQUIRED');
-    await check(await raw('/v1/enroll', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ purpose: 'investigations', images: [face('faceapi_bbt/_group_photos/bbt4.jpg').toString('base64')], sourceReference: 'W-1' }) }), 422, 'MULTIPLE_FACES');
+    await check(
+      await raw('/v1/identify', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          purpose: 'events',
+          image: Buffer.from('not an image at all').toString('base64'),
+          justification: 'x',
+        }),
+      }),
+      422,
+      'INVALID_IMAGE',
+    );
+    await check(
+      await raw('/v1/identify', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"purpose": 1}',
+      }),
+      400,
+      'INVALID_INPUT',
+    );
+    await check(
+      await raw('/v1/identify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' }),
+      400,
+      'INVALID_INPUT',
+    );
+    await check(
+      await raw('/v1/identify', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
+    await check(
+      await raw('/v1/identify', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          purpose: 'nope',
+          image: face('faceapi_bbt/amy/amy1.png').toString('base64'),
+          justification: 'x',
+        }),
+      }),
+      404,
+      'UNKNOWN_PURPOSE',
+    );
+    await check(
+      await raw('/v1/enroll', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          purpose: 'events',
+          images: [face('face_recognition/obama/test_obama.jpg').toString('base64')],
+        }),
+      }),
+      422,
+      'CONSENT_REQUIRED',
+    );
+    await check(
+      await raw('/v1/enroll', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          purpose: 'investigations',
+          images: [face('faceapi_bbt/_group_photos/bbt4.jpg').toString('base64')],
+          sourceReference: 'W-1',
+        }),
+      }),
+      422,
+      'MULTIPLE_FACES',
+    );
     await check(await raw('/v1/nothing-here', { method: 'GET' }), 404, 'NOT_FOUND');
     await check(await raw('/v1/rights/requests/req_nope', { method: 'GET' }), 404, 'NOT_FOUND');
     const big = Buffer.alloc(26 * 2 ** 20, 1).toString('base64');
-    await check(await raw('/v1/detect', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ image: big }) }), 413, 'PAYLOAD_TOO_LARGE');
+    await check(
+      await raw('/v1/detect', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ image: big }),
+      }),
+      413,
+      'PAYLOAD_TOO_LARGE',
+    );
     assert.equal((await veil.store.db.selectFrom('templates').selectAll().execute()).length, before);
   });
 
@@ -201,10 +422,17 @@ describe('HTTP API over a real server', () => {
     await pub.submitRequest({ kind: 'access', email: 'flood@example.org' });
     await pub.submitRequest({ kind: 'access', email: 'flood@example.org' });
     await pub.submitRequest({ kind: 'access', email: 'flood@example.org' });
-    assert.deepEqual(await fails(pub.submitRequest({ kind: 'access', email: 'flood@example.org' })), { status: 429, code: 'RATE_LIMITED' });
+    assert.deepEqual(await fails(pub.submitRequest({ kind: 'access', email: 'flood@example.org' })), {
+      status: 429,
+      code: 'RATE_LIMITED',
+    });
     let limited = false;
     for (let i = 0; i < 30 && !limited; i++) {
-      const res = await fetch(`${base}/v1/rights/requests/req_x/resend`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      const res = await fetch(`${base}/v1/rights/requests/req_x/resend`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
       if (res.status === 429) {
         limited = true;
         assert.ok(res.headers.get('retry-after'));
@@ -218,7 +446,10 @@ test('a request that times out in the engine returns 503 and the server keeps se
   const s = await startServer({ timeoutMs: 1 });
   const { url } = s;
   const c = new VeilClient(url, s.token);
-  assert.deepEqual(await fails(c.detect(face('compreface/personA_sample/05.A.jpg'))), { status: 503, code: 'ENGINE_TIMEOUT' });
+  assert.deepEqual(await fails(c.detect(face('compreface/personA_sample/05.A.jpg'))), {
+    status: 503,
+    code: 'ENGINE_TIMEOUT',
+  });
   assert.equal((await fetch(`${url}/healthz`)).status, 200);
   assert.equal((await c.listPurposes()).items.length, 0);
   await s.close();
@@ -233,13 +464,57 @@ test('the CLI works against a server (remote mode) with the same codes', async (
   // Asynchronous: the server runs in this process and must keep answering while the CLI waits.
   const veilCli = (...args: string[]) =>
     new Promise<{ code: number; out: string; err: string }>((resolve) => {
-      execFile(process.execPath, [join(REPO, 'bin/veil.mjs'), '--url', url, '--key', token, ...args], { encoding: 'utf8', timeout: 60_000 }, (e, out, err) => resolve({ code: e ? Number((e as { code?: number }).code ?? 1) : 0, out, err }));
+      execFile(
+        process.execPath,
+        [join(REPO, 'bin/veil.mjs'), '--url', url, '--key', token, ...args],
+        { encoding: 'utf8', timeout: 60_000 },
+        (e, out, err) => resolve({ code: e ? Number((e as { code?: number }).code ?? 1) : 0, out, err }),
+      );
     });
-  assert.equal((await veilCli('purpose', 'create', '--key', 'desk', '--name', 'Desk', '--description', 'Member check-in at the front desk.', '--basis', 'legal-obligation')).code, 1);
-  assert.equal((await veilCli('purpose', 'create', '--key', 'desk', '--name', 'Desk', '--description', 'Member check-in at the front desk.', '--basis', 'consent')).code, 0);
+  assert.equal(
+    (
+      await veilCli(
+        'purpose',
+        'create',
+        '--key',
+        'desk',
+        '--name',
+        'Desk',
+        '--description',
+        'Member check-in at the front desk.',
+        '--basis',
+        'legal-obligation',
+      )
+    ).code,
+    1,
+  );
+  assert.equal(
+    (
+      await veilCli(
+        'purpose',
+        'create',
+        '--key',
+        'desk',
+        '--name',
+        'Desk',
+        '--description',
+        'Member check-in at the front desk.',
+        '--basis',
+        'consent',
+      )
+    ).code,
+    0,
+  );
   const list = await veilCli('purpose', 'list', '--json');
   assert.equal(JSON.parse(list.out)[0].key, 'desk');
-  const id = await veilCli('identify', '--purpose', 'desk', join(FACES, 'faceapi_bbt/amy/amy1.png'), '--justification', 'remote');
+  const id = await veilCli(
+    'identify',
+    '--purpose',
+    'desk',
+    join(FACES, 'faceapi_bbt/amy/amy1.png'),
+    '--justification',
+    'remote',
+  );
   assert.equal(id.code, 0, id.err);
   assert.match(id.out, /no match/);
   const noJust = await veilCli('identify', '--purpose', 'desk', join(FACES, 'faceapi_bbt/amy/amy1.png'));
@@ -252,17 +527,43 @@ test('oversight over HTTP: ROPA as JSON and Markdown, public retention schedule,
   const s = await startServer({ role: 'dpo' });
   const { url, token } = s;
   const h = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-  await fetch(`${url}/v1/purposes`, { method: 'POST', headers: h, body: JSON.stringify({ key: 'events', name: 'Events', description: 'Find the photos of you taken at our events.', lawfulBasis: 'consent', retention: 'P6M' }) });
-  const ropa = (await (await fetch(`${url}/v1/oversight/ropa`, { headers: h })).json()) as { processing: { purpose: { key: string } }[] };
+  await fetch(`${url}/v1/purposes`, {
+    method: 'POST',
+    headers: h,
+    body: JSON.stringify({
+      key: 'events',
+      name: 'Events',
+      description: 'Find the photos of you taken at our events.',
+      lawfulBasis: 'consent',
+      retention: 'P6M',
+    }),
+  });
+  const ropa = (await (await fetch(`${url}/v1/oversight/ropa`, { headers: h })).json()) as {
+    processing: { purpose: { key: string } }[];
+  };
   assert.equal(ropa.processing[0]!.purpose.key, 'events');
   const md = await fetch(`${url}/v1/oversight/ropa?format=md`, { headers: h });
   assert.match(md.headers.get('content-type') ?? '', /markdown/);
   assert.match(await md.text(), /Record of processing activities/);
   const sched = (await (await fetch(`${url}/v1/retention-schedule`)).json()) as { items: { retention: string }[] };
   assert.equal(sched.items[0]!.retention, 'P6M');
-  const dry = (await (await fetch(`${url}/v1/oversight/retention/run`, { method: 'POST', headers: h, body: '{"dryRun": true}' })).json()) as { dryRun: boolean };
+  const dry = (await (
+    await fetch(`${url}/v1/oversight/retention/run`, { method: 'POST', headers: h, body: '{"dryRun": true}' })
+  ).json()) as { dryRun: boolean };
   assert.equal(dry.dryRun, true);
-  const b = await fetch(`${url}/v1/oversight/breaches`, { method: 'POST', headers: h, body: JSON.stringify({ discoveredAt: '2020-01-01T00:00:00.000Z', nature: 'Misdirected email with an export.', categories: ['contact'], approxPeople: 1, approxRecords: 1, consequences: 'Low risk.', measures: 'Recalled.' }) });
+  const b = await fetch(`${url}/v1/oversight/breaches`, {
+    method: 'POST',
+    headers: h,
+    body: JSON.stringify({
+      discoveredAt: '2020-01-01T00:00:00.000Z',
+      nature: 'Misdirected email with an export.',
+      categories: ['contact'],
+      approxPeople: 1,
+      approxRecords: 1,
+      consequences: 'Low risk.',
+      measures: 'Recalled.',
+    }),
+  });
   assert.equal(b.status, 201);
   assert.match(await (await fetch(`${url}/metrics`)).text(), /veil_breach_notifications_overdue 1/);
   await s.close();

@@ -13,16 +13,42 @@ test('behind a trusted reverse proxy, public rate limits count each client, not 
   assert.equal(trustProxyFrom('10.0.0.0/8,127.0.0.1'), '10.0.0.0/8,127.0.0.1');
   const veil = await openVeil({ ...(await engineOptions()), dataDir: tempDir(), env: {}, engine: detector });
   const submit = (app: Awaited<ReturnType<typeof buildApp>>, ip: string, n: number) =>
-    app.inject({ method: 'POST', url: '/v1/rights/requests', headers: { 'x-forwarded-for': ip }, payload: { kind: 'access', email: `p${n}@example.org` } });
+    app.inject({
+      method: 'POST',
+      url: '/v1/rights/requests',
+      headers: { 'x-forwarded-for': ip },
+      payload: { kind: 'access', email: `p${n}@example.org` },
+    });
   try {
     const direct = await buildApp({ veil, engine: detector, publicRateLimit: { perIp: 2, perContact: 5 } });
-    const proxied = await buildApp({ veil, engine: detector, publicRateLimit: { perIp: 2, perContact: 5 }, trustProxy: '127.0.0.1' });
+    const proxied = await buildApp({
+      veil,
+      engine: detector,
+      publicRateLimit: { perIp: 2, perContact: 5 },
+      trustProxy: '127.0.0.1',
+    });
     // Without trust, every client looks like the proxy: the third person is refused.
-    const d = [await submit(direct, '198.51.100.1', 1), await submit(direct, '198.51.100.2', 2), await submit(direct, '198.51.100.3', 3)];
-    assert.deepEqual(d.map((r) => r.statusCode), [202, 202, 429]);
+    const d = [
+      await submit(direct, '198.51.100.1', 1),
+      await submit(direct, '198.51.100.2', 2),
+      await submit(direct, '198.51.100.3', 3),
+    ];
+    assert.deepEqual(
+      d.map((r) => r.statusCode),
+      [202, 202, 429],
+    );
     // Trusting the proxy: each client has its own budget, and one client still hits its limit.
-    const p = [await submit(proxied, '198.51.100.1', 4), await submit(proxied, '198.51.100.2', 5), await submit(proxied, '198.51.100.3', 6), await submit(proxied, '198.51.100.3', 7), await submit(proxied, '198.51.100.3', 8)];
-    assert.deepEqual(p.map((r) => r.statusCode), [202, 202, 202, 202, 429]);
+    const p = [
+      await submit(proxied, '198.51.100.1', 4),
+      await submit(proxied, '198.51.100.2', 5),
+      await submit(proxied, '198.51.100.3', 6),
+      await submit(proxied, '198.51.100.3', 7),
+      await submit(proxied, '198.51.100.3', 8),
+    ];
+    assert.deepEqual(
+      p.map((r) => r.statusCode),
+      [202, 202, 202, 202, 429],
+    );
     await direct.close();
     await proxied.close();
   } finally {

@@ -15,7 +15,13 @@ import { entryLeafHash, type AuditInput } from '../../src/audit/entry.js';
 import { REPO, openTestStore, tempDir, testDatabaseUrl } from '../helpers.js';
 import { statSync } from 'node:fs';
 
-const input = (i: number): AuditInput => ({ actor: { kind: 'api-key', id: `key-${i % 3}` }, action: 'search.performed', purposeId: 'p1', subjectIds: [`s${i}`], detail: { caseRef: `case-${i}`, returned: i % 4 } });
+const input = (i: number): AuditInput => ({
+  actor: { kind: 'api-key', id: `key-${i % 3}` },
+  action: 'search.performed',
+  purposeId: 'p1',
+  subjectIds: [`s${i}`],
+  detail: { caseRef: `case-${i}`, returned: i % 4 },
+});
 
 async function setup(opts = { checkpointEvery: 10, checkpointSeconds: 60 }) {
   const dir = tempDir();
@@ -46,17 +52,36 @@ describe('audit log on SQLite', () => {
     const { store, audit, clock, key } = await setup();
     await fill(store, audit, clock, 25);
     const heads = await store.db.selectFrom('audit_heads').selectAll().orderBy('size').execute();
-    assert.deepEqual(heads.map((h) => Number(h.size)), [10, 20]);
+    assert.deepEqual(
+      heads.map((h) => Number(h.size)),
+      [10, 20],
+    );
     const head = await audit.latestHead(store.db);
     assert.equal(head.size, 25, 'latestHead signs on demand when the log grew');
     assert.ok(verifyHeadSignature(head, key.publicKeyPem));
     for (const seq of [1, 7, 16, 25]) {
       const p = await audit.inclusionProof(store.db, seq);
-      assert.ok(verifyInclusion(seq - 1, 25, Buffer.from(p.leafHash, 'hex'), p.proof.map((x) => Buffer.from(x, 'hex')), Buffer.from(head.rootHash, 'hex')));
+      assert.ok(
+        verifyInclusion(
+          seq - 1,
+          25,
+          Buffer.from(p.leafHash, 'hex'),
+          p.proof.map((x) => Buffer.from(x, 'hex')),
+          Buffer.from(head.rootHash, 'hex'),
+        ),
+      );
       assert.equal(entryLeafHash(p.entry).toString('hex'), p.leafHash, 'the leaf hash is the canonical entry hash');
     }
     const c = await audit.consistencyProof(store.db, 10, 25);
-    assert.ok(verifyConsistency(10, 25, Buffer.from(heads[0]!.root_hash, 'hex'), Buffer.from(head.rootHash, 'hex'), c.map((x) => Buffer.from(x, 'hex'))));
+    assert.ok(
+      verifyConsistency(
+        10,
+        25,
+        Buffer.from(heads[0]!.root_hash, 'hex'),
+        Buffer.from(head.rootHash, 'hex'),
+        c.map((x) => Buffer.from(x, 'hex')),
+      ),
+    );
     const r = verifyExport(await exportOf(store, audit), { trustedPublicKeys: [key.publicKeyPem] });
     assert.equal(r.ok, true, JSON.stringify(r.failure));
     assert.equal(r.entries, 25);
@@ -77,16 +102,20 @@ describe('audit log on SQLite', () => {
       for (let i = 0; i < 4; i++) await audit.append(tx, input(100 + i));
       await audit.appendMany(tx, [input(200), input(201), input(202)]);
     });
-    await assert.rejects(store.transaction(async (tx) => {
-      await audit.append(tx, input(300));
-      throw new Error('rolled back');
-    }));
+    await assert.rejects(
+      store.transaction(async (tx) => {
+        await audit.append(tx, input(300));
+        throw new Error('rolled back');
+      }),
+    );
     await fill(store, audit, clock, 3);
     await store.transaction((tx) => audit.signHead(tx));
     const rep = verifyExport(await exportOf(store, audit), { trustedPublicKeys: [key.publicKeyPem] });
     assert.equal(rep.ok, true, JSON.stringify(rep.failure));
     assert.equal(rep.entries, 12);
-    const seqs = (await store.db.selectFrom('audit_entries').select('seq').orderBy('seq').execute()).map((r) => Number(r.seq));
+    const seqs = (await store.db.selectFrom('audit_entries').select('seq').orderBy('seq').execute()).map((r) =>
+      Number(r.seq),
+    );
     assert.deepEqual(seqs, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     await store.close();
   });
@@ -105,7 +134,9 @@ describe('audit log on SQLite', () => {
 
   test('a crash between the change and its entry leaves neither', async () => {
     const { store, audit } = await setup();
-    await sql`create table scratch (id ${sql.raw(store.engine === 'postgres' ? 'serial' : 'integer')} primary key, note text not null)`.execute(store.db);
+    await sql`create table scratch (id ${sql.raw(store.engine === 'postgres' ? 'serial' : 'integer')} primary key, note text not null)`.execute(
+      store.db,
+    );
     await assert.rejects(
       store.transaction(async (tx) => {
         await sql`insert into scratch (note) values ('a change')`.execute(tx);
@@ -138,7 +169,10 @@ describe('audit log on SQLite', () => {
     assert.equal(b.key.keyId, a.key.keyId);
     const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     assert.notEqual(loadOrCreateSigningKey(dir, { VEIL_AUDIT_SIGNING_KEY: pem }).key.keyId, a.key.keyId);
-    assert.throws(() => loadOrCreateSigningKey(dir, { VEIL_AUDIT_SIGNING_KEY: '-----BEGIN nonsense' }), /AUDIT_KEY_INVALID|not a PEM/);
+    assert.throws(
+      () => loadOrCreateSigningKey(dir, { VEIL_AUDIT_SIGNING_KEY: '-----BEGIN nonsense' }),
+      /AUDIT_KEY_INVALID|not a PEM/,
+    );
   });
 
   test('key rotation: the new key signs a head the old key also signed; verifiers pinned to the old key follow', async () => {
@@ -147,7 +181,10 @@ describe('audit log on SQLite', () => {
     const { next, commit } = prepareRotation(dir);
     await store.transaction((tx) => audit.crossSign(tx, next));
     commit();
-    const audit2 = new AuditLog({ clock, key: loadOrCreateSigningKey(dir, {}).key, serialize: (tx) => store.serializeAudit(tx as never) }, { checkpointEvery: 10, checkpointSeconds: 60 });
+    const audit2 = new AuditLog(
+      { clock, key: loadOrCreateSigningKey(dir, {}).key, serialize: (tx) => store.serializeAudit(tx as never) },
+      { checkpointEvery: 10, checkpointSeconds: 60 },
+    );
     assert.equal(audit2.keyId, next.keyId);
     await fill(store, audit2, clock, 9);
     const r = verifyExport(await exportOf(store, audit2), { trustedPublicKeys: [key.publicKeyPem] });
@@ -167,7 +204,8 @@ describe('tampering with the store is found at its exact position', () => {
     await store.close();
     return r;
   }
-  const body = (s: Store, seq: number) => s.db.selectFrom('audit_entries').select('body').where('seq', '=', seq).executeTakeFirstOrThrow();
+  const body = (s: Store, seq: number) =>
+    s.db.selectFrom('audit_entries').select('body').where('seq', '=', seq).executeTakeFirstOrThrow();
 
   test('untouched: OK', async () => assert.equal((await tampered(async () => undefined)).ok, true));
 
@@ -175,7 +213,11 @@ describe('tampering with the store is found at its exact position', () => {
     const r = await tampered(async (s) => {
       const b = JSON.parse((await body(s, 14)).body);
       b.detail.caseRef = 'forged';
-      await s.db.updateTable('audit_entries').set({ body: JSON.stringify(b) }).where('seq', '=', 14).execute();
+      await s.db
+        .updateTable('audit_entries')
+        .set({ body: JSON.stringify(b) })
+        .where('seq', '=', 14)
+        .execute();
     });
     assert.equal(r.failure?.code, 'AUDIT_TAMPERED');
     assert.equal((r.failure as { seq: number }).seq, 14);
@@ -204,7 +246,20 @@ describe('tampering with the store is found at its exact position', () => {
       await sql`update audit_entries set seq = seq + 1000 where seq >= 5`.execute(s.db);
       await sql`update audit_entries set seq = seq - 999 where seq >= 1005`.execute(s.db);
       const fake = { ...prev, seq: 5, detail: { caseRef: 'fabricated' }, prev: entryLeafHash(prev).toString('hex') };
-      await s.db.insertInto('audit_entries').values({ seq: 5, time: fake.time, action: fake.action, actor_kind: 'api-key', actor_id: 'x', purpose_id: null, subject_ids: ' ', body: JSON.stringify(fake), leaf_hash: entryLeafHash(fake) }).execute();
+      await s.db
+        .insertInto('audit_entries')
+        .values({
+          seq: 5,
+          time: fake.time,
+          action: fake.action,
+          actor_kind: 'api-key',
+          actor_id: 'x',
+          purpose_id: null,
+          subject_ids: ' ',
+          body: JSON.stringify(fake),
+          leaf_hash: entryLeafHash(fake),
+        })
+        .execute();
     });
     assert.equal(r.failure?.code, 'AUDIT_TAMPERED');
     assert.equal((r.failure as { seq: number }).seq, 5);
@@ -212,7 +267,9 @@ describe('tampering with the store is found at its exact position', () => {
   });
 
   test('the last entries removed', async () => {
-    const r = await tampered(async (s) => void (await s.db.deleteFrom('audit_entries').where('seq', '>', 27).execute()));
+    const r = await tampered(
+      async (s) => void (await s.db.deleteFrom('audit_entries').where('seq', '>', 27).execute()),
+    );
     assert.equal(r.failure?.code, 'AUDIT_TAMPERED');
     assert.equal((r.failure as { seq: number }).seq, 28);
   });
@@ -222,16 +279,38 @@ describe('tampering with the store is found at its exact position', () => {
       const other = generateKeyPairSync('ed25519');
       const pub = other.publicKey.export({ type: 'spki', format: 'pem' }).toString();
       const h = await s.db.selectFrom('audit_heads').selectAll().where('size', '=', 20).executeTakeFirstOrThrow();
-      const forged = signHead({ size: 20, rootHash: h.root_hash, timestamp: h.timestamp, keyId: keyIdOf(pub) }, other.privateKey);
-      await s.db.insertInto('audit_keys').values({ key_id: forged.keyId, public_key: pub, created_at: h.timestamp, retired_at: null }).execute();
-      await s.db.insertInto('audit_heads').values({ size: 20, key_id: forged.keyId, root_hash: forged.rootHash, timestamp: forged.timestamp, signature: forged.signature }).execute();
+      const forged = signHead(
+        { size: 20, rootHash: h.root_hash, timestamp: h.timestamp, keyId: keyIdOf(pub) },
+        other.privateKey,
+      );
+      await s.db
+        .insertInto('audit_keys')
+        .values({ key_id: forged.keyId, public_key: pub, created_at: h.timestamp, retired_at: null })
+        .execute();
+      await s.db
+        .insertInto('audit_heads')
+        .values({
+          size: 20,
+          key_id: forged.keyId,
+          root_hash: forged.rootHash,
+          timestamp: forged.timestamp,
+          signature: forged.signature,
+        })
+        .execute();
     });
     assert.equal(r.failure?.code, 'AUDIT_BAD_SIGNATURE');
     assert.equal((r.failure as { headSize: number }).headSize, 20);
   });
 
   test('a head whose root was rewritten', async () => {
-    const r = await tampered(async (s) => void (await s.db.updateTable('audit_heads').set({ root_hash: 'ab'.repeat(32) }).where('size', '=', 10).execute()));
+    const r = await tampered(
+      async (s) =>
+        void (await s.db
+          .updateTable('audit_heads')
+          .set({ root_hash: 'ab'.repeat(32) })
+          .where('size', '=', 10)
+          .execute()),
+    );
     assert.equal(r.failure?.code, 'AUDIT_BAD_SIGNATURE');
     assert.equal((r.failure as { headSize: number }).headSize, 10);
   });
@@ -244,13 +323,18 @@ test('two writer processes appending at once never produce duplicate or missing 
   const writer = join(REPO, 'test/audit/writer.fixture.ts');
   const run = (tag: string) =>
     new Promise<number>((resolve, reject) => {
-      const p = spawn(process.execPath, ['--import', 'tsx', writer, dir, tag, '150'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) } });
+      const p = spawn(process.execPath, ['--import', 'tsx', writer, dir, tag, '150'], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: { ...process.env, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) },
+      });
       p.on('exit', (c) => (c === 0 ? resolve(c) : reject(new Error(`writer ${tag} exited ${c}`))));
     });
   await Promise.all([run('A'), run('B')]);
   const s2 = await openTestStore(dir, databaseUrl);
   const a2 = new AuditLog({ clock: new ManualClock(), key }, { checkpointEvery: 10, checkpointSeconds: 60 });
-  const seqs = (await s2.db.selectFrom('audit_entries').select('seq').orderBy('seq').execute()).map((r) => Number(r.seq));
+  const seqs = (await s2.db.selectFrom('audit_entries').select('seq').orderBy('seq').execute()).map((r) =>
+    Number(r.seq),
+  );
   assert.equal(seqs.length, 300);
   seqs.forEach((s, i) => assert.equal(s, i + 1));
   const r = verifyExport(await exportOf(s2, a2), { trustedPublicKeys: [key.publicKeyPem] });

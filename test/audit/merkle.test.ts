@@ -2,32 +2,60 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import {
-  CompactRange, EMPTY_ROOT, MemoryTree, consistencyProof, inclusionProof, leafHash, nodeHash, perfectSubtrees,
-  rootFromInclusionProof, rootHash, verifyConsistency, verifyInclusion,
+  CompactRange,
+  EMPTY_ROOT,
+  MemoryTree,
+  consistencyProof,
+  inclusionProof,
+  leafHash,
+  nodeHash,
+  perfectSubtrees,
+  rootFromInclusionProof,
+  rootHash,
+  verifyConsistency,
+  verifyInclusion,
 } from '../../src/audit/merkle.js';
 import { isVeilError } from '../../src/errors.js';
 
 // An independent, straightforward RFC 6962 implementation: recursion over byte arrays, no caching.
-const sha = (...parts: Uint8Array[]) => { const h = createHash('sha256'); parts.forEach((p) => h.update(p)); return h.digest(); };
+const sha = (...parts: Uint8Array[]) => {
+  const h = createHash('sha256');
+  parts.forEach((p) => h.update(p));
+  return h.digest();
+};
 function mth(d: Uint8Array[]): Buffer {
   if (d.length === 0) return sha();
   if (d.length === 1) return sha(Buffer.of(0), d[0]!);
-  let k = 1; while (k * 2 < d.length) k *= 2;
+  let k = 1;
+  while (k * 2 < d.length) k *= 2;
   return sha(Buffer.of(1), mth(d.slice(0, k)), mth(d.slice(k)));
 }
 function path(m: number, d: Uint8Array[]): Buffer[] {
   if (d.length <= 1) return [];
-  let k = 1; while (k * 2 < d.length) k *= 2;
+  let k = 1;
+  while (k * 2 < d.length) k *= 2;
   return m < k ? [...path(m, d.slice(0, k)), mth(d.slice(k))] : [...path(m - k, d.slice(k)), mth(d.slice(0, k))];
 }
 function subproof(m: number, d: Uint8Array[], b: boolean): Buffer[] {
   if (m === d.length) return b ? [] : [mth(d)];
-  let k = 1; while (k * 2 < d.length) k *= 2;
-  return m <= k ? [...subproof(m, d.slice(0, k), b), mth(d.slice(k))] : [...subproof(m - k, d.slice(k), false), mth(d.slice(0, k))];
+  let k = 1;
+  while (k * 2 < d.length) k *= 2;
+  return m <= k
+    ? [...subproof(m, d.slice(0, k), b), mth(d.slice(k))]
+    : [...subproof(m - k, d.slice(k), false), mth(d.slice(0, k))];
 }
 
 // The leaves of the Certificate Transparency reference test vectors.
-const CT_LEAVES = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'].map((h) => Buffer.from(h, 'hex'));
+const CT_LEAVES = [
+  '',
+  '00',
+  '10',
+  '2021',
+  '3031',
+  '40414243',
+  '5051525354555657',
+  '606162636465666768696a6b6c6d6e6f',
+].map((h) => Buffer.from(h, 'hex'));
 const CT_ROOTS = [
   '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d',
   'fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125',
@@ -41,8 +69,14 @@ const CT_ROOTS = [
 
 test('known answers: empty root, leaf and node hashing with RFC 6962 prefixes', () => {
   assert.equal(EMPTY_ROOT.toString('hex'), 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
-  assert.equal(leafHash(Buffer.alloc(0)).toString('hex'), '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d');
-  assert.deepEqual(nodeHash(Buffer.alloc(32, 1), Buffer.alloc(32, 2)), sha(Buffer.of(1), Buffer.alloc(32, 1), Buffer.alloc(32, 2)));
+  assert.equal(
+    leafHash(Buffer.alloc(0)).toString('hex'),
+    '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d',
+  );
+  assert.deepEqual(
+    nodeHash(Buffer.alloc(32, 1), Buffer.alloc(32, 2)),
+    sha(Buffer.of(1), Buffer.alloc(32, 1), Buffer.alloc(32, 2)),
+  );
 });
 
 test('known answers: CT reference roots for trees of 1..8 leaves', async () => {
@@ -97,21 +131,40 @@ test('hostile proofs are refused with a coded error or a false result, never acc
   const flipped = p.map((x, i) => (i === 1 ? Buffer.from(x.map((b, j) => (j === 0 ? b ^ 1 : b))) : x));
   assert.equal(verifyInclusion(5, 13, data[5]!, flipped, root), false, 'flipped bit');
   for (const bad of [p.slice(1), [...p, p[0]!], [Buffer.alloc(31), ...p.slice(1)]]) {
-    assert.throws(() => rootFromInclusionProof(5, 13, data[5]!, bad), (e) => isVeilError(e, 'AUDIT_INVALID_PROOF'));
+    assert.throws(
+      () => rootFromInclusionProof(5, 13, data[5]!, bad),
+      (e) => isVeilError(e, 'AUDIT_INVALID_PROOF'),
+    );
   }
-  assert.throws(() => rootFromInclusionProof(13, 13, data[0]!, p), (e) => isVeilError(e, 'AUDIT_INVALID_PROOF'));
+  assert.throws(
+    () => rootFromInclusionProof(13, 13, data[0]!, p),
+    (e) => isVeilError(e, 'AUDIT_INVALID_PROOF'),
+  );
   const c = await consistencyProof(5, 13, t.read);
   const root5 = await rootHash(5, t.read);
   assert.equal(verifyConsistency(5, 13, root5, root, c), true);
   assert.equal(verifyConsistency(5, 13, root, root5, c), false, 'swapped roots');
-  assert.equal(refused(() => verifyConsistency(6, 13, root5, root, c)), true, 'wrong size');
-  assert.throws(() => verifyConsistency(5, 13, root5, root, c.slice(1)), (e) => isVeilError(e, 'AUDIT_INVALID_PROOF'));
-  assert.throws(() => verifyConsistency(5, 13, root5, root, [...c, c[0]!]), (e) => isVeilError(e, 'AUDIT_INVALID_PROOF'));
+  assert.equal(
+    refused(() => verifyConsistency(6, 13, root5, root, c)),
+    true,
+    'wrong size',
+  );
+  assert.throws(
+    () => verifyConsistency(5, 13, root5, root, c.slice(1)),
+    (e) => isVeilError(e, 'AUDIT_INVALID_PROOF'),
+  );
+  assert.throws(
+    () => verifyConsistency(5, 13, root5, root, [...c, c[0]!]),
+    (e) => isVeilError(e, 'AUDIT_INVALID_PROOF'),
+  );
 });
 
 test('property: random trees, random proofs, all verify; a compact range continues from any frontier', async () => {
   let seed = 42;
-  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
   for (let round = 0; round < 30; round++) {
     const n = 1 + rnd(300);
     const t = new MemoryTree();

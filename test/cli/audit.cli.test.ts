@@ -9,7 +9,11 @@ import { verifyInclusion } from '../../src/audit/merkle.js';
 import { REPO, engineEnv, openTestStore, tempDir } from '../helpers.js';
 
 function veil(env: Record<string, string>, ...args: string[]) {
-  const r = spawnSync(process.execPath, [join(REPO, 'bin/veil.mjs'), ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+  const r = spawnSync(process.execPath, [join(REPO, 'bin/veil.mjs'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 60_000,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -18,8 +22,23 @@ test('audit export -> verify round trip through the CLI, tamper found, proofs pr
   const dbEnv = await engineEnv();
   const env = { VEIL_DATA_DIR: dir, ...dbEnv };
   const store = await openTestStore(dir, dbEnv['DATABASE_URL']);
-  const { audit } = await openAuditLog(store, dir, new ManualClock(), { checkpointEvery: 5, checkpointSeconds: 60 }, {});
-  for (let i = 0; i < 12; i++) await store.transaction((tx) => audit.append(tx, { actor: { kind: 'api-key', id: 'k1' }, action: 'consent.given', subjectIds: [`s${i}`], purposeId: 'p', detail: { version: 1 } }));
+  const { audit } = await openAuditLog(
+    store,
+    dir,
+    new ManualClock(),
+    { checkpointEvery: 5, checkpointSeconds: 60 },
+    {},
+  );
+  for (let i = 0; i < 12; i++)
+    await store.transaction((tx) =>
+      audit.append(tx, {
+        actor: { kind: 'api-key', id: 'k1' },
+        action: 'consent.given',
+        subjectIds: [`s${i}`],
+        purposeId: 'p',
+        detail: { version: 1 },
+      }),
+    );
   await store.close();
 
   const pub = JSON.parse(veil(env, 'audit', 'pubkey', '--json').out);
@@ -47,7 +66,15 @@ test('audit export -> verify round trip through the CLI, tamper found, proofs pr
   assert.equal(r.failure.seq, 7);
 
   const proof = JSON.parse(veil(env, 'audit', 'prove', '3', '--json').out);
-  assert.ok(verifyInclusion(2, proof.treeSize, Buffer.from(proof.leafHash, 'hex'), proof.proof.map((x: string) => Buffer.from(x, 'hex')), Buffer.from(proof.head.rootHash, 'hex')));
+  assert.ok(
+    verifyInclusion(
+      2,
+      proof.treeSize,
+      Buffer.from(proof.leafHash, 'hex'),
+      proof.proof.map((x: string) => Buffer.from(x, 'hex')),
+      Buffer.from(proof.head.rootHash, 'hex'),
+    ),
+  );
   assert.equal(veil(env, 'audit', 'prove', '999').code, 1);
   assert.equal(veil(env, 'audit', 'prove').code, 2);
   assert.equal(veil({}, 'audit', 'verify', join(dir, 'nope.jsonl')).code, 1);

@@ -10,7 +10,11 @@ test('veil migrate and veil db check: deploy-time schema step, and a check that 
   const env: NodeJS.ProcessEnv = { ...process.env, VEIL_DATA_DIR: dir, ...(await engineEnv()) };
   delete env['VEIL_MASTER_KEY'];
   const veil = (args: string[], extra: Record<string, string> = {}) => {
-    const r = spawnSync(process.execPath, [join(REPO, 'bin/veil.mjs'), ...args], { encoding: 'utf8', env: { ...env, ...extra }, timeout: 120_000 });
+    const r = spawnSync(process.execPath, [join(REPO, 'bin/veil.mjs'), ...args], {
+      encoding: 'utf8',
+      env: { ...env, ...extra },
+      timeout: 120_000,
+    });
     return { code: r.status, out: r.stdout, err: r.stderr, json: () => JSON.parse(r.stdout) };
   };
   const check = (extra: Record<string, string> = {}) => {
@@ -28,20 +32,73 @@ test('veil migrate and veil db check: deploy-time schema step, and a check that 
   assert.ok(status.pending.length >= 6);
   assert.equal(check().byName['schema']!.status, 'fail');
   const applied = veil(['migrate', '--json']).json();
-  assert.deepEqual(applied.applied.map((m: { version: number }) => m.version), status.pending.map((m: { version: number }) => m.version));
+  assert.deepEqual(
+    applied.applied.map((m: { version: number }) => m.version),
+    status.pending.map((m: { version: number }) => m.version),
+  );
   assert.equal(veil(['migrate', '--status', '--json']).json().pending.length, 0);
   assert.match(veil(['migrate']).out, /nothing to do/);
   assert.equal(veil(['purpose', 'list'], { VEIL_AUTO_MIGRATE: 'false' }).code, 0);
 
   // A subject with a kept photo: everything checks out.
-  assert.equal(veil(['purpose', 'create', '--key', 'gym', '--name', 'Gym', '--description', 'Members check in at the door by face.', '--basis', 'consent', '--keep-images']).code, 0);
+  assert.equal(
+    veil([
+      'purpose',
+      'create',
+      '--key',
+      'gym',
+      '--name',
+      'Gym',
+      '--description',
+      'Members check in at the door by face.',
+      '--basis',
+      'consent',
+      '--keep-images',
+    ]).code,
+    0,
+  );
   writeFileSync(join(dir, 'notice.txt'), 'We compare your face with the photo you gave us when you check in.');
-  const c = veil(['consent', 'give', '--purpose', 'gym', '--notice-file', join(dir, 'notice.txt'), '--notice-version', '1', '--method', 'paper', '--collector', 'desk', '--json']).json();
-  assert.equal(veil(['subject', 'enroll', '--purpose', 'gym', '--consent', c.consent.id, join(FACES, 'face_recognition/obama/test_obama.jpg')]).code, 0);
+  const c = veil([
+    'consent',
+    'give',
+    '--purpose',
+    'gym',
+    '--notice-file',
+    join(dir, 'notice.txt'),
+    '--notice-version',
+    '1',
+    '--method',
+    'paper',
+    '--collector',
+    'desk',
+    '--json',
+  ]).json();
+  assert.equal(
+    veil([
+      'subject',
+      'enroll',
+      '--purpose',
+      'gym',
+      '--consent',
+      c.consent.id,
+      join(FACES, 'face_recognition/obama/test_obama.jpg'),
+    ]).code,
+    0,
+  );
   assert.equal(veil(['audit', 'head']).code, 0);
   const ok = check();
   assert.equal(ok.code, 0, JSON.stringify(ok.byName));
-  for (const name of ['connection', 'schema', 'audit log', 'audit signing keys', 'master key', 'erased subjects', 'files', 'index change feed']) assert.equal(ok.byName[name]?.status, 'ok', `${name}: ${ok.byName[name]?.detail}`);
+  for (const name of [
+    'connection',
+    'schema',
+    'audit log',
+    'audit signing keys',
+    'master key',
+    'erased subjects',
+    'files',
+    'index change feed',
+  ])
+    assert.equal(ok.byName[name]?.status, 'ok', `${name}: ${ok.byName[name]?.detail}`);
 
   // A process started with another master key (the classic two-server mistake) is caught.
   const wrongKey = check({ VEIL_MASTER_KEY: 'ab'.repeat(32) });

@@ -19,7 +19,9 @@ test('faces compare: same person matches, different people do not, as one JSON d
   const s = JSON.parse(same.out);
   assert.equal(s.match, true);
   assert.equal(s.model, 'faceplugin-fr_feature@0.0.1');
-  const diff = JSON.parse(veil('faces', 'compare', img('faceapi_bbt/amy/amy1.png'), img('faceapi_bbt/raj/raj1.png'), '--json').out);
+  const diff = JSON.parse(
+    veil('faces', 'compare', img('faceapi_bbt/amy/amy1.png'), img('faceapi_bbt/raj/raj1.png'), '--json').out,
+  );
   assert.equal(diff.match, false);
   assert.ok(diff.similarity < s.similarity);
 });
@@ -28,9 +30,20 @@ test('faces embed --jsonl: one line per file, batch goes on past bad files and r
   const dir = mkdtempSync(join(tmpdir(), 'veil-cli-'));
   writeFileSync(join(dir, 'empty.jpg'), '');
   writeFileSync(join(dir, 'notes.jpg'), 'not an image');
-  const r = veil('faces', 'embed', img('face_recognition/_multi_face/ex_two_people.jpg'), join(dir, 'empty.jpg'), join(dir, 'notes.jpg'), img('faceapi_bbt/amy/amy1.png'), '--jsonl');
+  const r = veil(
+    'faces',
+    'embed',
+    img('face_recognition/_multi_face/ex_two_people.jpg'),
+    join(dir, 'empty.jpg'),
+    join(dir, 'notes.jpg'),
+    img('faceapi_bbt/amy/amy1.png'),
+    '--jsonl',
+  );
   assert.equal(r.code, 1);
-  const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+  const lines = r.out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(lines.length, 4);
   assert.equal(lines[0].faces.length, 2);
   assert.equal(lines[0].faces[0].embedding.length, 512);
@@ -56,7 +69,9 @@ test('faces detect --json reports boxes, landmarks and quality; bad usage exits 
 test('faces compare: a file with no face exits 1 with NO_FACE; a missing file with NOT_FOUND', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'veil-cli-'));
   const sharp = (await import('sharp')).default;
-  await sharp({ create: { width: 320, height: 240, channels: 3, background: '#3a6' } }).jpeg().toFile(join(dir, 'wall.jpg'));
+  await sharp({ create: { width: 320, height: 240, channels: 3, background: '#3a6' } })
+    .jpeg()
+    .toFile(join(dir, 'wall.jpg'));
   const r = veil('faces', 'compare', img('faceapi_bbt/amy/amy1.png'), join(dir, 'wall.jpg'));
   assert.equal(r.code, 1);
   assert.match(r.err, /NO_FACE/);

@@ -10,25 +10,99 @@ test('purpose, consent, enroll, identify, verify, ingest (resumable) and redact 
   const dir = tempDir();
   const env = { ...process.env, VEIL_DATA_DIR: dir, ...(await engineEnv()) };
   const veil = (...args: string[]) => {
-    const r = spawnSync(process.execPath, [join(REPO, 'bin/veil.mjs'), ...args], { encoding: 'utf8', env, timeout: 120_000 });
+    const r = spawnSync(process.execPath, [join(REPO, 'bin/veil.mjs'), ...args], {
+      encoding: 'utf8',
+      env,
+      timeout: 120_000,
+    });
     return { code: r.status, out: r.stdout, err: r.stderr, json: () => JSON.parse(r.stdout) };
   };
   const img = (p: string) => join(FACES, p);
   writeFileSync(join(dir, 'notice.txt'), 'We match your face against event photos to find the pictures you appear in.');
-  assert.equal(veil('purpose', 'create', '--key', 'events', '--name', 'Events', '--description', 'Find the photos of you taken at our events.', '--basis', 'consent').code, 0);
-  const bad = veil('purpose', 'create', '--key', 'bad', '--name', 'Bad', '--description', 'Find the photos of you taken at our events.', '--basis', 'consent', '--retention', 'P5Y');
+  assert.equal(
+    veil(
+      'purpose',
+      'create',
+      '--key',
+      'events',
+      '--name',
+      'Events',
+      '--description',
+      'Find the photos of you taken at our events.',
+      '--basis',
+      'consent',
+    ).code,
+    0,
+  );
+  const bad = veil(
+    'purpose',
+    'create',
+    '--key',
+    'bad',
+    '--name',
+    'Bad',
+    '--description',
+    'Find the photos of you taken at our events.',
+    '--basis',
+    'consent',
+    '--retention',
+    'P5Y',
+  );
   assert.equal(bad.code, 1);
   assert.match(bad.err, /INVALID_INPUT.*3-year/);
-  const c = veil('consent', 'give', '--purpose', 'events', '--notice-file', join(dir, 'notice.txt'), '--notice-version', '1', '--method', 'paper', '--collector', 'desk', '--receipt-out', join(dir, 'receipt.json'), '--json').json();
+  const c = veil(
+    'consent',
+    'give',
+    '--purpose',
+    'events',
+    '--notice-file',
+    join(dir, 'notice.txt'),
+    '--notice-version',
+    '1',
+    '--method',
+    'paper',
+    '--collector',
+    'desk',
+    '--receipt-out',
+    join(dir, 'receipt.json'),
+    '--json',
+  ).json();
   assert.ok(existsSync(join(dir, 'receipt.json')));
   assert.equal(JSON.parse(readFileSync(join(dir, 'receipt.json'), 'utf8')).receiptId, c.consent.id);
   const noConsent = veil('subject', 'enroll', '--purpose', 'events', img('face_recognition/biden/test_biden.jpg'));
   assert.equal(noConsent.code, 1);
   assert.match(noConsent.err, /CONSENT_REQUIRED/);
-  const e = veil('subject', 'enroll', '--purpose', 'events', '--consent', c.consent.id, img('face_recognition/obama/test_obama.jpg'), '--json').json();
-  const id = veil('identify', '--purpose', 'events', img('face_recognition/obama/test_obama2.jpg'), '--justification', 'find my photos', '--json').json();
+  const e = veil(
+    'subject',
+    'enroll',
+    '--purpose',
+    'events',
+    '--consent',
+    c.consent.id,
+    img('face_recognition/obama/test_obama.jpg'),
+    '--json',
+  ).json();
+  const id = veil(
+    'identify',
+    '--purpose',
+    'events',
+    img('face_recognition/obama/test_obama2.jpg'),
+    '--justification',
+    'find my photos',
+    '--json',
+  ).json();
   assert.equal(id.candidates[0].subjectId, e.subjectId);
-  const v = veil('verify', '--purpose', 'events', img('face_recognition/obama/test_obama3.jpg'), '--subject', e.subjectId, '--justification', 'check-in', '--json').json();
+  const v = veil(
+    'verify',
+    '--purpose',
+    'events',
+    img('face_recognition/obama/test_obama3.jpg'),
+    '--subject',
+    e.subjectId,
+    '--justification',
+    'check-in',
+    '--json',
+  ).json();
   assert.equal(v.match, true);
 
   const first = veil('ingest', '--purpose', 'events', img('face_recognition/_multi_face'), '--json').json();

@@ -11,7 +11,11 @@ test('rights through the CLI: submit, code from the outbox, verify with a selfie
   const dir = tempDir();
   const env = { ...process.env, VEIL_DATA_DIR: dir, ...(await engineEnv()) };
   const veil = (...args: string[]) => {
-    const r = spawnSync(process.execPath, [join(REPO, 'bin/veil.mjs'), ...args], { encoding: 'utf8', env, timeout: 120_000 });
+    const r = spawnSync(process.execPath, [join(REPO, 'bin/veil.mjs'), ...args], {
+      encoding: 'utf8',
+      env,
+      timeout: 120_000,
+    });
     return { code: r.status, out: r.stdout, err: r.stderr, json: () => JSON.parse(r.stdout) };
   };
   const lastCode = () => {
@@ -19,13 +23,57 @@ test('rights through the CLI: submit, code from the outbox, verify with a selfie
     return readFileSync(join(dir, 'outbox', files.at(-1)!), 'utf8').match(/code: (\d{6})/)![1]!;
   };
   writeFileSync(join(dir, 'notice.txt'), 'We match your face against event photos to find the pictures you appear in.');
-  veil('purpose', 'create', '--key', 'events', '--name', 'Events', '--description', 'Find the photos of you taken at our events.', '--basis', 'consent');
-  const c = veil('consent', 'give', '--purpose', 'events', '--notice-file', join(dir, 'notice.txt'), '--notice-version', '1', '--method', 'paper', '--collector', 'desk', '--email', 'me@example.org', '--json').json();
-  veil('subject', 'enroll', '--purpose', 'events', '--consent', c.consent.id, join(FACES, 'face_recognition/obama/test_obama.jpg'));
+  veil(
+    'purpose',
+    'create',
+    '--key',
+    'events',
+    '--name',
+    'Events',
+    '--description',
+    'Find the photos of you taken at our events.',
+    '--basis',
+    'consent',
+  );
+  const c = veil(
+    'consent',
+    'give',
+    '--purpose',
+    'events',
+    '--notice-file',
+    join(dir, 'notice.txt'),
+    '--notice-version',
+    '1',
+    '--method',
+    'paper',
+    '--collector',
+    'desk',
+    '--email',
+    'me@example.org',
+    '--json',
+  ).json();
+  veil(
+    'subject',
+    'enroll',
+    '--purpose',
+    'events',
+    '--consent',
+    c.consent.id,
+    join(FACES, 'face_recognition/obama/test_obama.jpg'),
+  );
 
   const a = veil('rights', 'submit', '--kind', 'access', '--email', 'me@example.org', '--json').json();
   assert.equal(veil('rights', 'verify', a.requestId, '--code', '12345').code, 1);
-  const ver = veil('rights', 'verify', a.requestId, '--code', lastCode(), '--selfie', join(FACES, 'face_recognition/obama/test_obama2.jpg'), '--json').json();
+  const ver = veil(
+    'rights',
+    'verify',
+    a.requestId,
+    '--code',
+    lastCode(),
+    '--selfie',
+    join(FACES, 'face_recognition/obama/test_obama2.jpg'),
+    '--json',
+  ).json();
   assert.equal(ver.subjectsFound, 1);
   const list = veil('rights', 'list', '--open', '--json').json();
   assert.equal(list.open, 1);
@@ -45,7 +93,10 @@ test('rights through the CLI: submit, code from the outbox, verify with a selfie
   assert.match(shown.out, /fulfilled/);
 
   const d = veil('rights', 'submit', '--kind', 'rectification', '--email', 'x@example.org', '--json').json();
-  assert.equal(veil('rights', 'deny', d.requestId, '--reason', 'manifestly unfounded', '--ground', 'Art. 12(5)(b)').code, 0);
+  assert.equal(
+    veil('rights', 'deny', d.requestId, '--reason', 'manifestly unfounded', '--ground', 'Art. 12(5)(b)').code,
+    0,
+  );
   assert.equal(veil('rights', 'show', 'req_nope').code, 1);
   assert.equal(veil('rights', 'frobnicate').code, 2);
 });

@@ -16,7 +16,10 @@ test('a job lease goes to one process at a time, is renewed by its holder and pa
     assert.equal(await tryLease(store.db, 'hourly', 'b', at(81), 50 * 60_000), true, 'expired: b takes over');
     assert.equal(await tryLease(store.db, 'hourly', 'a', at(82), 50 * 60_000), false);
     // Both asking at the same instant: exactly one wins.
-    const both = await Promise.all([tryLease(store.db, 'race', 'a', t0, 1000), tryLease(store.db, 'race', 'b', t0, 1000)]);
+    const both = await Promise.all([
+      tryLease(store.db, 'race', 'a', t0, 1000),
+      tryLease(store.db, 'race', 'b', t0, 1000),
+    ]);
     assert.equal(both.filter(Boolean).length, 1);
   } finally {
     await store.close();

@@ -26,6 +26,9 @@ test('calibrate picks a threshold meeting the target on both the sample and the 
   const c = calibrate('m', genuine, impostor, 1e-3);
   assert.ok(c.operatingPoint.fmr <= 1e-3);
   assert.ok(estimatedFmr(c, c.operatingPoint.threshold) <= 1e-3);
-  assert.ok(estimatedFmr(c, c.operatingPoint.threshold - 0.01) > 1e-3 || ratesAt(genuine, impostor, c.operatingPoint.threshold - 0.01).fmr > 1e-3);
+  assert.ok(
+    estimatedFmr(c, c.operatingPoint.threshold - 0.01) > 1e-3 ||
+      ratesAt(genuine, impostor, c.operatingPoint.threshold - 0.01).fmr > 1e-3,
+  );
   assert.equal(c.genuinePairs, 200);
 });

@@ -67,7 +67,8 @@ describe('detection', () => {
     const best = Math.max(...r.faces.map((f) => cosine(f.embedding, obama)));
     assert.ok(best >= DEFAULT_CALIBRATION.threshold, `best ${best}`);
     assert.equal(r.faces.filter((f) => cosine(f.embedding, obama) >= DEFAULT_CALIBRATION.threshold).length, 1);
-    if (biden) assert.equal(r.faces.filter((f) => cosine(f.embedding, biden) >= DEFAULT_CALIBRATION.threshold).length, 1);
+    if (biden)
+      assert.equal(r.faces.filter((f) => cosine(f.embedding, biden) >= DEFAULT_CALIBRATION.threshold).length, 1);
   });
 
   test('full-size phone photos are detected with coordinates in the original frame', async () => {
@@ -97,8 +98,12 @@ describe('detection', () => {
   });
 
   test('the same photo at four resolutions gives similar embeddings', async () => {
-    const es = await Promise.all(['240p', '480p', '720p', '1080p'].map((r) => embedding(`face_recognition/obama/ex_obama-${r}.jpg`)));
-    for (let i = 0; i < es.length; i++) for (let j = i + 1; j < es.length; j++) assert.ok(cosine(es[i]!, es[j]!) > 0.8, `${i} vs ${j}: ${cosine(es[i]!, es[j]!)}`);
+    const es = await Promise.all(
+      ['240p', '480p', '720p', '1080p'].map((r) => embedding(`face_recognition/obama/ex_obama-${r}.jpg`)),
+    );
+    for (let i = 0; i < es.length; i++)
+      for (let j = i + 1; j < es.length; j++)
+        assert.ok(cosine(es[i]!, es[j]!) > 0.8, `${i} vs ${j}: ${cosine(es[i]!, es[j]!)}`);
   });
 
   test('a 32-bit PNG with alpha decodes and is detected', async () => {
@@ -122,8 +127,14 @@ describe('detection', () => {
     assert.equal(r.faces.length, 1);
     const v = assessQuality(r.faces[0]!.quality);
     assert.equal(v.acceptable, false);
-    assert.ok(v.reasons.some((x) => x.code === 'FACE_TOO_SMALL'), JSON.stringify(r.faces[0]!.quality));
-    assert.ok(v.reasons.some((x) => x.code === 'TOO_BLURRY'), JSON.stringify(r.faces[0]!.quality));
+    assert.ok(
+      v.reasons.some((x) => x.code === 'FACE_TOO_SMALL'),
+      JSON.stringify(r.faces[0]!.quality),
+    );
+    assert.ok(
+      v.reasons.some((x) => x.code === 'TOO_BLURRY'),
+      JSON.stringify(r.faces[0]!.quality),
+    );
   });
 });
 
@@ -144,11 +155,15 @@ describe('bad input gets a typed error', () => {
     assert.equal(await code(full.subarray(0, Math.floor(full.length / 2))), 'INVALID_IMAGE');
   });
   test('an image over the pixel limit', async () => {
-    const huge = await sharp({ create: { width: 10_000, height: 6_000, channels: 3, background: '#888' } }).png({ compressionLevel: 1 }).toBuffer();
+    const huge = await sharp({ create: { width: 10_000, height: 6_000, channels: 3, background: '#888' } })
+      .png({ compressionLevel: 1 })
+      .toBuffer();
     assert.equal(await code(huge), 'IMAGE_TOO_LARGE');
   });
   test('an image with no face has no faces (the caller decides NO_FACE)', async () => {
-    const blank = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#6a8' } }).jpeg().toBuffer();
+    const blank = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#6a8' } })
+      .jpeg()
+      .toBuffer();
     const r = await engine.analyze(blank);
     assert.equal(r.faces.length, 0);
   });

@@ -12,7 +12,12 @@ test('the worker pool answers concurrent requests with the same results as one e
     const results = await Promise.all(Array.from({ length: 6 }, () => pool.analyze(a)));
     for (const r of results) assert.ok(cosine(r.faces[0]!.embedding, results[0]!.faces[0]!.embedding) > 0.9999);
     // 2 running + 4 queued fit; the 7th and later are refused at once with a typed error.
-    const burst = Array.from({ length: 9 }, () => pool.analyze(a).then(() => 'ok', (e) => (isVeilError(e) ? e.code : 'other')));
+    const burst = Array.from({ length: 9 }, () =>
+      pool.analyze(a).then(
+        () => 'ok',
+        (e) => (isVeilError(e) ? e.code : 'other'),
+      ),
+    );
     const codes = await Promise.all(burst);
     assert.equal(codes.filter((c) => c === 'ok').length, 6);
     assert.equal(codes.filter((c) => c === 'ENGINE_OVERLOADED').length, 3);

@@ -15,18 +15,39 @@ export const operator: Actor = { kind: 'api-key', id: 'key_operator' };
 export async function veil(): Promise<Veil & { clock: ManualClock; databaseUrl?: string }> {
   const clock = new ManualClock();
   const db = await engineOptions();
-  const v = await openVeil({ ...db, dataDir: tempDir('veil-gallery-'), clock, engine: await engine(), env: {}, controller: 'Test Controller' });
+  const v = await openVeil({
+    ...db,
+    dataDir: tempDir('veil-gallery-'),
+    clock,
+    engine: await engine(),
+    env: {},
+    controller: 'Test Controller',
+  });
   return Object.assign(v, { clock, ...db });
 }
 
-export const NOTICE = 'We match your face against event photos to find the pictures you appear in. Kept one year; withdraw any time in the portal.';
+export const NOTICE =
+  'We match your face against event photos to find the pictures you appear in. Kept one year; withdraw any time in the portal.';
 
 export async function eventPurpose(v: Veil, key = 'event-photos') {
-  return v.purposes.create({ key, name: 'Event photos', description: 'Find the photos of you taken at our events, with your explicit consent.', lawfulBasis: 'consent', retention: 'P1Y', recipients: ['Event organiser'] }, operator);
+  return v.purposes.create(
+    {
+      key,
+      name: 'Event photos',
+      description: 'Find the photos of you taken at our events, with your explicit consent.',
+      lawfulBasis: 'consent',
+      retention: 'P1Y',
+      recipients: ['Event organiser'],
+    },
+    operator,
+  );
 }
 
 export async function consentAndEnroll(v: Veil, purpose: string, images: Uint8Array[]) {
-  const { consent } = await v.consents.give({ purpose, noticeText: NOTICE, noticeVersion: '1', method: 'api', collector: 'test' }, operator);
+  const { consent } = await v.consents.give(
+    { purpose, noticeText: NOTICE, noticeVersion: '1', method: 'api', collector: 'test' },
+    operator,
+  );
   const r = await v.gallery.enroll({ purpose, consentId: consent.id, images }, operator);
   return { consent, ...r };
 }

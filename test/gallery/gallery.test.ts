@@ -12,15 +12,61 @@ import { vectorBytes } from '../../src/privacy/keys.js';
 import { face } from '../helpers.js';
 import { NOTICE, consentAndEnroll, engine, eventPurpose, operator, veil } from './fixture.js';
 
-const code = async (p: Promise<unknown>) => p.then(() => 'OK', (e) => (isVeilError(e) ? e.code : `untyped: ${String(e)}`));
+const code = async (p: Promise<unknown>) =>
+  p.then(
+    () => 'OK',
+    (e) => (isVeilError(e) ? e.code : `untyped: ${String(e)}`),
+  );
 const why = { justification: 'test search' };
 
 describe('purposes and consent', () => {
   test('purposes are validated against the lawful-basis rules', async () => {
     const v = await veil();
-    assert.equal(await code(v.purposes.create({ key: 'x1', name: 'X', description: 'a description long enough here', lawfulBasis: 'consent', retention: 'P4Y' }, operator)), 'INVALID_INPUT');
-    assert.equal(await code(v.purposes.create({ key: 'x2', name: 'X', description: 'a description long enough here', lawfulBasis: 'legal-obligation', art9Condition: 'substantial-public-interest' }, operator)), 'INVALID_INPUT');
-    assert.equal(await code(v.purposes.create({ key: 'x3', name: 'X', description: 'a description long enough here', lawfulBasis: 'consent', art9Condition: 'legal-claims' }, operator)), 'INVALID_INPUT');
+    assert.equal(
+      await code(
+        v.purposes.create(
+          {
+            key: 'x1',
+            name: 'X',
+            description: 'a description long enough here',
+            lawfulBasis: 'consent',
+            retention: 'P4Y',
+          },
+          operator,
+        ),
+      ),
+      'INVALID_INPUT',
+    );
+    assert.equal(
+      await code(
+        v.purposes.create(
+          {
+            key: 'x2',
+            name: 'X',
+            description: 'a description long enough here',
+            lawfulBasis: 'legal-obligation',
+            art9Condition: 'substantial-public-interest',
+          },
+          operator,
+        ),
+      ),
+      'INVALID_INPUT',
+    );
+    assert.equal(
+      await code(
+        v.purposes.create(
+          {
+            key: 'x3',
+            name: 'X',
+            description: 'a description long enough here',
+            lawfulBasis: 'consent',
+            art9Condition: 'legal-claims',
+          },
+          operator,
+        ),
+      ),
+      'INVALID_INPUT',
+    );
     await eventPurpose(v);
     assert.equal(await code(eventPurpose(v)), 'CONFLICT');
     await v.close();
@@ -30,17 +76,51 @@ describe('purposes and consent', () => {
     const v = await veil();
     await eventPurpose(v);
     const img = face('deepface_small/id01/img1.jpg');
-    assert.equal(await code(v.gallery.enroll({ purpose: 'event-photos', images: [img] }, operator)), 'CONSENT_REQUIRED');
-    assert.equal(await code(v.gallery.enroll({ purpose: 'event-photos', consentId: 'con_doesnotexist000000', images: [img] }, operator)), 'CONSENT_REQUIRED');
+    assert.equal(
+      await code(v.gallery.enroll({ purpose: 'event-photos', images: [img] }, operator)),
+      'CONSENT_REQUIRED',
+    );
+    assert.equal(
+      await code(
+        v.gallery.enroll({ purpose: 'event-photos', consentId: 'con_doesnotexist000000', images: [img] }, operator),
+      ),
+      'CONSENT_REQUIRED',
+    );
     assert.equal(await code(v.gallery.enroll({ purpose: 'nope', images: [img] }, operator)), 'UNKNOWN_PURPOSE');
-    await v.purposes.create({ key: 'investigations', name: 'Investigations', description: 'Identification of suspects under a court order.', lawfulBasis: 'legal-obligation', art9Condition: 'substantial-public-interest', legalReference: 'Code of Criminal Procedure art. 123', requiresCaseRef: true }, operator);
-    assert.equal(await code(v.gallery.enroll({ purpose: 'investigations', images: [img] }, operator)), 'SOURCE_REFERENCE_REQUIRED');
-    const r = await v.gallery.enroll({ purpose: 'investigations', sourceReference: 'Warrant 2026-17', images: [img] }, operator);
+    await v.purposes.create(
+      {
+        key: 'investigations',
+        name: 'Investigations',
+        description: 'Identification of suspects under a court order.',
+        lawfulBasis: 'legal-obligation',
+        art9Condition: 'substantial-public-interest',
+        legalReference: 'Code of Criminal Procedure art. 123',
+        requiresCaseRef: true,
+      },
+      operator,
+    );
+    assert.equal(
+      await code(v.gallery.enroll({ purpose: 'investigations', images: [img] }, operator)),
+      'SOURCE_REFERENCE_REQUIRED',
+    );
+    const r = await v.gallery.enroll(
+      { purpose: 'investigations', sourceReference: 'Warrant 2026-17', images: [img] },
+      operator,
+    );
     assert.equal(r.templates.length, 1);
-    assert.equal(await code(v.gallery.identify({ purpose: 'investigations', image: img, justification: 'no case' }, operator)), 'CASE_REF_REQUIRED');
-    const found = await v.gallery.identify({ purpose: 'investigations', image: face('deepface_small/id01/img2.jpg'), caseRef: 'CASE-1' }, operator);
+    assert.equal(
+      await code(v.gallery.identify({ purpose: 'investigations', image: img, justification: 'no case' }, operator)),
+      'CASE_REF_REQUIRED',
+    );
+    const found = await v.gallery.identify(
+      { purpose: 'investigations', image: face('deepface_small/id01/img2.jpg'), caseRef: 'CASE-1' },
+      operator,
+    );
     assert.equal(found.candidates[0]?.subjectId, r.subjectId);
-    assert.equal(await code(v.gallery.identify({ purpose: 'investigations', image: img }, operator)), 'CASE_REF_REQUIRED');
+    assert.equal(
+      await code(v.gallery.identify({ purpose: 'investigations', image: img }, operator)),
+      'CASE_REF_REQUIRED',
+    );
     assert.equal((await v.store.db.selectFrom('templates').selectAll().execute()).length, 1, 'nothing else written');
     await v.close();
   });
@@ -48,12 +128,29 @@ describe('purposes and consent', () => {
   test('consent receipts are signed and verify with the audit public key', async () => {
     const v = await veil();
     await eventPurpose(v);
-    const { consent, receipt } = await v.consents.give({ purpose: 'event-photos', noticeText: NOTICE, noticeVersion: '3', method: 'portal', collector: 'kiosk-1', contactEmail: 'ada@example.org' }, operator);
+    const { consent, receipt } = await v.consents.give(
+      {
+        purpose: 'event-photos',
+        noticeText: NOTICE,
+        noticeVersion: '3',
+        method: 'portal',
+        collector: 'kiosk-1',
+        contactEmail: 'ada@example.org',
+      },
+      operator,
+    );
     assert.equal(receipt.receiptId, consent.id);
     assert.ok(verifyReceipt(receipt, v.audit.publicKeyPem));
     assert.equal(verifyReceipt({ ...receipt, state: 'withdrawn' }, v.audit.publicKeyPem), false);
-    const row = await v.store.db.selectFrom('subjects').selectAll().where('id', '=', consent.subjectId).executeTakeFirstOrThrow();
-    assert.ok(row.contact_sealed && !row.contact_sealed.toString('latin1').includes('ada@example.org'), 'contact is sealed');
+    const row = await v.store.db
+      .selectFrom('subjects')
+      .selectAll()
+      .where('id', '=', consent.subjectId)
+      .executeTakeFirstOrThrow();
+    assert.ok(
+      row.contact_sealed && !row.contact_sealed.toString('latin1').includes('ada@example.org'),
+      'contact is sealed',
+    );
     const audit = await v.audit.entries(v.store.db, 1, await v.audit.size(v.store.db));
     assert.ok(!JSON.stringify(audit).includes('ada@example.org'), 'no email in the audit log');
     await v.close();
@@ -64,12 +161,26 @@ describe('enroll, identify, verify', () => {
   test('bad enrollment images give typed errors and write nothing', async () => {
     const v = await veil();
     await eventPurpose(v);
-    const { consent } = await v.consents.give({ purpose: 'event-photos', noticeText: NOTICE, noticeVersion: '1', method: 'api', collector: 't' }, operator);
-    const enroll = (images: Uint8Array[]) => code(v.gallery.enroll({ purpose: 'event-photos', consentId: consent.id, images }, operator));
+    const { consent } = await v.consents.give(
+      { purpose: 'event-photos', noticeText: NOTICE, noticeVersion: '1', method: 'api', collector: 't' },
+      operator,
+    );
+    const enroll = (images: Uint8Array[]) =>
+      code(v.gallery.enroll({ purpose: 'event-photos', consentId: consent.id, images }, operator));
     assert.equal(await enroll([face('faceapi_bbt/_group_photos/bbt4.jpg')]), 'MULTIPLE_FACES');
-    assert.equal(await enroll([await sharp({ create: { width: 300, height: 300, channels: 3, background: '#777' } }).jpeg().toBuffer()]), 'NO_FACE');
+    assert.equal(
+      await enroll([
+        await sharp({ create: { width: 300, height: 300, channels: 3, background: '#777' } })
+          .jpeg()
+          .toBuffer(),
+      ]),
+      'NO_FACE',
+    );
     assert.equal(await enroll([Buffer.from('not an image')]), 'INVALID_IMAGE');
-    assert.equal(await enroll([await sharp(face('deepface_small/id01/img1.jpg')).resize(90).blur(1.5).jpeg().toBuffer()]), 'LOW_QUALITY');
+    assert.equal(
+      await enroll([await sharp(face('deepface_small/id01/img1.jpg')).resize(90).blur(1.5).jpeg().toBuffer()]),
+      'LOW_QUALITY',
+    );
     // One good image and one bad: all or nothing.
     assert.equal(await enroll([face('deepface_small/id01/img1.jpg'), Buffer.from('x')]), 'INVALID_IMAGE');
     assert.equal((await v.store.db.selectFrom('templates').selectAll().execute()).length, 0);
@@ -88,8 +199,14 @@ describe('enroll, identify, verify', () => {
     await v.gallery.setRestricted(a.subjectId, true, operator, 'Art. 18 request');
     r = await v.gallery.identify({ purpose: 'event-photos', image: probe, ...why }, operator);
     assert.ok(!r.candidates.some((c) => c.subjectId === a.subjectId));
-    assert.equal(await code(v.gallery.verify({ purpose: 'event-photos', image: probe, subjectId: a.subjectId, ...why }, operator)), 'SUBJECT_RESTRICTED');
-    assert.equal(await code(v.gallery.enroll({ purpose: 'event-photos', subjectId: a.subjectId, images: [probe] }, operator)), 'SUBJECT_RESTRICTED');
+    assert.equal(
+      await code(v.gallery.verify({ purpose: 'event-photos', image: probe, subjectId: a.subjectId, ...why }, operator)),
+      'SUBJECT_RESTRICTED',
+    );
+    assert.equal(
+      await code(v.gallery.enroll({ purpose: 'event-photos', subjectId: a.subjectId, images: [probe] }, operator)),
+      'SUBJECT_RESTRICTED',
+    );
     await v.gallery.setRestricted(a.subjectId, false, operator, 'lifted');
     r = await v.gallery.identify({ purpose: 'event-photos', image: probe, ...why }, operator);
     assert.equal(r.candidates[0]?.subjectId, a.subjectId);
@@ -97,9 +214,23 @@ describe('enroll, identify, verify', () => {
     assert.equal(w.templatesDeleted, 1);
     r = await v.gallery.identify({ purpose: 'event-photos', image: probe, ...why }, operator);
     assert.equal(r.decision, 'no-match');
-    assert.equal((await v.store.db.selectFrom('templates').selectAll().where('subject_id', '=', a.subjectId).execute()).length, 0);
-    assert.equal(await code(v.gallery.enroll({ purpose: 'event-photos', consentId: a.consent.id, images: [probe] }, operator)), 'CONSENT_WITHDRAWN');
-    const bv = await v.gallery.verify({ purpose: 'event-photos', image: face('face_recognition/biden/knn_train_biden_biden2.jpg'), subjectId: b.subjectId, ...why }, operator);
+    assert.equal(
+      (await v.store.db.selectFrom('templates').selectAll().where('subject_id', '=', a.subjectId).execute()).length,
+      0,
+    );
+    assert.equal(
+      await code(v.gallery.enroll({ purpose: 'event-photos', consentId: a.consent.id, images: [probe] }, operator)),
+      'CONSENT_WITHDRAWN',
+    );
+    const bv = await v.gallery.verify(
+      {
+        purpose: 'event-photos',
+        image: face('face_recognition/biden/knn_train_biden_biden2.jpg'),
+        subjectId: b.subjectId,
+        ...why,
+      },
+      operator,
+    );
     assert.equal(bv.match, true);
     await v.close();
   });
@@ -111,7 +242,12 @@ describe('enroll, identify, verify', () => {
     const ids: { name: string; files: string[] }[] = [];
     for (const set of ['faceapi_bbt', 'deepface_small', 'compreface', 'face_recognition']) {
       for (const id of readdirSync(join(root, set)).filter((d) => !d.startsWith('_') && !d.includes('.'))) {
-        ids.push({ name: `${set}/${id}`, files: readdirSync(join(root, set, id)).filter((f) => !/ex_obama-(480p|720p|1080p)/.test(f)).map((f) => join(root, set, id, f)) });
+        ids.push({
+          name: `${set}/${id}`,
+          files: readdirSync(join(root, set, id))
+            .filter((f) => !/ex_obama-(480p|720p|1080p)/.test(f))
+            .map((f) => join(root, set, id, f)),
+        });
       }
     }
     assert.equal(ids.length, 37);
@@ -122,15 +258,24 @@ describe('enroll, identify, verify', () => {
       for (const f of id.files) {
         if (!done) {
           const r = await consentAndEnroll(v, 'event-photos', [readFileSync(f)]).catch(() => null);
-          if (r) { enrolled.set(r.subjectId, id.name); done = true; continue; }
+          if (r) {
+            enrolled.set(r.subjectId, id.name);
+            done = true;
+            continue;
+          }
         }
         if (done) probes.push({ name: id.name, file: f });
       }
     }
     assert.ok(enrolled.size >= 35, `enrolled ${enrolled.size} of 37`);
-    let correct = 0, wrong = 0, missed = 0, searched = 0;
+    let correct = 0,
+      wrong = 0,
+      missed = 0,
+      searched = 0;
     for (const p of probes) {
-      const r = await v.gallery.identify({ purpose: 'event-photos', image: readFileSync(p.file), ...why }, operator).catch(() => null);
+      const r = await v.gallery
+        .identify({ purpose: 'event-photos', image: readFileSync(p.file), ...why }, operator)
+        .catch(() => null);
       if (r) searched++;
       const top = r?.candidates[0];
       if (!top) missed++;
@@ -151,7 +296,9 @@ describe('enroll, identify, verify', () => {
   test('templates are encrypted at rest: the raw database files hold no embedding bytes', async () => {
     const v = await veil();
     await eventPurpose(v);
-    const img = face('deepface_small/id03/' + readdirSync(join(import.meta.dirname, '../../../shared/faces/deepface_small/id03'))[0]);
+    const img = face(
+      'deepface_small/id03/' + readdirSync(join(import.meta.dirname, '../../../shared/faces/deepface_small/id03'))[0],
+    );
     const { subjectId } = await consentAndEnroll(v, 'event-photos', [img]);
     const emb = (await (await engine()).analyze(img)).faces[0]!.embedding;
     const needle = vectorBytes(emb).subarray(0, 16);
@@ -161,7 +308,9 @@ describe('enroll, identify, verify', () => {
       await sql`checkpoint`.execute(v.store.db);
       const dataDir = process.env['VEIL_TEST_PG_DATA'];
       assert.ok(dataDir, 'VEIL_TEST_PG_DATA names the cluster directory to scan');
-      files = (readdirSync(dataDir, { recursive: true }) as string[]).map((f) => join(dataDir, f)).filter((f) => /(base|pg_wal)\//.test(f) && statSync(f, { throwIfNoEntry: false })?.isFile());
+      files = (readdirSync(dataDir, { recursive: true }) as string[])
+        .map((f) => join(dataDir, f))
+        .filter((f) => /(base|pg_wal)\//.test(f) && statSync(f, { throwIfNoEntry: false })?.isFile());
     } else {
       await v.store.db.destroy();
       files = ['veil.db', 'veil.db-wal'].map((f) => join(v.dataDir, f)).filter((f) => existsSync(f));
@@ -184,7 +333,10 @@ describe('enroll, identify, verify', () => {
   test('the index after a rebuild from the store equals the index after incremental updates', async () => {
     const v = await veil();
     await eventPurpose(v);
-    const dir = (id: string) => readdirSync(join(import.meta.dirname, '../../../shared/faces/deepface_small', id)).map((f) => `deepface_small/${id}/${f}`)[0]!;
+    const dir = (id: string) =>
+      readdirSync(join(import.meta.dirname, '../../../shared/faces/deepface_small', id)).map(
+        (f) => `deepface_small/${id}/${f}`,
+      )[0]!;
     const people = [dir('id01'), dir('id02'), dir('id04'), 'faceapi_bbt/raj/raj1.png'];
     const enrolled = [];
     for (const p of people) enrolled.push(await consentAndEnroll(v, 'event-photos', [face(p)]));
@@ -192,10 +344,19 @@ describe('enroll, identify, verify', () => {
     await v.gallery.setRestricted(enrolled[2]!.subjectId, true, operator, 'test');
     const incremental = v.index.snapshot();
     await v.close();
-    const v2 = await openVeil({ ...(v.databaseUrl ? { databaseUrl: v.databaseUrl } : {}), dataDir: v.dataDir, engine: await engine(), env: {}, clock: v.clock });
+    const v2 = await openVeil({
+      ...(v.databaseUrl ? { databaseUrl: v.databaseUrl } : {}),
+      dataDir: v.dataDir,
+      engine: await engine(),
+      env: {},
+      clock: v.clock,
+    });
     assert.deepEqual(v2.index.snapshot(), incremental);
     assert.equal(v2.index.size(), 2);
-    const r = verifyExport((await collect(v2.audit.exportLines(v2.store.db))).map((l) => JSON.stringify(l)), { trustedPublicKeys: [v2.audit.publicKeyPem] });
+    const r = verifyExport(
+      (await collect(v2.audit.exportLines(v2.store.db))).map((l) => JSON.stringify(l)),
+      { trustedPublicKeys: [v2.audit.publicKeyPem] },
+    );
     assert.equal(r.ok, true, JSON.stringify(r.failure));
     await v2.close();
   });
@@ -213,7 +374,11 @@ describe('photo ingestion and redaction', () => {
     if (out.status !== 'ingested') return;
     assert.equal(out.faces, 3);
     assert.equal(out.sightings, 1);
-    assert.equal((await v.store.db.selectFrom('templates').selectAll().execute()).length, templatesBefore, 'no template for unmatched faces');
+    assert.equal(
+      (await v.store.db.selectFrom('templates').selectAll().execute()).length,
+      templatesBefore,
+      'no template for unmatched faces',
+    );
     const faces = await v.ingest.faces(out.mediaId);
     assert.deepEqual(faces.map((f) => f.subjectId).filter(Boolean), [obama.subjectId]);
     assert.ok(faces.every((f) => f.subjectId || f.similarity === null));
@@ -227,7 +392,16 @@ describe('photo ingestion and redaction', () => {
     assert.equal(red.shown, 1);
     // Blurred regions lose their detail; the consenting face keeps it.
     const detail = async (img: Buffer, b: { x: number; y: number; width: number; height: number }) => {
-      const { data } = await sharp(img).extract({ left: Math.round(b.x + b.width * 0.25), top: Math.round(b.y + b.height * 0.25), width: Math.round(b.width / 2), height: Math.round(b.height / 2) }).greyscale().raw().toBuffer({ resolveWithObject: true });
+      const { data } = await sharp(img)
+        .extract({
+          left: Math.round(b.x + b.width * 0.25),
+          top: Math.round(b.y + b.height * 0.25),
+          width: Math.round(b.width / 2),
+          height: Math.round(b.height / 2),
+        })
+        .greyscale()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
       let s = 0;
       for (let i = 1; i < data.length; i++) s += Math.abs(data[i]! - data[i - 1]!);
       return s / data.length;
@@ -250,10 +424,27 @@ describe('photo ingestion and redaction', () => {
     const img = face('face_recognition/obama/test_obama.jpg');
     const a = await consentAndEnroll(v, 'event-photos', [img]);
     const emb = (await (await engine()).analyze(face('face_recognition/obama/test_obama2.jpg'))).faces[0]!.embedding;
-    await v.store.transaction((tx) => v.suppression.add(tx, emb, v.engine.modelId, 'objection (Art. 21)', v.clock.now().toISOString()));
-    const { consent } = await v.consents.give({ purpose: 'event-photos', noticeText: NOTICE, noticeVersion: '1', method: 'api', collector: 't' }, operator);
-    assert.equal(await code(v.gallery.enroll({ purpose: 'event-photos', consentId: consent.id, images: [face('face_recognition/obama/test_obama3.jpg')] }, operator)), 'SUBJECT_SUPPRESSED');
-    const out = await v.ingest.ingest('event-photos', { name: 'p.jpg', bytes: face('face_recognition/_multi_face/knn_test_obama_and_biden.jpg') }, operator);
+    await v.store.transaction((tx) =>
+      v.suppression.add(tx, emb, v.engine.modelId, 'objection (Art. 21)', v.clock.now().toISOString()),
+    );
+    const { consent } = await v.consents.give(
+      { purpose: 'event-photos', noticeText: NOTICE, noticeVersion: '1', method: 'api', collector: 't' },
+      operator,
+    );
+    assert.equal(
+      await code(
+        v.gallery.enroll(
+          { purpose: 'event-photos', consentId: consent.id, images: [face('face_recognition/obama/test_obama3.jpg')] },
+          operator,
+        ),
+      ),
+      'SUBJECT_SUPPRESSED',
+    );
+    const out = await v.ingest.ingest(
+      'event-photos',
+      { name: 'p.jpg', bytes: face('face_recognition/_multi_face/knn_test_obama_and_biden.jpg') },
+      operator,
+    );
     assert.equal(out.status === 'ingested' && out.sightings, 0);
     assert.ok(a.subjectId);
     await v.close();

@@ -22,7 +22,13 @@ export interface ServerProcess {
 export async function spawnServer(env: Record<string, string>, timeoutMs = 90_000): Promise<ServerProcess> {
   const child = spawn(process.execPath, [join(REPO, 'bin', 'veil.mjs'), 'serve', '--port', '0'], {
     cwd: REPO,
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', VEIL_LOG: 'off', VEIL_ENGINE_WORKERS: '1', ...env },
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      HOME: process.env['HOME'] ?? '/tmp',
+      VEIL_LOG: 'off',
+      VEIL_ENGINE_WORKERS: '1',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -31,7 +37,10 @@ export async function spawnServer(env: Record<string, string>, timeoutMs = 90_00
   child.stderr!.on('data', (d: Buffer) => (err += d.toString('utf8')));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`veil serve did not start within ${timeoutMs} ms:\n${err}`)), timeoutMs);
+    const t = setTimeout(
+      () => reject(new Error(`veil serve did not start within ${timeoutMs} ms:\n${err}`)),
+      timeoutMs,
+    );
     const look = () => {
       const m = /serving on (http:\/\/\S+)/.exec(out);
       if (m) {

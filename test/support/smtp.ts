@@ -30,7 +30,9 @@ export async function startSmtp() {
     /** The last 6-digit code sent to this address. */
     codeFor(to: string): string {
       const m = [...messages].reverse().find((x) => x.to === to);
-      const code = m?.raw.replace(/=\r?\n/g, '').match(/(?:code|code de v=C3=A9rification|vérification)\s*:\s*(\d{6})/i)?.[1] ?? m?.raw.match(/\b(\d{6})\b/)?.[1];
+      const code =
+        m?.raw.replace(/=\r?\n/g, '').match(/(?:code|code de v=C3=A9rification|vérification)\s*:\s*(\d{6})/i)?.[1] ??
+        m?.raw.match(/\b(\d{6})\b/)?.[1];
       if (!code) throw new Error(`no code mailed to ${to}`);
       return code;
     },

@@ -29,7 +29,10 @@ test('native SIMD exact search returns the same hits and scores as the JavaScrip
     const query = unit(d, 10_000 + q);
     const a = js.search(query, 10);
     const b = nat.search(query, 10);
-    assert.deepEqual(b.map((h) => h.id), a.map((h) => h.id));
+    assert.deepEqual(
+      b.map((h) => h.id),
+      a.map((h) => h.id),
+    );
     b.forEach((h, i) => assert.ok(Math.abs(h.score - a[i]!.score) < 1e-5));
   }
   const self = nat.search(unit(d, 42), 1)[0]!;

@@ -31,22 +31,50 @@ let operatorKey: string;
 let dpoKey: string;
 
 before(async () => {
-  if (!existsSync(join(WEB_DIST, 'index.html'))) execFileSync('npm', ['run', 'build:web'], { cwd: REPO, stdio: 'inherit' });
+  if (!existsSync(join(WEB_DIST, 'index.html')))
+    execFileSync('npm', ['run', 'build:web'], { cwd: REPO, stdio: 'inherit' });
   mkdirSync(SHOTS, { recursive: true });
   smtp = await startSmtp();
   pool = await EnginePool.create({ size: 1 });
-  veil = await openVeil({ ...(await engineOptions()), dataDir: tempDir('veil-web-'), engine: pool, env: {}, controller: 'Acme Events', mailer: new SmtpMailer(smtp.url, 'privacy@acme.example') });
+  veil = await openVeil({
+    ...(await engineOptions()),
+    dataDir: tempDir('veil-web-'),
+    engine: pool,
+    env: {},
+    controller: 'Acme Events',
+    mailer: new SmtpMailer(smtp.url, 'privacy@acme.example'),
+  });
   app = await buildApp({ veil, engine: pool, extra: registerWeb });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const a = app.server.address();
   base = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
-  const admin = new VeilClient(base, (await veil.apiKeys.create({ name: 'admin', role: 'admin', purposes: ['*'] }, { kind: 'system', id: 'test' })).token);
-  await admin.createPurpose({ key: 'events', name: 'Event photos', description: 'Find the photos of you taken at our events, with your explicit consent.', lawfulBasis: 'consent', retention: 'P1Y', recipients: ['Event photographer'] });
+  const admin = new VeilClient(
+    base,
+    (await veil.apiKeys.create({ name: 'admin', role: 'admin', purposes: ['*'] }, { kind: 'system', id: 'test' }))
+      .token,
+  );
+  await admin.createPurpose({
+    key: 'events',
+    name: 'Event photos',
+    description: 'Find the photos of you taken at our events, with your explicit consent.',
+    lawfulBasis: 'consent',
+    retention: 'P1Y',
+    recipients: ['Event photographer'],
+  });
   operatorKey = (await admin.createKey({ name: 'op', role: 'operator', purposes: ['events'] })).token;
   dpoKey = (await admin.createKey({ name: 'dpo', role: 'dpo', purposes: ['*'] })).token;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-quic',
+      '--no-first-run',
+    ],
   });
 });
 
@@ -150,7 +178,10 @@ test('a person consents and enrolls, is found, sees their data, erases themselve
   await shot(person, '06-portal-erased');
 
   assert.match(await identify(operator, img('face_recognition/obama/test_obama2.jpg')), /No match/);
-  assert.ok(requests.every((u) => u.startsWith(base) || u.startsWith('blob:') || u.startsWith('data:')), `no third-party requests: ${requests.filter((u) => !u.startsWith(base)).join(', ')}`);
+  assert.ok(
+    requests.every((u) => u.startsWith(base) || u.startsWith('blob:') || u.startsWith('data:')),
+    `no third-party requests: ${requests.filter((u) => !u.startsWith(base)).join(', ')}`,
+  );
 
   const dpo = await browser.newPage();
   await consoleLogin(dpo, dpoKey);
@@ -158,8 +189,14 @@ test('a person consents and enrolls, is found, sees their data, erases themselve
   await dpo.goto(`${base}/#/console/rights`);
   await dpo.getByTestId('request-row').first().waitFor();
   const rows = await dpo.getByTestId('request-row').allTextContents();
-  assert.ok(rows.some((r) => /access/.test(r) && /fulfilled/.test(r) && /on time/.test(r)), rows.join('\n'));
-  assert.ok(rows.some((r) => /erasure/.test(r) && /fulfilled/.test(r)), rows.join('\n'));
+  assert.ok(
+    rows.some((r) => /access/.test(r) && /fulfilled/.test(r) && /on time/.test(r)),
+    rows.join('\n'),
+  );
+  assert.ok(
+    rows.some((r) => /erasure/.test(r) && /fulfilled/.test(r)),
+    rows.join('\n'),
+  );
   await shot(dpo, '08-console-rights');
   await dpo.goto(`${base}/#/console/audit`);
   await dpo.getByRole('button', { name: 'Verify now' }).click();

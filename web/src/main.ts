@@ -16,13 +16,20 @@ function useHash(): string {
 }
 
 const CONSOLE_PAGES: [string, string, () => unknown][] = [
-  ['dashboard', 'Dashboard', Dashboard], ['purposes', 'Purposes', Purposes], ['subjects', 'Subjects', Subjects], ['identify', 'Identify', Identify],
-  ['media', 'Media', Media], ['rights', 'Rights queue', Rights], ['audit', 'Audit', Audit],
+  ['dashboard', 'Dashboard', Dashboard],
+  ['purposes', 'Purposes', Purposes],
+  ['subjects', 'Subjects', Subjects],
+  ['identify', 'Identify', Identify],
+  ['media', 'Media', Media],
+  ['rights', 'Rights queue', Rights],
+  ['audit', 'Audit', Audit],
 ];
 
 function App() {
   const hash = useHash();
-  const [lang, setLang] = useState<Lang>((localStorage.getItem('veil.lang') as Lang) || (navigator.language.startsWith('fr') ? 'fr' : 'en'));
+  const [lang, setLang] = useState<Lang>(
+    (localStorage.getItem('veil.lang') as Lang) || (navigator.language.startsWith('fr') ? 'fr' : 'en'),
+  );
   const [, setAuthed] = useState(0);
   useEffect(() => {
     document.documentElement.lang = lang;
@@ -33,14 +40,47 @@ function App() {
   if (parts[0] === 'console') {
     const key = getKey();
     const page = CONSOLE_PAGES.find(([k]) => k === (parts[1] || 'dashboard')) ?? CONSOLE_PAGES[0]!;
-    return html`<header><strong>Veil console</strong>
-        <nav aria-label="Console">${CONSOLE_PAGES.map(([k, label]) => html`<a href=${`#/console/${k}`} aria-current=${page[0] === k ? 'page' : undefined}>${label}</a>`)}</nav>
-        <nav>${key ? html`<a href="#/console" onClick=${() => { sessionStorage.clear(); setAuthed((x) => x + 1); }}>Sign out</a>` : null} <a href="#/">Portal</a></nav></header>
+    return html`<header>
+        <strong>Veil console</strong>
+        <nav aria-label="Console">
+          ${CONSOLE_PAGES.map(([k, label]) => html`<a href=${`#/console/${k}`} aria-current=${page[0] === k ? 'page' : undefined}>${label}</a>`)}
+        </nav>
+        <nav>
+          ${
+            key
+              ? html`<a
+                  href="#/console"
+                  onClick=${() => {
+                    sessionStorage.clear();
+                    setAuthed((x) => x + 1);
+                  }}
+                  >Sign out</a
+                >`
+              : null
+          } <a href="#/">Portal</a>
+        </nav>
+      </header>
       <main>${key ? html`<${page[2]} />` : html`<${Login} onDone=${() => setAuthed((x) => x + 1)} />`}</main>`;
   }
-  const body = parts[0] === 'consent' && parts[1] ? html`<${ConsentPage} lang=${lang} purpose=${decodeURIComponent(parts[1])} />` : parts[0] === 'me' ? html`<${AccessPage} lang=${lang} />` : html`<${PortalHome} lang=${lang} />`;
-  return html`<header><a href="#/"><strong>Veil</strong></a>
-      <nav><a href="#/me">${t.whatHeld}</a><button class="secondary" onClick=${() => setLang(lang === 'en' ? 'fr' : 'en')} lang=${lang === 'en' ? 'fr' : 'en'}>${t.language}</button><a href="#/console">${t.console}</a></nav></header>
+  const body =
+    parts[0] === 'consent' && parts[1]
+      ? html`<${ConsentPage} lang=${lang} purpose=${decodeURIComponent(parts[1])} />`
+      : parts[0] === 'me'
+        ? html`<${AccessPage} lang=${lang} />`
+        : html`<${PortalHome} lang=${lang} />`;
+  return html`<header>
+      <a href="#/"><strong>Veil</strong></a>
+      <nav>
+        <a href="#/me">${t.whatHeld}</a
+        ><button
+          class="secondary"
+          onClick=${() => setLang(lang === 'en' ? 'fr' : 'en')}
+          lang=${lang === 'en' ? 'fr' : 'en'}
+        >
+          ${t.language}</button
+        ><a href="#/console">${t.console}</a>
+      </nav>
+    </header>
     <main>${body}</main>`;
 }
 
