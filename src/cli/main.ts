@@ -7,6 +7,7 @@ usage: veil [--url URL --key TOKEN] <command> [options]
 With --url (or VEIL_URL and VEIL_API_KEY) commands run against a Veil server.
 
   serve     the HTTP API, its docs and the web UI (npm start)
+  config    every setting: effective value (secrets masked), where it came from, what it does
   keys      API keys bound to a role and purposes
   migrate   apply pending schema migrations (or --status); run before starting new servers
   db check  connection, schema, audit log, keys, erased subjects, files, change feed
@@ -40,7 +41,7 @@ export async function run(argv: string[], io: Io = processIo, env: NodeJS.Proces
   }
   const [cmd, ...rest] = argv;
   try {
-    if (url && cmd && !['--help', '-h', 'help', 'serve', 'faces', 'migrate', 'db'].includes(cmd)) {
+    if (url && cmd && !['--help', '-h', 'help', 'serve', 'faces', 'migrate', 'db', 'config'].includes(cmd)) {
       return await (await import('./remote.commands.js')).remoteCommand(url, token, argv, io);
     }
     switch (cmd) {
@@ -55,6 +56,8 @@ export async function run(argv: string[], io: Io = processIo, env: NodeJS.Proces
       // Commands load lazily: `veil audit verify` should not pay for loading ONNX Runtime.
       case 'serve':
         return await (await import('./serve.commands.js')).serveCommand(rest, io);
+      case 'config':
+        return await (await import('./config.commands.js')).configCommand(rest, io, env);
       case 'migrate':
         return await (await import('./db.commands.js')).migrateCommand(rest, io);
       case 'db':
