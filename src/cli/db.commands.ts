@@ -1,6 +1,6 @@
 import { loadConfig } from '../config.js';
 import { openStore } from '../store/store.js';
-import { migrationStatus } from '../store/migrations.js';
+import { migrationStatus } from '../store/migrator.js';
 import { parseCommand } from './args.js';
 import { UsageError, type Io } from './output.js';
 

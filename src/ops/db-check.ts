@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import pg from 'pg';
 import { sql } from 'kysely';
 import type { Store } from '../store/store.js';
-import { migrationStatus } from '../store/migrations.js';
+import { migrationStatus } from '../store/migrator.js';
 import { MasterKey } from '../privacy/keys.js';
 import { rootHash } from '../audit/merkle.js';
 import { verifyHeadSignature } from '../audit/tree-head.js';

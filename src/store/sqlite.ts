@@ -1,5 +1,5 @@
 import Sqlite from 'better-sqlite3';
-import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection } from 'kysely';
+import { CompiledQuery, Kysely, SqliteAdapter, SqliteDialect, SqliteDriver, type DatabaseConnection } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Database } from './schema.js';
@@ -37,12 +37,29 @@ class ImmediateSqliteDriver extends SqliteDriver {
 
 const BUSY_WAIT_MS = 10_000;
 
+/**
+ * Kysely's SQLite adapter says DDL is not transactional, so its Migrator would run migrations
+ * outside any transaction with a no-op lock: two processes opening one file would both create the
+ * tables, and a failure would leave half a migration behind. SQLite's DDL is transactional, and
+ * the migration transaction's BEGIN IMMEDIATE holds the file's one write lock until it commits, so
+ * it is the cross-process migration lock: the second process reads what ran only after the first
+ * committed. (A future migration that must toggle `pragma foreign_keys` cannot run inside it.)
+ */
+class ImmediateSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
 class ImmediateSqliteDialect extends SqliteDialect {
   constructor(private readonly cfg: ConstructorParameters<typeof SqliteDialect>[0]) {
     super(cfg);
   }
   override createDriver() {
     return new ImmediateSqliteDriver(this.cfg);
+  }
+  override createAdapter() {
+    return new ImmediateSqliteAdapter();
   }
 }
 

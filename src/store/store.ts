@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import pg from 'pg';
-import { migrate, migrationStatus } from './migrations.js';
+import { migrate, migrationStatus } from './migrator.js';
 import { VeilError } from '../errors.js';
 import { openSqlite } from './sqlite.js';
 import { openPostgres } from './postgres.js';
@@ -47,10 +47,23 @@ async function requireCurrent(db: Db): Promise<void> {
   }
 }
 
+/**
+ * Two processes starting at once are serialised by Kysely's migration lock inside migrate(). A
+ * refusal or a failed migration closes the connection, so the caller is not left with an open pool.
+ */
+async function prepareSchema(db: Db, mode: MigrationMode): Promise<void> {
+  try {
+    if (mode === 'apply') await migrate(db);
+    else if (mode === 'require') await requireCurrent(db);
+  } catch (e) {
+    await db.destroy().catch(() => undefined);
+    throw e;
+  }
+}
+
 export async function openSqliteStore(path: string, mode: MigrationMode = 'apply'): Promise<Store> {
   const { db } = openSqlite(path);
-  if (mode === 'apply') await migrate(db, 'sqlite');
-  else if (mode === 'require') await requireCurrent(db);
+  await prepareSchema(db, mode);
   return {
     db,
     engine: 'sqlite',
@@ -67,18 +80,8 @@ const CHANNEL = 'veil_index_changes';
 
 export async function openPostgresStore(url: string, mode: MigrationMode = 'apply'): Promise<Store> {
   const { db } = openPostgres(url);
-  if (mode === 'require') await requireCurrent(db);
+  await prepareSchema(db, mode);
   const locked = new WeakSet<object>();
-  // Two processes starting at once must not both run the migrations.
-  if (mode === 'apply')
-    await db.connection().execute(async (c) => {
-      await sql`select pg_advisory_lock(${AUDIT_LOCK + 1})`.execute(c);
-      try {
-        await migrate(c as unknown as Db, 'postgres');
-      } finally {
-        await sql`select pg_advisory_unlock(${AUDIT_LOCK + 1})`.execute(c);
-      }
-    });
   return {
     db,
     engine: 'postgres',

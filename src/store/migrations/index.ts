@@ -1,0 +1,32 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import * as auditLog from './0001-audit-log.js';
+import * as gallery from './0002-gallery.js';
+import * as rightsRequests from './0003-rights-requests.js';
+import * as apiKeys from './0004-api-keys.js';
+import * as ordersAndBreaches from './0005-orders-and-breaches.js';
+import * as indexChanges from './0006-index-changes.js';
+import * as jobLeases from './0007-job-leases.js';
+
+/**
+ * Every schema migration, by the name Kysely records in `kysely_migration`. Append only: a released
+ * migration is never edited or renamed. Names start with a zero-padded version so they sort in the
+ * order they run; that number is the schema version `veil migrate --status` reports. Imported
+ * statically (no directory scan) so the list is the same under tsx, compiled output and a bundle.
+ */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
+  '0001-audit-log': auditLog,
+  '0002-gallery': gallery,
+  '0003-rights-requests': rightsRequests,
+  '0004-api-keys': apiKeys,
+  '0005-orders-and-breaches': ordersAndBreaches,
+  '0006-index-changes': indexChanges,
+  '0007-job-leases': jobLeases,
+});
+
+export const migrationProvider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) };
+
+/** The schema version a migration name stands for (its numeric prefix); NaN for a name not made here. */
+export function versionOf(name: string): number {
+  const m = /^(\d+)-/.exec(name);
+  return m ? Number(m[1]) : NaN;
+}

@@ -1,0 +1,136 @@
+/** The gallery's tables: purposes, people, their consents and templates, ingested media and searches. */
+
+export interface PurposesTable {
+  id: string;
+  key: string;
+  name: string;
+  description: string;
+  lawful_basis: string;
+  art9_condition: string;
+  legal_reference: string | null;
+  retention: string;
+  /** JSON array of strings. */
+  recipients: string;
+  requires_case_ref: number;
+  keep_source_images: number;
+  status: string;
+  created_at: string;
+}
+
+export interface SubjectsTable {
+  id: string;
+  state: string;
+  region: string | null;
+  contact_hash: string | null;
+  /** Email sealed under the subject's data key. */
+  contact_sealed: Buffer | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SubjectKeysTable {
+  subject_id: string;
+  wrapped_key: Buffer;
+  created_at: string;
+}
+
+export interface ConsentsTable {
+  id: string;
+  subject_id: string;
+  purpose_id: string;
+  notice_text: string;
+  notice_version: string;
+  notice_hash: string;
+  given_at: string;
+  method: string;
+  collector: string;
+  jurisdiction: string;
+  withdrawal_method: string;
+  state: string;
+  state_at: string;
+  expires_at: string | null;
+}
+
+export interface ConsentEventsTable {
+  consent_id: string;
+  seq: number;
+  state: string;
+  at: string;
+  actor: string;
+}
+
+export interface EnrollmentsTable {
+  subject_id: string;
+  purpose_id: string;
+  consent_id: string | null;
+  source_reference: string | null;
+  created_at: string;
+  last_interaction_at: string;
+}
+
+export interface TemplatesTable {
+  id: string;
+  subject_id: string;
+  purpose_id: string;
+  model: string;
+  dims: number;
+  /** JSON of the quality measures (no coordinates). */
+  quality: string;
+  source_sha256: string;
+  /** AES-256-GCM(subject data key, float32 LE vector). */
+  sealed: Buffer;
+  image_path: string | null;
+  created_at: string;
+}
+
+export interface MediaTable {
+  id: string;
+  purpose_id: string;
+  sha256: string;
+  filename: string;
+  width: number;
+  height: number;
+  stored_path: string;
+  ingested_at: string;
+}
+
+export interface MediaFacesTable {
+  id: string;
+  media_id: string;
+  /** JSON {x, y, width, height} in the photo's pixels. */
+  box: string;
+  det_score: number;
+  subject_id: string | null;
+  similarity: number | null;
+  created_at: string;
+}
+
+export interface SearchesTable {
+  id: string;
+  kind: string;
+  purpose_id: string;
+  actor_kind: string;
+  actor_id: string;
+  case_ref: string | null;
+  justification: string | null;
+  probe_sha256: string;
+  k: number;
+  threshold: number;
+  result_count: number;
+  at: string;
+}
+
+export interface SearchResultsTable {
+  search_id: string;
+  subject_id: string;
+  similarity: number;
+  rank: number;
+}
+
+export interface SuppressionsTable {
+  id: string;
+  model: string;
+  sealed: Buffer;
+  reason: string;
+  created_at: string;
+}
