@@ -5,6 +5,7 @@
 export const ERROR_CODES = [
   // input
   'INVALID_IMAGE',
+  'UNSUPPORTED_IMAGE_FORMAT',
   'IMAGE_TOO_LARGE',
   'NO_FACE',
   'MULTIPLE_FACES',

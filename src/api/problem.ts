@@ -3,6 +3,7 @@ import type { ErrorCode } from '../errors.js';
 /** The one place where domain error codes become HTTP statuses (RFC 9457 problem details). */
 export const STATUS: Record<ErrorCode, number> = {
   INVALID_IMAGE: 422,
+  UNSUPPORTED_IMAGE_FORMAT: 415,
   IMAGE_TOO_LARGE: 413,
   NO_FACE: 422,
   MULTIPLE_FACES: 422,

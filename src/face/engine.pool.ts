@@ -2,15 +2,21 @@ import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { VeilError, type ErrorCode } from '../errors.js';
 import { MODELS } from './models.js';
-import type { Analysis, DetectedFace, EmbeddedFace, FaceEngineOptions } from './engine.js';
+import { narrowFormats, requireImageFormat, type ImageFormat } from './image-format.js';
+import type { Analysis, DetectedFace, EmbeddedFace, FaceEngineOptions, ImageCallOptions } from './engine.js';
 
 export interface PoolOptions {
   /** Worker threads; default one per core. */
   readonly size: number;
   /** Requests waiting beyond the ones running; more are refused with ENGINE_OVERLOADED. */
   readonly maxQueue: number;
-  /** Per-request limit; a late answer is dropped and the caller gets ENGINE_TIMEOUT. */
+  /**
+   * One deadline per request, counted from submission: time waiting in the queue plus time running.
+   * Past it the caller gets ENGINE_TIMEOUT. A worker that has run one request this long is replaced.
+   */
   readonly timeoutMs: number;
+  /** close() resolves within this even when a worker cannot be stopped (stuck in native code). */
+  readonly closeTimeoutMs: number;
   readonly engine: Partial<FaceEngineOptions>;
 }
 
@@ -18,14 +24,28 @@ interface Job {
   id: number;
   op: 'detect' | 'analyze';
   bytes: Uint8Array;
+  formats: ImageFormat[];
+  submitted: number;
   resolve: (v: Analysis<EmbeddedFace>) => void;
   reject: (e: unknown) => void;
-  timer?: NodeJS.Timeout;
+  /** The caller's deadline (queue + run). */
+  deadline: NodeJS.Timeout;
+  /** The caller has been answered; a late result from the worker is dropped. */
+  settled: boolean;
 }
 
 interface Slot {
   worker: Worker;
   job: Job | null;
+  /** Fires when the worker has run its current job for timeoutMs: it is stuck, replace it. */
+  overrun: NodeJS.Timeout | null;
+}
+
+interface WorkerMessage {
+  ready?: boolean;
+  id?: number;
+  result?: Analysis<EmbeddedFace>;
+  error?: { code: ErrorCode; message: string; details?: Record<string, unknown> };
 }
 
 // Workers start from a tiny ES module that registers tsx first: on Node 20 a worker's `--import`
@@ -42,23 +62,47 @@ const workerBootstrap = new URL(
 /**
  * A pool of worker threads, each holding its own loaded FaceEngine, so face work never blocks the
  * event loop and both cores are used (the ONNX sessions run single-threaded inside each worker).
+ *
+ * Bounds: bytes whose leading bytes are not an accepted image format are refused here, before they
+ * take a place in the queue; every request is answered by its deadline (queued or running); a worker
+ * that overruns is terminated and a replacement starts at once; close() never waits longer than
+ * closeTimeoutMs. Terminating a worker cannot interrupt native code already running for it (libvips,
+ * ONNX Runtime): that work ends by itself (decode has its own libvips timeout), and until it does the
+ * thread is detached (unref) so it does not hold up the pool.
  */
 export class EnginePool {
   readonly modelId = MODELS.embedder.id;
   private readonly slots: Slot[] = [];
   private readonly queue: Job[] = [];
+  private readonly starting = new Set<Worker>();
+  private readonly stopping = new Map<Worker, Promise<void>>();
   private nextId = 1;
   private closed = false;
+  private closing: Promise<void> | null = null;
+  private replaced = 0;
 
   private constructor(private readonly opts: PoolOptions) {}
 
   static async create(partial: Partial<PoolOptions> = {}): Promise<EnginePool> {
-    const opts: PoolOptions = { size: availableParallelism(), maxQueue: 64, timeoutMs: 30_000, engine: {}, ...partial };
+    const opts: PoolOptions = {
+      size: availableParallelism(),
+      maxQueue: 64,
+      timeoutMs: 30_000,
+      closeTimeoutMs: 5_000,
+      engine: {},
+      ...partial,
+    };
     const pool = new EnginePool(opts);
-    await Promise.all(Array.from({ length: opts.size }, () => pool.spawn()));
+    try {
+      await Promise.all(Array.from({ length: opts.size }, () => pool.spawn()));
+    } catch (e) {
+      await pool.close();
+      throw e;
+    }
     return pool;
   }
 
+  /** Workers loaded and serving (a replacement counts once it has loaded its models). */
   get size(): number {
     return this.slots.length;
   }
@@ -67,110 +111,233 @@ export class EnginePool {
     return this.queue.length;
   }
 
-  detect(bytes: Uint8Array): Promise<Analysis<DetectedFace>> {
-    return this.submit('detect', bytes);
+  /** Workers told to stop that have not stopped yet (still inside a native call). */
+  get unstopped(): number {
+    return this.stopping.size;
   }
 
-  analyze(bytes: Uint8Array): Promise<Analysis<EmbeddedFace>> {
-    return this.submit('analyze', bytes);
+  /** Workers replaced so far because they overran or crashed. */
+  get replacements(): number {
+    return this.replaced;
   }
 
-  async close(): Promise<void> {
+  detect(bytes: Uint8Array, call?: ImageCallOptions): Promise<Analysis<DetectedFace>> {
+    return this.submit('detect', bytes, call);
+  }
+
+  analyze(bytes: Uint8Array, call?: ImageCallOptions): Promise<Analysis<EmbeddedFace>> {
+    return this.submit('analyze', bytes, call);
+  }
+
+  /**
+   * Refuses what is queued or running, terminates every worker and resolves once they have stopped or
+   * closeTimeoutMs has passed, whichever is first. Safe to call more than once.
+   */
+  close(): Promise<void> {
+    return (this.closing ??= this.shutdown());
+  }
+
+  private async shutdown(): Promise<void> {
     this.closed = true;
-    for (const j of this.queue.splice(0))
-      j.reject(new VeilError('ENGINE_OVERLOADED', 'The face engine is shutting down.'));
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    const shuttingDown = () => new VeilError('ENGINE_OVERLOADED', 'The face engine is shutting down.');
+    for (const j of this.queue.splice(0)) this.answer(j, shuttingDown());
+    const workers = [...this.starting, ...this.slots.map((s) => s.worker)];
+    for (const s of this.slots.splice(0)) {
+      if (s.overrun) clearTimeout(s.overrun);
+      if (s.job) this.answer(s.job, shuttingDown());
+    }
+    for (const w of workers) void this.stop(w);
+    let bound: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(this.stopping.values()),
+      new Promise<void>((resolve) => (bound = setTimeout(resolve, this.opts.closeTimeoutMs))),
+    ]);
+    clearTimeout(bound);
   }
 
-  private submit(op: Job['op'], bytes: Uint8Array): Promise<Analysis<EmbeddedFace>> {
+  private submit(op: Job['op'], bytes: Uint8Array, call?: ImageCallOptions): Promise<Analysis<EmbeddedFace>> {
     if (this.closed) return Promise.reject(new VeilError('ENGINE_OVERLOADED', 'The face engine is shutting down.'));
+    let formats: ImageFormat[];
+    try {
+      formats = narrowFormats(this.opts.engine.decode?.formats, call?.formats);
+      // The same gate the worker applies: refused bytes never wait in the queue or reach a worker.
+      requireImageFormat(bytes, formats);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     if (this.queue.length >= this.opts.maxQueue) {
       return Promise.reject(
         new VeilError('ENGINE_OVERLOADED', 'The face engine is busy; retry shortly.', { retryAfterSeconds: 1 }),
       );
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, op, bytes, resolve, reject });
+      const job: Job = {
+        id: this.nextId++,
+        op,
+        bytes,
+        formats,
+        submitted: performance.now(),
+        resolve,
+        reject,
+        settled: false,
+        deadline: setTimeout(() => this.expire(job), this.opts.timeoutMs),
+      };
+      this.queue.push(job);
       this.pump();
     });
   }
 
+  private answer(job: Job, outcome: VeilError | Analysis<EmbeddedFace>): void {
+    if (job.settled) return;
+    job.settled = true;
+    clearTimeout(job.deadline);
+    if (outcome instanceof VeilError) job.reject(outcome);
+    else job.resolve(outcome);
+  }
+
+  /** The caller's deadline passed: answer now, whether the job is still queued or running. */
+  private expire(job: Job): void {
+    const i = this.queue.indexOf(job);
+    if (i >= 0) this.queue.splice(i, 1);
+    const waited = Math.round(performance.now() - job.submitted);
+    this.answer(
+      job,
+      new VeilError('ENGINE_TIMEOUT', `The face engine did not answer within ${this.opts.timeoutMs} ms.`, {
+        timeoutMs: this.opts.timeoutMs,
+        elapsedMs: waited,
+        stage: i >= 0 ? 'queued' : 'running',
+      }),
+    );
+    // A running job's worker carries on (its result will be dropped) until it answers or overruns.
+  }
+
   private pump(): void {
     for (const slot of this.slots) {
-      if (slot.job || this.queue.length === 0) continue;
-      const job = this.queue.shift()!;
+      if (slot.job) continue;
+      const job = this.queue.shift();
+      if (!job) return;
       slot.job = job;
-      job.timer = setTimeout(() => this.timeout(slot, job), this.opts.timeoutMs);
-      slot.worker.postMessage({ id: job.id, op: job.op, bytes: job.bytes });
+      slot.overrun = setTimeout(() => this.overran(slot), this.opts.timeoutMs);
+      slot.worker.postMessage({ id: job.id, op: job.op, bytes: job.bytes, formats: job.formats });
     }
   }
 
-  /** A stuck inference cannot be interrupted inside ONNX Runtime: replace the worker. */
-  private timeout(slot: Slot, job: Job): void {
-    if (slot.job !== job) return;
-    job.reject(new VeilError('ENGINE_TIMEOUT', `The face engine did not answer within ${this.opts.timeoutMs} ms.`));
+  /** A stuck inference or decode cannot be interrupted from here: replace the worker. */
+  private overran(slot: Slot): void {
+    slot.overrun = null;
+    if (!this.slots.includes(slot)) return;
+    if (slot.job)
+      this.answer(
+        slot.job,
+        new VeilError('ENGINE_TIMEOUT', `The face engine did not answer within ${this.opts.timeoutMs} ms.`, {
+          timeoutMs: this.opts.timeoutMs,
+          stage: 'running',
+        }),
+      );
+    this.retire(slot);
+  }
+
+  private crashed(slot: Slot, e: unknown): void {
+    if (!this.slots.includes(slot)) return;
+    if (slot.job) {
+      this.answer(
+        slot.job,
+        new VeilError('INTERNAL', `A face engine worker failed: ${e instanceof Error ? e.message : String(e)}`),
+      );
+    }
+    this.retire(slot);
+  }
+
+  /** Takes a slot out of service, stops its worker and starts a replacement straight away. */
+  private retire(slot: Slot): void {
     const i = this.slots.indexOf(slot);
     if (i >= 0) this.slots.splice(i, 1);
-    void slot.worker.terminate();
-    if (!this.closed)
-      void this.spawn().then(
-        () => this.pump(),
-        () => undefined,
+    if (slot.overrun) clearTimeout(slot.overrun);
+    slot.overrun = null;
+    slot.job = null;
+    void this.stop(slot.worker);
+    if (!this.closed) {
+      this.replaced++;
+      this.replace(0);
+    }
+  }
+
+  private replace(attempt: number): void {
+    if (this.closed) return;
+    this.spawn().then(
+      () => this.pump(),
+      () => {
+        // A replacement that failed to start is retried, backing off up to 5 s between attempts.
+        const t = setTimeout(() => this.replace(attempt + 1), Math.min(5_000, 250 * 2 ** attempt));
+        t.unref();
+      },
+    );
+  }
+
+  /**
+   * terminate() resolves only once the thread has finished any native call in progress, which can
+   * take long; the worker is unref'd so it never keeps the process alive while that happens.
+   */
+  private stop(worker: Worker): Promise<void> {
+    let p = this.stopping.get(worker);
+    if (!p) {
+      this.starting.delete(worker);
+      worker.removeAllListeners('message');
+      worker.on('error', () => undefined);
+      worker.unref();
+      p = worker.terminate().then(
+        () => void this.stopping.delete(worker),
+        () => void this.stopping.delete(worker),
       );
+      this.stopping.set(worker, p);
+    }
+    return p;
   }
 
   private spawn(): Promise<void> {
     const worker = new Worker(workerBootstrap, { workerData: this.opts.engine });
-    const slot: Slot = { worker, job: null };
+    const slot: Slot = { worker, job: null, overrun: null };
+    this.starting.add(worker);
     return new Promise((resolve, reject) => {
-      worker.once('error', reject);
-      worker.on(
-        'message',
-        (msg: {
-          ready?: boolean;
-          id?: number;
-          result?: Analysis<EmbeddedFace>;
-          error?: { code: ErrorCode; message: string; details?: Record<string, unknown> };
-        }) => {
-          if (msg.ready) {
-            worker.off('error', reject);
-            // A replacement that finished loading after close() must not keep the process alive.
-            if (this.closed) {
-              void worker.terminate();
-              resolve();
-              return;
-            }
-            worker.on('error', (e) => this.crashed(slot, e));
-            this.slots.push(slot);
+      let settled = false;
+      const failed = (e: unknown) => {
+        if (settled) return;
+        settled = true;
+        void this.stop(worker);
+        reject(e);
+      };
+      worker.once('error', failed);
+      worker.once('exit', (code) => {
+        // Before it was ready (a load failure, or stopped by close()) the start fails; after, it crashed.
+        if (!settled) failed(new Error(`a face engine worker exited with code ${code} while starting`));
+        else this.crashed(slot, new Error(`exited with code ${code}`));
+      });
+      worker.on('message', (msg: WorkerMessage) => {
+        if (msg.ready) {
+          settled = true;
+          worker.off('error', failed);
+          // A replacement that finished loading after close() must not keep the process alive.
+          if (this.closed || !this.starting.has(worker)) {
+            void this.stop(worker);
             resolve();
-            this.pump();
             return;
           }
-          const job = slot.job;
-          if (!job || job.id !== msg.id) return;
-          clearTimeout(job.timer);
-          slot.job = null;
-          if (msg.error) job.reject(new VeilError(msg.error.code, msg.error.message, msg.error.details));
-          else job.resolve(msg.result!);
+          this.starting.delete(worker);
+          worker.on('error', (e) => this.crashed(slot, e));
+          this.slots.push(slot);
+          resolve();
           this.pump();
-        },
-      );
+          return;
+        }
+        const job = slot.job;
+        if (!job || job.id !== msg.id) return;
+        if (slot.overrun) clearTimeout(slot.overrun);
+        slot.overrun = null;
+        slot.job = null;
+        if (msg.error) this.answer(job, new VeilError(msg.error.code, msg.error.message, msg.error.details));
+        else this.answer(job, msg.result!);
+        this.pump();
+      });
     });
-  }
-
-  private crashed(slot: Slot, e: unknown): void {
-    const i = this.slots.indexOf(slot);
-    if (i >= 0) this.slots.splice(i, 1);
-    if (slot.job) {
-      clearTimeout(slot.job.timer);
-      slot.job.reject(
-        new VeilError('INTERNAL', `A face engine worker failed: ${e instanceof Error ? e.message : String(e)}`),
-      );
-    }
-    if (!this.closed)
-      void this.spawn().then(
-        () => this.pump(),
-        () => undefined,
-      );
   }
 }

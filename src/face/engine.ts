@@ -1,4 +1,5 @@
 import { DEFAULT_DECODE_OPTIONS, decode, type DecodeOptions, type DecodedImage } from './image.js';
+import { narrowFormats } from './image-format.js';
 import { DEFAULT_MODELS_DIR, MODELS, loadSession } from './models.js';
 import { DEFAULT_DETECTOR_OPTIONS, UltraFaceDetector, type DetectorOptions } from './detector.js';
 import { Landmarker, toFivePoints, type FivePoints } from './landmarks.js';
@@ -48,6 +49,16 @@ export interface Analysis<F extends DetectedFace> {
   readonly faces: readonly F[];
 }
 
+/** Per-call limits on the input: a caller can only narrow what the engine was configured to accept. */
+export interface ImageCallOptions {
+  /**
+   * Formats this call accepts, e.g. `PUBLIC_IMAGE_FORMATS` (JPEG, PNG, WebP) on public routes; default:
+   * the engine's. Names as in `IMAGE_FORMATS` (case-insensitive, `jpg`/`tif` too), checked at run time
+   * since they often come from configuration: an unknown name throws.
+   */
+  readonly formats?: readonly string[];
+}
+
 export interface StageTimings {
   decode: number;
   detect: number;
@@ -82,26 +93,42 @@ export class FaceEngine {
     return new FaceEngine(opts, new UltraFaceDetector(d, opts.detector), new Landmarker(l), new Embedder(e));
   }
 
-  decode(bytes: Uint8Array): Promise<DecodedImage> {
-    return decode(bytes, this.opts.decode);
+  decode(bytes: Uint8Array, call?: ImageCallOptions): Promise<DecodedImage> {
+    return decode(bytes, { ...this.opts.decode, formats: narrowFormats(this.opts.decode.formats, call?.formats) });
   }
 
-  async detect(bytes: Uint8Array, timings?: StageTimings): Promise<Analysis<DetectedFace>> {
-    const r = await this.run(bytes, false, timings);
-    return r;
+  detect(bytes: Uint8Array, call?: ImageCallOptions, timings?: StageTimings): Promise<Analysis<DetectedFace>>;
+  /** The older form, timings second (the stage benchmark uses it). */
+  detect(bytes: Uint8Array, timings: StageTimings): Promise<Analysis<DetectedFace>>;
+  async detect(
+    bytes: Uint8Array,
+    a?: ImageCallOptions | StageTimings,
+    b?: StageTimings,
+  ): Promise<Analysis<DetectedFace>> {
+    const [call, timings] = callAndTimings(a, b);
+    return this.run(bytes, false, call, timings);
   }
 
-  async analyze(bytes: Uint8Array, timings?: StageTimings): Promise<Analysis<EmbeddedFace>> {
-    return (await this.run(bytes, true, timings)) as Analysis<EmbeddedFace>;
+  analyze(bytes: Uint8Array, call?: ImageCallOptions, timings?: StageTimings): Promise<Analysis<EmbeddedFace>>;
+  /** The older form, timings second (the stage benchmark uses it). */
+  analyze(bytes: Uint8Array, timings: StageTimings): Promise<Analysis<EmbeddedFace>>;
+  async analyze(
+    bytes: Uint8Array,
+    a?: ImageCallOptions | StageTimings,
+    b?: StageTimings,
+  ): Promise<Analysis<EmbeddedFace>> {
+    const [call, timings] = callAndTimings(a, b);
+    return (await this.run(bytes, true, call, timings)) as Analysis<EmbeddedFace>;
   }
 
   private async run(
     bytes: Uint8Array,
     withEmbedding: boolean,
+    call: ImageCallOptions | undefined,
     t?: StageTimings,
   ): Promise<Analysis<DetectedFace | EmbeddedFace>> {
     let t0 = performance.now();
-    const img = await this.decode(bytes);
+    const img = await this.decode(bytes, call);
     let t1 = performance.now();
     if (t) t.decode += t1 - t0;
     const tiles =
@@ -136,6 +163,14 @@ export class FaceEngine {
     faces.sort((a, b) => dist(a) - dist(b));
     return { width: img.originalWidth, height: img.originalHeight, faces };
   }
+}
+
+function callAndTimings(
+  a: ImageCallOptions | StageTimings | undefined,
+  b: StageTimings | undefined,
+): [ImageCallOptions | undefined, StageTimings | undefined] {
+  if (a && typeof (a as StageTimings).decode === 'number') return [undefined, a as StageTimings];
+  return [a as ImageCallOptions | undefined, b];
 }
 
 function scaleBox(b: Box, s: number): Box {

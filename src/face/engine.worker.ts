@@ -1,12 +1,15 @@
 // Worker-thread host for one FaceEngine: models load once per worker, requests stream in.
 import { parentPort, workerData } from 'node:worker_threads';
 import { FaceEngine, type FaceEngineOptions } from './engine.js';
+import type { ImageFormat } from './image-format.js';
 import { VeilError } from '../errors.js';
 
 interface Request {
   id: number;
   op: 'detect' | 'analyze';
   bytes: Uint8Array;
+  /** The formats this call accepts (already narrowed by the pool). */
+  formats: ImageFormat[];
 }
 
 const port = parentPort;
@@ -15,7 +18,8 @@ const engine = await FaceEngine.create(workerData as Partial<FaceEngineOptions>)
 port.postMessage({ ready: true });
 port.on('message', async (req: Request) => {
   try {
-    const result = req.op === 'analyze' ? await engine.analyze(req.bytes) : await engine.detect(req.bytes);
+    const call = { formats: req.formats };
+    const result = req.op === 'analyze' ? await engine.analyze(req.bytes, call) : await engine.detect(req.bytes, call);
     const transfer = result.faces.flatMap((f) =>
       'embedding' in f ? [(f as { embedding: Float32Array }).embedding.buffer as ArrayBuffer] : [],
     );
