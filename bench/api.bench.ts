@@ -1,5 +1,6 @@
 // API under load: identify requests/s and latency at a 10k gallery with 2 engine workers, and
 // /healthz as a floor. The server runs as its own process (`veil serve`); autocannon drives it over loopback.
+import { actors } from '../src/auth/actor.js';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,20 +9,23 @@ import { openVeil } from '../src/app/veil.js';
 import { FaceEngine } from '../src/face/engine.js';
 import type { PurposeId } from '../src/ids.js';
 import { seedRandomGallery } from './seed.js';
-import { FACES, REPO, tempDir } from '../test/helpers.js';
+import { FACES, REPO } from '../support/faces.js';
+import { tempDir } from '../support/database.js';
 
 const GALLERY = 10_000;
 const SECONDS = Number(process.env['API_BENCH_SECONDS'] ?? 30);
 const dataDir = tempDir('veil-api-bench-');
 const engine = await FaceEngine.create();
 const v = await openVeil({ dataDir, engine, env: {} });
-const actor = { kind: 'system', id: 'bench' } as const;
-const purpose = await v.purposes.create(
-  { key: 'events', name: 'Events', description: 'Find the photos of you taken at our events.', lawfulBasis: 'consent' },
-  actor,
-);
+const actor = actors.system('bench');
+const purpose = await v.purposes.create(actor, {
+  key: 'events',
+  name: 'Events',
+  description: 'Find the photos of you taken at our events.',
+  lawfulBasis: 'consent',
+});
 await seedRandomGallery(v, purpose.id as PurposeId, GALLERY);
-const { token } = await v.apiKeys.create({ name: 'bench', role: 'operator', purposes: ['*'] }, actor);
+const { token } = await v.apiKeys.create(actor, { name: 'bench', role: 'operator', purposes: ['*'] });
 await v.close();
 
 const port = 18000 + Math.floor(Math.random() * 1000);

@@ -10,14 +10,14 @@ import { verifyExport } from '../src/audit/verify.js';
 import { verifyInclusion } from '../src/audit/merkle.js';
 import { systemClock } from '../src/clock.js';
 import type { AuditInput } from '../src/audit/entry.js';
-import { tempDir } from '../test/helpers.js';
+import { tempDir } from '../support/database.js';
 import { median, percentile } from './stats.js';
 
 const TOTAL = Number(process.env['AUDIT_BENCH_ENTRIES'] ?? 1_000_000);
 const dir = tempDir('veil-audit-bench-');
 const store = await openSqliteStore(join(dir, 'veil.db'));
 const audit = new AuditLog(
-  { clock: systemClock, key: loadOrCreateSigningKey(dir, {}).key },
+  { clock: systemClock, key: loadOrCreateSigningKey(dir, undefined).key },
   { checkpointEvery: 1000, checkpointSeconds: 60 },
 );
 await audit.init(store.db);

@@ -2,6 +2,7 @@
 // (2 engine workers) and two API processes (1 worker each) on the same 2 cores, in the same run;
 // and how long an erasure committed through one process takes to stop matches in the other.
 // PostgreSQL rows need VEIL_BENCH_PG_URL (or VEIL_TEST_PG_URL): an admin URL; scripts/pg-test-cluster.sh prints one.
+import { actors } from '../src/auth/actor.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -12,9 +13,10 @@ import { VeilClient } from '../src/client/client.js';
 import type { PurposeId } from '../src/ids.js';
 import { seedRandomGallery } from './seed.js';
 import { median, percentile } from './stats.js';
-import { FACES, createDatabase, tempDir } from '../test/helpers.js';
-import { spawnServer, type ServerProcess } from '../test/support/server-process.js';
-import { startSmtp } from '../test/support/smtp.js';
+import { FACES } from '../support/faces.js';
+import { createDatabase, tempDir } from '../support/database.js';
+import { spawnServer, type ServerProcess } from '../support/server-process.js';
+import { startSmtp } from '../support/smtp.js';
 
 const GALLERY = Number(process.env['CLUSTER_BENCH_GALLERY'] ?? 10_000);
 const IDENTIFY_SECONDS = Number(process.env['CLUSTER_BENCH_SECONDS'] ?? 12);
@@ -23,7 +25,7 @@ const ROUNDS = 15;
 const CONNECTIONS = 8;
 const pgAdmin = process.env['VEIL_BENCH_PG_URL'] ?? process.env['VEIL_TEST_PG_URL'];
 const NOTICE = 'We match your face against event photos to find the pictures you appear in.';
-const actor = { kind: 'system', id: 'bench' } as const;
+const actor = actors.system('bench');
 
 const jpgs = (d: string) =>
   readdirSync(join(FACES, 'deepface_small', d))
@@ -153,17 +155,14 @@ async function engineRuns(engineName: 'sqlite' | 'postgres') {
   const dataDir = tempDir('veil-cluster-bench-');
   const databaseUrl = engineName === 'postgres' && pgAdmin ? await createDatabase(pgAdmin, 'veil_bench_') : undefined;
   const v = await openVeil({ dataDir, engine, env: {}, ...(databaseUrl ? { databaseUrl } : {}) });
-  const purpose = await v.purposes.create(
-    {
-      key: 'events',
-      name: 'Events',
-      description: 'Find the photos of you taken at our events.',
-      lawfulBasis: 'consent',
-    },
-    actor,
-  );
+  const purpose = await v.purposes.create(actor, {
+    key: 'events',
+    name: 'Events',
+    description: 'Find the photos of you taken at our events.',
+    lawfulBasis: 'consent',
+  });
   await seedRandomGallery(v, purpose.id as PurposeId, GALLERY);
-  const { token } = await v.apiKeys.create({ name: 'bench', role: 'admin', purposes: ['*'] }, actor);
+  const { token } = await v.apiKeys.create(actor, { name: 'bench', role: 'admin', purposes: ['*'] });
   await v.close();
   const start = async (processes: 1 | 2) => {
     const env = {

@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { FACES } from '../test/helpers.js';
+import { FACES } from '../support/faces.js';
 
 /** The benchmark set: deepface_small photos (long side <= 640 px, one face each). */
 export function benchImages(): { name: string; bytes: Buffer }[] {

@@ -1,34 +1,41 @@
 // Gallery: enroll throughput, identify latency end to end at 10k and 100k (real probe photos,
 // synthetic unit vectors filling the index), index search alone at 10k/100k/1M, ingestion photos/s.
+import { actors } from '../src/auth/actor.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openVeil } from '../src/app/veil.js';
 import { FaceEngine } from '../src/face/engine.js';
 import { NativeExactIndex, ExactIndex } from '../src/vector/vector-index.js';
 import type { PurposeId, SubjectId, TemplateId } from '../src/ids.js';
-import { FACES, tempDir } from '../test/helpers.js';
+import { FACES } from '../support/faces.js';
+import { tempDir } from '../support/database.js';
 import { benchImages } from './face.images.js';
 import { median, percentile } from './stats.js';
 
-const actor = { kind: 'system', id: 'bench' } as const;
+const actor = actors.system('bench');
 const NOTICE = 'We match your face against event photos to find the pictures you appear in.';
 const engine = await FaceEngine.create();
 const v = await openVeil({ dataDir: tempDir('veil-gallery-bench-'), engine, env: {} });
-const purpose = await v.purposes.create(
-  { key: 'events', name: 'Events', description: 'Find the photos of you taken at our events.', lawfulBasis: 'consent' },
-  actor,
-);
+const purpose = await v.purposes.create(actor, {
+  key: 'events',
+  name: 'Events',
+  description: 'Find the photos of you taken at our events.',
+  lawfulBasis: 'consent',
+});
 
 // Enroll: consent record + enrollment (quality gate, duplicate check, encryption, audit) per person.
 const images = benchImages();
 let t = performance.now();
 let enrolled = 0;
 for (const im of images) {
-  const { consent } = await v.consents.give(
-    { purpose: 'events', noticeText: NOTICE, noticeVersion: '1', method: 'api', collector: 'bench' },
-    actor,
-  );
-  await v.gallery.enroll({ purpose: 'events', consentId: consent.id, images: [im.bytes] }, actor).then(
+  const { consent } = await v.consents.give(actor, {
+    purpose: 'events',
+    noticeText: NOTICE,
+    noticeVersion: '1',
+    method: 'api',
+    collector: 'bench',
+  });
+  await v.gallery.enroll(actor, { purpose: 'events', consentId: consent.id, images: [im.bytes] }).then(
     () => enrolled++,
     () => undefined,
   );
@@ -68,7 +75,7 @@ for (const size of [10_000, 100_000]) {
   for (let r = 0; r < 5; r++) {
     for (const p of probes) {
       const s = performance.now();
-      await v.gallery.identify({ purpose: 'events', image: p, justification: 'bench' }, actor);
+      await v.search.identify(actor, { purpose: 'events', image: p, justification: 'bench' });
       lat.push(performance.now() - s);
     }
   }
@@ -108,7 +115,7 @@ const groups = [
 t = performance.now();
 let faces = 0;
 for (const g of groups) {
-  const o = await v.ingest.ingest('events', { name: g, bytes: readFileSync(g) }, actor);
+  const o = await v.media.ingest(actor, 'events', { name: g, bytes: readFileSync(g) });
   if (o.status === 'ingested') faces += o.faces;
 }
 const ingestPerSec = groups.length / ((performance.now() - t) / 1000);

@@ -1,6 +1,7 @@
 // Rights: time to fulfil an access request and an erasure for a subject with 20 templates and
 // 10,000 sightings in a 100,000-template gallery. The gallery is written straight through the
 // repositories (sealed random unit vectors) so the bench measures the rights engine, not enrollment.
+import { actors } from '../src/auth/actor.js';
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -9,18 +10,21 @@ import { FaceEngine } from '../src/face/engine.js';
 import { newId, type PurposeId, type SubjectId, type TemplateId } from '../src/ids.js';
 import { seal } from '../src/privacy/keys.js';
 import { subjectRepository } from '../src/gallery/subject.repository.js';
-import { FACES, tempDir } from '../test/helpers.js';
+import { FACES } from '../support/faces.js';
+import { tempDir } from '../support/database.js';
 
 const GALLERY = Number(process.env['RIGHTS_BENCH_GALLERY'] ?? 100_000);
 const SIGHTINGS = Number(process.env['RIGHTS_BENCH_SIGHTINGS'] ?? 10_000);
-const actor = { kind: 'system', id: 'bench' } as const;
+const actor = actors.system('bench');
 const dataDir = tempDir('veil-rights-bench-');
 const engine = await FaceEngine.create();
 let v = await openVeil({ dataDir, engine, env: {} });
-const purpose = await v.purposes.create(
-  { key: 'events', name: 'Events', description: 'Find the photos of you taken at our events.', lawfulBasis: 'consent' },
-  actor,
-);
+const purpose = await v.purposes.create(actor, {
+  key: 'events',
+  name: 'Events',
+  description: 'Find the photos of you taken at our events.',
+  lawfulBasis: 'consent',
+});
 const pid = purpose.id as PurposeId;
 const now = new Date().toISOString();
 
@@ -73,19 +77,16 @@ const fillSeconds = (performance.now() - t) / 1000;
 
 // The person: consent, 20 real templates (the same photo set, re-enrolled), contact email.
 const photo = readFileSync(join(FACES, 'face_recognition/obama/test_obama.jpg'));
-const { consent } = await v.consents.give(
-  {
-    purpose: 'events',
-    noticeText: 'We match your face against event photos to find you.',
-    noticeVersion: '1',
-    method: 'api',
-    collector: 'bench',
-    contactEmail: 'person@example.org',
-  },
-  actor,
-);
+const { consent } = await v.consents.give(actor, {
+  purpose: 'events',
+  noticeText: 'We match your face against event photos to find you.',
+  noticeVersion: '1',
+  method: 'api',
+  collector: 'bench',
+  contactEmail: 'person@example.org',
+});
 const person = consent.subjectId as SubjectId;
-const first = await v.gallery.enroll({ purpose: 'events', consentId: consent.id, images: [photo] }, actor);
+const first = await v.gallery.enroll(actor, { purpose: 'events', consentId: consent.id, images: [photo] });
 const personKey = await v.keyring.get(v.store.db, person);
 const vec = (await engine.analyze(photo)).faces[0]!.embedding;
 await v.store.transaction(async (tx) => {
@@ -171,23 +172,23 @@ const startSeconds = (performance.now() - t) / 1000;
 const indexSize = v.index.size();
 
 async function verified(kind: 'access' | 'erasure'): Promise<string> {
-  const r = await v.rights.submit({ kind, email: 'person@example.org' });
+  const r = await v.rights.intake.submit({ kind, email: 'person@example.org' });
   // The bench reads the code from the outbox file the embedded mailer wrote.
   const { readdirSync } = await import('node:fs');
   const files = readdirSync(join(dataDir, 'outbox')).sort();
   const code = readFileSync(join(dataDir, 'outbox', files.at(-1)!), 'utf8').match(/code: (\d{6})/)![1]!;
-  await v.rights.verify(r.requestId, { code });
+  await v.rights.intake.verify(r.requestId, { code });
   return r.requestId;
 }
 
 const accessId = await verified('access');
 t = performance.now();
-const access = await v.rights.fulfil(accessId, actor);
+await v.rights.queue.fulfil(actor, accessId);
 const accessSeconds = (performance.now() - t) / 1000;
 
 const eraseId = await verified('erasure');
 t = performance.now();
-const erased = await v.rights.fulfil(eraseId, actor);
+const erased = await v.rights.queue.fulfil(actor, eraseId);
 const erasureSeconds = (performance.now() - t) / 1000;
 const stillIndexed = v.index.templatesOf(person).length;
 await v.close();
@@ -201,7 +202,7 @@ process.stdout.write(
     sightingSeconds,
     restartWithIndexRebuildSeconds: startSeconds,
     accessSeconds,
-    accessZipMb: access.download!.length / 2 ** 20,
+    accessZipMb: (await v.rights.queue.download(actor, accessId)).bytes.length / 2 ** 20,
     erasureSeconds,
     erasedTemplates: erased.certificate!.subjects[0]!.templates,
     erasedSightings: erased.certificate!.subjects[0]!.sightingsUnlinked,

@@ -47,7 +47,7 @@ export function openApiDocument(routes: readonly RouteDef[], version: string) {
         .replace(/[{}]/g, '')
         .replace(/\/(\w)/g, (_, c: string) => c.toUpperCase())
         .replace(/[^A-Za-z0-9]/g, '')}`,
-      ...(r.auth === 'public' ? { security: [] } : { security: [{ apiKey: [] }], 'x-roles': ['admin', ...r.auth] }),
+      ...(r.access === 'key' ? { security: [{ apiKey: [] }] } : { security: [] }),
       ...(parameters.length ? { parameters } : {}),
       responses: {
         [String(r.status ?? 200)]: r.produces

@@ -1,28 +1,27 @@
 import { z } from 'zod';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Veil } from '../app/veil.js';
-import type { ApiKey, Role } from '../auth/api-keys.js';
-import type { Actor } from '../audit/entry.js';
-import type { Analysis, DetectedFace } from '../face/engine.js';
-import { VeilError } from '../errors.js';
+import type { Services } from '../app/veil.js';
+import type { Actor } from '../auth/actor.js';
+import type { ImageOptions } from '../face/analyzer.js';
 
-/** FaceEngine and EnginePool both detect. */
-export interface FaceDetector {
-  detect(bytes: Uint8Array): Promise<Analysis<DetectedFace>>;
-}
+/**
+ * How a route's caller is known. 'key': an API key is required and checked before the body is read;
+ * 'public': a member of the public (rate-limited per address, small bodies, fewer image formats);
+ * 'optional-key': public, but a key is honoured (e.g. /metrics when the operator keeps it private).
+ * What the caller may then do is decided by the service the route calls, never here.
+ */
+export type Access = 'public' | 'key' | 'optional-key';
 
 export interface RouteContext<B, Q, P> {
-  readonly veil: Veil;
-  readonly engine: FaceDetector;
-  readonly key: ApiKey | null;
+  readonly services: Services;
   readonly actor: Actor;
   readonly body: B;
   readonly query: Q;
   readonly params: P;
+  /** Which image formats this route accepts (public routes: JPEG, PNG and WebP only). */
+  readonly images: ImageOptions;
   readonly req: FastifyRequest;
   readonly reply: FastifyReply;
-  /** Refuses when the key is not bound to this purpose. Returns the purpose. */
-  purpose(ref: string): Promise<Awaited<ReturnType<Veil['purposes']['get']>>>;
 }
 
 export interface RouteDef<
@@ -30,12 +29,11 @@ export interface RouteDef<
   Q extends z.ZodType = z.ZodType,
   P extends z.ZodType = z.ZodType,
 > {
-  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   readonly url: string;
   readonly summary: string;
   readonly tag: string;
-  /** Roles allowed, or 'public' (rate-limited, no key). */
-  readonly auth: readonly Role[] | 'public';
+  readonly access: Access;
   readonly body?: B;
   readonly query?: Q;
   readonly params?: P;
@@ -45,6 +43,10 @@ export interface RouteDef<
   readonly status?: 200 | 201 | 202;
   /** POSTs that create things honour Idempotency-Key. */
   readonly idempotent?: boolean;
+  /** The answer carries a secret shown once: it is never kept for an idempotent replay. */
+  readonly secretAnswer?: boolean;
+  /** The body carries a photo (a larger body limit than plain JSON on public routes). */
+  readonly photo?: boolean;
   handler(ctx: RouteContext<z.output<B>, z.output<Q>, z.output<P>>): Promise<unknown>;
 }
 
@@ -78,9 +80,10 @@ export const ImageInput = z
 export const formNumber = () => z.coerce.number();
 export const formBool = () => z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
 
-export function requireRole(key: ApiKey | null, roles: readonly Role[]): ApiKey {
-  if (!key) throw new VeilError('UNAUTHENTICATED', 'An API key is required.');
-  if (key.role !== 'admin' && !roles.includes(key.role))
-    throw new VeilError('FORBIDDEN', `Role ${key.role} may not do this.`);
-  return key;
-}
+/** Free text that must say something: visible characters, no controls (a zero-width space is not a reason). */
+export const visible = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((v) => !/[\p{Cc}]/u.test(v.replace(/[\t\n\r]/g, '')), 'must not contain control characters')
+    .refine((v) => v.replace(/[\p{Cc}\p{Cf}\p{Z}\s]/gu, '').length > 0, 'must contain visible characters');

@@ -1,43 +1,54 @@
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
-import { migrationModeFrom, openStore, type Store } from '../store/store.js';
+import { loadSettings, sqlitePath, type Settings } from '../config/settings.js';
+import { openStore, type Store } from '../store/store.js';
 import { IndexFollower } from '../vector/index-feed.js';
-import { AuditLog, DEFAULT_AUDIT_OPTIONS, type AuditLogOptions } from '../audit/audit.log.js';
-import { loadOrCreateSigningKey, type AuditSigningKey } from '../audit/signing-key.js';
+import { GalleryIndex } from '../vector/gallery-index.js';
+import { AuditLog, type AuditLogOptions } from '../audit/audit.log.js';
+import { loadOrCreateSigningKey } from '../audit/signing-key.js';
+import { AuditService } from '../audit/audit.service.js';
+import { AccessPolicy } from '../auth/policy.js';
+import { ApiKeyService } from '../auth/api-keys.js';
 import { MasterKey } from '../privacy/keys.js';
 import { KeyRing } from '../privacy/keyring.js';
+import { ContactSecrets } from '../privacy/contact-secrets.js';
 import { PurposeService } from '../privacy/purpose.service.js';
 import { ConsentService } from '../privacy/consent.service.js';
-import { GalleryIndex } from '../vector/gallery-index.js';
 import { TemplateVault } from '../gallery/template-vault.js';
 import { GalleryService } from '../gallery/gallery.service.js';
+import { SearchService } from '../gallery/search.service.js';
+import { SubjectService } from '../gallery/subject.service.js';
 import { IngestService } from '../gallery/ingest.service.js';
+import { PortalService } from '../gallery/portal.service.js';
 import { SuppressionList } from '../gallery/suppression.js';
-import { FaceEngine } from '../face/engine.js';
+import { FaceDataLifecycle } from '../gallery/face-data.lifecycle.js';
+import { LazyEngine } from '../face/lazy-engine.js';
 import type { FaceAnalyzer } from '../face/analyzer.js';
 import { DEFAULT_CALIBRATION } from '../face/calibration.default.js';
-import { Eraser } from '../rights/erasure.js';
-import { RightsService } from '../rights/rights.service.js';
 import { OutboxMailer, SmtpMailer, type Mailer } from '../rights/mailer.js';
-import { ApiKeyService } from '../auth/api-keys.js';
 import { DEFAULT_OVERSIGHT, type OversightSettings } from '../oversight/settings.js';
 import { RetentionService } from '../oversight/retention.service.js';
 import { OrderService } from '../oversight/orders.service.js';
 import { BreachService } from '../oversight/breaches.service.js';
-import { buildRopa } from '../oversight/ropa.js';
-import { dpiaDraft } from '../oversight/dpia.js';
+import { RecordsService } from '../oversight/records.service.js';
+import { RateLimiter } from '../ops/rate-limit.service.js';
+import { IdempotencyStore } from '../ops/idempotency.service.js';
+import { OpsService } from '../ops/ops.service.js';
+import { openRights } from './rights.wiring.js';
 
 export interface VeilOptions {
   readonly dataDir: string;
   readonly clock?: Clock;
+  /** Settings come from here (variables and VEIL_CONFIG) unless `settings` is given. */
   readonly env?: NodeJS.ProcessEnv;
-  /** The face engine; an in-process FaceEngine when omitted (the server passes its worker pool). */
+  readonly settings?: Settings;
+  /** The face engine; an in-process engine loaded on first use when omitted (the server passes its worker pool). */
   readonly engine?: FaceAnalyzer;
   readonly audit?: AuditLogOptions;
   /** The controller's name, as printed on consent receipts. */
   readonly controller?: string;
   readonly store?: Store;
-  /** postgres://... for the server engine; defaults to env DATABASE_URL, else SQLite in dataDir. */
+  /** postgres://... for the server engine; defaults to the settings' DATABASE_URL, else SQLite in dataDir. */
   readonly databaseUrl?: string;
   /** Controller, DPO, transfers, search-log retention: for records of processing and DPIAs. */
   readonly oversight?: Partial<OversightSettings>;
@@ -54,183 +65,189 @@ export interface StartupNotice {
 /**
  * The composition root: every service wired once with exactly the dependencies it uses. The CLI,
  * the API server and the tests all build Veil here, so what the tests run is what production runs.
+ * Callers outside the domain (routes, commands) get `services`; the rest is for tests and tools.
  */
 export async function openVeil(opts: VeilOptions) {
-  const env = opts.env ?? process.env;
+  const settings = opts.settings ?? loadSettings({ ...(opts.env ?? process.env), VEIL_DATA_DIR: opts.dataDir });
+  const dataDir = opts.dataDir;
   const clock = opts.clock ?? systemClock;
   const notices: StartupNotice[] = [];
   const store =
     opts.store ??
     (await openStore({
-      databaseUrl: opts.databaseUrl ?? env['DATABASE_URL'],
-      sqlitePath: join(opts.dataDir, 'veil.db'),
-      migrations: migrationModeFrom(env),
+      databaseUrl: opts.databaseUrl ?? settings.databaseUrl,
+      sqlitePath: opts.databaseUrl ? join(dataDir, 'veil.db') : sqlitePath(settings),
+      migrations: settings.autoMigrate ? 'apply' : 'require',
     }));
-  const { key: signingKey, created } = loadOrCreateSigningKey(opts.dataDir, env);
+  const { key: signingKey, created } = loadOrCreateSigningKey(dataDir, settings.auditSigningKey);
   if (created)
     notices.push({
       level: 'info',
       message: `Generated the audit signing key ${signingKey.keyId}; publish its public key (veil audit pubkey).`,
     });
-  const audit = new AuditLog(
+  const auditLog = new AuditLog(
     { clock, key: signingKey, serialize: (tx) => store.serializeAudit(tx as never) },
-    opts.audit ?? DEFAULT_AUDIT_OPTIONS,
+    opts.audit ?? settings.audit,
   );
-  await audit.init(store.db);
-  const { master, generated } = MasterKey.load(opts.dataDir, env);
+  await auditLog.init(store.db);
+  const { master, generated } = MasterKey.load(dataDir, settings.masterKey);
   if (generated) {
     notices.push({
       level: 'warn',
-      message: `Generated a master key in ${join(opts.dataDir, 'master.key')}. PRODUCTION NEEDS ITS OWN: set VEIL_MASTER_KEY from a secret store and keep it apart from the database and its backups.`,
+      message: `Generated a master key in ${join(dataDir, 'master.key')}. PRODUCTION NEEDS ITS OWN: set VEIL_MASTER_KEY from a secret store and keep it apart from the database and its backups.`,
     });
   }
-  const engine = opts.engine ?? (await FaceEngine.create());
-  const keyring = new KeyRing(master);
-  const vault = new TemplateVault({ keyring, dataDir: opts.dataDir });
-  const index = new GalleryIndex(512);
-  const threshold = DEFAULT_CALIBRATION.threshold;
-  const suppression = new SuppressionList(master, threshold);
-  const purposes = new PurposeService({ store, audit, clock });
-  const gallery = new GalleryService({
-    store,
-    audit,
-    clock,
-    engine,
-    purposes,
-    keyring,
-    vault,
-    index,
-    suppression,
-    threshold,
-  });
-  const consents = new ConsentService({
-    store,
-    audit,
-    clock,
-    purposes,
-    keyring,
-    signingKey,
-    controller: opts.controller ?? env['VEIL_CONTROLLER'] ?? 'Veil operator',
-    dependents: gallery,
-  });
-  const ingest = new IngestService({
-    store,
-    audit,
-    clock,
-    engine,
-    purposes,
-    index,
-    suppression,
-    master,
-    dataDir: opts.dataDir,
-    threshold,
-  });
-  const controller = opts.controller ?? env['VEIL_CONTROLLER'] ?? 'Veil operator';
-  const from = env['VEIL_MAIL_FROM'] ?? 'Veil <privacy@localhost>';
-  const mailer =
-    opts.mailer ??
-    (env['VEIL_SMTP_URL']
-      ? new SmtpMailer(env['VEIL_SMTP_URL'], from)
-      : new OutboxMailer(join(opts.dataDir, 'outbox'), from));
-  if (!opts.mailer && !env['VEIL_SMTP_URL'])
-    notices.push({
-      level: 'info',
-      message: `No VEIL_SMTP_URL: emails to people (verification codes) are written to ${join(opts.dataDir, 'outbox')}.`,
-    });
-  const eraser = new Eraser({ store, audit, clock, index, vault, dataDir: opts.dataDir, signingKey, controller });
-  const rights = new RightsService({
-    store,
-    audit,
-    clock,
-    engine,
-    master,
-    keyring,
-    index,
-    vault,
-    gallery,
-    consents,
-    suppression,
-    eraser,
-    mailer,
-    dataDir: opts.dataDir,
-    exportDeps: { store, keyring, vault, purposes, ingest, signingKey, controller },
-  });
-  const apiKeys = new ApiKeyService({ store, audit, clock });
-  const settings: OversightSettings = {
+  const controller = opts.controller ?? settings.controller;
+  const oversight: OversightSettings = {
     ...DEFAULT_OVERSIGHT,
-    controller: { ...DEFAULT_OVERSIGHT.controller, name: controller },
+    ...settings.oversight,
+    controller: { ...settings.oversight.controller, name: controller },
     ...opts.oversight,
   };
-  const retention = new RetentionService({
-    store,
-    audit,
-    clock,
-    purposes,
-    gallery,
-    eraser,
-    dataDir: opts.dataDir,
-    settings,
+  const engine = opts.engine ?? new LazyEngine();
+  const mailer =
+    opts.mailer ??
+    (settings.mail.smtpUrl
+      ? new SmtpMailer(settings.mail.smtpUrl, settings.mail.from)
+      : new OutboxMailer(join(dataDir, 'outbox'), settings.mail.from));
+  const threshold = DEFAULT_CALIBRATION.threshold;
+  const policy = new AccessPolicy({ store });
+  const keyring = new KeyRing(master);
+  const vault = new TemplateVault({ keyring, dataDir });
+  const index = new GalleryIndex(512);
+  const templatesIn = (p: Parameters<GalleryIndex['size']>[0]) => index.size(p);
+  const suppression = new SuppressionList(master, threshold);
+  const secrets = new ContactSecrets(master);
+  const limiter = new RateLimiter({ store, clock, key: master.derive('rate-limits') });
+  const base = { store, audit: auditLog, clock, policy };
+  const lifecycle = new FaceDataLifecycle({
+    ...base,
+    index,
+    vault,
+    keyring,
+    signingKey,
+    controller,
+    afterErase: (_s, contact) => purgeOutbox(mailer, contact),
   });
-  const orders = new OrderService({ store, audit, clock, purposes, signingKey, settings });
-  const breaches = new BreachService({ store, audit, clock });
-  await gallery.rebuildIndex();
-  // Changes committed by other processes (another API process, a CLI command) reach this index.
-  const follower = new IndexFollower({ store, vault, index, pollMs: store.engine === 'postgres' ? 5_000 : 250 });
-  await follower.start();
-  return {
-    follower,
-    apiKeys,
-    settings,
+  const purposes = new PurposeService({ ...base, templatesIn });
+  const gallery = new GalleryService({ ...base, engine, keyring, vault, index, suppression, threshold });
+  const search = new SearchService({ ...base, engine, vault, index, threshold });
+  const consents = new ConsentService({ ...base, keyring, vault, signingKey, controller, lifecycle });
+  const subjects = new SubjectService({ store, policy, lifecycle });
+  const media = new IngestService({ ...base, engine, index, suppression, master, dataDir, threshold });
+  const portal = new PortalService({
+    ...base,
+    master,
+    secrets,
+    mailer,
+    limiter,
+    consents,
+    gallery,
+    controller: () => controller,
+    perContactPerHour: settings.limits.publicPerContactPerHour,
+  });
+  const rights = openRights({
+    ...base,
+    engine,
+    master,
+    keyring,
+    vault,
+    index,
+    suppression,
+    lifecycle,
+    consents,
+    media,
+    mailer,
+    secrets,
+    limiter,
+    signingKey,
+    controller,
+    dataDir,
+    limits: {
+      resendsPerRequest: settings.limits.codeResendsPerRequest,
+      perContactPerHour: settings.limits.publicPerContactPerHour,
+    },
+  });
+  const apiKeys = new ApiKeyService(base);
+  const audit = new AuditService({
+    store,
+    audit: auditLog,
+    policy,
+    dataDir,
+    keyFromSettings: Boolean(settings.auditSigningKey),
+  });
+  const retention = new RetentionService({ ...base, lifecycle, dataDir, settings: oversight });
+  const orders = new OrderService({ ...base, purposes, signingKey, settings: oversight });
+  const breaches = new BreachService(base);
+  const records = new RecordsService({
+    store,
+    clock,
+    policy,
+    settings: oversight,
+    templatesIn,
+    rightsCounts: () => rights.queue.counts(),
+    rightsClosed: () => rights.queue.closed(),
+    orders,
+    breaches,
+  });
+  const idempotency = new IdempotencyStore({ store, clock });
+  const ops = new OpsService({
+    store,
+    clock,
+    audit: auditLog,
+    policy,
+    templatesIn,
+    rights: rights.queue,
+    intake: rights.intake,
     retention,
     orders,
     breaches,
-    ropa: () => buildRopa({ store, purposes }, settings, clock.now()),
-    async dpia(purposeRef: string): Promise<string> {
-      const p = await purposes.get(purposeRef);
-      const n = async (q: Promise<{ n: number } | undefined>) => Number((await q)?.n ?? 0);
-      const live = {
-        subjects: await n(
-          store.db
-            .selectFrom('enrollments')
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .where('purpose_id', '=', p.id)
-            .executeTakeFirst(),
-        ),
-        templates: await n(
-          store.db
-            .selectFrom('templates')
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .where('purpose_id', '=', p.id)
-            .executeTakeFirst(),
-        ),
-        searches: await n(
-          store.db
-            .selectFrom('searches')
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .where('purpose_id', '=', p.id)
-            .executeTakeFirst(),
-        ),
-      };
-      return dpiaDraft(p, settings, live, clock.now());
-    },
-    dataDir: opts.dataDir,
+    idempotency,
+    limiter,
+    metricsPublic: settings.metrics.public,
+  });
+  await lifecycle.rebuild();
+  // Changes committed by other processes (another API process, a CLI command) reach this index.
+  const follower = new IndexFollower({ store, vault, index, pollMs: store.engine === 'postgres' ? 5_000 : 250 });
+  await follower.start();
+  const services = {
+    purposes,
+    consents,
+    gallery,
+    search,
+    subjects,
+    media,
+    portal,
+    rights,
+    apiKeys,
+    audit,
+    retention,
+    orders,
+    breaches,
+    records,
+    ops,
+    idempotency,
+    limiter,
+  };
+  return {
+    ...services,
+    services,
+    settings,
+    oversight,
+    dataDir,
     clock,
     store,
-    audit,
-    signingKey: signingKey as AuditSigningKey,
+    auditLog,
+    signingKey,
     master,
     keyring,
     vault,
     index,
     suppression,
     engine,
-    purposes,
-    consents,
-    gallery,
-    ingest,
-    eraser,
-    rights,
+    lifecycle,
     mailer,
+    follower,
     notices,
     async close(): Promise<void> {
       await follower.stop();
@@ -240,3 +257,10 @@ export async function openVeil(opts: VeilOptions) {
 }
 
 export type Veil = Awaited<ReturnType<typeof openVeil>>;
+/** What routes and commands may call: services, each checking its caller, never the store or keys. */
+export type Services = Veil['services'];
+
+/** Mail waiting in the outbox for an erased person goes with them. */
+async function purgeOutbox(mailer: Mailer, contact: string | null): Promise<void> {
+  if (contact && mailer.purge) await mailer.purge(contact);
+}

@@ -128,6 +128,28 @@ export const auditRepository = {
   async retireKey(ex: Executor, keyId: string, at: string): Promise<void> {
     await ex.updateTable('audit_keys').set({ retired_at: at }).where('key_id', '=', keyId).execute();
   },
+  /** Entries newest first, filtered (the auditor's browser); `cursor` is the highest seq to return. */
+  async search(
+    ex: Executor,
+    q: {
+      subject?: string | undefined;
+      purpose?: string | undefined;
+      actor?: string | undefined;
+      from?: string | undefined;
+      to?: string | undefined;
+      cursor?: number | undefined;
+      limit: number;
+    },
+  ): Promise<{ seq: number; body: string }[]> {
+    let b = ex.selectFrom('audit_entries').select(['seq', 'body']).orderBy('seq', 'desc').limit(q.limit);
+    if (q.cursor) b = b.where('seq', '<=', q.cursor);
+    if (q.subject) b = b.where('subject_ids', 'like', `% ${q.subject} %`);
+    if (q.purpose) b = b.where('purpose_id', '=', q.purpose);
+    if (q.actor) b = b.where('actor_id', '=', q.actor);
+    if (q.from) b = b.where('time', '>=', q.from);
+    if (q.to) b = b.where('time', '<=', q.to);
+    return (await b.execute()).map((r) => ({ seq: Number(r.seq), body: r.body }));
+  },
 };
 
 function toHead(r: {

@@ -9,9 +9,9 @@ export async function openAuditLog(
   dataDir: string,
   clock: Clock,
   opts: AuditLogOptions = DEFAULT_AUDIT_OPTIONS,
-  env: NodeJS.ProcessEnv = process.env,
+  signingKey: string | undefined = undefined,
 ): Promise<{ audit: AuditLog; keyCreated: boolean }> {
-  const { key, created } = loadOrCreateSigningKey(dataDir, env);
+  const { key, created } = loadOrCreateSigningKey(dataDir, signingKey);
   const audit = new AuditLog({ clock, key, serialize: (tx) => store.serializeAudit(tx as never) }, opts);
   await audit.init(store.db);
   return { audit, keyCreated: created };

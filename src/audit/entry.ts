@@ -12,6 +12,7 @@ export const AUDIT_ACTIONS = [
   'consent.expired',
   'subject.created',
   'subject.enrolled',
+  'enrollment.removed',
   'subject.restricted',
   'subject.unrestricted',
   'subject.rectified',
@@ -24,9 +25,11 @@ export const AUDIT_ACTIONS = [
   'media.redacted',
   'sighting.created',
   'suppression.added',
+  'portal.enrollment.held',
   'rights.request.received',
   'rights.request.verified',
   'rights.request.extended',
+  'rights.request.reviewed',
   'rights.request.fulfilled',
   'rights.request.denied',
   'rights.request.withdrawn',
@@ -50,16 +53,17 @@ export const AUDIT_ACTIONS = [
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
-export type ActorKind = 'api-key' | 'user' | 'system' | 'cli' | 'public';
+export type AuditActorKind = 'api-key' | 'user' | 'system' | 'cli' | 'public';
 
-export interface Actor {
-  readonly kind: ActorKind;
+/** Who acted, as the log records it: a kind and an id, never a role or a name. */
+export interface AuditActor {
+  readonly kind: AuditActorKind;
   readonly id: string;
 }
 
 /** What a caller records; the log adds seq, time and the link to the previous entry. */
 export interface AuditInput {
-  readonly actor: Actor;
+  readonly actor: AuditActor;
   readonly action: AuditAction;
   readonly subjectIds?: readonly string[];
   readonly purposeId?: string | null;
@@ -70,7 +74,7 @@ export interface AuditInput {
 export interface AuditEntry {
   readonly seq: number;
   readonly time: string;
-  readonly actor: Actor;
+  readonly actor: AuditActor;
   readonly action: AuditAction;
   readonly subjectIds: readonly string[];
   readonly purposeId: string | null;

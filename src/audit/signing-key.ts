@@ -36,16 +36,15 @@ function writeSecret(path: string, content: string): void {
  */
 export function loadOrCreateSigningKey(
   dataDir: string,
-  env: NodeJS.ProcessEnv = process.env,
+  provided: string | undefined,
 ): { key: AuditSigningKey; created: boolean } {
-  const provided = env['VEIL_AUDIT_SIGNING_KEY'];
   if (provided) {
     const pem = provided.includes('-----BEGIN') ? provided : readFileSync(provided, 'utf8');
     return { key: fromPem(pem, 'VEIL_AUDIT_SIGNING_KEY'), created: false };
   }
   const path = join(dataDir, FILE);
   if (existsSync(path)) return { key: fromPem(readFileSync(path, 'utf8'), path), created: false };
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const { privateKey } = generateKeyPairSync('ed25519');
   const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   writeSecret(path, pem);

@@ -2,12 +2,15 @@ import { randomBytes, scryptSync, timingSafeEqual, createHash } from 'node:crypt
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/store.js';
 import type { AuditLog } from '../audit/audit.log.js';
-import type { Actor } from '../audit/entry.js';
+import { actors, type Actor } from './actor.js';
 import { newId } from '../ids.js';
 import { VeilError } from '../errors.js';
 
-export const ROLES = ['admin', 'operator', 'investigator', 'dpo', 'auditor'] as const;
-export type Role = (typeof ROLES)[number];
+import { ROLES, type Role } from './actor.js';
+import type { AccessPolicy } from './policy.js';
+import { apiKeyRepository as repo } from './api-key.repository.js';
+
+export { ROLES, type Role } from './actor.js';
 
 export interface ApiKey {
   readonly id: string;
@@ -40,11 +43,26 @@ function checkSecret(secret: string, stored: string): boolean {
 export class ApiKeyService {
   private readonly cache = new Map<string, ApiKey>();
 
-  constructor(private readonly deps: { store: Store; audit: AuditLog; clock: Clock }) {}
+  constructor(private readonly deps: { store: Store; audit: AuditLog; clock: Clock; policy: AccessPolicy }) {}
 
   async create(
-    input: { name: string; role: Role; purposes: readonly string[] },
     actor: Actor,
+    input: { name: string; role: Role; purposes: readonly string[] },
+  ): Promise<{ key: ApiKey; token: string }> {
+    this.deps.policy.require(actor, 'keys.manage');
+    return this.mint(actor, input);
+  }
+
+  /** The first admin key of a fresh installation (no key exists to authorize it). */
+  async firstAdmin(): Promise<string | null> {
+    if ((await this.count()) > 0) return null;
+    return (await this.mint(actors.system('first-start'), { name: 'first admin', role: 'admin', purposes: ['*'] }))
+      .token;
+  }
+
+  private async mint(
+    actor: Actor,
+    input: { name: string; role: Role; purposes: readonly string[] },
   ): Promise<{ key: ApiKey; token: string }> {
     if (!ROLES.includes(input.role)) throw new VeilError('INVALID_INPUT', `role must be one of ${ROLES.join(', ')}.`);
     if (!input.purposes.length)
@@ -53,18 +71,14 @@ export class ApiKeyService {
     const secret = randomBytes(24).toString('base64url');
     const now = this.deps.clock.now().toISOString();
     await this.deps.store.transaction(async (tx) => {
-      await tx
-        .insertInto('api_keys')
-        .values({
-          id,
-          name: input.name,
-          role: input.role,
-          purposes: JSON.stringify(input.purposes),
-          secret_hash: hashSecret(secret, randomBytes(16)),
-          created_at: now,
-          revoked_at: null,
-        })
-        .execute();
+      await repo.insert(tx, {
+        id,
+        name: input.name,
+        role: input.role,
+        purposes: input.purposes,
+        secretHash: hashSecret(secret, randomBytes(16)),
+        createdAt: now,
+      });
       await this.deps.audit.append(tx, {
         actor,
         action: 'apikey.created',
@@ -77,15 +91,14 @@ export class ApiKeyService {
     };
   }
 
-  async authenticate(token: string | undefined): Promise<ApiKey> {
+  /** The actor behind a bearer token. Unknown, malformed and revoked keys are all just "not valid". */
+  async authenticate(token: string | undefined): Promise<Actor> {
     if (!token) throw new VeilError('UNAUTHENTICATED', 'An API key is required (Authorization: Bearer veil_...).');
     const digest = createHash('sha256').update(token).digest('hex');
     const m = /^veil_(key_[A-Za-z0-9_-]{16})_([A-Za-z0-9_-]+)$/.exec(token);
     // The row is read on every request (one primary-key lookup) so that a revocation or a role
     // change made through any process applies at once everywhere; only scrypt is cached.
-    const row = m
-      ? await this.deps.store.db.selectFrom('api_keys').selectAll().where('id', '=', m[1]!).executeTakeFirst()
-      : undefined;
+    const row = m ? await repo.get(this.deps.store.db, m[1]!) : undefined;
     if (!row || row.revoked_at) throw new VeilError('UNAUTHENTICATED', 'The API key is not valid.');
     if (this.cache.get(digest)?.id !== row.id) {
       if (!checkSecret(m![2]!, row.secret_hash)) throw new VeilError('UNAUTHENTICATED', 'The API key is not valid.');
@@ -99,12 +112,12 @@ export class ApiKeyService {
       revokedAt: null,
     };
     this.cache.set(digest, key);
-    return key;
+    return actors.apiKey(key);
   }
 
-  async list(): Promise<ApiKey[]> {
-    const rows = await this.deps.store.db.selectFrom('api_keys').selectAll().orderBy('created_at').execute();
-    return rows.map((r) => ({
+  async list(actor: Actor): Promise<ApiKey[]> {
+    this.deps.policy.require(actor, 'keys.manage');
+    return (await repo.all(this.deps.store.db)).map((r) => ({
       id: r.id,
       name: r.name,
       role: r.role as Role,
@@ -115,26 +128,16 @@ export class ApiKeyService {
   }
 
   async count(): Promise<number> {
-    return (await this.list()).filter((k) => !k.revokedAt).length;
+    return (await repo.all(this.deps.store.db)).filter((k) => !k.revoked_at).length;
   }
 
-  async revoke(id: string, actor: Actor): Promise<void> {
-    const r = await this.deps.store.transaction(async (tx) => {
-      const res = await tx
-        .updateTable('api_keys')
-        .set({ revoked_at: this.deps.clock.now().toISOString() })
-        .where('id', '=', id)
-        .where('revoked_at', 'is', null)
-        .executeTakeFirst();
-      if (Number(res.numUpdatedRows) === 0) throw new VeilError('NOT_FOUND', `No active key '${id}'.`);
+  async revoke(actor: Actor, id: string): Promise<void> {
+    this.deps.policy.require(actor, 'keys.manage');
+    await this.deps.store.transaction(async (tx) => {
+      if (!(await repo.revoke(tx, id, this.deps.clock.now().toISOString())))
+        throw new VeilError('NOT_FOUND', `No active key '${id}'.`);
       await this.deps.audit.append(tx, { actor, action: 'apikey.revoked', detail: { keyId: id } });
     });
     this.cache.clear();
-    return r;
   }
-}
-
-/** Whether a key bound to some purposes may use this one. */
-export function mayUsePurpose(key: ApiKey, purposeKey: string, purposeId: string): boolean {
-  return key.purposes.includes('*') || key.purposes.includes(purposeKey) || key.purposes.includes(purposeId);
 }

@@ -3,9 +3,8 @@ import { createInterface } from 'node:readline';
 import { once } from 'node:events';
 import { VeilError } from '../errors.js';
 import { verifyExport } from '../audit/verify.js';
-import { prepareRotation } from '../audit/signing-key.js';
 import { parseCommand } from './args.js';
-import { openLocal } from './context.js';
+import { cliActor, openLocalServices } from './context.js';
 import { UsageError, type Io } from './output.js';
 
 const HELP = `veil audit <command>
@@ -59,26 +58,25 @@ async function withLocal(sub: string, argv: string[], io: Io): Promise<number> {
     usage,
   );
   if (values.help) return (io.out(HELP), 0);
-  const ctx = await openLocal(io);
-  const { store, audit } = ctx;
+  const v = await openLocalServices(io);
+  const actor = cliActor();
   const print = (human: string, json: unknown) => io.out(values.json ? JSON.stringify(json) + '\n' : human + '\n');
   try {
     switch (sub) {
-      case 'pubkey':
-        print(`key id ${audit.keyId}\n${audit.publicKeyPem.trim()}`, {
-          keyId: audit.keyId,
-          publicKey: audit.publicKeyPem,
-        });
+      case 'pubkey': {
+        const k = v.audit.publicKey();
+        print(`key id ${k.keyId}\n${k.publicKey.trim()}`, k);
         return 0;
+      }
       case 'head': {
-        const h = await store.transaction((tx) => audit.signHead(tx));
+        const h = await v.audit.signNow(actor);
         print(`signed tree head: size ${h.size}, root ${h.rootHash}, ${h.timestamp}, key ${h.keyId}`, h);
         return 0;
       }
       case 'prove': {
         const seq = intArg(positionals[0], '<seq>');
         if (seq === undefined) throw new UsageError('usage: veil audit prove <seq>');
-        const p = await store.transaction((tx) => audit.inclusionProof(tx, seq));
+        const p = await v.audit.proof(actor, seq);
         print(
           `entry ${p.seq} (${p.entry.action} at ${p.entry.time}) is leaf ${p.leafIndex} of the signed tree of size ${p.treeSize}\nleaf hash ${p.leafHash}\nroot ${p.head.rootHash}\nproof:\n${p.proof.map((x) => '  ' + x).join('\n')}`,
           p,
@@ -89,59 +87,35 @@ async function withLocal(sub: string, argv: string[], io: Io): Promise<number> {
         const m = intArg(positionals[0], '<m>');
         const n = intArg(positionals[1], '<n>');
         if (!m || !n || m > n) throw new UsageError('usage: veil audit consistency <m> <n> with 0 < m <= n');
-        const proof = await audit.consistencyProof(store.db, m, n);
+        const proof = await v.audit.consistency(actor, m, n);
         print(proof.join('\n'), { from: m, to: n, proof });
         return 0;
       }
       case 'export': {
         if (!values.out) throw new UsageError('usage: veil audit export [--from N] [--to N] --out FILE');
         const out = createWriteStream(values.out, { mode: 0o600 });
-        let n = 0;
-        await store.transaction(async (tx) => {
-          for await (const line of audit.exportLines(
-            tx,
-            intArg(values.from, '--from') ?? 1,
-            intArg(values.to, '--to'),
-          )) {
-            if (!out.write(JSON.stringify(line) + '\n')) await once(out, 'drain');
-            if ((line as { type: string }).type === 'entry') n++;
-          }
-          await audit.append(tx, {
-            actor: { kind: 'cli', id: 'local' },
-            action: 'audit.exported',
-            detail: { entries: n },
-          });
-        });
+        const n = await v.audit.exportEach(
+          actor,
+          intArg(values.from, '--from') ?? 1,
+          intArg(values.to, '--to'),
+          async (line) => {
+            if (!out.write(line + '\n')) await once(out, 'drain');
+          },
+        );
         out.end();
         await once(out, 'finish');
         print(`exported ${n} entries to ${values.out}`, { entries: n, out: values.out });
         return 0;
       }
       case 'rotate-key': {
-        const { next, commit } = prepareRotation(ctx.config.dataDir);
-        if (process.env['VEIL_AUDIT_SIGNING_KEY'])
-          throw new VeilError('INVALID_INPUT', 'The signing key comes from VEIL_AUDIT_SIGNING_KEY; rotate it there.');
-        const heads = await store.transaction(async (tx) => {
-          const r = await audit.crossSign(tx, next);
-          await audit.append(tx, {
-            actor: { kind: 'cli', id: 'local' },
-            action: 'audit.key.rotated',
-            detail: { oldKeyId: r.old.keyId, newKeyId: next.keyId, size: r.old.size },
-          });
-          return r;
-        });
-        commit();
-        print(`rotated: ${heads.old.keyId} -> ${next.keyId}; both signed the head of size ${heads.old.size}`, {
-          oldKeyId: heads.old.keyId,
-          newKeyId: next.keyId,
-          crossSigned: heads,
-        });
+        const r = await v.audit.rotateKey(actor);
+        print(`rotated: ${r.oldKeyId} -> ${r.newKeyId}; both signed the head of size ${r.size}`, r);
         return 0;
       }
     }
     return 0;
   } finally {
-    await ctx.close();
+    await v.close();
   }
 }
 

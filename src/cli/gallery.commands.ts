@@ -1,10 +1,9 @@
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parseCommand } from './args.js';
-import { cliActor, openLocalVeil } from './context.js';
+import { cliActor, openLocalServices, type LocalServices } from './context.js';
 import { Progress, UsageError, type Io } from './output.js';
 import { VeilError } from '../errors.js';
-import type { Veil } from '../app/veil.js';
 import type { IngestOutcome } from '../gallery/ingest.service.js';
 
 const HELP = `veil purpose create --key K --name N --description D --basis B [options]
@@ -20,8 +19,8 @@ veil ingest --purpose P <folder-or-files...>     resumable: already-ingested pho
 veil redact <media-id> --out FILE.jpg
 Every command takes --json.`;
 
-async function withVeil<T>(io: Io, fn: (v: Veil) => Promise<T>): Promise<T> {
-  const v = await openLocalVeil(io);
+async function withVeil<T>(io: Io, fn: (v: LocalServices) => Promise<T>): Promise<T> {
+  const v = await openLocalServices(io);
   try {
     return await fn(v);
   } finally {
@@ -63,14 +62,14 @@ export async function purposeCommand(argv: string[], io: Io): Promise<number> {
   if (values.help || !sub) return (io.out(HELP + '\n'), sub ? 0 : 2);
   if (sub === 'list') {
     return withVeil(io, async (v) => {
-      const list = await v.purposes.list();
+      const list = await v.purposes.list(cliActor());
       out(
         io,
         values.json,
         list
           .map(
             (p) =>
-              `${p.key}\t${p.lawfulBasis}/${p.art9Condition}\tretention ${p.retention}\t${p.status}\ttemplates ${v.index.size(p.id)}`,
+              `${p.key}\t${p.lawfulBasis}/${p.art9Condition}\tretention ${p.retention}\t${p.status}\ttemplates ${p.templates}`,
           )
           .join('\n') || '(no purposes)',
         list,
@@ -80,21 +79,18 @@ export async function purposeCommand(argv: string[], io: Io): Promise<number> {
   }
   if (sub !== 'create') throw new UsageError(`unknown command 'purpose ${sub}'\n${HELP}`);
   return withVeil(io, async (v) => {
-    const p = await v.purposes.create(
-      {
-        key: values.key,
-        name: values.name,
-        description: values.description,
-        lawfulBasis: values.basis,
-        art9Condition: values.art9,
-        legalReference: values['legal-ref'] ?? null,
-        retention: values.retention,
-        recipients: values.recipient ?? [],
-        requiresCaseRef: values['requires-case-ref'] ?? false,
-        keepSourceImages: values['keep-images'] ?? false,
-      } as never,
-      cliActor(),
-    );
+    const p = await v.purposes.create(cliActor(), {
+      key: values.key,
+      name: values.name,
+      description: values.description,
+      lawfulBasis: values.basis,
+      art9Condition: values.art9,
+      legalReference: values['legal-ref'] ?? null,
+      retention: values.retention,
+      recipients: values.recipient ?? [],
+      requiresCaseRef: values['requires-case-ref'] ?? false,
+      keepSourceImages: values['keep-images'] ?? false,
+    } as never);
     out(
       io,
       values.json,
@@ -126,7 +122,7 @@ export async function consentCommand(argv: string[], io: Io): Promise<number> {
   if (sub === 'withdraw') {
     if (positionals.length !== 1) throw new UsageError('usage: veil consent withdraw <consent-id>');
     return withVeil(io, async (v) => {
-      const r = await v.consents.withdraw(positionals[0]!, cliActor());
+      const r = await v.consents.withdraw(cliActor(), positionals[0]!);
       out(
         io,
         values.json,
@@ -145,18 +141,15 @@ export async function consentCommand(argv: string[], io: Io): Promise<number> {
     throw new VeilError('NOT_FOUND', `${values['notice-file']}: no such file.`);
   });
   return withVeil(io, async (v) => {
-    const r = await v.consents.give(
-      {
-        purpose: values.purpose!,
-        noticeText,
-        noticeVersion: values['notice-version']!,
-        method: values.method as 'paper',
-        collector: values.collector!,
-        ...(values.subject ? { subjectId: values.subject } : {}),
-        ...(values.email ? { contactEmail: values.email } : {}),
-      },
-      cliActor(),
-    );
+    const r = await v.consents.give(cliActor(), {
+      purpose: values.purpose!,
+      noticeText,
+      noticeVersion: values['notice-version']!,
+      method: values.method as 'paper',
+      collector: values.collector!,
+      ...(values.subject ? { subjectId: values.subject } : {}),
+      ...(values.email ? { contactEmail: values.email } : {}),
+    });
     if (values['receipt-out']) await writeFile(values['receipt-out'], JSON.stringify(r.receipt, null, 2) + '\n');
     out(
       io,
@@ -189,16 +182,13 @@ export async function subjectCommand(argv: string[], io: Io): Promise<number> {
     );
   const images = await Promise.all(positionals.map(readImage));
   return withVeil(io, async (v) => {
-    const r = await v.gallery.enroll(
-      {
-        purpose: values.purpose!,
-        images,
-        ...(values.consent ? { consentId: values.consent } : {}),
-        ...(values.subject ? { subjectId: values.subject } : {}),
-        ...(values['source-ref'] ? { sourceReference: values['source-ref'] } : {}),
-      },
-      cliActor(),
-    );
+    const r = await v.gallery.enroll(cliActor(), {
+      purpose: values.purpose!,
+      images,
+      ...(values.consent ? { consentId: values.consent } : {}),
+      ...(values.subject ? { subjectId: values.subject } : {}),
+      ...(values['source-ref'] ? { sourceReference: values['source-ref'] } : {}),
+    });
     const dup = r.possibleDuplicates.length
       ? `\nwarning: the face also matches ${r.possibleDuplicates.map((d) => `${d.subjectId} (${d.similarity})`).join(', ')}`
       : '';
@@ -225,17 +215,14 @@ export async function identifyCommand(argv: string[], io: Io): Promise<number> {
     throw new UsageError('usage: veil identify --purpose P <image> (--case-ref R | --justification J)');
   const image = await readImage(positionals[0]!);
   return withVeil(io, async (v) => {
-    const r = await v.gallery.identify(
-      {
-        purpose: values.purpose!,
-        image,
-        ...(values['case-ref'] ? { caseRef: values['case-ref'] } : {}),
-        ...(values.justification ? { justification: values.justification } : {}),
-        ...(values.k ? { k: Number(values.k) } : {}),
-        ...(values.threshold ? { threshold: Number(values.threshold) } : {}),
-      },
-      cliActor(),
-    );
+    const r = await v.search.identify(cliActor(), {
+      purpose: values.purpose!,
+      image,
+      ...(values['case-ref'] ? { caseRef: values['case-ref'] } : {}),
+      ...(values.justification ? { justification: values.justification } : {}),
+      ...(values.k ? { k: Number(values.k) } : {}),
+      ...(values.threshold ? { threshold: Number(values.threshold) } : {}),
+    });
     const human = r.candidates.length
       ? r.candidates
           .map(
@@ -270,17 +257,14 @@ export async function verifyCommand(argv: string[], io: Io): Promise<number> {
   const image = await readImage(positionals[0]!);
   const second = values.against ? await readImage(values.against) : undefined;
   return withVeil(io, async (v) => {
-    const r = await v.gallery.verify(
-      {
-        purpose: values.purpose!,
-        image,
-        ...(values.subject ? { subjectId: values.subject } : {}),
-        ...(second ? { secondImage: second } : {}),
-        ...(values['case-ref'] ? { caseRef: values['case-ref'] } : {}),
-        ...(values.justification ? { justification: values.justification } : {}),
-      },
-      cliActor(),
-    );
+    const r = await v.search.verify(cliActor(), {
+      purpose: values.purpose!,
+      image,
+      ...(values.subject ? { subjectId: values.subject } : {}),
+      ...(second ? { secondImage: second } : {}),
+      ...(values['case-ref'] ? { caseRef: values['case-ref'] } : {}),
+      ...(values.justification ? { justification: values.justification } : {}),
+    });
     out(io, values.json, `${r.match ? 'MATCH' : 'NO MATCH'}: similarity ${r.similarity} (threshold ${r.threshold})`, r);
     return 0;
   });
@@ -313,11 +297,10 @@ export async function ingestCommand(argv: string[], io: Io): Promise<number> {
     const progress = new Progress(io, files.length, 'ingesting');
     const outcomes: IngestOutcome[] = [];
     for (const f of files) {
-      const o = await v.ingest.ingest(
-        values.purpose!,
-        { name: relative(process.cwd(), f), bytes: await readFile(f) },
-        cliActor(),
-      );
+      const o = await v.media.ingest(cliActor(), values.purpose!, {
+        name: relative(process.cwd(), f),
+        bytes: await readFile(f),
+      });
       outcomes.push(o);
       if (values.jsonl) io.out(JSON.stringify(o) + '\n');
       progress.tick();
@@ -346,7 +329,7 @@ export async function redactCommand(argv: string[], io: Io): Promise<number> {
   if (values.help) return (io.out(HELP + '\n'), 0);
   if (positionals.length !== 1 || !values.out) throw new UsageError('usage: veil redact <media-id> --out FILE.jpg');
   return withVeil(io, async (v) => {
-    const r = await v.ingest.redact(positionals[0]!, cliActor());
+    const r = await v.media.redact(cliActor(), positionals[0]!);
     await writeFile(values.out!, r.jpeg);
     out(io, values.json, `${values.out}: ${r.blurred} face(s) blurred, ${r.shown} consenting face(s) shown`, {
       out: values.out,

@@ -1,9 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseCommand } from './args.js';
-import { cliActor, openLocalVeil } from './context.js';
+import { cliActor, openLocalServices, type LocalServices } from './context.js';
 import { UsageError, type Io } from './output.js';
 import { ropaMarkdown } from '../oversight/ropa.js';
-import type { Veil } from '../app/veil.js';
 import { VeilError } from '../errors.js';
 
 const HELP = `veil ropa [--json | --md] [--out FILE]           record of processing (Art. 30)
@@ -16,8 +15,8 @@ veil order list [--overdue] | close <id> | bundle <id> --out FILE.zip
 veil breach record --file BREACH.json | notify <id> --reference R | people <id> --inform yes|no --reason R | list [--overdue]
 Every command takes --json.`;
 
-async function withVeil(io: Io, fn: (v: Veil) => Promise<number>): Promise<number> {
-  const v = await openLocalVeil(io);
+async function withVeil(io: Io, fn: (v: LocalServices) => Promise<number>): Promise<number> {
+  const v = await openLocalServices(io);
   try {
     return await fn(v);
   } finally {
@@ -61,18 +60,18 @@ export async function oversightCommand(cmd: string, argv: string[], io: Io): Pro
   const actor = cliActor();
   return withVeil(io, async (v) => {
     if (cmd === 'ropa') {
-      const r = await v.ropa();
+      const r = await v.records.ropa(actor);
       await emit(ropaMarkdown(r), r);
       return 0;
     }
     if (cmd === 'dpia') {
       if (!values.purpose) throw new UsageError('usage: veil dpia --purpose P');
-      const md = await v.dpia(values.purpose);
+      const md = await v.records.dpia(actor, values.purpose);
       await emit(md, { purpose: values.purpose, markdown: md });
       return 0;
     }
     if (cmd === 'retention' && sub === 'run') {
-      const r = await v.retention.run({ dryRun: values['dry-run'] ?? false });
+      const r = await v.retention.run(actor, { dryRun: values['dry-run'] ?? false });
       await emit(
         `${r.dryRun ? 'DRY RUN: would erase' : 'erased'}: ${r.enrollments.length} enrollment(s) past retention (${r.enrollments.filter((e) => e.action === 'erase-subject').length} whole subjects), ${r.media} photo(s), ${r.searches} search record(s)\n${r.enrollments.map((e) => `  ${e.subjectId} ${e.purpose} expired ${e.expiredAt.slice(0, 10)} (${e.reason}) -> ${e.action}`).join('\n')}`,
         r,
@@ -89,21 +88,17 @@ export async function oversightCommand(cmd: string, argv: string[], io: Io): Pro
     }
     if (cmd === 'order') {
       if (sub === 'record') {
-        const o = await v.orders.record(await readJson(values.file), actor);
+        const o = await v.orders.record(actor, await readJson(values.file));
         await emit(`recorded order ${o.id} (${o.authority} ${o.reference}), deadline ${o.deadline}`, o);
       } else if (sub === 'act') {
-        const o = await v.orders.act(
-          positionals[0] ?? '',
-          {
-            kind: values.kind,
-            description: values.description,
-            ...(values.purpose ? { purpose: values.purpose } : {}),
-          },
-          actor,
-        );
+        const o = await v.orders.act(actor, positionals[0] ?? '', {
+          kind: values.kind,
+          description: values.description,
+          ...(values.purpose ? { purpose: values.purpose } : {}),
+        });
         await emit(`order ${o.id}: ${o.actions.length} action(s)`, o);
       } else if (sub === 'list') {
-        const list = await v.orders.list({ ...(values.overdue ? { overdue: true } : {}) });
+        const list = await v.orders.list(actor, { overdue: Boolean(values.overdue) });
         await emit(
           list
             .map(
@@ -114,11 +109,11 @@ export async function oversightCommand(cmd: string, argv: string[], io: Io): Pro
           list,
         );
       } else if (sub === 'close') {
-        const o = await v.orders.close(positionals[0] ?? '', actor);
+        const o = await v.orders.close(actor, positionals[0] ?? '');
         await emit(`order ${o.id} closed`, o);
       } else if (sub === 'bundle') {
         if (!values.out) throw new UsageError('usage: veil order bundle <id> --out FILE.zip');
-        const zip = await v.orders.bundle(positionals[0] ?? '', actor);
+        const zip = await v.orders.bundle(actor, positionals[0] ?? '');
         await writeFile(values.out, zip);
         io.out(`evidence bundle written to ${values.out} (${zip.length} bytes)\n`);
       } else throw new UsageError(HELP);
@@ -126,19 +121,19 @@ export async function oversightCommand(cmd: string, argv: string[], io: Io): Pro
     }
     if (cmd === 'breach') {
       if (sub === 'record') {
-        const b = await v.breaches.record(await readJson(values.file), actor);
+        const b = await v.breaches.record(actor, await readJson(values.file));
         await emit(`recorded breach ${b.id}; notify the supervisory authority by ${b.notifyBy}`, b);
       } else if (sub === 'notify') {
         if (!values.reference) throw new UsageError('usage: veil breach notify <id> --reference R');
-        const b = await v.breaches.notify(positionals[0] ?? '', values.reference, actor);
+        const b = await v.breaches.notify(actor, positionals[0] ?? '', values.reference);
         await emit(`breach ${b.id} notified (${b.notificationRef})`, b);
       } else if (sub === 'people') {
         if (!values.inform || !values.reason)
           throw new UsageError('usage: veil breach people <id> --inform yes|no --reason R');
-        const b = await v.breaches.decidePeople(positionals[0] ?? '', values.inform === 'yes', values.reason, actor);
+        const b = await v.breaches.decidePeople(actor, positionals[0] ?? '', values.inform === 'yes', values.reason);
         await emit(`breach ${b.id}: people ${b.peopleInformed ? 'will be' : 'will not be'} informed`, b);
       } else if (sub === 'list') {
-        const list = await v.breaches.list({ ...(values.overdue ? { overdue: true } : {}) });
+        const list = await v.breaches.list(actor, { overdue: Boolean(values.overdue) });
         await emit(
           list
             .map(

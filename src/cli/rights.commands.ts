@@ -1,27 +1,28 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseCommand } from './args.js';
-import { cliActor, openLocalVeil } from './context.js';
+import { cliActor, openLocalServices, type LocalServices } from './context.js';
 import { UsageError, type Io } from './output.js';
 import { VeilError } from '../errors.js';
-import { daysLeft, effectiveDue, isOverdue, type RequestKind, type RightsRequest } from '../rights/request.js';
-import type { Veil } from '../app/veil.js';
+import { effectiveDue, type RequestKind, type RightsRequest } from '../rights/request.js';
 
 const HELP = `veil rights <command>
 
   submit --kind K --email E [--subject S] [--receipt R] [--details TEXT] [--lang en|fr]
          kinds: access rectification erasure restriction lift-restriction portability objection withdraw-consent
   verify <id> --code CODE [--selfie FILE]...     prints the requester's download token
-  list [--open] [--overdue]
+  list [--open] [--overdue] [--review]
   show <id>
+  review <id> --decision approve|reject [--subject S]... --note TEXT
+                                                 decide on subjects found by face or held under another basis
   extend <id> --months 1|2 --reason TEXT         once, before the first deadline; the person is told
   fulfil <id> [--out FILE] [--suppress] [--new-email E] [--remove-template ID]...
   deny <id> --reason TEXT --ground TEXT
 Every command takes --json.`;
 
-function line(r: RightsRequest, now: Date): string {
-  const left = daysLeft(r, now);
-  const flag = isOverdue(r, now) ? ' OVERDUE' : '';
-  return `${r.id}\t${r.kind}\t${r.state}\tdue ${effectiveDue(r).slice(0, 10)} (${left} day(s) left)${flag}`;
+function line(r: RightsRequest & { daysLeft: number; overdue: boolean }): string {
+  const flag = r.overdue ? ' OVERDUE' : '';
+  const review = r.review?.state === 'pending' ? ` REVIEW (${r.review.items.length})` : '';
+  return `${r.id}\t${r.kind}\t${r.state}\tdue ${effectiveDue(r).slice(0, 10)} (${r.daysLeft} day(s) left)${flag}${review}`;
 }
 
 export async function rightsCommand(argv: string[], io: Io): Promise<number> {
@@ -40,6 +41,9 @@ export async function rightsCommand(argv: string[], io: Io): Promise<number> {
       selfie: { type: 'string', multiple: true },
       open: { type: 'boolean' },
       overdue: { type: 'boolean' },
+      review: { type: 'boolean' },
+      decision: { type: 'string' },
+      note: { type: 'string' },
       months: { type: 'string' },
       reason: { type: 'string' },
       ground: { type: 'string' },
@@ -56,8 +60,8 @@ export async function rightsCommand(argv: string[], io: Io): Promise<number> {
     if (positionals.length !== 1) throw new UsageError(`usage: veil rights ${sub} <id> ...`);
     return positionals[0]!;
   };
-  const run = async (fn: (v: Veil) => Promise<number>) => {
-    const v = await openLocalVeil(io);
+  const run = async (fn: (v: LocalServices) => Promise<number>) => {
+    const v = await openLocalServices(io);
     try {
       return await fn(v);
     } finally {
@@ -68,7 +72,7 @@ export async function rightsCommand(argv: string[], io: Io): Promise<number> {
     case 'submit':
       if (!values.kind || !values.email) throw new UsageError('usage: veil rights submit --kind K --email E');
       return run(async (v) => {
-        const r = await v.rights.submit({
+        const r = await v.rights.intake.submit({
           kind: values.kind as RequestKind,
           email: values.email!,
           ...(values.subject ? { subjectId: values.subject } : {}),
@@ -93,31 +97,43 @@ export async function rightsCommand(argv: string[], io: Io): Promise<number> {
         ),
       );
       return run(async (v) => {
-        const r = await v.rights.verify(id, { code: values.code!, selfies });
-        print(`verified; ${r.subjectsFound} record(s) found; download token ${r.downloadToken}`, r);
+        const r = await v.rights.intake.verify(id, { code: values.code!, selfies });
+        const review = selfies.length ? '; the search by face goes to the DPO for review' : '';
+        print(`verified${review}; download token ${r.downloadToken}`, r);
         return 0;
       });
     }
     case 'list':
       return run(async (v) => {
-        const list = await v.rights.list({
-          ...(values.open ? { open: true } : {}),
-          ...(values.overdue ? { overdue: true } : {}),
-        });
-        const now = v.clock.now();
-        const counts = await v.rights.counts();
-        print([...list.map((r) => line(r, now)), `${counts.open} open, ${counts.overdue} overdue`].join('\n'), {
-          requests: list,
-          ...counts,
-        });
+        const list = (
+          await v.rights.queue.list(cliActor(), {
+            open: Boolean(values.open),
+            overdue: Boolean(values.overdue),
+            review: Boolean(values.review),
+          })
+        ).map((r) => v.rights.queue.view(r));
+        const counts = await v.rights.queue.counts();
+        print(
+          [
+            ...list.map((r) => line(r)),
+            `${counts.open} open, ${counts.overdue} overdue, ${counts.awaitingReview} awaiting review`,
+          ].join('\n'),
+          {
+            requests: list,
+            ...counts,
+          },
+        );
         return 0;
       });
     case 'show': {
       const id = needId();
       return run(async (v) => {
-        const r = await v.rights.get(id);
+        const r = v.rights.queue.view(await v.rights.queue.get(cliActor(), id));
+        const review = r.review
+          ? `\nreview ${r.review.state}: ${r.review.items.map((i) => `${i.subjectId} (${i.why}${i.similarity !== null ? ` ${i.similarity}` : ''})`).join(', ') || 'nobody beyond what the address links'}; liveness ${r.review.liveness}`
+          : '';
         print(
-          `${line(r, v.clock.now())}\nreceived ${r.receivedAt}\n${r.history.map((h) => `  ${h.at} ${h.state} by ${h.actor}${h.note ? `: ${h.note}` : ''}`).join('\n')}${r.outcome ? `\noutcome ${JSON.stringify(r.outcome).slice(0, 400)}` : ''}`,
+          `${line(r)}${review}\nreceived ${r.receivedAt}\n${r.history.map((h) => `  ${h.at} ${h.state} by ${h.actor}${h.note ? `: ${h.note}` : ''}`).join('\n')}${r.outcome ? `\noutcome ${JSON.stringify(r.outcome).slice(0, 400)}` : ''}`,
           r,
         );
         return 0;
@@ -128,7 +144,7 @@ export async function rightsCommand(argv: string[], io: Io): Promise<number> {
       if (!values.months || !values.reason)
         throw new UsageError('usage: veil rights extend <id> --months 1|2 --reason TEXT');
       return run(async (v) => {
-        const r = await v.rights.extend(id, Number(values.months), values.reason!, cliActor());
+        const r = await v.rights.queue.extend(cliActor(), id, Number(values.months), values.reason!);
         print(`deadline extended to ${r.extendedDueAt}`, r);
         return 0;
       });
@@ -138,7 +154,7 @@ export async function rightsCommand(argv: string[], io: Io): Promise<number> {
       if (!values.reason || !values.ground)
         throw new UsageError('usage: veil rights deny <id> --reason TEXT --ground TEXT');
       return run(async (v) => {
-        const r = await v.rights.deny(id, values.reason!, values.ground!, cliActor());
+        const r = await v.rights.queue.deny(cliActor(), id, values.reason!, values.ground!);
         print(`request ${r.id} denied`, r);
         return 0;
       });
@@ -146,14 +162,32 @@ export async function rightsCommand(argv: string[], io: Io): Promise<number> {
     case 'fulfil': {
       const id = needId();
       return run(async (v) => {
-        const r = await v.rights.fulfil(id, cliActor(), {
+        const r = await v.rights.queue.fulfil(cliActor(), id, {
           ...(values.suppress ? { suppress: true } : {}),
           ...(values['new-email'] ? { newEmail: values['new-email'] } : {}),
           ...(values['remove-template'] ? { removeTemplateIds: values['remove-template'] } : {}),
         });
-        if (values.out && (r.download || r.certificate))
-          await writeFile(values.out, r.download ?? JSON.stringify(r.certificate, null, 2) + '\n');
+        if (values.out && r.certificate) await writeFile(values.out, JSON.stringify(r.certificate, null, 2) + '\n');
+        else if (values.out && r.request.outcome?.['artifactId'])
+          await writeFile(values.out, (await v.rights.queue.download(cliActor(), id)).bytes);
         print(`request ${r.request.id} ${r.request.state}${values.out ? `; written to ${values.out}` : ''}`, {
+          request: r.request,
+          certificate: r.certificate ?? null,
+        });
+        return 0;
+      });
+    }
+    case 'review': {
+      const id = needId();
+      if ((values.decision !== 'approve' && values.decision !== 'reject') || !values.note)
+        throw new UsageError('usage: veil rights review <id> --decision approve|reject [--subject S]... --note TEXT');
+      return run(async (v) => {
+        const r = await v.rights.queue.review(cliActor(), id, {
+          decision: values.decision as 'approve',
+          subjects: values.subject ? [values.subject].flat() : undefined,
+          note: values.note!,
+        });
+        print(`request ${r.request.id}: review ${r.request.review?.state}; ${r.request.state}`, {
           request: r.request,
           certificate: r.certificate ?? null,
         });

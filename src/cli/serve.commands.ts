@@ -1,5 +1,5 @@
 import { parseCommand } from './args.js';
-import { cliActor, openLocalVeil } from './context.js';
+import { cliActor, openLocalServices } from './context.js';
 import { UsageError, type Io } from './output.js';
 import { ROLES, type Role } from '../auth/api-keys.js';
 
@@ -21,7 +21,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
     ...(values.port ? { VEIL_PORT: values.port } : {}),
     ...(values.host ? { VEIL_HOST: values.host } : {}),
   };
-  const { serve } = await import('../api/server.js');
+  const { serve } = await import('../app/server.js');
   const s = await serve(env, (l) => io.err(l + '\n'));
   if (s.adminToken) {
     io.out(
@@ -55,14 +55,15 @@ export async function keysCommand(argv: string[], io: Io): Promise<number> {
     usage,
   );
   if (values.help || !sub) return (io.out(usage + '\n'), sub ? 0 : 2);
-  const v = await openLocalVeil(io);
+  const v = await openLocalServices(io);
   try {
     if (sub === 'create') {
       if (!values.role || !ROLES.includes(values.role as Role) || !values.purpose?.length) throw new UsageError(usage);
-      const r = await v.apiKeys.create(
-        { name: values.name ?? `${values.role} key`, role: values.role as Role, purposes: values.purpose },
-        cliActor(),
-      );
+      const r = await v.apiKeys.create(cliActor(), {
+        name: values.name ?? `${values.role} key`,
+        role: values.role as Role,
+        purposes: values.purpose,
+      });
       io.out(
         values.json
           ? JSON.stringify(r) + '\n'
@@ -71,7 +72,7 @@ export async function keysCommand(argv: string[], io: Io): Promise<number> {
       return 0;
     }
     if (sub === 'list') {
-      const keys = await v.apiKeys.list();
+      const keys = await v.apiKeys.list(cliActor());
       io.out(
         values.json
           ? JSON.stringify(keys) + '\n'
@@ -84,7 +85,7 @@ export async function keysCommand(argv: string[], io: Io): Promise<number> {
       return 0;
     }
     if (sub === 'revoke' && positionals.length === 1) {
-      await v.apiKeys.revoke(positionals[0]!, cliActor());
+      await v.apiKeys.revoke(cliActor(), positionals[0]!);
       io.out(`revoked ${positionals[0]}\n`);
       return 0;
     }

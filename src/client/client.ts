@@ -9,10 +9,10 @@ import type {
   TreeHeadDoc,
   IngestDoc,
   ConsentDoc,
-} from '../api/schemas.js';
+} from '../api/v1/schemas.js';
 import type { PurposeInput } from '../privacy/purpose.js';
 import type { ConsentInput } from '../privacy/consent.js';
-import type { SubmitInput } from '../rights/rights.service.js';
+import type { SubmitInput } from '../rights/intake.service.js';
 
 /** An error answer from the API: the RFC 9457 problem with Veil's stable code. */
 export class VeilApiError extends Error {
@@ -55,6 +55,11 @@ export const CLIENT_OPERATIONS = [
   ['POST', '/v1/rights/requests/{id}/extend'],
   ['POST', '/v1/rights/requests/{id}/fulfil'],
   ['POST', '/v1/rights/requests/{id}/deny'],
+  ['POST', '/v1/rights/requests/{id}/review'],
+  ['POST', '/v1/rights/requests/{id}/self-service'],
+  ['POST', '/v1/rights/requests/{id}/actions'],
+  ['POST', '/v1/portal/enroll'],
+  ['POST', '/v1/portal/enroll/{id}/confirm'],
   ['GET', '/v1/audit/head'],
   ['GET', '/v1/audit/proof/{seq}'],
   ['GET', '/v1/audit/export'],
@@ -173,17 +178,20 @@ export class VeilClient {
     return this.call<{ requestId: string; dueAt: string; state: string }>('POST', '/v1/rights/requests', r);
   }
   verifyRequest(id: string, code: string, selfies: Img[] = []) {
-    return this.call<{ state: string; subjectsFound: number; downloadToken: string }>(
+    return this.call<{ state: string; downloadToken: string }>(
       'POST',
       `/v1/rights/requests/${encodeURIComponent(id)}/verify`,
       { code, selfies: selfies.map(b64) },
     );
   }
   requestResult(id: string, token: string) {
-    return this.call<{ state: string; kind: string; outcome: Record<string, unknown> | null; dueAt: string }>(
-      'GET',
-      `/v1/rights/requests/${encodeURIComponent(id)}/result?token=${encodeURIComponent(token)}`,
-    );
+    return this.call<{
+      state: string;
+      kind: string;
+      outcome: Record<string, unknown> | null;
+      dueAt: string;
+      review: 'pending' | 'done' | null;
+    }>('GET', `/v1/rights/requests/${encodeURIComponent(id)}/result?token=${encodeURIComponent(token)}`);
   }
   download(id: string, token: string) {
     return this.call<Buffer>(
@@ -193,7 +201,7 @@ export class VeilClient {
       { raw: true },
     );
   }
-  listRequests(q: { overdue?: boolean; open?: boolean; cursor?: string; limit?: number } = {}) {
+  listRequests(q: { overdue?: boolean; open?: boolean; review?: boolean; cursor?: string; limit?: number } = {}) {
     const qs = new URLSearchParams(
       Object.entries(q)
         .filter(([, v]) => v !== undefined)
@@ -204,6 +212,7 @@ export class VeilClient {
       nextCursor: string | null;
       open: number;
       overdue: number;
+      awaitingReview: number;
     }>('GET', `/v1/rights/requests?${qs}`);
   }
   getRequest(id: string) {
@@ -222,6 +231,47 @@ export class VeilClient {
       `/v1/rights/requests/${encodeURIComponent(id)}/fulfil`,
       opts,
     );
+  }
+  reviewRequest(id: string, d: { decision: 'approve' | 'reject'; subjects?: string[]; note: string }) {
+    return this.call<{ request: z.output<typeof RightsRequestDoc>; certificate: Record<string, unknown> | null }>(
+      'POST',
+      `/v1/rights/requests/${encodeURIComponent(id)}/review`,
+      d,
+    );
+  }
+  selfService(id: string, token: string) {
+    return this.call<{
+      state: string;
+      kind: string;
+      outcome: Record<string, unknown> | null;
+      dueAt: string;
+      review: 'pending' | 'done' | null;
+    }>('POST', `/v1/rights/requests/${encodeURIComponent(id)}/self-service`, { token });
+  }
+  requestAction(id: string, token: string, kind: 'erasure' | 'restriction' | 'objection' | 'withdraw-consent') {
+    return this.call<{
+      requestId: string;
+      downloadToken: string;
+      state: string;
+      outcome: Record<string, unknown> | null;
+      review: 'pending' | 'done' | null;
+      certificate: Record<string, unknown> | null;
+    }>('POST', `/v1/rights/requests/${encodeURIComponent(id)}/actions`, { token, kind });
+  }
+  portalStart(purpose: string, email: string, language: 'en' | 'fr' = 'en') {
+    return this.call<{ enrollmentId: string }>('POST', '/v1/portal/enroll', { purpose, email, language });
+  }
+  portalConfirm(enrollmentId: string, code: string, selfie: Img) {
+    return this.call<{
+      subjectId: string;
+      consentId: string;
+      receipt: Record<string, unknown>;
+      quality: Record<string, number>;
+    }>('POST', `/v1/portal/enroll/${encodeURIComponent(enrollmentId)}/confirm`, {
+      code,
+      consent: true,
+      selfie: b64(selfie),
+    });
   }
   denyRequest(id: string, reason: string, ground: string) {
     return this.call<z.output<typeof RightsRequestDoc>>('POST', `/v1/rights/requests/${encodeURIComponent(id)}/deny`, {

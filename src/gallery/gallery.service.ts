@@ -1,35 +1,31 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import type { Store, Tx } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import type { AuditLog } from '../audit/audit.log.js';
-import type { Actor } from '../audit/entry.js';
-import type { FaceAnalyzer } from '../face/analyzer.js';
-import type { EmbeddedFace } from '../face/engine.js';
+import type { Actor } from '../auth/actor.js';
+import type { AccessPolicy } from '../auth/policy.js';
+import type { Analysis, DetectedFace, EmbeddedFace } from '../face/engine.js';
+import type { FaceAnalyzer, ImageOptions } from '../face/analyzer.js';
 import { assessQuality, type QualityPolicy, DEFAULT_ENROLLMENT_POLICY } from '../face/quality.js';
-import { cosine } from '../face/embedder.js';
-import { estimatedFmr } from '../face/calibration.js';
-import { DEFAULT_CALIBRATION } from '../face/calibration.default.js';
-import { newId, type ConsentId, type PurposeId, type SubjectId, type TemplateId } from '../ids.js';
+import { newId, type ConsentId, type SubjectId, type TemplateId } from '../ids.js';
 import { VeilError } from '../errors.js';
 import { needsConsent, type Purpose } from '../privacy/purpose.js';
-import type { PurposeService } from '../privacy/purpose.service.js';
 import type { KeyRing } from '../privacy/keyring.js';
 import { consentRepository } from '../privacy/consent.repository.js';
-import type { ConsentDependents } from '../privacy/consent.service.js';
-import type { GalleryIndex, SubjectHit } from '../vector/gallery-index.js';
+import type { GalleryIndex } from '../vector/gallery-index.js';
+import { touchIndex } from '../vector/index-feed.js';
 import { subjectRepository as subjects } from './subject.repository.js';
-import { searchRepository } from './search.repository.js';
 import type { TemplateVault } from './template-vault.js';
 import type { SuppressionList } from './suppression.js';
-import { touchIndex } from '../vector/index-feed.js';
+import { qualityNumbers, round4 } from './numbers.js';
 
 export interface EnrollInput {
   readonly purpose: string;
   /** An existing subject (e.g. the one a consent record created); omitted for non-consent purposes to create one. */
-  readonly subjectId?: string;
-  readonly consentId?: string;
+  readonly subjectId?: string | undefined;
+  readonly consentId?: string | undefined;
   /** Where the data came from, required when the basis is not consent (Art. 14(2)(f), 15(1)(g)). */
-  readonly sourceReference?: string;
+  readonly sourceReference?: string | undefined;
   readonly images: readonly Uint8Array[];
 }
 
@@ -40,180 +36,55 @@ export interface EnrollResult {
   readonly possibleDuplicates: readonly { subjectId: SubjectId; similarity: number }[];
 }
 
-export interface Candidate {
-  readonly subjectId: SubjectId;
-  readonly similarity: number;
-  readonly rank: number;
-  /** Probability a different person scores this high (fitted impostor tail). */
-  readonly estimatedFalseMatchRate: number;
-}
-
-export interface SearchAccountability {
-  readonly caseRef?: string;
-  readonly justification?: string;
-}
-
-export interface IdentifyInput extends SearchAccountability {
-  readonly purpose: string;
-  readonly image: Uint8Array;
-  readonly k?: number;
-  readonly threshold?: number;
-}
-
-export interface IdentifyResult {
-  readonly searchId: string;
-  readonly purpose: string;
-  readonly facesInProbe: number;
-  readonly threshold: number;
-  readonly decision: 'match' | 'no-match';
-  readonly candidates: readonly Candidate[];
-  readonly model: string;
-}
-
-export interface VerifyInput extends SearchAccountability {
-  readonly purpose: string;
-  readonly image: Uint8Array;
-  readonly subjectId?: string;
-  readonly secondImage?: Uint8Array;
-  readonly threshold?: number;
-}
-
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const SUPPRESSED = 'This person asked not to be enrolled; the face is on the do-not-enroll list.';
 
-/** The most prominent face: probes are searched by the largest face in them. */
-export function largestFace<F extends { box: { width: number; height: number } }>(faces: readonly F[]): F | undefined {
-  return [...faces].sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height)[0];
-}
-
-export class GalleryService implements ConsentDependents {
-  readonly threshold: number;
-
+/** Enrollment into a purpose's gallery: consent or a source reference first, then the face checks, then one transaction. */
+export class GalleryService {
   constructor(
     private readonly deps: {
       store: Store;
       audit: AuditLog;
       clock: Clock;
+      policy: AccessPolicy;
       engine: FaceAnalyzer;
-      purposes: PurposeService;
       keyring: KeyRing;
       vault: TemplateVault;
       index: GalleryIndex;
       suppression: SuppressionList;
+      threshold: number;
       quality?: QualityPolicy;
-      threshold?: number;
     },
-  ) {
-    this.threshold = deps.threshold ?? DEFAULT_CALIBRATION.threshold;
+  ) {}
+
+  /** Faces in a photo with boxes, landmarks and quality; nothing is stored or matched. */
+  async detect(actor: Actor, image: Uint8Array, opts?: ImageOptions): Promise<Analysis<DetectedFace>> {
+    this.deps.policy.require(actor, 'faces.detect');
+    return this.deps.engine.detect(image, opts);
   }
 
-  /** Builds the live index from the store (start-up, or after a restore). */
-  async rebuildIndex(): Promise<number> {
-    const all = await this.deps.vault.matchable(this.deps.store.db);
-    this.deps.index.clear();
-    for (const t of all) this.deps.index.add(t);
-    return all.length;
+  async enroll(actor: Actor, input: EnrollInput, opts?: ImageOptions): Promise<EnrollResult> {
+    const purpose = await this.deps.policy.purpose(actor, 'gallery.enroll', input.purpose);
+    if (input.subjectId) await this.deps.policy.subject(actor, 'gallery.enroll', input.subjectId);
+    return this.enrollUnder(actor, purpose, input, opts);
   }
 
-  private async analyzeOne(bytes: Uint8Array, index: number): Promise<EmbeddedFace> {
-    const r = await this.deps.engine.analyze(bytes);
-    if (!r.faces.length) throw new VeilError('NO_FACE', `Image ${index + 1}: no face was found.`, { image: index + 1 });
-    if (r.faces.length > 1)
-      throw new VeilError(
-        'MULTIPLE_FACES',
-        `Image ${index + 1}: ${r.faces.length} faces were found; an enrollment photo must show one person.`,
-        { image: index + 1, faces: r.faces.length },
-      );
-    return r.faces[0]!;
-  }
-
-  private checkQuality(f: EmbeddedFace, index: number): void {
-    const verdict = assessQuality(f.quality, this.deps.quality ?? DEFAULT_ENROLLMENT_POLICY);
-    if (!verdict.acceptable) {
-      throw new VeilError('LOW_QUALITY', `Image ${index + 1}: ${verdict.reasons.map((x) => x.message).join(' ')}`, {
-        image: index + 1,
-        reasons: verdict.reasons.map((x) => x.code),
-      });
-    }
-  }
-
-  /** The enrollment checks alone (face count, do-not-enroll list, quality), writing nothing: the portal runs them before recording consent. */
-  async checkEnrollable(images: readonly Uint8Array[]): Promise<EmbeddedFace['quality'][]> {
-    const faces: EmbeddedFace[] = [];
-    for (let i = 0; i < images.length; i++) faces.push(await this.analyzeOne(images[i]!, i));
-    const suppressed = await this.deps.suppression.current(this.deps.store.db);
-    for (const f of faces)
-      if (suppressed(f.embedding))
-        throw new VeilError(
-          'SUBJECT_SUPPRESSED',
-          'This person asked not to be enrolled; the face is on the do-not-enroll list.',
-        );
-    faces.forEach((f, i) => this.checkQuality(f, i));
-    return faces.map((f) => f.quality);
-  }
-
-  async enroll(input: EnrollInput, actor: Actor): Promise<EnrollResult> {
-    const purpose = await this.deps.purposes.active(input.purpose);
+  /**
+   * Enrollment once the caller's right to enroll under this purpose is established (the actor's key,
+   * or the portal after the person proved their address and consented).
+   */
+  async enrollUnder(actor: Actor, purpose: Purpose, input: EnrollInput, opts?: ImageOptions): Promise<EnrollResult> {
     if (!input.images.length) throw new VeilError('INVALID_INPUT', 'At least one image is needed to enroll.');
-    const db = this.deps.store.db;
-    let consentId: ConsentId | null = null;
-    let subjectId = input.subjectId as SubjectId | undefined;
-    if (needsConsent(purpose)) {
-      if (!input.consentId && !subjectId)
-        throw new VeilError(
-          'CONSENT_REQUIRED',
-          `Purpose '${purpose.key}' rests on consent: record the person's consent first.`,
-        );
-      const c = input.consentId ? await consentRepository.get(db, input.consentId) : undefined;
-      if (input.consentId && !c) throw new VeilError('CONSENT_REQUIRED', `No consent record '${input.consentId}'.`);
-      if (c && (c.purposeId !== purpose.id || (subjectId && c.subjectId !== subjectId)))
-        throw new VeilError('CONSENT_REQUIRED', 'The consent record is for another purpose or person.');
-      subjectId ??= c?.subjectId;
-      const cid = c?.id ?? (await consentRepository.latestGiven(db, subjectId!, purpose.id));
-      const consent = cid && (await consentRepository.get(db, cid));
-      if (!consent)
-        throw new VeilError('CONSENT_REQUIRED', `Subject ${subjectId} has not consented to '${purpose.key}'.`);
-      if (consent.state === 'withdrawn')
-        throw new VeilError('CONSENT_WITHDRAWN', 'This consent was withdrawn; new consent is needed.');
-      if (consent.state !== 'given' || (consent.expiresAt && consent.expiresAt <= this.deps.clock.now().toISOString()))
-        throw new VeilError('CONSENT_REQUIRED', 'This consent has expired.');
-      consentId = consent.id;
-    } else if (!input.sourceReference?.trim()) {
-      throw new VeilError(
-        'SOURCE_REFERENCE_REQUIRED',
-        `Purpose '${purpose.key}' rests on ${purpose.lawfulBasis}: each enrollment needs a source reference.`,
-      );
-    }
-    if (subjectId) {
-      const s = await subjects.get(db, subjectId);
-      if (!s) throw new VeilError('UNKNOWN_SUBJECT', `No subject '${subjectId}'.`);
-      if (s.state === 'restricted')
-        throw new VeilError('SUBJECT_RESTRICTED', 'Processing of this subject is restricted (Art. 18).');
-      if (s.state === 'erased') throw new VeilError('SUBJECT_ERASED', 'This subject has been erased.');
-    }
-
+    const { subjectId, consentId } = await this.basis(purpose, input);
     // All engine work happens before the transaction: nothing is written unless every image passes.
-    const faces: EmbeddedFace[] = [];
-    for (let i = 0; i < input.images.length; i++) faces.push(await this.analyzeOne(input.images[i]!, i));
-    // Suppression first: an objection is honoured whatever the photo's quality.
-    const suppressed = await this.deps.suppression.current(db);
-    for (const f of faces) {
-      if (f.model !== this.deps.engine.modelId)
-        throw new VeilError('MODEL_MISMATCH', 'The engine produced a template from another model.');
-      if (suppressed(f.embedding))
-        throw new VeilError(
-          'SUBJECT_SUPPRESSED',
-          'This person asked not to be enrolled; the face is on the do-not-enroll list.',
-        );
-    }
-    faces.forEach((f, i) => this.checkQuality(f, i));
+    const faces = await this.checkFaces(input.images, opts);
     const duplicates = new Map<SubjectId, number>();
     for (const f of faces) {
-      for (const h of this.deps.index.search(purpose.id, f.embedding, 3, this.threshold)) {
+      for (const h of this.deps.index.search(purpose.id, f.embedding, 3, this.deps.threshold)) {
         if (h.subjectId !== subjectId)
           duplicates.set(h.subjectId, Math.max(duplicates.get(h.subjectId) ?? -1, h.similarity));
       }
     }
-
     const now = this.deps.clock.now().toISOString();
     const sid = subjectId ?? newId.subject();
     const made: {
@@ -241,6 +112,8 @@ export class GalleryService implements ConsentDependents {
           const imagePath = purpose.keepSourceImages
             ? this.deps.vault.writeImage(key, id, sid, purpose.id, input.images[i]!)
             : null;
+          made.push({ templateId: id, vector: f.embedding, quality: f.quality, imagePath });
+          const sealed = this.deps.vault.sealTemplate(key, id, sid, purpose.id, f.embedding);
           await subjects.insertTemplate(
             tx,
             {
@@ -248,15 +121,14 @@ export class GalleryService implements ConsentDependents {
               subjectId: sid,
               purposeId: purpose.id,
               model: f.model,
-              quality: qualityNumbers(f),
+              quality: qualityNumbers(f.quality),
               sourceSha256: sha256(input.images[i]!),
-              sealed: this.deps.vault.sealTemplate(key, id, sid, purpose.id, f.embedding),
+              sealed,
               imagePath,
               createdAt: now,
             },
             f.embedding.length,
           );
-          made.push({ templateId: id, vector: f.embedding, quality: f.quality, imagePath });
         }
         await subjects.upsertEnrollment(tx, {
           subjectId: sid,
@@ -292,227 +164,94 @@ export class GalleryService implements ConsentDependents {
     };
   }
 
-  private requireAccountability(purpose: Purpose, a: SearchAccountability): void {
-    if (purpose.requiresCaseRef && !a.caseRef?.trim())
-      throw new VeilError('CASE_REF_REQUIRED', `Searches under '${purpose.key}' need a case reference.`);
-    if (!a.caseRef?.trim() && !a.justification?.trim())
-      throw new VeilError('CASE_REF_REQUIRED', 'Every search needs a case reference or a justification.');
+  /** The enrollment checks (one face each, do-not-enroll list, quality), writing nothing. */
+  async checkFaces(images: readonly Uint8Array[], opts?: ImageOptions): Promise<EmbeddedFace[]> {
+    const { faces, suppressed } = await this.inspect(images, opts, { suppressionFirst: true });
+    if (suppressed) throw new VeilError('SUBJECT_SUPPRESSED', SUPPRESSED);
+    return faces;
   }
 
-  private async probe(bytes: Uint8Array): Promise<{ face: EmbeddedFace; count: number }> {
-    const r = await this.deps.engine.analyze(bytes);
-    const face = largestFace(r.faces);
-    if (!face) throw new VeilError('NO_FACE', 'No face was found in the probe image.');
-    return { face, count: r.faces.length };
-  }
-
-  /** 1:N search over the purpose's matchable subjects. Unknown is an answer; the probe is never stored. */
-  async identify(input: IdentifyInput, actor: Actor): Promise<IdentifyResult> {
-    const purpose = await this.deps.purposes.active(input.purpose);
-    this.requireAccountability(purpose, input);
-    const k = Math.max(1, Math.min(50, input.k ?? 5));
-    const threshold = input.threshold ?? this.threshold;
-    if (!(threshold >= -1 && threshold <= 1)) throw new VeilError('INVALID_INPUT', 'threshold must be within [-1, 1].');
-    const { face, count } = await this.probe(input.image);
-    const hits = this.deps.index.search(purpose.id, face.embedding, k, threshold);
-    const candidates = await this.confirm(hits, purpose.id);
-    const searchId = newId.search();
-    await this.deps.store.transaction((tx) =>
-      this.account(tx, {
-        searchId,
-        kind: 'identify',
-        purpose,
-        actor,
-        input,
-        probe: input.image,
-        k,
-        threshold,
-        candidates,
-      }),
-    );
-    return {
-      searchId,
-      purpose: purpose.key,
-      facesInProbe: count,
-      threshold,
-      decision: candidates.length ? 'match' : 'no-match',
-      candidates,
-      model: this.deps.engine.modelId,
-    };
-  }
-
-  /** Re-checks index hits against the store: the index is fast, the store is the truth. */
-  private async confirm(hits: readonly SubjectHit[], purposeId: PurposeId): Promise<Candidate[]> {
-    const ok = await subjects.matchable(
-      this.deps.store.db,
-      hits.map((h) => h.subjectId),
-      purposeId,
-    );
-    return hits
-      .filter((h) => ok.has(h.subjectId))
-      .map((h, i) => ({
-        subjectId: h.subjectId,
-        similarity: round4(h.similarity),
-        rank: i + 1,
-        // Below 1e-6 the fitted tail is extrapolation the calibration data cannot support: report the floor.
-        estimatedFalseMatchRate: Math.max(1e-6, Number(estimatedFmr(DEFAULT_CALIBRATION, h.similarity).toPrecision(2))),
-      }));
-  }
-
-  private async account(
-    tx: Tx,
-    a: {
-      searchId: string;
-      kind: 'identify' | 'verify';
-      purpose: Purpose;
-      actor: Actor;
-      input: SearchAccountability;
-      probe: Uint8Array;
-      k: number;
-      threshold: number;
-      candidates: readonly { subjectId: SubjectId; similarity: number }[];
-    },
-  ): Promise<void> {
-    await searchRepository.insert(tx, {
-      id: a.searchId as never,
-      kind: a.kind,
-      purposeId: a.purpose.id,
-      actorKind: a.actor.kind,
-      actorId: a.actor.id,
-      caseRef: a.input.caseRef?.trim() || null,
-      justification: a.input.justification?.trim() || null,
-      probeSha256: sha256(a.probe),
-      k: a.k,
-      threshold: a.threshold,
-      at: this.deps.clock.now().toISOString(),
-      results: a.candidates.map((c) => ({ subjectId: c.subjectId, similarity: c.similarity })),
+  /**
+   * Analyses enrollment photos: one face each, good enough to find its owner again. Whether a face
+   * is on the do-not-enroll list is returned, not thrown, so a public caller can keep its answer
+   * the same either way; operators get the objection first, whatever the photo's quality.
+   */
+  async inspect(
+    images: readonly Uint8Array[],
+    opts: ImageOptions | undefined,
+    order: { suppressionFirst: boolean },
+  ): Promise<{ faces: EmbeddedFace[]; suppressed: boolean }> {
+    const faces: EmbeddedFace[] = [];
+    for (let i = 0; i < images.length; i++) {
+      const r = await this.deps.engine.analyze(images[i]!, opts);
+      if (!r.faces.length) throw new VeilError('NO_FACE', `Image ${i + 1}: no face was found.`, { image: i + 1 });
+      if (r.faces.length > 1) {
+        throw new VeilError(
+          'MULTIPLE_FACES',
+          `Image ${i + 1}: ${r.faces.length} faces were found; an enrollment photo must show one person.`,
+          { image: i + 1, faces: r.faces.length },
+        );
+      }
+      if (r.faces[0]!.model !== this.deps.engine.modelId)
+        throw new VeilError('MODEL_MISMATCH', 'The engine produced a template from another model.');
+      faces.push(r.faces[0]!);
+    }
+    const isSuppressed = await this.deps.suppression.current(this.deps.store.db);
+    const suppressed = faces.some((f) => isSuppressed(f.embedding));
+    if (suppressed && order.suppressionFirst) return { faces, suppressed };
+    faces.forEach((f, i) => {
+      const verdict = assessQuality(f.quality, this.deps.quality ?? DEFAULT_ENROLLMENT_POLICY);
+      if (!verdict.acceptable) {
+        throw new VeilError('LOW_QUALITY', `Image ${i + 1}: ${verdict.reasons.map((x) => x.message).join(' ')}`, {
+          image: i + 1,
+          reasons: verdict.reasons.map((x) => x.code),
+        });
+      }
     });
-    await this.deps.audit.append(tx, {
-      actor: a.actor,
-      action: a.kind === 'identify' ? 'search.performed' : 'verify.performed',
-      subjectIds: a.candidates.map((c) => c.subjectId),
-      purposeId: a.purpose.id,
-      detail: {
-        searchId: a.searchId,
-        caseRef: a.input.caseRef?.trim() || null,
-        justification: a.input.justification?.trim() || null,
-        results: a.candidates.length,
-        threshold: a.threshold,
-      },
-    });
+    return { faces, suppressed };
   }
 
-  /** 1:1: the probe against one subject's templates in this purpose, or against a second image. */
-  async verify(
-    input: VerifyInput,
-    actor: Actor,
-  ): Promise<{ searchId: string; similarity: number; threshold: number; match: boolean; model: string }> {
-    const purpose = await this.deps.purposes.active(input.purpose);
-    this.requireAccountability(purpose, input);
-    if (!input.subjectId === !input.secondImage)
-      throw new VeilError('INVALID_INPUT', 'Give either a subject id or a second image.');
-    const threshold = input.threshold ?? this.threshold;
-    const { face } = await this.probe(input.image);
-    let similarity: number;
-    let returned: SubjectId[] = [];
-    if (input.subjectId) {
-      const s = await subjects.get(this.deps.store.db, input.subjectId);
-      if (!s || s.state === 'erased') throw new VeilError('UNKNOWN_SUBJECT', `No subject '${input.subjectId}'.`);
+  /** The lawful basis of an enrollment: a given, unexpired consent, or a source reference. */
+  private async basis(
+    purpose: Purpose,
+    input: EnrollInput,
+  ): Promise<{ subjectId: SubjectId | undefined; consentId: ConsentId | null }> {
+    const db = this.deps.store.db;
+    let subjectId = input.subjectId as SubjectId | undefined;
+    let consentId: ConsentId | null = null;
+    if (needsConsent(purpose)) {
+      if (!input.consentId && !subjectId)
+        throw new VeilError(
+          'CONSENT_REQUIRED',
+          `Purpose '${purpose.key}' rests on consent: record the person's consent first.`,
+        );
+      const c = input.consentId ? await consentRepository.get(db, input.consentId) : undefined;
+      if (input.consentId && !c) throw new VeilError('CONSENT_REQUIRED', `No consent record '${input.consentId}'.`);
+      if (c && (c.purposeId !== purpose.id || (subjectId && c.subjectId !== subjectId)))
+        throw new VeilError('CONSENT_REQUIRED', 'The consent record is for another purpose or person.');
+      subjectId ??= c?.subjectId;
+      const cid = c?.id ?? (await consentRepository.latestGiven(db, subjectId!, purpose.id));
+      const consent = cid && (await consentRepository.get(db, cid));
+      if (!consent)
+        throw new VeilError('CONSENT_REQUIRED', `Subject ${subjectId} has not consented to '${purpose.key}'.`);
+      if (consent.state === 'withdrawn')
+        throw new VeilError('CONSENT_WITHDRAWN', 'This consent was withdrawn; new consent is needed.');
+      if (consent.state !== 'given' || (consent.expiresAt && consent.expiresAt <= this.deps.clock.now().toISOString()))
+        throw new VeilError('CONSENT_REQUIRED', 'This consent has expired.');
+      consentId = consent.id;
+    } else if (!input.sourceReference?.trim()) {
+      throw new VeilError(
+        'SOURCE_REFERENCE_REQUIRED',
+        `Purpose '${purpose.key}' rests on ${purpose.lawfulBasis}: each enrollment needs a source reference.`,
+      );
+    }
+    if (subjectId) {
+      const s = await subjects.get(db, subjectId);
+      if (!s) throw new VeilError('UNKNOWN_SUBJECT', `No subject '${subjectId}'.`);
       if (s.state === 'restricted')
         throw new VeilError('SUBJECT_RESTRICTED', 'Processing of this subject is restricted (Art. 18).');
-      const ids = new Set(this.deps.index.templatesOf(s.id));
-      const mine = (
-        await this.deps.vault.matchable(this.deps.store.db, { subjectId: s.id, purposeId: purpose.id })
-      ).filter((t) => ids.has(t.templateId));
-      if (!mine.length)
-        throw new VeilError('UNKNOWN_SUBJECT', `Subject ${s.id} has no matchable template under '${purpose.key}'.`);
-      similarity = Math.max(...mine.map((t) => cosine(t.vector, face.embedding)));
-      if (similarity >= threshold) returned = [s.id];
-    } else {
-      const other = await this.probe(input.secondImage!);
-      similarity = cosine(face.embedding, other.face.embedding);
+      if (s.state === 'erased') throw new VeilError('SUBJECT_ERASED', 'This subject has been erased.');
     }
-    const searchId = newId.search();
-    const match = similarity >= threshold;
-    await this.deps.store.transaction((tx) =>
-      this.account(tx, {
-        searchId,
-        kind: 'verify',
-        purpose,
-        actor,
-        input,
-        probe: input.image,
-        k: 1,
-        threshold,
-        candidates: returned.map((s) => ({ subjectId: s, similarity: round4(similarity) })),
-      }),
-    );
-    return { searchId, similarity: round4(similarity), threshold, match, model: this.deps.engine.modelId };
+    return { subjectId, consentId };
   }
-
-  /** Art. 18 restriction: kept, never matched, never returned; lifting restores matching. */
-  async setRestricted(subjectRef: string, restricted: boolean, actor: Actor, reason: string): Promise<void> {
-    const s = await subjects.get(this.deps.store.db, subjectRef);
-    if (!s || s.state === 'erased') throw new VeilError('UNKNOWN_SUBJECT', `No subject '${subjectRef}'.`);
-    if ((s.state === 'restricted') === restricted) return;
-    if (restricted) this.deps.index.removeSubject(s.id);
-    await this.deps.store.transaction(async (tx) => {
-      await subjects.setState(tx, s.id, restricted ? 'restricted' : 'active', this.deps.clock.now().toISOString());
-      await touchIndex(this.deps.store, tx, s.id, this.deps.clock.now().toISOString());
-      await this.deps.audit.append(tx, {
-        actor,
-        action: restricted ? 'subject.restricted' : 'subject.unrestricted',
-        subjectIds: [s.id],
-        detail: { reason },
-      });
-    });
-    if (!restricted)
-      for (const t of await this.deps.vault.matchable(this.deps.store.db, { subjectId: s.id })) this.deps.index.add(t);
-  }
-
-  // ConsentDependents: what withdrawing consent (and later erasure) does to templates.
-  stopMatching(subjectId: SubjectId, purposeId?: PurposeId): void {
-    this.deps.index.removeSubject(subjectId, purposeId);
-  }
-
-  async deleteTemplates(
-    tx: Tx,
-    subjectId: SubjectId,
-    purposeId: PurposeId | undefined,
-    actor: Actor,
-  ): Promise<(string | null)[]> {
-    const gone = await subjects.deleteTemplates(tx, { subjectId, ...(purposeId ? { purposeId } : {}) });
-    await touchIndex(this.deps.store, tx, subjectId, this.deps.clock.now().toISOString());
-    if (gone.length) {
-      await this.deps.audit.append(tx, {
-        actor,
-        action: 'template.removed',
-        subjectIds: [subjectId],
-        purposeId: purposeId ?? null,
-        detail: { templates: gone.map((t) => t.id) },
-      });
-    }
-    return gone.map((t) => t.imagePath);
-  }
-
-  deleteFiles(paths: (string | null)[]): void {
-    this.deps.vault.deleteFiles(paths);
-  }
-}
-
-function round4(x: number): number {
-  return Math.round(x * 10_000) / 10_000;
-}
-
-function qualityNumbers(f: EmbeddedFace): Record<string, number> {
-  const q = f.quality;
-  return {
-    faceSize: Math.round(q.faceSize),
-    eyeDistance: Math.round(q.eyeDistance),
-    detectorScore: round4(q.detectorScore),
-    sharpness: Math.round(q.sharpness),
-    yaw: Math.round(q.yaw),
-    roll: Math.round(q.roll),
-    pitch: Math.round(q.pitch),
-  };
 }

@@ -4,12 +4,13 @@ import { dirname, join } from 'node:path';
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/store.js';
 import type { AuditLog } from '../audit/audit.log.js';
-import type { Actor } from '../audit/entry.js';
+import type { Actor } from '../auth/actor.js';
 import type { FaceAnalyzer } from '../face/analyzer.js';
 import { newId, type MediaId, type SubjectId } from '../ids.js';
 import { VeilError } from '../errors.js';
 import { open, seal, type MasterKey } from '../privacy/keys.js';
-import type { PurposeService } from '../privacy/purpose.service.js';
+import type { AccessPolicy } from '../auth/policy.js';
+import type { ImageOptions } from '../face/analyzer.js';
 import type { GalleryIndex } from '../vector/gallery-index.js';
 import { subjectRepository } from './subject.repository.js';
 import { mediaRepository, type MediaFaceRow } from './media.repository.js';
@@ -41,7 +42,7 @@ export class IngestService {
       audit: AuditLog;
       clock: Clock;
       engine: FaceAnalyzer;
-      purposes: PurposeService;
+      policy: AccessPolicy;
       index: GalleryIndex;
       suppression: SuppressionList;
       master: MasterKey;
@@ -52,15 +53,15 @@ export class IngestService {
     this.mediaKey = deps.master.derive('media');
   }
 
-  async ingest(purposeRef: string, file: IngestFile, actor: Actor): Promise<IngestOutcome> {
-    const purpose = await this.deps.purposes.active(purposeRef);
+  async ingest(actor: Actor, purposeRef: string, file: IngestFile, opts?: ImageOptions): Promise<IngestOutcome> {
+    const purpose = await this.deps.policy.purpose(actor, 'media.ingest', purposeRef);
     const sha256 = createHash('sha256').update(file.bytes).digest('hex');
     const db = this.deps.store.db;
     const seen = await mediaRepository.bySha(db, purpose.id, sha256);
     if (seen) return { file: file.name, status: 'skipped', mediaId: seen.id as MediaId, reason: 'already-ingested' };
     let analysis;
     try {
-      analysis = await this.deps.engine.analyze(file.bytes);
+      analysis = await this.deps.engine.analyze(file.bytes, opts);
     } catch (e) {
       if (e instanceof VeilError) return { file: file.name, status: 'failed', code: e.code, message: e.message };
       throw e;
@@ -132,7 +133,15 @@ export class IngestService {
     return { file: file.name, status: 'ingested', mediaId: id, faces: faces.length, sightings: sightings.length };
   }
 
-  /** The stored photo, decrypted. */
+  /** A photo, for an actor bound to its purpose. */
+  private async media(actor: Actor, mediaId: string) {
+    const m = await mediaRepository.get(this.deps.store.db, mediaId);
+    if (!m) throw new VeilError('NOT_FOUND', `No media '${mediaId}'.`);
+    await this.deps.policy.purpose(actor, 'media.read', m.purpose_id);
+    return m;
+  }
+
+  /** The stored photo, decrypted (for the rights export, which has established whose it is). */
   async photo(mediaId: string): Promise<Buffer> {
     const m = await mediaRepository.get(this.deps.store.db, mediaId);
     if (!m) throw new VeilError('NOT_FOUND', `No media '${mediaId}'.`);
@@ -143,9 +152,8 @@ export class IngestService {
    * The photo with every face blurred except those of subjects who may be shown now (active,
    * with a valid basis in this purpose). Consent withdrawn or erased since ingestion: blurred.
    */
-  async redact(mediaId: string, actor: Actor): Promise<{ jpeg: Buffer; blurred: number; shown: number }> {
-    const m = await mediaRepository.get(this.deps.store.db, mediaId);
-    if (!m) throw new VeilError('NOT_FOUND', `No media '${mediaId}'.`);
+  async redact(actor: Actor, mediaId: string): Promise<{ jpeg: Buffer; blurred: number; shown: number }> {
+    const m = await this.media(actor, mediaId);
     const faces = await mediaRepository.faces(this.deps.store.db, m.id);
     const ok = await subjectRepository.matchable(
       this.deps.store.db,
@@ -169,12 +177,10 @@ export class IngestService {
     return { jpeg, blurred: hide.length, shown: faces.length - hide.length };
   }
 
-  sightings(subjectId: SubjectId) {
-    return mediaRepository.sightingsOf(this.deps.store.db, subjectId);
-  }
-
-  faces(mediaId: string) {
-    return mediaRepository.faces(this.deps.store.db, mediaId);
+  /** Faces in a photo: boxes, and the subject for sightings. */
+  async faces(actor: Actor, mediaId: string) {
+    const m = await this.media(actor, mediaId);
+    return mediaRepository.faces(this.deps.store.db, m.id);
   }
 }
 

@@ -107,4 +107,26 @@ export const mediaRepository = {
       filename: r.filename,
     }));
   },
+
+  /** Erasure: the person's face in each photo becomes an anonymous box (it is still blurred on redaction). */
+  async unlinkSubject(ex: Executor, subjectId: SubjectId): Promise<number> {
+    const r = await ex
+      .updateTable('media_faces')
+      .set({ subject_id: null, similarity: null })
+      .where('subject_id', '=', subjectId)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  },
+
+  async all(ex: Executor) {
+    return ex.selectFrom('media').select(['id', 'purpose_id', 'ingested_at', 'stored_path']).execute();
+  },
+
+  async deleteMany(ex: Executor, ids: readonly string[]): Promise<void> {
+    if (ids.length)
+      await ex
+        .deleteFrom('media')
+        .where('id', 'in', [...ids])
+        .execute();
+  },
 };

@@ -71,4 +71,36 @@ export const searchRepository = {
       .orderBy('searches.at')
       .execute();
   },
+
+  /** Erasure: the person disappears from past results (the searches themselves stay, as accountability). */
+  async deleteResultsOf(ex: Executor, subjectId: SubjectId): Promise<number> {
+    const r = await ex.deleteFrom('search_results').where('subject_id', '=', subjectId).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  },
+
+  async countBefore(ex: Executor, before: string): Promise<number> {
+    const r = await ex
+      .selectFrom('searches')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('at', '<', before)
+      .executeTakeFirst();
+    return Number(r?.n ?? 0);
+  },
+
+  async deleteBefore(ex: Executor, before: string): Promise<void> {
+    await ex.deleteFrom('searches').where('at', '<', before).execute();
+  },
+
+  async since(ex: Executor, since: string) {
+    return ex.selectFrom('searches').select(['purpose_id', 'at']).where('at', '>=', since).execute();
+  },
+
+  async countForPurpose(ex: Executor, purposeId: PurposeId): Promise<number> {
+    const r = await ex
+      .selectFrom('searches')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('purpose_id', '=', purposeId)
+      .executeTakeFirst();
+    return Number(r?.n ?? 0);
+  },
 };

@@ -14,6 +14,9 @@ export interface TemplateRow {
   createdAt: string;
 }
 
+/** A subject as stored: with its sealed contact and the keyed hash that finds it. */
+export type SubjectRow = Subject & { contactSealed: Buffer | null; contactHash: string | null };
+
 export const subjectRepository = {
   async insert(
     ex: Executor,
@@ -202,6 +205,66 @@ export const subjectRepository = {
         )
         .execute();
     return gone;
+  },
+
+  /** Every purpose a subject has data under (enrollments, consents in any state, templates). */
+  async purposesOf(ex: Executor, subjectId: SubjectId): Promise<PurposeId[]> {
+    const rows = await ex
+      .selectFrom('enrollments')
+      .select('purpose_id')
+      .where('subject_id', '=', subjectId)
+      .union(ex.selectFrom('consents').select('purpose_id').where('subject_id', '=', subjectId))
+      .union(ex.selectFrom('templates').select('purpose_id').where('subject_id', '=', subjectId))
+      .execute();
+    return rows.map((r) => r.purpose_id as PurposeId);
+  },
+
+  async enrollments(ex: Executor, subjectId: SubjectId) {
+    return ex.selectFrom('enrollments').selectAll().where('subject_id', '=', subjectId).execute();
+  },
+
+  async deleteEnrollments(ex: Executor, subjectId: SubjectId): Promise<void> {
+    await ex.deleteFrom('enrollments').where('subject_id', '=', subjectId).execute();
+  },
+
+  /** What is left of an erased subject: an id and a state, no contact, no region. */
+  async tombstone(ex: Executor, id: SubjectId, at: string): Promise<void> {
+    await ex
+      .updateTable('subjects')
+      .set({ state: 'erased', contact_hash: null, contact_sealed: null, region: null, updated_at: at })
+      .where('id', '=', id)
+      .execute();
+  },
+
+  async idsInState(ex: Executor, state: SubjectState): Promise<SubjectId[]> {
+    return (await ex.selectFrom('subjects').select('id').where('state', '=', state).execute()).map(
+      (r) => r.id as SubjectId,
+    );
+  },
+
+  /** Enrollments of subjects not erased, with when they were last used (retention runs from it). */
+  async liveEnrollments(ex: Executor) {
+    return ex
+      .selectFrom('enrollments')
+      .innerJoin('subjects', 'subjects.id', 'enrollments.subject_id')
+      .select(['enrollments.subject_id', 'enrollments.purpose_id', 'enrollments.last_interaction_at'])
+      .where('subjects.state', '!=', 'erased')
+      .execute();
+  },
+
+  async template(ex: Executor, id: string): Promise<TemplateRow | undefined> {
+    const r = await ex.selectFrom('templates').select('subject_id').where('id', '=', id).executeTakeFirst();
+    if (!r) return undefined;
+    return (await subjectRepository.templates(ex, { subjectId: r.subject_id as SubjectId })).find((t) => t.id === id);
+  },
+
+  async countForPurpose(ex: Executor, table: 'enrollments' | 'templates', purposeId: PurposeId): Promise<number> {
+    const r = await ex
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('purpose_id', '=', purposeId)
+      .executeTakeFirst();
+    return Number(r?.n ?? 0);
   },
 
   /** Whether this subject currently may match under this purpose (defence in depth over the index). */

@@ -25,6 +25,15 @@ export class TemplateVault {
     return bytesVector(open(key, t.sealed, aad('template', t.id, t.subjectId, t.purposeId)));
   }
 
+  /** A contact address, sealed under the subject's key: erased with the key. */
+  sealContact(key: Buffer, subjectId: SubjectId, email: string): Buffer {
+    return seal(key, Buffer.from(email.trim()), `veil.contact:${subjectId}`);
+  }
+
+  openContact(key: Buffer, subjectId: SubjectId, sealed: Buffer): string {
+    return open(key, sealed, `veil.contact:${subjectId}`).toString('utf8');
+  }
+
   /** Writes a kept enrollment photo sealed under the subject key; returns its path relative to the data dir. */
   writeImage(key: Buffer, id: TemplateId, subjectId: SubjectId, purposeId: PurposeId, bytes: Uint8Array): string {
     const rel = join('images', subjectId, `${id}.sealed`);

@@ -114,7 +114,7 @@ export async function checkDatabase(deps: CheckDeps): Promise<Check[]> {
         detail: `no VEIL_MASTER_KEY and no ${join(deps.dataDir, 'master.key')}${any ? ': stored subject keys cannot be opened' : ''}`,
       };
     }
-    const { master } = MasterKey.load(deps.dataDir, deps.env);
+    const { master } = MasterKey.load(deps.dataDir, deps.env['VEIL_MASTER_KEY']);
     const sample = await db
       .selectFrom('subject_keys')
       .select(['subject_id', 'wrapped_key'])

@@ -2,7 +2,10 @@ import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/store.js';
 import type { AuditLog } from '../audit/audit.log.js';
-import type { Actor } from '../audit/entry.js';
+import type { Actor } from '../auth/actor.js';
+import type { AccessPolicy } from '../auth/policy.js';
+import { parseInput } from '../validation.js';
+import { breachRepository as repo } from './oversight.repository.js';
 import { newId } from '../ids.js';
 import { VeilError } from '../errors.js';
 
@@ -31,33 +34,14 @@ export interface Breach extends z.output<typeof BreachInputSchema> {
 
 /** The breach register (Art. 33(5)) with the 72-hour clock and the Art. 34 decision. */
 export class BreachService {
-  constructor(private readonly deps: { store: Store; audit: AuditLog; clock: Clock }) {}
+  constructor(private readonly deps: { store: Store; audit: AuditLog; clock: Clock; policy: AccessPolicy }) {}
 
-  async record(raw: unknown, actor: Actor): Promise<Breach> {
-    const p = BreachInputSchema.safeParse(raw);
-    if (!p.success)
-      throw new VeilError('INVALID_INPUT', p.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-    const b = p.data;
+  async record(actor: Actor, raw: unknown): Promise<Breach> {
+    this.deps.policy.require(actor, 'oversight.manage');
+    const b = parseInput(BreachInputSchema, raw);
     const id = newId.other('brc');
     await this.deps.store.transaction(async (tx) => {
-      await tx
-        .insertInto('breaches')
-        .values({
-          id,
-          discovered_at: b.discoveredAt,
-          nature: b.nature,
-          categories: JSON.stringify(b.categories),
-          approx_people: b.approxPeople,
-          approx_records: b.approxRecords,
-          consequences: b.consequences,
-          measures: b.measures,
-          notified_at: null,
-          notification_ref: null,
-          people_informed: null,
-          people_decision: null,
-          created_at: this.deps.clock.now().toISOString(),
-        })
-        .execute();
+      await repo.insert(tx, { id, ...b, createdAt: this.deps.clock.now().toISOString() });
       await this.deps.audit.append(tx, {
         actor,
         action: 'breach.recorded',
@@ -69,40 +53,43 @@ export class BreachService {
         },
       });
     });
-    return this.get(id);
+    return this.read(id);
   }
 
-  async notify(id: string, reference: string, actor: Actor): Promise<Breach> {
-    await this.get(id);
+  async notify(actor: Actor, id: string, reference: string): Promise<Breach> {
+    this.deps.policy.require(actor, 'oversight.manage');
+    await this.read(id);
     await this.deps.store.transaction(async (tx) => {
-      await tx
-        .updateTable('breaches')
-        .set({ notified_at: this.deps.clock.now().toISOString(), notification_ref: reference })
-        .where('id', '=', id)
-        .execute();
+      await repo.notified(tx, id, this.deps.clock.now().toISOString(), reference);
       await this.deps.audit.append(tx, { actor, action: 'breach.notified', detail: { breachId: id, reference } });
     });
-    return this.get(id);
+    return this.read(id);
   }
 
-  async decidePeople(id: string, inform: boolean, reason: string, actor: Actor): Promise<Breach> {
+  async decidePeople(actor: Actor, id: string, inform: boolean, reason: string): Promise<Breach> {
+    this.deps.policy.require(actor, 'oversight.manage');
     if (reason.trim().length < 5)
       throw new VeilError('INVALID_INPUT', 'The decision on informing people needs its reason (Art. 34(3)).');
-    await this.get(id);
+    await this.read(id);
     await this.deps.store.transaction(async (tx) => {
-      await tx
-        .updateTable('breaches')
-        .set({ people_informed: inform ? 1 : 0, people_decision: reason.trim() })
-        .where('id', '=', id)
-        .execute();
+      await repo.peopleDecided(tx, id, inform, reason.trim());
       await this.deps.audit.append(tx, { actor, action: 'breach.people.decided', detail: { breachId: id, inform } });
     });
-    return this.get(id);
+    return this.read(id);
   }
 
-  async get(id: string): Promise<Breach> {
-    const r = await this.deps.store.db.selectFrom('breaches').selectAll().where('id', '=', id).executeTakeFirst();
+  async get(actor: Actor, id: string): Promise<Breach> {
+    this.deps.policy.require(actor, 'oversight.read');
+    return this.read(id);
+  }
+
+  private async read(id: string): Promise<Breach> {
+    const r = await repo.get(this.deps.store.db, id);
     if (!r) throw new VeilError('NOT_FOUND', `No breach '${id}'.`);
+    return this.toBreach(r);
+  }
+
+  private toBreach(r: NonNullable<Awaited<ReturnType<typeof repo.get>>>): Breach {
     const notifyBy = new Date(new Date(r.discovered_at).getTime() + NOTIFY_WITHIN_MS).toISOString();
     return {
       id: r.id,
@@ -122,9 +109,14 @@ export class BreachService {
     };
   }
 
-  async list(opts: { overdue?: boolean } = {}): Promise<Breach[]> {
-    const ids = await this.deps.store.db.selectFrom('breaches').select('id').orderBy('discovered_at').execute();
-    const all = await Promise.all(ids.map((r) => this.get(r.id)));
+  async list(actor: Actor, opts: { overdue?: boolean } = {}): Promise<Breach[]> {
+    this.deps.policy.require(actor, 'oversight.read');
+    const all = (await repo.all(this.deps.store.db)).map((r) => this.toBreach(r));
     return opts.overdue ? all.filter((b) => b.overdue) : all;
+  }
+
+  /** Breaches past their 72 hours without a notification (metrics, dashboard). */
+  async overdueCount(): Promise<number> {
+    return (await repo.all(this.deps.store.db)).map((r) => this.toBreach(r)).filter((b) => b.overdue).length;
   }
 }

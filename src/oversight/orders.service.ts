@@ -4,7 +4,10 @@ import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/store.js';
 import type { AuditLog } from '../audit/audit.log.js';
-import type { Actor } from '../audit/entry.js';
+import type { Actor } from '../auth/actor.js';
+import type { AccessPolicy } from '../auth/policy.js';
+import { parseInput } from '../validation.js';
+import { figuresRepository, orderRepository } from './oversight.repository.js';
 import type { AuditSigningKey } from '../audit/signing-key.js';
 import { canonicalJson, type Json } from '../audit/canonical.js';
 import { newId } from '../ids.js';
@@ -54,6 +57,7 @@ export class OrderService {
       store: Store;
       audit: AuditLog;
       clock: Clock;
+      policy: AccessPolicy;
       purposes: PurposeService;
       signingKey: AuditSigningKey;
       settings: OversightSettings;
@@ -62,132 +66,81 @@ export class OrderService {
 
   private async counts() {
     const db = this.deps.store.db;
-    const n = async (t: 'subjects' | 'templates' | 'searches' | 'media') =>
-      Number(
-        (
-          await db
-            .selectFrom(t)
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .executeTakeFirst()
-        )?.n ?? 0,
-      );
-    const active = Number(
-      (
-        await db
-          .selectFrom('subjects')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .where('state', '!=', 'erased')
-          .executeTakeFirst()
-      )?.n ?? 0,
-    );
-    return {
-      subjects: active,
-      templates: await n('templates'),
-      searches: await n('searches'),
-      media: await n('media'),
-      auditEntries: await this.deps.audit.size(db),
-    };
+    return { ...(await figuresRepository.totals(db)), auditEntries: await this.deps.audit.size(db) };
   }
 
-  async record(raw: unknown, actor: Actor): Promise<Order> {
-    const p = OrderInputSchema.safeParse(raw);
-    if (!p.success)
-      throw new VeilError('INVALID_INPUT', p.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  async record(actor: Actor, raw: unknown): Promise<Order> {
+    this.deps.policy.require(actor, 'oversight.manage');
+    const o = parseInput(OrderInputSchema, raw);
     const id = newId.other('ord');
     const counts = await this.counts();
     await this.deps.store.transaction(async (tx) => {
-      await tx
-        .insertInto('orders')
-        .values({
-          id,
-          authority: p.data.authority,
-          reference: p.data.reference,
-          received_at: p.data.receivedAt,
-          deadline: p.data.deadline,
-          demands: JSON.stringify(p.data.demands),
-          counts_at_receipt: JSON.stringify(counts),
-          status: 'open',
-          closed_at: null,
-        })
-        .execute();
+      await orderRepository.insert(tx, { id, ...o, counts });
       await this.deps.audit.append(tx, {
         actor,
         action: 'order.recorded',
         detail: {
           orderId: id,
-          authority: p.data.authority,
-          reference: p.data.reference,
-          deadline: p.data.deadline,
-          demands: p.data.demands.map((d) => d.type),
+          authority: o.authority,
+          reference: o.reference,
+          deadline: o.deadline,
+          demands: o.demands.map((d) => d.type),
         },
       });
     });
-    return this.get(id);
+    return this.read(id);
   }
 
-  async act(orderId: string, raw: unknown, actor: Actor): Promise<Order> {
-    const o = await this.get(orderId);
-    const p = ActionInputSchema.safeParse(raw);
-    if (!p.success)
-      throw new VeilError('INVALID_INPUT', p.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-    const a = p.data;
+  async act(actor: Actor, orderId: string, raw: unknown): Promise<Order> {
+    this.deps.policy.require(actor, 'oversight.manage');
+    const o = await this.read(orderId);
+    const a = parseInput(ActionInputSchema, raw);
     if (a.kind === 'suspend-purpose' || a.kind === 'resume-purpose') {
       if (!a.purpose) throw new VeilError('INVALID_INPUT', 'A suspension names the purpose.');
       await this.deps.purposes.setSuspended(
+        actor,
         a.purpose,
         a.kind === 'suspend-purpose',
-        actor,
         `order ${o.reference} (${o.authority})`,
       );
     }
     await this.deps.store.transaction(async (tx) => {
-      const n = await tx
-        .selectFrom('order_actions')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('order_id', '=', orderId)
-        .executeTakeFirst();
       const entry = await this.deps.audit.append(tx, {
         actor,
         action: 'order.action',
         detail: { orderId, kind: a.kind, purpose: a.purpose ?? null },
       });
-      await tx
-        .insertInto('order_actions')
-        .values({
-          order_id: orderId,
-          seq: Number(n?.n ?? 0) + 1,
-          kind: a.kind,
-          description: a.description,
-          audit_seq: entry.seq,
-          at: this.deps.clock.now().toISOString(),
-        })
-        .execute();
+      const at = this.deps.clock.now().toISOString();
+      await orderRepository.addAction(tx, {
+        orderId,
+        kind: a.kind,
+        description: a.description,
+        auditSeq: entry.seq,
+        at,
+      });
     });
-    return this.get(orderId);
+    return this.read(orderId);
   }
 
-  async close(orderId: string, actor: Actor): Promise<Order> {
-    await this.get(orderId);
+  async close(actor: Actor, orderId: string): Promise<Order> {
+    this.deps.policy.require(actor, 'oversight.manage');
+    await this.read(orderId);
     await this.deps.store.transaction(async (tx) => {
-      await tx
-        .updateTable('orders')
-        .set({ status: 'closed', closed_at: this.deps.clock.now().toISOString() })
-        .where('id', '=', orderId)
-        .execute();
+      await orderRepository.close(tx, orderId, this.deps.clock.now().toISOString());
       await this.deps.audit.append(tx, { actor, action: 'order.closed', detail: { orderId } });
     });
-    return this.get(orderId);
+    return this.read(orderId);
   }
 
-  async get(id: string): Promise<Order> {
-    const r = await this.deps.store.db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!r) throw new VeilError('NOT_FOUND', `No order '${id}'.`);
-    const actions = await this.deps.store.db
-      .selectFrom('order_actions')
-      .selectAll()
-      .where('order_id', '=', id)
-      .orderBy('seq')
-      .execute();
+  async get(actor: Actor, id: string): Promise<Order> {
+    this.deps.policy.require(actor, 'oversight.read');
+    return this.read(id);
+  }
+
+  private async read(id: string): Promise<Order> {
+    const found = await orderRepository.get(this.deps.store.db, id);
+    if (!found) throw new VeilError('NOT_FOUND', `No order '${id}'.`);
+    const { row: r, actions } = found;
     return {
       id: r.id,
       authority: r.authority,
@@ -209,9 +162,9 @@ export class OrderService {
     };
   }
 
-  async list(opts: { overdue?: boolean } = {}): Promise<Order[]> {
-    const ids = await this.deps.store.db.selectFrom('orders').select('id').orderBy('deadline').execute();
-    const all = await Promise.all(ids.map((r) => this.get(r.id)));
+  async list(actor: Actor, opts: { overdue?: boolean } = {}): Promise<Order[]> {
+    this.deps.policy.require(actor, 'oversight.read');
+    const all = await Promise.all((await orderRepository.ids(this.deps.store.db)).map((id) => this.read(id)));
     return opts.overdue ? all.filter((o) => o.overdue) : all;
   }
 
@@ -220,8 +173,9 @@ export class OrderService {
    * ROPA now, counts at receipt and now, the full audit export with the public key, and a manifest
    * of SHA-256 digests signed with the audit key. The regulator verifies it without the operator.
    */
-  async bundle(orderId: string, actor: Actor): Promise<Buffer> {
-    const o = await this.get(orderId);
+  async bundle(actor: Actor, orderId: string): Promise<Buffer> {
+    this.deps.policy.require(actor, 'oversight.manage');
+    const o = await this.read(orderId);
     const now = this.deps.clock.now();
     const files: Record<string, Uint8Array> = {};
     const head = await this.deps.store.transaction(async (tx) => {
@@ -235,7 +189,7 @@ export class OrderService {
     const proofs = [];
     for (const a of o.actions)
       proofs.push({ ...a, inclusion: await this.deps.audit.inclusionProof(this.deps.store.db, a.auditSeq, head) });
-    const ropa = await buildRopa({ store: this.deps.store, purposes: this.deps.purposes }, this.deps.settings, now);
+    const ropa = await buildRopa({ store: this.deps.store }, this.deps.settings, now);
     const lines: string[] = [];
     for await (const l of this.deps.audit.exportLines(this.deps.store.db, 1, head.size)) lines.push(JSON.stringify(l));
     files['order.json'] = strToU8(JSON.stringify(o, null, 2));
@@ -263,5 +217,11 @@ export class OrderService {
       sign(null, Buffer.from(files['manifest.json']), this.deps.signingKey.privateKey).toString('base64'),
     );
     return Buffer.from(zipSync(files, { level: 6 }));
+  }
+
+  /** Open orders past their deadline (metrics, dashboard). */
+  async overdueCount(): Promise<number> {
+    const all = await Promise.all((await orderRepository.ids(this.deps.store.db)).map((id) => this.read(id)));
+    return all.filter((o) => o.overdue).length;
   }
 }

@@ -3,14 +3,20 @@ import { join } from 'node:path';
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/store.js';
 import type { AuditLog } from '../audit/audit.log.js';
-import type { Actor } from '../audit/entry.js';
+import { actors, type Actor } from '../auth/actor.js';
+import type { AccessPolicy } from '../auth/policy.js';
 import type { PurposeId, SubjectId } from '../ids.js';
-import { addDuration } from '../privacy/purpose.js';
-import type { PurposeService } from '../privacy/purpose.service.js';
-import type { GalleryService } from '../gallery/gallery.service.js';
-import type { Eraser } from '../rights/erasure.js';
+import { addDuration, type Purpose } from '../privacy/purpose.js';
+import { purposeRepository } from '../privacy/purpose.repository.js';
+import { consentRepository } from '../privacy/consent.repository.js';
+import { subjectRepository } from '../gallery/subject.repository.js';
+import { mediaRepository } from '../gallery/media.repository.js';
+import { searchRepository } from '../gallery/search.repository.js';
+import type { FaceDataLifecycle } from '../gallery/face-data.lifecycle.js';
 import type { ErasureCertificate } from '../rights/certificate.js';
 import type { OversightSettings } from './settings.js';
+
+type Reason = 'retention' | 'consent-expired';
 
 export interface RetentionPlan {
   readonly dryRun: boolean;
@@ -20,7 +26,7 @@ export interface RetentionPlan {
     subjectId: SubjectId;
     purpose: string;
     expiredAt: string;
-    reason: 'retention' | 'consent-expired';
+    reason: Reason;
     action: 'erase-subject' | 'remove-purpose';
   }[];
   readonly media: number;
@@ -28,11 +34,16 @@ export interface RetentionPlan {
   readonly certificates: readonly ErasureCertificate[];
 }
 
-const SYSTEM: Actor = { kind: 'system', id: 'retention' };
+interface Due {
+  readonly subjectId: SubjectId;
+  readonly purposeId: PurposeId;
+  readonly expiredAt: string;
+  readonly reason: Reason;
+}
 
 /**
  * Storage limitation (Art. 5(1)(e)) and BIPA s.15(a): erases what is past its purpose's retention,
- * with the same machinery and certificate as an erasure request.
+ * through the face-data lifecycle, with the same certificate as an erasure request.
  */
 export class RetentionService {
   constructor(
@@ -40,173 +51,134 @@ export class RetentionService {
       store: Store;
       audit: AuditLog;
       clock: Clock;
-      purposes: PurposeService;
-      gallery: GalleryService;
-      eraser: Eraser;
+      policy: AccessPolicy;
+      lifecycle: FaceDataLifecycle;
       dataDir: string;
       settings: OversightSettings;
     },
   ) {}
 
-  async run(opts: { dryRun: boolean }): Promise<RetentionPlan> {
+  async run(actor: Actor, opts: { dryRun: boolean }): Promise<RetentionPlan> {
+    this.deps.policy.require(actor, 'oversight.manage');
     const { store, clock } = this.deps;
     const now = clock.now();
     const iso = now.toISOString();
-    const purposes = new Map((await this.deps.purposes.list()).map((p) => [p.id as string, p]));
-    const enr = await store.db
-      .selectFrom('enrollments')
-      .innerJoin('subjects', 'subjects.id', 'enrollments.subject_id')
-      .select(['enrollments.subject_id', 'enrollments.purpose_id', 'enrollments.last_interaction_at'])
-      .where('subjects.state', '!=', 'erased')
-      .execute();
-    const expiredConsents = await store.db
-      .selectFrom('consents')
-      .select(['id', 'subject_id', 'purpose_id', 'expires_at'])
-      .where('state', '=', 'given')
-      .where('expires_at', 'is not', null)
-      .where('expires_at', '<', iso)
-      .execute();
-    const due = new Map<
-      string,
-      { subjectId: SubjectId; purposeId: PurposeId; expiredAt: string; reason: 'retention' | 'consent-expired' }
-    >();
-    for (const e of enr) {
-      const p = purposes.get(e.purpose_id);
-      if (!p) continue;
-      const expiry = addDuration(new Date(e.last_interaction_at), p.retention).toISOString();
-      if (expiry < iso)
-        due.set(`${e.subject_id}|${e.purpose_id}`, {
-          subjectId: e.subject_id as SubjectId,
-          purposeId: e.purpose_id as PurposeId,
-          expiredAt: expiry,
-          reason: 'retention',
-        });
-    }
-    for (const c of expiredConsents)
-      due.set(`${c.subject_id}|${c.purpose_id}`, {
-        subjectId: c.subject_id as SubjectId,
-        purposeId: c.purpose_id as PurposeId,
-        expiredAt: c.expires_at!,
-        reason: 'consent-expired',
-      });
+    const purposes = new Map((await purposeRepository.list(store.db)).map((p) => [p.id as string, p]));
+    const enrollments = await subjectRepository.liveEnrollments(store.db);
+    const due = await this.due(enrollments, purposes, iso);
     const remaining = new Map<SubjectId, number>();
-    for (const e of enr) remaining.set(e.subject_id as SubjectId, (remaining.get(e.subject_id as SubjectId) ?? 0) + 1);
+    for (const e of enrollments)
+      remaining.set(e.subject_id as SubjectId, (remaining.get(e.subject_id as SubjectId) ?? 0) + 1);
     const perSubject = new Map<SubjectId, number>();
-    for (const d of due.values()) perSubject.set(d.subjectId, (perSubject.get(d.subjectId) ?? 0) + 1);
-    const plan = [...due.values()].map((d) => ({
-      subjectId: d.subjectId,
+    for (const d of due) perSubject.set(d.subjectId, (perSubject.get(d.subjectId) ?? 0) + 1);
+    const plan = due.map((d) => ({
+      ...d,
       purpose: purposes.get(d.purposeId)?.key ?? d.purposeId,
-      purposeId: d.purposeId,
-      expiredAt: d.expiredAt,
-      reason: d.reason,
       action:
         (perSubject.get(d.subjectId) ?? 0) >= (remaining.get(d.subjectId) ?? 0)
           ? ('erase-subject' as const)
           : ('remove-purpose' as const),
     }));
-    const mediaRows = await store.db
-      .selectFrom('media')
-      .select(['id', 'purpose_id', 'ingested_at', 'stored_path'])
-      .execute();
-    const oldMedia = mediaRows.filter((m) => {
+    const oldMedia = (await mediaRepository.all(store.db)).filter((m) => {
       const p = purposes.get(m.purpose_id);
       return p && addDuration(new Date(m.ingested_at), p.retention).toISOString() < iso;
     });
     const searchLimit = addDuration(now, this.deps.settings.searchLogRetention, -1).toISOString();
-    const oldSearches = await store.db.selectFrom('searches').select('id').where('at', '<', searchLimit).execute();
+    const oldSearches = await searchRepository.countBefore(store.db, searchLimit);
+    const shown = plan.map(({ purposeId: _p, ...x }) => x);
     if (opts.dryRun)
       return {
         dryRun: true,
         at: iso,
-        enrollments: plan.map(({ purposeId: _p, ...x }) => (void _p, x)),
+        enrollments: shown,
         media: oldMedia.length,
-        searches: oldSearches.length,
+        searches: oldSearches,
         certificates: [],
       };
 
+    const system = actors.system('retention');
     const certificates: ErasureCertificate[] = [];
     const erase = [...new Set(plan.filter((p) => p.action === 'erase-subject').map((p) => p.subjectId))];
-    if (erase.length) certificates.push(await this.deps.eraser.erase(erase, SYSTEM, null));
+    if (erase.length) certificates.push(await this.deps.lifecycle.erase(erase, system, null));
     for (const p of plan.filter((x) => x.action === 'remove-purpose')) {
-      this.deps.gallery.stopMatching(p.subjectId, p.purposeId);
-      const files = await store.transaction(async (tx) => {
-        const paths = await this.deps.gallery.deleteTemplates(tx, p.subjectId, p.purposeId, SYSTEM);
-        await tx
-          .deleteFrom('enrollments')
-          .where('subject_id', '=', p.subjectId)
-          .where('purpose_id', '=', p.purposeId)
-          .execute();
-        await tx
-          .updateTable('consents')
-          .set({ state: 'expired', state_at: iso })
-          .where('subject_id', '=', p.subjectId)
-          .where('purpose_id', '=', p.purposeId)
-          .where('state', '=', 'given')
-          .execute();
-        await this.deps.audit.append(tx, {
-          actor: SYSTEM,
-          action: p.reason === 'consent-expired' ? 'consent.expired' : 'retention.run',
-          subjectIds: [p.subjectId],
-          purposeId: p.purposeId,
-          detail: { expiredAt: p.expiredAt, templates: paths.length },
-        });
-        return paths;
+      await this.deps.lifecycle.removePurpose(p.subjectId, p.purposeId, system, {
+        reason: p.reason,
+        expiredAt: p.expiredAt,
       });
-      this.deps.gallery.deleteFiles(files);
     }
     if (oldMedia.length) {
       await store.transaction(async (tx) => {
-        await tx
-          .deleteFrom('media')
-          .where(
-            'id',
-            'in',
-            oldMedia.map((m) => m.id),
-          )
-          .execute();
+        await mediaRepository.deleteMany(
+          tx,
+          oldMedia.map((m) => m.id),
+        );
         await this.deps.audit.append(tx, {
-          actor: SYSTEM,
+          actor: system,
           action: 'media.expired',
           detail: { media: oldMedia.length },
         });
       });
       for (const m of oldMedia) rmSync(join(this.deps.dataDir, m.stored_path), { force: true });
     }
-    if (oldSearches.length) {
+    if (oldSearches) {
       await store.transaction(async (tx) => {
-        await tx.deleteFrom('searches').where('at', '<', searchLimit).execute();
+        await searchRepository.deleteBefore(tx, searchLimit);
         await this.deps.audit.append(tx, {
-          actor: SYSTEM,
+          actor: system,
           action: 'search.log.expired',
-          detail: { searches: oldSearches.length, before: searchLimit },
+          detail: { searches: oldSearches, before: searchLimit },
         });
       });
     }
     await store.transaction((tx) =>
       this.deps.audit.append(tx, {
-        actor: SYSTEM,
+        actor: system,
         action: 'retention.run',
         detail: {
           erasedSubjects: erase.length,
           purposesRemoved: plan.length - plan.filter((x) => x.action === 'erase-subject').length,
           media: oldMedia.length,
-          searches: oldSearches.length,
+          searches: oldSearches,
         },
       }),
     );
-    return {
-      dryRun: false,
-      at: iso,
-      enrollments: plan.map(({ purposeId: _p, ...x }) => (void _p, x)),
-      media: oldMedia.length,
-      searches: oldSearches.length,
-      certificates,
-    };
+    return { dryRun: false, at: iso, enrollments: shown, media: oldMedia.length, searches: oldSearches, certificates };
+  }
+
+  /** Enrollments past retention since their last use, and consents past their own expiry. */
+  private async due(
+    enrollments: Awaited<ReturnType<typeof subjectRepository.liveEnrollments>>,
+    purposes: Map<string, Purpose>,
+    iso: string,
+  ): Promise<Due[]> {
+    const due = new Map<string, Due>();
+    for (const e of enrollments) {
+      const p = purposes.get(e.purpose_id);
+      if (!p) continue;
+      const expiredAt = addDuration(new Date(e.last_interaction_at), p.retention).toISOString();
+      if (expiredAt < iso) {
+        due.set(`${e.subject_id}|${e.purpose_id}`, {
+          subjectId: e.subject_id as SubjectId,
+          purposeId: e.purpose_id as PurposeId,
+          expiredAt,
+          reason: 'retention',
+        });
+      }
+    }
+    for (const c of await consentRepository.expiredButGiven(this.deps.store.db, iso)) {
+      due.set(`${c.subject_id}|${c.purpose_id}`, {
+        subjectId: c.subject_id as SubjectId,
+        purposeId: c.purpose_id as PurposeId,
+        expiredAt: c.expires_at!,
+        reason: 'consent-expired',
+      });
+    }
+    return [...due.values()];
   }
 
   /** The public retention schedule (BIPA s.15(a) asks for one), from the purposes. */
   async schedule(): Promise<{ purpose: string; name: string; retention: string; status: string }[]> {
-    return (await this.deps.purposes.list()).map((p) => ({
+    return (await purposeRepository.list(this.deps.store.db)).map((p) => ({
       purpose: p.key,
       name: p.name,
       retention: p.retention,

@@ -1,6 +1,7 @@
 import type { Store } from '../store/store.js';
-import type { PurposeService } from '../privacy/purpose.service.js';
 import { purposeDpv } from '../privacy/purpose.service.js';
+import { purposeRepository } from '../privacy/purpose.repository.js';
+import { figuresRepository } from './oversight.repository.js';
 import { LAWFUL_BASES, ART9_CONDITIONS } from '../privacy/purpose.js';
 import type { OversightSettings } from './settings.js';
 
@@ -14,49 +15,11 @@ export const SECURITY_MEASURES = [
 ];
 
 /** The Art. 30 record of processing, generated from the configured purposes and live counts. */
-export async function buildRopa(deps: { store: Store; purposes: PurposeService }, s: OversightSettings, now: Date) {
-  const db = deps.store.db;
-  const purposes = await deps.purposes.list();
+export async function buildRopa(deps: { store: Store }, s: OversightSettings, now: Date) {
+  const purposes = await purposeRepository.list(deps.store.db);
   const items = [];
   for (const p of purposes) {
-    const subjects = await db
-      .selectFrom('enrollments')
-      .innerJoin('subjects', 'subjects.id', 'enrollments.subject_id')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('enrollments.purpose_id', '=', p.id)
-      .where('subjects.state', '!=', 'erased')
-      .executeTakeFirst();
-    const templates = await db
-      .selectFrom('templates')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('purpose_id', '=', p.id)
-      .executeTakeFirst();
-    const kept = await db
-      .selectFrom('templates')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('purpose_id', '=', p.id)
-      .where('image_path', 'is not', null)
-      .executeTakeFirst();
-    const media = await db
-      .selectFrom('media')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('purpose_id', '=', p.id)
-      .executeTakeFirst();
-    const contacts = await db
-      .selectFrom('enrollments')
-      .innerJoin('subjects', 'subjects.id', 'enrollments.subject_id')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('enrollments.purpose_id', '=', p.id)
-      .where('subjects.contact_sealed', 'is not', null)
-      .executeTakeFirst();
-    // Recipients actually observed: who ran searches that disclosed someone under this purpose.
-    const observed = await db
-      .selectFrom('searches')
-      .select(['actor_kind', 'actor_id', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('purpose_id', '=', p.id)
-      .where('result_count', '>', 0)
-      .groupBy(['actor_kind', 'actor_id'])
-      .execute();
+    const f = await figuresRepository.forPurpose(deps.store.db, p.id);
     items.push({
       purpose: { key: p.key, name: p.name, description: p.description, status: p.status },
       lawfulBasis: {
@@ -72,21 +35,18 @@ export async function buildRopa(deps: { store: Store; purposes: PurposeService }
           : 'people enrolled under the legal basis above, with a source reference each',
       ],
       categoriesOfPersonalData: [
-        { category: 'biometric templates (dpv-pd:FacialPrint)', records: Number(templates?.n ?? 0) },
-        { category: 'enrollment photos (dpv-pd:Photograph)', records: Number(kept?.n ?? 0) },
+        { category: 'biometric templates (dpv-pd:FacialPrint)', records: f.templates },
+        { category: 'enrollment photos (dpv-pd:Photograph)', records: f.keptPhotos },
         {
           category: 'photos ingested by the operator, with face boxes and matches (dpv-pd:Photograph)',
-          records: Number(media?.n ?? 0),
+          records: f.media,
         },
-        { category: 'contact email for rights requests (dpv-pd:EmailAddress)', records: Number(contacts?.n ?? 0) },
+        { category: 'contact email for rights requests (dpv-pd:EmailAddress)', records: f.contacts },
       ],
-      subjects: Number(subjects?.n ?? 0),
+      subjects: f.subjects,
       recipients: {
         declared: p.recipients,
-        observedInSearchAccounting: observed.map((o) => ({
-          actor: `${o.actor_kind}:${o.actor_id}`,
-          disclosingSearches: Number(o.n),
-        })),
+        observedInSearchAccounting: f.observedRecipients,
       },
       transfers: s.transfers.length ? s.transfers : ['none outside the EEA'],
       retention: { afterLastInteraction: p.retention, searchLog: s.searchLogRetention },

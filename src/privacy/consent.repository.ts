@@ -91,4 +91,33 @@ export const consentRepository = {
       .executeTakeFirst();
     return r?.id as ConsentId | undefined;
   },
+
+  /** Consents still marked given whose own expiry date has passed (the retention job expires them). */
+  async expiredButGiven(ex: Executor, now: string) {
+    return ex
+      .selectFrom('consents')
+      .select(['id', 'subject_id', 'purpose_id', 'expires_at'])
+      .where('state', '=', 'given')
+      .where('expires_at', 'is not', null)
+      .where('expires_at', '<', now)
+      .execute();
+  },
+
+  /** The consents of one subject and purpose in a state (e.g. every given one, to expire them). */
+  async idsFor(ex: Executor, subjectId: SubjectId, purposeId: PurposeId, state: ConsentState): Promise<ConsentId[]> {
+    const rows = await ex
+      .selectFrom('consents')
+      .select('id')
+      .where('subject_id', '=', subjectId)
+      .where('purpose_id', '=', purposeId)
+      .where('state', '=', state)
+      .execute();
+    return rows.map((r) => r.id as ConsentId);
+  },
+
+  /** Erasure: the records go, their history with them (cascade); the audit log keeps that they existed. */
+  async deleteForSubject(ex: Executor, subjectId: SubjectId): Promise<number> {
+    const r = await ex.deleteFrom('consents').where('subject_id', '=', subjectId).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  },
 };

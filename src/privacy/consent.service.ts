@@ -1,10 +1,13 @@
 import type { Clock } from '../clock.js';
-import type { Store, Tx } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import type { AuditLog } from '../audit/audit.log.js';
-import type { Actor } from '../audit/entry.js';
 import type { AuditSigningKey } from '../audit/signing-key.js';
-import { newId, type ConsentId, type PurposeId, type SubjectId } from '../ids.js';
+import type { z } from 'zod';
+import { actorLabel, actors, type Actor } from '../auth/actor.js';
+import type { AccessPolicy } from '../auth/policy.js';
+import { newId, type SubjectId } from '../ids.js';
 import { VeilError } from '../errors.js';
+import { parseInput } from '../validation.js';
 import {
   ConsentInputSchema,
   buildReceipt,
@@ -14,17 +17,25 @@ import {
   type ConsentRecord,
 } from './consent.js';
 import { consentRepository as repo } from './consent.repository.js';
-import type { PurposeService } from './purpose.service.js';
+import { purposeRepository } from './purpose.repository.js';
+import { needsConsent, type Purpose } from './purpose.js';
 import type { KeyRing } from './keyring.js';
-import { contactHash, seal } from './keys.js';
-import { subjectRepository } from '../gallery/subject.repository.js';
+import { contactHash } from './keys.js';
+import { subjectRepository, type SubjectRow } from '../gallery/subject.repository.js';
+import type { TemplateVault } from '../gallery/template-vault.js';
 
-/** What withdrawing consent must do to the templates that rest on it (implemented by the gallery). */
-export interface ConsentDependents {
-  /** Stops matching at once (before the transaction) and deletes within it; returns files to delete after commit. */
-  stopMatching(subjectId: SubjectId, purposeId: PurposeId): void;
-  deleteTemplates(tx: Tx, subjectId: SubjectId, purposeId: PurposeId, actor: Actor): Promise<(string | null)[]>;
-  deleteFiles(paths: (string | null)[]): void;
+/** What withdrawing consent does to the face data resting on it (the face-data lifecycle). */
+export interface ConsentLifecycle {
+  withdrawConsent(c: ConsentRecord, actor: Actor): Promise<{ templatesDeleted: number }>;
+}
+
+/** A consent record without the notice text (which the receipt and the record of the notice carry). */
+export type ConsentSummary = Omit<ConsentRecord, 'noticeText'>;
+
+export function summary(c: ConsentRecord): ConsentSummary {
+  const rest: Partial<ConsentRecord> = { ...c };
+  delete rest.noticeText;
+  return rest as ConsentSummary;
 }
 
 export class ConsentService {
@@ -33,33 +44,66 @@ export class ConsentService {
       store: Store;
       audit: AuditLog;
       clock: Clock;
-      purposes: PurposeService;
+      policy: AccessPolicy;
       keyring: KeyRing;
+      vault: TemplateVault;
       signingKey: AuditSigningKey;
       controller: string;
-      dependents: ConsentDependents;
+      lifecycle: ConsentLifecycle;
     },
   ) {}
 
-  /** Records consent; creates the subject when none is named. Returns the record and its signed receipt. */
-  async give(raw: ConsentInput, actor: Actor): Promise<{ consent: ConsentRecord; receipt: ConsentReceipt }> {
-    const parsed = ConsentInputSchema.safeParse(raw);
-    if (!parsed.success)
+  /**
+   * Records consent; creates the subject unless one is named. A named subject must be one the actor
+   * shares a purpose with, and a consent never overwrites a contact the subject already has (that is
+   * a rectification, with its own proof of identity).
+   */
+  async give(actor: Actor, raw: ConsentInput): Promise<{ consent: ConsentRecord; receipt: ConsentReceipt }> {
+    const input = parseInput(ConsentInputSchema, raw);
+    const purpose = await this.deps.policy.purpose(actor, 'consents.record', input.purpose);
+    const named = input.subjectId
+      ? (await this.deps.policy.subject(actor, 'consents.record', input.subjectId)).subject
+      : null;
+    return this.record(actor, purpose, input, named);
+  }
+
+  /**
+   * Consent given by the person themselves in the portal, once they proved their address and ticked
+   * the consent box: a new subject, with that address.
+   */
+  async giveInPortal(
+    purpose: Purpose,
+    raw: ConsentInput,
+  ): Promise<{ consent: ConsentRecord; receipt: ConsentReceipt }> {
+    if (!needsConsent(purpose) || purpose.status !== 'active')
+      throw new VeilError('INVALID_INPUT', 'This purpose does not take enrollment through the portal.');
+    return this.record(
+      actors.public('portal'),
+      purpose,
+      parseInput(ConsentInputSchema, { ...raw, subjectId: undefined }),
+      null,
+    );
+  }
+
+  private async record(
+    actor: Actor,
+    purpose: Purpose,
+    input: z.output<typeof ConsentInputSchema>,
+    named: SubjectRow | null,
+  ): Promise<{ consent: ConsentRecord; receipt: ConsentReceipt }> {
+    if (named?.state === 'erased') throw new VeilError('SUBJECT_ERASED', 'This subject has been erased.');
+    const hash = input.contactEmail ? contactHash(this.deps.keyring.master, input.contactEmail) : null;
+    if (named && hash && named.contactHash && named.contactHash !== hash) {
       throw new VeilError(
-        'INVALID_INPUT',
-        parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        'CONFLICT',
+        'This subject already has a contact address; a consent does not change it (use a rectification request).',
       );
-    const input = parsed.data;
-    const purpose = await this.deps.purposes.active(input.purpose);
+    }
     const now = this.deps.clock.now().toISOString();
     const id = newId.consent();
     const consent = await this.deps.store.transaction(async (tx) => {
-      let subjectId = input.subjectId as SubjectId | undefined;
-      if (subjectId) {
-        const s = await subjectRepository.get(tx, subjectId);
-        if (!s) throw new VeilError('UNKNOWN_SUBJECT', `No subject '${subjectId}'.`);
-        if (s.state === 'erased') throw new VeilError('SUBJECT_ERASED', 'This subject has been erased.');
-      } else {
+      let subjectId = named?.id as SubjectId | undefined;
+      if (!subjectId) {
         subjectId = newId.subject();
         await subjectRepository.insert(tx, {
           id: subjectId,
@@ -76,13 +120,13 @@ export class ConsentService {
           detail: {},
         });
       }
-      if (input.contactEmail) {
+      if (input.contactEmail && !named?.contactHash) {
         const key = await this.deps.keyring.getOrCreate(tx, subjectId, now);
         await subjectRepository.setContact(
           tx,
           subjectId,
-          contactHash(this.deps.keyring.master, input.contactEmail),
-          seal(key, Buffer.from(input.contactEmail.trim()), `veil.contact:${subjectId}`),
+          hash,
+          this.deps.vault.sealContact(key, subjectId, input.contactEmail),
           now,
         );
       }
@@ -101,9 +145,9 @@ export class ConsentService {
         state: 'given',
         stateAt: now,
         expiresAt: input.expiresAt,
-        history: [{ state: 'given', at: now, actor: `${actor.kind}:${actor.id}` }],
+        history: [{ state: 'given', at: now, actor: actorLabel(actor) }],
       };
-      await repo.insert(tx, c, `${actor.kind}:${actor.id}`);
+      await repo.insert(tx, c, actorLabel(actor));
       await this.deps.audit.append(tx, {
         actor,
         action: 'consent.given',
@@ -119,62 +163,41 @@ export class ConsentService {
       });
       return c;
     });
-    return {
-      consent,
-      receipt: buildReceipt(
-        consent,
-        purpose,
-        this.deps.controller,
-        this.deps.signingKey.keyId,
-        this.deps.signingKey.privateKey,
-      ),
-    };
+    return { consent, receipt: this.receiptOf(consent, purpose) };
   }
 
-  async get(id: string): Promise<ConsentRecord> {
+  /** A consent record, for an actor bound to its purpose. */
+  async get(actor: Actor, id: string): Promise<ConsentRecord> {
     const c = await repo.get(this.deps.store.db, id);
     if (!c) throw new VeilError('NOT_FOUND', `No consent record '${id}'.`);
+    await this.deps.policy.purpose(actor, 'consents.read', c.purposeId);
     return c;
   }
 
-  async receipt(id: string): Promise<ConsentReceipt> {
-    const c = await this.get(id);
-    const p = await this.deps.purposes.get(c.purposeId);
-    return buildReceipt(c, p, this.deps.controller, this.deps.signingKey.keyId, this.deps.signingKey.privateKey);
+  async receipt(actor: Actor, id: string): Promise<ConsentReceipt> {
+    const c = await this.get(actor, id);
+    const p = await purposeRepository.byIdOrKey(this.deps.store.db, c.purposeId);
+    return this.receiptOf(c, p!);
   }
 
   /**
-   * Withdrawal takes effect at once: the templates that rest on this consent stop matching before
-   * the transaction starts, and are deleted within it together with the state change.
-   * Withdrawing an already withdrawn consent is answered, not an error.
+   * Withdrawal takes effect at once (through the face-data lifecycle). Withdrawing an already
+   * withdrawn consent is answered, not an error.
    */
-  async withdraw(id: string, actor: Actor): Promise<{ consent: ConsentRecord; templatesDeleted: number }> {
-    const c = await this.get(id);
-    if (c.state !== 'given') return { consent: c, templatesDeleted: 0 };
-    this.deps.dependents.stopMatching(c.subjectId, c.purposeId);
-    const now = this.deps.clock.now().toISOString();
-    const files = await this.deps.store.transaction(async (tx) => {
-      await repo.setState(tx, c.id, 'withdrawn', now, `${actor.kind}:${actor.id}`);
-      const paths = await this.deps.dependents.deleteTemplates(tx, c.subjectId, c.purposeId, actor);
-      await subjectRepository.deleteEnrollment(tx, c.subjectId, c.purposeId);
-      await this.deps.audit.append(tx, {
-        actor,
-        action: 'consent.withdrawn',
-        subjectIds: [c.subjectId],
-        purposeId: c.purposeId,
-        detail: { consentId: c.id, templatesDeleted: paths.length },
-      });
-      return paths;
-    });
-    this.deps.dependents.deleteFiles(files);
-    return { consent: await this.get(id), templatesDeleted: files.length };
+  async withdraw(actor: Actor, id: string): Promise<{ consent: ConsentRecord; templatesDeleted: number }> {
+    const c = await repo.get(this.deps.store.db, id);
+    if (!c) throw new VeilError('NOT_FOUND', `No consent record '${id}'.`);
+    await this.deps.policy.purpose(actor, 'consents.withdraw', c.purposeId);
+    return this.withdrawRecord(actor, c);
   }
 
-  forSubject(subjectId: SubjectId): Promise<ConsentRecord[]> {
-    return repo.forSubject(this.deps.store.db, subjectId);
+  /** Withdrawal once the caller's right to it is established (a verified rights request, the portal). */
+  async withdrawRecord(actor: Actor, c: ConsentRecord): Promise<{ consent: ConsentRecord; templatesDeleted: number }> {
+    const { templatesDeleted } = await this.deps.lifecycle.withdrawConsent(c, actor);
+    return { consent: (await repo.get(this.deps.store.db, c.id))!, templatesDeleted };
   }
 
-  async latestGiven(subjectId: SubjectId, purposeId: PurposeId): Promise<ConsentId | undefined> {
-    return repo.latestGiven(this.deps.store.db, subjectId, purposeId);
+  private receiptOf(c: ConsentRecord, purpose: Parameters<typeof buildReceipt>[1]): ConsentReceipt {
+    return buildReceipt(c, purpose, this.deps.controller, this.deps.signingKey.keyId, this.deps.signingKey.privateKey);
   }
 }

@@ -47,8 +47,7 @@ export class MasterKey {
    * VEIL_MASTER_KEY (64 hex digits or base64 of 32 bytes), else <dataDir>/master.key, generated
    * on first start with mode 0600. `generated` tells the caller to warn loudly.
    */
-  static load(dataDir: string, env: NodeJS.ProcessEnv = process.env): { master: MasterKey; generated: boolean } {
-    const v = env['VEIL_MASTER_KEY'];
+  static load(dataDir: string, v: string | undefined): { master: MasterKey; generated: boolean } {
     if (v) {
       const bytes = /^[0-9a-fA-F]{64}$/.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64');
       if (bytes.length !== KEY_BYTES)
@@ -58,7 +57,7 @@ export class MasterKey {
     const path = join(dataDir, 'master.key');
     if (existsSync(path))
       return { master: MasterKey.fromBytes(Buffer.from(readFileSync(path, 'utf8').trim(), 'hex')), generated: false };
-    mkdirSync(dataDir, { recursive: true });
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const key = randomBytes(KEY_BYTES);
     writeFileSync(path, key.toString('hex') + '\n', { mode: 0o600 });
     chmodSync(path, 0o600);

@@ -1,17 +1,32 @@
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/store.js';
 import type { AuditLog } from '../audit/audit.log.js';
-import type { Actor } from '../audit/entry.js';
+import type { Actor } from '../auth/actor.js';
+import type { AccessPolicy } from '../auth/policy.js';
+import type { PurposeId } from '../ids.js';
 import { newId } from '../ids.js';
 import { VeilError } from '../errors.js';
 import { isUniqueViolation } from '../store/errors.js';
 import { purposeRepository as repo } from './purpose.repository.js';
 import { LAWFUL_BASES, ART9_CONDITIONS, validatePurpose, type Purpose } from './purpose.js';
 
-export class PurposeService {
-  constructor(private readonly deps: { store: Store; audit: AuditLog; clock: Clock }) {}
+/** A purpose as its readers see it: with how many templates may match under it now. */
+export type PurposeView = Purpose & { readonly templates: number };
 
-  async create(input: unknown, actor: Actor): Promise<Purpose> {
+export class PurposeService {
+  constructor(
+    private readonly deps: {
+      store: Store;
+      audit: AuditLog;
+      clock: Clock;
+      policy: AccessPolicy;
+      /** Matchable templates per purpose, from the live index. */
+      templatesIn: (purposeId: PurposeId) => number;
+    },
+  ) {}
+
+  async create(actor: Actor, input: unknown): Promise<Purpose> {
+    this.deps.policy.require(actor, 'purposes.declare');
     const p = validatePurpose(input);
     const purpose: Purpose = {
       ...p,
@@ -41,26 +56,17 @@ export class PurposeService {
     return purpose;
   }
 
-  async get(ref: string): Promise<Purpose> {
-    const p = await repo.byIdOrKey(this.deps.store.db, ref);
-    if (!p) throw new VeilError('UNKNOWN_PURPOSE', `No purpose '${ref}'.`);
-    return p;
+  /** The purposes this actor is bound to, with their gallery sizes. */
+  async list(actor: Actor): Promise<PurposeView[]> {
+    return (await this.deps.policy.purposes(actor, 'purposes.read')).map((p) => this.view(p));
   }
 
-  /** The purpose, refusing one that is suspended (a regulator's order or the controller's decision). */
-  async active(ref: string): Promise<Purpose> {
-    const p = await this.get(ref);
-    if (p.status === 'suspended')
-      throw new VeilError('PURPOSE_SUSPENDED', `Processing under purpose '${p.key}' is suspended.`);
-    return p;
+  async get(actor: Actor, ref: string): Promise<PurposeView> {
+    return this.view(await this.deps.policy.purpose(actor, 'purposes.read', ref));
   }
 
-  list(): Promise<Purpose[]> {
-    return repo.list(this.deps.store.db);
-  }
-
-  async setSuspended(ref: string, suspended: boolean, actor: Actor, reason: string): Promise<Purpose> {
-    const p = await this.get(ref);
+  async setSuspended(actor: Actor, ref: string, suspended: boolean, reason: string): Promise<Purpose> {
+    const p = await this.deps.policy.purpose(actor, 'purposes.suspend', ref);
     const status = suspended ? 'suspended' : 'active';
     await this.deps.store.transaction(async (tx) => {
       await repo.setStatus(tx, p.id, status);
@@ -72,6 +78,10 @@ export class PurposeService {
       });
     });
     return { ...p, status };
+  }
+
+  private view(p: Purpose): PurposeView {
+    return { ...p, templates: this.deps.templatesIn(p.id) };
   }
 }
 

@@ -1,34 +1,32 @@
 import { strToU8, zipSync } from 'fflate';
 import type { Store } from '../store/store.js';
 import type { SubjectId } from '../ids.js';
-import { open as unseal } from '../privacy/keys.js';
 import type { KeyRing } from '../privacy/keyring.js';
 import { consentRepository } from '../privacy/consent.repository.js';
 import { buildReceipt } from '../privacy/consent.js';
-import type { PurposeService } from '../privacy/purpose.service.js';
+import { purposeRepository } from '../privacy/purpose.repository.js';
+import type { Purpose } from '../privacy/purpose.js';
 import { purposeDpv } from '../privacy/purpose.service.js';
 import { subjectRepository as subjects } from '../gallery/subject.repository.js';
 import { searchRepository } from '../gallery/search.repository.js';
 import { mediaRepository } from '../gallery/media.repository.js';
 import type { TemplateVault } from '../gallery/template-vault.js';
 import type { IngestService } from '../gallery/ingest.service.js';
+import { text } from '../text/index.js';
 import { ownFaceCrop } from '../gallery/redact.js';
 import type { AuditSigningKey } from '../audit/signing-key.js';
 import { DEFAULT_CALIBRATION } from '../face/calibration.default.js';
 import { isVeilError } from '../errors.js';
 
 /** Art. 15(1)(h): meaningful information about the logic involved, in plain words. */
-export const AUTOMATED_MATCHING_EXPLANATION = {
-  en: `Your photo was turned into a "template": a list of 512 numbers computed by a neural network (model ${DEFAULT_CALIBRATION.model}) that describes the shape of a face, not the photo itself. To find someone, a new photo is turned into a template the same way and compared with the stored ones; two templates of the same person usually score between 0.4 and 1, different people usually below 0.3. Only scores at or above ${DEFAULT_CALIBRATION.threshold} count as a match: at that threshold, about 7 in 10,000 comparisons of different people were wrongly matched in our tests. A match is a suggestion for the operator, who is responsible for any decision taken with it; no decision with legal effect is taken automatically.`,
-  fr: `Votre photo a été transformée en « gabarit » : une liste de 512 nombres calculée par un réseau de neurones (modèle ${DEFAULT_CALIBRATION.model}) qui décrit la forme d'un visage, pas la photo elle-même. Pour retrouver une personne, une nouvelle photo est transformée de la même façon et comparée aux gabarits enregistrés ; deux gabarits de la même personne obtiennent le plus souvent entre 0,4 et 1, deux personnes différentes le plus souvent moins de 0,3. Seul un score d'au moins ${DEFAULT_CALIBRATION.threshold} compte comme une correspondance : à ce seuil, environ 7 comparaisons sur 10 000 entre personnes différentes ont été confondues lors de nos tests. Une correspondance est une suggestion pour l'opérateur, responsable de toute décision ; aucune décision produisant des effets juridiques n'est prise automatiquement.`,
-};
+export const automatedMatching = (lang: 'en' | 'fr') =>
+  text(lang).automatedMatching(DEFAULT_CALIBRATION.model, DEFAULT_CALIBRATION.threshold);
 
 export interface ExportDeps {
   store: Store;
   keyring: KeyRing;
   vault: TemplateVault;
-  purposes: PurposeService;
-  ingest: IngestService;
+  ingest: Pick<IngestService, 'photo'>;
   signingKey: AuditSigningKey;
   controller: string;
 }
@@ -65,10 +63,10 @@ export async function buildAccessPackage(
     } catch (e) {
       if (!isVeilError(e, 'KEY_DESTROYED')) throw e;
     }
-    const contact = s.contactSealed && key ? unseal(key, s.contactSealed, `veil.contact:${id}`).toString('utf8') : null;
+    const contact = s.contactSealed && key ? deps.vault.openContact(key, id, s.contactSealed) : null;
     const consents = await consentRepository.forSubject(db, id);
     const templates = await subjects.templates(db, { subjectId: id });
-    const enrollments = await db.selectFrom('enrollments').selectAll().where('subject_id', '=', id).execute();
+    const enrollments = await subjects.enrollments(db, id);
     const purposeIds = [
       ...new Set([
         ...templates.map((t) => t.purposeId as string),
@@ -76,7 +74,9 @@ export async function buildAccessPackage(
         ...enrollments.map((e) => e.purpose_id),
       ]),
     ];
-    const purposes = await Promise.all(purposeIds.map((p) => deps.purposes.get(p)));
+    const purposes = (await Promise.all(purposeIds.map((p) => purposeRepository.byIdOrKey(db, p)))).filter(
+      (p): p is Purpose => Boolean(p),
+    );
     const templateDocs = [];
     for (const t of templates) {
       const doc: Record<string, unknown> = {
@@ -178,20 +178,10 @@ export async function buildAccessPackage(
     generatedAt: opts.now,
     controller: deps.controller,
     nothingHeld,
-    ...(nothingHeld
-      ? {
-          message:
-            opts.language === 'fr'
-              ? 'Nous ne détenons aucune donnée de visage correspondant à vous.'
-              : 'We hold no face data matching you.',
-        }
-      : {}),
+    ...(nothingHeld ? { message: text(opts.language).outcome.nothingHeld } : {}),
     subjects: out,
-    automatedMatching: AUTOMATED_MATCHING_EXPLANATION[opts.language],
-    rights:
-      opts.language === 'fr'
-        ? "Vous pouvez demander la rectification, l'effacement, la limitation, la portabilité, vous opposer, retirer votre consentement, et introduire une réclamation auprès d'une autorité de contrôle."
-        : 'You may ask for rectification, erasure, restriction or portability, object, withdraw consent, and lodge a complaint with a supervisory authority.',
+    automatedMatching: automatedMatching(opts.language),
+    rights: text(opts.language).rightsReminder,
   };
   return { manifest, files };
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { newId } from '../ids.js';
@@ -12,6 +12,8 @@ export interface Mail {
 /** Outgoing mail to people making requests. Messages carry codes and status, never biometric data. */
 export interface Mailer {
   send(mail: Mail): Promise<void>;
+  /** Deletes mail still held for this address (an erased person's codes and notices). */
+  purge?(to: string): Promise<number>;
 }
 
 export class SmtpMailer implements Mailer {
@@ -42,5 +44,25 @@ export class OutboxMailer implements Mailer {
     writeFileSync(join(this.dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${newId.other('mail')}.eml`), eml, {
       mode: 0o600,
     });
+  }
+
+  async purge(to: string): Promise<number> {
+    let n = 0;
+    let names: string[] = [];
+    try {
+      names = readdirSync(this.dir).filter((f) => f.endsWith('.eml'));
+    } catch {
+      return 0;
+    }
+    const want = to.trim().toLowerCase();
+    for (const f of names) {
+      const head = readFileSync(join(this.dir, f), 'utf8').split('\r\n\r\n', 1)[0] ?? '';
+      const addr = /^To: (.*)$/m.exec(head)?.[1]?.trim().toLowerCase();
+      if (addr === want) {
+        rmSync(join(this.dir, f), { force: true });
+        n++;
+      }
+    }
+    return n;
   }
 }

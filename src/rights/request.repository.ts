@@ -2,9 +2,22 @@ import type { Updateable } from 'kysely';
 import type { Executor } from '../store/store.js';
 import type { RightsRequestsTable } from '../store/schema.js';
 import type { SubjectId } from '../ids.js';
-import type { RequestKind, RequestState, RightsRequest } from './request.js';
+import type { RequestKind, RequestState, Review, ReviewState, RightsRequest } from './request.js';
 
 type Row = RightsRequestsTable & { code_attempts: number; matched_subjects: string };
+
+function toReview(r: Row): Review | null {
+  if (!r.review_state) return null;
+  return {
+    state: r.review_state as ReviewState,
+    items: r.face_matches ? (JSON.parse(r.face_matches) as { items: Review['items'] }).items : [],
+    approved: ids(r.review_subjects ?? ''),
+    liveness: r.liveness ?? 'not checked',
+    note: r.review_note,
+    by: r.reviewed_by,
+    at: r.reviewed_at,
+  };
+}
 
 const ids = (s: string) => s.trim().split(' ').filter(Boolean) as SubjectId[];
 
@@ -24,6 +37,7 @@ function toRequest(r: Row, history: RightsRequest['history']): RightsRequest {
     verifiedAt: r.verified_at,
     verification: r.verification,
     matchedSubjects: ids(r.matched_subjects),
+    review: toReview(r),
     outcome: r.outcome ? JSON.parse(r.outcome) : null,
     denialReason: r.denial_reason,
     denialGround: r.denial_ground,
@@ -74,6 +88,16 @@ export const requestRepository = {
         denial_reason: null,
         denial_ground: null,
         closed_at: null,
+        face_matches: null,
+        review_state: null,
+        review_subjects: null,
+        review_note: null,
+        reviewed_by: null,
+        reviewed_at: null,
+        liveness: null,
+        resends: 0,
+        fulfil_started_at: null,
+        fulfil_options: null,
       })
       .execute();
   },
@@ -128,6 +152,27 @@ export const requestRepository = {
     await ex
       .insertInto('rights_events')
       .values({ request_id: id, seq: Number(n?.n ?? 0) + 1, state, at, actor, note })
+      .execute();
+  },
+
+  /** Erasure: a selfie template kept for a follow-up objection goes with the person it matched. */
+  async forgetSelfiesOf(ex: Executor, subjectId: string): Promise<void> {
+    await ex
+      .updateTable('rights_requests')
+      .set({ pending_selfie: null })
+      .where((eb) =>
+        eb.or([eb('matched_subjects', 'like', `% ${subjectId} %`), eb('face_matches', 'like', `%"${subjectId}"%`)]),
+      )
+      .execute();
+  },
+
+  /** Selfie templates are kept a day after verification at most. */
+  async forgetSelfiesVerifiedBefore(ex: Executor, before: string): Promise<void> {
+    await ex
+      .updateTable('rights_requests')
+      .set({ pending_selfie: null })
+      .where('pending_selfie', 'is not', null)
+      .where('verified_at', '<', before)
       .execute();
   },
 };

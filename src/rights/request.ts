@@ -34,6 +34,32 @@ export function canMove(from: RequestState, to: RequestState): boolean {
 
 export const OPEN_STATES: readonly RequestState[] = ['received', 'identity_pending', 'verified', 'in_progress'];
 
+/**
+ * Who a request may act on without the DPO, and who waits for their review. A proven contact links
+ * its own subjects; a selfie match never acts by itself (a face is not a secret), and neither does
+ * erasure or restriction of data held under a basis other than consent (Art. 17(3), 18(2)).
+ */
+export interface ReviewItem {
+  readonly subjectId: SubjectId;
+  readonly why: 'face-only' | 'non-consent-purpose';
+  /** The selfie's best score against this subject, for face-only items. */
+  readonly similarity: number | null;
+}
+
+export type ReviewState = 'pending' | 'approved' | 'rejected';
+
+export interface Review {
+  readonly state: ReviewState;
+  readonly items: readonly ReviewItem[];
+  /** Subjects the DPO accepted (a subset of the items). */
+  readonly approved: readonly SubjectId[];
+  /** Liveness of the selfie used as proof ("not checked" until a liveness check exists). */
+  readonly liveness: string;
+  readonly note: string | null;
+  readonly by: string | null;
+  readonly at: string | null;
+}
+
 export interface RightsRequest {
   readonly id: string;
   readonly kind: RequestKind;
@@ -48,7 +74,9 @@ export interface RightsRequest {
   readonly extensionReason: string | null;
   readonly verifiedAt: string | null;
   readonly verification: string | null;
+  /** Subjects linked to the proven contact (or a claim the contact proves): the request acts on them. */
   readonly matchedSubjects: readonly SubjectId[];
+  readonly review: Review | null;
   readonly outcome: Record<string, unknown> | null;
   readonly denialReason: string | null;
   readonly denialGround: string | null;

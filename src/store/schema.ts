@@ -1,4 +1,5 @@
 import type { Generated } from 'kysely';
+import type { PortalEnrollmentsTable, RateLimitsTable, RightsReviewColumns } from './schema-identity.js';
 import type {
   ConsentEventsTable,
   ConsentsTable,
@@ -76,7 +77,7 @@ export interface KyselyMigrationTable {
   timestamp: string;
 }
 
-export interface RightsRequestsTable {
+export interface RightsRequestsTable extends RightsReviewColumns {
   id: string;
   kind: string;
   state: string;
@@ -217,4 +218,8 @@ export interface Database {
   veil_migrations: MigrationsTable;
   kysely_migration: KyselyMigrationTable;
   job_leases: JobLeasesTable;
+  portal_enrollments: PortalEnrollmentsTable;
+  rate_limits: RateLimitsTable;
 }
+
+export type { PortalEnrollmentsTable, RateLimitsTable } from './schema-identity.js';

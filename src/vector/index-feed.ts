@@ -2,6 +2,7 @@ import type { Store, Tx } from '../store/store.js';
 import type { SubjectId } from '../ids.js';
 import type { GalleryIndex } from './gallery-index.js';
 import type { TemplateVault } from '../gallery/template-vault.js';
+import { indexChangeRepository as changes } from './index-change.repository.js';
 
 /**
  * The index change feed: every transaction that changes who may match records the subject here,
@@ -12,7 +13,7 @@ export async function touchIndex(store: Store, tx: Tx, subjectId: SubjectId, at:
   // Taking the audit lock (held to commit) before drawing a seq makes commit order equal seq
   // order, so a follower that has read seq n can never later see a smaller seq commit.
   await store.serializeAudit(tx);
-  await tx.insertInto('index_changes').values({ subject_id: subjectId, at }).execute();
+  await changes.insert(tx, subjectId, at);
   await store.notifyIndexChange(tx);
 }
 
@@ -30,11 +31,7 @@ export class IndexFollower {
   constructor(private readonly deps: { store: Store; vault: TemplateVault; index: GalleryIndex; pollMs: number }) {}
 
   async start(): Promise<void> {
-    const r = await this.deps.store.db
-      .selectFrom('index_changes')
-      .select((eb) => eb.fn.max('seq').as('m'))
-      .executeTakeFirst();
-    this.cursor = Number(r?.m ?? 0);
+    this.cursor = await changes.lastSeq(this.deps.store.db);
     this.unlisten = await this.deps.store.listenIndexChanges(() => void this.catchUp());
     // The poll catches up after a missed notification (and is the only wake-up on SQLite).
     this.timer = setInterval(() => void this.catchUp(), this.deps.pollMs);
@@ -50,13 +47,7 @@ export class IndexFollower {
     this.running = (async () => {
       do {
         this.again = false;
-        const rows = await this.deps.store.db
-          .selectFrom('index_changes')
-          .select(['seq', 'subject_id'])
-          .where('seq', '>', this.cursor)
-          .orderBy('seq')
-          .limit(5000)
-          .execute();
+        const rows = await changes.after(this.deps.store.db, this.cursor, 5000);
         if (rows.length && Number(rows[0]!.seq) > this.cursor + 1 && this.cursor > 0 && (await this.pruned())) {
           // Changes we never saw were pruned: the only safe answer is a full rebuild from the store.
           const all = await this.deps.vault.matchable(this.deps.store.db);
@@ -72,11 +63,7 @@ export class IndexFollower {
         if (rows.length) this.cursor = Number(rows[rows.length - 1]!.seq);
       } while (this.again);
       // The feed only has to outlive the slowest follower's catch-up; one far behind rebuilds instead.
-      if (this.cursor > PRUNE_BEHIND)
-        await this.deps.store.db
-          .deleteFrom('index_changes')
-          .where('seq', '<=', this.cursor - PRUNE_BEHIND)
-          .execute();
+      if (this.cursor > PRUNE_BEHIND) await changes.pruneUpTo(this.deps.store.db, this.cursor - PRUNE_BEHIND);
     })()
       .catch(() => undefined)
       .finally(() => {
@@ -87,11 +74,7 @@ export class IndexFollower {
 
   /** Whether rows right after the cursor are gone (pruned) rather than not yet committed. */
   private async pruned(): Promise<boolean> {
-    const r = await this.deps.store.db
-      .selectFrom('index_changes')
-      .select((eb) => eb.fn.min('seq').as('m'))
-      .executeTakeFirst();
-    return Number(r?.m ?? 0) > this.cursor + 1;
+    return (await changes.firstSeq(this.deps.store.db)) > this.cursor + 1;
   }
 
   async stop(): Promise<void> {

@@ -2,7 +2,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { unzipSync, strFromU8 } from 'fflate';
 import type { FastifyInstance } from 'fastify';
-import { buildApp, ROUTES } from '../../src/api/app.js';
+import { buildApp } from '../../src/api/app.js';
+import { V1_ROUTES as ROUTES } from '../../src/api/v1/surface.js';
+import { actors } from '../../src/auth/actor.js';
 import { openVeil, type Veil } from '../../src/app/veil.js';
 import { EnginePool } from '../../src/face/engine.pool.js';
 import { SmtpMailer } from '../../src/rights/mailer.js';
@@ -10,7 +12,7 @@ import { VeilClient, VeilApiError, CLIENT_OPERATIONS } from '../../src/client/cl
 import { verifyExport } from '../../src/audit/verify.js';
 import { verifyCertificate } from '../../src/rights/certificate.js';
 import { engineOptions, face, tempDir } from '../helpers.js';
-import { startSmtp } from '../support/smtp.js';
+import { startSmtp } from '../../support/smtp.js';
 
 let pool: EnginePool;
 let veil: Veil;
@@ -34,14 +36,15 @@ async function fails(p: Promise<unknown>): Promise<{ status: number; code: strin
 async function startServer(opts: { timeoutMs?: number; role?: 'admin' | 'dpo' } = {}) {
   const pool = await EnginePool.create({ size: 1, ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) });
   const v = await openVeil({ ...(await engineOptions()), dataDir: tempDir('veil-api-'), engine: pool, env: {} });
-  const a = await buildApp({ veil: v, engine: pool });
+  const a = await buildApp({ services: v.services });
   await a.listen({ host: '127.0.0.1', port: 0 });
   const addr = a.server.address();
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
-  const { token } = await v.apiKeys.create(
-    { name: 'k', role: opts.role ?? 'admin', purposes: ['*'] },
-    { kind: 'system', id: 't' },
-  );
+  const { token } = await v.apiKeys.create(actors.system('t'), {
+    name: 'k',
+    role: opts.role ?? 'admin',
+    purposes: ['*'],
+  });
   return {
     url,
     token,
@@ -61,17 +64,14 @@ before(async () => {
     ...(await engineOptions()),
     dataDir: tempDir('veil-api-'),
     engine: pool,
-    env: {},
+    env: { VEIL_LIMITS_PUBLIC_PER_CONTACT_PER_HOUR: '3' },
     mailer: new SmtpMailer(smtp.url, 'privacy@test.example'),
   });
-  app = await buildApp({ veil, engine: pool, publicRateLimit: { perIp: 25, perContact: 3 } });
+  app = await buildApp({ services: veil.services, limits: { publicPerIpPerMinute: 25 } });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const a = app.server.address();
   base = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
-  const { token } = await veil.apiKeys.create(
-    { name: 'admin', role: 'admin', purposes: ['*'] },
-    { kind: 'system', id: 'test' },
-  );
+  const { token } = await veil.apiKeys.create(actors.system('test'), { name: 'admin', role: 'admin', purposes: ['*'] });
   admin = new VeilClient(base, token);
 });
 
@@ -203,8 +203,15 @@ describe('HTTP API over a real server', () => {
     const ver = await pub.verifyRequest(r.requestId, smtp.codeFor('ada@example.org'), [
       face('face_recognition/obama/test_obama3.jpg'),
     ]);
-    assert.equal(ver.subjectsFound, 1);
+    assert.deepEqual(Object.keys(ver).sort(), ['downloadToken', 'state'], 'nothing says what the selfie matched');
     await fails(pub.download(r.requestId, ver.downloadToken));
+    assert.deepEqual(
+      await fails(admin.fulfilRequest(r.requestId)),
+      { status: 409, code: 'INVALID_STATE' },
+      'the DPO reviews a selfie first',
+    );
+    assert.equal((await admin.getRequest(r.requestId)).review?.state, 'pending');
+    await admin.reviewRequest(r.requestId, { decision: 'approve', note: 'selfie matches the linked record' });
     const done = await admin.fulfilRequest(r.requestId);
     assert.equal(done.request.state, 'fulfilled');
     const zip = unzipSync(new Uint8Array(await pub.download(r.requestId, ver.downloadToken)));
@@ -252,7 +259,12 @@ describe('HTTP API over a real server', () => {
       'no email in the audit log',
     );
 
-    const metrics = await (await fetch(`${base}/metrics`)).text();
+    assert.equal((await fetch(`${base}/metrics`)).status, 401, 'metrics name purposes: a key is needed');
+    const metrics = await (
+      await fetch(`${base}/metrics`, {
+        headers: { authorization: `Bearer ${(admin as unknown as { token: string }).token}` },
+      })
+    ).text();
     assert.match(metrics, /veil_http_requests_total\{method="POST",route="\/v1\/identify",status="200"\} \d+/);
     assert.match(metrics, /veil_rights_requests_open 0/);
   });
@@ -565,6 +577,6 @@ test('oversight over HTTP: ROPA as JSON and Markdown, public retention schedule,
     }),
   });
   assert.equal(b.status, 201);
-  assert.match(await (await fetch(`${url}/metrics`)).text(), /veil_breach_notifications_overdue 1/);
+  assert.match(await (await fetch(`${url}/metrics`, { headers: h })).text(), /veil_breach_notifications_overdue 1/);
   await s.close();
 });

@@ -2,15 +2,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildApp } from '../../src/api/app.js';
 import { openVeil } from '../../src/app/veil.js';
-import { trustProxyFrom } from '../../src/api/server.js';
+import { trustProxyOf } from '../../src/app/server.js';
+import { loadSettings } from '../../src/config/settings.js';
 import { engineOptions, tempDir } from '../helpers.js';
 
 const detector = { detect: async () => ({ faces: [], width: 0, height: 0 }) } as never;
 
 test('behind a trusted reverse proxy, public rate limits count each client, not the proxy', async () => {
-  assert.equal(trustProxyFrom(undefined), false);
-  assert.equal(trustProxyFrom('true'), true);
-  assert.equal(trustProxyFrom('10.0.0.0/8,127.0.0.1'), '10.0.0.0/8,127.0.0.1');
+  const proxy = (v: string | undefined) => trustProxyOf(loadSettings({ VEIL_TRUST_PROXY: v }, () => '{}'));
+  assert.equal(proxy(undefined), false);
+  assert.equal(proxy('true'), true);
+  assert.deepEqual(proxy('10.0.0.0/8,127.0.0.1'), ['10.0.0.0/8', '127.0.0.1']);
   const veil = await openVeil({ ...(await engineOptions()), dataDir: tempDir(), env: {}, engine: detector });
   const submit = (app: Awaited<ReturnType<typeof buildApp>>, ip: string, n: number) =>
     app.inject({
@@ -20,12 +22,11 @@ test('behind a trusted reverse proxy, public rate limits count each client, not 
       payload: { kind: 'access', email: `p${n}@example.org` },
     });
   try {
-    const direct = await buildApp({ veil, engine: detector, publicRateLimit: { perIp: 2, perContact: 5 } });
+    const direct = await buildApp({ services: veil.services, limits: { publicPerIpPerMinute: 2 } });
     const proxied = await buildApp({
-      veil,
-      engine: detector,
-      publicRateLimit: { perIp: 2, perContact: 5 },
-      trustProxy: '127.0.0.1',
+      services: veil.services,
+      limits: { publicPerIpPerMinute: 2 },
+      trustProxy: ['127.0.0.1'],
     });
     // Without trust, every client looks like the proxy: the third person is refused.
     const d = [

@@ -28,7 +28,7 @@ async function setup(opts = { checkpointEvery: 10, checkpointSeconds: 60 }) {
   const databaseUrl = await testDatabaseUrl();
   const store = await openTestStore(dir, databaseUrl);
   const clock = new ManualClock();
-  const { key } = loadOrCreateSigningKey(dir, {});
+  const { key } = loadOrCreateSigningKey(dir, undefined);
   const audit = new AuditLog({ clock, key, serialize: (tx) => store.serializeAudit(tx as never) }, opts);
   await audit.init(store.db);
   return { dir, store, clock, key, audit, databaseUrl };
@@ -161,18 +161,15 @@ describe('audit log on SQLite', () => {
 
   test('the signing key file is created with mode 0600 and reused', async () => {
     const dir = tempDir();
-    const a = loadOrCreateSigningKey(dir, {});
+    const a = loadOrCreateSigningKey(dir, undefined);
     assert.equal(a.created, true);
     assert.equal(statSync(join(dir, 'audit-signing-key.pem')).mode & 0o777, 0o600);
-    const b = loadOrCreateSigningKey(dir, {});
+    const b = loadOrCreateSigningKey(dir, undefined);
     assert.equal(b.created, false);
     assert.equal(b.key.keyId, a.key.keyId);
     const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    assert.notEqual(loadOrCreateSigningKey(dir, { VEIL_AUDIT_SIGNING_KEY: pem }).key.keyId, a.key.keyId);
-    assert.throws(
-      () => loadOrCreateSigningKey(dir, { VEIL_AUDIT_SIGNING_KEY: '-----BEGIN nonsense' }),
-      /AUDIT_KEY_INVALID|not a PEM/,
-    );
+    assert.notEqual(loadOrCreateSigningKey(dir, pem).key.keyId, a.key.keyId);
+    assert.throws(() => loadOrCreateSigningKey(dir, '-----BEGIN nonsense'), /AUDIT_KEY_INVALID|not a PEM/);
   });
 
   test('key rotation: the new key signs a head the old key also signed; verifiers pinned to the old key follow', async () => {
@@ -182,7 +179,7 @@ describe('audit log on SQLite', () => {
     await store.transaction((tx) => audit.crossSign(tx, next));
     commit();
     const audit2 = new AuditLog(
-      { clock, key: loadOrCreateSigningKey(dir, {}).key, serialize: (tx) => store.serializeAudit(tx as never) },
+      { clock, key: loadOrCreateSigningKey(dir, undefined).key, serialize: (tx) => store.serializeAudit(tx as never) },
       { checkpointEvery: 10, checkpointSeconds: 60 },
     );
     assert.equal(audit2.keyId, next.keyId);

@@ -10,7 +10,7 @@ const store = await openStore({ databaseUrl: process.env['DATABASE_URL'], sqlite
 const audit = new AuditLog(
   {
     clock: systemClock,
-    key: loadOrCreateSigningKey(dir, {}).key,
+    key: loadOrCreateSigningKey(dir, undefined).key,
     serialize: (tx) => store.serializeAudit(tx as never),
   },
   { checkpointEvery: 10, checkpointSeconds: 60 },

@@ -27,7 +27,7 @@ test('audit export -> verify round trip through the CLI, tamper found, proofs pr
     dir,
     new ManualClock(),
     { checkpointEvery: 5, checkpointSeconds: 60 },
-    {},
+    undefined,
   );
   for (let i = 0; i < 12; i++)
     await store.transaction((tx) =>

@@ -74,9 +74,26 @@ test('rights through the CLI: submit, code from the outbox, verify with a selfie
     join(FACES, 'face_recognition/obama/test_obama2.jpg'),
     '--json',
   ).json();
-  assert.equal(ver.subjectsFound, 1);
+  assert.deepEqual(Object.keys(ver).sort(), ['downloadToken', 'state']);
   const list = veil('rights', 'list', '--open', '--json').json();
   assert.equal(list.open, 1);
+  assert.equal(list.awaitingReview, 1, 'a selfie goes to the DPO first');
+  assert.match(
+    veil('rights', 'show', a.requestId).out,
+    /review pending: nobody beyond what the address links; liveness not checked/,
+  );
+  assert.equal(veil('rights', 'fulfil', a.requestId).code, 1, 'not before the review');
+  const reviewed = veil(
+    'rights',
+    'review',
+    a.requestId,
+    '--decision',
+    'approve',
+    '--note',
+    'selfie matches the record',
+    '--json',
+  );
+  assert.equal(reviewed.code, 0, reviewed.err);
   assert.equal(veil('rights', 'extend', a.requestId, '--months', '2', '--reason', 'many photos to review').code, 0);
   const zipPath = join(dir, 'access.zip');
   assert.equal(veil('rights', 'fulfil', a.requestId, '--out', zipPath).code, 0);

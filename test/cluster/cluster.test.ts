@@ -5,14 +5,15 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { VeilClient, type VeilApiError } from '../../src/client/client.js';
+import { actors } from '../../src/auth/actor.js';
 import { openVeil } from '../../src/app/veil.js';
 import { isDatabaseUnavailable } from '../../src/store/errors.js';
 import type { SubjectId } from '../../src/ids.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { checkDatabase } from '../../src/ops/db-check.js';
 import { ENGINE, engineEnv, face, tempDir } from '../helpers.js';
-import { startSmtp } from '../support/smtp.js';
-import { spawnServer, type ServerProcess } from '../support/server-process.js';
+import { startSmtp } from '../../support/smtp.js';
+import { spawnServer, type ServerProcess } from '../../support/server-process.js';
 
 const NOTICE = 'We match your face against event photos to find the pictures you appear in.';
 
@@ -312,20 +313,20 @@ describe(
       };
       const veil = await openVeil({ dataDir: dir, store: faulty, env: {} });
       try {
-        await veil.purposes.create(
-          {
-            key: 'gym',
-            name: 'Gym check-in',
-            description: 'Members check in at the door by face.',
-            lawfulBasis: 'consent',
-            keepSourceImages: true,
-          } as never,
-          SYSTEM,
-        );
-        const { consent } = await veil.consents.give(
-          { purpose: 'gym', noticeText: NOTICE, noticeVersion: '1', method: 'api', collector: 'test' } as never,
-          SYSTEM,
-        );
+        await veil.purposes.create(SYSTEM, {
+          key: 'gym',
+          name: 'Gym check-in',
+          description: 'Members check in at the door by face.',
+          lawfulBasis: 'consent',
+          keepSourceImages: true,
+        } as never);
+        const { consent } = await veil.consents.give(SYSTEM, {
+          purpose: 'gym',
+          noticeText: NOTICE,
+          noticeVersion: '1',
+          method: 'api',
+          collector: 'test',
+        } as never);
         const sid = consent.subjectId as SubjectId;
         const photo = face('face_recognition/obama/test_obama.jpg');
         const counts = async () => ({
@@ -337,34 +338,31 @@ describe(
         });
         const matches = async () =>
           (
-            await veil.gallery.identify(
-              {
-                purpose: 'gym',
-                image: face('face_recognition/obama/test_obama2.jpg'),
-                justification: 'fault test',
-              } as never,
-              SYSTEM,
-            )
+            await veil.search.identify(SYSTEM, {
+              purpose: 'gym',
+              image: face('face_recognition/obama/test_obama2.jpg'),
+              justification: 'fault test',
+            } as never)
           ).candidates.length;
         const before = await counts();
 
         armed = true;
         await assert.rejects(
-          veil.gallery.enroll({ purpose: 'gym', consentId: consent.id, images: [photo] } as never, SYSTEM),
+          veil.gallery.enroll(SYSTEM, { purpose: 'gym', consentId: consent.id, images: [photo] } as never),
           (e: unknown) => isDatabaseUnavailable(e),
         );
         assert.deepEqual(await counts(), before, 'nothing of the enrollment was kept: rows, audit entry, sealed photo');
         assert.equal(await matches(), 0, 'and nothing reached the index');
 
         // The pool replaces the dead connection: the same call now succeeds.
-        await veil.gallery.enroll({ purpose: 'gym', consentId: consent.id, images: [photo] } as never, SYSTEM);
+        await veil.gallery.enroll(SYSTEM, { purpose: 'gym', consentId: consent.id, images: [photo] } as never);
         const enrolled = await counts();
         assert.equal(enrolled.templates, 1);
         assert.equal(enrolled.files, 1);
         assert.equal(await matches(), 1);
 
         armed = true;
-        await assert.rejects(veil.eraser.erase([sid], SYSTEM, null), (e: unknown) => isDatabaseUnavailable(e));
+        await assert.rejects(veil.lifecycle.erase([sid], SYSTEM, null), (e: unknown) => isDatabaseUnavailable(e));
         assert.deepEqual(
           await counts(),
           enrolled,
@@ -376,7 +374,7 @@ describe(
           'active',
         );
 
-        const cert = await veil.eraser.erase([sid], SYSTEM, null);
+        const cert = await veil.lifecycle.erase([sid], SYSTEM, null);
         assert.equal(cert.subjects[0]!.keyShredded, true);
         const erased = await counts();
         assert.deepEqual(
@@ -425,18 +423,18 @@ describe(
         assert.equal(statuses.at(-1), 200, `serving again: ${statuses.join(',')}`);
         // Its LISTEN connection died too: a change committed by another process still reaches it.
         await new Promise((r) => setTimeout(r, 1000));
-        const { consent } = await other.consents.give(
-          { purpose: 'events', noticeText: NOTICE, noticeVersion: '1', method: 'api', collector: 'test' } as never,
-          SYSTEM,
-        );
-        await other.gallery.enroll(
-          {
-            purpose: 'events',
-            consentId: consent.id,
-            images: [face('face_recognition/obama/test_obama.jpg')],
-          } as never,
-          SYSTEM,
-        );
+        const { consent } = await other.consents.give(SYSTEM, {
+          purpose: 'events',
+          noticeText: NOTICE,
+          noticeVersion: '1',
+          method: 'api',
+          collector: 'test',
+        });
+        await other.gallery.enroll(SYSTEM, {
+          purpose: 'events',
+          consentId: consent.id,
+          images: [face('face_recognition/obama/test_obama.jpg')],
+        });
         await within(
           1000,
           async () =>
@@ -456,7 +454,7 @@ describe(
   },
 );
 
-const SYSTEM = { kind: 'system', id: 'fault-test' } as const;
+const SYSTEM = actors.system('fault-test');
 
 async function count(store: Store, table: 'templates' | 'subject_keys'): Promise<number> {
   return Number(

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tryLease } from '../../src/ops/job-lease.js';
+import { opsRepository } from '../../src/ops/ops.repository.js';
+
+const tryLease = opsRepository.tryLease;
 import { openTestStore, tempDir } from '../helpers.js';
 
 test('a job lease goes to one process at a time, is renewed by its holder and passes on when it expires', async () => {

@@ -1,7 +1,7 @@
 import { FaceEngine } from '../../src/face/engine.js';
 import { openVeil, type Veil } from '../../src/app/veil.js';
 import { ManualClock } from '../../src/clock.js';
-import type { Actor } from '../../src/audit/entry.js';
+import { anyPurposeAdmin } from '../../support/actors.js';
 import { engineOptions, tempDir } from '../helpers.js';
 
 let shared: Promise<FaceEngine> | undefined;
@@ -10,7 +10,8 @@ export function engine(): Promise<FaceEngine> {
   return (shared ??= FaceEngine.create());
 }
 
-export const operator: Actor = { kind: 'api-key', id: 'key_operator' };
+/** An operator's admin key on every purpose: for rule tests where authorization is not the rule under test. */
+export const operator = anyPurposeAdmin;
 
 export async function veil(): Promise<Veil & { clock: ManualClock; databaseUrl?: string }> {
   const clock = new ManualClock();
@@ -30,24 +31,24 @@ export const NOTICE =
   'We match your face against event photos to find the pictures you appear in. Kept one year; withdraw any time in the portal.';
 
 export async function eventPurpose(v: Veil, key = 'event-photos') {
-  return v.purposes.create(
-    {
-      key,
-      name: 'Event photos',
-      description: 'Find the photos of you taken at our events, with your explicit consent.',
-      lawfulBasis: 'consent',
-      retention: 'P1Y',
-      recipients: ['Event organiser'],
-    },
-    operator,
-  );
+  return v.purposes.create(operator, {
+    key,
+    name: 'Event photos',
+    description: 'Find the photos of you taken at our events, with your explicit consent.',
+    lawfulBasis: 'consent',
+    retention: 'P1Y',
+    recipients: ['Event organiser'],
+  });
 }
 
 export async function consentAndEnroll(v: Veil, purpose: string, images: Uint8Array[]) {
-  const { consent } = await v.consents.give(
-    { purpose, noticeText: NOTICE, noticeVersion: '1', method: 'api', collector: 'test' },
-    operator,
-  );
-  const r = await v.gallery.enroll({ purpose, consentId: consent.id, images }, operator);
+  const { consent } = await v.consents.give(operator, {
+    purpose,
+    noticeText: NOTICE,
+    noticeVersion: '1',
+    method: 'api',
+    collector: 'test',
+  });
+  const r = await v.gallery.enroll(operator, { purpose, consentId: consent.id, images });
   return { consent, ...r };
 }

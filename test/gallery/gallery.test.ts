@@ -8,6 +8,7 @@ import { isVeilError } from '../../src/errors.js';
 import { verifyReceipt } from '../../src/privacy/consent.js';
 import { openVeil } from '../../src/app/veil.js';
 import { verifyExport } from '../../src/audit/verify.js';
+import { auditRepository } from '../../src/audit/audit.repository.js';
 import { vectorBytes } from '../../src/privacy/keys.js';
 import { face } from '../helpers.js';
 import { NOTICE, consentAndEnroll, engine, eventPurpose, operator, veil } from './fixture.js';
@@ -24,46 +25,37 @@ describe('purposes and consent', () => {
     const v = await veil();
     assert.equal(
       await code(
-        v.purposes.create(
-          {
-            key: 'x1',
-            name: 'X',
-            description: 'a description long enough here',
-            lawfulBasis: 'consent',
-            retention: 'P4Y',
-          },
-          operator,
-        ),
+        v.purposes.create(operator, {
+          key: 'x1',
+          name: 'X',
+          description: 'a description long enough here',
+          lawfulBasis: 'consent',
+          retention: 'P4Y',
+        }),
       ),
       'INVALID_INPUT',
     );
     assert.equal(
       await code(
-        v.purposes.create(
-          {
-            key: 'x2',
-            name: 'X',
-            description: 'a description long enough here',
-            lawfulBasis: 'legal-obligation',
-            art9Condition: 'substantial-public-interest',
-          },
-          operator,
-        ),
+        v.purposes.create(operator, {
+          key: 'x2',
+          name: 'X',
+          description: 'a description long enough here',
+          lawfulBasis: 'legal-obligation',
+          art9Condition: 'substantial-public-interest',
+        }),
       ),
       'INVALID_INPUT',
     );
     assert.equal(
       await code(
-        v.purposes.create(
-          {
-            key: 'x3',
-            name: 'X',
-            description: 'a description long enough here',
-            lawfulBasis: 'consent',
-            art9Condition: 'legal-claims',
-          },
-          operator,
-        ),
+        v.purposes.create(operator, {
+          key: 'x3',
+          name: 'X',
+          description: 'a description long enough here',
+          lawfulBasis: 'consent',
+          art9Condition: 'legal-claims',
+        }),
       ),
       'INVALID_INPUT',
     );
@@ -77,48 +69,47 @@ describe('purposes and consent', () => {
     await eventPurpose(v);
     const img = face('deepface_small/id01/img1.jpg');
     assert.equal(
-      await code(v.gallery.enroll({ purpose: 'event-photos', images: [img] }, operator)),
+      await code(v.gallery.enroll(operator, { purpose: 'event-photos', images: [img] })),
       'CONSENT_REQUIRED',
     );
     assert.equal(
       await code(
-        v.gallery.enroll({ purpose: 'event-photos', consentId: 'con_doesnotexist000000', images: [img] }, operator),
+        v.gallery.enroll(operator, { purpose: 'event-photos', consentId: 'con_doesnotexist000000', images: [img] }),
       ),
       'CONSENT_REQUIRED',
     );
-    assert.equal(await code(v.gallery.enroll({ purpose: 'nope', images: [img] }, operator)), 'UNKNOWN_PURPOSE');
-    await v.purposes.create(
-      {
-        key: 'investigations',
-        name: 'Investigations',
-        description: 'Identification of suspects under a court order.',
-        lawfulBasis: 'legal-obligation',
-        art9Condition: 'substantial-public-interest',
-        legalReference: 'Code of Criminal Procedure art. 123',
-        requiresCaseRef: true,
-      },
-      operator,
-    );
+    assert.equal(await code(v.gallery.enroll(operator, { purpose: 'nope', images: [img] })), 'UNKNOWN_PURPOSE');
+    await v.purposes.create(operator, {
+      key: 'investigations',
+      name: 'Investigations',
+      description: 'Identification of suspects under a court order.',
+      lawfulBasis: 'legal-obligation',
+      art9Condition: 'substantial-public-interest',
+      legalReference: 'Code of Criminal Procedure art. 123',
+      requiresCaseRef: true,
+    });
     assert.equal(
-      await code(v.gallery.enroll({ purpose: 'investigations', images: [img] }, operator)),
+      await code(v.gallery.enroll(operator, { purpose: 'investigations', images: [img] })),
       'SOURCE_REFERENCE_REQUIRED',
     );
-    const r = await v.gallery.enroll(
-      { purpose: 'investigations', sourceReference: 'Warrant 2026-17', images: [img] },
-      operator,
-    );
+    const r = await v.gallery.enroll(operator, {
+      purpose: 'investigations',
+      sourceReference: 'Warrant 2026-17',
+      images: [img],
+    });
     assert.equal(r.templates.length, 1);
     assert.equal(
-      await code(v.gallery.identify({ purpose: 'investigations', image: img, justification: 'no case' }, operator)),
+      await code(v.search.identify(operator, { purpose: 'investigations', image: img, justification: 'no case' })),
       'CASE_REF_REQUIRED',
     );
-    const found = await v.gallery.identify(
-      { purpose: 'investigations', image: face('deepface_small/id01/img2.jpg'), caseRef: 'CASE-1' },
-      operator,
-    );
+    const found = await v.search.identify(operator, {
+      purpose: 'investigations',
+      image: face('deepface_small/id01/img2.jpg'),
+      caseRef: 'CASE-1',
+    });
     assert.equal(found.candidates[0]?.subjectId, r.subjectId);
     assert.equal(
-      await code(v.gallery.identify({ purpose: 'investigations', image: img }, operator)),
+      await code(v.search.identify(operator, { purpose: 'investigations', image: img })),
       'CASE_REF_REQUIRED',
     );
     assert.equal((await v.store.db.selectFrom('templates').selectAll().execute()).length, 1, 'nothing else written');
@@ -128,20 +119,17 @@ describe('purposes and consent', () => {
   test('consent receipts are signed and verify with the audit public key', async () => {
     const v = await veil();
     await eventPurpose(v);
-    const { consent, receipt } = await v.consents.give(
-      {
-        purpose: 'event-photos',
-        noticeText: NOTICE,
-        noticeVersion: '3',
-        method: 'portal',
-        collector: 'kiosk-1',
-        contactEmail: 'ada@example.org',
-      },
-      operator,
-    );
+    const { consent, receipt } = await v.consents.give(operator, {
+      purpose: 'event-photos',
+      noticeText: NOTICE,
+      noticeVersion: '3',
+      method: 'portal',
+      collector: 'kiosk-1',
+      contactEmail: 'ada@example.org',
+    });
     assert.equal(receipt.receiptId, consent.id);
-    assert.ok(verifyReceipt(receipt, v.audit.publicKeyPem));
-    assert.equal(verifyReceipt({ ...receipt, state: 'withdrawn' }, v.audit.publicKeyPem), false);
+    assert.ok(verifyReceipt(receipt, v.auditLog.publicKeyPem));
+    assert.equal(verifyReceipt({ ...receipt, state: 'withdrawn' }, v.auditLog.publicKeyPem), false);
     const row = await v.store.db
       .selectFrom('subjects')
       .selectAll()
@@ -151,7 +139,7 @@ describe('purposes and consent', () => {
       row.contact_sealed && !row.contact_sealed.toString('latin1').includes('ada@example.org'),
       'contact is sealed',
     );
-    const audit = await v.audit.entries(v.store.db, 1, await v.audit.size(v.store.db));
+    const audit = await auditRepository.entries(v.store.db, 1, await v.auditLog.size(v.store.db));
     assert.ok(!JSON.stringify(audit).includes('ada@example.org'), 'no email in the audit log');
     await v.close();
   });
@@ -161,12 +149,15 @@ describe('enroll, identify, verify', () => {
   test('bad enrollment images give typed errors and write nothing', async () => {
     const v = await veil();
     await eventPurpose(v);
-    const { consent } = await v.consents.give(
-      { purpose: 'event-photos', noticeText: NOTICE, noticeVersion: '1', method: 'api', collector: 't' },
-      operator,
-    );
+    const { consent } = await v.consents.give(operator, {
+      purpose: 'event-photos',
+      noticeText: NOTICE,
+      noticeVersion: '1',
+      method: 'api',
+      collector: 't',
+    });
     const enroll = (images: Uint8Array[]) =>
-      code(v.gallery.enroll({ purpose: 'event-photos', consentId: consent.id, images }, operator));
+      code(v.gallery.enroll(operator, { purpose: 'event-photos', consentId: consent.id, images }));
     assert.equal(await enroll([face('faceapi_bbt/_group_photos/bbt4.jpg')]), 'MULTIPLE_FACES');
     assert.equal(
       await enroll([
@@ -194,43 +185,40 @@ describe('enroll, identify, verify', () => {
     const a = await consentAndEnroll(v, 'event-photos', [face('face_recognition/obama/test_obama.jpg')]);
     const b = await consentAndEnroll(v, 'event-photos', [face('face_recognition/biden/test_biden.jpg')]);
     const probe = face('face_recognition/obama/test_obama2.jpg');
-    let r = await v.gallery.identify({ purpose: 'event-photos', image: probe, ...why }, operator);
+    let r = await v.search.identify(operator, { purpose: 'event-photos', image: probe, ...why });
     assert.equal(r.candidates[0]?.subjectId, a.subjectId);
-    await v.gallery.setRestricted(a.subjectId, true, operator, 'Art. 18 request');
-    r = await v.gallery.identify({ purpose: 'event-photos', image: probe, ...why }, operator);
+    await v.subjects.setRestricted(operator, a.subjectId, true, 'Art. 18 request');
+    r = await v.search.identify(operator, { purpose: 'event-photos', image: probe, ...why });
     assert.ok(!r.candidates.some((c) => c.subjectId === a.subjectId));
     assert.equal(
-      await code(v.gallery.verify({ purpose: 'event-photos', image: probe, subjectId: a.subjectId, ...why }, operator)),
+      await code(v.search.verify(operator, { purpose: 'event-photos', image: probe, subjectId: a.subjectId, ...why })),
       'SUBJECT_RESTRICTED',
     );
     assert.equal(
-      await code(v.gallery.enroll({ purpose: 'event-photos', subjectId: a.subjectId, images: [probe] }, operator)),
+      await code(v.gallery.enroll(operator, { purpose: 'event-photos', subjectId: a.subjectId, images: [probe] })),
       'SUBJECT_RESTRICTED',
     );
-    await v.gallery.setRestricted(a.subjectId, false, operator, 'lifted');
-    r = await v.gallery.identify({ purpose: 'event-photos', image: probe, ...why }, operator);
+    await v.subjects.setRestricted(operator, a.subjectId, false, 'lifted');
+    r = await v.search.identify(operator, { purpose: 'event-photos', image: probe, ...why });
     assert.equal(r.candidates[0]?.subjectId, a.subjectId);
-    const w = await v.consents.withdraw(a.consent.id, operator);
+    const w = await v.consents.withdraw(operator, a.consent.id);
     assert.equal(w.templatesDeleted, 1);
-    r = await v.gallery.identify({ purpose: 'event-photos', image: probe, ...why }, operator);
+    r = await v.search.identify(operator, { purpose: 'event-photos', image: probe, ...why });
     assert.equal(r.decision, 'no-match');
     assert.equal(
       (await v.store.db.selectFrom('templates').selectAll().where('subject_id', '=', a.subjectId).execute()).length,
       0,
     );
     assert.equal(
-      await code(v.gallery.enroll({ purpose: 'event-photos', consentId: a.consent.id, images: [probe] }, operator)),
+      await code(v.gallery.enroll(operator, { purpose: 'event-photos', consentId: a.consent.id, images: [probe] })),
       'CONSENT_WITHDRAWN',
     );
-    const bv = await v.gallery.verify(
-      {
-        purpose: 'event-photos',
-        image: face('face_recognition/biden/knn_train_biden_biden2.jpg'),
-        subjectId: b.subjectId,
-        ...why,
-      },
-      operator,
-    );
+    const bv = await v.search.verify(operator, {
+      purpose: 'event-photos',
+      image: face('face_recognition/biden/knn_train_biden_biden2.jpg'),
+      subjectId: b.subjectId,
+      ...why,
+    });
     assert.equal(bv.match, true);
     await v.close();
   });
@@ -273,8 +261,8 @@ describe('enroll, identify, verify', () => {
       missed = 0,
       searched = 0;
     for (const p of probes) {
-      const r = await v.gallery
-        .identify({ purpose: 'event-photos', image: readFileSync(p.file), ...why }, operator)
+      const r = await v.search
+        .identify(operator, { purpose: 'event-photos', image: readFileSync(p.file), ...why })
         .catch(() => null);
       if (r) searched++;
       const top = r?.candidates[0];
@@ -340,8 +328,8 @@ describe('enroll, identify, verify', () => {
     const people = [dir('id01'), dir('id02'), dir('id04'), 'faceapi_bbt/raj/raj1.png'];
     const enrolled = [];
     for (const p of people) enrolled.push(await consentAndEnroll(v, 'event-photos', [face(p)]));
-    await v.consents.withdraw(enrolled[1]!.consent.id, operator);
-    await v.gallery.setRestricted(enrolled[2]!.subjectId, true, operator, 'test');
+    await v.consents.withdraw(operator, enrolled[1]!.consent.id);
+    await v.subjects.setRestricted(operator, enrolled[2]!.subjectId, true, 'test');
     const incremental = v.index.snapshot();
     await v.close();
     const v2 = await openVeil({
@@ -354,8 +342,8 @@ describe('enroll, identify, verify', () => {
     assert.deepEqual(v2.index.snapshot(), incremental);
     assert.equal(v2.index.size(), 2);
     const r = verifyExport(
-      (await collect(v2.audit.exportLines(v2.store.db))).map((l) => JSON.stringify(l)),
-      { trustedPublicKeys: [v2.audit.publicKeyPem] },
+      (await collect(v2.auditLog.exportLines(v2.store.db))).map((l) => JSON.stringify(l)),
+      { trustedPublicKeys: [v2.auditLog.publicKeyPem] },
     );
     assert.equal(r.ok, true, JSON.stringify(r.failure));
     await v2.close();
@@ -369,7 +357,7 @@ describe('photo ingestion and redaction', () => {
     const obama = await consentAndEnroll(v, 'event-photos', [face('face_recognition/obama/test_obama.jpg')]);
     const templatesBefore = (await v.store.db.selectFrom('templates').selectAll().execute()).length;
     const photo = face('face_recognition/_multi_face/knn_test_obama_and_biden.jpg');
-    const out = await v.ingest.ingest('event-photos', { name: 'party.jpg', bytes: photo }, operator);
+    const out = await v.media.ingest(operator, 'event-photos', { name: 'party.jpg', bytes: photo });
     assert.equal(out.status, 'ingested');
     if (out.status !== 'ingested') return;
     assert.equal(out.faces, 3);
@@ -379,15 +367,15 @@ describe('photo ingestion and redaction', () => {
       templatesBefore,
       'no template for unmatched faces',
     );
-    const faces = await v.ingest.faces(out.mediaId);
+    const faces = await v.media.faces(operator, out.mediaId);
     assert.deepEqual(faces.map((f) => f.subjectId).filter(Boolean), [obama.subjectId]);
     assert.ok(faces.every((f) => f.subjectId || f.similarity === null));
-    const again = await v.ingest.ingest('event-photos', { name: 'party-copy.jpg', bytes: photo }, operator);
+    const again = await v.media.ingest(operator, 'event-photos', { name: 'party-copy.jpg', bytes: photo });
     assert.equal(again.status, 'skipped');
-    const sightings = await v.ingest.sightings(obama.subjectId);
+    const sightings = await v.subjects.sightings(operator, obama.subjectId);
     assert.equal(sightings.length, 1);
 
-    const red = await v.ingest.redact(out.mediaId, operator);
+    const red = await v.media.redact(operator, out.mediaId);
     assert.equal(red.blurred, 2);
     assert.equal(red.shown, 1);
     // Blurred regions lose their detail; the consenting face keeps it.
@@ -413,8 +401,8 @@ describe('photo ingestion and redaction', () => {
       else assert.ok(after < before * 0.35, `other face blurred: ${before} -> ${after}`);
     }
     // Consent withdrawn after ingestion: the next redaction blurs that face too.
-    await v.consents.withdraw(obama.consent.id, operator);
-    assert.equal((await v.ingest.redact(out.mediaId, operator)).blurred, 3);
+    await v.consents.withdraw(operator, obama.consent.id);
+    assert.equal((await v.media.redact(operator, out.mediaId)).blurred, 3);
     await v.close();
   });
 
@@ -427,24 +415,27 @@ describe('photo ingestion and redaction', () => {
     await v.store.transaction((tx) =>
       v.suppression.add(tx, emb, v.engine.modelId, 'objection (Art. 21)', v.clock.now().toISOString()),
     );
-    const { consent } = await v.consents.give(
-      { purpose: 'event-photos', noticeText: NOTICE, noticeVersion: '1', method: 'api', collector: 't' },
-      operator,
-    );
+    const { consent } = await v.consents.give(operator, {
+      purpose: 'event-photos',
+      noticeText: NOTICE,
+      noticeVersion: '1',
+      method: 'api',
+      collector: 't',
+    });
     assert.equal(
       await code(
-        v.gallery.enroll(
-          { purpose: 'event-photos', consentId: consent.id, images: [face('face_recognition/obama/test_obama3.jpg')] },
-          operator,
-        ),
+        v.gallery.enroll(operator, {
+          purpose: 'event-photos',
+          consentId: consent.id,
+          images: [face('face_recognition/obama/test_obama3.jpg')],
+        }),
       ),
       'SUBJECT_SUPPRESSED',
     );
-    const out = await v.ingest.ingest(
-      'event-photos',
-      { name: 'p.jpg', bytes: face('face_recognition/_multi_face/knn_test_obama_and_biden.jpg') },
-      operator,
-    );
+    const out = await v.media.ingest(operator, 'event-photos', {
+      name: 'p.jpg',
+      bytes: face('face_recognition/_multi_face/knn_test_obama_and_biden.jpg'),
+    });
     assert.equal(out.status === 'ingested' && out.sightings, 0);
     assert.ok(a.subjectId);
     await v.close();

@@ -9,8 +9,10 @@ import { verifyExport } from '../../src/audit/verify.js';
 import { verifyInclusion } from '../../src/audit/merkle.js';
 import { verifyCertificate } from '../../src/rights/certificate.js';
 import { ropaMarkdown } from '../../src/oversight/ropa.js';
+import { consentRepository } from '../../src/privacy/consent.repository.js';
 import { engineOptions, face, tempDir } from '../helpers.js';
 import { NOTICE, engine, operator } from '../gallery/fixture.js';
+import { keyActor } from '../../support/actors.js';
 
 const code = async (p: Promise<unknown>) =>
   p.then(
@@ -44,40 +46,35 @@ async function enroll(
   img: string,
   opts: { subjectId?: string; expiresAt?: string } = {},
 ) {
-  const { consent } = await v.consents.give(
-    {
-      purpose,
-      noticeText: NOTICE,
-      noticeVersion: '1',
-      method: 'api',
-      collector: 't',
-      ...(opts.subjectId ? { subjectId: opts.subjectId } : {}),
-      ...(opts.expiresAt ? { expiresAt: opts.expiresAt } : {}),
-    },
-    operator,
-  );
-  return v.gallery.enroll({ purpose, consentId: consent.id, images: [face(img)] }, operator);
+  const { consent } = await v.consents.give(operator, {
+    purpose,
+    noticeText: NOTICE,
+    noticeVersion: '1',
+    method: 'api',
+    collector: 't',
+    ...(opts.subjectId ? { subjectId: opts.subjectId } : {}),
+    ...(opts.expiresAt ? { expiresAt: opts.expiresAt } : {}),
+  });
+  return v.gallery.enroll(operator, { purpose, consentId: consent.id, images: [face(img)] });
 }
 
 test('the record of processing follows configuration and live data', async () => {
   const { v } = await setup();
-  await v.purposes.create(
-    {
-      key: 'events',
-      name: 'Event photos',
-      description: 'Find the photos of you taken at our events.',
-      lawfulBasis: 'consent',
-      recipients: ['Photographer'],
-    },
-    operator,
-  );
+  await v.purposes.create(operator, {
+    key: 'events',
+    name: 'Event photos',
+    description: 'Find the photos of you taken at our events.',
+    lawfulBasis: 'consent',
+    recipients: ['Photographer'],
+  });
   await enroll(v, 'events', 'face_recognition/obama/test_obama.jpg');
   await enroll(v, 'events', 'face_recognition/biden/test_biden.jpg');
-  await v.gallery.identify(
-    { purpose: 'events', image: face('face_recognition/obama/test_obama2.jpg'), ...why },
-    { kind: 'api-key', id: 'key_photographer' },
-  );
-  const r = await v.ropa();
+  await v.search.identify(keyActor('operator', ['events'], 'key_photographer'), {
+    purpose: 'events',
+    image: face('face_recognition/obama/test_obama2.jpg'),
+    ...why,
+  });
+  const r = await v.records.ropa(operator);
   assert.equal(r.controller.name, 'Acme Events SAS');
   assert.equal(r.dpo.email, 'dpo@acme.example');
   const p = r.processing[0]!;
@@ -92,7 +89,7 @@ test('the record of processing follows configuration and live data', async () =>
   const md = ropaMarkdown(r);
   assert.match(md, /## Event photos/);
   assert.match(md, /key_photographer/);
-  const dpia = await v.dpia('events');
+  const dpia = await v.records.dpia(operator, 'events');
   assert.match(dpia, /DRAFT/);
   assert.match(dpia, /TO COMPLETE/);
   assert.match(dpia, /2 people, 2 templates, 1 searches/);
@@ -101,43 +98,38 @@ test('the record of processing follows configuration and live data', async () =>
 
 test('retention erases exactly what is past retention, with certificates; a dry run erases nothing', async () => {
   const { v, clock } = await setup();
-  await v.purposes.create(
-    {
-      key: 'day-pass',
-      name: 'Day pass',
-      description: 'Check-in for a one-month pass at the venue.',
-      lawfulBasis: 'consent',
-      retention: 'P30D',
-    },
-    operator,
-  );
-  await v.purposes.create(
-    {
-      key: 'members',
-      name: 'Members',
-      description: 'Member check-in at the front desk for a year.',
-      lawfulBasis: 'consent',
-      retention: 'P1Y',
-    },
-    operator,
-  );
+  await v.purposes.create(operator, {
+    key: 'day-pass',
+    name: 'Day pass',
+    description: 'Check-in for a one-month pass at the venue.',
+    lawfulBasis: 'consent',
+    retention: 'P30D',
+  });
+  await v.purposes.create(operator, {
+    key: 'members',
+    name: 'Members',
+    description: 'Member check-in at the front desk for a year.',
+    lawfulBasis: 'consent',
+    retention: 'P1Y',
+  });
   const x = await enroll(v, 'day-pass', 'face_recognition/obama/test_obama.jpg');
   const y = await enroll(v, 'members', 'face_recognition/biden/test_biden.jpg');
   await enroll(v, 'day-pass', 'face_recognition/biden/test_biden.jpg', { subjectId: y.subjectId });
   const z = await enroll(v, 'members', 'faceapi_bbt/raj/raj1.png', { expiresAt: '2026-03-10T00:00:00.000Z' });
-  await v.gallery.identify(
-    { purpose: 'members', image: face('face_recognition/biden/test_biden.jpg'), ...why },
-    operator,
-  );
+  await v.search.identify(operator, {
+    purpose: 'members',
+    image: face('face_recognition/biden/test_biden.jpg'),
+    ...why,
+  });
   clock.advance(20 * DAY);
-  const early = await v.retention.run({ dryRun: true });
+  const early = await v.retention.run(operator, { dryRun: true });
   assert.deepEqual(
     early.enrollments.map((e) => [e.subjectId, e.reason]),
     [[z.subjectId, 'consent-expired']],
   );
   clock.advance(11 * DAY);
   const templatesBefore = (await v.store.db.selectFrom('templates').selectAll().execute()).length;
-  const dry = await v.retention.run({ dryRun: true });
+  const dry = await v.retention.run(operator, { dryRun: true });
   assert.equal(dry.dryRun, true);
   const plan = Object.fromEntries(dry.enrollments.map((e) => [`${e.subjectId}/${e.purpose}`, e.action]));
   assert.deepEqual(plan, {
@@ -152,9 +144,9 @@ test('retention erases exactly what is past retention, with certificates; a dry 
     'dry run erases nothing',
   );
 
-  const done = await v.retention.run({ dryRun: false });
+  const done = await v.retention.run(operator, { dryRun: false });
   assert.equal(done.certificates.length, 1);
-  assert.deepEqual(verifyCertificate(done.certificates[0]!, v.audit.publicKeyPem), []);
+  assert.deepEqual(verifyCertificate(done.certificates[0]!, v.auditLog.publicKeyPem), []);
   assert.deepEqual(done.certificates[0]!.subjects.map((s) => s.subjectId).sort(), [x.subjectId, z.subjectId].sort());
   const left = await v.store.db.selectFrom('templates').select(['subject_id', 'purpose_id']).execute();
   assert.deepEqual(
@@ -162,21 +154,35 @@ test('retention erases exactly what is past retention, with certificates; a dry 
     [y.subjectId],
     'only the member template of Y is left',
   );
+  // The consent Y gave for the day pass ends in its history, through the consent record: not a silent update.
+  const dayPass = (await consentRepository.forSubject(v.store.db, y.subjectId)).find(
+    (c) => c.purposeId !== left[0]!.purpose_id,
+  )!;
+  assert.equal(dayPass.state, 'expired');
+  assert.deepEqual(
+    dayPass.history.map((h) => [h.state, h.actor]),
+    [
+      ['given', 'api-key:key_operator'],
+      ['expired', 'system:retention'],
+    ],
+  );
   assert.equal(
     (
-      await v.gallery.identify(
-        { purpose: 'members', image: face('face_recognition/biden/knn_train_biden_biden2.jpg'), ...why },
-        operator,
-      )
+      await v.search.identify(operator, {
+        purpose: 'members',
+        image: face('face_recognition/biden/knn_train_biden_biden2.jpg'),
+        ...why,
+      })
     ).candidates[0]?.subjectId,
     y.subjectId,
   );
   assert.equal(
     (
-      await v.gallery.identify(
-        { purpose: 'day-pass', image: face('face_recognition/biden/knn_train_biden_biden2.jpg'), ...why },
-        operator,
-      )
+      await v.search.identify(operator, {
+        purpose: 'day-pass',
+        image: face('face_recognition/biden/knn_train_biden_biden2.jpg'),
+        ...why,
+      })
     ).decision,
     'no-match',
   );
@@ -185,7 +191,7 @@ test('retention erases exactly what is past retention, with certificates; a dry 
     0,
     'old search log gone',
   );
-  const again = await v.retention.run({ dryRun: false });
+  const again = await v.retention.run(operator, { dryRun: false });
   assert.equal(again.enrollments.length, 0, 'nothing left to do');
   assert.deepEqual(
     (await v.retention.schedule()).map((s) => s.retention),
@@ -196,103 +202,94 @@ test('retention erases exactly what is past retention, with certificates; a dry 
 
 test('a suspended purpose refuses enroll, identify and ingest at once; orders and breaches go overdue with the clock; the evidence bundle verifies standalone', async () => {
   const { v, clock } = await setup();
-  await v.purposes.create(
-    {
-      key: 'events',
-      name: 'Event photos',
-      description: 'Find the photos of you taken at our events.',
-      lawfulBasis: 'consent',
-    },
-    operator,
-  );
+  await v.purposes.create(operator, {
+    key: 'events',
+    name: 'Event photos',
+    description: 'Find the photos of you taken at our events.',
+    lawfulBasis: 'consent',
+  });
   const a = await enroll(v, 'events', 'face_recognition/obama/test_obama.jpg');
-  const dpo = { kind: 'api-key' as const, id: 'key_dpo' };
-  const order = await v.orders.record(
-    {
-      authority: 'CNIL',
-      reference: 'MED-2026-042',
-      receivedAt: clock.now().toISOString(),
-      deadline: new Date(clock.now().getTime() + 60 * DAY).toISOString(),
-      demands: [
-        { type: 'suspend-purpose', purpose: 'events', detail: 'Stop processing for event matching pending review.' },
-        { type: 'provide-records', detail: 'Send the record of processing.' },
-      ],
-    },
-    dpo,
-  );
+  const dpo = keyActor('dpo', '*', 'key_dpo');
+  const order = await v.orders.record(dpo, {
+    authority: 'CNIL',
+    reference: 'MED-2026-042',
+    receivedAt: clock.now().toISOString(),
+    deadline: new Date(clock.now().getTime() + 60 * DAY).toISOString(),
+    demands: [
+      { type: 'suspend-purpose', purpose: 'events', detail: 'Stop processing for event matching pending review.' },
+      { type: 'provide-records', detail: 'Send the record of processing.' },
+    ],
+  });
   assert.equal(order.overdue, false);
-  await v.orders.act(
-    order.id,
-    { kind: 'suspend-purpose', purpose: 'events', description: 'Purpose suspended as ordered.' },
-    dpo,
-  );
+  await v.orders.act(dpo, order.id, {
+    kind: 'suspend-purpose',
+    purpose: 'events',
+    description: 'Purpose suspended as ordered.',
+  });
   assert.equal(
     await code(
-      v.gallery.identify(
-        { purpose: 'events', image: face('face_recognition/obama/test_obama2.jpg'), ...why },
-        operator,
-      ),
+      v.search.identify(operator, { purpose: 'events', image: face('face_recognition/obama/test_obama2.jpg'), ...why }),
     ),
     'PURPOSE_SUSPENDED',
   );
   assert.equal(
     await code(
-      v.gallery.enroll(
-        { purpose: 'events', subjectId: a.subjectId, images: [face('face_recognition/obama/test_obama3.jpg')] },
-        operator,
-      ),
+      v.gallery.enroll(operator, {
+        purpose: 'events',
+        subjectId: a.subjectId,
+        images: [face('face_recognition/obama/test_obama3.jpg')],
+      }),
     ),
     'PURPOSE_SUSPENDED',
   );
   assert.equal(
     await code(
-      v.ingest.ingest(
-        'events',
-        { name: 'p.jpg', bytes: face('face_recognition/_multi_face/knn_test_obama_and_biden.jpg') },
-        operator,
-      ),
+      v.media.ingest(operator, 'events', {
+        name: 'p.jpg',
+        bytes: face('face_recognition/_multi_face/knn_test_obama_and_biden.jpg'),
+      }),
     ),
     'PURPOSE_SUSPENDED',
   );
   assert.equal(
     await code(
-      v.consents.give(
-        { purpose: 'events', noticeText: NOTICE, noticeVersion: '1', method: 'api', collector: 't' },
-        operator,
-      ),
+      v.consents.give(operator, {
+        purpose: 'events',
+        noticeText: NOTICE,
+        noticeVersion: '1',
+        method: 'api',
+        collector: 't',
+      }),
     ),
     'PURPOSE_SUSPENDED',
   );
-  await v.orders.act(order.id, { kind: 'export', description: 'Record of processing sent.' }, dpo);
+  await v.orders.act(dpo, order.id, { kind: 'export', description: 'Record of processing sent.' });
 
-  const breach = await v.breaches.record(
-    {
-      discoveredAt: clock.now().toISOString(),
-      nature: 'A laptop with an export was stolen.',
-      categories: ['contact data'],
-      approxPeople: 12,
-      approxRecords: 12,
-      consequences: 'Phishing risk.',
-      measures: 'Export keys rotated.',
-    },
-    dpo,
-  );
+  const breach = await v.breaches.record(dpo, {
+    discoveredAt: clock.now().toISOString(),
+    nature: 'A laptop with an export was stolen.',
+    categories: ['contact data'],
+    approxPeople: 12,
+    approxRecords: 12,
+    consequences: 'Phishing risk.',
+    measures: 'Export keys rotated.',
+  });
   assert.equal(breach.notifyBy, '2026-03-04T09:00:00.000Z');
   clock.advance(73 * 3_600_000);
   assert.deepEqual(
-    (await v.breaches.list({ overdue: true })).map((b) => b.id),
+    (await v.breaches.list(dpo, { overdue: true })).map((b) => b.id),
     [breach.id],
   );
-  await v.breaches.notify(breach.id, 'CNIL-NOTIF-77', dpo);
-  assert.equal((await v.breaches.list({ overdue: true })).length, 0);
-  await v.breaches.decidePeople(breach.id, false, 'Data was encrypted; Art. 34(3)(a) applies.', dpo);
+  await v.breaches.notify(dpo, breach.id, 'CNIL-NOTIF-77');
+  assert.equal((await v.breaches.list(dpo, { overdue: true })).length, 0);
+  await v.breaches.decidePeople(dpo, breach.id, false, 'Data was encrypted; Art. 34(3)(a) applies.');
   clock.advance(60 * DAY);
   assert.deepEqual(
-    (await v.orders.list({ overdue: true })).map((o) => o.id),
+    (await v.orders.list(dpo, { overdue: true })).map((o) => o.id),
     [order.id],
   );
 
-  const zip = unzipSync(new Uint8Array(await v.orders.bundle(order.id, dpo)));
+  const zip = unzipSync(new Uint8Array(await v.orders.bundle(dpo, order.id)));
   const pub = strFromU8(zip['audit-public-key.pem']!);
   const rep = verifyExport(strFromU8(zip['audit.jsonl']!).trim().split('\n'), { trustedPublicKeys: [pub] });
   assert.equal(rep.ok, true, JSON.stringify(rep.failure));

@@ -3,7 +3,7 @@ import { ManualClock } from '../../src/clock.js';
 import { SmtpMailer } from '../../src/rights/mailer.js';
 import { engine, NOTICE, operator } from '../gallery/fixture.js';
 import { engineOptions, tempDir } from '../helpers.js';
-import { startSmtp } from '../support/smtp.js';
+import { startSmtp } from '../../support/smtp.js';
 
 export async function rightsVeil(): Promise<{
   v: Veil;
@@ -22,16 +22,13 @@ export async function rightsVeil(): Promise<{
     controller: 'Test Controller',
     mailer: new SmtpMailer(smtp.url, 'privacy@test.example'),
   });
-  await v.purposes.create(
-    {
-      key: 'events',
-      name: 'Event photos',
-      description: 'Find the photos of you taken at our events, with your explicit consent.',
-      lawfulBasis: 'consent',
-      recipients: ['Organiser'],
-    },
-    operator,
-  );
+  await v.purposes.create(operator, {
+    key: 'events',
+    name: 'Event photos',
+    description: 'Find the photos of you taken at our events, with your explicit consent.',
+    lawfulBasis: 'consent',
+    recipients: ['Organiser'],
+  });
   return {
     v,
     clock,
@@ -44,17 +41,14 @@ export async function rightsVeil(): Promise<{
 }
 
 export async function enrollPerson(v: Veil, images: Uint8Array[], email?: string) {
-  const { consent } = await v.consents.give(
-    {
-      purpose: 'events',
-      noticeText: NOTICE,
-      noticeVersion: '1',
-      method: 'portal',
-      collector: 'portal',
-      ...(email ? { contactEmail: email } : {}),
-    },
-    operator,
-  );
-  const r = await v.gallery.enroll({ purpose: 'events', consentId: consent.id, images }, operator);
+  const { consent } = await v.consents.give(operator, {
+    purpose: 'events',
+    noticeText: NOTICE,
+    noticeVersion: '1',
+    method: 'portal',
+    collector: 'portal',
+    ...(email ? { contactEmail: email } : {}),
+  });
+  const r = await v.gallery.enroll(operator, { purpose: 'events', consentId: consent.id, images });
   return { consent, subjectId: r.subjectId, templates: r.templates };
 }

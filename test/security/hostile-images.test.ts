@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { spawnServer, type ServerProcess } from '../support/server-process.js';
+import { spawnServer, type ServerProcess } from '../../support/server-process.js';
 import { face, tempDir } from '../helpers.js';
 import { STATUS } from '../../src/api/problem.js';
 import { sniffImageFormat } from '../../src/face/image-format.js';

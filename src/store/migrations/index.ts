@@ -6,6 +6,7 @@ import * as apiKeys from './0004-api-keys.js';
 import * as ordersAndBreaches from './0005-orders-and-breaches.js';
 import * as indexChanges from './0006-index-changes.js';
 import * as jobLeases from './0007-job-leases.js';
+import * as identityProof from './0008-identity-proof.js';
 
 /**
  * Every schema migration, by the name Kysely records in `kysely_migration`. Append only: a released
@@ -21,6 +22,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0005-orders-and-breaches': ordersAndBreaches,
   '0006-index-changes': indexChanges,
   '0007-job-leases': jobLeases,
+  '0008-identity-proof': identityProof,
 });
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) };

@@ -1,0 +1,163 @@
+import { z } from 'zod';
+import { LAWFUL_BASES, ART9_CONDITIONS } from '../../privacy/purpose.js';
+
+const Box = z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() });
+
+export const PurposeDoc = z.object({
+  id: z.string(),
+  key: z.string(),
+  name: z.string(),
+  description: z.string(),
+  lawfulBasis: z.enum(Object.keys(LAWFUL_BASES) as [string, ...string[]]),
+  art9Condition: z.enum(Object.keys(ART9_CONDITIONS) as [string, ...string[]]),
+  legalReference: z.string().nullable(),
+  retention: z.string(),
+  recipients: z.array(z.string()),
+  requiresCaseRef: z.boolean(),
+  keepSourceImages: z.boolean(),
+  status: z.enum(['active', 'suspended']),
+  createdAt: z.string(),
+  templates: z.number().optional(),
+});
+
+export const Candidate = z.object({
+  subjectId: z.string(),
+  similarity: z.number(),
+  rank: z.number(),
+  estimatedFalseMatchRate: z.number(),
+});
+
+export const IdentifyDoc = z.object({
+  searchId: z.string(),
+  purpose: z.string(),
+  facesInProbe: z.number(),
+  threshold: z.number(),
+  decision: z.enum(['match', 'no-match']),
+  candidates: z.array(Candidate),
+  model: z.string(),
+});
+
+export const VerifyDoc = z.object({
+  searchId: z.string(),
+  similarity: z.number(),
+  threshold: z.number(),
+  match: z.boolean(),
+  model: z.string(),
+});
+
+export const FaceDoc = z.object({
+  box: Box,
+  score: z.number(),
+  landmarks: z.array(z.object({ x: z.number(), y: z.number() })),
+  quality: z.record(z.string(), z.union([z.number(), z.boolean(), z.array(z.string())])),
+});
+
+export const DetectDoc = z.object({ width: z.number(), height: z.number(), faces: z.array(FaceDoc) });
+
+export const EnrollDoc = z.object({
+  subjectId: z.string(),
+  templates: z.array(z.object({ templateId: z.string(), quality: z.record(z.string(), z.number()) })),
+  possibleDuplicates: z.array(z.object({ subjectId: z.string(), similarity: z.number() })),
+});
+
+export const ConsentDoc = z.object({
+  id: z.string(),
+  subjectId: z.string(),
+  purposeId: z.string(),
+  noticeVersion: z.string(),
+  noticeHash: z.string(),
+  givenAt: z.string(),
+  method: z.string(),
+  collector: z.string(),
+  jurisdiction: z.string(),
+  withdrawalMethod: z.string(),
+  state: z.enum(['given', 'withdrawn', 'expired']),
+  stateAt: z.string(),
+  expiresAt: z.string().nullable(),
+  history: z.array(z.object({ state: z.string(), at: z.string(), actor: z.string() })),
+});
+
+export const SubjectDoc = z.object({
+  id: z.string(),
+  state: z.enum(['active', 'restricted', 'erased']),
+  region: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  templates: z.array(
+    z.object({
+      id: z.string(),
+      purposeId: z.string(),
+      model: z.string(),
+      quality: z.record(z.string(), z.number()),
+      createdAt: z.string(),
+    }),
+  ),
+  consents: z.array(ConsentDoc),
+  sightings: z.number(),
+});
+
+export const ReceiptDoc = z
+  .record(z.string(), z.unknown())
+  .meta({ description: 'Signed consent receipt (veil.consent-receipt.v1)' });
+
+export const IngestDoc = z.union([
+  z.object({
+    file: z.string(),
+    status: z.literal('ingested'),
+    mediaId: z.string(),
+    faces: z.number(),
+    sightings: z.number(),
+  }),
+  z.object({ file: z.string(), status: z.literal('skipped'), mediaId: z.string(), reason: z.string() }),
+  z.object({ file: z.string(), status: z.literal('failed'), code: z.string(), message: z.string() }),
+]);
+
+export const RightsRequestDoc = z.object({
+  id: z.string(),
+  kind: z.string(),
+  state: z.string(),
+  language: z.string(),
+  receivedAt: z.string(),
+  dueAt: z.string(),
+  extendedDueAt: z.string().nullable(),
+  extensionReason: z.string().nullable(),
+  verifiedAt: z.string().nullable(),
+  verification: z.string().nullable(),
+  matchedSubjects: z.array(z.string()),
+  review: z
+    .object({
+      state: z.enum(['pending', 'approved', 'rejected']),
+      items: z.array(
+        z.object({
+          subjectId: z.string(),
+          why: z.enum(['face-only', 'non-consent-purpose']),
+          similarity: z.number().nullable(),
+        }),
+      ),
+      approved: z.array(z.string()),
+      liveness: z.string(),
+      note: z.string().nullable(),
+      by: z.string().nullable(),
+      at: z.string().nullable(),
+    })
+    .nullable(),
+  outcome: z.record(z.string(), z.unknown()).nullable(),
+  denialReason: z.string().nullable(),
+  denialGround: z.string().nullable(),
+  closedAt: z.string().nullable(),
+  daysLeft: z.number(),
+  overdue: z.boolean(),
+  history: z.array(z.object({ state: z.string(), at: z.string(), actor: z.string(), note: z.string().nullable() })),
+});
+
+export const Page = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+
+export const TreeHeadDoc = z.object({
+  size: z.number(),
+  rootHash: z.string(),
+  timestamp: z.string(),
+  keyId: z.string(),
+  nextKeyId: z.string().optional(),
+  signature: z.string(),
+});

@@ -1,0 +1,78 @@
+import type { Clock } from '../clock.js';
+import type { Store } from '../store/store.js';
+import type { AuditLog } from '../audit/audit.log.js';
+import type { AuditSigningKey } from '../audit/signing-key.js';
+import type { AccessPolicy } from '../auth/policy.js';
+import type { FaceAnalyzer } from '../face/analyzer.js';
+import { DEFAULT_CALIBRATION } from '../face/calibration.default.js';
+import type { MasterKey } from '../privacy/keys.js';
+import type { KeyRing } from '../privacy/keyring.js';
+import type { ContactSecrets } from '../privacy/contact-secrets.js';
+import type { ConsentService } from '../privacy/consent.service.js';
+import type { GalleryIndex } from '../vector/gallery-index.js';
+import type { TemplateVault } from '../gallery/template-vault.js';
+import type { SuppressionList } from '../gallery/suppression.js';
+import type { IngestService } from '../gallery/ingest.service.js';
+import type { FaceDataLifecycle } from '../gallery/face-data.lifecycle.js';
+import type { RateLimiter } from '../ops/rate-limit.service.js';
+import type { Mailer } from '../rights/mailer.js';
+import { Requester } from '../rights/requester.js';
+import { ExportFiles } from '../rights/export-files.js';
+import { FaceFinder } from '../rights/face-finder.js';
+import { IntakeService } from '../rights/intake.service.js';
+import { Fulfilment } from '../rights/fulfilment.js';
+import { RightsQueue } from '../rights/queue.service.js';
+import { SelfService } from '../rights/self-service.service.js';
+import { AccessHandler } from '../rights/handlers/access.handler.js';
+import { ErasureHandler } from '../rights/handlers/erasure.handler.js';
+import { RestrictionHandler } from '../rights/handlers/restriction.handler.js';
+import { WithdrawalHandler } from '../rights/handlers/withdrawal.handler.js';
+import { RectificationHandler } from '../rights/handlers/rectification.handler.js';
+
+/** The rights module wired: intake and verification, one handler per right, the DPO's queue, self-service. */
+export function openRights(d: {
+  store: Store;
+  audit: AuditLog;
+  clock: Clock;
+  policy: AccessPolicy;
+  engine: FaceAnalyzer;
+  master: MasterKey;
+  keyring: KeyRing;
+  vault: TemplateVault;
+  index: GalleryIndex;
+  suppression: SuppressionList;
+  lifecycle: FaceDataLifecycle;
+  consents: ConsentService;
+  media: IngestService;
+  mailer: Mailer;
+  secrets: ContactSecrets;
+  limiter: RateLimiter;
+  signingKey: AuditSigningKey;
+  controller: string;
+  dataDir: string;
+  limits: { resendsPerRequest: number; perContactPerHour: number };
+}) {
+  const files = new ExportFiles({ store: d.store, key: d.master.derive('exports'), dataDir: d.dataDir });
+  const requester = new Requester(d);
+  const faces = new FaceFinder({ ...d, threshold: DEFAULT_CALIBRATION.strictThreshold });
+  const exportDeps = {
+    store: d.store,
+    keyring: d.keyring,
+    vault: d.vault,
+    ingest: d.media,
+    signingKey: d.signingKey,
+    controller: d.controller,
+  };
+  const fulfilment = new Fulfilment({ ...d, requester }, [
+    new AccessHandler({ exportDeps, files }),
+    new ErasureHandler({ ...d, modelId: d.engine.modelId }),
+    new RestrictionHandler(d),
+    new WithdrawalHandler(d),
+    new RectificationHandler(d),
+  ]);
+  return {
+    intake: new IntakeService({ ...d, faces }),
+    queue: new RightsQueue({ ...d, requester, fulfilment, files }),
+    self: new SelfService({ ...d, fulfilment, files }),
+  };
+}

@@ -1,0 +1,90 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { loadSettings, type Settings } from '../config/settings.js';
+import { openVeil, type Veil } from './veil.js';
+import { EnginePool } from '../face/engine.pool.js';
+import { buildApp } from '../api/app.js';
+
+export interface Served {
+  readonly app: FastifyInstance;
+  readonly veil: Veil;
+  readonly pool: EnginePool;
+  readonly url: string;
+  /** Shown once on the very first start. */
+  readonly adminToken: string | null;
+  close(): Promise<void>;
+}
+
+/**
+ * `veil serve`: the API (and the web UI when built) on the embedded default. Owns the listener,
+ * the worker pool and the background jobs; shuts down by draining requests, then closing the store.
+ */
+export async function serve(
+  env: NodeJS.ProcessEnv = process.env,
+  log: (line: string) => void = (l) => process.stderr.write(l + '\n'),
+): Promise<Served> {
+  const settings = loadSettings(env);
+  const holder = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  const pool = await EnginePool.create({
+    size: settings.engine.workers,
+    maxQueue: settings.engine.queue,
+    timeoutMs: settings.engine.timeoutMs,
+  });
+  const veil = await openVeil({ dataDir: settings.dataDir, settings, engine: pool });
+  for (const n of veil.notices) log(`veil: ${n.level === 'warn' ? 'WARNING: ' : ''}${n.message}`);
+  const adminToken = await veil.apiKeys.firstAdmin();
+  const web = await import('../web/serve-web.js').catch(() => null);
+  const app = await buildApp({
+    services: veil.services,
+    trustProxy: trustProxyOf(settings),
+    logger: settings.log !== 'off',
+    limits: limitsOf(settings),
+    ready: async () => pool.size > 0,
+    ...(web ? { extra: web.registerWeb } : {}),
+  });
+  await app.listen({ host: settings.host, port: settings.port });
+  const addr = app.server.address();
+  const url = `http://${settings.host}:${typeof addr === 'object' && addr ? addr.port : settings.port}`;
+  const ops = veil.services.ops;
+  // Rights requests a crash interrupted resume now, not an hour from now.
+  void veil.services.rights.queue
+    .resumeInterrupted()
+    .catch((e) => log(`veil: resuming interrupted requests failed: ${(e as Error).message}`));
+  const timers = [
+    setInterval(() => void ops.checkpoint().catch(() => undefined), settings.audit.checkpointSeconds * 1000),
+    // With several API processes on one database, the one holding the lease runs these.
+    setInterval(
+      () => void ops.hourly(holder, log).catch((e) => log(`veil: hourly jobs failed: ${(e as Error).message}`)),
+      3_600_000,
+    ),
+  ];
+  timers.forEach((t) => t.unref());
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= (async () => {
+      timers.forEach(clearInterval);
+      await app.close();
+      // Bounded: engine jobs are answered by their deadline during the drain, and pool.close() stops waiting
+      // for a worker stuck in native code after its closeTimeoutMs (5 s).
+      await pool.close();
+      if (pool.unstopped) log(`veil: ${pool.unstopped} face engine worker(s) still busy in native code at shutdown`);
+      await ops.signHead().catch(() => undefined);
+      await veil.close();
+    })());
+  return { app, veil, pool, url, adminToken, close };
+}
+
+/** VEIL_TRUST_PROXY: unset (direct clients), true (any proxy), or proxy addresses/CIDRs. */
+export function trustProxyOf(s: Pick<Settings, 'trustProxy'>): boolean | string[] {
+  return typeof s.trustProxy === 'boolean' ? s.trustProxy : [...s.trustProxy];
+}
+
+export function limitsOf(s: Pick<Settings, 'limits'>) {
+  return {
+    bodyBytes: s.limits.bodyBytes,
+    publicPhotoBytes: s.limits.publicPhotoBytes,
+    publicJsonBytes: s.limits.publicJsonBytes,
+    publicPerIpPerMinute: s.limits.publicPerIpPerMinute,
+  };
+}

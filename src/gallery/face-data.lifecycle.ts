@@ -1,0 +1,239 @@
+import type { Clock } from '../clock.js';
+import type { Store, Tx } from '../store/store.js';
+import type { AuditLog } from '../audit/audit.log.js';
+import type { AuditAction } from '../audit/entry.js';
+import type { Json } from '../audit/canonical.js';
+import { actorLabel, type Actor } from '../auth/actor.js';
+import type { ConsentId, PurposeId, SubjectId, TemplateId } from '../ids.js';
+import { VeilError } from '../errors.js';
+import type { ConsentRecord } from '../privacy/consent.js';
+import { consentRepository as consents } from '../privacy/consent.repository.js';
+import type { KeyRing } from '../privacy/keyring.js';
+import type { GalleryIndex } from '../vector/gallery-index.js';
+import { touchIndex } from '../vector/index-feed.js';
+import { subjectRepository as subjects } from './subject.repository.js';
+import type { TemplateVault } from './template-vault.js';
+import { SubjectEraser, type EraserDeps } from './subject-eraser.js';
+import type { ErasureCertificate } from '../rights/certificate.js';
+
+/** Why a subject's data under one purpose stops: each reason writes its own audit entry. */
+export type PurposeRemoval =
+  | { readonly reason: 'consent-withdrawn'; readonly consentId: ConsentId }
+  | { readonly reason: 'consent-expired'; readonly expiredAt: string }
+  | { readonly reason: 'retention'; readonly expiredAt: string }
+  | { readonly reason: 'unenrolled'; readonly note: string };
+
+const REMOVAL_ACTION: Record<PurposeRemoval['reason'], AuditAction> = {
+  'consent-withdrawn': 'consent.withdrawn',
+  'consent-expired': 'consent.expired',
+  retention: 'retention.run',
+  unenrolled: 'enrollment.removed',
+};
+
+/**
+ * The one lifecycle of someone's face data. Every way it stops being matched or is removed — consent
+ * withdrawn or expired, retention, rectification, restriction, erasure — goes through here, in one
+ * order: out of the live index before the transaction (fail closed), the change with its index-feed
+ * record and audit entry in one transaction, files deleted after commit. If the transaction fails,
+ * the subject is put back in the index from the store, so this process agrees with every other.
+ */
+export class FaceDataLifecycle {
+  private readonly eraser: SubjectEraser;
+
+  constructor(
+    private readonly deps: EraserDeps & {
+      store: Store;
+      audit: AuditLog;
+      clock: Clock;
+      index: GalleryIndex;
+      vault: TemplateVault;
+      keyring: KeyRing;
+    },
+  ) {
+    this.eraser = new SubjectEraser(deps, (ids, work) => this.change(ids, undefined, work));
+  }
+
+  private now(): string {
+    return this.deps.clock.now().toISOString();
+  }
+
+  /**
+   * The order every change follows. `work` runs in the transaction and returns the files to delete
+   * once it has committed.
+   */
+  private async change<T extends { files: readonly (string | null)[] }>(
+    subjectIds: readonly SubjectId[],
+    purposeId: PurposeId | undefined,
+    work: (tx: Tx) => Promise<T>,
+  ): Promise<T> {
+    for (const s of subjectIds) this.deps.index.removeSubject(s, purposeId);
+    let result: T;
+    try {
+      result = await this.deps.store.transaction(async (tx) => {
+        const r = await work(tx);
+        for (const s of subjectIds) await touchIndex(this.deps.store, tx, s, this.now());
+        return r;
+      });
+    } catch (e) {
+      for (const s of subjectIds) await this.reload(s).catch(() => undefined);
+      throw e;
+    }
+    this.deps.vault.deleteFiles(result.files);
+    return result;
+  }
+
+  /** The subject's matchable templates, read again from the store into this process's index. */
+  private async reload(subjectId: SubjectId): Promise<void> {
+    this.deps.index.removeSubject(subjectId);
+    for (const t of await this.deps.vault.matchable(this.deps.store.db, { subjectId })) this.deps.index.add(t);
+  }
+
+  /** Builds the live index from the store (start-up, or after a restore). */
+  async rebuild(): Promise<number> {
+    const all = await this.deps.vault.matchable(this.deps.store.db);
+    this.deps.index.clear();
+    for (const t of all) this.deps.index.add(t);
+    return all.length;
+  }
+
+  /** Consent withdrawn (Art. 7(3)): matching stops at once; the templates resting on it are deleted. */
+  async withdrawConsent(c: ConsentRecord, actor: Actor): Promise<{ templatesDeleted: number }> {
+    if (c.state !== 'given') return { templatesDeleted: 0 };
+    const r = await this.removePurpose(c.subjectId, c.purposeId, actor, {
+      reason: 'consent-withdrawn',
+      consentId: c.id,
+    });
+    return { templatesDeleted: r.templates };
+  }
+
+  /**
+   * A subject's data under one purpose goes: templates, kept photos, the enrollment; consents still
+   * given become withdrawn or expired, each with its history event.
+   */
+  async removePurpose(
+    subjectId: SubjectId,
+    purposeId: PurposeId,
+    actor: Actor,
+    why: PurposeRemoval,
+  ): Promise<{ templates: number }> {
+    const at = this.now();
+    const r = await this.change([subjectId], purposeId, async (tx) => {
+      const gone = await subjects.deleteTemplates(tx, { subjectId, purposeId });
+      await subjects.deleteEnrollment(tx, subjectId, purposeId);
+      const state = why.reason === 'consent-withdrawn' ? 'withdrawn' : 'expired';
+      const given =
+        why.reason === 'consent-withdrawn'
+          ? [why.consentId]
+          : why.reason === 'unenrolled'
+            ? []
+            : await consents.idsFor(tx, subjectId, purposeId, 'given');
+      for (const id of given) await consents.setState(tx, id, state, at, actorLabel(actor));
+      await this.templatesRemoved(
+        tx,
+        actor,
+        subjectId,
+        purposeId,
+        gone.map((t) => t.id),
+        why.reason,
+      );
+      const detail: Record<string, Json> = { templatesDeleted: gone.length };
+      if (why.reason === 'consent-withdrawn') detail['consentId'] = why.consentId;
+      else if (why.reason === 'unenrolled') detail['note'] = why.note;
+      else detail['expiredAt'] = why.expiredAt;
+      if (why.reason !== 'consent-withdrawn' && given.length) detail['consentsExpired'] = given.length;
+      await this.deps.audit.append(tx, {
+        actor,
+        action: REMOVAL_ACTION[why.reason],
+        subjectIds: [subjectId],
+        purposeId,
+        detail,
+      });
+      return { files: gone.map((t) => t.imagePath), templates: gone.length };
+    });
+    return { templates: r.templates };
+  }
+
+  /** Rectification (Art. 16): templates that are not the person's (a photo of someone else) are removed. */
+  async removeTemplates(
+    subjectId: SubjectId,
+    templateIds: readonly TemplateId[],
+    actor: Actor,
+    detail: Record<string, Json>,
+  ): Promise<number> {
+    const mine = (await subjects.templates(this.deps.store.db, { subjectId })).filter((t) =>
+      templateIds.includes(t.id),
+    );
+    if (mine.length !== new Set(templateIds).size)
+      throw new VeilError('NOT_FOUND', 'A template named is not this person’s.');
+    for (const t of mine) this.deps.index.removeTemplate(t.id);
+    const r = await this.change([subjectId], undefined, async (tx) => {
+      for (const t of mine) {
+        await subjects.deleteTemplates(tx, { subjectId, templateId: t.id });
+        await this.deps.audit.append(tx, {
+          actor,
+          action: 'template.removed',
+          subjectIds: [subjectId],
+          purposeId: t.purposeId,
+          detail: { templateId: t.id, ...detail },
+        });
+      }
+      return { files: mine.map((t) => t.imagePath) };
+    });
+    return r.files.length;
+  }
+
+  /** Art. 18: a restricted subject is kept but never matched or returned; lifting restores matching. */
+  async setRestricted(subjectId: SubjectId, restricted: boolean, actor: Actor, reason: string): Promise<boolean> {
+    const s = await subjects.get(this.deps.store.db, subjectId);
+    if (!s || s.state === 'erased') throw new VeilError('UNKNOWN_SUBJECT', `No subject '${subjectId}'.`);
+    if ((s.state === 'restricted') === restricted) return false;
+    if (restricted) {
+      await this.change([s.id], undefined, async (tx) => {
+        await subjects.setState(tx, s.id, 'restricted', this.now());
+        await this.deps.audit.append(tx, {
+          actor,
+          action: 'subject.restricted',
+          subjectIds: [s.id],
+          detail: { reason },
+        });
+        return { files: [] };
+      });
+    } else {
+      await this.deps.store.transaction(async (tx) => {
+        await subjects.setState(tx, s.id, 'active', this.now());
+        await touchIndex(this.deps.store, tx, s.id, this.now());
+        await this.deps.audit.append(tx, {
+          actor,
+          action: 'subject.unrestricted',
+          subjectIds: [s.id],
+          detail: { reason },
+        });
+      });
+      await this.reload(s.id);
+    }
+    return true;
+  }
+
+  /** Erasure (Art. 17): everything about the subjects, ending with their data key. */
+  erase(subjectIds: readonly SubjectId[], actor: Actor, requestId: string | null): Promise<ErasureCertificate> {
+    return this.eraser.erase(subjectIds, actor, requestId);
+  }
+
+  private async templatesRemoved(
+    tx: Tx,
+    actor: Actor,
+    subjectId: SubjectId,
+    purposeId: PurposeId,
+    ids: readonly string[],
+    reason: string,
+  ): Promise<void> {
+    if (!ids.length) return;
+    await this.deps.audit.append(tx, {
+      actor,
+      action: 'template.removed',
+      subjectIds: [subjectId],
+      purposeId,
+      detail: { templates: [...ids], reason },
+    });
+  }
+}

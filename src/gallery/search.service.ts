@@ -1,0 +1,255 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import type { Store, Tx } from '../store/store.js';
+import type { AuditLog } from '../audit/audit.log.js';
+import type { Actor } from '../auth/actor.js';
+import type { AccessPolicy, SearchAccountability } from '../auth/policy.js';
+import type { FaceAnalyzer, ImageOptions } from '../face/analyzer.js';
+import type { EmbeddedFace } from '../face/engine.js';
+import { cosine } from '../face/embedder.js';
+import { estimatedFmr } from '../face/calibration.js';
+import { DEFAULT_CALIBRATION } from '../face/calibration.default.js';
+import { newId, type PurposeId, type SearchId, type SubjectId } from '../ids.js';
+import { VeilError } from '../errors.js';
+import type { Purpose } from '../privacy/purpose.js';
+import type { GalleryIndex, SubjectHit } from '../vector/gallery-index.js';
+import { subjectRepository as subjects } from './subject.repository.js';
+import { searchRepository } from './search.repository.js';
+import type { TemplateVault } from './template-vault.js';
+import { round4 } from './numbers.js';
+
+export interface Candidate {
+  readonly subjectId: SubjectId;
+  readonly similarity: number;
+  readonly rank: number;
+  /** Probability a different person scores this high (fitted impostor tail). */
+  readonly estimatedFalseMatchRate: number;
+}
+
+export interface IdentifyInput extends SearchAccountability {
+  readonly purpose: string;
+  readonly image: Uint8Array;
+  readonly k?: number | undefined;
+  /** A stricter decision threshold than the calibrated one; never a looser one. */
+  readonly threshold?: number | undefined;
+}
+
+export interface IdentifyResult {
+  readonly searchId: string;
+  readonly purpose: string;
+  readonly facesInProbe: number;
+  readonly threshold: number;
+  readonly decision: 'match' | 'no-match';
+  readonly candidates: readonly Candidate[];
+  readonly model: string;
+}
+
+export interface VerifyInput extends SearchAccountability {
+  readonly purpose: string;
+  readonly image: Uint8Array;
+  readonly subjectId?: string | undefined;
+  readonly secondImage?: Uint8Array | undefined;
+  readonly threshold?: number | undefined;
+}
+
+export interface VerifyResult {
+  readonly searchId: string;
+  readonly similarity: number;
+  readonly threshold: number;
+  readonly match: boolean;
+  readonly model: string;
+}
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/** The most prominent face: probes are searched by the largest face in them. */
+export function largestFace<F extends { box: { width: number; height: number } }>(faces: readonly F[]): F | undefined {
+  return [...faces].sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height)[0];
+}
+
+/**
+ * Searches: 1:N identification and 1:1 verification under one purpose. Every search names why it
+ * is made, and records who received which subjects (Art. 15(1)(c), 19); the probe is never stored.
+ */
+export class SearchService {
+  constructor(
+    private readonly deps: {
+      store: Store;
+      audit: AuditLog;
+      clock: Clock;
+      policy: AccessPolicy;
+      engine: FaceAnalyzer;
+      vault: TemplateVault;
+      index: GalleryIndex;
+      /** The calibrated decision threshold: a floor clients may raise, never lower. */
+      threshold: number;
+    },
+  ) {}
+
+  /** A client may only make the decision stricter: a looser one would disclose people who do not match. */
+  private decisionThreshold(requested: number | undefined): number {
+    if (requested === undefined) return this.deps.threshold;
+    if (!Number.isFinite(requested) || requested > 1)
+      throw new VeilError('INVALID_INPUT', 'threshold must be a number up to 1.');
+    if (requested < this.deps.threshold) {
+      throw new VeilError(
+        'INVALID_INPUT',
+        `threshold may only be raised above the calibrated ${this.deps.threshold}, never lowered.`,
+      );
+    }
+    return requested;
+  }
+
+  /** 1:N search over the purpose's matchable subjects. Unknown is an answer. */
+  async identify(actor: Actor, input: IdentifyInput, opts?: ImageOptions): Promise<IdentifyResult> {
+    const purpose = await this.deps.policy.purpose(actor, 'gallery.search', input.purpose);
+    const why = this.deps.policy.accountability(actor, purpose, input);
+    const k = Math.max(1, Math.min(50, input.k ?? 5));
+    const threshold = this.decisionThreshold(input.threshold);
+    const { face, count } = await this.probe(input.image, opts);
+    const hits = this.deps.index.search(purpose.id, face.embedding, k, threshold);
+    const candidates = await this.confirm(hits, purpose.id);
+    const searchId = newId.search();
+    await this.deps.store.transaction((tx) =>
+      this.account(tx, {
+        searchId,
+        kind: 'identify',
+        purpose,
+        actor,
+        why,
+        probe: input.image,
+        k,
+        threshold,
+        returned: candidates,
+      }),
+    );
+    return {
+      searchId,
+      purpose: purpose.key,
+      facesInProbe: count,
+      threshold,
+      decision: candidates.length ? 'match' : 'no-match',
+      candidates,
+      model: this.deps.engine.modelId,
+    };
+  }
+
+  /** 1:1: the probe against one subject's templates in this purpose, or against a second image. */
+  async verify(actor: Actor, input: VerifyInput, opts?: ImageOptions): Promise<VerifyResult> {
+    const purpose = await this.deps.policy.purpose(actor, 'gallery.search', input.purpose);
+    const why = this.deps.policy.accountability(actor, purpose, input);
+    if (!input.subjectId === !input.secondImage)
+      throw new VeilError('INVALID_INPUT', 'Give either a subject id or a second image.');
+    const threshold = this.decisionThreshold(input.threshold);
+    const { face } = await this.probe(input.image, opts);
+    let similarity: number;
+    let returned: SubjectId[] = [];
+    if (input.subjectId) {
+      const scope = await this.deps.policy.subject(actor, 'gallery.search', input.subjectId);
+      const s = scope.subject;
+      if (s.state === 'erased') throw new VeilError('UNKNOWN_SUBJECT', `No subject '${input.subjectId}'.`);
+      if (s.state === 'restricted')
+        throw new VeilError('SUBJECT_RESTRICTED', 'Processing of this subject is restricted (Art. 18).');
+      const live = new Set(this.deps.index.templatesOf(s.id as SubjectId));
+      const mine = (
+        await this.deps.vault.matchable(this.deps.store.db, { subjectId: s.id as SubjectId, purposeId: purpose.id })
+      ).filter((t) => live.has(t.templateId));
+      if (!mine.length)
+        throw new VeilError('UNKNOWN_SUBJECT', `Subject ${s.id} has no matchable template under '${purpose.key}'.`);
+      similarity = Math.max(...mine.map((t) => cosine(t.vector, face.embedding)));
+      if (similarity >= threshold) returned = [s.id as SubjectId];
+    } else {
+      const other = await this.probe(input.secondImage!, opts);
+      similarity = cosine(face.embedding, other.face.embedding);
+    }
+    const searchId = newId.search();
+    await this.deps.store.transaction((tx) =>
+      this.account(tx, {
+        searchId,
+        kind: 'verify',
+        purpose,
+        actor,
+        why,
+        probe: input.image,
+        k: 1,
+        threshold,
+        returned: returned.map((s) => ({ subjectId: s, similarity: round4(similarity) })),
+      }),
+    );
+    return {
+      searchId,
+      similarity: round4(similarity),
+      threshold,
+      match: similarity >= threshold,
+      model: this.deps.engine.modelId,
+    };
+  }
+
+  private async probe(bytes: Uint8Array, opts?: ImageOptions): Promise<{ face: EmbeddedFace; count: number }> {
+    const r = await this.deps.engine.analyze(bytes, opts);
+    const face = largestFace(r.faces);
+    if (!face) throw new VeilError('NO_FACE', 'No face was found in the probe image.');
+    return { face, count: r.faces.length };
+  }
+
+  /** Re-checks index hits against the store: the index is fast, the store is the truth. */
+  private async confirm(hits: readonly SubjectHit[], purposeId: PurposeId): Promise<Candidate[]> {
+    const ok = await subjects.matchable(
+      this.deps.store.db,
+      hits.map((h) => h.subjectId),
+      purposeId,
+    );
+    return hits
+      .filter((h) => ok.has(h.subjectId))
+      .map((h, i) => ({
+        subjectId: h.subjectId,
+        similarity: round4(h.similarity),
+        rank: i + 1,
+        // Below 1e-6 the fitted tail is extrapolation the calibration data cannot support: report the floor.
+        estimatedFalseMatchRate: Math.max(1e-6, Number(estimatedFmr(DEFAULT_CALIBRATION, h.similarity).toPrecision(2))),
+      }));
+  }
+
+  private async account(
+    tx: Tx,
+    a: {
+      searchId: string;
+      kind: 'identify' | 'verify';
+      purpose: Purpose;
+      actor: Actor;
+      why: { caseRef: string | null; justification: string | null };
+      probe: Uint8Array;
+      k: number;
+      threshold: number;
+      returned: readonly { subjectId: SubjectId; similarity: number }[];
+    },
+  ): Promise<void> {
+    await searchRepository.insert(tx, {
+      id: a.searchId as SearchId,
+      kind: a.kind,
+      purposeId: a.purpose.id,
+      actorKind: a.actor.kind,
+      actorId: a.actor.id,
+      caseRef: a.why.caseRef,
+      justification: a.why.justification,
+      probeSha256: sha256(a.probe),
+      k: a.k,
+      threshold: a.threshold,
+      at: this.deps.clock.now().toISOString(),
+      results: a.returned.map((c) => ({ subjectId: c.subjectId, similarity: c.similarity })),
+    });
+    await this.deps.audit.append(tx, {
+      actor: a.actor,
+      action: a.kind === 'identify' ? 'search.performed' : 'verify.performed',
+      subjectIds: a.returned.map((c) => c.subjectId),
+      purposeId: a.purpose.id,
+      detail: {
+        searchId: a.searchId,
+        caseRef: a.why.caseRef,
+        justification: a.why.justification,
+        results: a.returned.length,
+        threshold: a.threshold,
+      },
+    });
+  }
+}

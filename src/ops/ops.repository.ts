@@ -1,0 +1,31 @@
+import { sql } from 'kysely';
+import type { Executor } from '../store/store.js';
+
+export const opsRepository = {
+  /** One round trip: is the database there? */
+  async ping(ex: Executor): Promise<void> {
+    await sql`select 1`.execute(ex);
+  },
+
+  /**
+   * A time-limited lease on a named background job, so that of several API processes on one database
+   * exactly one runs it. One atomic upsert on both engines: take the lease if it is free, expired or
+   * already ours. A holder that dies simply lets it expire.
+   */
+  async tryLease(ex: Executor, name: string, holder: string, now: Date, ttlMs: number): Promise<boolean> {
+    const at = now.toISOString();
+    const until = new Date(now.getTime() + ttlMs).toISOString();
+    const r = await ex
+      .insertInto('job_leases')
+      .values({ name, holder, expires_at: until })
+      .onConflict((oc) =>
+        oc
+          .column('name')
+          .doUpdateSet({ holder, expires_at: until })
+          .where((eb) => eb.or([eb('job_leases.expires_at', '<', at), eb('job_leases.holder', '=', holder)])),
+      )
+      .returning('holder')
+      .executeTakeFirst();
+    return r?.holder === holder;
+  },
+};

@@ -1,0 +1,44 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Store } from '../store/store.js';
+import { newId } from '../ids.js';
+import { VeilError } from '../errors.js';
+import { open, seal } from '../privacy/keys.js';
+import { artifactRepository } from './artifact.repository.js';
+
+/**
+ * The files rights requests produce (access ZIPs, portability JSON): sealed on disk, registered as
+ * derived from their subjects so an erasure finds and destroys them, read back in one place.
+ */
+export class ExportFiles {
+  constructor(private readonly deps: { store: Store; key: Buffer; dataDir: string }) {}
+
+  async write(
+    kind: string,
+    bytes: Buffer,
+    subjectIds: readonly string[],
+    requestId: string,
+    now: string,
+  ): Promise<string> {
+    const id = newId.other('art');
+    const rel = join('exports', `${requestId}.${id}.sealed`);
+    const abs = join(this.deps.dataDir, rel);
+    mkdirSync(dirname(abs), { recursive: true, mode: 0o700 });
+    writeFileSync(abs, seal(this.deps.key, bytes, `veil.export:${id}`), { mode: 0o600 });
+    const expiresAt = new Date(new Date(now).getTime() + 30 * 86_400_000).toISOString();
+    await artifactRepository.insert(this.deps.store.db, { id, kind, path: rel, subjectIds, createdAt: now, expiresAt });
+    return id;
+  }
+
+  /** The file an outcome names, decrypted. */
+  async read(outcome: Record<string, unknown> | null): Promise<{ bytes: Buffer; kind: string }> {
+    const artifactId = outcome?.['artifactId'];
+    if (typeof artifactId !== 'string') throw new VeilError('NOT_FOUND', 'This request has no file to download.');
+    const a = await artifactRepository.get(this.deps.store.db, artifactId);
+    if (!a?.path) throw new VeilError('NOT_FOUND', 'The file has expired or was erased.');
+    return {
+      bytes: open(this.deps.key, readFileSync(join(this.deps.dataDir, a.path)), `veil.export:${a.id}`),
+      kind: a.kind,
+    };
+  }
+}

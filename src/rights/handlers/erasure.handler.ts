@@ -1,0 +1,48 @@
+import type { Store } from '../../store/store.js';
+import type { AuditLog } from '../../audit/audit.log.js';
+import type { FaceDataLifecycle } from '../../gallery/face-data.lifecycle.js';
+import type { SuppressionList } from '../../gallery/suppression.js';
+import type { HandlerContext, HandlerResult, RightHandler } from './handler.js';
+
+/** Erasure (Art. 17) and objection (Art. 21): erased with a signed certificate; an objection also blocks the face. */
+export class ErasureHandler implements RightHandler {
+  readonly kinds = ['erasure', 'objection'] as const;
+
+  constructor(
+    private readonly deps: {
+      store: Store;
+      audit: AuditLog;
+      lifecycle: FaceDataLifecycle;
+      suppression: SuppressionList;
+      modelId: string;
+    },
+  ) {}
+
+  async fulfil({ request: r, targets, actor, opts, selfie, now }: HandlerContext): Promise<HandlerResult> {
+    const certificate = await this.deps.lifecycle.erase(targets, actor, r.id);
+    let suppressionId: string | null = null;
+    if (selfie && (r.kind === 'objection' || opts.suppress)) {
+      const reason =
+        r.kind === 'objection' ? 'objection (Art. 21): do not enroll' : 'erasure with do-not-enroll (Art. 17)';
+      suppressionId = await this.deps.store.transaction(async (tx) => {
+        const id = await this.deps.suppression.add(tx, selfie, this.deps.modelId, reason, now);
+        await this.deps.audit.append(tx, {
+          actor,
+          action: 'suppression.added',
+          detail: { requestId: r.id, suppressionId: id },
+        });
+        return id;
+      });
+    }
+    return {
+      certificate,
+      outcome: {
+        certificate,
+        suppressionId,
+        erased: certificate.subjects.filter((s) => !s.alreadyErased).length,
+        alreadyErased: certificate.subjects.filter((s) => s.alreadyErased).length,
+        nothingHeld: targets.length === 0,
+      },
+    };
+  }
+}
