@@ -4,17 +4,18 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { unzipSync, strFromU8 } from 'fflate';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/api/app.js';
+import { actors } from '../../src/auth/actor.js';
 import { openVeil, type Veil } from '../../src/app/veil.js';
 import { EnginePool } from '../../src/face/engine.pool.js';
 import { SmtpMailer } from '../../src/rights/mailer.js';
 import { registerWeb, WEB_DIST } from '../../src/web/serve-web.js';
 import { VeilClient } from '../../src/client/client.js';
 import { verifyCertificate } from '../../src/rights/certificate.js';
-import { FACES, REPO, engineOptions, tempDir } from '../helpers.js';
-import { startSmtp } from '../support/smtp.js';
+import { FACES, REPO, engineOptions, face, tempDir } from '../helpers.js';
+import { startSmtp } from '../../support/smtp.js';
 
 // End to end in Debian's Chromium (installed by .ci/run), never a downloaded browser.
 const CHROMIUM = process.env['VEIL_CHROMIUM'] ?? '/usr/bin/chromium';
@@ -27,8 +28,11 @@ let app: FastifyInstance;
 let base: string;
 let smtp: Awaited<ReturnType<typeof startSmtp>>;
 let browser: Browser;
+let admin: VeilClient;
 let operatorKey: string;
 let dpoKey: string;
+/** A record of the same person made at the front desk, on paper, with no email: only a face can find it. */
+let pressSubject: string;
 
 before(async () => {
   if (!existsSync(join(WEB_DIST, 'index.html')))
@@ -44,14 +48,13 @@ before(async () => {
     controller: 'Acme Events',
     mailer: new SmtpMailer(smtp.url, 'privacy@acme.example'),
   });
-  app = await buildApp({ veil, engine: pool, extra: registerWeb });
+  app = await buildApp({ services: veil.services, extra: registerWeb });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const a = app.server.address();
   base = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
-  const admin = new VeilClient(
+  admin = new VeilClient(
     base,
-    (await veil.apiKeys.create({ name: 'admin', role: 'admin', purposes: ['*'] }, { kind: 'system', id: 'test' }))
-      .token,
+    (await veil.apiKeys.create(actors.system('test'), { name: 'admin', role: 'admin', purposes: ['*'] })).token,
   );
   await admin.createPurpose({
     key: 'events',
@@ -61,6 +64,27 @@ before(async () => {
     retention: 'P1Y',
     recipients: ['Event photographer'],
   });
+  await admin.createPurpose({
+    key: 'press',
+    name: 'Press accreditation',
+    description: 'Recognise accredited press at the entrance.',
+    lawfulBasis: 'consent',
+    retention: 'P1Y',
+  });
+  const { consent } = await admin.giveConsent({
+    purpose: 'press',
+    noticeText: 'Press accreditation: your face is matched at the entrance. Withdraw at any time.',
+    noticeVersion: '1',
+    method: 'paper',
+    collector: 'front desk',
+  });
+  pressSubject = (
+    await admin.enroll({
+      purpose: 'press',
+      consentId: consent.id,
+      images: [face('face_recognition/obama/ex_obama-720p.jpg')],
+    })
+  ).subjectId;
   operatorKey = (await admin.createKey({ name: 'op', role: 'operator', purposes: ['events'] })).token;
   dpoKey = (await admin.createKey({ name: 'dpo', role: 'dpo', purposes: ['*'] })).token;
   browser = await chromium.launch({
@@ -109,119 +133,221 @@ async function identify(page: Page, probe: string): Promise<string> {
   return (await result.textContent()) ?? '';
 }
 
-test('a person consents and enrolls, is found, sees their data, erases themselves; the operator then finds nothing', async () => {
+/** The text of the one alert inside `scope` (a page, or a part of one). */
+async function alertText(scope: Page | Locator): Promise<string> {
+  const alert = scope.getByRole('alert');
+  await alert.waitFor();
+  return (await alert.textContent()) ?? '';
+}
+
+/** Waits until the rights queue shows exactly n rows. */
+async function rowCount(page: Page, n: number) {
+  const rows = page.getByTestId('request-row');
+  await rows.nth(n - 1).waitFor();
+  await rows.nth(n).waitFor({ state: 'detached' });
+}
+
+test('a person proves their email and consents, is found, sees their data, erases themselves; the DPO reviews the search by face', async () => {
   const requests: string[] = [];
   const person = await browser.newPage();
   person.on('request', (r) => requests.push(r.url()));
   await person.goto(`${base}/#/`);
   await person.getByRole('heading', { name: 'Your face, your rights' }).waitFor();
+  await person.getByTestId('purpose-events').waitFor();
   await shot(person, '01-portal-home');
-  await person.getByRole('link', { name: 'Read the notice and join' }).click();
+  await person.getByTestId('purpose-events').getByRole('link', { name: 'Read the notice and join' }).click();
   await person.getByTestId('notice').waitFor();
   const notice = (await person.getByTestId('notice').textContent()) ?? '';
   assert.match(notice, /Acme Events/);
   assert.match(notice, /1 year after your last interaction/);
   assert.match(notice, /Event photographer/);
+
+  // Step 1: the email address is proven before any face is taken.
+  assert.equal(await person.getByRole('checkbox').count(), 0, 'no consent box before the address is proven');
+  await person.getByLabel('Your email address').fill('ada@example.org');
+  await shot(person, '02-portal-email');
+  await person.getByRole('button', { name: 'Send me a code' }).click();
+  await person.getByText('We sent a 6-digit code to ada@example.org').waitFor();
+
+  // Step 2: code, the unticked consent box, the selfie.
   const box = person.getByRole('checkbox');
   assert.equal(await box.isChecked(), false, 'consent is never pre-ticked');
+  const code = smtp.codeFor('ada@example.org');
+  await person.getByLabel('Code from the email').fill(code === '000000' ? '111111' : '000000');
   await person.getByLabel('Your photo').setInputFiles(img('face_recognition/obama/test_obama.jpg'));
   await person.getByRole('button', { name: 'Consent and enroll' }).click();
-  await person.getByRole('alert').waitFor();
-  assert.match((await person.getByRole('alert').textContent()) ?? '', /consent is never assumed/);
+  assert.match(await alertText(person), /consent is never assumed/);
   await box.check();
-  await person.getByLabel('Email (optional, to exercise your rights later)').fill('ada@example.org');
-  await shot(person, '02-portal-consent');
   await person.getByRole('button', { name: 'Consent and enroll' }).click();
-  await person.getByText('You are enrolled.').waitFor();
-  assert.match((await person.textContent('main')) ?? '', /pixels tall/);
+  await person.getByText('CODE_INVALID').waitFor();
+  assert.match(await alertText(person), /Wrong code/);
+  await person.getByLabel('Code from the email').fill(code);
+  await shot(person, '03-portal-consent');
+  await person.getByRole('button', { name: 'Consent and enroll' }).click();
+  await person.getByText('Thank you. Your consent is recorded.').waitFor();
+  const donePage = (await person.textContent('main')) ?? '';
+  assert.match(donePage, /pixels tall/);
+  assert.match(donePage, /withdraw at any time/);
+  assert.doesNotMatch(donePage, /enrolled/i, 'the page does not claim the face was enrolled');
   const receiptDl = person.waitForEvent('download');
   await person.getByRole('button', { name: 'Download your consent receipt' }).click();
   const receipt = JSON.parse(readFileSync(await (await receiptDl).path(), 'utf8'));
   assert.equal(receipt.collectionMethod, 'portal');
-  await shot(person, '03-portal-enrolled');
+  await shot(person, '04-portal-consent-recorded');
 
   const operator = await browser.newPage();
   await consoleLogin(operator, operatorKey);
   const found = await identify(operator, img('face_recognition/obama/test_obama2.jpg'));
   assert.match(found, /Match/);
   assert.match(found, new RegExp(receipt.piiPrincipalId));
-  await shot(operator, '04-console-identify');
+  await shot(operator, '05-console-identify');
 
-  // "What do you hold about me?": email, code from the real SMTP server, selfie.
+  // "What do you hold about me?": email, code from the real SMTP server, and (optionally) a selfie.
   await person.goto(`${base}/#/me`);
-  await person.getByLabel('Email').fill('ada@example.org');
+  await person.getByLabel('Your email address').fill('ada@example.org');
   await person.getByRole('button', { name: 'Send me a code' }).click();
   await person.getByText('We sent a 6-digit code').waitFor();
   await person.getByLabel('Code from the email').fill(smtp.codeFor('ada@example.org'));
-  await person.getByLabel('Your photo').setInputFiles(img('face_recognition/obama/test_obama3.jpg'));
+  await person.getByLabel('Your photo (optional)').setInputFiles(img('face_recognition/obama/test_obama3.jpg'));
+  await shot(person, '06-portal-access-verify');
   await person.getByRole('button', { name: 'Show my data' }).click();
   await person.getByTestId('subject').waitFor();
+  // Only what the proven email links is shown now: the press record the selfie finds waits for the DPO.
+  assert.equal(await person.getByTestId('subject').count(), 1);
   const shown = (await person.getByTestId('subject').textContent()) ?? '';
   assert.match(shown, /Event photos/);
+  assert.doesNotMatch(shown, /Press accreditation/);
   assert.match(shown, /find the photos of a guest|api-key/);
-  await shot(person, '05-portal-my-data');
+  assert.match(
+    (await person.getByTestId('review-pending').textContent()) ?? '',
+    /search by your photo is checked by our data protection officer/,
+  );
+  await shot(person, '07-portal-my-data');
   const zipDl = person.waitForEvent('download');
   await person.getByRole('button', { name: 'Download everything (ZIP)' }).click();
   const zip = unzipSync(new Uint8Array(readFileSync(await (await zipDl).path())));
   const manifest = JSON.parse(strFromU8(zip['manifest.json']!));
-  assert.equal(manifest.subjects[0].subjectId, receipt.piiPrincipalId);
+  assert.deepEqual(
+    manifest.subjects.map((s: { subjectId: string }) => s.subjectId),
+    [receipt.piiPrincipalId],
+  );
   assert.equal(manifest.subjects[0].consents[0].receipt.receiptId, receipt.receiptId);
   assert.equal(manifest.subjects[0].disclosures.length, 1);
 
   person.once('dialog', (d) => void d.accept());
-  const certDl = person.waitForEvent('download');
+  const acted = person.waitForResponse((r) => r.url().endsWith('/actions'));
   await person.getByRole('button', { name: 'Erase me everywhere' }).click();
+  const erasureId = ((await (await acted).json()) as { requestId: string }).requestId;
   await person.getByText('Done.').waitFor();
+  assert.match(
+    (await person.getByTestId('action-review-pending').textContent()) ?? '',
+    /done for what is linked to your email address/,
+  );
+  const certDl = person.waitForEvent('download');
   await person.getByRole('button', { name: 'Download the erasure certificate' }).click();
   const cert = JSON.parse(readFileSync(await (await certDl).path(), 'utf8'));
-  assert.deepEqual(verifyCertificate(cert, veil.audit.publicKeyPem), []);
-  await shot(person, '06-portal-erased');
+  assert.deepEqual(verifyCertificate(cert, veil.auditLog.publicKeyPem), []);
+  await shot(person, '08-portal-erased');
 
   assert.match(await identify(operator, img('face_recognition/obama/test_obama2.jpg')), /No match/);
   assert.ok(
     requests.every((u) => u.startsWith(base) || u.startsWith('blob:') || u.startsWith('data:')),
     `no third-party requests: ${requests.filter((u) => !u.startsWith(base)).join(', ')}`,
   );
+  // The press record is still there: a face match alone acts on nothing.
+  const pressProbe = { purpose: 'press', image: face('face_recognition/obama/test_obama2.jpg'), justification: 'x' };
+  assert.equal((await admin.identify(pressProbe)).decision, 'match');
+
+  // Someone else sends this face with their own address: the match waits for review, it cannot be fulfilled.
+  const pub = new VeilClient(base);
+  const other = await pub.submitRequest({ kind: 'erasure', email: 'mallory@example.net' });
+  await pub.verifyRequest(other.requestId, smtp.codeFor('mallory@example.net'), [
+    face('face_recognition/obama/test_obama3.jpg'),
+  ]);
 
   const dpo = await browser.newPage();
   await consoleLogin(dpo, dpoKey);
-  await shot(dpo, '07-console-dashboard');
+  assert.equal(await dpo.getByTestId('awaiting-review').textContent(), '3');
+  await shot(dpo, '09-console-dashboard');
   await dpo.goto(`${base}/#/console/rights`);
   await dpo.getByTestId('request-row').first().waitFor();
   const rows = await dpo.getByTestId('request-row').allTextContents();
   assert.ok(
-    rows.some((r) => /access/.test(r) && /fulfilled/.test(r) && /on time/.test(r)),
+    rows.some((r) => /access/.test(r) && /in_progress/.test(r) && /Review/.test(r)),
     rows.join('\n'),
   );
-  assert.ok(
-    rows.some((r) => /erasure/.test(r) && /fulfilled/.test(r)),
-    rows.join('\n'),
+  assert.equal(await dpo.getByTestId('review-badge').count(), 3, rows.join('\n'));
+  const filtered = dpo.waitForResponse(
+    (r) => r.url().includes('/v1/rights/requests?') && r.url().includes('review=true'),
   );
-  await shot(dpo, '08-console-rights');
+  await dpo.getByLabel('Only requests waiting for review').check();
+  await filtered;
+  await rowCount(dpo, 3);
+
+  // Fulfil is refused while a review is pending, and the page says why.
+  const otherRow = dpo.getByTestId('request-row').filter({ hasText: other.requestId });
+  await otherRow.getByRole('button', { name: 'Fulfil' }).click();
+  assert.match(await alertText(dpo.getByTestId('rights-table')), /INVALID_STATE: .*review/);
+
+  const panel = dpo.locator(`[data-testid="review"][data-request="${erasureId}"]`);
+  const evidence = (await panel.getByTestId('review-evidence').textContent()) ?? '';
+  assert.match(evidence, new RegExp(pressSubject));
+  assert.match(evidence, /found by the selfie only/);
+  assert.match(evidence, /similarity 0\.\d{4}/);
+  assert.match(evidence, /liveness: not checked/);
+  assert.doesNotMatch(evidence, new RegExp(receipt.piiPrincipalId), 'the email-linked subject needs no review');
+  await shot(dpo, '10-console-rights-review');
+  await panel.getByRole('button', { name: 'Approve' }).click();
+  assert.match(await alertText(panel), /reason for your decision/);
+  await panel.getByLabel('Reason for your decision').fill('Same person as the verified requester; checked the photos.');
+  await panel.getByRole('button', { name: 'Approve' }).click();
+  await dpo.getByText(`Review of ${erasureId} approved; the request is now fulfilled.`).waitFor();
+  const rejected = dpo.locator(`[data-testid="review"][data-request="${other.requestId}"]`);
+  await rejected.getByLabel('Reason for your decision').fill('The address does not belong to the person in the photo.');
+  await rejected.getByRole('button', { name: 'Reject' }).click();
+  await dpo.getByText(`Review of ${other.requestId} rejected`).waitFor();
+  await rowCount(dpo, 1); // only the access request still waits
+  await dpo.getByLabel('Only requests waiting for review').uncheck();
+  await dpo.getByTestId('request-row').filter({ hasText: erasureId }).getByText('review approved').waitFor();
+  await shot(dpo, '11-console-rights-decided');
+  assert.equal((await admin.identify(pressProbe)).decision, 'no-match', 'the approved match is erased');
+
   await dpo.goto(`${base}/#/console/audit`);
   await dpo.getByRole('button', { name: 'Verify now' }).click();
   await dpo.getByText(/^OK: \d+ entries/).waitFor();
-  await shot(dpo, '09-console-audit');
+  await shot(dpo, '12-console-audit');
   await dpo.goto(`${base}/#/console/purposes`);
   await dpo.getByRole('cell', { name: 'events', exact: true }).waitFor();
-  await shot(dpo, '10-console-purposes');
+  await shot(dpo, '13-console-purposes');
 });
 
 test('the portal works on a phone-sized screen and in French', async () => {
   const ctx = await browser.newContext({ viewport: { width: 375, height: 740 }, locale: 'fr-FR' });
   const page = await ctx.newPage();
+  const noOverflow = async () =>
+    assert.equal(
+      await page.evaluate('document.documentElement.scrollWidth > window.innerWidth + 1'),
+      false,
+      'no horizontal scrolling at 375 px',
+    );
   await page.goto(`${base}/#/`);
   await page.getByRole('heading', { name: 'Votre visage, vos droits' }).waitFor();
-  const overflow = await page.evaluate('document.documentElement.scrollWidth > window.innerWidth + 1');
-  assert.equal(overflow, false, 'no horizontal scrolling at 375 px');
+  await page.getByTestId('purpose-events').waitFor();
+  await noOverflow();
   assert.equal(await page.evaluate('document.documentElement.lang'), 'fr');
-  await page.getByRole('link', { name: "Lire l'information et participer" }).click();
+  await page.getByTestId('purpose-events').getByRole('link', { name: "Lire l'information et participer" }).click();
   await page.getByTestId('notice').waitFor();
   assert.match((await page.getByTestId('notice').textContent()) ?? '', /Responsable du traitement/);
-  await shot(page, '11-portal-phone-fr');
+  await shot(page, '14-portal-phone-fr');
+  await page.getByLabel('Votre adresse e-mail').fill('zoe@example.org');
+  await page.getByRole('button', { name: 'Envoyez-moi un code' }).click();
+  await page.getByText('Nous avons envoyé un code à 6 chiffres à zoe@example.org').waitFor();
+  assert.match(smtp.codeFor('zoe@example.org'), /^\d{6}$/);
+  await noOverflow();
   // Keyboard: the consent checkbox is reachable and operable without a mouse.
   await page.getByRole('checkbox').focus();
   await page.keyboard.press('Space');
   assert.equal(await page.getByRole('checkbox').isChecked(), true);
+  await shot(page, '15-portal-phone-fr-code');
   await ctx.close();
 });

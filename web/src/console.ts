@@ -59,10 +59,11 @@ function Bars({ values, label }: { values: { label: string; value: number }[]; l
 interface Stats {
   purposes: { key: string; name: string; status: string; templates: number }[];
   searchesPerDay: { day: string; purpose: string; searches: number }[];
-  rights: { open: number; overdue: number };
+  /** null for keys without oversight (operators, investigators). */
+  rights: { open: number; overdue: number; awaitingReview?: number } | null;
   handlingDays: { id: string; kind: string; days: number; onTime: boolean }[];
-  breachesOverdue: number;
-  ordersOverdue: number;
+  breachesOverdue: number | null;
+  ordersOverdue: number | null;
 }
 
 export function Dashboard() {
@@ -73,13 +74,36 @@ export function Dashboard() {
   const days = new Map<string, number>();
   for (const x of s.searchesPerDay) days.set(x.day, (days.get(x.day) ?? 0) + x.searches);
   return html`<h1>Dashboard</h1>
-    <div class="card">
-      <strong>Rights requests:</strong> ${s.rights.open} open,
-      <span class=${s.rights.overdue ? 'overdue' : ''}>${s.rights.overdue} overdue</span> ·
-      <strong>Breach notifications overdue:</strong>
-      <span class=${s.breachesOverdue ? 'overdue' : ''}>${s.breachesOverdue}</span> · <strong>Orders overdue:</strong>
-      <span class=${s.ordersOverdue ? 'overdue' : ''}>${s.ordersOverdue}</span>
-    </div>
+    ${
+      s.rights
+        ? html`<dl class="card facts" data-testid="oversight">
+            <div>
+              <dt>Rights requests open</dt>
+              <dd>${s.rights.open}</dd>
+            </div>
+            <div>
+              <dt>Rights requests overdue</dt>
+              <dd class=${s.rights.overdue ? 'overdue' : ''}>${s.rights.overdue}</dd>
+            </div>
+            ${
+              s.rights.awaitingReview !== undefined
+                ? html`<div>
+                    <dt>Waiting for review</dt>
+                    <dd data-testid="awaiting-review"><a href="#/console/rights">${s.rights.awaitingReview}</a></dd>
+                  </div>`
+                : null
+            }
+            <div>
+              <dt>Breach notifications overdue</dt>
+              <dd class=${s.breachesOverdue ? 'overdue' : ''}>${s.breachesOverdue}</dd>
+            </div>
+            <div>
+              <dt>Orders overdue</dt>
+              <dd class=${s.ordersOverdue ? 'overdue' : ''}>${s.ordersOverdue}</dd>
+            </div>
+          </dl>`
+        : null
+    }
     <h2>Gallery sizes</h2>
     <div class="table-wrap">
       <table>
@@ -259,7 +283,7 @@ export function Subjects() {
             </ul>
             <h2>Templates</h2>
             <ul>
-              ${(s['templates'] as { id: string; model: string; created_at: string }[]).map((t) => html`<li>${t.id} — ${t.model}, ${fmtDate(t.created_at)}</li>`)}
+              ${(s['templates'] as { id: string; model: string; createdAt: string }[]).map((t) => html`<li>${t.id} — ${t.model}, ${fmtDate(t.createdAt)}</li>`)}
             </ul>
           </div>`
         : null
@@ -340,8 +364,8 @@ export function Identify() {
       res
         ? html`<div class="card" data-testid="identify-result">
             <p>
-              <strong>${res.decision === 'match' ? 'Match' : 'No match above threshold'}</strong> (threshold
-              ${res.threshold})
+              <strong>${res.decision === 'match' ? 'Match' : 'No match above threshold'}</strong>
+              ${` (threshold ${res.threshold})`}
             </p>
             ${
               res.candidates.length
@@ -428,6 +452,22 @@ export function Media() {
     ${preview ? html`<img src=${preview} alt="Photo with non-consenting faces blurred" style="max-width:100%" />` : null}`;
 }
 
+interface ReviewItem {
+  subjectId: string;
+  why: 'face-only' | 'non-consent-purpose';
+  similarity: number | null;
+}
+
+interface Review {
+  state: 'pending' | 'approved' | 'rejected';
+  items: ReviewItem[];
+  approved: string[];
+  liveness: string;
+  note: string | null;
+  by: string | null;
+  at: string | null;
+}
+
 interface Req {
   id: string;
   kind: string;
@@ -437,18 +477,92 @@ interface Req {
   extendedDueAt: string | null;
   daysLeft: number;
   overdue: boolean;
+  verification: string | null;
+  matchedSubjects: string[];
+  review: Review | null;
   outcome: Record<string, unknown> | null;
   closedAt: string | null;
 }
 
-export function Rights() {
-  const [list, error, reload] = useLoad<{ items: Req[]; open: number; overdue: number }>(
-    '/v1/rights/requests?limit=200',
-  );
+const WHY: Record<ReviewItem['why'], string> = {
+  'face-only': 'found by the selfie only, not linked to the proven email',
+  'non-consent-purpose': 'held under a basis other than consent (Art. 17(3), 18(2))',
+};
+
+/** What waits for the DPO in one request, and the decision with its reason (asked here, recorded in the audit log). */
+function ReviewPanel({ r, review, onDone }: { r: Req; review: Review; onDone: (message: string) => void }) {
+  const [note, setNote] = useState('');
   const [err, setErr] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const decide = async (decision: 'approve' | 'reject') => {
+    setErr(null);
+    if (note.trim().length < 5) return setErr('Write the reason for your decision first (at least 5 characters).');
+    setBusy(true);
+    try {
+      const res = await api<{ request: Req }>(
+        'POST',
+        `/v1/rights/requests/${encodeURIComponent(r.id)}/review`,
+        { decision, note: note.trim() },
+        getKey(),
+      );
+      onDone(
+        `Review of ${r.id} ${decision === 'approve' ? 'approved' : 'rejected'}; the request is now ${res.request.state}.`,
+      );
+    } catch (x) {
+      setErr(x);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const id = `note-${r.id}`;
+  return html`<div class="review" data-testid="review" data-request=${r.id}>
+    <strong>Waiting for your review</strong>
+    <p class="muted">
+      Verified by ${r.verification ?? 'unknown'}; ${r.matchedSubjects.length} subject(s) linked to the proven email are
+      handled without review. Approve to include the subjects below in this request; reject to keep it to what the email
+      links.
+    </p>
+    ${
+      review.items.length
+        ? html`<ul data-testid="review-evidence">
+            ${review.items.map(
+              (i) =>
+                html`<li>
+                  <code>${i.subjectId}</code>
+                  ${` — ${WHY[i.why]}; similarity ${i.similarity === null ? 'n/a' : i.similarity.toFixed(4)}; liveness: ${review.liveness}`}
+                </li>`,
+            )}
+          </ul>`
+        : html`<p data-testid="review-evidence">
+            Nothing found by the selfie beyond the subjects linked to the proven email (liveness: ${review.liveness}).
+          </p>`
+    }
+    <label for=${id}>Reason for your decision (kept with the request)</label>
+    <textarea
+      id=${id}
+      rows="2"
+      value=${note}
+      onInput=${(e: Event) => setNote((e.target as HTMLTextAreaElement).value)}
+    ></textarea>
+    <button disabled=${busy} onClick=${() => decide('approve')}>Approve</button
+    ><button class="secondary" disabled=${busy} onClick=${() => decide('reject')}>Reject</button>
+    <${Err} error=${err} />
+  </div>`;
+}
+
+const CLOSED = ['fulfilled', 'denied', 'expired', 'withdrawn'];
+
+export function Rights() {
+  const [onlyReview, setOnlyReview] = useState(false);
+  const [list, error, reload] = useLoad<{ items: Req[]; open: number; overdue: number; awaitingReview?: number }>(
+    `/v1/rights/requests?limit=200${onlyReview ? '&review=true' : ''}`,
+  );
+  const [failed, setFailed] = useState<{ id: string; error: unknown } | null>(null);
+  const [status, setStatus] = useState<string | null>(null);
   const [evidence, setEvidence] = useState<Record<string, unknown> | null>(null);
   const act = async (id: string, what: 'extend' | 'fulfil' | 'deny') => {
-    setErr(null);
+    setFailed(null);
+    setStatus(null);
     try {
       if (what === 'extend') {
         const reason = window.prompt('Reason told to the person (at least 10 characters)');
@@ -462,13 +576,35 @@ export function Rights() {
       } else await api('POST', `/v1/rights/requests/${id}/fulfil`, {}, getKey());
       reload();
     } catch (x) {
-      setErr(x);
+      setFailed({ id, error: x });
     }
   };
+  const reviewed = (message: string) => {
+    setStatus(message);
+    setFailed(null);
+    reload();
+  };
   return html`<h1>Rights queue</h1>
-    <${Err} error=${error || err} />
-    ${list ? html`<p>${list.open} open, <span class=${list.overdue ? 'overdue' : ''}>${list.overdue} overdue</span></p>` : null}
-    <div class="table-wrap">
+    <${Err} error=${error} />
+    ${
+      list
+        ? html`<p>
+            ${`${list.open} open, `}
+            <span class=${list.overdue ? 'overdue' : ''}>${`${list.overdue} overdue`}</span>
+            ${list.awaitingReview !== undefined ? `, ${list.awaitingReview} waiting for review` : ''}
+          </p>`
+        : null
+    }
+    <label class="check"
+      ><input
+        type="checkbox"
+        checked=${onlyReview}
+        onChange=${(e: Event) => setOnlyReview((e.target as HTMLInputElement).checked)}
+      />
+      <span>Only requests waiting for review</span></label
+    >
+    ${status ? html`<p class="ok" role="status">${status}</p>` : null}
+    <div class="table-wrap" data-testid="rights-table">
       <table>
         <thead>
           <tr>
@@ -481,23 +617,41 @@ export function Rights() {
           </tr>
         </thead>
         <tbody>
-          ${(list?.items ?? []).map(
-            (r) =>
-              html`<tr data-testid="request-row">
+          ${(list?.items ?? []).map((r) => {
+            const review = r.review;
+            const pending = review?.state === 'pending';
+            return html`<tr data-testid="request-row">
                 <td>${r.id}</td>
                 <td>${r.kind}</td>
-                <td data-testid="request-state">${r.state}</td>
-                <td>${fmtDate(r.extendedDueAt ?? r.dueAt)}</td>
+                <td data-testid="request-state">
+                  ${r.state} ${pending ? html` <span class="badge" data-testid="review-badge">Review</span>` : null}
+                  ${review && !pending ? html`<br /><span class="muted">review ${review.state}</span>` : null}
+                </td>
+                <td class="nowrap">${fmtDate(r.extendedDueAt ?? r.dueAt)}</td>
                 <td class=${r.overdue ? 'overdue' : ''}>
-                  ${['fulfilled', 'denied', 'expired', 'withdrawn'].includes(r.state) ? (r.closedAt && r.closedAt <= (r.extendedDueAt ?? r.dueAt) ? 'on time' : 'late') : r.daysLeft}
+                  ${CLOSED.includes(r.state) ? (r.closedAt && r.closedAt <= (r.extendedDueAt ?? r.dueAt) ? 'on time' : 'late') : r.daysLeft}
                 </td>
                 <td>
                   ${r.state === 'verified' ? html`<button onClick=${() => act(r.id, 'fulfil')}>Fulfil</button>` : null}
                   ${['received', 'identity_pending', 'verified'].includes(r.state) ? html`<button class="secondary" onClick=${() => act(r.id, 'extend')}>Extend</button><button class="secondary" onClick=${() => act(r.id, 'deny')}>Deny</button>` : null}
-                  ${r.outcome ? html`<button class="secondary" onClick=${() => setEvidence(r.outcome)}>Evidence</button>` : null}
+                  ${r.outcome || (review && !pending) ? html`<button class="secondary" onClick=${() => setEvidence({ outcome: r.outcome, review })}>Evidence</button>` : null}
                 </td>
-              </tr>`,
-          )}
+              </tr>
+              ${
+                failed?.id === r.id
+                  ? html`<tr>
+                      <td colspan="6"><${Err} error=${failed.error} /></td>
+                    </tr>`
+                  : null
+              }
+              ${
+                pending
+                  ? html`<tr>
+                      <td colspan="6"><${ReviewPanel} r=${r} review=${review} onDone=${reviewed} /></td>
+                    </tr>`
+                  : null
+              }`;
+          })}
         </tbody>
       </table>
     </div>
@@ -550,8 +704,9 @@ export function Audit() {
       head
         ? html`<div class="card">
             <p>
-              <strong>Latest signed tree head:</strong> size ${head.size}, root
-              <code style="word-break:break-all">${head.rootHash}</code>, ${head.timestamp}, key ${head.keyId}
+              <strong>Latest signed tree head:</strong> size ${head.size}, root${' '}<code style="word-break:break-all"
+                >${head.rootHash}</code
+              >, ${head.timestamp}, key ${head.keyId}
             </p>
             <button onClick=${verifyNow}>Verify now</button
             ><button class="secondary" onClick=${exportAll}>Export</button>
