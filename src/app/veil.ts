@@ -10,7 +10,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { AccessPolicy } from '../auth/policy.js';
 import { ApiKeyService } from '../auth/api-keys.js';
 import { MasterKey } from '../privacy/keys.js';
-import { KeyRing } from '../privacy/keyring.js';
+import { openKeyRing } from '../privacy/keystore-upkeep.js';
 import { ContactSecrets } from '../privacy/contact-secrets.js';
 import { PurposeService } from '../privacy/purpose.service.js';
 import { ConsentService } from '../privacy/consent.service.js';
@@ -34,6 +34,8 @@ import { RecordsService } from '../oversight/records.service.js';
 import { RateLimiter } from '../ops/rate-limit.service.js';
 import { IdempotencyStore } from '../ops/idempotency.service.js';
 import { OpsService } from '../ops/ops.service.js';
+import { BackupService } from '../ops/backup.service.js';
+import { KeyRotationService } from '../privacy/key-rotation.service.js';
 import { openRights } from './rights.wiring.js';
 
 export interface VeilOptions {
@@ -112,7 +114,9 @@ export async function openVeil(opts: VeilOptions) {
       : new OutboxMailer(join(dataDir, 'outbox'), settings.mail.from));
   const threshold = DEFAULT_CALIBRATION.threshold;
   const policy = new AccessPolicy({ store });
-  const keyring = new KeyRing(master);
+  const { keyring, report: keys } = await openKeyRing({ store, master, dataDir });
+  if (keys.moved)
+    notices.push({ level: 'info', message: `Moved ${keys.moved} data keys out of the database into keys/.` });
   const vault = new TemplateVault({ keyring, dataDir });
   const index = new GalleryIndex(512);
   const templatesIn = (p: Parameters<GalleryIndex['size']>[0]) => index.size(p);
@@ -206,6 +210,15 @@ export async function openVeil(opts: VeilOptions) {
     limiter,
     metricsPublic: settings.metrics.public,
   });
+  const backup = new BackupService({ store, clock, policy, dataDir, keyring, lifecycle });
+  const keyRotation = new KeyRotationService({
+    ...base,
+    keyring,
+    vault,
+    master,
+    dataDir,
+    masterFromEnv: Boolean(settings.masterKey),
+  });
   await lifecycle.rebuild();
   // Changes committed by other processes (another API process, a CLI command) reach this index.
   const follower = new IndexFollower({ store, vault, index, pollMs: store.engine === 'postgres' ? 5_000 : 250 });
@@ -228,6 +241,8 @@ export async function openVeil(opts: VeilOptions) {
     ops,
     idempotency,
     limiter,
+    backup,
+    keyRotation,
   };
   return {
     ...services,

@@ -36,6 +36,7 @@ export const AUDIT_ACTIONS = [
   'rights.request.expired',
   'key.shredded',
   'key.created',
+  'key.master.rotated',
   'apikey.created',
   'apikey.revoked',
   'audit.key.rotated',

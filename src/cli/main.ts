@@ -8,9 +8,11 @@ With --url (or VEIL_URL and VEIL_API_KEY) commands run against a Veil server.
 
   serve     the HTTP API, its docs and the web UI (npm start)
   config    every setting: effective value (secrets masked), where it came from, what it does
-  keys      API keys bound to a role and purposes
+  keys      API keys bound to a role and purposes; keys rotate-master: a new master key
   migrate   apply pending schema migrations (or --status); run before starting new servers
   db check  connection, schema, audit log, keys, erased subjects, files, change feed
+  backup    a copy of the database and sealed files that never holds a key
+  restore   put a backup in place and replay the erasures made since
   faces     detect, embed, compare faces; calibrate thresholds
   audit     signed tree heads, proofs, export and offline verification of the audit log
   purpose   create and list processing purposes (lawful basis, retention)
@@ -41,7 +43,8 @@ export async function run(argv: string[], io: Io = processIo, env: NodeJS.Proces
   }
   const [cmd, ...rest] = argv;
   try {
-    if (url && cmd && !['--help', '-h', 'help', 'serve', 'faces', 'migrate', 'db', 'config'].includes(cmd)) {
+    const local = ['--help', '-h', 'help', 'serve', 'faces', 'migrate', 'db', 'config', 'backup', 'restore'];
+    if (url && cmd && !local.includes(cmd) && !(cmd === 'keys' && rest[0] === 'rotate-master')) {
       return await (await import('./remote.commands.js')).remoteCommand(url, token, argv, io);
     }
     switch (cmd) {
@@ -63,7 +66,13 @@ export async function run(argv: string[], io: Io = processIo, env: NodeJS.Proces
       case 'db':
         return await (await import('./db.commands.js')).dbCommand(rest, io);
       case 'keys':
+        if (rest[0] === 'rotate-master')
+          return await (await import('./keys.commands.js')).rotateMasterCommand(rest.slice(1), io, env);
         return await (await import('./serve.commands.js')).keysCommand(rest, io);
+      case 'backup':
+        return await (await import('./backup.commands.js')).backupCommand(rest, io, env);
+      case 'restore':
+        return await (await import('./backup.commands.js')).restoreCommand(rest, io, env);
       case 'faces':
         return await (await import('./faces.commands.js')).facesCommand(rest, io);
       case 'audit':

@@ -95,7 +95,7 @@ export class IngestService {
     const id = newId.media();
     const storedPath = join('media', purpose.id, `${id}.sealed`);
     const abs = join(this.deps.dataDir, storedPath);
-    mkdirSync(dirname(abs), { recursive: true });
+    mkdirSync(dirname(abs), { recursive: true, mode: 0o700 });
     writeFileSync(abs, seal(this.mediaKey, file.bytes, `veil.media:${id}`), { mode: 0o600 });
     const sightings = faces.filter((f) => f.subjectId);
     try {

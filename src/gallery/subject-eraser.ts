@@ -124,6 +124,8 @@ export class SubjectEraser {
           keyShredded,
         };
       });
+      // Committed: now the key's slot is overwritten (a crash before this is finished at the next start).
+      await this.deps.keyring.shred(store);
       // Once the key is gone the files are unreadable anyway; this removes the bytes too.
       rmSync(this.deps.vault.subjectDir(id), { recursive: true, force: true });
       await this.deps.afterErase?.(id, contact);
@@ -141,7 +143,10 @@ export class SubjectEraser {
         keyShredded: r.keyShredded,
       });
     }
-    return this.certificate(done, proven, [...recipients.values()], requestId);
+    const certificate = await this.certificate(done, proven, [...recipients.values()], requestId);
+    // What the erasures deleted leaves the database's files too (its WAL), once per call.
+    if (done.some((d) => !d.alreadyErased)) await store.scrub();
+    return certificate;
   }
 
   private async contactOf(id: SubjectId, sealed: Buffer | null): Promise<string | null> {

@@ -38,7 +38,7 @@ export class TemplateVault {
   writeImage(key: Buffer, id: TemplateId, subjectId: SubjectId, purposeId: PurposeId, bytes: Uint8Array): string {
     const rel = join('images', subjectId, `${id}.sealed`);
     const abs = join(this.deps.dataDir, rel);
-    mkdirSync(dirname(abs), { recursive: true });
+    mkdirSync(dirname(abs), { recursive: true, mode: 0o700 });
     writeFileSync(abs, seal(key, bytes, aad('image', id, subjectId, purposeId)), { mode: 0o600 });
     return rel;
   }

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { sql } from 'kysely';
 import type { Store } from '../store/store.js';
 import { migrationStatus } from '../store/migrator.js';
-import { MasterKey } from '../privacy/keys.js';
+import { checkMasterKey } from '../privacy/keystore-check.js';
 import { rootHash } from '../audit/merkle.js';
 import { verifyHeadSignature } from '../audit/tree-head.js';
 import { auditRepository } from '../audit/audit.repository.js';
@@ -106,36 +106,9 @@ export async function checkDatabase(deps: CheckDeps): Promise<Check[]> {
       };
     return { status: 'ok', detail: active.length ? `one active key ${active[0]!.key_id}` : 'no key registered yet' };
   });
-  await run('master key', async () => {
-    if (!deps.env['VEIL_MASTER_KEY'] && !existsSync(join(deps.dataDir, 'master.key'))) {
-      const any = await db.selectFrom('subject_keys').select('subject_id').limit(1).executeTakeFirst();
-      return {
-        status: any ? 'fail' : 'warn',
-        detail: `no VEIL_MASTER_KEY and no ${join(deps.dataDir, 'master.key')}${any ? ': stored subject keys cannot be opened' : ''}`,
-      };
-    }
-    const { master } = MasterKey.load(deps.dataDir, deps.env['VEIL_MASTER_KEY']);
-    const sample = await db
-      .selectFrom('subject_keys')
-      .select(['subject_id', 'wrapped_key'])
-      .orderBy('created_at', 'desc')
-      .limit(20)
-      .execute();
-    let bad = 0;
-    for (const r of sample) {
-      try {
-        master.unwrap(r.wrapped_key, r.subject_id);
-      } catch {
-        bad++;
-      }
-    }
-    if (bad)
-      return {
-        status: 'fail',
-        detail: `${bad} of ${sample.length} sampled subject keys do not open with this master key: processes must share VEIL_MASTER_KEY`,
-      };
-    return { status: 'ok', detail: `opens ${sample.length} of ${sample.length} sampled subject keys` };
-  });
+  await run('master key', () =>
+    checkMasterKey({ store: deps.store, dataDir: deps.dataDir, masterKey: deps.env['VEIL_MASTER_KEY'] }),
+  );
   await run('erased subjects', async () => {
     const erased = db.selectFrom('subjects').select('id').where('state', '=', 'erased');
     const count = async (table: 'templates' | 'consents' | 'subject_keys' | 'enrollments') =>

@@ -1,57 +1,90 @@
-import type { Executor } from '../store/store.js';
-import type { SubjectId } from '../ids.js';
+import type { Executor, Store } from '../store/store.js';
 import { VeilError } from '../errors.js';
-import { MasterKey, newDataKey } from './keys.js';
+import { newDataKey, type MasterKey } from './keys.js';
+import { assertOwner, encodeLive, encodeTombstone, type Slot } from './keystore-format.js';
+import type { Keystore } from './keystore.js';
+import { keySlotRepository as slots } from './key-slot.repository.js';
 
-/** Per-subject data keys, stored wrapped under the master key. Destroying one is crypto-shredding. */
+const destroyedError = (owner: string) =>
+  new VeilError('KEY_DESTROYED', `The data key of ${owner} has been destroyed.`);
+
+/** Seconds since the epoch, by the machine's clock: a slot's age on disk, not a business time. */
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/**
+ * Data keys of owners (subjects today; any short-lived secret's id can be one), each wrapped under the
+ * master key in its own keystore slot. The database records only which slot is whose. Destroying a
+ * key (crypto-shredding) is marked in the caller's transaction and carried out by `shred()` once it
+ * commits: the slot is overwritten with a tombstone and synced. Marking first means a transaction that
+ * fails leaves the key intact, as everything else it did; a crash between commit and shred is
+ * finished by the next start (keystore-upkeep.ts).
+ */
 export class KeyRing {
-  constructor(readonly master: MasterKey) {}
+  constructor(
+    readonly master: MasterKey,
+    readonly keystore: Keystore,
+  ) {}
 
-  async create(ex: Executor, subjectId: SubjectId, at: string): Promise<Buffer> {
+  /** A new key, on disk before this returns, so it exists before the transaction naming it commits. */
+  async create(ex: Executor, owner: string, at: string): Promise<Buffer> {
+    assertOwner(owner);
     const key = newDataKey();
-    await ex
-      .insertInto('subject_keys')
-      .values({ subject_id: subjectId, wrapped_key: this.master.wrap(key, subjectId), created_at: at })
-      .execute();
+    const slot = await slots.allocate(ex, owner, at);
+    const bytes = encodeLive(slot, owner, this.master.wrapSlot(key, owner, slot), nowSeconds());
+    await this.keystore.write([{ slot, bytes }]);
     return key;
   }
 
-  async get(ex: Executor, subjectId: SubjectId): Promise<Buffer> {
-    const r = await ex
-      .selectFrom('subject_keys')
-      .select('wrapped_key')
-      .where('subject_id', '=', subjectId)
-      .executeTakeFirst();
-    if (!r) throw new VeilError('KEY_DESTROYED', `The data key of subject ${subjectId} has been destroyed.`);
-    return this.master.unwrap(r.wrapped_key, subjectId);
+  async get(ex: Executor, owner: string): Promise<Buffer> {
+    const slot = await slots.slotOf(ex, owner);
+    if (slot === undefined) throw destroyedError(owner);
+    const key = this.unwrap(await this.keystore.read(slot), owner);
+    if (!key) throw destroyedError(owner);
+    return key;
   }
 
-  /** Many keys in few queries (index rebuild at start); destroyed keys are simply absent. */
-  async getMany(ex: Executor, subjectIds: readonly SubjectId[]): Promise<Map<SubjectId, Buffer>> {
-    const out = new Map<SubjectId, Buffer>();
-    const ids = [...new Set(subjectIds)];
-    for (let i = 0; i < ids.length; i += 500) {
-      const rows = await ex
-        .selectFrom('subject_keys')
-        .select(['subject_id', 'wrapped_key'])
-        .where('subject_id', 'in', ids.slice(i, i + 500))
-        .execute();
-      for (const r of rows) out.set(r.subject_id as SubjectId, this.master.unwrap(r.wrapped_key, r.subject_id));
+  /** Many keys with one query and, when they are many, one read of the keystore; destroyed keys are absent. */
+  async getMany<O extends string>(ex: Executor, owners: readonly O[]): Promise<Map<O, Buffer>> {
+    const bySlot = await slots.slotsOf(ex, owners);
+    const read = await this.keystore.readMany([...bySlot.values()]);
+    const out = new Map<O, Buffer>();
+    for (const [owner, slot] of bySlot) {
+      const key = this.unwrap(read.get(slot)!, owner);
+      if (key) out.set(owner as O, key);
     }
     return out;
   }
 
-  async getOrCreate(ex: Executor, subjectId: SubjectId, at: string): Promise<Buffer> {
-    const r = await ex
-      .selectFrom('subject_keys')
-      .select('wrapped_key')
-      .where('subject_id', '=', subjectId)
-      .executeTakeFirst();
-    return r ? this.master.unwrap(r.wrapped_key, subjectId) : this.create(ex, subjectId, at);
+  async getOrCreate(ex: Executor, owner: string, at: string): Promise<Buffer> {
+    return (await slots.slotOf(ex, owner)) === undefined ? this.create(ex, owner, at) : this.get(ex, owner);
   }
 
-  async destroy(ex: Executor, subjectId: SubjectId): Promise<boolean> {
-    const r = await ex.deleteFrom('subject_keys').where('subject_id', '=', subjectId).executeTakeFirst();
-    return Number(r.numDeletedRows) > 0;
+  /**
+   * Marks the key destroyed in the caller's transaction (every process stops using it once that
+   * commits); `shred()` after the commit overwrites the slot. Returns whether there was a key.
+   */
+  async destroy(ex: Executor, owner: string): Promise<boolean> {
+    return slots.markDestroyed(ex, owner, new Date().toISOString());
+  }
+
+  /**
+   * Overwrites the slot of every key marked destroyed with its tombstone, syncs the file, then drops
+   * the rows. Safe to call from any process at any time: a tombstone written twice is the same bytes.
+   */
+  async shred(store: Store): Promise<number> {
+    const gone = await slots.destroyed(store.db);
+    if (!gone.length) return 0;
+    await this.keystore.write(gone.map((g) => ({ slot: g.slot, bytes: encodeTombstone(g.slot, g.owner) })));
+    await slots.forget(
+      store.db,
+      gone.map((g) => g.slot),
+    );
+    return gone.length;
+  }
+
+  /** The key in a slot if it is the owner's live key under this master key; null for anything else. */
+  private unwrap(s: Slot, owner: string): Buffer | null {
+    if (s.state !== 'live' || s.owner !== owner || !s.wrapped) return null;
+    return this.master.unwrapSlot(s.wrapped, owner, s.slot);
   }
 }

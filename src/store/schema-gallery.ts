@@ -28,6 +28,11 @@ export interface SubjectsTable {
   updated_at: string;
 }
 
+/**
+ * Before migration 9, data keys wrapped under the master key. Now empty: the first start with the
+ * master key moves every row into the keystore and scrubs the file (src/privacy/keystore-upkeep.ts).
+ * Kept so an older build rolled back to still finds its table, and `veil db check` its count.
+ */
 export interface SubjectKeysTable {
   subject_id: string;
   wrapped_key: Buffer;

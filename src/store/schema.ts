@@ -1,5 +1,6 @@
 import type { Generated } from 'kysely';
 import type { PortalEnrollmentsTable, RateLimitsTable, RightsReviewColumns } from './schema-identity.js';
+import type { KeySlotsTable, KeystoreStateTable } from './schema-keys.js';
 import type {
   ConsentEventsTable,
   ConsentsTable,
@@ -220,6 +221,9 @@ export interface Database {
   job_leases: JobLeasesTable;
   portal_enrollments: PortalEnrollmentsTable;
   rate_limits: RateLimitsTable;
+  key_slots: KeySlotsTable;
+  keystore_state: KeystoreStateTable;
 }
 
 export type { PortalEnrollmentsTable, RateLimitsTable } from './schema-identity.js';
+export type { KeySlotsTable, KeystoreStateTable } from './schema-keys.js';

@@ -2,7 +2,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import pg from 'pg';
 import { migrate, migrationStatus } from './migrator.js';
 import { VeilError } from '../errors.js';
-import { openSqlite } from './sqlite.js';
+import { openSqlite, SQLITE_BUSY_WAIT_MS } from './sqlite.js';
 import { openPostgres } from './postgres.js';
 import type { Database } from './schema.js';
 
@@ -27,6 +27,15 @@ export interface Store {
   notifyIndexChange(tx: Tx): Promise<void>;
   /** Calls back on every change-feed notification from any process; returns an unsubscribe. */
   listenIndexChanges(onChange: () => void): Promise<() => Promise<void>>;
+  /**
+   * Called once erasures are done, so what they deleted leaves the files too. SQLite (secure_delete
+   * on) has zeroed the deleted content in its pages; the WAL still holds the earlier page versions, so
+   * it is checkpointed and truncated to nothing. A reader in another process can keep part of the WAL
+   * alive until the next checkpoint. PostgreSQL: nothing can be done from here (dead row versions
+   * and WAL segments are the server's); keys are not in the database, so what stays there is sealed
+   * under keys that no longer exist (docs/security.md).
+   */
+  scrub(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -71,8 +80,34 @@ export async function openSqliteStore(path: string, mode: MigrationMode = 'apply
     serializeAudit: async () => undefined,
     notifyIndexChange: async () => undefined,
     listenIndexChanges: async () => async () => undefined,
+    scrub: () => truncateWal(db),
     close: () => db.destroy(),
   };
+}
+
+/**
+ * `wal_checkpoint(TRUNCATE)` waits for other processes' readers in SQLite's busy handler, inside a
+ * synchronous call that would freeze this process's event loop, so it is asked for without waiting
+ * and retried asynchronously for a while. If readers never let go, the WAL is truncated by a later
+ * checkpoint (docs/security.md); nothing fails for it.
+ */
+async function truncateWal(db: Db): Promise<void> {
+  for (let attempt = 0, delay = 5; attempt < 12; attempt++, delay = Math.min(delay * 2, 250)) {
+    const done = await db.connection().execute(async (c) => {
+      await sql`pragma busy_timeout = 0`.execute(c);
+      try {
+        const r = await sql<{ busy: number }>`pragma wal_checkpoint(TRUNCATE)`.execute(c);
+        return Number(r.rows[0]?.busy ?? 0) === 0;
+      } catch (e) {
+        if ((e as { code?: string }).code === 'SQLITE_BUSY') return false;
+        throw e;
+      } finally {
+        await sql.raw(`pragma busy_timeout = ${SQLITE_BUSY_WAIT_MS}`).execute(c);
+      }
+    });
+    if (done) return;
+    await new Promise((r) => setTimeout(r, delay));
+  }
 }
 
 const AUDIT_LOCK = 7_355_608;
@@ -136,13 +171,9 @@ export async function openPostgresStore(url: string, mode: MigrationMode = 'appl
         if (c) await Promise.race([c.end().catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
       };
     },
+    scrub: async () => undefined,
     close: () => db.destroy(),
   };
-}
-
-/** VEIL_AUTO_MIGRATE=false: servers expect `veil migrate` to have run and refuse an outdated schema. */
-export function migrationModeFrom(env: NodeJS.ProcessEnv): MigrationMode {
-  return env['VEIL_AUTO_MIGRATE'] === 'false' ? 'require' : 'apply';
 }
 
 /** DATABASE_URL (postgres://...) selects the server engine; otherwise the embedded SQLite file. */

@@ -7,6 +7,7 @@ import * as ordersAndBreaches from './0005-orders-and-breaches.js';
 import * as indexChanges from './0006-index-changes.js';
 import * as jobLeases from './0007-job-leases.js';
 import * as identityProof from './0008-identity-proof.js';
+import * as keystore from './0009-keystore.js';
 
 /**
  * Every schema migration, by the name Kysely records in `kysely_migration`. Append only: a released
@@ -23,6 +24,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0006-index-changes': indexChanges,
   '0007-job-leases': jobLeases,
   '0008-identity-proof': identityProof,
+  '0009-keystore': keystore,
 });
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) };

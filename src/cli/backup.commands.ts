@@ -1,0 +1,80 @@
+import { resolve } from 'node:path';
+import { loadSettings } from '../config/settings.js';
+import { restoreBackup } from '../ops/restore.js';
+import { NOT_IN_BACKUP } from '../ops/backup.service.js';
+import { parseCommand } from './args.js';
+import { cliActor, openLocalServices } from './context.js';
+import { UsageError, type Io } from './output.js';
+
+const BACKUP_USAGE = `usage: veil backup --out DIR [--json]
+A consistent copy of the embedded SQLite database (VACUUM INTO: no free pages) and the sealed files
+under images/, media/ and exports/, with a manifest. Never the keystore (keys/) nor master.key: a
+backup holding keys would bring back everyone erased after it was taken. PostgreSQL: use pg_dump and
+'veil restore --replay-only' (docs/deploy.md).`;
+
+const RESTORE_USAGE = `usage: veil restore DIR [--json]
+       veil restore --replay-only [--json]
+With every Veil process stopped: sets the database and sealed files in place aside, puts the backup in
+DIR there, then erases again everyone the keystore says was erased since the backup was taken.
+--replay-only runs just that last step against the configured database (after a pg_restore).`;
+
+/** `veil backup --out DIR`. */
+export async function backupCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const { values, positionals } = parseCommand(
+    argv,
+    { out: { type: 'string' }, json: { type: 'boolean' } },
+    BACKUP_USAGE,
+  );
+  if (values.help) return (io.out(BACKUP_USAGE + '\n'), 0);
+  if (!values.out || positionals.length) throw new UsageError(BACKUP_USAGE);
+  const v = await openLocalServices(io, env);
+  try {
+    const m = await v.backup.backup(cliActor(), resolve(values.out));
+    if (values.json) io.out(JSON.stringify(m) + '\n');
+    else
+      io.out(
+        [
+          `backup in ${resolve(values.out)}: veil.db (schema ${m.schemaVersion}) and ${m.files.length - 1} sealed files`,
+          'not in it, on purpose:',
+          ...Object.entries(NOT_IN_BACKUP).map(([k, why]) => `  ${k.padEnd(22)} ${why}`),
+          'Keep keys/ and the master key safe on their own: without them this backup cannot be read.',
+        ].join('\n') + '\n',
+      );
+    return 0;
+  } finally {
+    await v.close();
+  }
+}
+
+/** `veil restore DIR` and `veil restore --replay-only`. */
+export async function restoreCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const { values, positionals } = parseCommand(
+    argv,
+    { 'replay-only': { type: 'boolean' }, json: { type: 'boolean' } },
+    RESTORE_USAGE,
+  );
+  if (values.help) return (io.out(RESTORE_USAGE + '\n'), 0);
+  const replayOnly = Boolean(values['replay-only']);
+  if (replayOnly ? positionals.length : positionals.length !== 1) throw new UsageError(RESTORE_USAGE);
+  let r;
+  if (replayOnly) {
+    const v = await openLocalServices(io, env);
+    try {
+      r = { ...(await v.backup.replayErasures(cliActor())), setAside: null, files: 0 };
+    } finally {
+      await v.close();
+    }
+  } else r = await restoreBackup(loadSettings(env), resolve(positionals[0]!), cliActor());
+  if (values.json) io.out(JSON.stringify({ replayed: r.replayed, setAside: r.setAside, files: r.files }) + '\n');
+  else
+    io.out(
+      [
+        ...(replayOnly ? [] : [`restored the database and ${r.files} files from ${resolve(positionals[0]!)}`]),
+        ...(r.setAside ? [`what was in place is in ${r.setAside}: delete it once the restore is checked`] : []),
+        r.replayed.length
+          ? `replayed ${r.replayed.length} erasures the keystore records since the backup (audit actor system:restore): ${r.replayed.join(', ')}`
+          : 'no erasure to replay: nobody in the restored database was erased since',
+      ].join('\n') + '\n',
+    );
+  return 0;
+}

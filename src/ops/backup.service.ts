@@ -1,0 +1,148 @@
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
+import { join, relative } from 'node:path';
+import type { Clock } from '../clock.js';
+import type { Store } from '../store/store.js';
+import { migrationStatus } from '../store/migrator.js';
+import type { AccessPolicy } from '../auth/policy.js';
+import { actors, type Actor } from '../auth/actor.js';
+import { VeilError } from '../errors.js';
+import type { SubjectId } from '../ids.js';
+import type { KeyRing } from '../privacy/keyring.js';
+import { keySlotRepository } from '../privacy/key-slot.repository.js';
+import type { FaceDataLifecycle } from '../gallery/face-data.lifecycle.js';
+import type { ErasureCertificate } from '../rights/certificate.js';
+import { backupRepository } from './backup.repository.js';
+
+/** The sealed files a backup carries: everything a restored database refers to. */
+export const BACKUP_DIRS = ['images', 'media', 'exports'] as const;
+
+/** What a backup never holds, and why: said in its manifest and by `veil backup`. */
+export const NOT_IN_BACKUP = {
+  'keys/':
+    'the keystore: a backup holding data keys would bring back people erased after it was taken; it stays with the data directory',
+  'master.key': 'the master key: kept apart from every copy of the data it protects',
+  'audit-signing-key.pem': 'the audit signing key: a secret; the installation keeps its own',
+  'outbox/': 'mail waiting to be read: transient, and it holds addresses in clear',
+} as const;
+
+export interface BackupManifest {
+  readonly format: 'veil.backup.v1';
+  readonly createdAt: string;
+  readonly engine: 'sqlite';
+  readonly schemaVersion: number;
+  readonly database: 'veil.db';
+  readonly files: readonly { path: string; bytes: number; sha256: string }[];
+  readonly excluded: typeof NOT_IN_BACKUP;
+}
+
+export interface ReplayReport {
+  /** Subjects the restored database held that the keystore says were erased (or whose key is gone). */
+  readonly replayed: readonly SubjectId[];
+  readonly certificate: ErasureCertificate | null;
+}
+
+/**
+ * Backups that cannot bring an erased person back. `backup` copies the database and the sealed files,
+ * never a key; `replayErasures` (run by `veil restore`, or on its own after a PostgreSQL restore) erases
+ * again, through the one face-data lifecycle, every subject the restored database still holds whose
+ * key the keystore has destroyed: the keystore's tombstones are the durable record of erasures.
+ */
+export class BackupService {
+  constructor(
+    private readonly deps: {
+      store: Store;
+      clock: Clock;
+      policy: AccessPolicy;
+      dataDir: string;
+      keyring: KeyRing;
+      lifecycle: FaceDataLifecycle;
+    },
+  ) {}
+
+  async backup(actor: Actor, outDir: string): Promise<BackupManifest> {
+    this.deps.policy.require(actor, 'keys.manage');
+    const { store, dataDir } = this.deps;
+    if (store.engine !== 'sqlite')
+      throw new VeilError(
+        'INVALID_STATE',
+        "veil backup copies the embedded SQLite store. On PostgreSQL, back the database up with pg_dump and copy images/, media/ and exports/; after a restore, run 'veil restore --replay-only' (docs/deploy.md).",
+      );
+    if (existsSync(outDir) && readdirSync(outDir).length)
+      throw new VeilError('INVALID_INPUT', `${outDir} is not empty: a backup goes into a new directory.`);
+    mkdirSync(outDir, { recursive: true, mode: 0o700 });
+    const db = join(outDir, 'veil.db');
+    closeSync(openSync(db, 'w', 0o600));
+    await backupRepository.vacuumInto(store, db);
+    chmodSync(db, 0o600);
+    for (const d of BACKUP_DIRS) copyTree(join(dataDir, d), join(outDir, d));
+    const manifest: BackupManifest = {
+      format: 'veil.backup.v1',
+      createdAt: this.deps.clock.now().toISOString(),
+      engine: 'sqlite',
+      schemaVersion: Math.max(0, ...(await migrationStatus(store.db)).applied.map((a) => a.version)),
+      database: 'veil.db',
+      files: listFiles(outDir).map((path) => fileEntry(outDir, path)),
+      excluded: NOT_IN_BACKUP,
+    };
+    writeFileSync(join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n', { mode: 0o600 });
+    return manifest;
+  }
+
+  /**
+   * Subjects the database holds as not erased whose key is a tombstone in the keystore, or whose slot
+   * holds no key of theirs, are erased again (actor system:restore in the audit log).
+   */
+  async replayErasures(actor: Actor): Promise<ReplayReport> {
+    this.deps.policy.require(actor, 'keys.manage');
+    const { store, keyring } = this.deps;
+    const slots = await keyring.keystore.readAll();
+    const gone = new Set(slots.filter((s) => s.state === 'tombstone').map((s) => s.owner));
+    const bySlot = new Map(slots.map((s) => [s.slot, s]));
+    for (const r of await keySlotRepository.all(store.db)) {
+      const s = bySlot.get(r.slot);
+      if (!r.destroyed && (s?.state !== 'live' || s.owner !== r.owner)) gone.add(r.owner);
+    }
+    const ids = (await backupRepository.subjectsNotErased(store.db, [...gone])) as SubjectId[];
+    if (!ids.length) return { replayed: [], certificate: null };
+    const certificate = await this.deps.lifecycle.erase(ids, actors.system('restore'), null);
+    return { replayed: ids, certificate };
+  }
+}
+
+/** Copies a directory of sealed files, 0700 directories and 0600 files. */
+export function copyTree(from: string, to: string): void {
+  if (!existsSync(from)) return;
+  mkdirSync(to, { recursive: true, mode: 0o700 });
+  for (const e of readdirSync(from, { withFileTypes: true })) {
+    const [a, b] = [join(from, e.name), join(to, e.name)];
+    if (e.isDirectory()) copyTree(a, b);
+    else if (e.isFile()) writeFileSync(b, readFileSync(a), { mode: 0o600 });
+  }
+}
+
+export function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(d, e.name));
+      else if (e.isFile()) out.push(relative(dir, join(d, e.name)));
+    }
+  };
+  if (existsSync(dir)) walk(dir);
+  return out.filter((p) => p !== 'manifest.json').sort();
+}
+
+export function fileEntry(dir: string, path: string): { path: string; bytes: number; sha256: string } {
+  const b = readFileSync(join(dir, path));
+  return { path, bytes: b.length, sha256: createHash('sha256').update(b).digest('hex') };
+}

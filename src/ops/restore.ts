@@ -1,0 +1,74 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sqlitePath, type Settings } from '../config/settings.js';
+import { assertSqliteUnused } from '../store/sqlite.js';
+import { openVeil } from '../app/veil.js';
+import type { Actor } from '../auth/actor.js';
+import { VeilError } from '../errors.js';
+import { Keystore } from '../privacy/keystore.js';
+import { BACKUP_DIRS, copyTree, fileEntry, type BackupManifest, type ReplayReport } from './backup.service.js';
+
+export interface RestoreReport extends ReplayReport {
+  /** Where the database and files that were in place went (delete it once the restore is checked). */
+  readonly setAside: string | null;
+  readonly files: number;
+}
+
+/**
+ * `veil restore DIR` for the embedded store, with every Veil process stopped: checks the backup
+ * against its manifest, sets what is in place aside, puts the copy in, opens Veil on it (migrating an
+ * older schema) and replays the erasures the keystore remembers. The keystore is not in the backup and
+ * must be this installation's own: restoring without it would make every key read as destroyed.
+ */
+export async function restoreBackup(settings: Settings, from: string, actor: Actor): Promise<RestoreReport> {
+  if (settings.databaseUrl)
+    throw new VeilError(
+      'INVALID_STATE',
+      "This installation uses PostgreSQL: restore its dump with pg_restore, copy images/, media/ and exports/ back, then run 'veil restore --replay-only' (docs/deploy.md).",
+    );
+  const manifest = readManifest(from);
+  const dataDir = settings.dataDir;
+  if (!Keystore.exists(dataDir))
+    throw new VeilError(
+      'INVALID_STATE',
+      `No keystore in ${join(dataDir, 'keys')}: a restore needs this installation's keys/ (backups never hold it). Put it back first; without it no restored key can be read and every erasure since the backup would be forgotten.`,
+    );
+  const db = sqlitePath(settings);
+  if (existsSync(db)) assertSqliteUnused(db);
+  const setAside = moveAside(dataDir, db);
+  writeFileSync(db, readFileSync(join(from, 'veil.db')), { mode: 0o600 });
+  for (const d of BACKUP_DIRS) copyTree(join(from, d), join(dataDir, d));
+  const v = await openVeil({ dataDir, settings });
+  try {
+    const replay = await v.services.backup.replayErasures(actor);
+    return { ...replay, setAside, files: manifest.files.length };
+  } finally {
+    await v.close();
+  }
+}
+
+function readManifest(from: string): BackupManifest {
+  const path = join(from, 'manifest.json');
+  if (!existsSync(path)) throw new VeilError('INVALID_INPUT', `${from} is not a Veil backup (no manifest.json).`);
+  const m = JSON.parse(readFileSync(path, 'utf8')) as BackupManifest;
+  if (m.format !== 'veil.backup.v1' || m.database !== 'veil.db')
+    throw new VeilError('INVALID_INPUT', `${path} is not a backup this Veil reads (${String(m.format)}).`);
+  for (const f of [...m.files]) {
+    if (f.path.split(/[\\/]/).includes('..')) throw new VeilError('INVALID_INPUT', `${path} names ${f.path}.`);
+    if (!existsSync(join(from, f.path)) || fileEntry(from, f.path).sha256 !== f.sha256)
+      throw new VeilError('INVALID_INPUT', `${f.path} in ${from} is missing or differs from the manifest.`);
+  }
+  return m;
+}
+
+/** The database (with its WAL) and the sealed file folders in place go to replaced-<time>/, 0700. */
+function moveAside(dataDir: string, db: string): string | null {
+  const present = [db, `${db}-wal`, `${db}-shm`, ...BACKUP_DIRS.map((d) => join(dataDir, d))].filter((p) =>
+    existsSync(p),
+  );
+  if (!present.length) return null;
+  const aside = join(dataDir, `replaced-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  mkdirSync(aside, { recursive: true, mode: 0o700 });
+  for (const p of present) renameSync(p, join(aside, p.slice(p.lastIndexOf('/') + 1)));
+  return aside;
+}

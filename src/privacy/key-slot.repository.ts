@@ -1,0 +1,168 @@
+import { sql } from 'kysely';
+import type { Executor, Store } from '../store/store.js';
+
+/** The database's half of the keystore: which slot is whose, and the keystore's binding. */
+export const keySlotRepository = {
+  /** A new slot number for `owner`, from the table's counter: unique across processes, never reused. */
+  async allocate(ex: Executor, owner: string, at: string): Promise<number> {
+    const r = await ex
+      .insertInto('key_slots')
+      .values({ owner_id: owner, created_at: at, destroyed_at: null })
+      .returning('slot')
+      .executeTakeFirstOrThrow();
+    return Number(r.slot);
+  },
+
+  /** The slot of a key not destroyed. */
+  async slotOf(ex: Executor, owner: string): Promise<number | undefined> {
+    const r = await ex
+      .selectFrom('key_slots')
+      .select('slot')
+      .where('owner_id', '=', owner)
+      .where('destroyed_at', 'is', null)
+      .executeTakeFirst();
+    return r ? Number(r.slot) : undefined;
+  },
+
+  async slotsOf(ex: Executor, owners: readonly string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    const ids = [...new Set(owners)];
+    if (ids.length > 2000) {
+      // The index rebuild asks for nearly everyone: one pass over the table beats hundreds of IN lists.
+      const want = new Set(ids);
+      const rows = await ex
+        .selectFrom('key_slots')
+        .select(['owner_id', 'slot'])
+        .where('destroyed_at', 'is', null)
+        .execute();
+      for (const r of rows) if (want.has(r.owner_id)) out.set(r.owner_id, Number(r.slot));
+      return out;
+    }
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await ex
+        .selectFrom('key_slots')
+        .select(['owner_id', 'slot'])
+        .where('owner_id', 'in', ids.slice(i, i + 500))
+        .where('destroyed_at', 'is', null)
+        .execute();
+      for (const r of rows) out.set(r.owner_id, Number(r.slot));
+    }
+    return out;
+  },
+
+  /** Every row, destroyed or not (start-up upkeep, restore, rotation). */
+  async all(ex: Executor): Promise<{ owner: string; slot: number; destroyed: boolean }[]> {
+    const rows = await ex
+      .selectFrom('key_slots')
+      .select(['owner_id', 'slot', 'destroyed_at'])
+      .orderBy('slot')
+      .execute();
+    return rows.map((r) => ({ owner: r.owner_id, slot: Number(r.slot), destroyed: r.destroyed_at !== null }));
+  },
+
+  async count(ex: Executor): Promise<number> {
+    const r = await ex
+      .selectFrom('key_slots')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  },
+
+  /** Inside the destroying transaction: the key counts as gone from here on, in every process. */
+  async markDestroyed(ex: Executor, owner: string, at: string): Promise<boolean> {
+    const r = await ex
+      .updateTable('key_slots')
+      .set({ destroyed_at: at })
+      .where('owner_id', '=', owner)
+      .where('destroyed_at', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  },
+
+  async destroyed(ex: Executor): Promise<{ owner: string; slot: number }[]> {
+    const rows = await ex
+      .selectFrom('key_slots')
+      .select(['owner_id', 'slot'])
+      .where('destroyed_at', 'is not', null)
+      .execute();
+    return rows.map((r) => ({ owner: r.owner_id, slot: Number(r.slot) }));
+  },
+
+  /** Once the slot holds its tombstone, nothing in the database names the owner's key any more. */
+  async forget(ex: Executor, slots: readonly number[]): Promise<void> {
+    for (let i = 0; i < slots.length; i += 500)
+      await ex
+        .deleteFrom('key_slots')
+        .where('slot', 'in', slots.slice(i, i + 500))
+        .where('destroyed_at', 'is not', null)
+        .execute();
+  },
+
+  async state(ex: Executor, name: string): Promise<string | undefined> {
+    const r = await ex.selectFrom('keystore_state').select('value').where('name', '=', name).executeTakeFirst();
+    return r?.value;
+  },
+
+  /** Sets a value unless one is there (two processes starting at once agree on the first). */
+  async initState(ex: Executor, name: string, value: string): Promise<void> {
+    await ex
+      .insertInto('keystore_state')
+      .values({ name, value })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .execute();
+  },
+
+  async setState(ex: Executor, name: string, value: string): Promise<void> {
+    await ex
+      .insertInto('keystore_state')
+      .values({ name, value })
+      .onConflict((oc) => oc.column('name').doUpdateSet({ value }))
+      .execute();
+  },
+
+  async legacyCount(ex: Executor): Promise<number> {
+    const r = await ex
+      .selectFrom('subject_keys')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  },
+
+  async legacySample(ex: Executor, limit: number): Promise<{ owner: string; wrapped: Buffer }[]> {
+    const rows = await ex
+      .selectFrom('subject_keys')
+      .select(['subject_id', 'wrapped_key'])
+      .orderBy('created_at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ owner: r.subject_id, wrapped: Buffer.from(r.wrapped_key) }));
+  },
+
+  /**
+   * Takes a batch of keys out of the old table: deleted and returned in the caller's transaction, so
+   * two processes upgrading at once never move the same key twice.
+   */
+  async takeLegacy(ex: Executor, limit: number): Promise<{ owner: string; wrapped: Buffer; createdAt: string }[]> {
+    const rows = await ex
+      .deleteFrom('subject_keys')
+      .where('subject_id', 'in', (eb) => eb.selectFrom('subject_keys').select('subject_id').limit(limit))
+      .returning(['subject_id', 'wrapped_key', 'created_at'])
+      .execute();
+    return rows.map((r) => ({ owner: r.subject_id, wrapped: Buffer.from(r.wrapped_key), createdAt: r.created_at }));
+  },
+
+  /**
+   * Rewrites what held the old wrapped keys so no freed page or dead row version keeps one. SQLite:
+   * VACUUM rebuilds the file without free pages, then the WAL it went through is truncated.
+   * PostgreSQL: VACUUM FULL writes the table anew and drops its old files (and their dead tuples).
+   * Neither can run inside a transaction.
+   */
+  async scrubLegacy(store: Store): Promise<void> {
+    if (store.engine === 'postgres') {
+      await sql`vacuum full subject_keys`.execute(store.db);
+      return;
+    }
+    await sql`vacuum`.execute(store.db);
+    await store.scrub();
+  },
+};

@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import type { Store } from '../store/store.js';
+import { VeilError } from '../errors.js';
+import type { MasterKey } from './keys.js';
+import { encodeLive, encodeTombstone, type KeystoreHeader } from './keystore-format.js';
+import { Keystore } from './keystore.js';
+import { KeyRing } from './keyring.js';
+import { keySlotRepository as slots } from './key-slot.repository.js';
+
+/** A live slot nobody names that is younger than this may belong to a transaction still running elsewhere. */
+const ORPHAN_GRACE_S = 3600;
+const BATCH = 200;
+
+export interface KeyRingReport {
+  /** Keys moved out of the subject_keys table (first start after the upgrade). */
+  readonly moved: number;
+  /** Destroyed keys whose slot a crash left unwritten, now tombstones. */
+  readonly finished: number;
+  /** Live slots no row names (a transaction that rolled back after writing its key), now tombstones. */
+  readonly orphans: number;
+}
+
+/**
+ * Opens the data directory's keystore for this database and master key, and brings it in order:
+ * destroyed keys a crash left unwritten are shredded, keys still in the old subject_keys table are
+ * moved into slots (then the database files are scrubbed of them), and orphan slots are tombstoned.
+ */
+export async function openKeyRing(d: {
+  store: Store;
+  master: MasterKey;
+  dataDir: string;
+}): Promise<{ keyring: KeyRing; report: KeyRingReport }> {
+  const header = await bind(d.store, d.master, d.dataDir);
+  const keyring = new KeyRing(d.master, new Keystore(d.dataDir, header));
+  const finished = await keyring.shred(d.store);
+  const moved = await adoptLegacyKeys(d.store, keyring);
+  const orphans = await sweepOrphans(d.store, keyring);
+  return { keyring, report: { moved, finished, orphans } };
+}
+
+/**
+ * The keystore and the database must belong together: a database pointed at the wrong data
+ * directory (or the reverse) would read every key as destroyed, and its upkeep would tombstone keys
+ * it does not know. Each names the other by the keystore id; anything that does not match refuses
+ * to start, with what to fix.
+ */
+async function bind(store: Store, master: MasterKey, dataDir: string): Promise<KeystoreHeader> {
+  const db = store.db;
+  const bound = await slots.state(db, 'keystore-id');
+  const path = Keystore.pathIn(dataDir);
+  if (!Keystore.exists(dataDir)) {
+    const named = await slots.count(db);
+    if (named)
+      throw new VeilError(
+        'MASTER_KEY_INVALID',
+        `The database names ${named} keys held in ${path}, which does not exist. Put the data directory's keys/ back (backups never hold it); without it those people's data cannot be read.`,
+      );
+    const header = await Keystore.create(dataDir, {
+      keystoreId: bound ?? randomBytes(16).toString('hex'),
+      masterId: master.id,
+    });
+    return agree(store, new Keystore(dataDir, header), master);
+  }
+  return agree(store, new Keystore(dataDir, await Keystore.readHeader(dataDir)), master);
+}
+
+async function agree(store: Store, keystore: Keystore, master: MasterKey): Promise<KeystoreHeader> {
+  const { header, path } = keystore;
+  if (header.masterId !== master.id)
+    throw new VeilError(
+      'MASTER_KEY_INVALID',
+      `${path} is wrapped under master key ${header.masterId}, not this one (${master.id}): every process needs the same VEIL_MASTER_KEY; after 'veil keys rotate-master', the new one.`,
+    );
+  const db = store.db;
+  let bound = await slots.state(db, 'keystore-id');
+  if (!bound) {
+    // An unbound database with an existing keystore: fine for a database upgraded from the
+    // subject_keys table (or restored from before the keystore), refused for an empty one, which is
+    // what a wrong DATABASE_URL looks like.
+    const live = (await keystore.readAll()).some((s) => s.state === 'live');
+    if (live && !(await slots.count(db)) && !(await slots.legacyCount(db)))
+      throw new VeilError(
+        'MASTER_KEY_INVALID',
+        `${path} holds keys, but this database knows none of them: is DATABASE_URL (or VEIL_DATA_DIR) the right one? To start over on an empty database, move the keys/ directory away first.`,
+      );
+    await slots.initState(db, 'keystore-id', header.keystoreId);
+    bound = await slots.state(db, 'keystore-id');
+  }
+  if (bound !== header.keystoreId)
+    throw new VeilError(
+      'MASTER_KEY_INVALID',
+      `${path} is keystore ${header.keystoreId}, but this database belongs with keystore ${bound}: VEIL_DATA_DIR and DATABASE_URL name different installations.`,
+    );
+  return header;
+}
+
+/**
+ * Moves keys from the subject_keys table into the keystore, in batches, each in one transaction with
+ * the slot written before it commits. A key whose owner already has a tombstone stays destroyed: a
+ * database restored from before the keystore still holds the wrapped keys of people erased since.
+ * Then the files that held the rows are scrubbed: once even with nothing to move (the table also held
+ * keys shredded before this version, whose bytes may sit in freed pages), and again whenever rows
+ * appear (a process of an older build writes there: docs/deploy.md says to stop them all first).
+ */
+async function adoptLegacyKeys(store: Store, keyring: KeyRing): Promise<number> {
+  const done = await slots.state(store.db, 'legacy-scrubbed');
+  if (done && !(await slots.legacyCount(store.db))) return 0;
+  const tombstoned = new Set(
+    (await keyring.keystore.readAll()).filter((s) => s.state === 'tombstone').map((s) => s.owner),
+  );
+  let moved = 0;
+  for (;;) {
+    const n = await store.transaction(async (tx) => {
+      const rows = await slots.takeLegacy(tx, BATCH);
+      const writes = [];
+      for (const r of rows) {
+        if (tombstoned.has(r.owner) || (await slots.slotOf(tx, r.owner)) !== undefined) continue;
+        // Opening it first: a wrong master key fails here, and the transaction keeps the row.
+        const key = keyring.master.unwrap(r.wrapped, r.owner);
+        const slot = await slots.allocate(tx, r.owner, r.createdAt);
+        const wrapped = keyring.master.wrapSlot(key, r.owner, slot);
+        writes.push({ slot, bytes: encodeLive(slot, r.owner, wrapped, Math.floor(Date.now() / 1000)) });
+      }
+      await keyring.keystore.write(writes);
+      moved += writes.length;
+      return rows.length;
+    });
+    if (n < BATCH) break;
+  }
+  await slots.scrubLegacy(store);
+  await slots.setState(store.db, 'legacy-scrubbed', new Date().toISOString());
+  return moved;
+}
+
+/**
+ * Live slots the database does not name: a key written by a transaction that then rolled back (its
+ * data never committed, but PostgreSQL keeps the rolled-back rows in its files for a while), or the
+ * keys of people a restored database never had. Tombstoned once older than any transaction can be.
+ */
+async function sweepOrphans(store: Store, keyring: KeyRing): Promise<number> {
+  const named = new Set((await slots.all(store.db)).map((r) => r.slot));
+  const old = Math.floor(Date.now() / 1000) - ORPHAN_GRACE_S;
+  const orphans = (await keyring.keystore.readAll()).filter(
+    (s) => s.state === 'live' && !named.has(s.slot) && s.createdAt < old,
+  );
+  await keyring.keystore.write(orphans.map((s) => ({ slot: s.slot, bytes: encodeTombstone(s.slot, s.owner) })));
+  return orphans.length;
+}

@@ -1,0 +1,185 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openVeil, type Veil } from '../../src/app/veil.js';
+import { loadSettings } from '../../src/config/settings.js';
+import { actors } from '../../src/auth/actor.js';
+import { restoreBackup } from '../../src/ops/restore.js';
+import type { SubjectId } from '../../src/ids.js';
+import { engine, NOTICE, operator } from '../gallery/fixture.js';
+import { createDatabase, ENGINE, engineOptions, face, tempDir } from '../helpers.js';
+import { filesUnder } from './disk.js';
+import { GcmWindowScanner } from './gcm-scan.js';
+
+const BIDEN = 'face_recognition/biden/test_biden.jpg';
+const OBAMA = ['face_recognition/obama/test_obama.jpg', 'face_recognition/obama/test_obama2.jpg'];
+const why = { justification: 'restore test' };
+
+async function open(dataDir: string, masterHex: string, databaseUrl?: string): Promise<Veil> {
+  return openVeil({
+    dataDir,
+    engine: await engine(),
+    env: { VEIL_MASTER_KEY: masterHex },
+    controller: 'Test Controller',
+    ...(databaseUrl ? { databaseUrl } : {}),
+  });
+}
+
+async function enroll(v: Veil, photo: string): Promise<SubjectId> {
+  const { consent } = await v.consents.give(operator, {
+    purpose: 'members',
+    noticeText: NOTICE,
+    noticeVersion: '1',
+    method: 'api',
+    collector: 'test',
+  });
+  const r = await v.gallery.enroll(operator, { purpose: 'members', consentId: consent.id, images: [face(photo)] });
+  return r.subjectId as SubjectId;
+}
+
+const matches = async (v: Veil, photo: string) =>
+  (await v.search.identify(operator, { purpose: 'members', image: face(photo), ...why })).candidates.map(
+    (c) => c.subjectId,
+  );
+
+/** A copy of the database from before the erasure, put back after it, by this engine's tools. */
+async function backUpAndRestoreLater(v: Veil, dataDir: string, masterHex: string, databaseUrl: string | undefined) {
+  if (!databaseUrl) {
+    const dir = join(tempDir('veil-backup-'), 'b');
+    const m = await v.backup.backup(operator, dir);
+    return {
+      dir,
+      manifest: m,
+      restore: () => restoreBackup(loadSettings({ VEIL_DATA_DIR: dataDir, VEIL_MASTER_KEY: masterHex }), dir, operator),
+    };
+  }
+  await assert.rejects(v.backup.backup(operator, tempDir()), { code: 'INVALID_STATE' });
+  const dump = join(tempDir('veil-pgdump-'), 'dump.sql');
+  writeFileSync(dump, execFileSync('pg_dump', ['--no-owner', '--no-privileges', databaseUrl]));
+  return {
+    dir: null,
+    manifest: null,
+    restore: async () => {
+      const url = await createDatabase(process.env['VEIL_TEST_PG_URL']!);
+      execFileSync('psql', ['-q', '-v', 'ON_ERROR_STOP=1', '-f', dump, url], { stdio: 'pipe' });
+      return { url };
+    },
+  };
+}
+
+test(`a ${ENGINE} backup taken before an erasure, restored after it, does not bring the person back`, async () => {
+  const masterHex = randomBytes(32).toString('hex');
+  const dataDir = tempDir('veil-restore-');
+  const { databaseUrl } = await engineOptions();
+  let v = await open(dataDir, masterHex, databaseUrl);
+  let gone: SubjectId, kept: SubjectId, backup;
+  try {
+    await v.purposes.create(operator, {
+      key: 'members',
+      name: 'Members',
+      description: 'Members check in by face; their enrollment photo is kept.',
+      lawfulBasis: 'consent',
+      keepSourceImages: true,
+    });
+    gone = await enroll(v, OBAMA[0]!);
+    kept = await enroll(v, BIDEN);
+    const goneKey = await v.keyring.get(v.store.db, gone);
+    backup = await backUpAndRestoreLater(v, dataDir, masterHex, databaseUrl);
+    if (backup.dir) {
+      // No key in the backup: not the keystore, not master.key, and no window of any file unwraps.
+      const names = readdirSync(backup.dir).sort();
+      assert.deepEqual(names, ['images', 'manifest.json', 'veil.db']);
+      assert.deepEqual(Object.keys(backup.manifest!.excluded).sort(), [
+        'audit-signing-key.pem',
+        'keys/',
+        'master.key',
+        'outbox/',
+      ]);
+      const scanner = new GcmWindowScanner(Buffer.from(masterHex, 'hex'), [
+        ...Array.from({ length: 8 }, (_, i) => `veil.keystore.v1:${gone}:${i + 1}`),
+      ]);
+      for (const f of filesUnder(backup.dir)) {
+        assert.deepEqual(scanner.scan(f.read()), [], f.name);
+        assert.ok(!f.read().includes(goneKey), f.name);
+      }
+    }
+    await v.lifecycle.erase([gone], actors.system('test'), null);
+    assert.ok(!(await matches(v, OBAMA[1]!)).includes(gone));
+  } finally {
+    await v.close();
+  }
+
+  const restored = await backup.restore();
+  let url = databaseUrl;
+  if ('url' in restored) {
+    url = restored.url;
+    // PostgreSQL: pg_restore'd into a database of its own, then `veil restore --replay-only`.
+    const r = await open(dataDir, masterHex, url);
+    try {
+      assert.deepEqual((await r.backup.replayErasures(operator)).replayed, [gone]);
+    } finally {
+      await r.close();
+    }
+  } else {
+    assert.deepEqual(restored.replayed, [gone]);
+    assert.ok(restored.setAside && existsSync(join(restored.setAside, 'veil.db')), 'what was in place is kept aside');
+  }
+
+  v = await open(dataDir, masterHex, url);
+  try {
+    assert.deepEqual(await matches(v, OBAMA[1]!), [], 'identify finds nothing');
+    assert.deepEqual(await matches(v, BIDEN), [kept], 'the others are all there');
+    const row = await v.store.db.selectFrom('subjects').selectAll().where('id', '=', gone).executeTakeFirstOrThrow();
+    assert.deepEqual([row.state, row.contact_sealed], ['erased', null]);
+    const audit = await v.store.db
+      .selectFrom('audit_entries')
+      .select(['action', 'actor_kind', 'actor_id'])
+      .where('subject_ids', 'like', `% ${gone} %`)
+      .where('action', 'in', ['subject.erased', 'key.shredded'])
+      .execute();
+    assert.deepEqual(
+      audit.map((a) => `${a.action} by ${a.actor_kind}:${a.actor_id}`).sort(),
+      ['key.shredded by system:restore', 'subject.erased by system:restore'],
+      'the restored log gets the erasure again, replayed on restore',
+    );
+    assert.equal(
+      existsSync(join(dataDir, 'images', gone)),
+      false,
+      'the kept photo restored with the backup is gone again',
+    );
+    // Replaying again finds nothing more to do.
+    assert.deepEqual((await v.backup.replayErasures(operator)).replayed, []);
+  } finally {
+    await v.close();
+  }
+});
+
+test(
+  'a restore refuses without the keystore, and while Veil has the database open',
+  {
+    skip: ENGINE === 'postgres' && 'veil restore DIR is for the embedded store',
+  },
+  async () => {
+    const masterHex = randomBytes(32).toString('hex');
+    const dataDir = tempDir('veil-restore-refuse-');
+    const v = await open(dataDir, masterHex);
+    const dir = join(tempDir('veil-backup-'), 'b');
+    try {
+      await v.backup.backup(operator, dir);
+      const settings = loadSettings({ VEIL_DATA_DIR: dataDir, VEIL_MASTER_KEY: masterHex });
+      await assert.rejects(restoreBackup(settings, dir, operator), /in use by another process/);
+      const other = tempDir('veil-restore-empty-');
+      await assert.rejects(restoreBackup({ ...settings, dataDir: other }, dir, operator), /No keystore/);
+      writeFileSync(join(dir, 'veil.db'), Buffer.concat([readFileSync(join(dir, 'veil.db')), Buffer.from('x')]));
+    } finally {
+      await v.close();
+    }
+    await assert.rejects(
+      restoreBackup(loadSettings({ VEIL_DATA_DIR: dataDir, VEIL_MASTER_KEY: masterHex }), dir, operator),
+      /differs from the manifest/,
+    );
+  },
+);
