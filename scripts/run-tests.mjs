@@ -1,8 +1,15 @@
 #!/usr/bin/env node
-// Runs every test/**/*.test.ts file with Node's test runner (Node 20 does not expand globs itself).
+// Runs the test suite with Node's test runner (Node 20 does not expand globs itself).
+//
+// Tests come in layers (test/README.md): unit/ (pure modules), engine/ (the real face engine and
+// hostile images), web/ (Debian Chromium), fuzz/ (bounded property runs) touch no database and run
+// once per CI run; everything else touches the store and runs once per engine: on SQLite by
+// default, and again on PostgreSQL when VEIL_TEST_PG_URL is set (the second pass of .ci/run).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
+
+const ONCE = ['unit', 'engine', 'web', 'fuzz'];
 
 function find(dir) {
   return readdirSync(dir).flatMap((n) => {
@@ -11,10 +18,13 @@ function find(dir) {
   });
 }
 
+const postgres = Boolean(process.env.VEIL_TEST_PG_URL);
 const filter = process.argv.slice(2);
 const files = find('test')
+  .filter((f) => !postgres || !ONCE.includes(f.split(sep)[1]))
   .filter((f) => !filter.length || filter.some((x) => f.includes(x)))
   .sort();
+console.log(`# ${files.length} test files on ${postgres ? 'PostgreSQL (database tests only)' : 'SQLite (all layers)'}`);
 // Bound any single test. (Not --test-force-exit: exiting under a live ONNX Runtime worker thread aborts the process.)
 const r = spawnSync(
   process.execPath,

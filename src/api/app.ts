@@ -27,6 +27,8 @@ export interface AppOptions {
   readonly surfaces?: readonly Surface[];
   /** Extra plugins (the web UI) registered after the API. */
   readonly extra?: (app: FastifyInstance) => Promise<void>;
+  /** Told of every route as it is registered (the authorization matrix test lists them from the app). */
+  readonly onRoute?: (method: string, url: string) => void;
   /** Readiness beyond the database (the engine pool has live workers). */
   readonly ready?: () => Promise<boolean>;
 }
@@ -67,6 +69,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       : false,
   });
   app.decorateRequest('actor', null);
+  if (opts.onRoute) app.addHook('onRoute', (r) => [r.method].flat().forEach((m) => opts.onRoute!(m, r.url)));
   app.decorateRequest('handling', false);
   // JSON and multipart only: anything else is refused with 415 rather than guessed at.
   app.removeContentTypeParser('text/plain');

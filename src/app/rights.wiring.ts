@@ -17,6 +17,7 @@ import type { FaceDataLifecycle } from '../gallery/face-data.lifecycle.js';
 import type { RateLimiter } from '../ops/rate-limit.service.js';
 import type { Mailer } from '../rights/mailer.js';
 import { Requester } from '../rights/requester.js';
+import type { SelfieVault } from '../rights/selfie-vault.js';
 import { ExportFiles } from '../rights/export-files.js';
 import { FaceFinder } from '../rights/face-finder.js';
 import { IntakeService } from '../rights/intake.service.js';
@@ -51,6 +52,7 @@ export function openRights(d: {
   controller: string;
   dataDir: string;
   limits: { resendsPerRequest: number; perContactPerHour: number };
+  selfies: SelfieVault;
 }) {
   const files = new ExportFiles({ store: d.store, key: d.master.derive('exports'), dataDir: d.dataDir });
   const requester = new Requester(d);

@@ -37,6 +37,7 @@ import { OpsService } from '../ops/ops.service.js';
 import { BackupService } from '../ops/backup.service.js';
 import { KeyRotationService } from '../privacy/key-rotation.service.js';
 import { openRights } from './rights.wiring.js';
+import { SelfieVault } from '../rights/selfie-vault.js';
 
 export interface VeilOptions {
   readonly dataDir: string;
@@ -124,11 +125,13 @@ export async function openVeil(opts: VeilOptions) {
   const secrets = new ContactSecrets(master);
   const limiter = new RateLimiter({ store, clock, key: master.derive('rate-limits') });
   const base = { store, audit: auditLog, clock, policy };
+  const selfies = new SelfieVault({ store, keyring });
   const lifecycle = new FaceDataLifecycle({
     ...base,
     index,
     vault,
     keyring,
+    selfies,
     signingKey,
     controller,
     afterErase: (_s, contact) => purgeOutbox(mailer, contact),
@@ -151,6 +154,7 @@ export async function openVeil(opts: VeilOptions) {
     perContactPerHour: settings.limits.publicPerContactPerHour,
   });
   const rights = openRights({
+    selfies,
     ...base,
     engine,
     master,

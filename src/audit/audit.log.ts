@@ -1,13 +1,7 @@
 import { canonicalJson, type Json } from './canonical.js';
 import { assertNoPersonalData, entryLeafHash, GENESIS_PREV, type AuditEntry, type AuditInput } from './entry.js';
-import {
-  CompactRange,
-  consistencyProof,
-  inclusionProof,
-  perfectSubtrees,
-  rootHash,
-  type NodeRecord,
-} from './merkle.js';
+import { consistencyProof, inclusionProof, perfectSubtrees, rootHash } from './merkle.js';
+import { CompactRange, type NodeRecord } from './merkle-range.js';
 import { signHead, type TreeHead } from './tree-head.js';
 import { auditRepository as repo } from './audit.repository.js';
 import { EXPORT_TYPE, type ExportLine } from './export-format.js';

@@ -1,5 +1,6 @@
 import type { Executor } from '../store/store.js';
-import type { NodeId, NodeRecord } from './merkle.js';
+import type { NodeId } from './merkle.js';
+import type { NodeRecord } from './merkle-range.js';
 import type { TreeHead } from './tree-head.js';
 
 /** All SQL of the audit log. */

@@ -5,7 +5,8 @@
 import { createPublicKey } from 'node:crypto';
 import { canonicalJson, type Json } from './canonical.js';
 import { GENESIS_PREV, type AuditEntry } from './entry.js';
-import { CompactRange, leafHash } from './merkle.js';
+import { leafHash } from './merkle.js';
+import { CompactRange } from './merkle-range.js';
 import { keyIdOf, verifyHeadSignature, type TreeHead } from './tree-head.js';
 import { EXPORT_TYPE, type ExportHeader, type ExportKey } from './export-format.js';
 

@@ -1,14 +1,11 @@
 import { randomBytes, scryptSync, timingSafeEqual, createHash } from 'node:crypto';
-import type { Clock } from '../clock.js';
-import type { Store } from '../store/store.js';
-import type { AuditLog } from '../audit/audit.log.js';
+
 import { actors, type Actor } from './actor.js';
 import { newId } from '../ids.js';
 import { VeilError } from '../errors.js';
-
 import { ROLES, type Role } from './actor.js';
-import type { AccessPolicy } from './policy.js';
 import { apiKeyRepository as repo } from './api-key.repository.js';
+import type { CoreDeps } from '../service-deps.js';
 
 export { ROLES, type Role } from './actor.js';
 
@@ -43,7 +40,7 @@ function checkSecret(secret: string, stored: string): boolean {
 export class ApiKeyService {
   private readonly cache = new Map<string, ApiKey>();
 
-  constructor(private readonly deps: { store: Store; audit: AuditLog; clock: Clock; policy: AccessPolicy }) {}
+  constructor(private readonly deps: CoreDeps) {}
 
   async create(
     actor: Actor,

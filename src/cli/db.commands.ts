@@ -1,6 +1,5 @@
-import { loadConfig } from '../config.js';
-import { openStore } from '../store/store.js';
-import { migrationStatus } from '../store/migrator.js';
+import { loadSettings } from '../config/settings.js';
+import { databaseTools } from '../ops/database.tools.js';
 import { parseCommand } from './args.js';
 import { UsageError, type Io } from './output.js';
 
@@ -13,43 +12,26 @@ const DB_USAGE =
 export async function migrateCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const { values } = parseCommand(argv, { status: { type: 'boolean' }, json: { type: 'boolean' } }, MIGRATE_USAGE);
   if (values.help) return (io.out(MIGRATE_USAGE + '\n'), 0);
-  const config = loadConfig(env);
-  const store = await openStore({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath, migrations: 'none' });
-  try {
-    const before = await migrationStatus(store.db);
-    if (values.status) {
-      const at = before.applied.length ? Math.max(...before.applied.map((a) => a.version)) : 0;
-      io.out(
-        values.json
-          ? JSON.stringify(before) + '\n'
-          : [
-              `schema at version ${at} of ${before.latest} (${store.engine})`,
-              ...before.pending.map((p) => `pending ${p.version}: ${p.name}`),
-            ].join('\n') + '\n',
-      );
-      return 0;
-    }
-    // The same path servers take on start (advisory-locked on PostgreSQL), so running it while they start is safe.
-    await store.close();
-    const after = await openStore({
-      databaseUrl: config.databaseUrl,
-      sqlitePath: config.sqlitePath,
-      migrations: 'apply',
-    });
-    const now = await migrationStatus(after.db);
-    await after.close();
-    const ran = before.pending.filter((p) => !now.pending.some((q) => q.version === p.version));
-    io.out(
-      values.json
-        ? JSON.stringify({ applied: ran, latest: now.latest }) + '\n'
-        : ran.length
-          ? ran.map((m) => `applied ${m.version}: ${m.name}`).join('\n') + `\nschema at version ${now.latest}\n`
-          : `schema already at version ${now.latest}; nothing to do\n`,
-    );
+  const settings = loadSettings(env);
+  if (values.status) {
+    const s = await databaseTools.status(settings);
+    const at = s.applied.length ? Math.max(...s.applied.map((a) => a.version)) : 0;
+    const human = [
+      `schema at version ${at} of ${s.latest} (${s.engine})`,
+      ...s.pending.map((p) => `pending ${p.version}: ${p.name}`),
+    ];
+    io.out(values.json ? JSON.stringify(s) + '\n' : human.join('\n') + '\n');
     return 0;
-  } finally {
-    await store.close().catch(() => undefined);
   }
+  const { ran, latest } = await databaseTools.migrate(settings);
+  io.out(
+    values.json
+      ? JSON.stringify({ applied: ran, latest }) + '\n'
+      : ran.length
+        ? ran.map((m) => `applied ${m.version}: ${m.name}`).join('\n') + `\nschema at version ${latest}\n`
+        : `schema already at version ${latest}; nothing to do\n`,
+  );
+  return 0;
 }
 
 export async function dbCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -57,27 +39,14 @@ export async function dbCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv =
   const { values } = parseCommand(rest, { repair: { type: 'boolean' }, json: { type: 'boolean' } }, DB_USAGE);
   if (values.help || sub === '--help' || sub === '-h') return (io.out(DB_USAGE + '\n'), 0);
   if (sub !== 'check') throw new UsageError(DB_USAGE);
-  const config = loadConfig(env);
-  const { checkDatabase } = await import('../ops/db-check.js');
-  const store = await openStore({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath, migrations: 'none' });
-  try {
-    const checks = await checkDatabase({
-      store,
-      dataDir: config.dataDir,
-      env,
-      databaseUrl: config.databaseUrl,
-      repair: Boolean(values.repair),
-    });
-    const failed = checks.some((c) => c.status === 'fail');
-    if (values.json) io.out(JSON.stringify({ ok: !failed, checks }) + '\n');
-    else {
-      const w = Math.max(...checks.map((c) => c.name.length));
-      io.out(
-        checks.map((c) => `${c.status.toUpperCase().padEnd(4)}  ${c.name.padEnd(w)}  ${c.detail}`).join('\n') + '\n',
-      );
-    }
-    return failed ? 1 : 0;
-  } finally {
-    await store.close();
+  const checks = await databaseTools.check(loadSettings(env), Boolean(values.repair));
+  const failed = checks.some((c) => c.status === 'fail');
+  if (values.json) io.out(JSON.stringify({ ok: !failed, checks }) + '\n');
+  else {
+    const w = Math.max(...checks.map((c) => c.name.length));
+    io.out(
+      checks.map((c) => `${c.status.toUpperCase().padEnd(4)}  ${c.name.padEnd(w)}  ${c.detail}`).join('\n') + '\n',
+    );
   }
+  return failed ? 1 : 0;
 }

@@ -1,4 +1,5 @@
 import { processIo, reportError, UsageError, type Io } from './output.js';
+import { loadSettings } from '../config/settings.js';
 
 const HELP = `veil - face recognition that is lawful by construction
 
@@ -34,8 +35,8 @@ Run 'veil <command> --help' for a command's options.
 
 export async function run(argv: string[], io: Io = processIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   // Remote mode: `veil --url http://host:8080 [--key TOKEN] <command>` (or VEIL_URL / VEIL_API_KEY).
-  let url = env['VEIL_URL'];
-  let token = env['VEIL_API_KEY'];
+  let url: string | undefined;
+  let token: string | undefined;
   while (argv[0] === '--url' || argv[0] === '--key') {
     if (argv[0] === '--url') url = argv[1];
     else token = argv[1];
@@ -43,6 +44,11 @@ export async function run(argv: string[], io: Io = processIo, env: NodeJS.Proces
   }
   const [cmd, ...rest] = argv;
   try {
+    if (!url && (env['VEIL_URL'] || env['VEIL_API_KEY'])) {
+      const remote = loadSettings(env).remote;
+      url = remote.url;
+      token ??= remote.apiKey;
+    }
     const local = ['--help', '-h', 'help', 'serve', 'faces', 'migrate', 'db', 'config', 'backup', 'restore'];
     if (url && cmd && !local.includes(cmd) && !(cmd === 'keys' && rest[0] === 'rotate-master')) {
       return await (await import('./remote.commands.js')).remoteCommand(url, token, argv, io);
@@ -78,11 +84,11 @@ export async function run(argv: string[], io: Io = processIo, env: NodeJS.Proces
       case 'audit':
         return await (await import('./audit.commands.js')).auditCommand(rest, io);
       case 'purpose':
-        return await (await import('./gallery.commands.js')).purposeCommand(rest, io);
+        return await (await import('./enroll.commands.js')).purposeCommand(rest, io);
       case 'consent':
-        return await (await import('./gallery.commands.js')).consentCommand(rest, io);
+        return await (await import('./enroll.commands.js')).consentCommand(rest, io);
       case 'subject':
-        return await (await import('./gallery.commands.js')).subjectCommand(rest, io);
+        return await (await import('./enroll.commands.js')).subjectCommand(rest, io);
       case 'identify':
         return await (await import('./gallery.commands.js')).identifyCommand(rest, io);
       case 'verify':

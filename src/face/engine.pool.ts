@@ -1,63 +1,12 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { VeilError, type ErrorCode } from '../errors.js';
+import { VeilError } from '../errors.js';
 import { MODELS } from './models.js';
 import { narrowFormats, requireImageFormat, type ImageFormat } from './image-format.js';
-import type { Analysis, DetectedFace, EmbeddedFace, FaceEngineOptions, ImageCallOptions } from './engine.js';
+import type { Analysis, DetectedFace, EmbeddedFace, ImageCallOptions } from './engine.js';
+import { newWorker, type Job, type PoolOptions, type Slot, type WorkerMessage } from './engine.pool.parts.js';
 
-export interface PoolOptions {
-  /** Worker threads; default one per core. */
-  readonly size: number;
-  /** Requests waiting beyond the ones running; more are refused with ENGINE_OVERLOADED. */
-  readonly maxQueue: number;
-  /**
-   * One deadline per request, counted from submission: time waiting in the queue plus time running.
-   * Past it the caller gets ENGINE_TIMEOUT. A worker that has run one request this long is replaced.
-   */
-  readonly timeoutMs: number;
-  /** close() resolves within this even when a worker cannot be stopped (stuck in native code). */
-  readonly closeTimeoutMs: number;
-  readonly engine: Partial<FaceEngineOptions>;
-}
-
-interface Job {
-  id: number;
-  op: 'detect' | 'analyze';
-  bytes: Uint8Array;
-  formats: ImageFormat[];
-  submitted: number;
-  resolve: (v: Analysis<EmbeddedFace>) => void;
-  reject: (e: unknown) => void;
-  /** The caller's deadline (queue + run). */
-  deadline: NodeJS.Timeout;
-  /** The caller has been answered; a late result from the worker is dropped. */
-  settled: boolean;
-}
-
-interface Slot {
-  worker: Worker;
-  job: Job | null;
-  /** Fires when the worker has run its current job for timeoutMs: it is stuck, replace it. */
-  overrun: NodeJS.Timeout | null;
-}
-
-interface WorkerMessage {
-  ready?: boolean;
-  id?: number;
-  result?: Analysis<EmbeddedFace>;
-  error?: { code: ErrorCode; message: string; details?: Record<string, unknown> };
-}
-
-// Workers start from a tiny ES module that registers tsx first: on Node 20 a worker's `--import`
-// hooks are not in place before its entry file loads, so a .ts entry would be refused.
-const workerBootstrap = new URL(
-  'data:text/javascript,' +
-    encodeURIComponent(
-      `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))};\n` +
-        `register();\n` +
-        `await import(${JSON.stringify(new URL('./engine.worker.ts', import.meta.url).href)});\n`,
-    ),
-);
+export type { PoolOptions } from './engine.pool.parts.js';
 
 /**
  * A pool of worker threads, each holding its own loaded FaceEngine, so face work never blocks the
@@ -295,7 +244,7 @@ export class EnginePool {
   }
 
   private spawn(): Promise<void> {
-    const worker = new Worker(workerBootstrap, { workerData: this.opts.engine });
+    const worker = newWorker(this.opts.engine);
     const slot: Slot = { worker, job: null, overrun: null };
     this.starting.add(worker);
     return new Promise((resolve, reject) => {

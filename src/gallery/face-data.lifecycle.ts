@@ -65,8 +65,9 @@ export class FaceDataLifecycle {
     subjectIds: readonly SubjectId[],
     purposeId: PurposeId | undefined,
     work: (tx: Tx) => Promise<T>,
+    drop: () => void = () => subjectIds.forEach((s) => this.deps.index.removeSubject(s, purposeId)),
   ): Promise<T> {
-    for (const s of subjectIds) this.deps.index.removeSubject(s, purposeId);
+    drop();
     let result: T;
     try {
       result = await this.deps.store.transaction(async (tx) => {
@@ -165,20 +166,24 @@ export class FaceDataLifecycle {
     );
     if (mine.length !== new Set(templateIds).size)
       throw new VeilError('NOT_FOUND', 'A template named is not this person’s.');
-    for (const t of mine) this.deps.index.removeTemplate(t.id);
-    const r = await this.change([subjectId], undefined, async (tx) => {
-      for (const t of mine) {
-        await subjects.deleteTemplates(tx, { subjectId, templateId: t.id });
-        await this.deps.audit.append(tx, {
-          actor,
-          action: 'template.removed',
-          subjectIds: [subjectId],
-          purposeId: t.purposeId,
-          detail: { templateId: t.id, ...detail },
-        });
-      }
-      return { files: mine.map((t) => t.imagePath) };
-    });
+    const r = await this.change(
+      [subjectId],
+      undefined,
+      async (tx) => {
+        for (const t of mine) {
+          await subjects.deleteTemplates(tx, { subjectId, templateId: t.id });
+          await this.deps.audit.append(tx, {
+            actor,
+            action: 'template.removed',
+            subjectIds: [subjectId],
+            purposeId: t.purposeId,
+            detail: { templateId: t.id, ...detail },
+          });
+        }
+        return { files: mine.map((t) => t.imagePath) };
+      },
+      () => mine.forEach((t) => this.deps.index.removeTemplate(t.id)),
+    );
     return r.files.length;
   }
 

@@ -1,9 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Clock } from '../clock.js';
-import type { Store } from '../store/store.js';
-import type { AuditLog } from '../audit/audit.log.js';
+
 import type { Actor } from '../auth/actor.js';
-import type { AccessPolicy } from '../auth/policy.js';
 import type { Analysis, DetectedFace, EmbeddedFace } from '../face/engine.js';
 import type { FaceAnalyzer, ImageOptions } from '../face/analyzer.js';
 import { assessQuality, type QualityPolicy, DEFAULT_ENROLLMENT_POLICY } from '../face/quality.js';
@@ -18,6 +15,7 @@ import { subjectRepository as subjects } from './subject.repository.js';
 import type { TemplateVault } from './template-vault.js';
 import type { SuppressionList } from './suppression.js';
 import { qualityNumbers, round4 } from './numbers.js';
+import type { CoreDeps } from '../service-deps.js';
 
 export interface EnrollInput {
   readonly purpose: string;
@@ -42,11 +40,7 @@ const SUPPRESSED = 'This person asked not to be enrolled; the face is on the do-
 /** Enrollment into a purpose's gallery: consent or a source reference first, then the face checks, then one transaction. */
 export class GalleryService {
   constructor(
-    private readonly deps: {
-      store: Store;
-      audit: AuditLog;
-      clock: Clock;
-      policy: AccessPolicy;
+    private readonly deps: CoreDeps & {
       engine: FaceAnalyzer;
       keyring: KeyRing;
       vault: TemplateVault;

@@ -1,8 +1,4 @@
-import type { Clock } from '../clock.js';
-import type { Store } from '../store/store.js';
-import type { AuditLog } from '../audit/audit.log.js';
 import { actors, type Actor } from '../auth/actor.js';
-import type { AccessPolicy } from '../auth/policy.js';
 import type { ImageOptions } from '../face/analyzer.js';
 import { newId } from '../ids.js';
 import { VeilError } from '../errors.js';
@@ -20,6 +16,7 @@ import { text, type Lang } from '../text/index.js';
 import { portalEnrollmentRepository as repo } from './portal-enrollment.repository.js';
 import type { GalleryService } from './gallery.service.js';
 import { qualityNumbers } from './numbers.js';
+import type { CoreDeps } from '../service-deps.js';
 
 export interface PortalPurpose {
   readonly key: string;
@@ -48,11 +45,7 @@ const PORTAL = actors.public('portal');
  */
 export class PortalService {
   constructor(
-    private readonly deps: {
-      store: Store;
-      audit: AuditLog;
-      clock: Clock;
-      policy: AccessPolicy;
+    private readonly deps: CoreDeps & {
       master: MasterKey;
       secrets: ContactSecrets;
       mailer: Mailer;

@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Clock } from '../clock.js';
-import type { Store, Tx } from '../store/store.js';
-import type { AuditLog } from '../audit/audit.log.js';
+import type { Tx } from '../store/store.js';
 import type { Actor } from '../auth/actor.js';
-import type { AccessPolicy, SearchAccountability } from '../auth/policy.js';
+import type { SearchAccountability } from '../auth/policy.js';
 import type { FaceAnalyzer, ImageOptions } from '../face/analyzer.js';
 import type { EmbeddedFace } from '../face/engine.js';
 import { cosine } from '../face/embedder.js';
@@ -17,6 +15,7 @@ import { subjectRepository as subjects } from './subject.repository.js';
 import { searchRepository } from './search.repository.js';
 import type { TemplateVault } from './template-vault.js';
 import { round4 } from './numbers.js';
+import type { CoreDeps } from '../service-deps.js';
 
 export interface Candidate {
   readonly subjectId: SubjectId;
@@ -73,11 +72,7 @@ export function largestFace<F extends { box: { width: number; height: number } }
  */
 export class SearchService {
   constructor(
-    private readonly deps: {
-      store: Store;
-      audit: AuditLog;
-      clock: Clock;
-      policy: AccessPolicy;
+    private readonly deps: CoreDeps & {
       engine: FaceAnalyzer;
       vault: TemplateVault;
       index: GalleryIndex;

@@ -12,6 +12,7 @@ import { mediaRepository as media } from './media.repository.js';
 import { searchRepository as searches } from './search.repository.js';
 import { artifactRepository as artifacts } from '../rights/artifact.repository.js';
 import { requestRepository as requests } from '../rights/request.repository.js';
+import type { SelfieVault } from '../rights/selfie-vault.js';
 import type { TemplateVault } from './template-vault.js';
 import {
   signCertificate,
@@ -28,6 +29,8 @@ export interface EraserDeps {
   readonly keyring: KeyRing;
   readonly signingKey: AuditSigningKey;
   readonly controller: string;
+  /** Selfie templates kept with rights requests, each under its own key. */
+  readonly selfies: Pick<SelfieVault, 'forget'>;
   /** Called after a subject's erasure committed, with the contact it had (outbox mail to it is purged). */
   readonly afterErase?: (subjectId: SubjectId, contact: string | null) => Promise<void>;
 }
@@ -90,7 +93,9 @@ export class SubjectEraser {
           tx,
           derived.map((a) => a.id),
         );
-        await requests.forgetSelfiesOf(tx, id);
+        const selfies = await requests.selfiesOf(tx, id);
+        await requests.clearSelfies(tx, selfies);
+        await this.deps.selfies.forget(tx, selfies);
         await subjects.tombstone(tx, id, now);
         const erased = await audit.append(tx, {
           actor,

@@ -2,6 +2,7 @@ import type { Executor, Tx } from '../store/store.js';
 import { newId } from '../ids.js';
 import { bytesVector, open, seal, vectorBytes, type MasterKey } from '../privacy/keys.js';
 import { cosine } from '../face/embedder.js';
+import { suppressionRepository as repo } from './suppression.repository.js';
 
 /**
  * The do-not-enroll / do-not-match list: templates of people who objected or asked for erasure and
@@ -21,16 +22,13 @@ export class SuppressionList {
 
   async add(tx: Tx, embedding: Float32Array, model: string, reason: string, at: string): Promise<string> {
     const id = newId.other('sup');
-    await tx
-      .insertInto('suppressions')
-      .values({
-        id,
-        model,
-        sealed: seal(this.key, vectorBytes(embedding), `veil.suppression:${id}`),
-        reason,
-        created_at: at,
-      })
-      .execute();
+    await repo.insert(tx, {
+      id,
+      model,
+      sealed: seal(this.key, vectorBytes(embedding), `veil.suppression:${id}`),
+      reason,
+      at,
+    });
     this.cache = null;
     return id;
   }
@@ -40,13 +38,9 @@ export class SuppressionList {
    * changed the table, and checked once per operation however many faces it tests.
    */
   async current(ex: Executor): Promise<(embedding: Float32Array) => boolean> {
-    const f = await ex
-      .selectFrom('suppressions')
-      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.max('created_at').as('last'), eb.fn.max('id').as('top')])
-      .executeTakeFirstOrThrow();
-    const stamp = `${Number(f.n)}|${f.last ?? ''}|${f.top ?? ''}`;
+    const stamp = await repo.stamp(ex);
     if (this.cache?.stamp !== stamp) {
-      const rows = await ex.selectFrom('suppressions').select(['id', 'sealed']).execute();
+      const rows = await repo.all(ex);
       this.cache = {
         stamp,
         entries: rows.map((r) => ({ id: r.id, v: bytesVector(open(this.key, r.sealed, `veil.suppression:${r.id}`)) })),

@@ -1,13 +1,14 @@
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import pg from 'pg';
-import { sql } from 'kysely';
 import type { Store } from '../store/store.js';
+import type { Settings } from '../config/settings.js';
 import { migrationStatus } from '../store/migrator.js';
 import { checkMasterKey } from '../privacy/keystore-check.js';
 import { rootHash } from '../audit/merkle.js';
 import { verifyHeadSignature } from '../audit/tree-head.js';
 import { auditRepository } from '../audit/audit.repository.js';
+import { dbCheckRepository as repo } from './db-check.repository.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -20,7 +21,7 @@ export interface Check {
 export interface CheckDeps {
   readonly store: Store;
   readonly dataDir: string;
-  readonly env: NodeJS.ProcessEnv;
+  readonly settings: Pick<Settings, 'masterKey' | 'auditSigningKey'>;
   /** The PostgreSQL URL, for the LISTEN/NOTIFY round trip. */
   readonly databaseUrl?: string | undefined;
   /** Delete files no row refers to (left by a process killed between writing and committing). */
@@ -45,14 +46,8 @@ export async function checkDatabase(deps: CheckDeps): Promise<Check[]> {
   const db = deps.store.db;
   await run('connection', async () => {
     const t0 = performance.now();
-    const v =
-      deps.store.engine === 'postgres'
-        ? await sql<{ v: string }>`select current_setting('server_version') as v`.execute(db)
-        : await sql<{ v: string }>`select sqlite_version() as v`.execute(db);
-    return {
-      status: 'ok',
-      detail: `${deps.store.engine} ${v.rows[0]?.v ?? '?'}, round trip ${(performance.now() - t0).toFixed(1)} ms`,
-    };
+    const v = await repo.serverVersion(db, deps.store.engine);
+    return { status: 'ok', detail: `${deps.store.engine} ${v}, round trip ${(performance.now() - t0).toFixed(1)} ms` };
   });
   if (checks[0]!.status === 'fail') return checks;
   await run('schema', async () => {
@@ -70,12 +65,9 @@ export async function checkDatabase(deps: CheckDeps): Promise<Check[]> {
   if (checks.at(-1)!.status === 'fail') return checks;
   await run('audit log', async () => {
     const size = await auditRepository.size(db);
-    const n = await db
-      .selectFrom('audit_entries')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow();
-    if (Number(n.n) !== size)
-      return { status: 'fail', detail: `${Number(n.n)} entries but the last seq is ${size}: entries are missing` };
+    const entries = await repo.auditEntries(db);
+    if (entries !== size)
+      return { status: 'fail', detail: `${entries} entries but the last seq is ${size}: entries are missing` };
     const head = await auditRepository.latestHead(db);
     if (!head) return { status: size ? 'warn' : 'ok', detail: `${size} entries, no signed head yet` };
     const keys = await auditRepository.keys(db);
@@ -98,7 +90,7 @@ export async function checkDatabase(deps: CheckDeps): Promise<Check[]> {
         status: 'warn',
         detail: `${active.length} active signing keys (${active.map((k) => k.key_id).join(', ')}): give every process the same VEIL_AUDIT_SIGNING_KEY, then rotate`,
       };
-    const configured = deps.env['VEIL_AUDIT_SIGNING_KEY'] || existsSync(join(deps.dataDir, 'audit-signing-key.pem'));
+    const configured = deps.settings.auditSigningKey || existsSync(join(deps.dataDir, 'audit-signing-key.pem'));
     if (!configured && active.length)
       return {
         status: 'fail',
@@ -107,36 +99,11 @@ export async function checkDatabase(deps: CheckDeps): Promise<Check[]> {
     return { status: 'ok', detail: active.length ? `one active key ${active[0]!.key_id}` : 'no key registered yet' };
   });
   await run('master key', () =>
-    checkMasterKey({ store: deps.store, dataDir: deps.dataDir, masterKey: deps.env['VEIL_MASTER_KEY'] }),
+    checkMasterKey({ store: deps.store, dataDir: deps.dataDir, masterKey: deps.settings.masterKey }),
   );
   await run('erased subjects', async () => {
-    const erased = db.selectFrom('subjects').select('id').where('state', '=', 'erased');
-    const count = async (table: 'templates' | 'consents' | 'subject_keys' | 'enrollments') =>
-      Number(
-        (
-          await db
-            .selectFrom(table)
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .where('subject_id', 'in', erased)
-            .executeTakeFirstOrThrow()
-        ).n,
-      );
-    const left = {
-      templates: await count('templates'),
-      consents: await count('consents'),
-      keys: await count('subject_keys'),
-      enrollments: await count('enrollments'),
-    };
+    const { erased: n, left } = await repo.leftByErased(db);
     const total = Object.values(left).reduce((a, b) => a + b, 0);
-    const n = Number(
-      (
-        await db
-          .selectFrom('subjects')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .where('state', '=', 'erased')
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
     if (total)
       return {
         status: 'fail',
@@ -149,11 +116,8 @@ export async function checkDatabase(deps: CheckDeps): Promise<Check[]> {
   });
   await run('files', () => checkFiles(deps));
   await run('index change feed', async () => {
-    const r = await db
-      .selectFrom('index_changes')
-      .select((eb) => [eb.fn.min('seq').as('lo'), eb.fn.max('seq').as('hi'), eb.fn.countAll<number>().as('n')])
-      .executeTakeFirstOrThrow();
-    const feed = `${Number(r.n)} changes kept (seq ${Number(r.lo ?? 0)}..${Number(r.hi ?? 0)})`;
+    const r = await repo.changeFeed(db);
+    const feed = `${r.n} changes kept (seq ${r.lo}..${r.hi})`;
     if (deps.store.engine !== 'postgres' || !deps.databaseUrl)
       return { status: 'ok', detail: `${feed}; followers poll every 250 ms` };
     const ms = await notifyRoundTrip(deps.databaseUrl);
@@ -164,13 +128,7 @@ export async function checkDatabase(deps: CheckDeps): Promise<Check[]> {
 
 /** Sealed files on disk against the rows that refer to them, both ways. */
 async function checkFiles(deps: CheckDeps): Promise<Omit<Check, 'name'>> {
-  const db = deps.store.db;
-  const referenced = new Set<string>();
-  for (const r of await db.selectFrom('media').select('stored_path').execute()) referenced.add(r.stored_path);
-  for (const r of await db.selectFrom('templates').select('image_path').where('image_path', 'is not', null).execute())
-    referenced.add(r.image_path!);
-  for (const r of await db.selectFrom('artifacts').select('path').where('path', 'is not', null).execute())
-    referenced.add(r.path!);
+  const referenced = await repo.referencedFiles(deps.store.db);
   const onDisk = ['media', 'images', 'exports']
     .flatMap((d) => walk(join(deps.dataDir, d)))
     .map((abs) => ({ abs, rel: relative(deps.dataDir, abs) }));

@@ -1,13 +1,11 @@
 import { z } from 'zod';
-import type { Clock } from '../clock.js';
-import type { Store } from '../store/store.js';
-import type { AuditLog } from '../audit/audit.log.js';
+
 import type { Actor } from '../auth/actor.js';
-import type { AccessPolicy } from '../auth/policy.js';
 import { parseInput } from '../validation.js';
 import { breachRepository as repo } from './oversight.repository.js';
 import { newId } from '../ids.js';
 import { VeilError } from '../errors.js';
+import type { CoreDeps } from '../service-deps.js';
 
 export const BreachInputSchema = z.object({
   discoveredAt: z.string().datetime(),
@@ -34,7 +32,7 @@ export interface Breach extends z.output<typeof BreachInputSchema> {
 
 /** The breach register (Art. 33(5)) with the 72-hour clock and the Art. 34 decision. */
 export class BreachService {
-  constructor(private readonly deps: { store: Store; audit: AuditLog; clock: Clock; policy: AccessPolicy }) {}
+  constructor(private readonly deps: CoreDeps) {}
 
   async record(actor: Actor, raw: unknown): Promise<Breach> {
     this.deps.policy.require(actor, 'oversight.manage');

@@ -1,11 +1,8 @@
 import { createHash, sign } from 'node:crypto';
 import { strToU8, zipSync } from 'fflate';
 import { z } from 'zod';
-import type { Clock } from '../clock.js';
-import type { Store } from '../store/store.js';
-import type { AuditLog } from '../audit/audit.log.js';
+
 import type { Actor } from '../auth/actor.js';
-import type { AccessPolicy } from '../auth/policy.js';
 import { parseInput } from '../validation.js';
 import { figuresRepository, orderRepository } from './oversight.repository.js';
 import type { AuditSigningKey } from '../audit/signing-key.js';
@@ -15,6 +12,7 @@ import { VeilError } from '../errors.js';
 import type { PurposeService } from '../privacy/purpose.service.js';
 import { buildRopa, ropaMarkdown } from './ropa.js';
 import type { OversightSettings } from './settings.js';
+import type { CoreDeps } from '../service-deps.js';
 
 export const DemandSchema = z.object({
   type: z.enum(['suspend-purpose', 'erase-population', 'answer-questions', 'provide-records', 'other']),
@@ -53,11 +51,7 @@ export interface Order {
 /** Art. 31 and 58: a regulator's order, the actions taken on it, and the evidence to send back. */
 export class OrderService {
   constructor(
-    private readonly deps: {
-      store: Store;
-      audit: AuditLog;
-      clock: Clock;
-      policy: AccessPolicy;
+    private readonly deps: CoreDeps & {
       purposes: PurposeService;
       signingKey: AuditSigningKey;
       settings: OversightSettings;

@@ -1,10 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Clock } from '../clock.js';
-import type { Store } from '../store/store.js';
-import type { AuditLog } from '../audit/audit.log.js';
+
 import { actors, type Actor } from '../auth/actor.js';
-import type { AccessPolicy } from '../auth/policy.js';
 import type { PurposeId, SubjectId } from '../ids.js';
 import { addDuration, type Purpose } from '../privacy/purpose.js';
 import { purposeRepository } from '../privacy/purpose.repository.js';
@@ -15,6 +12,7 @@ import { searchRepository } from '../gallery/search.repository.js';
 import type { FaceDataLifecycle } from '../gallery/face-data.lifecycle.js';
 import type { ErasureCertificate } from '../rights/certificate.js';
 import type { OversightSettings } from './settings.js';
+import type { CoreDeps } from '../service-deps.js';
 
 type Reason = 'retention' | 'consent-expired';
 
@@ -47,11 +45,7 @@ interface Due {
  */
 export class RetentionService {
   constructor(
-    private readonly deps: {
-      store: Store;
-      audit: AuditLog;
-      clock: Clock;
-      policy: AccessPolicy;
+    private readonly deps: CoreDeps & {
       lifecycle: FaceDataLifecycle;
       dataDir: string;
       settings: OversightSettings;

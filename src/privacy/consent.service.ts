@@ -1,10 +1,6 @@
-import type { Clock } from '../clock.js';
-import type { Store } from '../store/store.js';
-import type { AuditLog } from '../audit/audit.log.js';
 import type { AuditSigningKey } from '../audit/signing-key.js';
 import type { z } from 'zod';
 import { actorLabel, actors, type Actor } from '../auth/actor.js';
-import type { AccessPolicy } from '../auth/policy.js';
 import { newId, type SubjectId } from '../ids.js';
 import { VeilError } from '../errors.js';
 import { parseInput } from '../validation.js';
@@ -23,6 +19,7 @@ import type { KeyRing } from './keyring.js';
 import { contactHash } from './keys.js';
 import { subjectRepository, type SubjectRow } from '../gallery/subject.repository.js';
 import type { TemplateVault } from '../gallery/template-vault.js';
+import type { CoreDeps } from '../service-deps.js';
 
 /** What withdrawing consent does to the face data resting on it (the face-data lifecycle). */
 export interface ConsentLifecycle {
@@ -33,18 +30,12 @@ export interface ConsentLifecycle {
 export type ConsentSummary = Omit<ConsentRecord, 'noticeText'>;
 
 export function summary(c: ConsentRecord): ConsentSummary {
-  const rest: Partial<ConsentRecord> = { ...c };
-  delete rest.noticeText;
-  return rest as ConsentSummary;
+  return Object.fromEntries(Object.entries(c).filter(([k]) => k !== 'noticeText')) as ConsentSummary;
 }
 
 export class ConsentService {
   constructor(
-    private readonly deps: {
-      store: Store;
-      audit: AuditLog;
-      clock: Clock;
-      policy: AccessPolicy;
+    private readonly deps: CoreDeps & {
       keyring: KeyRing;
       vault: TemplateVault;
       signingKey: AuditSigningKey;

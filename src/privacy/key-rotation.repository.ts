@@ -3,17 +3,13 @@ import type { Executor } from '../store/store.js';
 /** Every column sealed under a key derived from the master key, and the keyed contact hashes. */
 export const keyRotationRepository = {
   async requests(ex: Executor) {
-    return ex
-      .selectFrom('rights_requests')
-      .select(['id', 'contact_sealed', 'pending_selfie', 'fulfil_options'])
-      .orderBy('id')
-      .execute();
+    return ex.selectFrom('rights_requests').select(['id', 'contact_sealed', 'fulfil_options']).orderBy('id').execute();
   },
 
   async updateRequest(
     ex: Executor,
     id: string,
-    v: { contact_sealed: Buffer; contact_hash: string; pending_selfie: Buffer | null; fulfil_options: Buffer | null },
+    v: { contact_sealed: Buffer; contact_hash: string; fulfil_options: Buffer | null },
   ): Promise<void> {
     await ex.updateTable('rights_requests').set(v).where('id', '=', id).execute();
   },

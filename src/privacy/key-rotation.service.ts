@@ -128,12 +128,10 @@ export class KeyRotationService {
     return this.batches(await repo.requests(this.deps.store.db), async (tx, r) => {
       const email = m.contact(r.id, r.contact_sealed);
       if (email === null) return false;
-      const selfie = r.pending_selfie ? m.secret(r.id, 'selfie', r.pending_selfie) : null;
       const options = r.fulfil_options ? m.secret(r.id, 'options', r.fulfil_options) : null;
       await repo.updateRequest(tx, r.id, {
         contact_sealed: m.nextSecrets.sealContact(r.id, email),
         contact_hash: contactHash(m.next, email),
-        pending_selfie: selfie ? m.nextSecrets.seal(r.id, 'selfie', selfie) : null,
         fulfil_options: options ? m.nextSecrets.seal(r.id, 'options', options) : null,
       });
       return true;

@@ -1,25 +1,18 @@
-import type { Clock } from '../clock.js';
-import type { Store } from '../store/store.js';
-import type { AuditLog } from '../audit/audit.log.js';
 import type { Actor } from '../auth/actor.js';
-import type { AccessPolicy } from '../auth/policy.js';
 import type { PurposeId } from '../ids.js';
 import { newId } from '../ids.js';
 import { VeilError } from '../errors.js';
 import { isUniqueViolation } from '../store/errors.js';
 import { purposeRepository as repo } from './purpose.repository.js';
 import { LAWFUL_BASES, ART9_CONDITIONS, validatePurpose, type Purpose } from './purpose.js';
+import type { CoreDeps } from '../service-deps.js';
 
 /** A purpose as its readers see it: with how many templates may match under it now. */
 export type PurposeView = Purpose & { readonly templates: number };
 
 export class PurposeService {
   constructor(
-    private readonly deps: {
-      store: Store;
-      audit: AuditLog;
-      clock: Clock;
-      policy: AccessPolicy;
+    private readonly deps: CoreDeps & {
       /** Matchable templates per purpose, from the live index. */
       templatesIn: (purposeId: PurposeId) => number;
     },

@@ -40,7 +40,7 @@ export interface AccessPackage {
 export async function buildAccessPackage(
   deps: ExportDeps,
   subjectIds: readonly SubjectId[],
-  opts: { language: 'en' | 'fr'; requestId: string; withEmbeddings: boolean; now: string },
+  opts: { language: 'en' | 'fr'; requestId: string; withEmbeddings: boolean; now: string; partial?: boolean },
 ): Promise<AccessPackage> {
   const db = deps.store.db;
   const files: Record<string, Uint8Array> = {};
@@ -178,7 +178,12 @@ export async function buildAccessPackage(
     generatedAt: opts.now,
     controller: deps.controller,
     nothingHeld,
-    ...(nothingHeld ? { message: text(opts.language).outcome.nothingHeld } : {}),
+    // While the search by face waits for review, "nothing held" would be premature: say what is pending.
+    ...(opts.partial
+      ? { partial: true, message: text(opts.language).outcome.underReview }
+      : nothingHeld
+        ? { message: text(opts.language).outcome.nothingHeld }
+        : {}),
     subjects: out,
     automatedMatching: automatedMatching(opts.language),
     rights: text(opts.language).rightsReminder,

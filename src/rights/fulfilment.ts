@@ -4,7 +4,6 @@ import type { AuditLog } from '../audit/audit.log.js';
 import type { Actor } from '../auth/actor.js';
 import type { SubjectId } from '../ids.js';
 import { VeilError } from '../errors.js';
-import { bytesVector } from '../privacy/keys.js';
 import { needsConsent } from '../privacy/purpose.js';
 import { purposeRepository } from '../privacy/purpose.repository.js';
 import { subjectRepository as subjects } from '../gallery/subject.repository.js';
@@ -16,6 +15,7 @@ import type { Requester } from './requester.js';
 import type { ErasureCertificate } from './certificate.js';
 import type { FulfilOptions, HandlerResult, RightHandler } from './handlers/handler.js';
 import { moveRequest } from './transitions.js';
+import type { SelfieVault } from './selfie-vault.js';
 
 /** Rights whose execution on data held under another basis than consent needs the DPO (Art. 17(3), 18(2)). */
 const NEEDS_BASIS_REVIEW: ReadonlySet<RequestKind> = new Set(['erasure', 'objection', 'restriction']);
@@ -41,6 +41,7 @@ export class Fulfilment {
       clock: Clock;
       secrets: ContactSecrets;
       requester: Requester;
+      selfies: SelfieVault;
     },
     handlers: readonly RightHandler[],
   ) {
@@ -79,18 +80,21 @@ export class Fulfilment {
     });
     const handler = this.handlers.get(r.kind);
     if (!handler) throw new VeilError('INTERNAL', `No handler for ${r.kind}.`);
-    const result = await handler.fulfil({ request: r, targets, actor, opts, selfie: await this.selfie(r), now });
-    const pending = (await repo.get(this.deps.store.db, r.id))!.review?.state === 'pending';
+    const pending = r.review?.state === 'pending';
+    // Nothing to act on yet: an answer to an access request is still given now; an action waits whole.
+    const idle = pending && !targets.length && r.kind !== 'access' && r.kind !== 'portability';
+    const result: HandlerResult = idle
+      ? { outcome: { subjects: 0 } }
+      : await handler.fulfil({ request: r, targets, actor, opts, selfie: await this.selfie(r), now });
     const outcome = { ...result.outcome, ...(pending ? { partial: true, review: 'pending' } : {}) };
     await this.deps.store.transaction(async (tx) => {
       // The sealed selfie survives an access answer for a day, so the person can still object from the portal.
       const keepSelfie = pending || r.kind === 'access' || r.kind === 'portability';
-      await repo.update(tx, r.id, {
-        outcome: JSON.stringify(outcome),
-        fulfil_started_at: null,
-        fulfil_options: null,
-        ...(keepSelfie ? {} : { pending_selfie: null }),
-      });
+      await repo.update(tx, r.id, { outcome: JSON.stringify(outcome), fulfil_started_at: null, fulfil_options: null });
+      if (!keepSelfie) {
+        await repo.clearSelfies(tx, [r.id]);
+        await this.deps.selfies.forget(tx, [r.id]);
+      }
       if (!pending) {
         const erasure = r.kind === 'erasure' || r.kind === 'objection';
         await moveRequest(
@@ -159,7 +163,7 @@ export class Fulfilment {
     if (!row?.pending_selfie) return null;
     const selfieLinked = row.face_matches ? Boolean(JSON.parse(row.face_matches).selfieLinked) : false;
     if (!selfieLinked && r.review?.state !== 'approved') return null;
-    return bytesVector(this.deps.secrets.open(r.id, 'selfie', row.pending_selfie));
+    return this.deps.selfies.open(this.deps.store.db, r.id, row.pending_selfie);
   }
 }
 

@@ -7,7 +7,7 @@ import type { FaceAnalyzer, ImageOptions } from '../face/analyzer.js';
 import { newId, type SubjectId } from '../ids.js';
 import { VeilError } from '../errors.js';
 import { parseInput } from '../validation.js';
-import { contactHash, vectorBytes, type MasterKey } from '../privacy/keys.js';
+import { contactHash, type MasterKey } from '../privacy/keys.js';
 import { subjectRepository as subjects } from '../gallery/subject.repository.js';
 import { largestFace } from '../gallery/search.service.js';
 import type { RateLimiter } from '../ops/rate-limit.service.js';
@@ -27,6 +27,7 @@ import type { ContactSecrets } from '../privacy/contact-secrets.js';
 import type { Mailer } from './mailer.js';
 import type { FaceFinder } from './face-finder.js';
 import { moveRequest } from './transitions.js';
+import type { SelfieVault } from './selfie-vault.js';
 
 export const SubmitSchema = z
   .object({
@@ -61,6 +62,7 @@ export class IntakeService {
       faces: FaceFinder;
       limiter: RateLimiter;
       limits: { resendsPerRequest: number; perContactPerHour: number };
+      selfies: SelfieVault;
     },
   ) {}
 
@@ -214,7 +216,9 @@ export class IntakeService {
         face_matches: embeddings.length ? JSON.stringify({ items, selfieLinked }) : null,
         liveness: embeddings.length ? 'not checked' : null,
         // Kept (sealed) only so an objection can make the do-not-enroll entry; cleared on fulfilment or after a day.
-        pending_selfie: embeddings[0] ? this.deps.secrets.seal(requestId, 'selfie', vectorBytes(embeddings[0])) : null,
+        pending_selfie: embeddings[0]
+          ? await this.deps.selfies.seal(tx, requestId, embeddings[0], this.now().toISOString())
+          : null,
       });
       await this.move(
         tx,
@@ -233,7 +237,14 @@ export class IntakeService {
   /** Unverified requests older than the verification window expire (the person may ask again). */
   async expireStale(): Promise<number> {
     const dayAgo = new Date(this.now().getTime() - 86_400_000).toISOString();
-    await repo.forgetSelfiesVerifiedBefore(this.deps.store.db, dayAgo);
+    const old = await repo.selfiesVerifiedBefore(this.deps.store.db, dayAgo);
+    if (old.length) {
+      await this.deps.store.transaction(async (tx) => {
+        await repo.clearSelfies(tx, old);
+        await this.deps.selfies.forget(tx, old);
+      });
+      await this.deps.selfies.shred();
+    }
     const limit = new Date(this.now().getTime() - VERIFY_WINDOW_DAYS * 86_400_000).toISOString();
     const stale = (await repo.list(this.deps.store.db, { states: ['received', 'identity_pending'] })).filter(
       (r) => r.receivedAt < limit,

@@ -1,8 +1,4 @@
-import type { Clock } from '../clock.js';
-import type { Store } from '../store/store.js';
-import type { AuditLog } from '../audit/audit.log.js';
 import { actorLabel, actors, type Actor } from '../auth/actor.js';
-import type { AccessPolicy } from '../auth/policy.js';
 import type { SubjectId } from '../ids.js';
 import { VeilError } from '../errors.js';
 import { text } from '../text/index.js';
@@ -13,6 +9,7 @@ import type { Fulfilment, FulfilResult } from './fulfilment.js';
 import type { FulfilOptions } from './handlers/handler.js';
 import type { ExportFiles } from './export-files.js';
 import { moveRequest } from './transitions.js';
+import type { CoreDeps } from '../service-deps.js';
 
 /** A run older than this with no progress was interrupted (a crash, a restart) and is resumed. */
 const INTERRUPTED_AFTER_MS = 10 * 60_000;
@@ -20,11 +17,7 @@ const INTERRUPTED_AFTER_MS = 10 * 60_000;
 /** The DPO's rights queue, on the legal clock: list, extend, deny, review face matches, fulfil. */
 export class RightsQueue {
   constructor(
-    private readonly deps: {
-      store: Store;
-      audit: AuditLog;
-      clock: Clock;
-      policy: AccessPolicy;
+    private readonly deps: CoreDeps & {
       requester: Requester;
       fulfilment: Fulfilment;
       files: ExportFiles;

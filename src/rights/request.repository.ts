@@ -155,24 +155,36 @@ export const requestRepository = {
       .execute();
   },
 
-  /** Erasure: a selfie template kept for a follow-up objection goes with the person it matched. */
-  async forgetSelfiesOf(ex: Executor, subjectId: string): Promise<void> {
-    await ex
-      .updateTable('rights_requests')
-      .set({ pending_selfie: null })
+  /** Erasure: the selfie templates kept with requests that matched this subject; returns their request ids. */
+  async selfiesOf(ex: Executor, subjectId: string): Promise<string[]> {
+    const rows = await ex
+      .selectFrom('rights_requests')
+      .select('id')
+      .where('pending_selfie', 'is not', null)
       .where((eb) =>
         eb.or([eb('matched_subjects', 'like', `% ${subjectId} %`), eb('face_matches', 'like', `%"${subjectId}"%`)]),
       )
       .execute();
+    return rows.map((r) => r.id);
   },
 
-  /** Selfie templates are kept a day after verification at most. */
-  async forgetSelfiesVerifiedBefore(ex: Executor, before: string): Promise<void> {
-    await ex
-      .updateTable('rights_requests')
-      .set({ pending_selfie: null })
+  /** Requests still holding a selfie template verified before a time (kept a day at most). */
+  async selfiesVerifiedBefore(ex: Executor, before: string): Promise<string[]> {
+    const rows = await ex
+      .selectFrom('rights_requests')
+      .select('id')
       .where('pending_selfie', 'is not', null)
       .where('verified_at', '<', before)
       .execute();
+    return rows.map((r) => r.id);
+  },
+
+  async clearSelfies(ex: Executor, ids: readonly string[]): Promise<void> {
+    if (ids.length)
+      await ex
+        .updateTable('rights_requests')
+        .set({ pending_selfie: null })
+        .where('id', 'in', [...ids])
+        .execute();
   },
 };

@@ -7,6 +7,7 @@ import { VeilError } from '../errors.js';
 import { REQUEST_KINDS, dueDate, type RequestKind, type RequestState } from './request.js';
 import { requestRepository as repo } from './request.repository.js';
 import type { ExportFiles } from './export-files.js';
+import type { SelfieVault } from './selfie-vault.js';
 import type { ContactSecrets } from '../privacy/contact-secrets.js';
 import type { Fulfilment, FulfilResult } from './fulfilment.js';
 import { moveRequest } from './transitions.js';
@@ -38,6 +39,7 @@ export class SelfService {
       secrets: ContactSecrets;
       fulfilment: Fulfilment;
       files: ExportFiles;
+      selfies: SelfieVault;
     },
   ) {}
 
@@ -101,6 +103,9 @@ export class SelfService {
     const faces = row.face_matches ? JSON.parse(row.face_matches) : null;
     // A review decided for one right is not a decision for another: face matches are reviewed again.
     const faceItems = (faces?.items ?? []).filter((i: { why: string }) => i.why === 'face-only');
+    const selfie = row.pending_selfie
+      ? await this.deps.selfies.open(this.deps.store.db, requestId, row.pending_selfie)
+      : null;
     await this.deps.store.transaction(async (tx) => {
       await repo.insert(tx, {
         id,
@@ -126,9 +131,7 @@ export class SelfService {
         verification: `${row.verification ?? 'email-code'} (follow-up of ${requestId})`,
         matched_subjects: row.matched_subjects,
         download_token_hash: hash,
-        pending_selfie: row.pending_selfie
-          ? s.seal(id, 'selfie', s.open(requestId, 'selfie', row.pending_selfie))
-          : null,
+        pending_selfie: selfie ? await this.deps.selfies.seal(tx, id, selfie, now) : null,
         review_state: faces ? 'pending' : null,
         face_matches: faces ? JSON.stringify({ items: faceItems, selfieLinked: Boolean(faces.selfieLinked) }) : null,
         liveness: row.liveness,

@@ -248,7 +248,7 @@ describe(`two API processes on one ${ENGINE} database`, () => {
     const checks = await checkDatabase({
       store,
       dataDir,
-      env: {},
+      settings: { masterKey: undefined, auditSigningKey: undefined },
       databaseUrl: env['DATABASE_URL'],
       repair: true,
       orphanGraceMs: 0,

@@ -10,7 +10,7 @@ import { openVeil } from '../../src/app/veil.js';
 import { verifyExport } from '../../src/audit/verify.js';
 import { auditRepository } from '../../src/audit/audit.repository.js';
 import { vectorBytes } from '../../src/privacy/keys.js';
-import { face } from '../helpers.js';
+import { FACES, face } from '../helpers.js';
 import { NOTICE, consentAndEnroll, engine, eventPurpose, operator, veil } from './fixture.js';
 
 const code = async (p: Promise<unknown>) =>
@@ -226,7 +226,7 @@ describe('enroll, identify, verify', () => {
   test('identify finds the right person among the 37 identities at the calibrated rates', async () => {
     const v = await veil();
     await eventPurpose(v);
-    const root = join(import.meta.dirname, '../../../shared/faces');
+    const root = FACES;
     const ids: { name: string; files: string[] }[] = [];
     for (const set of ['faceapi_bbt', 'deepface_small', 'compreface', 'face_recognition']) {
       for (const id of readdirSync(join(root, set)).filter((d) => !d.startsWith('_') && !d.includes('.'))) {
@@ -284,9 +284,7 @@ describe('enroll, identify, verify', () => {
   test('templates are encrypted at rest: the raw database files hold no embedding bytes', async () => {
     const v = await veil();
     await eventPurpose(v);
-    const img = face(
-      'deepface_small/id03/' + readdirSync(join(import.meta.dirname, '../../../shared/faces/deepface_small/id03'))[0],
-    );
+    const img = face('deepface_small/id03/' + readdirSync(join(FACES, 'deepface_small/id03'))[0]);
     const { subjectId } = await consentAndEnroll(v, 'event-photos', [img]);
     const emb = (await (await engine()).analyze(img)).faces[0]!.embedding;
     const needle = vectorBytes(emb).subarray(0, 16);
@@ -322,9 +320,7 @@ describe('enroll, identify, verify', () => {
     const v = await veil();
     await eventPurpose(v);
     const dir = (id: string) =>
-      readdirSync(join(import.meta.dirname, '../../../shared/faces/deepface_small', id)).map(
-        (f) => `deepface_small/${id}/${f}`,
-      )[0]!;
+      readdirSync(join(FACES, 'deepface_small', id)).map((f) => `deepface_small/${id}/${f}`)[0]!;
     const people = [dir('id01'), dir('id02'), dir('id04'), 'faceapi_bbt/raj/raj1.png'];
     const enrolled = [];
     for (const p of people) enrolled.push(await consentAndEnroll(v, 'event-photos', [face(p)]));

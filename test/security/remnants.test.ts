@@ -7,7 +7,7 @@ import { openVeil, type Veil } from '../../src/app/veil.js';
 import { ManualClock } from '../../src/clock.js';
 import { actors } from '../../src/auth/actor.js';
 import { SmtpMailer } from '../../src/rights/mailer.js';
-import { MasterKey, KEYSTORE_FILE } from '../../src/privacy/keys.js';
+import { MasterKey, KEYSTORE_FILE, open } from '../../src/privacy/keys.js';
 import { SLOT_BYTES } from '../../src/privacy/keystore-format.js';
 import { keySlotRepository } from '../../src/privacy/key-slot.repository.js';
 import type { PurposeId, SubjectId, TemplateId } from '../../src/ids.js';
@@ -179,35 +179,44 @@ test(`an erased subject's key and templates cannot be recovered from any file of
   }
 });
 
-test(
-  `the sealed selfie of an erased person's rights request leaves the ${ENGINE} files too`,
-  {
-    todo:
-      ENGINE === 'postgres'
-        ? 'sealed under a key derived from the master key; PostgreSQL keeps old row versions and WAL (docs/security.md)'
-        : false,
-  },
-  async (t) => {
-    const since = Date.now() - 2000;
-    const masterHex = randomBytes(32).toString('hex');
-    const { v, smtp, dataDir, databaseUrl } = await setUp(masterHex);
-    let before: Before;
-    try {
-      before = await personWithEverything(v, smtp);
-      await v.lifecycle.erase([before.subjectId], actors.system('test'), null);
-    } finally {
-      await v.close();
-      await smtp.close();
-    }
-    const files = filesUnder(dataDir, () => true, 'dataDir');
-    const pgData = process.env['VEIL_TEST_PG_DATA'];
-    if (databaseUrl && pgData)
-      files.push(...(await postgresFiles(process.env['VEIL_TEST_PG_URL']!, pgData, databaseUrl, since)));
-    else if (databaseUrl) t.diagnostic('VEIL_TEST_PG_DATA is not set: the cluster files were not scanned');
-    // Any 48 bytes of the ciphertext: an attacker with the master key would open the selfie from them.
-    assert.deepEqual(occurrences(files, before.selfie.subarray(100, 148)), []);
-  },
-);
+test(`the sealed selfie of an erased person's rights request cannot be opened from any ${ENGINE} file, even with the master key`, async (t) => {
+  const since = Date.now() - 2000;
+  const masterHex = randomBytes(32).toString('hex');
+  const master = MasterKey.fromBytes(Buffer.from(masterHex, 'hex'));
+  const { v, smtp, dataDir, databaseUrl } = await setUp(masterHex);
+  let before: Before;
+  let selfieKey: Buffer;
+  let selfieOwner: string;
+  let selfieSlot: number;
+  try {
+    before = await personWithEverything(v, smtp);
+    // The selfie has a data key of its own in the keystore, shredded when the selfie is forgotten.
+    const owners = await keySlotRepository.all(v.store.db);
+    const own = owners.find((o) => o.owner.startsWith('selfie:'))!;
+    selfieOwner = own.owner;
+    selfieSlot = own.slot;
+    selfieKey = await v.keyring.get(v.store.db, selfieOwner);
+    await v.lifecycle.erase([before.subjectId], actors.system('test'), null);
+  } finally {
+    await v.close();
+    await smtp.close();
+  }
+  const files = filesUnder(dataDir, () => true, 'dataDir');
+  const pgData = process.env['VEIL_TEST_PG_DATA'];
+  if (databaseUrl && pgData)
+    files.push(...(await postgresFiles(process.env['VEIL_TEST_PG_URL']!, pgData, databaseUrl, since)));
+  else if (databaseUrl) t.diagnostic('VEIL_TEST_PG_DATA is not set: the cluster files were not scanned');
+  assert.deepEqual(occurrences(files, selfieKey), [], "the selfie's key in clear");
+  const aads = [];
+  for (let sl = 1; sl <= selfieSlot + 16; sl++) aads.push(`veil.keystore.v1:${selfieOwner}:${sl}`);
+  const scanner = new GcmWindowScanner(Buffer.from(masterHex, 'hex'), aads);
+  for (const f of files) assert.deepEqual(scanner.scan(f.read()), [], `${f.name}: the selfie's key unwraps`);
+  // Old row versions may keep the ciphertext (PostgreSQL does): nothing left can open it.
+  const aad = `veil.request-selfie:${selfieOwner.slice('selfie:'.length)}`;
+  for (const k of [Buffer.from(masterHex, 'hex'), ...DERIVED.map((l) => master.derive(l))])
+    assert.throws(() => open(k, before.selfie, aad), { code: 'KEY_DESTROYED' });
+  assert.ok(open(selfieKey, before.selfie, aad).length === 2048, 'only the shredded key could');
+});
 
 test('the data directory is 0700 and every file and folder in it private, WAL and shared memory included', async () => {
   const dataDir = tempDir('veil-modes-');

@@ -204,7 +204,7 @@ test(`a ${ENGINE} database written before the Migrator upgrades without loss, br
     const checks = await checkDatabase({
       store: s,
       dataDir: db.dir,
-      env: { VEIL_MASTER_KEY: f.masterKeyHex },
+      settings: { masterKey: f.masterKeyHex, auditSigningKey: undefined },
       databaseUrl: db.databaseUrl,
     });
     const byName = Object.fromEntries(checks.map((c) => [c.name, c]));

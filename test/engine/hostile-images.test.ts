@@ -10,7 +10,7 @@ import { spawnServer, type ServerProcess } from '../../support/server-process.js
 import { face, tempDir } from '../helpers.js';
 import { STATUS } from '../../src/api/problem.js';
 import { sniffImageFormat } from '../../src/face/image-format.js';
-import { hostileCorpus, svgBomb, REAL_JPEG, type HostileInput } from '../face/hostile-images.js';
+import { hostileCorpus, svgBomb, REAL_JPEG, type HostileInput } from './hostile-images.js';
 
 const ROUNDS = 6;
 /** Each hostile request must be answered within this. */

@@ -1,10 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { CompactRange, MemoryTree } from '../../src/audit/merkle-range.js';
 import {
-  CompactRange,
   EMPTY_ROOT,
-  MemoryTree,
   consistencyProof,
   inclusionProof,
   leafHash,

@@ -1,0 +1,325 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/api/app.js';
+import type { Veil } from '../../src/app/veil.js';
+import { actors, ROLES, type Role } from '../../src/auth/actor.js';
+import { admin, consentPurpose, fakePhoto, person, ruleVeil } from '../rules/fixture.js';
+import type { MemoryMailer } from '../../support/memory-mailer.js';
+
+/**
+ * Who may call what, written by hand: not read back from the routes. Every route the running app
+ * registers (every surface) must have an entry, and every role, with a key bound to the purpose
+ * it targets or to another one, gets exactly what this table says.
+ *   roles:  the roles besides admin that may call it; 'public' for routes without a key.
+ *   scoped: the route reaches one purpose's data, so a key bound to another purpose is refused.
+ */
+const MATRIX: Record<string, { roles: readonly Role[] | 'public'; scoped: boolean }> = {
+  'POST /v1/purposes': { roles: ['dpo'], scoped: false },
+  'GET /v1/purposes': { roles: ['operator', 'investigator', 'dpo', 'auditor'], scoped: false },
+  'GET /v1/purposes/:purpose': { roles: ['operator', 'investigator', 'dpo', 'auditor'], scoped: true },
+  'POST /v1/purposes/:purpose/suspend': { roles: ['dpo'], scoped: true },
+  'POST /v1/consents': { roles: ['operator'], scoped: true },
+  'GET /v1/consents/:id': { roles: ['operator', 'dpo'], scoped: true },
+  'GET /v1/consents/:id/receipt': { roles: ['operator', 'dpo'], scoped: true },
+  'POST /v1/consents/:id/withdraw': { roles: ['operator', 'dpo'], scoped: true },
+  'POST /v1/enroll': { roles: ['operator'], scoped: true },
+  'POST /v1/identify': { roles: ['operator', 'investigator'], scoped: true },
+  'POST /v1/verify': { roles: ['operator', 'investigator'], scoped: true },
+  'POST /v1/detect': { roles: ['operator', 'investigator'], scoped: false },
+  'GET /v1/subjects/:id': { roles: ['operator', 'dpo'], scoped: true },
+  'GET /v1/subjects/:id/sightings': { roles: ['operator', 'dpo'], scoped: true },
+  'POST /v1/subjects/:id/restrict': { roles: ['dpo'], scoped: true },
+  'POST /v1/media': { roles: ['operator'], scoped: true },
+  'GET /v1/media/:id/faces': { roles: ['operator', 'dpo'], scoped: true },
+  'GET /v1/media/:id/redacted': { roles: ['operator', 'dpo'], scoped: true },
+  'POST /v1/rights/requests': { roles: 'public', scoped: false },
+  'POST /v1/rights/requests/:id/verify': { roles: 'public', scoped: false },
+  'POST /v1/rights/requests/:id/resend': { roles: 'public', scoped: false },
+  'GET /v1/rights/requests/:id/result': { roles: 'public', scoped: false },
+  'GET /v1/rights/requests/:id/download': { roles: 'public', scoped: false },
+  'POST /v1/rights/requests/:id/self-service': { roles: 'public', scoped: false },
+  'POST /v1/rights/requests/:id/actions': { roles: 'public', scoped: false },
+  // The rights queue is about people, across purposes: the DPO's, whatever their key's binding.
+  'GET /v1/rights/requests': { roles: ['dpo'], scoped: false },
+  'GET /v1/rights/requests/:id': { roles: ['dpo'], scoped: false },
+  'POST /v1/rights/requests/:id/extend': { roles: ['dpo'], scoped: false },
+  'POST /v1/rights/requests/:id/review': { roles: ['dpo'], scoped: false },
+  'POST /v1/rights/requests/:id/fulfil': { roles: ['dpo'], scoped: false },
+  'POST /v1/rights/requests/:id/deny': { roles: ['dpo'], scoped: false },
+  'GET /v1/audit/pubkey': { roles: 'public', scoped: false },
+  'GET /v1/audit/head': { roles: ['auditor', 'dpo'], scoped: false },
+  'GET /v1/audit/proof/:seq': { roles: ['auditor', 'dpo'], scoped: false },
+  'POST /v1/audit/verify': { roles: ['auditor', 'dpo'], scoped: false },
+  'GET /v1/audit/consistency': { roles: ['auditor', 'dpo'], scoped: false },
+  'GET /v1/audit/entries': { roles: ['auditor', 'dpo'], scoped: false },
+  'GET /v1/audit/export': { roles: ['auditor', 'dpo'], scoped: false },
+  'POST /v1/keys': { roles: [], scoped: false },
+  'GET /v1/keys': { roles: [], scoped: false },
+  'DELETE /v1/keys/:id': { roles: [], scoped: false },
+  'GET /v1/oversight/ropa': { roles: ['dpo', 'auditor'], scoped: false },
+  'GET /v1/oversight/dpia/:purpose': { roles: ['dpo'], scoped: true },
+  'POST /v1/oversight/retention/run': { roles: ['dpo'], scoped: false },
+  'GET /v1/retention-schedule': { roles: 'public', scoped: false },
+  'POST /v1/oversight/orders': { roles: ['dpo'], scoped: false },
+  'GET /v1/oversight/orders': { roles: ['dpo', 'auditor'], scoped: false },
+  'POST /v1/oversight/orders/:id/actions': { roles: ['dpo'], scoped: false },
+  'GET /v1/oversight/orders/:id/bundle': { roles: ['dpo'], scoped: false },
+  'POST /v1/oversight/breaches': { roles: ['dpo'], scoped: false },
+  'POST /v1/oversight/breaches/:id/notify': { roles: ['dpo'], scoped: false },
+  'GET /v1/oversight/breaches': { roles: ['dpo', 'auditor'], scoped: false },
+  'GET /v1/portal/purposes': { roles: 'public', scoped: false },
+  'POST /v1/portal/enroll': { roles: 'public', scoped: false },
+  'POST /v1/portal/enroll/:id/confirm': { roles: 'public', scoped: false },
+  'GET /v1/portal/held': { roles: ['dpo'], scoped: false },
+  'POST /v1/portal/held/:id': { roles: ['dpo'], scoped: false },
+  'GET /v1/stats': { roles: ['operator', 'dpo', 'auditor'], scoped: false },
+  // Metrics name purposes and gallery sizes: any key (VEIL_METRICS_PUBLIC=true opens them).
+  'GET /metrics': { roles: ['operator', 'dpo', 'auditor'], scoped: false },
+};
+
+const INFRA = new Set(['GET /healthz', 'GET /readyz', 'GET /openapi.json', 'HEAD /openapi.json']);
+
+type Req = { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; url: string; payload?: Record<string, unknown> };
+let v: Veil;
+let mail: MemoryMailer;
+let app: FastifyInstance;
+const registered: string[] = [];
+const tokens = new Map<string, string>();
+
+/** A request for a route that reaches data of `purpose`, with fresh things to act on. */
+async function build(route: string, purpose: 'alpha' | 'beta'): Promise<Req> {
+  const [method, pattern] = route.split(' ') as [string, string];
+  const img = Buffer.from(fakePhoto('matrix')).toString('base64');
+  const fresh = () => person(v, purpose, `p${Math.random()}`, { email: `${Math.random()}@example.org` });
+  const request = async () => {
+    const email = `r${Math.random()}@example.org`;
+    const r = await v.rights.intake.submit({ kind: 'access', email });
+    const token = (await v.rights.intake.verify(r.requestId, { code: mail.codeFor(email) })).downloadToken;
+    return { id: r.requestId, token };
+  };
+  const params: Record<string, () => Promise<string> | string> = {
+    purpose: () => purpose,
+    seq: () => '1',
+  };
+  let payload: unknown;
+  const url = async (fill: Record<string, string>) => pattern.replace(/:(\w+)/g, (_, k: string) => fill[k] ?? 'none');
+  const fill: Record<string, string> = { purpose: await params['purpose']!(), seq: '1' };
+  const id = async (): Promise<string> => {
+    if (pattern.startsWith('/v1/consents/')) return (await fresh()).consent.id;
+    if (pattern.startsWith('/v1/subjects/')) return (await fresh()).subjectId;
+    if (pattern.startsWith('/v1/media/')) {
+      await fresh();
+      const m = await v.media.ingest(admin, purpose, { name: 'm.jpg', bytes: fakePhoto(`m${Math.random()}`) });
+      return m.status === 'ingested' ? m.mediaId : 'none';
+    }
+    if (pattern.startsWith('/v1/rights/requests/')) return (await request()).id;
+    if (pattern.startsWith('/v1/keys/'))
+      return (await v.apiKeys.create(admin, { name: 'spare', role: 'auditor', purposes: ['*'] })).key.id;
+    if (pattern.startsWith('/v1/oversight/orders/')) return (await v.orders.record(admin, ORDER)).id;
+    if (pattern.startsWith('/v1/oversight/breaches/')) return (await v.breaches.record(admin, BREACH)).id;
+    if (pattern.startsWith('/v1/portal/enroll/'))
+      return (
+        await v.services.portal.start({ purpose: 'alpha', email: `q${Math.random()}@example.org`, language: 'en' })
+      ).enrollmentId;
+    return 'none';
+  };
+  if (pattern.includes(':id')) fill['id'] = await id();
+  let u = await url(fill);
+  switch (route) {
+    case 'POST /v1/purposes':
+      payload = {
+        key: `k${Math.random().toString(36).slice(2, 8)}`,
+        name: 'n',
+        description: 'Twenty characters or more here.',
+        lawfulBasis: 'consent',
+      };
+      break;
+    case 'POST /v1/purposes/:purpose/suspend':
+      payload = { suspended: false, reason: 'matrix test' };
+      break;
+    case 'POST /v1/consents':
+      payload = {
+        purpose,
+        noticeText: 'A notice that is long enough to be one.',
+        noticeVersion: '1',
+        method: 'api',
+        collector: 'm',
+        subjectId: (await fresh()).subjectId,
+      };
+      break;
+    case 'POST /v1/enroll': {
+      const p = await fresh();
+      payload = { purpose, subjectId: p.subjectId, image: Buffer.from(fakePhoto('again')).toString('base64') };
+      break;
+    }
+    case 'POST /v1/identify':
+      payload = { purpose, image: img, justification: 'matrix', caseRef: 'M-1' };
+      break;
+    case 'POST /v1/verify':
+      payload = { purpose, image: img, subjectId: (await fresh()).subjectId, justification: 'matrix', caseRef: 'M-1' };
+      break;
+    case 'POST /v1/detect':
+      payload = { image: img };
+      break;
+    case 'POST /v1/subjects/:id/restrict':
+      payload = { restricted: false, reason: 'matrix test' };
+      break;
+    case 'POST /v1/media':
+      payload = { purpose, image: img };
+      break;
+    case 'POST /v1/rights/requests':
+      payload = { kind: 'access', email: `s${Math.random()}@example.org` };
+      break;
+    case 'POST /v1/rights/requests/:id/verify':
+      payload = { code: '123456' };
+      break;
+    case 'POST /v1/rights/requests/:id/self-service':
+    case 'POST /v1/rights/requests/:id/actions':
+    case 'GET /v1/rights/requests/:id/result':
+    case 'GET /v1/rights/requests/:id/download': {
+      const r = await request();
+      u = pattern.replace(':id', r.id) + (method === 'GET' ? `?token=${r.token}` : '');
+      payload = { token: r.token, ...(route.endsWith('actions') ? { kind: 'restriction' } : {}) };
+      break;
+    }
+    case 'POST /v1/rights/requests/:id/extend':
+      payload = { months: 1, reason: 'matrix test reason' };
+      break;
+    case 'POST /v1/rights/requests/:id/review':
+      payload = { decision: 'reject', note: 'matrix test' };
+      break;
+    case 'POST /v1/rights/requests/:id/deny':
+      payload = { reason: 'matrix test', ground: 'Art. 12(5)' };
+      break;
+    case 'GET /v1/audit/consistency':
+      u += '?from=1&to=1';
+      break;
+    case 'POST /v1/keys':
+      payload = { name: 'k', role: 'auditor', purposes: ['*'] };
+      break;
+    case 'POST /v1/oversight/retention/run':
+      payload = { dryRun: true };
+      break;
+    case 'POST /v1/oversight/orders':
+      payload = ORDER;
+      break;
+    case 'POST /v1/oversight/orders/:id/actions':
+      payload = { kind: 'other', description: 'matrix test' };
+      break;
+    case 'POST /v1/oversight/breaches':
+      payload = BREACH;
+      break;
+    case 'POST /v1/oversight/breaches/:id/notify':
+      payload = { reference: 'REF-1' };
+      break;
+    case 'POST /v1/portal/enroll':
+      payload = { purpose: 'alpha', email: `e${Math.random()}@example.org` };
+      break;
+    case 'POST /v1/portal/enroll/:id/confirm':
+      payload = { code: '000000', consent: true, selfie: img };
+      break;
+    case 'POST /v1/portal/held/:id':
+      payload = { decision: 'keep', note: 'matrix test' };
+      break;
+    case 'POST /v1/audit/verify':
+      payload = {};
+      break;
+  }
+  return {
+    method: method as Req['method'],
+    url: u,
+    ...(payload !== undefined
+      ? { payload: payload as Record<string, unknown> }
+      : method === 'POST'
+        ? { payload: {} }
+        : {}),
+  };
+}
+
+const ORDER = {
+  authority: 'CNIL',
+  reference: 'M-1',
+  receivedAt: '2026-06-01T00:00:00.000Z',
+  deadline: '2026-08-01T00:00:00.000Z',
+  demands: [{ type: 'provide-records', detail: 'records' }],
+};
+const BREACH = {
+  discoveredAt: '2026-06-01T00:00:00.000Z',
+  nature: 'Matrix test breach',
+  categories: ['contact'],
+  approxPeople: 1,
+  approxRecords: 1,
+  consequences: 'None at all',
+  measures: 'Contained',
+};
+
+before(async () => {
+  ({ v, mail } = await ruleVeil({ VEIL_LIMITS_PUBLIC_PER_CONTACT_PER_HOUR: '100000' }));
+  await consentPurpose(v, 'alpha');
+  await consentPurpose(v, 'beta');
+  app = await buildApp({
+    services: v.services,
+    limits: { publicPerIpPerMinute: 100_000 },
+    onRoute: (m, url) => registered.push(`${m} ${url}`),
+  });
+  await app.ready();
+  for (const role of ROLES) {
+    for (const bound of ['alpha', 'beta'] as const) {
+      tokens.set(
+        `${role}/${bound}`,
+        (await v.apiKeys.create(actors.system('matrix'), { name: `${role}-${bound}`, role, purposes: [bound] })).token,
+      );
+    }
+  }
+});
+
+after(async () => {
+  await app?.close();
+  await v?.close();
+});
+
+test('every route of every surface has an entry in the hand-written table, and every entry a route', () => {
+  const routes = registered.filter(
+    (r) => !INFRA.has(r) && !r.startsWith('HEAD ') && !r.includes('/docs') && !/^GET \/(\*|$)/.test(r),
+  );
+  const missing = routes.filter((r) => !MATRIX[r]);
+  assert.deepEqual(missing, [], 'routes without an expectation: add them to MATRIX');
+  assert.deepEqual(
+    Object.keys(MATRIX).filter((k) => !routes.includes(k)),
+    [],
+    'entries without a route',
+  );
+});
+
+test('every route, every role, a key bound to the right purpose and to another one: allowed or refused as the table says', async () => {
+  const failures: string[] = [];
+  for (const [route, rule] of Object.entries(MATRIX)) {
+    const anon = await app.inject(await build(route, 'alpha'));
+    if (rule.roles === 'public') {
+      if (anon.statusCode === 401 || anon.statusCode === 403) failures.push(`${route} public -> ${anon.statusCode}`);
+      continue;
+    }
+    if (anon.statusCode !== 401) failures.push(`${route} without a key -> ${anon.statusCode}`);
+    for (const role of ROLES) {
+      for (const bound of ['alpha', 'beta'] as const) {
+        const req = await build(route, 'alpha');
+        const res = await app.inject({
+          ...req,
+          headers: { authorization: `Bearer ${tokens.get(`${role}/${bound}`)}` },
+        } as never);
+        const body = /application\/(problem\+)?json/.test(String(res.headers['content-type']))
+          ? (res.json() as { code?: string })
+          : {};
+        const refused = res.statusCode === 401 || res.statusCode === 403 || body.code === 'UNKNOWN_SUBJECT';
+        const allowedRole = role === 'admin' || rule.roles.includes(role);
+        const expectAllowed = allowedRole && (!rule.scoped || bound === 'alpha');
+        if (refused === expectAllowed)
+          failures.push(
+            `${route} as ${role} bound to ${bound}: ${res.statusCode} ${body.code ?? ''} (expected ${expectAllowed ? 'allowed' : 'refused'})`,
+          );
+      }
+    }
+  }
+  assert.deepEqual(failures, []);
+});
