@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { formNumber, route } from '../route.js';
-import { TreeHeadDoc } from './schemas.js';
+import { ApiKeyDoc, AuditEntryDoc, TreeHeadDoc } from './schemas.js';
 import { ROLES } from '../../auth/actor.js';
 
 export const auditRoutes = [
@@ -84,7 +84,7 @@ export const auditRoutes = [
       cursor: formNumber().int().min(1).optional(),
       limit: formNumber().int().min(1).max(500).default(100),
     }),
-    response: z.object({ items: z.array(z.record(z.string(), z.unknown())), nextCursor: z.string().nullable() }),
+    response: z.object({ items: z.array(AuditEntryDoc), nextCursor: z.string().nullable() }),
     handler: async ({ services, actor, query }) => services.audit.entries(actor, query),
   }),
   route({
@@ -120,7 +120,7 @@ export const auditRoutes = [
     tag: 'keys',
     summary: 'API keys (never their secrets)',
     access: 'key',
-    response: z.object({ items: z.array(z.record(z.string(), z.unknown())), nextCursor: z.null() }),
+    response: z.object({ items: z.array(ApiKeyDoc), nextCursor: z.null() }),
     handler: async ({ services, actor }) => ({ items: await services.apiKeys.list(actor), nextCursor: null }),
   }),
   route({

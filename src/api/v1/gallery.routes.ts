@@ -1,6 +1,15 @@
 import { z } from 'zod';
 import { ImageInput, formBool, formNumber, route, visible } from '../route.js';
-import { ConsentDoc, DetectDoc, EnrollDoc, IdentifyDoc, ReceiptDoc, SubjectDoc, VerifyDoc } from './schemas.js';
+import {
+  ConsentDoc,
+  DetectDoc,
+  EnrollDoc,
+  IdentifyDoc,
+  ReceiptDoc,
+  SightingDoc,
+  SubjectDoc,
+  VerifyDoc,
+} from './schemas.js';
 import { VeilError } from '../../errors.js';
 import { assessQuality } from '../../face/quality.js';
 import { ConsentInputSchema } from '../../privacy/consent.js';
@@ -165,7 +174,7 @@ export const galleryRoutes = [
     summary: "Photos the subject was matched in, under this key's purposes",
     access: 'key',
     params: Id,
-    response: z.object({ items: z.array(z.record(z.string(), z.unknown())), nextCursor: z.null() }),
+    response: z.object({ items: z.array(SightingDoc), nextCursor: z.null() }),
     handler: async ({ services, actor, params }) => ({
       items: await services.subjects.sightings(actor, params.id),
       nextCursor: null,

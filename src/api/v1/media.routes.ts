@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ImageInput, route } from '../route.js';
-import { IngestDoc } from './schemas.js';
+import { IngestDoc, MediaFaceDoc } from './schemas.js';
 import { VeilError } from '../../errors.js';
 
 const Id = z.object({ id: z.string() });
@@ -31,7 +31,7 @@ export const mediaRoutes = [
     summary: 'Faces in a photo: boxes, and the subject for sightings',
     access: 'key',
     params: Id,
-    response: z.object({ items: z.array(z.record(z.string(), z.unknown())), nextCursor: z.null() }),
+    response: z.object({ items: z.array(MediaFaceDoc), nextCursor: z.null() }),
     handler: async ({ services, actor, params }) => ({
       items: await services.media.faces(actor, params.id),
       nextCursor: null,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { route } from '../route.js';
+import { BreachDoc, OrderDoc, ScheduleDoc } from './schemas.js';
 import { ropaMarkdown } from '../../oversight/ropa.js';
 import { OrderInputSchema, ActionInputSchema } from '../../oversight/orders.service.js';
 import { BreachInputSchema } from '../../oversight/breaches.service.js';
@@ -50,7 +51,7 @@ export const oversightRoutes = [
     tag: 'oversight',
     summary: 'The public retention schedule (BIPA s.15(a))',
     access: 'public',
-    response: z.object({ items: z.array(Any) }),
+    response: z.object({ items: z.array(ScheduleDoc) }),
     handler: async ({ services }) => ({ items: await services.retention.schedule() }),
   }),
   route({
@@ -72,7 +73,7 @@ export const oversightRoutes = [
     summary: 'Orders with deadlines (overdue=true for late ones)',
     access: 'key',
     query: Overdue,
-    response: z.object({ items: z.array(Any), nextCursor: z.null() }),
+    response: z.object({ items: z.array(OrderDoc), nextCursor: z.null() }),
     handler: async ({ services, actor, query }) => ({
       items: await services.orders.list(actor, { overdue: query.overdue === 'true' }),
       nextCursor: null,
@@ -135,7 +136,7 @@ export const oversightRoutes = [
     summary: 'The breach register',
     access: 'key',
     query: Overdue,
-    response: z.object({ items: z.array(Any), nextCursor: z.null() }),
+    response: z.object({ items: z.array(BreachDoc), nextCursor: z.null() }),
     handler: async ({ services, actor, query }) => ({
       items: await services.breaches.list(actor, { overdue: query.overdue === 'true' }),
       nextCursor: null,

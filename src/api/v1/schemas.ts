@@ -161,3 +161,81 @@ export const TreeHeadDoc = z.object({
   nextKeyId: z.string().optional(),
   signature: z.string(),
 });
+
+export const SightingDoc = z.object({
+  id: z.string(),
+  mediaId: z.string(),
+  box: Box,
+  similarity: z.number(),
+  purposeId: z.string(),
+  ingestedAt: z.string(),
+  filename: z.string(),
+});
+
+export const MediaFaceDoc = z.object({
+  id: z.string(),
+  box: Box,
+  detScore: z.number(),
+  subjectId: z.string().nullable(),
+  similarity: z.number().nullable(),
+});
+
+export const AuditEntryDoc = z.object({
+  seq: z.number(),
+  time: z.string(),
+  actor: z.object({ kind: z.string(), id: z.string() }),
+  action: z.string(),
+  subjectIds: z.array(z.string()),
+  purposeId: z.string().nullable(),
+  detail: z.record(z.string(), z.unknown()),
+  prev: z.string(),
+});
+
+export const ApiKeyDoc = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: z.string(),
+  purposes: z.array(z.string()),
+  createdAt: z.string(),
+  revokedAt: z.string().nullable(),
+});
+
+export const ScheduleDoc = z.object({
+  purpose: z.string(),
+  name: z.string(),
+  retention: z.string(),
+  status: z.string(),
+});
+
+export const OrderDoc = z.object({
+  id: z.string(),
+  authority: z.string(),
+  reference: z.string(),
+  receivedAt: z.string(),
+  deadline: z.string(),
+  demands: z.array(z.object({ type: z.string(), detail: z.string(), purpose: z.string().optional() })),
+  countsAtReceipt: z.record(z.string(), z.number()),
+  status: z.enum(['open', 'closed']),
+  closedAt: z.string().nullable(),
+  overdue: z.boolean(),
+  actions: z.array(
+    z.object({ seq: z.number(), kind: z.string(), description: z.string(), auditSeq: z.number(), at: z.string() }),
+  ),
+});
+
+export const BreachDoc = z.object({
+  id: z.string(),
+  discoveredAt: z.string(),
+  nature: z.string(),
+  categories: z.array(z.string()),
+  approxPeople: z.number(),
+  approxRecords: z.number(),
+  consequences: z.string(),
+  measures: z.string(),
+  notifyBy: z.string(),
+  notifiedAt: z.string().nullable(),
+  notificationRef: z.string().nullable(),
+  peopleInformed: z.boolean().nullable(),
+  peopleDecision: z.string().nullable(),
+  overdue: z.boolean(),
+});
