@@ -73,7 +73,7 @@ test('every list is typed, every image is a string (base64 in JSON, a file in mu
           const one = v.type === 'array' ? v.items! : v;
           assert.equal(one.type, 'string', `${method} ${path} ${k}`);
           assert.equal(one.contentEncoding, 'base64', `${method} ${path} ${k}`);
-          const mp = body['multipart/form-data']?.schema.properties?.[k];
+          const mp: Schema | undefined = body['multipart/form-data']?.schema.properties?.[k];
           assert.ok(mp, `${method} ${path}: a photo route takes multipart`);
           assert.equal((mp.type === 'array' ? mp.items! : mp).contentMediaType, 'application/octet-stream');
         }
