@@ -1,5 +1,6 @@
 import type { PurposeId, SubjectId, TemplateId } from '../ids.js';
-import { NativeExactIndex, type VectorIndex } from './vector-index.js';
+import { AdaptiveIndex } from './adaptive-index.js';
+import type { VectorIndex } from './vector-index.js';
 
 export interface TemplateVector {
   readonly templateId: TemplateId;
@@ -21,31 +22,43 @@ export interface SubjectHit {
 export class GalleryIndex {
   private readonly byPurpose = new Map<PurposeId, VectorIndex>();
   private readonly owner = new Map<TemplateId, { subjectId: SubjectId; purposeId: PurposeId }>();
+  /** A subject's templates: one id, or several (most subjects have one; a Set each would cost more). */
+  private readonly bySubject = new Map<SubjectId, TemplateId | TemplateId[]>();
 
   constructor(
     readonly dimensions: number,
-    private readonly makeIndex: (dims: number) => VectorIndex = (d) => new NativeExactIndex(d),
+    private readonly makeIndex: (dims: number) => VectorIndex = (d) => new AdaptiveIndex(d),
   ) {}
 
   add(t: TemplateVector): void {
     let idx = this.byPurpose.get(t.purposeId);
     if (!idx) this.byPurpose.set(t.purposeId, (idx = this.makeIndex(this.dimensions)));
+    const prev = this.owner.get(t.templateId);
+    if (prev && (prev.subjectId !== t.subjectId || prev.purposeId !== t.purposeId)) this.removeTemplate(t.templateId);
     idx.add(t.templateId, t.vector);
+    if (this.owner.has(t.templateId)) return;
     this.owner.set(t.templateId, { subjectId: t.subjectId, purposeId: t.purposeId });
+    const held = this.bySubject.get(t.subjectId);
+    if (held === undefined) this.bySubject.set(t.subjectId, t.templateId);
+    else if (typeof held === 'string') this.bySubject.set(t.subjectId, [held, t.templateId]);
+    else held.push(t.templateId);
   }
 
   removeTemplate(id: TemplateId): boolean {
     const o = this.owner.get(id);
     if (!o) return false;
     this.owner.delete(id);
+    const held = this.bySubject.get(o.subjectId);
+    if (typeof held === 'string' || (held && held.length <= 1)) this.bySubject.delete(o.subjectId);
+    else if (held) held.splice(held.indexOf(id), 1);
     return this.byPurpose.get(o.purposeId)?.remove(id) ?? false;
   }
 
   /** Removes every template of a subject (all purposes, or one). Returns how many were removed. */
   removeSubject(subjectId: SubjectId, purposeId?: PurposeId): number {
     let n = 0;
-    for (const [tid, o] of [...this.owner]) {
-      if (o.subjectId === subjectId && (!purposeId || o.purposeId === purposeId)) n += this.removeTemplate(tid) ? 1 : 0;
+    for (const tid of this.templatesOf(subjectId)) {
+      if (!purposeId || this.owner.get(tid)?.purposeId === purposeId) n += this.removeTemplate(tid) ? 1 : 0;
     }
     return n;
   }
@@ -78,7 +91,8 @@ export class GalleryIndex {
   }
 
   templatesOf(subjectId: SubjectId): TemplateId[] {
-    return [...this.owner].filter(([, o]) => o.subjectId === subjectId).map(([t]) => t);
+    const held = this.bySubject.get(subjectId);
+    return held === undefined ? [] : typeof held === 'string' ? [held] : [...held];
   }
 
   size(purposeId?: PurposeId): number {
@@ -96,5 +110,6 @@ export class GalleryIndex {
   clear(): void {
     this.byPurpose.clear();
     this.owner.clear();
+    this.bySubject.clear();
   }
 }

@@ -149,6 +149,9 @@ export class NativeExactIndex implements VectorIndex {
   remove(id: string): boolean {
     return this.inner.remove(id);
   }
+  rows(): { data: Float32Array; rowIds: readonly string[] } {
+    return this.inner.rows();
+  }
 
   search(q: Float32Array, k: number, opts: SearchOptions = {}): VectorHit[] {
     const n = this.inner.size;

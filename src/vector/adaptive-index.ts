@@ -1,0 +1,62 @@
+import { QuantizedIndex } from './quantized-index.js';
+import { NativeExactIndex, type SearchOptions, type VectorHit, type VectorIndex } from './vector-index.js';
+
+/** Below this many templates a purpose's index stays an exact float scan (about 2.5 ms at 32k). */
+export const QUANTISE_FROM = 32_768;
+
+/**
+ * Exact search while the gallery is small; from `quantiseFrom` templates on, the quantised scan with
+ * exact re-ranking (quantized-index.ts), centred on the mean of the templates held at that moment.
+ * The switch happens once, inside add(), and never goes back (a shrinking gallery stays quantised).
+ */
+export class AdaptiveIndex implements VectorIndex {
+  private inner: VectorIndex;
+  private quantised = false;
+
+  constructor(
+    readonly dimensions: number,
+    private readonly quantiseFrom = QUANTISE_FROM,
+  ) {
+    this.inner = new NativeExactIndex(dimensions);
+  }
+
+  get kind(): 'exact' | 'quantised' {
+    return this.quantised ? 'quantised' : 'exact';
+  }
+  get size(): number {
+    return this.inner.size;
+  }
+  has(id: string): boolean {
+    return this.inner.has(id);
+  }
+  ids(): string[] {
+    return this.inner.ids();
+  }
+  remove(id: string): boolean {
+    return this.inner.remove(id);
+  }
+  search(q: Float32Array, k: number, opts?: SearchOptions): VectorHit[] {
+    return this.inner.search(q, k, opts);
+  }
+
+  add(id: string, v: Float32Array): void {
+    this.inner.add(id, v);
+    if (!this.quantised && this.dimensions === 512 && this.inner.size >= this.quantiseFrom) this.quantise();
+  }
+
+  private quantise(): void {
+    const exact = this.inner as NativeExactIndex;
+    const { data, rowIds } = exact.rows();
+    const d = this.dimensions;
+    const n = rowIds.length;
+    const rows = function* () {
+      for (let r = 0; r < n; r++) yield data.subarray(r * d, (r + 1) * d);
+    };
+    const q = QuantizedIndex.centredOn(rows(), n * 2);
+    for (let r = 0; r < n; r++) q.add(rowIds[r]!, data.subarray(r * d, (r + 1) * d));
+    // The exact index's rows go with it; zero them first so no copy lingers until collected.
+    data.fill(0);
+    this.inner = q;
+    this.quantised = true;
+  }
+}

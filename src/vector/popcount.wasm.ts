@@ -1,0 +1,263 @@
+/**
+ * The Hamming-distance kernel of the quantised index, as WebAssembly SIMD (wasm SIMD128 is on by
+ * default in Node 20: V8 maps i8x16.popcnt to a pshufb lookup on x86-64 and to CNT on ARM). No native
+ * build step: the module is encoded here, a few hundred bytes, from the instruction list below.
+ *
+ * Exports, over one linear memory imported as env.mem (codes are 64 bytes: 512 sign bits):
+ *   scan(codes, n, query, dist, hist): dist[i] (u16) = popcount(codes[i] ^ query); hist[d] (u32) += 1
+ *   collect(dist, n, cutoff, out, max): writes the row numbers i with dist[i] <= cutoff into out (u32),
+ *     at most max of them; returns how many
+ */
+
+// Opcodes (WebAssembly core + SIMD proposal, final numbering).
+const I32 = 0x7f;
+const V128 = 0x7b;
+const op = {
+  block: 0x02,
+  loop: 0x03,
+  br: 0x0c,
+  brIf: 0x0d,
+  end: 0x0b,
+  localGet: 0x20,
+  localSet: 0x21,
+  localTee: 0x22,
+  i32Load: 0x28,
+  i32Load16u: 0x2f,
+  i32Store: 0x36,
+  i32Store16: 0x3b,
+  i32Const: 0x41,
+  i32GeU: 0x4f,
+  i32GtU: 0x4b,
+  i32Add: 0x6a,
+  i32Shl: 0x74,
+};
+const simd = (n: number) => [0xfd, ...uleb(n)];
+const v128Load = (offset: number) => [...simd(0x00), 4, ...uleb(offset)];
+const v128Xor = simd(0x51);
+const popcnt = simd(0x62);
+const extaddI8U = simd(0x7d);
+const extaddI16U = simd(0x7f);
+const i16x8Add = simd(0x8e);
+const i32x4Extract = (lane: number) => [...simd(0x1b), lane];
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n) b |= 0x80;
+    out.push(b);
+  } while (n);
+  return out;
+}
+const sleb = (n: number): number[] => {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) return [...out, b];
+    out.push(b | 0x80);
+  }
+};
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+const get = (i: number) => [op.localGet, i];
+const set = (i: number) => [op.localSet, i];
+const c32 = (n: number) => [op.i32Const, ...sleb(n)];
+const add = (i: number, n: number) => [...get(i), ...c32(n), op.i32Add, ...set(i)];
+
+// scan(codes=0, n=1, query=2, dist=3, hist=4); locals: end=5 (i32), q0..q3=6..9 (v128), acc=10 (v128), d=11 (i32)
+const scanBody = [
+  ...[0, 1, 2, 3].flatMap((w) => [...get(2), ...v128Load(16 * w), ...set(6 + w)]),
+  // end = codes + n * 64
+  ...get(0),
+  ...get(1),
+  ...c32(6),
+  op.i32Shl,
+  op.i32Add,
+  ...set(5),
+  op.block,
+  0x40,
+  op.loop,
+  0x40,
+  ...get(0),
+  ...get(5),
+  op.i32GeU,
+  op.brIf,
+  1,
+  // acc = sum over 4 words of pairwise-added popcounts (u16 lanes, at most 64 each)
+  ...[0, 1, 2, 3].flatMap((w) => [
+    ...get(0),
+    ...v128Load(16 * w),
+    ...get(6 + w),
+    ...v128Xor,
+    ...popcnt,
+    ...extaddI8U,
+    ...(w ? [...get(10), ...i16x8Add] : []),
+    ...set(10),
+  ]),
+  ...get(10),
+  ...extaddI16U,
+  ...set(10),
+  ...get(10),
+  ...i32x4Extract(0),
+  ...get(10),
+  ...i32x4Extract(1),
+  op.i32Add,
+  ...get(10),
+  ...i32x4Extract(2),
+  op.i32Add,
+  ...get(10),
+  ...i32x4Extract(3),
+  op.i32Add,
+  op.localTee,
+  11,
+  // dist[i] = d; dist += 2
+  ...get(3),
+  ...get(11),
+  op.i32Store16,
+  1,
+  0,
+  ...add(3, 2),
+  // hist[d] += 1
+  ...get(4),
+  ...get(11),
+  ...c32(2),
+  op.i32Shl,
+  op.i32Add,
+  ...set(11),
+  ...get(11),
+  ...get(11),
+  op.i32Load,
+  2,
+  0,
+  ...c32(1),
+  op.i32Add,
+  op.i32Store,
+  2,
+  0,
+  ...add(0, 64),
+  op.br,
+  0,
+  op.end,
+  op.end,
+  op.end,
+];
+
+// collect(dist=0, n=1, cutoff=2, out=3, max=4) -> count; locals: i=5, found=6
+const collectBody = [
+  op.block,
+  0x40,
+  op.loop,
+  0x40,
+  ...get(5),
+  ...get(1),
+  op.i32GeU,
+  op.brIf,
+  1,
+  ...get(6),
+  ...get(4),
+  op.i32GeU,
+  op.brIf,
+  1,
+  // if dist[i] <= cutoff: out[found++] = i   (written always, advanced only on a hit)
+  ...get(3),
+  ...get(6),
+  ...c32(2),
+  op.i32Shl,
+  op.i32Add,
+  ...get(5),
+  op.i32Store,
+  2,
+  0,
+  ...get(6),
+  ...get(0),
+  ...get(5),
+  ...c32(1),
+  op.i32Shl,
+  op.i32Add,
+  op.i32Load16u,
+  1,
+  0,
+  ...get(2),
+  op.i32GtU,
+  // found += (dist <= cutoff): i32.eqz of (dist > cutoff)
+  0x45,
+  op.i32Add,
+  ...set(6),
+  ...add(5, 1),
+  op.br,
+  0,
+  op.end,
+  op.end,
+  ...get(6),
+  op.end,
+];
+
+function moduleBytes(): Uint8Array {
+  const types = section(
+    1,
+    vec([
+      [0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), 0],
+      [0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), 1, I32],
+    ]),
+  );
+  // (import "env" "mem" (memory 1 65536))
+  const enc = (s: string) => vec([...Buffer.from(s)].map((b) => [b]));
+  const imports = section(2, vec([[...enc('env'), ...enc('mem'), 0x02, 0x01, ...uleb(1), ...uleb(65536)]]));
+  const funcs = section(3, vec([[0], [1]]));
+  const exports = section(
+    7,
+    vec([
+      [...enc('scan'), 0x00, 0],
+      [...enc('collect'), 0x00, 1],
+    ]),
+  );
+  const body = (locals: number[][], code: number[]) => {
+    const b = [...vec(locals), ...code];
+    return [...uleb(b.length), ...b];
+  };
+  const code = section(
+    10,
+    vec([
+      body(
+        [
+          [1, I32],
+          [5, V128],
+          [1, I32],
+        ],
+        scanBody,
+      ),
+      body([[2, I32]], collectBody),
+    ]),
+  );
+  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, ...types, ...imports, ...funcs, ...exports, ...code]);
+}
+
+// The WebAssembly global of Node, typed here: the project's lib (ES2023, no DOM) does not declare it.
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+  Memory: new (d: { initial: number; maximum: number }) => WasmMemory;
+};
+
+export interface PopcountKernel {
+  readonly memory: WasmMemory;
+  scan(codes: number, n: number, query: number, dist: number, hist: number): void;
+  collect(dist: number, n: number, cutoff: number, out: number, max: number): number;
+}
+
+let compiled: object | undefined;
+
+/** A kernel instance over a memory of its own (64 KiB pages, grown by the caller). */
+export function popcountKernel(initialPages = 1): PopcountKernel {
+  compiled ??= new WebAssembly.Module(moduleBytes());
+  const memory = new WebAssembly.Memory({ initial: initialPages, maximum: 65536 });
+  const inst = new WebAssembly.Instance(compiled, { env: { mem: memory } });
+  const e = inst.exports as unknown as Omit<PopcountKernel, 'memory'>;
+  return { memory, scan: e.scan, collect: e.collect };
+}
