@@ -185,7 +185,8 @@ export class DrpService {
   async statusFor(id: string, event?: string): Promise<DrpStatus> {
     const d = (await repo.request(this.deps.store.db, id))!;
     const request = d.denied_reason ? null : ((await requestRepository.get(this.deps.store.db, id)) ?? null);
-    const as = event === 'extended' ? { extended: true } : event ? { state: event as RequestState } : undefined;
+    const now = this.deps.clock.now();
+    const as = event === 'extended' ? { extended: true, now } : event ? { state: event as RequestState, now } : { now };
     return statusOf(
       {
         id,

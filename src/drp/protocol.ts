@@ -67,8 +67,10 @@ export function normalizeAction(raw: unknown): DrpAction | null {
  * The one table: every Veil request state as a DRP status (docs: README, "Authorized agents").
  * A request that was never verified within the window timed out its `need_user_verification`
  * stage, which the protocol calls denied/insuf_verification. The DPO's denials carry their reason
- * in `processing_details`. The protocol's `expired` is a property of a signed message (its
- * `expires-at` passed): such a message is refused at the door and never becomes a request.
+ * in `processing_details`. The protocol's `expired` (now is past the status's `expires_at`) is what
+ * a fulfilled access request becomes when its result is no longer kept (`statusOf`); a signed
+ * message past its own `expires-at` is refused at the door and never becomes a request. No status
+ * says `no_match`: the answer is the same whether or not Veil holds anything about the person.
  */
 export const STATE_MAP: Readonly<Record<RequestState, { status: DrpStatusName; reason?: DrpReason }>> = {
   received: { status: 'open' },
@@ -125,7 +127,7 @@ export function statusOf(
   f: StatusFacts,
   links: StatusLinks,
   t: Text['drp'],
-  as?: { state?: RequestState; extended?: boolean },
+  as?: { state?: RequestState; extended?: boolean; now?: Date },
 ): DrpStatus {
   const base = {
     request_id: f.id,
@@ -155,13 +157,10 @@ export function statusOf(
       return { ...out, expected_by: due, processing_details: r.review?.state === 'pending' ? t.review : t.working };
     case 'fulfilled': {
       if (r.kind !== 'access') return { ...out, processing_details: t.erased };
-      const closed = new Date(r.closedAt ?? r.receivedAt).getTime();
-      return {
-        ...out,
-        results_url: links.results(f.id),
-        expires_at: new Date(closed + RESULTS_KEPT_MS).toISOString(),
-        processing_details: t.ready,
-      };
+      const expires = new Date(new Date(r.closedAt ?? r.receivedAt).getTime() + RESULTS_KEPT_MS).toISOString();
+      // §3.02 expired: past the expires_at the status gave, the result is gone and so is its link.
+      if (as?.now && as.now.toISOString() >= expires) return { ...base, status: 'expired', expires_at: expires };
+      return { ...out, results_url: links.results(f.id), expires_at: expires, processing_details: t.ready };
     }
     case 'denied':
       return { ...out, processing_details: t.denied(r.denialReason ?? '', r.denialGround ?? '') };

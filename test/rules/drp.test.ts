@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { strFromU8, unzipSync } from 'fflate';
 import { auditRepository } from '../../src/audit/audit.repository.js';
 import { subjectRepository } from '../../src/gallery/subject.repository.js';
 import { agentRepository } from '../../src/drp/agent.repository.js';
@@ -84,12 +85,17 @@ test('an access request is filed on the intake, on the legal clock, named in the
   assert.equal(st.expected_by, queued.dueAt, 'expected_by is the legal due date');
   await v.rights.intake.verify(st.request_id, { code: mail.codeFor('ana@example.org') });
   assert.equal((await v.rights.drp.status(actor, st.request_id)).status, 'in_progress');
-  await v.rights.outbox.run('me');
+  await v.rights.outbox.run('me', (l) => assert.fail(l));
   const done = await v.rights.drp.status(actor, st.request_id);
   assert.equal(done.status, 'fulfilled');
   assert.match(done.results_url!, /\/results$/);
   const zip = await v.rights.drp.results(actor, st.request_id);
-  assert.ok(zip.bytes.includes(Buffer.from(p.subjectId)), 'the export holds the person');
+  const manifest = JSON.parse(strFromU8(unzipSync(new Uint8Array(zip.bytes))['manifest.json']!));
+  assert.equal(manifest.subjects[0].subjectId, p.subjectId, 'the export holds the person');
+  clock.advance(31 * 86_400_000);
+  const later = await v.rights.drp.status(actor, st.request_id);
+  assert.equal(later.status, 'expired', 'past the expires_at it gave, the result is gone');
+  assert.equal(later.results_url, undefined);
   await v.close();
 });
 
@@ -100,7 +106,7 @@ test('a deletion unmatches the enrolled person once the address is proven', asyn
   const st = await v.rights.drp.exercise(actor, agent.exercise('deletion', 'bo@example.org', {}, clock.now()));
   assert.equal((await subjectRepository.get(v.store.db, p.subjectId))!.state, 'active', 'nothing before proof');
   await v.rights.intake.verify(st.request_id, { code: mail.codeFor('bo@example.org') });
-  await v.rights.outbox.run('me');
+  await v.rights.outbox.run('me', (l) => assert.fail(l));
   assert.equal((await v.rights.drp.status(actor, st.request_id)).status, 'fulfilled');
   assert.equal((await subjectRepository.get(v.store.db, p.subjectId))!.state, 'erased');
   await v.close();
@@ -192,7 +198,7 @@ test('a revoke answers revoked and withdraws the request; the status never tells
     code: mail.codeFor('m@example.org'),
     selfies: [fakePhoto('nobody', '1')],
   });
-  await v.rights.outbox.run('me');
+  await v.rights.outbox.run('me', (l) => assert.fail(l));
   const shape = (s: Record<string, unknown>) => ({ ...s, request_id: '', results_url: '', expires_at: '' });
   const a = await v.rights.drp.status(actor, hit.request_id);
   const b = await v.rights.drp.status(actor, miss.request_id);
@@ -208,14 +214,14 @@ test('callbacks: every change reaches the agent in order, retried with backoff, 
     agent.exercise('deletion', 'fa@example.org', { status_callback: `${rx.origin}/drp/cb` }, clock.now()),
   );
   await v.rights.intake.verify(st.request_id, { code: mail.codeFor('fa@example.org') });
-  await v.rights.outbox.run('me'); // carries it out; the first callback attempt fails (503)
+  await v.rights.outbox.run('me', (l) => assert.fail(l)); // carries it out; the first callback attempt fails (503)
   assert.deepEqual(rx.statuses(st.request_id), []);
-  await v.rights.outbox.run('me'); // not due yet
+  await v.rights.outbox.run('me', (l) => assert.fail(l)); // not due yet
   assert.deepEqual(rx.statuses(st.request_id), []);
   assert.equal(await v.rights.outbox.run('someone-else'), null, 'one sender holds the lease');
   for (let i = 0; i < 4; i++) {
     clock.advance(2_000);
-    await v.rights.outbox.run('me');
+    await v.rights.outbox.run('me', (l) => assert.fail(l));
   }
   assert.deepEqual(rx.statuses(st.request_id), ['in_progress', 'fulfilled']);
   assert.equal(rx.received[0]!.path, '/drp/cb');
