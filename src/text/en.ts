@@ -1,6 +1,8 @@
 import type { Text } from './text.js';
+import { uiEn } from './ui.en.js';
 
 export const en: Text = {
+  ...uiEn,
   durationUnits: [
     ['year', 'years'],
     ['month', 'months'],
@@ -116,5 +118,27 @@ export const en: Text = {
     certificate: 'Download the erasure certificate',
     error: 'Something went wrong:',
     language: 'Français',
+    verifyTitle: 'Prove it is you',
+    verifyIntro:
+      'Your authorized agent asked us to act on your data. Enter the code we emailed you to prove the address is yours. You may add a photo of yourself to look for face data we hold without knowing your email; that search is checked by our data protection officer before anything is shown or done.',
+    verifySubmit: 'Prove it is me',
+    verifyDone:
+      'Thank you: your address is proven. We are handling your request within the legal deadline and keep your agent informed. You can close this page.',
+    resend: 'Send a new code',
+    resent: 'A new code is on its way.',
+  },
+  drp: {
+    verify:
+      'We emailed the person a code. They prove the address is theirs at the verification link (with the code, and a photo of themselves if they wish).',
+    working: 'The address is proven; the request is being handled within the legal deadline.',
+    review:
+      'Part of the answer is checked by our data protection officer before anything is shown or done, within the legal deadline.',
+    ready: 'The data is ready to download.',
+    erased: 'Erasure complete.',
+    denied: (reason, ground) => `Refused: ${reason} (${ground}).`,
+    extended: (due, reason) => `We need more time: new deadline ${due.slice(0, 10)}. Reason: ${reason}`,
+    revoked: 'Cancelled at the request of the agent.',
+    notVerified: 'The address was not proven within 14 days; nothing was done. The person may ask again.',
+    notSold: 'We do not sell personal data, nor share it for money: there is nothing to opt out of or into.',
   },
 };

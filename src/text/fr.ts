@@ -1,6 +1,8 @@
 import type { Text } from './text.js';
+import { uiFr } from './ui.fr.js';
 
 export const fr: Text = {
+  ...uiFr,
   durationUnits: [
     ['an', 'ans'],
     ['mois', 'mois'],
@@ -117,5 +119,29 @@ export const fr: Text = {
     certificate: "Télécharger le certificat d'effacement",
     error: 'Une erreur est survenue :',
     language: 'English',
+    verifyTitle: "Prouvez que c'est vous",
+    verifyIntro:
+      "Votre mandataire nous a demandé d'agir sur vos données. Saisissez le code reçu par e-mail pour prouver que l'adresse est la vôtre. Vous pouvez ajouter une photo de vous pour chercher des données de visage que nous détiendrions sans connaître votre adresse ; cette recherche est vérifiée par notre délégué à la protection des données avant que rien ne soit montré ou fait.",
+    verifySubmit: "Prouver que c'est moi",
+    verifyDone:
+      'Merci : votre adresse est prouvée. Nous traitons votre demande dans le délai légal et tenons votre mandataire informé. Vous pouvez fermer cette page.',
+    resend: 'Envoyer un nouveau code',
+    resent: 'Un nouveau code est en route.',
+  },
+  drp: {
+    verify:
+      "Nous avons envoyé un code à la personne. Elle prouve que l'adresse est la sienne sur le lien de vérification (avec le code, et une photo d'elle si elle le souhaite).",
+    working: "L'adresse est prouvée ; la demande est traitée dans le délai légal.",
+    review:
+      'Une partie de la réponse est vérifiée par notre délégué à la protection des données avant que rien ne soit montré ou fait, dans le délai légal.',
+    ready: 'Les données sont prêtes à être téléchargées.',
+    erased: 'Effacement terminé.',
+    denied: (reason, ground) => `Refusée : ${reason} (${ground}).`,
+    extended: (due, reason) =>
+      `Nous avons besoin de plus de temps : nouvelle échéance le ${due.slice(0, 10)}. Motif : ${reason}`,
+    revoked: 'Annulée à la demande du mandataire.',
+    notVerified: "L'adresse n'a pas été prouvée dans les 14 jours ; rien n'a été fait. La personne peut redemander.",
+    notSold:
+      "Nous ne vendons pas de données personnelles et ne les partageons pas contre rémunération : il n'y a rien à refuser ni à accepter.",
   },
 };

@@ -1,4 +1,5 @@
 import type { RequestKind } from '../rights/request.js';
+import type { UiText } from './ui.en.js';
 
 export type Lang = 'en' | 'fr';
 
@@ -69,6 +70,27 @@ export interface PortalText {
   readonly certificate: string;
   readonly error: string;
   readonly language: string;
+  /** The page an authorized agent sends the person to (its `user_verification_url`). */
+  readonly verifyTitle: string;
+  readonly verifyIntro: string;
+  readonly verifySubmit: string;
+  readonly verifyDone: string;
+  readonly resend: string;
+  readonly resent: string;
+}
+
+/** What an authorized agent is told to show the person (`processing_details` of a DRP status). */
+export interface DrpText {
+  readonly verify: string;
+  readonly working: string;
+  readonly review: string;
+  readonly ready: string;
+  readonly erased: string;
+  denied(reason: string, ground: string): string;
+  extended(due: string, reason: string): string;
+  readonly revoked: string;
+  readonly notVerified: string;
+  readonly notSold: string;
 }
 
 export interface Mail {
@@ -81,7 +103,7 @@ export interface Mail {
  * notices say, the mails, and the plain-language parts of an access export. A missing translation
  * is a type error, not a fallback at run time.
  */
-export interface Text {
+export interface Text extends UiText {
   readonly durationUnits: readonly (readonly [one: string, many: string])[];
   readonly durationJoin: string;
   notice(f: NoticeFacts): string;
@@ -100,4 +122,5 @@ export interface Text {
   automatedMatching(model: string, threshold: number): string;
   readonly rightsReminder: string;
   readonly portal: PortalText;
+  readonly drp: DrpText;
 }

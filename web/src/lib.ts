@@ -54,3 +54,13 @@ export function download(name: string, data: Blob | string, type = 'application/
 }
 
 export const fmtDate = (iso: string | null | undefined) => (iso ? iso.slice(0, 10) : '');
+
+/** A date and time as people read them, in the page's language, without seconds. */
+export const fmtDateTime = (iso: string | null | undefined, lang = document.documentElement.lang || 'en') =>
+  iso ? new Date(iso).toLocaleString(lang, { dateStyle: 'medium', timeStyle: 'short' }) : '';
+
+/** A day as people read it ("3 Jun 2026"). */
+export const fmtDay = (iso: string | null | undefined, lang = document.documentElement.lang || 'en') =>
+  iso ? new Date(iso).toLocaleDateString(lang, { day: 'numeric', month: 'short', year: 'numeric' }) : '';
+
+export const value = (set: (v: string) => void) => (e: Event) => set((e.target as HTMLInputElement).value);

@@ -1,7 +1,9 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { unzipSync, strFromU8 } from 'fflate';
-import { ApiError, api, apiBlob, download, html, toBase64 } from './lib.js';
-import { STRINGS, type Lang, type PortalAction, type PortalText } from './i18n.js';
+import { ApiError, api, apiBlob, download, fmtDateTime, html, toBase64 } from './lib.js';
+import { STRINGS, WORDS, duration, type Lang, type PortalAction, type PortalText } from './i18n.js';
+import { qualityLevel } from './quality.js';
+import { DropZone } from './ui.js';
 
 interface PortalPurpose {
   key: string;
@@ -14,10 +16,12 @@ interface PortalPurpose {
   controller: string;
 }
 
-function ErrorLine({ error, t }: { error: unknown; t: PortalText }) {
+/** An API error with its code; a validation hint as it is, never prefixed as a failure. */
+function ErrorLine({ error, lang }: { error: unknown; lang: Lang }) {
   if (!error) return null;
-  const msg = error instanceof ApiError ? `${error.message} (${error.code})` : String(error);
-  return html`<p class="error" role="alert">${t.error} ${msg}</p>`;
+  if (error instanceof ApiError)
+    return html`<p class="error" role="alert">${WORDS[lang].refused} ${error.message} (${error.code})</p>`;
+  return html`<p class="hint-error" role="alert">${String(error)}</p>`;
 }
 
 const value = (set: (v: string) => void) => (e: Event) => set((e.target as HTMLInputElement).value);
@@ -50,7 +54,7 @@ export function PortalHome({ lang }: { lang: Lang }) {
   return html`<h1>${t.title}</h1>
     <p>${t.intro}</p>
     <h2>${t.purposes}</h2>
-    <${ErrorLine} error=${error} t=${t} />
+    <${ErrorLine} error=${error} lang=${lang} />
     ${items && !items.length ? html`<p>${t.noPurposes}</p>` : null}
     ${(items ?? []).map(
       (p) =>
@@ -64,27 +68,27 @@ export function PortalHome({ lang }: { lang: Lang }) {
     <p><a class="button" href="#/me">${t.whatHeld}</a></p>`;
 }
 
-/** File input plus an optional webcam capture; reports the chosen image as a Blob. */
+/** A drop zone for a photo plus an optional webcam capture; reports the chosen image as a Blob. */
 function SelfieInput({
   t,
+  lang,
   onChange,
   id,
   label,
   help,
+  optional,
 }: {
   t: PortalText;
+  lang: Lang;
   onChange: (b: Blob | null) => void;
   id: string;
   label: string;
   help: string;
+  optional?: boolean;
 }) {
   const video = useRef<HTMLVideoElement>(null);
   const [stream, setStream] = useState<MediaStream | null>(null);
-  const [preview, setPreview] = useState<string | null>(null);
-  const set = (b: Blob | null) => {
-    setPreview(b ? URL.createObjectURL(b) : null);
-    onChange(b);
-  };
+  const [snapped, setSnapped] = useState<string | null>(null);
   const start = async () => {
     const s = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'user' } });
     setStream(s);
@@ -96,22 +100,31 @@ function SelfieInput({
     c.width = v.videoWidth;
     c.height = v.videoHeight;
     c.getContext('2d')!.drawImage(v, 0, 0);
-    c.toBlob((b) => set(b), 'image/jpeg', 0.92);
+    c.toBlob(
+      (b) => {
+        setSnapped(b ? URL.createObjectURL(b) : null);
+        onChange(b);
+      },
+      'image/jpeg',
+      0.92,
+    );
     stream?.getTracks().forEach((tr) => tr.stop());
     setStream(null);
   };
-  return html`<label for=${id}>${label}</label>
-    <p class="muted" id=${`${id}-help`}>${help}</p>
-    <input
+  return html`<${DropZone}
       id=${id}
-      type="file"
-      accept="image/*"
-      aria-describedby=${`${id}-help`}
-      onChange=${(e: Event) => set((e.target as HTMLInputElement).files?.[0] ?? null)}
+      label=${label}
+      hint=${help}
+      optional=${optional ? WORDS[lang].optional : undefined}
+      prompt=${WORDS[lang].drop}
+      onFiles=${(f: File[]) => {
+        setSnapped(null);
+        onChange(f[0] ?? null);
+      }}
     />
-    ${navigator.mediaDevices ? html`<div>${stream ? html`<button type="button" onClick=${snap}>${t.takePhoto}</button>` : html`<button type="button" class="secondary" onClick=${start}>${t.useCamera}</button>`}</div>` : null}
+    ${navigator.mediaDevices ? html`<div class="actions">${stream ? html`<button type="button" onClick=${snap}>${t.takePhoto}</button>` : html`<button type="button" class="secondary small" onClick=${start}>${t.useCamera}</button>`}</div>` : null}
     <video ref=${video} autoplay playsinline muted hidden=${!stream} aria-label=${t.useCamera}></video>
-    ${preview ? html`<p><img src=${preview} alt="" style="max-width:10rem;border-radius:6px" /></p>` : null}`;
+    ${snapped ? html`<p><img src=${snapped} alt="" class="thumb large" /></p>` : null}`;
 }
 
 /** The email step shared by enrollment and rights requests: the address, then a code is mailed. */
@@ -222,11 +235,15 @@ export function ConsentPage({ lang, purpose }: { lang: Lang; purpose: string }) 
   };
   if (!p)
     return html`<h1>…</h1>
-      <${ErrorLine} error=${error} t=${t} />`;
+      <${ErrorLine} error=${error} lang=${lang} />`;
   if (done) {
+    const w = WORDS[lang];
     return html`<h1>${p.name}</h1>
-      <p class="ok" role="status">${t.recorded}</p>
-      ${done.quality.faceSize !== undefined ? html`<p>${t.quality(done.quality.faceSize)}</p>` : null}
+      <div class="callout ok" role="status">
+        <p><strong>${t.recorded}</strong></p>
+        ${done.quality.faceSize !== undefined ? html`<p data-testid="quality">${w.quality[qualityLevel(done.quality)]}</p>` : null}
+      </div>
+      <p class="next" data-testid="next">${w.enrolledNext(p.name, duration(p.retention, lang))}</p>
       <p>${t.nextSteps}</p>
       <button onClick=${() => download(`consent-receipt-${purpose}.json`, JSON.stringify(done.receipt, null, 2))}>
         ${t.receipt}
@@ -238,7 +255,10 @@ export function ConsentPage({ lang, purpose }: { lang: Lang; purpose: string }) 
     ${
       !enrollment
         ? html`<${EmailForm} t=${t} id="email" email=${email} setEmail=${setEmail} busy=${busy} onSubmit=${start} />`
-        : html`<p role="status">${t.codeSent(email.trim())}</p>
+        : html`<div class="callout" role="status">
+              <p>${t.codeSent(email.trim())}</p>
+              <p class="muted">${WORDS[lang].codeNext}</p>
+            </div>
             <form onSubmit=${confirm} novalidate>
               <${CodeInput} t=${t} code=${code} setCode=${typeCode} />
               <label class="check"
@@ -252,8 +272,15 @@ export function ConsentPage({ lang, purpose }: { lang: Lang; purpose: string }) 
                 />
                 <span>${t.consentBox}</span></label
               >
-              <${SelfieInput} t=${t} onChange=${setSelfie} id="selfie" label=${t.selfie} help=${t.selfieHelp} />
-              <${ErrorLine} error=${error} t=${t} />
+              <${SelfieInput}
+                t=${t}
+                lang=${lang}
+                onChange=${setSelfie}
+                id="selfie"
+                label=${t.selfie}
+                help=${t.selfieHelp}
+              />
+              <${ErrorLine} error=${error} lang=${lang} />
               <button type="submit" disabled=${busy}>${t.submitConsent}</button>
               <button
                 type="button"
@@ -267,7 +294,7 @@ export function ConsentPage({ lang, purpose }: { lang: Lang; purpose: string }) 
               </button>
             </form>`
     }
-    ${!enrollment ? html`<${ErrorLine} error=${error} t=${t} />` : null}`;
+    ${!enrollment ? html`<${ErrorLine} error=${error} lang=${lang} />` : null}`;
 }
 
 interface Manifest {
@@ -275,10 +302,17 @@ interface Manifest {
   message?: string;
   subjects: {
     subjectId: string;
-    purposes: { key: string; name: string; lawfulBasis: string; retention: string }[];
+    purposes: { key: string; name: string; lawfulBasis: string; retention: string; recipients: string[] }[];
     consents: { id: string; state: string; givenAt: string; receipt: unknown }[];
     sightings: { mediaId: string; image: string }[];
-    disclosures: { at: string; purpose: string; caseReference: string | null; recipient: string }[];
+    disclosures: {
+      at: string;
+      purpose: string;
+      caseReference: string | null;
+      recipient: string;
+      recipientName?: string;
+    }[];
+    views?: { at: string; viewer: string; viewerName: string; what: string }[];
   }[];
 }
 
@@ -363,19 +397,26 @@ export function AccessPage({ lang }: { lang: Lang }) {
       setManifest(m);
     });
   };
+  const [asking, setAsking] = useState<PortalAction | null>(null);
+  const [done, setDoneKind] = useState<PortalAction | null>(null);
   const act = (kind: PortalAction) => {
-    if (!window.confirm(t.confirm[kind])) return;
+    setAsking(null);
+    setDoneKind(kind);
     void run(async () =>
       setResult(
         await api<ActionResult>('POST', `/v1/rights/requests/${encodeURIComponent(req!)}/actions`, { token, kind }),
       ),
     );
   };
+  const w = WORDS[lang];
   const pending = answer?.review === 'pending';
   if (result) {
     const certificate = result.certificate;
     return html`<h1>${t.whatHeld}</h1>
-      <p class="ok" role="status">${t.done}</p>
+      <div class="callout ok" role="status">
+        <p><strong>${t.done}</strong></p>
+      </div>
+      ${done ? html`<p class="next" data-testid="next">${w.actionNext[done]}</p>` : null}
       ${result.review === 'pending' ? html`<p data-testid="action-review-pending">${t.actionPending}</p>` : null}
       ${certificate ? html`<button onClick=${() => download('erasure-certificate.json', JSON.stringify(certificate, null, 2))}>${t.certificate}</button>` : null}`;
   }
@@ -385,14 +426,19 @@ export function AccessPage({ lang }: { lang: Lang }) {
         ? html`<p>${t.accessIntro}</p>
             <${EmailForm} t=${t} id="access-email" email=${email} setEmail=${setEmail} busy=${busy} onSubmit=${ask} />`
         : !manifest
-          ? html`<p role="status">${t.codeSent(email.trim())}</p>
+          ? html`<div class="callout" role="status">
+                <p>${t.codeSent(email.trim())}</p>
+                <p class="muted">${WORDS[lang].codeNext}</p>
+              </div>
               <form onSubmit=${verify} novalidate>
                 <${CodeInput} t=${t} code=${code} setCode=${typeCode} />
                 <${SelfieInput}
                   t=${t}
+                  lang=${lang}
                   onChange=${setSelfie}
                   id="access-selfie"
-                  label=${t.selfieOptional}
+                  label=${t.selfie}
+                  optional=${true}
                   help=${t.accessSelfieHelp}
                 />
                 <button type="submit" disabled=${busy}>${t.verify}</button>
@@ -416,11 +462,17 @@ export function AccessPage({ lang }: { lang: Lang }) {
                   html`<div class="card" data-testid="subject">
                     <h2>${t.purposesHeld}</h2>
                     <ul>
-                      ${s.purposes.map((p) => html`<li>${p.name} — ${p.lawfulBasis}, ${p.retention}</li>`)}
+                      ${s.purposes.map(
+                        (p) =>
+                          html`<li>
+                            <strong>${p.name}</strong> — ${w.basis[p.lawfulBasis] ?? p.lawfulBasis},
+                            ${w.keptFor(duration(p.retention, lang))}${p.recipients?.length ? html`<br /><span class="muted">${w.recipientsLabel}: ${p.recipients.join(', ')}</span>` : null}
+                          </li>`,
+                      )}
                     </ul>
                     <h2>${t.consents}</h2>
                     <ul>
-                      ${s.consents.map((c) => html`<li>${c.givenAt.slice(0, 10)}: ${c.state}</li>`)}
+                      ${s.consents.map((c) => html`<li>${fmtDateTime(c.givenAt)}: ${w.consentState[c.state] ?? c.state}</li>`)}
                     </ul>
                     <h2>${t.photosOfMe}</h2>
                     ${
@@ -434,22 +486,55 @@ export function AccessPage({ lang }: { lang: Lang }) {
                     ${
                       s.disclosures.length
                         ? html`<ul>
-                            ${s.disclosures.map((d) => html`<li>${d.at.slice(0, 16).replace('T', ' ')} — ${d.purpose}${d.caseReference ? `, ${d.caseReference}` : ''} (${d.recipient})</li>`)}
+                            ${s.disclosures.map((d) => html`<li>${fmtDateTime(d.at)} — ${d.recipientName ?? d.recipient}${d.caseReference ? ` (${d.caseReference})` : ''}</li>`)}
+                          </ul>`
+                        : html`<p class="muted">${t.none}</p>`
+                    }
+                    <h2>${w.viewed}</h2>
+                    ${
+                      s.views?.length
+                        ? html`<ul data-testid="views">
+                            ${s.views.map((v) => html`<li>${fmtDateTime(v.at)} — ${v.viewerName}: ${w.viewWhat[v.what] ?? v.what}</li>`)}
                           </ul>`
                         : html`<p class="muted">${t.none}</p>`
                     }
                   </div>`,
               )}
+              <p class="next" data-testid="next">${w.dataNext}</p>
               <button class="secondary" onClick=${() => zip && download('my-data.zip', zip)}>${t.downloadZip}</button>
               ${
                 manifest.nothingHeld && !pending
                   ? null
                   : html`<h2>${t.actions}</h2>
-                      <button onClick=${() => act('withdraw-consent')}>${t.withdraw}</button>
-                      <button onClick=${() => act('restriction')}>${t.restrict}</button>
-                      <button onClick=${() => act('objection')}>${t.object}</button>
-                      <button class="danger" onClick=${() => act('erasure')}>${t.erase}</button>`
+                      <div class="actions">
+                        <button class="secondary" onClick=${() => setAsking('withdraw-consent')}>${t.withdraw}</button>
+                        <button class="secondary" onClick=${() => setAsking('restriction')}>${t.restrict}</button>
+                        <button class="secondary" onClick=${() => setAsking('objection')}>${t.object}</button>
+                        <button class="danger" onClick=${() => setAsking('erasure')}>${t.erase}</button>
+                      </div>
+                      ${
+                        asking
+                          ? html`<div
+                              class=${`confirm${asking === 'erasure' || asking === 'objection' ? ' danger' : ''}`}
+                              role="alertdialog"
+                              aria-labelledby="ask"
+                              data-testid="confirm"
+                            >
+                              <p id="ask"><strong>${t.confirm[asking]}</strong></p>
+                              <div class="actions">
+                                <button
+                                  class=${asking === 'erasure' || asking === 'objection' ? 'danger' : ''}
+                                  disabled=${busy}
+                                  onClick=${() => act(asking)}
+                                >
+                                  ${w.confirmYes}
+                                </button>
+                                <button class="secondary" onClick=${() => setAsking(null)}>${w.cancel}</button>
+                              </div>
+                            </div>`
+                          : null
+                      }`
               }`
     }
-    <${ErrorLine} error=${error} t=${t} />`;
+    <${ErrorLine} error=${error} lang=${lang} />`;
 }
