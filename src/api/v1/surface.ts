@@ -8,6 +8,7 @@ import { rightsRoutes } from './rights.routes.js';
 import { auditRoutes } from './audit.routes.js';
 import { oversightRoutes } from './oversight.routes.js';
 import { portalRoutes } from './portal.routes.js';
+import { agentRoutes } from './agents.routes.js';
 
 export const V1_ROUTES = [
   ...purposeRoutes,
@@ -17,6 +18,7 @@ export const V1_ROUTES = [
   ...auditRoutes,
   ...oversightRoutes,
   ...portalRoutes,
+  ...agentRoutes,
 ];
 
 /** Veil's own API: `Authorization: Bearer veil_...`, errors as RFC 9457 problem details with a stable code. */
