@@ -6,6 +6,7 @@ import { VeilError } from '../errors.js';
 import { ROLES, type Role } from './actor.js';
 import { apiKeyRepository as repo } from './api-key.repository.js';
 import type { CoreDeps } from '../service-deps.js';
+import type { Tx } from '../store/store.js';
 
 export { ROLES, type Role } from './actor.js';
 
@@ -42,12 +43,14 @@ export class ApiKeyService {
 
   constructor(private readonly deps: CoreDeps) {}
 
+  /** `within` runs in the key's own transaction (what makes it a compatibility key commits with it). */
   async create(
     actor: Actor,
     input: { name: string; role: Role; purposes: readonly string[] },
+    within?: (tx: Tx, keyId: string) => Promise<void>,
   ): Promise<{ key: ApiKey; token: string }> {
     this.deps.policy.require(actor, 'keys.manage');
-    return this.mint(actor, input);
+    return this.mint(actor, input, within);
   }
 
   /** The first admin key of a fresh installation (no key exists to authorize it). */
@@ -60,6 +63,7 @@ export class ApiKeyService {
   private async mint(
     actor: Actor,
     input: { name: string; role: Role; purposes: readonly string[] },
+    within?: (tx: Tx, keyId: string) => Promise<void>,
   ): Promise<{ key: ApiKey; token: string }> {
     if (!ROLES.includes(input.role)) throw new VeilError('INVALID_INPUT', `role must be one of ${ROLES.join(', ')}.`);
     if (!input.purposes.length)
@@ -81,6 +85,7 @@ export class ApiKeyService {
         action: 'apikey.created',
         detail: { keyId: id, role: input.role, purposes: [...input.purposes] },
       });
+      await within?.(tx, id);
     });
     return {
       key: { id, name: input.name, role: input.role, purposes: input.purposes, createdAt: now, revokedAt: null },

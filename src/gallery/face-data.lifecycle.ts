@@ -12,6 +12,8 @@ import type { KeyRing } from '../privacy/keyring.js';
 import type { GalleryIndex } from '../vector/gallery-index.js';
 import { touchIndex } from '../vector/index-feed.js';
 import { subjectRepository as subjects } from './subject.repository.js';
+import { mediaRepository as media } from './media.repository.js';
+import { aliasRepository as aliases } from '../compreface/alias.repository.js';
 import type { TemplateVault } from './template-vault.js';
 import { SubjectEraser, type EraserDeps } from './subject-eraser.js';
 import type { ErasureCertificate } from '../rights/certificate.js';
@@ -121,6 +123,10 @@ export class FaceDataLifecycle {
     const r = await this.change([subjectId], purposeId, async (tx) => {
       const gone = await subjects.deleteTemplates(tx, { subjectId, purposeId });
       await subjects.deleteEnrollment(tx, subjectId, purposeId);
+      // Without the purpose, its photos no longer name the person.
+      const sightings = await media.unlinkSubjectIn(tx, subjectId, purposeId);
+      // A client's name for the person under this purpose (CompreFace-compatible API) goes with the data.
+      const names = await aliases.removeForSubject(tx, subjectId, purposeId);
       const state = why.reason === 'consent-withdrawn' ? 'withdrawn' : 'expired';
       const given =
         why.reason === 'consent-withdrawn'
@@ -137,11 +143,12 @@ export class FaceDataLifecycle {
         gone.map((t) => t.id),
         why.reason,
       );
-      const detail: Record<string, Json> = { templatesDeleted: gone.length };
+      const detail: Record<string, Json> = { templatesDeleted: gone.length, sightingsUnlinked: sightings };
       if (why.reason === 'consent-withdrawn') detail['consentId'] = why.consentId;
       else if (why.reason === 'unenrolled') detail['note'] = why.note;
       else detail['expiredAt'] = why.expiredAt;
       if (why.reason !== 'consent-withdrawn' && given.length) detail['consentsExpired'] = given.length;
+      if (names) detail['aliasesRemoved'] = names;
       await this.deps.audit.append(tx, {
         actor,
         action: REMOVAL_ACTION[why.reason],

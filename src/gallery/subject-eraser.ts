@@ -8,6 +8,7 @@ import type { SubjectId } from '../ids.js';
 import type { KeyRing } from '../privacy/keyring.js';
 import { consentRepository as consents } from '../privacy/consent.repository.js';
 import { subjectRepository as subjects } from './subject.repository.js';
+import { aliasRepository as aliases } from '../compreface/alias.repository.js';
 import { mediaRepository as media } from './media.repository.js';
 import { searchRepository as searches } from './search.repository.js';
 import { artifactRepository as artifacts } from '../rights/artifact.repository.js';
@@ -86,6 +87,7 @@ export class SubjectEraser {
         const templates = await subjects.deleteTemplates(tx, { subjectId: id });
         const consentCount = await consents.deleteForSubject(tx, id);
         await subjects.deleteEnrollments(tx, id);
+        const names = await aliases.removeForSubject(tx, id);
         const sightings = await media.unlinkSubject(tx, id);
         const results = await searches.deleteResultsOf(tx, id);
         const derived = await artifacts.derivedFrom(tx, id);
@@ -108,6 +110,7 @@ export class SubjectEraser {
             sightingsUnlinked: sightings,
             searchResults: results,
             artifacts: derived.length,
+            ...(names ? { aliases: names } : {}),
           },
         });
         const keyShredded = await this.deps.keyring.destroy(tx, id);

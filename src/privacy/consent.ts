@@ -44,6 +44,11 @@ export const ConsentInputSchema = z
     expiresAt: z.string().datetime().nullable().default(null),
     contactEmail: z.string().email().optional(),
     region: z.string().max(50).optional(),
+    /**
+     * The name a CompreFace-compatible client will use for this person under this purpose
+     * (case-insensitive, unique per purpose); faces added under that name rest on this consent.
+     */
+    alias: z.string().trim().min(1).max(255).optional(),
   })
   .strict();
 
