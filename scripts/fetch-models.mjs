@@ -26,7 +26,8 @@ const SOURCES = [
   {
     spec: 'faceplugin-face-recognition-js@0.0.1',
     integrity: 'sha512-shriXjd4zJHEwhK1jHK+bWo8Vv6Vu9B/w6RRsd4AFtNM/jaI2vhuOamOSMl9qQmLd8WlQ7dgqN+3C2iOi5pXWw==',
-    files: ['model/fr_detect.onnx', 'model/fr_landmark.onnx', 'model/fr_feature.onnx'],
+    // fr_liveness.onnx (MIT, like the rest of the package): presentation-attack check on identity-proof selfies.
+    files: ['model/fr_detect.onnx', 'model/fr_landmark.onnx', 'model/fr_feature.onnx', 'model/fr_liveness.onnx'],
   },
 ];
 

@@ -10,6 +10,7 @@ export const ERROR_CODES = [
   'NO_FACE',
   'MULTIPLE_FACES',
   'LOW_QUALITY',
+  'LIVENESS_FAILED',
   'INVALID_INPUT',
   'NOT_FOUND',
   // engine

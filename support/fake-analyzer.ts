@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { FaceAnalyzer } from '../src/face/analyzer.js';
+import type { FaceAnalyzer, ImageOptions } from '../src/face/analyzer.js';
+import { LIVENESS_MODEL, LIVENESS_THRESHOLD } from '../src/face/liveness.js';
 import type { Analysis, DetectedFace, EmbeddedFace } from '../src/face/engine.js';
 import { MODELS } from '../src/face/models.js';
 import { VeilError } from '../src/errors.js';
@@ -8,22 +9,28 @@ import { VeilError } from '../src/errors.js';
  * A stand-in for the face engine in rule tests, where the rule under test is not the engine: an
  * "image" is the text `face:<person>:<photo>` (several faces separated by `|`, `noface` for none),
  * and each person has a fixed random direction in 512-d space, so two photos of one person score
- * about 0.8 and two people about 0. Every rule also has a test on the real engine and real photos.
+ * about 0.8 and two people about 0. A photo named `spoof` (`face:<person>:spoof`) scores 0.02 on the
+ * liveness check, any other 0.98. Every rule also has a test on the real engine and real photos.
  */
 export class FakeAnalyzer implements FaceAnalyzer {
   readonly modelId = MODELS.embedder.id;
 
-  async analyze(bytes: Uint8Array): Promise<Analysis<EmbeddedFace>> {
+  async analyze(bytes: Uint8Array, opts?: ImageOptions): Promise<Analysis<EmbeddedFace>> {
     const faces = this.parse(bytes);
     return {
       width: 640,
       height: 480,
-      faces: faces.map((f, i) => ({ ...box(i), embedding: embed(f.person, f.photo), model: this.modelId })),
+      faces: faces.map((f, i) => ({
+        ...box(i),
+        ...live(f.photo, opts),
+        embedding: embed(f.person, f.photo),
+        model: this.modelId,
+      })),
     };
   }
 
-  async detect(bytes: Uint8Array): Promise<Analysis<DetectedFace>> {
-    return { width: 640, height: 480, faces: this.parse(bytes).map((_f, i) => box(i)) };
+  async detect(bytes: Uint8Array, opts?: ImageOptions): Promise<Analysis<DetectedFace>> {
+    return { width: 640, height: 480, faces: this.parse(bytes).map((f, i) => ({ ...box(i), ...live(f.photo, opts) })) };
   }
 
   private parse(bytes: Uint8Array): { person: string; photo: string }[] {
@@ -80,4 +87,10 @@ function box(i: number): DetectedFace {
     ],
     quality: { faceSize: 140, eyeDistance: 50, detectorScore: 0.99, sharpness: 300, yaw: 0, roll: 0, pitch: 0 },
   };
+}
+
+function live(photo: string, opts: ImageOptions | undefined): Pick<DetectedFace, 'liveness'> {
+  if (!opts?.liveness) return {};
+  const score = photo === 'spoof' ? 0.02 : 0.98;
+  return { liveness: { score, live: score >= LIVENESS_THRESHOLD, model: LIVENESS_MODEL.id } };
 }

@@ -8,6 +8,7 @@ export const STATUS: Record<ErrorCode, number> = {
   NO_FACE: 422,
   MULTIPLE_FACES: 422,
   LOW_QUALITY: 422,
+  LIVENESS_FAILED: 422,
   INVALID_INPUT: 400,
   NOT_FOUND: 404,
   MODEL_MISSING: 500,

@@ -23,6 +23,8 @@ export interface Job {
   op: 'detect' | 'analyze';
   bytes: Uint8Array;
   formats: ImageFormat[];
+  /** Also run the liveness model (ImageCallOptions.liveness). */
+  liveness: boolean;
   submitted: number;
   resolve: (v: Analysis<EmbeddedFace>) => void;
   reject: (e: unknown) => void;

@@ -125,6 +125,7 @@ export class EnginePool {
         op,
         bytes,
         formats,
+        liveness: call?.liveness === true,
         submitted: performance.now(),
         resolve,
         reject,
@@ -167,7 +168,8 @@ export class EnginePool {
       if (!job) return;
       slot.job = job;
       slot.overrun = setTimeout(() => this.overran(slot), this.opts.timeoutMs);
-      slot.worker.postMessage({ id: job.id, op: job.op, bytes: job.bytes, formats: job.formats });
+      const { id, op, bytes, formats, liveness } = job;
+      slot.worker.postMessage({ id, op, bytes, formats, liveness });
     }
   }
 

@@ -6,6 +6,7 @@ import { Landmarker, toFivePoints, type FivePoints } from './landmarks.js';
 import { Embedder, align } from './embedder.js';
 import { faceQuality, type FaceQuality } from './quality.js';
 import type { Box, Point } from './geometry.js';
+import { LIVENESS_MODEL, LivenessModel, type LivenessVerdict } from './liveness.js';
 
 export interface FaceEngineOptions {
   readonly modelsDir: string;
@@ -36,6 +37,8 @@ export interface DetectedFace {
   readonly score: number;
   readonly landmarks: FivePoints;
   readonly quality: FaceQuality;
+  /** Only when the call asked for it (identity-proof selfies): see src/face/liveness.ts. */
+  readonly liveness?: LivenessVerdict;
 }
 
 export interface EmbeddedFace extends DetectedFace {
@@ -57,6 +60,8 @@ export interface ImageCallOptions {
    * since they often come from configuration: an unknown name throws.
    */
   readonly formats?: readonly string[];
+  /** Also run the presentation-attack model on every face (identity-proof selfies). */
+  readonly liveness?: boolean;
 }
 
 export interface StageTimings {
@@ -81,6 +86,20 @@ export class FaceEngine {
     private readonly landmarker: Landmarker,
     private readonly embedder: Embedder,
   ) {}
+
+  private live: Promise<LivenessModel> | null = null;
+
+  /** Loaded on the first call that asks for liveness: most calls never do. */
+  private livenessModel(): Promise<LivenessModel> {
+    const so = { intraOpThreads: this.opts.intraOpThreads };
+    return (this.live ??= loadSession(this.opts.modelsDir, LIVENESS_MODEL, so).then(
+      (s) => new LivenessModel(s),
+      (e: unknown) => {
+        this.live = null;
+        throw e;
+      },
+    ));
+  }
 
   static async create(partial: Partial<FaceEngineOptions> = {}): Promise<FaceEngine> {
     const opts = { ...DEFAULT_ENGINE_OPTIONS, ...partial };
@@ -150,6 +169,7 @@ export class FaceEngine {
         score: d.score,
         landmarks: scalePoints(pts, img.scale),
         quality,
+        ...(call?.liveness ? { liveness: await (await this.livenessModel()).check(img, d.box) } : {}),
       };
       if (withEmbedding) {
         const embedding = await this.embedder.embed(aligned);

@@ -10,6 +10,7 @@ interface Request {
   bytes: Uint8Array;
   /** The formats this call accepts (already narrowed by the pool). */
   formats: ImageFormat[];
+  liveness?: boolean;
 }
 
 const port = parentPort;
@@ -18,7 +19,7 @@ const engine = await FaceEngine.create(workerData as Partial<FaceEngineOptions>)
 port.postMessage({ ready: true });
 port.on('message', async (req: Request) => {
   try {
-    const call = { formats: req.formats };
+    const call = { formats: req.formats, liveness: req.liveness === true };
     const result = req.op === 'analyze' ? await engine.analyze(req.bytes, call) : await engine.detect(req.bytes, call);
     const transfer = result.faces.flatMap((f) =>
       'embedding' in f ? [(f as { embedding: Float32Array }).embedding.buffer as ArrayBuffer] : [],

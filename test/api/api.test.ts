@@ -204,7 +204,7 @@ describe('HTTP API over a real server', () => {
     const pub = new VeilClient(base);
     const r = await pub.submitRequest({ kind: 'access', email: 'ada@example.org' });
     const ver = await pub.verifyRequest(r.requestId, smtp.codeFor('ada@example.org'), [
-      face('face_recognition/obama/test_obama3.jpg'),
+      face('face_recognition/obama/ex_obama-480p.jpg'),
     ]);
     assert.deepEqual(Object.keys(ver).sort(), ['downloadToken', 'state'], 'nothing says what the selfie matched');
     await fails(pub.download(r.requestId, ver.downloadToken));

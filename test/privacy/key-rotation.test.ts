@@ -15,7 +15,7 @@ import { engineOptions, face, tempDir } from '../helpers.js';
 import { GcmWindowScanner } from '../security/gcm-scan.js';
 
 const OBAMA = ['face_recognition/obama/test_obama.jpg', 'face_recognition/obama/test_obama2.jpg'];
-const OBAMA_SELFIE = 'face_recognition/obama/test_obama3.jpg';
+const OBAMA_SELFIE = 'face_recognition/obama/ex_obama-480p.jpg'; // one the liveness check passes
 const GROUP = 'face_recognition/_multi_face/knn_test_obama_and_biden.jpg';
 const SHELDON = 'faceapi_bbt/sheldon/sheldon1.png';
 const EMAIL = 'barack@example.org';

@@ -43,7 +43,7 @@ test("a stranger's own mailbox plus a victim's photo releases nothing and erases
     queued.review?.items.map((i) => [i.subjectId, i.why]),
     [[victim.subjectId, 'face-only']],
   );
-  assert.equal(queued.review?.liveness, 'not checked');
+  assert.match(queued.review?.liveness ?? '', /^passed \(score 0\.9800;/);
   await v.rights.queue.review(admin, erase.requestId, {
     decision: 'reject',
     note: 'the requester is not the person in the photo',
@@ -169,5 +169,52 @@ test('codes are resent a few times per request at most', async () => {
   await v.rights.intake.resendCode(r.requestId);
   assert.equal(await code(v.rights.intake.resendCode(r.requestId)), 'RATE_LIMITED');
   assert.equal(mail.sent.filter((m) => m.to === 'kim@example.org').length, 3);
+  await v.close();
+});
+
+test('a selfie judged not live never passes silently: the code stays good for a retake or no selfie', async () => {
+  const { v, mail } = await ruleVeil();
+  await consentPurpose(v, 'events');
+  await person(v, 'events', 'june', { email: 'june@example.org' });
+  const r = await v.rights.intake.submit({ kind: 'access', email: 'june@example.org' });
+  const c = mail.codeFor('june@example.org');
+  const refused = v.rights.intake.verify(r.requestId, { code: c, selfies: [fakePhoto('june', 'spoof')] });
+  assert.equal(await code(refused), 'LIVENESS_FAILED');
+  assert.equal((await v.rights.queue.get(admin, r.requestId)).state, 'identity_pending', 'nothing recorded');
+  const retake = await v.rights.intake.verify(r.requestId, { code: c, selfies: [fakePhoto('june', '2')] });
+  assert.equal(retake.state, 'verified');
+  const queued = await v.rights.queue.get(admin, r.requestId);
+  assert.match(
+    queued.review?.liveness ?? '',
+    /^passed \(score 0\.9800; faceplugin-fr_liveness@0\.0\.1, threshold 0\.3\)$/,
+  );
+  // The emailed code alone is the other way through.
+  const r2 = await v.rights.intake.submit({ kind: 'access', email: 'june@example.org' });
+  const c2 = mail.codeFor('june@example.org');
+  assert.equal(
+    await code(v.rights.intake.verify(r2.requestId, { code: c2, selfies: [fakePhoto('june', 'spoof')] })),
+    'LIVENESS_FAILED',
+  );
+  assert.equal((await v.rights.intake.verify(r2.requestId, { code: c2 })).state, 'verified');
+  assert.equal((await v.rights.queue.get(admin, r2.requestId)).review, null, 'no selfie, no face evidence');
+  await v.close();
+});
+
+test('a portal selfie judged not live enrolls nobody and records no consent; a retake does', async () => {
+  const { v, mail } = await ruleVeil();
+  await consentPurpose(v, 'events');
+  const start = await v.services.portal.start({ purpose: 'events', email: 'kim@example.org', language: 'en' });
+  const c = mail.codeFor('kim@example.org');
+  assert.equal(
+    await code(v.services.portal.confirm(start.enrollmentId, { code: c, selfie: fakePhoto('kim', 'spoof') })),
+    'LIVENESS_FAILED',
+  );
+  const probe = { purpose: 'events', image: fakePhoto('kim', '2'), ...why };
+  assert.deepEqual((await v.search.identify(admin, probe)).candidates, [], 'not enrolled');
+  const ok = await v.services.portal.confirm(start.enrollmentId, { code: c, selfie: fakePhoto('kim') });
+  assert.deepEqual(
+    (await v.search.identify(admin, probe)).candidates.map((x) => x.subjectId),
+    [ok.subjectId],
+  );
   await v.close();
 });

@@ -20,7 +20,7 @@ import { filesUnder, postgresFiles, type DiskFile } from './disk.js';
 const OBAMA = [
   'face_recognition/obama/test_obama.jpg',
   'face_recognition/obama/test_obama2.jpg',
-  'face_recognition/obama/test_obama3.jpg',
+  'face_recognition/obama/ex_obama-480p.jpg', // the selfie: one the liveness check passes
   'face_recognition/obama/knn_test_obama1.jpg',
 ];
 const GROUP = 'face_recognition/_multi_face/knn_test_obama_and_biden.jpg';
