@@ -13,8 +13,18 @@ export interface SearchRecord {
   k: number;
   threshold: number;
   at: string;
-  results: { subjectId: SubjectId; similarity: number }[];
+  /** The box of each face searched (identify); `results[].face` is a position in this list. */
+  faces?: readonly { x: number; y: number; width: number; height: number }[] | undefined;
+  /** Ranks count within a face: face 2's best candidate is rank 1. */
+  results: { subjectId: SubjectId; similarity: number; face?: number | undefined; rank?: number | undefined }[];
 }
+
+const roundBox = (b: { x: number; y: number; width: number; height: number }) => ({
+  x: Math.round(b.x),
+  y: Math.round(b.y),
+  width: Math.round(b.width),
+  height: Math.round(b.height),
+});
 
 export const searchRepository = {
   async insert(ex: Executor, s: SearchRecord): Promise<void> {
@@ -33,6 +43,7 @@ export const searchRepository = {
         threshold: s.threshold,
         result_count: s.results.length,
         at: s.at,
+        faces: s.faces ? JSON.stringify(s.faces.map(roundBox)) : null,
       })
       .execute();
     if (s.results.length) {
@@ -41,9 +52,10 @@ export const searchRepository = {
         .values(
           s.results.map((r, i) => ({
             search_id: s.id,
+            face: r.face ?? 0,
             subject_id: r.subjectId,
             similarity: r.similarity,
-            rank: i + 1,
+            rank: r.rank ?? i + 1,
           })),
         )
         .execute();
@@ -66,6 +78,7 @@ export const searchRepository = {
         'searches.at',
         'search_results.similarity',
         'search_results.rank',
+        'search_results.face',
       ])
       .where('search_results.subject_id', '=', subjectId)
       .orderBy('searches.at')

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Tx } from '../store/store.js';
 import type { Actor } from '../auth/actor.js';
 import type { SearchAccountability } from '../auth/policy.js';
@@ -7,40 +6,42 @@ import type { EmbeddedFace } from '../face/engine.js';
 import { cosine } from '../face/embedder.js';
 import { estimatedFmr } from '../face/calibration.js';
 import { DEFAULT_CALIBRATION } from '../face/calibration.default.js';
-import { newId, type PurposeId, type SearchId, type SubjectId } from '../ids.js';
+import { newId, type PurposeId, type SubjectId } from '../ids.js';
 import { VeilError } from '../errors.js';
-import type { Purpose } from '../privacy/purpose.js';
 import type { GalleryIndex, SubjectHit } from '../vector/gallery-index.js';
 import { subjectRepository as subjects } from './subject.repository.js';
-import { searchRepository } from './search.repository.js';
+import { recordSearch, type SearchAccount } from './search.record.js';
 import type { TemplateVault } from './template-vault.js';
 import { round4 } from './numbers.js';
+import {
+  MAX_CANDIDATES_PER_FACE,
+  MAX_FACES_PER_PROBE,
+  bounded,
+  facesToSearch,
+  type Candidate,
+  type FaceSearchResult,
+  type IdentifyFacesInput,
+  type IdentifyFacesResult,
+} from './search.faces.js';
 import type { CoreDeps } from '../service-deps.js';
 
-export interface Candidate {
-  readonly subjectId: SubjectId;
-  readonly similarity: number;
-  readonly rank: number;
-  /** Probability a different person scores this high (fitted impostor tail). */
-  readonly estimatedFalseMatchRate: number;
-}
+export type { Candidate, FaceSearchResult, IdentifyFacesInput, IdentifyFacesResult } from './search.faces.js';
 
 export interface IdentifyInput extends SearchAccountability {
   readonly purpose: string;
   readonly image: Uint8Array;
+  /** Candidates per face. */
   readonly k?: number | undefined;
   /** A stricter decision threshold than the calibrated one; never a looser one. */
   readonly threshold?: number | undefined;
+  /** Faces searched, largest first (default and most: 20). */
+  readonly maxFaces?: number | undefined;
 }
 
-export interface IdentifyResult {
-  readonly searchId: string;
-  readonly purpose: string;
-  readonly facesInProbe: number;
-  readonly threshold: number;
+/** The largest face's decision and candidates at the top (single-face clients), every face in `faces`. */
+export interface IdentifyResult extends IdentifyFacesResult {
   readonly decision: 'match' | 'no-match';
   readonly candidates: readonly Candidate[];
-  readonly model: string;
 }
 
 export interface VerifyInput extends SearchAccountability {
@@ -58,8 +59,6 @@ export interface VerifyResult {
   readonly match: boolean;
   readonly model: string;
 }
-
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 /** The most prominent face: probes are searched by the largest face in them. */
 export function largestFace<F extends { box: { width: number; height: number } }>(faces: readonly F[]): F | undefined {
@@ -95,15 +94,38 @@ export class SearchService {
     return requested;
   }
 
-  /** 1:N search over the purpose's matchable subjects. Unknown is an answer. */
+  /** 1:N search over the purpose's matchable subjects, every face of the probe. Unknown is an answer. */
   async identify(actor: Actor, input: IdentifyInput, opts?: ImageOptions): Promise<IdentifyResult> {
+    const r = await this.identifyFaces(actor, { ...input, limit: input.k }, opts);
+    const top = r.faces[0]!;
+    return { ...r, decision: top.decision, candidates: top.candidates };
+  }
+
+  /**
+   * 1:N search of every face in the probe (largest first, at most `maxFaces`), each decided on its
+   * own under one threshold; one search record keeps which face returned whom. `POST /v1/identify`
+   * and compatibility surfaces call this with their own limits.
+   */
+  async identifyFaces(actor: Actor, input: IdentifyFacesInput, opts?: ImageOptions): Promise<IdentifyFacesResult> {
     const purpose = await this.deps.policy.purpose(actor, 'gallery.search', input.purpose);
     const why = this.deps.policy.accountability(actor, purpose, input);
-    const k = Math.max(1, Math.min(50, input.k ?? 5));
+    const k = bounded(input.limit, 1, MAX_CANDIDATES_PER_FACE, 5);
+    const maxFaces = bounded(input.maxFaces, 1, MAX_FACES_PER_PROBE, MAX_FACES_PER_PROBE);
     const threshold = this.decisionThreshold(input.threshold);
-    const { face, count } = await this.probe(input.image, opts);
-    const hits = this.deps.index.search(purpose.id, face.embedding, k, threshold);
-    const candidates = await this.confirm(hits, purpose.id);
+    const analysis = await this.deps.engine.analyze(input.image, opts);
+    const faces = facesToSearch(analysis.faces, maxFaces, input.minDetectorScore ?? 0);
+    if (!faces.length) throw new VeilError('NO_FACE', 'No face was found in the probe image.');
+    const hits = faces.map((f) => this.deps.index.search(purpose.id, f.embedding, k, threshold));
+    const confirmed = await this.confirm(hits, purpose.id);
+    const results: FaceSearchResult[] = faces.map((f, i) => ({
+      face: i,
+      box: f.box,
+      detectorScore: f.score,
+      landmarks: f.landmarks,
+      quality: f.quality,
+      decision: confirmed[i]!.length ? 'match' : 'no-match',
+      candidates: confirmed[i]!,
+    }));
     const searchId = newId.search();
     await this.deps.store.transaction((tx) =>
       this.account(tx, {
@@ -115,17 +137,17 @@ export class SearchService {
         probe: input.image,
         k,
         threshold,
-        returned: candidates,
+        faces: results.map((r) => r.box),
+        returned: results.flatMap((r) => r.candidates.map((c) => ({ ...c, face: r.face }))),
       }),
     );
     return {
       searchId,
       purpose: purpose.key,
-      facesInProbe: count,
+      facesInProbe: analysis.faces.length,
       threshold,
-      decision: candidates.length ? 'match' : 'no-match',
-      candidates,
       model: this.deps.engine.modelId,
+      faces: results,
     };
   }
 
@@ -187,64 +209,30 @@ export class SearchService {
     return { face, count: r.faces.length };
   }
 
-  /** Re-checks index hits against the store: the index is fast, the store is the truth. */
-  private async confirm(hits: readonly SubjectHit[], purposeId: PurposeId): Promise<Candidate[]> {
+  /** Re-checks each face's index hits against the store: the index is fast, the store is the truth. */
+  private async confirm(hits: readonly (readonly SubjectHit[])[], purposeId: PurposeId): Promise<Candidate[][]> {
     const ok = await subjects.matchable(
       this.deps.store.db,
-      hits.map((h) => h.subjectId),
+      [...new Set(hits.flat().map((h) => h.subjectId))],
       purposeId,
     );
-    return hits
-      .filter((h) => ok.has(h.subjectId))
-      .map((h, i) => ({
-        subjectId: h.subjectId,
-        similarity: round4(h.similarity),
-        rank: i + 1,
-        // Below 1e-6 the fitted tail is extrapolation the calibration data cannot support: report the floor.
-        estimatedFalseMatchRate: Math.max(1e-6, Number(estimatedFmr(DEFAULT_CALIBRATION, h.similarity).toPrecision(2))),
-      }));
+    return hits.map((face) =>
+      face
+        .filter((h) => ok.has(h.subjectId))
+        .map((h, i) => ({
+          subjectId: h.subjectId,
+          similarity: round4(h.similarity),
+          rank: i + 1,
+          // Below 1e-6 the fitted tail is extrapolation the calibration data cannot support: report the floor.
+          estimatedFalseMatchRate: Math.max(
+            1e-6,
+            Number(estimatedFmr(DEFAULT_CALIBRATION, h.similarity).toPrecision(2)),
+          ),
+        })),
+    );
   }
 
-  private async account(
-    tx: Tx,
-    a: {
-      searchId: string;
-      kind: 'identify' | 'verify';
-      purpose: Purpose;
-      actor: Actor;
-      why: { caseRef: string | null; justification: string | null };
-      probe: Uint8Array;
-      k: number;
-      threshold: number;
-      returned: readonly { subjectId: SubjectId; similarity: number }[];
-    },
-  ): Promise<void> {
-    await searchRepository.insert(tx, {
-      id: a.searchId as SearchId,
-      kind: a.kind,
-      purposeId: a.purpose.id,
-      actorKind: a.actor.kind,
-      actorId: a.actor.id,
-      caseRef: a.why.caseRef,
-      justification: a.why.justification,
-      probeSha256: sha256(a.probe),
-      k: a.k,
-      threshold: a.threshold,
-      at: this.deps.clock.now().toISOString(),
-      results: a.returned.map((c) => ({ subjectId: c.subjectId, similarity: c.similarity })),
-    });
-    await this.deps.audit.append(tx, {
-      actor: a.actor,
-      action: a.kind === 'identify' ? 'search.performed' : 'verify.performed',
-      subjectIds: a.returned.map((c) => c.subjectId),
-      purposeId: a.purpose.id,
-      detail: {
-        searchId: a.searchId,
-        caseRef: a.why.caseRef,
-        justification: a.why.justification,
-        results: a.returned.length,
-        threshold: a.threshold,
-      },
-    });
+  private account(tx: Tx, a: SearchAccount): Promise<void> {
+    return recordSearch(this.deps, tx, a);
   }
 }

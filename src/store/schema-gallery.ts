@@ -15,6 +15,8 @@ export interface PurposesTable {
   keep_source_images: number;
   status: string;
   created_at: string;
+  /** Target false-positive identification rate of its searches; null: the default (version 11). */
+  fpir: number | null;
 }
 
 export interface SubjectsTable {
@@ -123,10 +125,17 @@ export interface SearchesTable {
   threshold: number;
   result_count: number;
   at: string;
+  /** JSON [{x, y, width, height}]: the box of each face searched, in the order of `search_results.face` (version 12). */
+  faces: string | null;
+  /** Matchable templates searched and the FPIR the threshold was derived from (version 11; null before). */
+  gallery_size: number | null;
+  fpir: number | null;
 }
 
 export interface SearchResultsTable {
   search_id: string;
+  /** Which face of the probe returned this subject: its position in `searches.faces` (0 before version 12). */
+  face: number;
   subject_id: string;
   similarity: number;
   rank: number;

@@ -8,6 +8,7 @@ import * as indexChanges from './0006-index-changes.js';
 import * as jobLeases from './0007-job-leases.js';
 import * as identityProof from './0008-identity-proof.js';
 import * as keystore from './0009-keystore.js';
+import * as searchFaces from './0012-search-faces.js';
 
 /**
  * Every schema migration, by the name Kysely records in `kysely_migration`. Append only: a released
@@ -25,6 +26,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0007-job-leases': jobLeases,
   '0008-identity-proof': identityProof,
   '0009-keystore': keystore,
+  '0012-search-faces': searchFaces,
 });
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) };
