@@ -41,6 +41,15 @@ const toAgent = (r: Row): Agent => ({
   revokedAt: r.revoked_at,
 });
 
+/** The origin of a URL, or '' when it is not one. */
+const safeOrigin = (url: string): string => {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '';
+  }
+};
+
 const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
 
 /**
@@ -68,12 +77,15 @@ export class AgentRegistry {
         'INVALID_INPUT',
         'The callback origin is an https origin (scheme, host and port, no path), e.g. https://agent.example.',
       );
+    const web = input.webUrl?.trim() || null;
+    if (web && !callbackOrigin(safeOrigin(web), this.deps.loopbackCallbacks))
+      throw new VeilError('INVALID_INPUT', "The agent's web URL is an https URL.");
     const row = {
       id: input.id,
       name: input.name.trim(),
       verifyKey: canonicalVerifyKey(input.verifyKey),
       callbackOrigin: origin,
-      webUrl: input.webUrl?.trim() || null,
+      webUrl: web,
       createdAt: this.deps.clock.now().toISOString(),
     };
     try {

@@ -236,6 +236,21 @@ export class DrpService {
     return this.statusFor(id);
   }
 
+  /**
+   * For the portal page behind `user_verification_url`: the agent's name, and where to send the
+   * person once the address is proven. The agent's `redirect_to` is honoured only on the origins
+   * an admin registered for it (its web site, its callbacks): never an open redirect.
+   */
+  async verifyPage(id: string, redirectTo?: string): Promise<{ agent: string; returnTo: string | null }> {
+    this.deps.agents.businessId();
+    const d = await repo.request(this.deps.store.db, id);
+    const agent = d ? await this.deps.agents.get(d.agent_id) : null;
+    if (!d || !agent || agent.revokedAt) throw new VeilError('NOT_FOUND', `No request '${id}'.`);
+    const origins = [agent.callbackOrigin, agent.webUrl ? new URL(agent.webUrl).origin : null];
+    const ok = redirectTo && origins.some((o) => o && callbackAllowed(redirectTo, o));
+    return { agent: agent.name, returnTo: ok ? new URL(redirectTo).href : null };
+  }
+
   /** The result file of an access request this agent filed, once fulfilled. */
   async results(actor: Actor, id: string): Promise<{ bytes: Buffer; kind: string }> {
     await this.mine(actor, id);

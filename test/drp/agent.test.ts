@@ -122,6 +122,11 @@ describe('an authorized agent against a real server', () => {
     assert.equal(st.reason, 'need_user_verification', 'email_verified from the agent is not proof');
     assert.equal(st.agent_request_id, 'a-1');
     assert.equal(st.user_verification_url, `${server.url}/#/verify/${st.request_id}`);
+    // The page asks where to send the person back: only to the agent's own registered origin.
+    const back = async (to: string) =>
+      (await drp('GET', `/v1/drp/verify/${st.request_id}?redirect_to=${encodeURIComponent(to)}`, { as: null })).json();
+    assert.equal((await back(`${rx.origin}/done`)).returnTo, `${rx.origin}/done`);
+    assert.equal((await back('https://evil.example/')).returnTo, null);
     // The portal page behind user_verification_url posts the emailed code and the selfie here.
     const verify = await fetch(`${server.url}/v1/rights/requests/${st.request_id}/verify`, {
       method: 'POST',

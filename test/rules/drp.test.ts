@@ -206,6 +206,29 @@ test('a revoke answers revoked and withdraws the request; the status never tells
   await v.close();
 });
 
+test("the verify page sends the person back only to the agent's registered origins", async () => {
+  const { v, clock, agent, actor } = await drpVeil('https://agent.example');
+  const st = await v.rights.drp.exercise(actor, agent.exercise('access', 'gi@example.org', {}, clock.now()));
+  const page = (to?: string) => v.rights.drp.verifyPage(st.request_id, to);
+  assert.deepEqual(await page('https://agent.example/done?r=1'), {
+    agent: 'Agent A',
+    returnTo: 'https://agent.example/done?r=1',
+  });
+  assert.equal((await page('https://evil.example/phish')).returnTo, null);
+  assert.equal((await page('https://agent.example.evil.example/')).returnTo, null);
+  assert.equal((await page('javascript:alert(1)')).returnTo, null);
+  assert.equal((await page()).returnTo, null);
+  assert.equal(await code(v.rights.drp.verifyPage('req_nope')), 'NOT_FOUND');
+  assert.equal(
+    await code(
+      v.rights.agents.add(admin, { id: 'w', name: 'w', verifyKey: agent.verifyKey, webUrl: 'http://x.example' }),
+    ),
+    'INVALID_INPUT',
+    'a web URL is https',
+  );
+  await v.close();
+});
+
 test('callbacks: every change reaches the agent in order, retried with backoff, each attempt audited without personal data', async () => {
   const rx = await startCallbackReceiver({ failFirst: 1 });
   const { v, clock, mail, agent, actor } = await drpVeil(rx.origin);

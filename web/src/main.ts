@@ -4,6 +4,7 @@ import { html } from './lib.js';
 import { CONSOLE, STRINGS, type Lang } from './i18n.js';
 import { Logo } from './ui.js';
 import { AccessPage, ConsentPage, PortalHome } from './portal.js';
+import { VerifyPage } from './verify.js';
 import { LangContext, getKey, setKey } from './console/shared.js';
 import { Login } from './console/login.js';
 import { Dashboard } from './console/dashboard.js';
@@ -116,9 +117,11 @@ function App() {
   const body =
     parts[0] === 'consent' && parts[1]
       ? html`<${ConsentPage} lang=${lang} purpose=${decodeURIComponent(parts[1])} />`
-      : parts[0] === 'me'
-        ? html`<${AccessPage} lang=${lang} />`
-        : html`<${PortalHome} lang=${lang} />`;
+      : parts[0] === 'verify' && parts[1]
+        ? html`<${VerifyPage} lang=${lang} id=${decodeURIComponent(parts[1].split('?')[0]!)} />`
+        : parts[0] === 'me'
+          ? html`<${AccessPage} lang=${lang} />`
+          : html`<${PortalHome} lang=${lang} />`;
   // The public header has no link to the operator console: people have no use for it.
   return html`<header class="topbar">
       <a class="brand" href="#/"><${Logo} /> Veil</a>

@@ -74,6 +74,17 @@ export const drpRoutes = [
   }),
   route({
     method: 'GET',
+    url: '/v1/drp/verify/:id',
+    tag: TAG,
+    summary:
+      "For the portal's verify page: the agent's name, and redirect_to only when it is on the agent's registered origins",
+    access: 'public',
+    params: RequestId,
+    query: z.object({ redirect_to: z.string().max(2000).optional() }),
+    handler: async ({ services, params, query }) => services.rights.drp.verifyPage(params.id, query.redirect_to),
+  }),
+  route({
+    method: 'GET',
     url: '/v1/drp/service',
     tag: TAG,
     summary: "This business's entry for the DRP service directory (§3.05.2)",
