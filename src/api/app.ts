@@ -11,6 +11,8 @@ import { openApiDocument } from './openapi.js';
 import { Metrics } from './metrics.js';
 import { registerSurface, type Surface, type SurfaceLimits } from './surface.js';
 import { v1Surface } from './v1/surface.js';
+import { drpSurface } from './drp/surface.js';
+import { compreFaceSurface } from './compreface/surface.js';
 
 export interface AppOptions {
   readonly services: Services;
@@ -90,7 +92,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     attachFieldsToBody: 'keyValues',
     limits: { fileSize: limits.bodyBytes, files: 10, fields: 30 },
   });
-  const surfaces = [v1Surface, ...(opts.surfaces ?? [])];
+  const surfaces = [v1Surface, drpSurface, compreFaceSurface, ...(opts.surfaces ?? [])];
   const doc = openApiDocument(v1Surface.routes, opts.version ?? '0.1.0');
   await app.register(swagger, { mode: 'static', specification: { document: doc as never } });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });

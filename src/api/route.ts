@@ -7,10 +7,11 @@ import type { ImageOptions } from '../face/analyzer.js';
 /**
  * How a route's caller is known. 'key': an API key is required and checked before the body is read;
  * 'public': a member of the public (rate-limited per address, small bodies, fewer image formats);
- * 'optional-key': public, but a key is honoured (e.g. /metrics when the operator keeps it private).
+ * 'optional-key': public, but a key is honoured (e.g. /metrics when the operator keeps it private);
+ * 'agent': an authorized agent's bearer token (Data Rights Protocol), checked before the body is read.
  * What the caller may then do is decided by the service the route calls, never here.
  */
-export type Access = 'public' | 'key' | 'optional-key';
+export type Access = 'public' | 'key' | 'optional-key' | 'agent';
 
 export interface RouteContext<B, Q, P> {
   readonly services: Services;

@@ -28,6 +28,8 @@ export interface Surface {
   readonly routes: readonly RouteDef[];
   /** The bearer of the request's credentials, read from headers only (the body is not read yet). */
   credential(req: FastifyRequest): string | undefined;
+  /** Parsers this surface's routes need beyond JSON and multipart (registered in its scope only). */
+  setup?(scope: FastifyInstance): void;
   /** An error as this surface's clients expect it. */
   render(
     code: ErrorCode,
@@ -53,7 +55,10 @@ export function errorCode(
     return {
       code: e.code,
       message: e.message,
-      extra: e.details?.['retryAfterSeconds'] ? { retryAfterSeconds: e.details['retryAfterSeconds'] } : {},
+      extra: {
+        ...(e.details?.['retryAfterSeconds'] ? { retryAfterSeconds: e.details['retryAfterSeconds'] } : {}),
+        ...(typeof e.details?.['fatal'] === 'boolean' ? { fatal: e.details['fatal'] } : {}),
+      },
     };
   if (isDatabaseUnavailable(e))
     return {
@@ -93,6 +98,7 @@ export async function registerSurface(
   limits: SurfaceLimits,
 ): Promise<void> {
   await app.register(async (scope) => {
+    surface.setup?.(scope);
     scope.setErrorHandler((err, req, reply) => {
       const e = errorCode(err as Error & { code?: string; statusCode?: number }, req);
       const r = surface.render(e.code, e.message, req, e.extra);
@@ -163,6 +169,7 @@ async function caller(
   limits: SurfaceLimits,
 ): Promise<Actor> {
   const token = surface.credential(req);
+  if (r.access === 'agent') return services.rights.agents.authenticate(token);
   if (r.access === 'key' || (r.access === 'optional-key' && token)) return services.apiKeys.authenticate(token);
   // One address cannot flood the public routes; the count is shared by every process.
   await services.limiter.take(`ip:${surface.name}`, req.ip, limits.publicPerIpPerMinute, 60_000);

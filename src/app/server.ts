@@ -47,6 +47,7 @@ export async function serve(
   const addr = app.server.address();
   const url = `http://${settings.host}:${typeof addr === 'object' && addr ? addr.port : settings.port}`;
   const ops = veil.services.ops;
+  veil.services.rights.drp.listeningAt(url);
   // Rights requests a crash interrupted resume now, not an hour from now.
   void veil.services.rights.queue
     .resumeInterrupted()
@@ -57,6 +58,14 @@ export async function serve(
     setInterval(
       () => void ops.hourly(holder, log).catch((e) => log(`veil: hourly jobs failed: ${(e as Error).message}`)),
       3_600_000,
+    ),
+    // Authorized agents' requests carried out and their status callbacks sent, by the outbox's lease holder.
+    setInterval(
+      () =>
+        void veil.services.rights.outbox
+          .run(holder, log)
+          .catch((e) => log(`veil: agent callbacks failed: ${(e as Error).message}`)),
+      settings.drp.businessId ? 1_000 : 3_600_000,
     ),
   ];
   timers.forEach((t) => t.unref());

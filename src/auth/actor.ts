@@ -44,6 +44,10 @@ export const actors = {
   public(id = 'requester'): Actor {
     return { kind: 'public', id, role: 'public', purposes: [] };
   },
+  /** An authorized agent (Data Rights Protocol) acting for a person: no role; proves itself by signature and token. */
+  agent(id: string): Actor {
+    return { kind: 'agent', id, role: 'public', purposes: [] };
+  },
   apiKey(key: { id: string; role: Role; purposes: readonly string[] }): Actor {
     return {
       kind: 'api-key',

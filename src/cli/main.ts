@@ -24,6 +24,7 @@ With --url (or VEIL_URL and VEIL_API_KEY) commands run against a Veil server.
   ingest    match operator photos (a folder) against consenting subjects; resumable
   redact    a photo with every face blurred except consenting matches
   rights    data-subject requests: submit, verify, list, show, extend, fulfil, deny
+  agents    authorized agents of the Data Rights Protocol: add, list, revoke (admin)
   ropa      record of processing activities (Art. 30), JSON with DPV terms or Markdown
   dpia      a pre-filled impact assessment draft per purpose (Art. 35)
   retention run the retention job (or --dry-run); the public schedule
@@ -105,6 +106,8 @@ export async function run(argv: string[], io: Io = processIo, env: NodeJS.Proces
         return await (await import('./rights.commands.js')).rightsCommand(rest, io);
       case 'redact':
         return await (await import('./gallery.commands.js')).redactCommand(rest, io);
+      case 'agents':
+        return await (await import('./agents.commands.js')).agentsCommand(rest, io);
       default:
         throw new UsageError(`unknown command '${cmd}'\n${HELP}`);
     }

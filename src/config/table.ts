@@ -206,6 +206,36 @@ export const TABLE = {
       doc: 'How long search accounting (probe hashes, who searched, results) is kept, as an ISO 8601 duration.',
     }),
   },
+  drp: {
+    businessId: setting({
+      env: 'VEIL_DRP_BUSINESS_ID',
+      type: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'letters, digits, _ . - (at most 100)'),
+      doc: "This deployment's business-id in the Data Rights Protocol; unset: authorized agents cannot file requests (the DRP endpoints answer 404).",
+    }),
+    publicUrl: setting({
+      env: 'VEIL_PUBLIC_URL',
+      type: urlWithScheme(['http', 'https'], 'an https:// URL'),
+      doc: "Where people and agents reach this Veil (https://...), for the DRP api_base, verification and result links; unset: the server's own listening address.",
+    }),
+    name: setting({
+      env: 'VEIL_DRP_NAME',
+      type: z.string().min(1).max(200),
+      default: (raw) => raw('controller'),
+      defaultDoc: 'the controller setting',
+      doc: 'Name of this business in its DRP directory entry.',
+    }),
+    privacyPolicyUrl: setting({
+      env: 'VEIL_DRP_PRIVACY_POLICY_URL',
+      type: urlWithScheme(['http', 'https'], 'an https:// URL'),
+      doc: 'Privacy policy link of the DRP directory entry; unset: the portal.',
+    }),
+    loopbackCallbacks: setting({
+      env: 'VEIL_DRP_LOOPBACK_CALLBACKS',
+      type: bool(),
+      default: false,
+      doc: 'Let agents registered with an http://127.0.0.1 or http://localhost callback origin receive callbacks (tests, local development only).',
+    }),
+  },
   remote: {
     url: setting({
       env: 'VEIL_URL',

@@ -5,6 +5,7 @@ import { actorLabel, type Actor } from '../auth/actor.js';
 import { VeilError } from '../errors.js';
 import { canMove, type RequestState } from './request.js';
 import { requestRepository as repo } from './request.repository.js';
+import { queueAgentCallback } from '../drp/outbox.js';
 
 const ACTION = {
   received: 'rights.request.received',
@@ -17,7 +18,10 @@ const ACTION = {
   withdrawn: 'rights.request.withdrawn',
 } as const;
 
-/** Every state change of a request: the row, its history event and its audit entry, in one transaction. */
+/**
+ * Every state change of a request: the row, its history event, its audit entry and, for a request
+ * an authorized agent filed, the status callback it is owed, in one transaction.
+ */
 export async function moveRequest(
   deps: { clock: Clock; audit: AuditLog },
   tx: Executor,
@@ -41,4 +45,5 @@ export async function moveRequest(
     subjectIds,
     detail: { requestId: r.id, state: to, ...detail },
   });
+  await queueAgentCallback(tx, r.id, to, at);
 }
