@@ -6,15 +6,19 @@ import type { Veil } from '../../src/app/veil.js';
 import { actors, ROLES, type Role } from '../../src/auth/actor.js';
 import { admin, consentPurpose, fakePhoto, person, ruleVeil } from '../rules/fixture.js';
 import type { MemoryMailer } from '../../support/memory-mailer.js';
+import { TestAgent } from '../../support/drp-agent.js';
 
 /**
  * Who may call what, written by hand: not read back from the routes. Every route the running app
  * registers (every surface) must have an entry, and every role, with a key bound to the purpose
  * it targets or to another one, gets exactly what this table says.
- *   roles:  the roles besides admin that may call it; 'public' for routes without a key.
+ *   roles:  the roles besides admin that may call it; 'public' for routes without a key; 'agent' for
+ *           the Data Rights Protocol's routes: only a registered agent's bearer token, for what that
+ *           agent filed (no API key of any role, another agent is refused, and no agent token opens
+ *           any other route).
  *   scoped: the route reaches one purpose's data, so a key bound to another purpose is refused.
  */
-const MATRIX: Record<string, { roles: readonly Role[] | 'public'; scoped: boolean }> = {
+const MATRIX: Record<string, { roles: readonly Role[] | 'public' | 'agent'; scoped: boolean }> = {
   'POST /v1/purposes': { roles: ['dpo'], scoped: false },
   'GET /v1/purposes': { roles: ['operator', 'investigator', 'dpo', 'auditor'], scoped: false },
   'GET /v1/purposes/:purpose': { roles: ['operator', 'investigator', 'dpo', 'auditor'], scoped: true },
@@ -76,16 +80,42 @@ const MATRIX: Record<string, { roles: readonly Role[] | 'public'; scoped: boolea
   'GET /v1/stats': { roles: ['operator', 'dpo', 'auditor'], scoped: false },
   // Metrics name purposes and gallery sizes: any key (VEIL_METRICS_PUBLIC=true opens them).
   'GET /metrics': { roles: ['operator', 'dpo', 'auditor'], scoped: false },
+  // The agent registry (the protocol's service directory): admin only, like API keys.
+  'POST /v1/agents': { roles: [], scoped: false },
+  'GET /v1/agents': { roles: [], scoped: false },
+  'DELETE /v1/agents/:id': { roles: [], scoped: false },
+  'POST /v1/data-rights-request': { roles: 'agent', scoped: false },
+  'POST /v1/data-rights-request/': { roles: 'agent', scoped: false },
+  'GET /v1/data-rights-request/:id': { roles: 'agent', scoped: false },
+  'DELETE /v1/data-rights-request/:id': { roles: 'agent', scoped: false },
+  'GET /v1/data-rights-request/:id/results': { roles: 'agent', scoped: false },
+  'GET /v1/agent/:agentId': { roles: 'agent', scoped: false },
+  // Pair-wise key set-up: no token yet, the signature under the registered key is the credential.
+  'POST /v1/agent/:agentId': { roles: 'public', scoped: false },
+  'GET /v1/drp/service': { roles: 'public', scoped: false },
+  'GET /v1/drp/verify/:id': { roles: 'public', scoped: false },
 };
+
+const BUSINESS = 'veil-matrix';
+/** The agent that files what the DRP routes act on, another registered agent, and one that only pairs. */
+const owner = new TestAgent('matrix-owner', BUSINESS);
+const stranger = new TestAgent('matrix-stranger', BUSINESS);
+const pairer = new TestAgent('matrix-pairer', BUSINESS);
 
 const INFRA = new Set(['GET /healthz', 'GET /readyz', 'GET /openapi.json', 'HEAD /openapi.json']);
 
-type Req = { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; url: string; payload?: Record<string, unknown> };
+type Req = {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  url: string;
+  payload?: Record<string, unknown> | string;
+  headers?: Record<string, string>;
+};
 let v: Veil;
 let mail: MemoryMailer;
 let app: FastifyInstance;
 const registered: string[] = [];
 const tokens = new Map<string, string>();
+const agentTokens = new Map<string, string>();
 
 /** A request for a route that reaches data of `purpose`, with fresh things to act on. */
 async function build(route: string, purpose: 'alpha' | 'beta'): Promise<Req> {
@@ -114,6 +144,10 @@ async function build(route: string, purpose: 'alpha' | 'beta'): Promise<Req> {
       return m.status === 'ingested' ? m.mediaId : 'none';
     }
     if (pattern.startsWith('/v1/rights/requests/')) return (await request()).id;
+    if (pattern.startsWith('/v1/agents/')) {
+      const a = new TestAgent(`spare-${Math.random().toString(36).slice(2, 10)}`, BUSINESS);
+      return (await v.rights.agents.add(admin, { id: a.id, name: 'spare', verifyKey: a.verifyKey })).id;
+    }
     if (pattern.startsWith('/v1/keys/'))
       return (await v.apiKeys.create(admin, { name: 'spare', role: 'auditor', purposes: ['*'] })).key.id;
     if (pattern.startsWith('/v1/oversight/orders/')) return (await v.orders.record(admin, ORDER)).id;
@@ -124,6 +158,12 @@ async function build(route: string, purpose: 'alpha' | 'beta'): Promise<Req> {
       ).enrollmentId;
     return 'none';
   };
+  if (pattern.startsWith('/v1/data-rights-request') || pattern.startsWith('/v1/drp/verify/'))
+    return drpRequest(route, pattern);
+  if (pattern === '/v1/agent/:agentId')
+    return method === 'GET'
+      ? { method: 'GET', url: `/v1/agent/${owner.id}` }
+      : signed('POST', `/v1/agent/${pairer.id}`, pairer.sign(pairer.claims({ 'drp.version': '1.0' }, v.clock.now())));
   if (pattern.includes(':id')) fill['id'] = await id();
   let u = await url(fill);
   switch (route) {
@@ -195,6 +235,11 @@ async function build(route: string, purpose: 'alpha' | 'beta'): Promise<Req> {
     case 'GET /v1/audit/consistency':
       u += '?from=1&to=1';
       break;
+    case 'POST /v1/agents': {
+      const a = new TestAgent(`new-${Math.random().toString(36).slice(2, 10)}`, BUSINESS);
+      payload = { id: a.id, name: 'new', verifyKey: a.verifyKey, callbackOrigin: 'https://agent.example' };
+      break;
+    }
     case 'POST /v1/keys':
       payload = { name: 'k', role: 'auditor', purposes: ['*'] };
       break;
@@ -237,6 +282,24 @@ async function build(route: string, purpose: 'alpha' | 'beta'): Promise<Req> {
   };
 }
 
+const signed = (method: Req['method'], url: string, body: string): Req => ({
+  method,
+  url,
+  payload: body,
+  headers: { 'content-type': 'text/plain' },
+});
+
+/** A DRP request: a fresh exercise signed by the owner agent, or the status, revoke or result of one it filed. */
+async function drpRequest(route: string, pattern: string): Promise<Req> {
+  const [method] = route.split(' ') as [Req['method']];
+  const exercise = () => owner.exercise('access', `d${Math.random()}@example.org`, {}, v.clock.now());
+  if (!pattern.includes(':id')) return signed(method, pattern, exercise());
+  const actor = await v.rights.agents.authenticate(agentTokens.get(owner.id));
+  const id = (await v.rights.drp.exercise(actor, exercise())).request_id;
+  const url = pattern.replace(':id', id);
+  return method === 'DELETE' ? signed(method, url, owner.sign({ reason: 'matrix test' })) : { method, url };
+}
+
 const ORDER = {
   authority: 'CNIL',
   reference: 'M-1',
@@ -255,7 +318,15 @@ const BREACH = {
 };
 
 before(async () => {
-  ({ v, mail } = await ruleVeil({ VEIL_LIMITS_PUBLIC_PER_CONTACT_PER_HOUR: '100000' }));
+  ({ v, mail } = await ruleVeil({ VEIL_LIMITS_PUBLIC_PER_CONTACT_PER_HOUR: '100000', VEIL_DRP_BUSINESS_ID: BUSINESS }));
+  v.rights.drp.listeningAt('http://127.0.0.1:9');
+  for (const a of [owner, stranger, pairer])
+    await v.rights.agents.add(admin, { id: a.id, name: a.id, verifyKey: a.verifyKey });
+  for (const a of [owner, stranger])
+    agentTokens.set(
+      a.id,
+      (await v.rights.agents.pair(a.id, a.sign(a.claims({ 'drp.version': '1.0' }, v.clock.now())))).token,
+    );
   await consentPurpose(v, 'alpha');
   await consentPurpose(v, 'beta');
   app = await buildApp({
@@ -294,8 +365,30 @@ test('every route of every surface has an entry in the hand-written table, and e
 
 test('every route, every role, a key bound to the right purpose and to another one: allowed or refused as the table says', async () => {
   const failures: string[] = [];
+  const as = async (req: Req, token: string | undefined) =>
+    app.inject({
+      ...req,
+      headers: { ...req.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    } as never);
   for (const [route, rule] of Object.entries(MATRIX)) {
-    const anon = await app.inject(await build(route, 'alpha'));
+    const anon = await app.inject((await build(route, 'alpha')) as never);
+    if (rule.roles === 'agent') {
+      if (anon.statusCode !== 401) failures.push(`${route} without a token -> ${anon.statusCode}`);
+      for (const role of ROLES) {
+        const res = await as(await build(route, 'alpha'), tokens.get(`${role}/alpha`));
+        if (res.statusCode !== 401)
+          failures.push(`${route} with a ${role} API key -> ${res.statusCode} (expected 401)`);
+      }
+      const own = await as(await build(route, 'alpha'), agentTokens.get(owner.id));
+      if ([401, 403].includes(own.statusCode)) failures.push(`${route} as its agent -> ${own.statusCode} ${own.body}`);
+      const other = await as(await build(route, 'alpha'), agentTokens.get(stranger.id));
+      if (other.statusCode !== 403) failures.push(`${route} as another agent -> ${other.statusCode} (expected 403)`);
+      continue;
+    }
+    if (rule.roles !== 'public') {
+      const res = await as(await build(route, 'alpha'), agentTokens.get(owner.id));
+      if (res.statusCode !== 401) failures.push(`${route} with an agent's token -> ${res.statusCode} (expected 401)`);
+    }
     if (rule.roles === 'public') {
       if (anon.statusCode === 401 || anon.statusCode === 403) failures.push(`${route} public -> ${anon.statusCode}`);
       continue;
