@@ -17,6 +17,11 @@ export const AUDIT_ACTIONS = [
   'subject.unrestricted',
   'subject.rectified',
   'subject.erased',
+  /** A subject's record, list entry or photo was shown to an operator or DPO (a disclosure, Art. 15(1)(c)). */
+  'subject.viewed',
+  /** A client's name for a subject under one purpose (CompreFace-compatible API) was set, renamed or removed. */
+  'alias.set',
+  'alias.removed',
   'template.added',
   'template.removed',
   'search.performed',
@@ -50,11 +55,16 @@ export const AUDIT_ACTIONS = [
   'order.closed',
   'search.log.expired',
   'media.expired',
+  'agent.registered',
+  'agent.revoked',
+  'agent.paired',
+  'agent.request.answered',
+  'agent.callback.attempted',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
-export type AuditActorKind = 'api-key' | 'user' | 'system' | 'cli' | 'public';
+export type AuditActorKind = 'api-key' | 'user' | 'system' | 'cli' | 'public' | 'agent';
 
 /** Who acted, as the log records it: a kind and an id, never a role or a name. */
 export interface AuditActor {

@@ -1,6 +1,8 @@
 import type { AuditSigningKey } from '../audit/signing-key.js';
+import type { Tx } from '../store/store.js';
 import type { z } from 'zod';
 import { actorLabel, actors, type Actor } from '../auth/actor.js';
+import type { Permission } from '../auth/policy.js';
 import { newId, type SubjectId } from '../ids.js';
 import { VeilError } from '../errors.js';
 import { parseInput } from '../validation.js';
@@ -20,6 +22,8 @@ import { contactHash } from './keys.js';
 import { subjectRepository, type SubjectRow } from '../gallery/subject.repository.js';
 import type { TemplateVault } from '../gallery/template-vault.js';
 import type { CoreDeps } from '../service-deps.js';
+import { aliasRepository as aliases } from '../compreface/alias.repository.js';
+import { aliasKey, subjectName } from '../compreface/lenient.js';
 
 /** What withdrawing consent does to the face data resting on it (the face-data lifecycle). */
 export interface ConsentLifecycle {
@@ -139,6 +143,7 @@ export class ConsentService {
         history: [{ state: 'given', at: now, actor: actorLabel(actor) }],
       };
       await repo.insert(tx, c, actorLabel(actor));
+      if (input.alias) await this.linkAlias(tx, actor, purpose, subjectId, input.alias);
       await this.deps.audit.append(tx, {
         actor,
         action: 'consent.given',
@@ -157,11 +162,49 @@ export class ConsentService {
     return { consent, receipt: this.receiptOf(consent, purpose) };
   }
 
+  /**
+   * Links the name a CompreFace-compatible client uses to the person who consented. A name another
+   * person holds under this purpose is refused; a name a client declared without a face is taken over.
+   */
+  private async linkAlias(tx: Tx, actor: Actor, purpose: Purpose, subjectId: SubjectId, name: string): Promise<void> {
+    const n = subjectName(name);
+    const key = aliasKey(n);
+    const held = await aliases.get(tx, purpose.id, key);
+    if (held?.subjectId && held.subjectId !== subjectId)
+      throw new VeilError('CONFLICT', `The name '${n}' already stands for another person under '${purpose.key}'.`);
+    if (held?.subjectId === subjectId) return;
+    if (held) await aliases.link(tx, purpose.id, key, subjectId);
+    else
+      await aliases.insert(tx, {
+        purposeId: purpose.id,
+        aliasKey: key,
+        alias: n,
+        subjectId,
+        at: this.deps.clock.now().toISOString(),
+      });
+    await this.deps.audit.append(tx, {
+      actor,
+      action: 'alias.set',
+      subjectIds: [subjectId],
+      purposeId: purpose.id,
+      detail: { linked: true, byConsent: true },
+    });
+  }
+
   /** A consent record, for an actor bound to its purpose. */
   async get(actor: Actor, id: string): Promise<ConsentRecord> {
+    return this.consentFor(actor, 'consents.read', id);
+  }
+
+  /** The role first, then one answer for "no such record" and "not your purpose's", so ids cannot be probed. */
+  private async consentFor(actor: Actor, permission: Permission, id: string): Promise<ConsentRecord> {
+    this.deps.policy.require(actor, permission);
     const c = await repo.get(this.deps.store.db, id);
-    if (!c) throw new VeilError('NOT_FOUND', `No consent record '${id}'.`);
-    await this.deps.policy.purpose(actor, 'consents.read', c.purposeId);
+    const missing = () => new VeilError('NOT_FOUND', `No consent record '${id}'.`);
+    if (!c) throw missing();
+    await this.deps.policy.purpose(actor, permission, c.purposeId).catch((e: unknown) => {
+      throw e instanceof VeilError && e.code === 'FORBIDDEN' ? missing() : e;
+    });
     return c;
   }
 
@@ -176,10 +219,7 @@ export class ConsentService {
    * withdrawn consent is answered, not an error.
    */
   async withdraw(actor: Actor, id: string): Promise<{ consent: ConsentRecord; templatesDeleted: number }> {
-    const c = await repo.get(this.deps.store.db, id);
-    if (!c) throw new VeilError('NOT_FOUND', `No consent record '${id}'.`);
-    await this.deps.policy.purpose(actor, 'consents.withdraw', c.purposeId);
-    return this.withdrawRecord(actor, c);
+    return this.withdrawRecord(actor, await this.consentFor(actor, 'consents.withdraw', id));
   }
 
   /** Withdrawal once the caller's right to it is established (a verified rights request, the portal). */

@@ -1,6 +1,8 @@
 import type { Generated } from 'kysely';
 import type { PortalEnrollmentsTable, RateLimitsTable, RightsReviewColumns } from './schema-identity.js';
 import type { KeySlotsTable, KeystoreStateTable } from './schema-keys.js';
+import type { CompreFaceTables } from './schema-compreface.js';
+import type { DrpAgentsTable, DrpCallbacksTable, DrpRequestsTable, RightsAgentColumns } from './schema-drp.js';
 import type {
   ConsentEventsTable,
   ConsentsTable,
@@ -78,7 +80,7 @@ export interface KyselyMigrationTable {
   timestamp: string;
 }
 
-export interface RightsRequestsTable extends RightsReviewColumns {
+export interface RightsRequestsTable extends RightsReviewColumns, RightsAgentColumns {
   id: string;
   kind: string;
   state: string;
@@ -190,7 +192,7 @@ export interface IndexChangesTable {
   at: string;
 }
 
-export interface Database {
+export interface Database extends CompreFaceTables {
   index_changes: IndexChangesTable;
   orders: OrdersTable;
   order_actions: OrderActionsTable;
@@ -223,7 +225,11 @@ export interface Database {
   rate_limits: RateLimitsTable;
   key_slots: KeySlotsTable;
   keystore_state: KeystoreStateTable;
+  drp_agents: DrpAgentsTable;
+  drp_requests: DrpRequestsTable;
+  drp_callbacks: DrpCallbacksTable;
 }
 
 export type { PortalEnrollmentsTable, RateLimitsTable } from './schema-identity.js';
 export type { KeySlotsTable, KeystoreStateTable } from './schema-keys.js';
+export type { DrpAgentsTable, DrpCallbacksTable, DrpRequestsTable } from './schema-drp.js';
