@@ -1,6 +1,8 @@
 // Measures verification accuracy of the default engine on ../shared/faces and prints the tables
 // for docs/accuracy.md. Run: npm run accuracy
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { lfwReport } from './accuracy/lfw-report.js';
+import { LFW_DEV } from './accuracy/lfw.js';
 import { FaceEngine } from '../src/face/engine.js';
 import { cosine } from '../src/face/embedder.js';
 import { calibrate, ratesAt } from '../src/face/calibration.js';
@@ -71,3 +73,9 @@ console.log(
   `strict threshold ${DEFAULT_CALIBRATION.strictThreshold}: FMR ${(strict.fmr * 100).toFixed(3)}%, FNMR ${(strict.fnmr * 100).toFixed(2)}%`,
 );
 console.log(`images with no detected face: ${noFace.join(', ') || 'none'}`);
+
+// lfw-dev (LFW folds 7-10): verification, open-set identification and the held-out check of the open-set rule.
+// LFW_CACHE=<path> keeps the embeddings between runs of the same engine (<path>.json and <path>.bin).
+if (existsSync(LFW_DEV))
+  await lfwReport(engine, { cache: process.env.LFW_CACHE, minimum: DEFAULT_CALIBRATION.threshold });
+else console.log(`\nlfw-dev not found at ${LFW_DEV}: its tables are skipped.`);
