@@ -7,6 +7,7 @@ import { VeilError } from '../errors.js';
 import type { IngestOutcome } from '../gallery/ingest.service.js';
 
 import { GALLERY_HELP as HELP, out, readImage, withVeil } from './gallery.shared.js';
+import { identifyLines } from './identify.format.js';
 
 export async function identifyCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommand(
@@ -17,6 +18,7 @@ export async function identifyCommand(argv: string[], io: Io): Promise<number> {
       'case-ref': { type: 'string' },
       justification: { type: 'string' },
       k: { type: 'string' },
+      'max-faces': { type: 'string' },
       threshold: { type: 'string' },
     },
     HELP,
@@ -32,16 +34,10 @@ export async function identifyCommand(argv: string[], io: Io): Promise<number> {
       ...(values['case-ref'] ? { caseRef: values['case-ref'] } : {}),
       ...(values.justification ? { justification: values.justification } : {}),
       ...(values.k ? { k: Number(values.k) } : {}),
+      ...(values['max-faces'] ? { maxFaces: Number(values['max-faces']) } : {}),
       ...(values.threshold ? { threshold: Number(values.threshold) } : {}),
     });
-    const human = r.candidates.length
-      ? r.candidates
-          .map(
-            (c) =>
-              `#${c.rank} ${c.subjectId} similarity ${c.similarity} (estimated false-match rate ${c.estimatedFalseMatchRate})`,
-          )
-          .join('\n')
-      : `no match above threshold ${r.threshold}`;
+    const human = identifyLines(r);
     out(io, values.json, human, r);
     return 0;
   });

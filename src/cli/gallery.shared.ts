@@ -10,7 +10,8 @@ veil consent give --purpose P --notice-file F --notice-version V --method portal
                   [--subject S] [--email E] [--receipt-out FILE]
 veil consent withdraw <consent-id>
 veil subject enroll --purpose P (--consent C | --subject S | --source-ref R) <image...>
-veil identify --purpose P <image> (--case-ref R | --justification J) [--k N] [--threshold T]
+veil identify --purpose P <image> (--case-ref R | --justification J) [--k N] [--max-faces N] [--threshold T]
+                  every face (at most 20, largest first): a line each with its box and candidates
 veil verify --purpose P <image> (--subject S | --against IMAGE) (--case-ref R | --justification J)
 veil ingest --purpose P <folder-or-files...>     resumable: already-ingested photos are skipped
 veil redact <media-id> --out FILE.jpg

@@ -1,3 +1,4 @@
+import { identifyLines } from './identify.format.js';
 import { readFile } from 'node:fs/promises';
 import { parseCommand } from './args.js';
 import { UsageError, type Io } from './output.js';
@@ -53,11 +54,7 @@ export async function remoteCommand(url: string, token: string | undefined, argv
         ...acc,
         ...(values.k ? { k: Number(values.k) } : {}),
       });
-      print(
-        r.candidates.map((x) => `#${x.rank} ${x.subjectId} similarity ${x.similarity}`).join('\n') ||
-          `no match above threshold ${r.threshold}`,
-        r,
-      );
+      print(identifyLines(r), r);
     } else if (cmd === 'verify') {
       if (!values.purpose || positionals.length !== 1)
         throw new UsageError('usage: veil --url U verify --purpose P <image> (--subject S | --against IMAGE)');

@@ -157,6 +157,28 @@ describe('HTTP API over a real server', () => {
       justification: 'x',
     });
     assert.equal(none.decision, 'no-match');
+    // Every face of a group probe is searched: Obama matches, Biden and a child (never enrolled) do not.
+    const group = await admin.identify({
+      purpose: 'events',
+      image: face('face_recognition/_multi_face/knn_test_obama_and_biden.jpg'),
+      justification: 'group photo',
+    });
+    assert.ok(group.facesInProbe >= 2);
+    assert.deepEqual(
+      group.faces.map((f) => f.face),
+      group.faces.map((_f, i) => i),
+    );
+    assert.equal(group.faces.filter((f) => f.decision === 'match').length, 1);
+    const obama = group.faces.find((f) => f.decision === 'match')!;
+    assert.deepEqual(
+      obama.candidates.map((c) => c.subjectId),
+      [e.subjectId],
+    );
+    assert.deepEqual(Object.keys(obama).sort(), ['box', 'candidates', 'decision', 'detectorScore', 'face']);
+    assert.ok(
+      group.faces[0]!.box.width * group.faces[0]!.box.height >= group.faces[1]!.box.width * group.faces[1]!.box.height,
+    );
+    assert.equal(group.decision, group.faces[0]!.decision, 'the top level is the largest face');
     const v = await admin.verify({
       purpose: 'events',
       image: face('face_recognition/obama/test_obama3.jpg'),

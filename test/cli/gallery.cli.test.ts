@@ -18,6 +18,11 @@ test('purpose, consent, enroll, identify, verify, ingest (resumable) and redact 
     return { code: r.status, out: r.stdout, err: r.stderr, json: () => JSON.parse(r.stdout) };
   };
   const img = (p: string) => join(FACES, p);
+  // Only `veil init` (or `veil serve`) creates a data directory: other commands refuse a missing one.
+  const missing = veil('purpose', 'list');
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /NOT_FOUND: no Veil data directory at .*veil init/);
+  assert.equal(veil('init').code, 0);
   writeFileSync(join(dir, 'notice.txt'), 'We match your face against event photos to find the pictures you appear in.');
   assert.equal(
     veil(
@@ -92,6 +97,27 @@ test('purpose, consent, enroll, identify, verify, ingest (resumable) and redact 
     '--json',
   ).json();
   assert.equal(id.candidates[0].subjectId, e.subjectId);
+  // A line per face of a group photo (Obama, Biden and a child): Obama found, the others (never enrolled) not.
+  const group = veil(
+    'identify',
+    '--purpose',
+    'events',
+    img('face_recognition/_multi_face/knn_test_obama_and_biden.jpg'),
+    '--justification',
+    'group photo',
+  ).out.trim();
+  const lines = group.split('\n');
+  assert.ok(lines.length >= 2, group);
+  assert.equal(
+    lines.filter((l) => /^face \d+ at \d+,\d+ \d+x\d+: #1 /.test(l) && l.includes(e.subjectId)).length,
+    1,
+    group,
+  );
+  assert.equal(
+    lines.filter((l) => /^face \d+ at .*: no match above threshold /.test(l)).length,
+    lines.length - 1,
+    group,
+  );
   const v = veil(
     'verify',
     '--purpose',

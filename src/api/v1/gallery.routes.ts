@@ -100,18 +100,32 @@ export const galleryRoutes = [
     method: 'POST',
     url: '/v1/identify',
     tag: 'gallery',
-    summary: '1:N search of a purpose; unknown is an answer; the probe is never stored',
+    summary:
+      '1:N search of a purpose, every face of the probe (at most 20, largest first); unknown is an answer; the probe is never stored',
     access: 'key',
     photo: true,
     body: z.object({
       purpose: z.string(),
       image: ImageInput,
       k: formNumber().int().min(1).max(50).optional(),
+      maxFaces: formNumber().int().min(1).max(20).optional(),
       threshold: formNumber().max(1).optional(),
       ...Accountability,
     }),
     response: IdentifyDoc,
-    handler: async ({ services, actor, body, images }) => services.search.identify(actor, body, images),
+    handler: async ({ services, actor, body, images }) => {
+      const r = await services.search.identify(actor, body, images);
+      return {
+        ...r,
+        faces: r.faces.map((f) => ({
+          face: f.face,
+          box: f.box,
+          detectorScore: f.detectorScore,
+          decision: f.decision,
+          candidates: f.candidates,
+        })),
+      };
+    },
   }),
   route({
     method: 'POST',

@@ -27,13 +27,23 @@ export const Candidate = z.object({
   estimatedFalseMatchRate: z.number(),
 });
 
+/** One face of an identify probe: where it is and what its own search found. */
+export const FaceResultDoc = z.object({
+  face: z.number().meta({ description: 'Position in faces (largest face first), as the search record keeps it' }),
+  box: Box,
+  detectorScore: z.number(),
+  decision: z.enum(['match', 'no-match']),
+  candidates: z.array(Candidate),
+});
+
 export const IdentifyDoc = z.object({
   searchId: z.string(),
   purpose: z.string(),
-  facesInProbe: z.number(),
+  facesInProbe: z.number().meta({ description: 'Faces found in the probe; at most maxFaces of them are searched' }),
   threshold: z.number(),
-  decision: z.enum(['match', 'no-match']),
-  candidates: z.array(Candidate),
+  decision: z.enum(['match', 'no-match']).meta({ description: "The largest face's decision" }),
+  candidates: z.array(Candidate).meta({ description: "The largest face's candidates" }),
+  faces: z.array(FaceResultDoc).meta({ description: 'Every face searched, largest first, each decided on its own' }),
   model: z.string(),
 });
 

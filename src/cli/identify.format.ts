@@ -1,0 +1,32 @@
+/** What `veil identify` prints: one line per face searched, largest first. */
+export interface IdentifyAnswer {
+  readonly threshold: number;
+  readonly facesInProbe: number;
+  readonly faces: readonly {
+    readonly face: number;
+    readonly box: { x: number; y: number; width: number; height: number };
+    readonly decision: 'match' | 'no-match';
+    readonly candidates: readonly {
+      subjectId: string;
+      similarity: number;
+      rank: number;
+      estimatedFalseMatchRate: number;
+    }[];
+  }[];
+}
+
+export function identifyLines(r: IdentifyAnswer): string {
+  const lines = r.faces.map((f) => {
+    const b = f.box;
+    const where = `face ${f.face + 1} at ${Math.round(b.x)},${Math.round(b.y)} ${Math.round(b.width)}x${Math.round(b.height)}`;
+    if (!f.candidates.length) return `${where}: no match above threshold ${r.threshold}`;
+    const who = f.candidates.map(
+      (c) =>
+        `#${c.rank} ${c.subjectId} similarity ${c.similarity} (estimated false-match rate ${c.estimatedFalseMatchRate})`,
+    );
+    return `${where}: ${who.join('; ')}`;
+  });
+  if (r.facesInProbe > r.faces.length)
+    lines.push(`(${r.facesInProbe - r.faces.length} smaller faces not searched: at most ${r.faces.length})`);
+  return lines.join('\n');
+}
