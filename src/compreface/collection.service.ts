@@ -4,7 +4,6 @@ import type { SubjectId, TemplateId } from '../ids.js';
 import { VeilError, isVeilError } from '../errors.js';
 import { needsConsent } from '../privacy/purpose.js';
 import type { GalleryService } from '../gallery/gallery.service.js';
-import type { SubjectService } from '../gallery/subject.service.js';
 import type { FaceDataLifecycle } from '../gallery/face-data.lifecycle.js';
 import { subjectRepository } from '../gallery/subject.repository.js';
 import type { CoreDeps } from '../service-deps.js';
@@ -14,6 +13,14 @@ import { aliasKey, nameCandidates, subjectName } from './lenient.js';
 
 const MAX_NAME = 255;
 const NOTE = 'deleted through the CompreFace-compatible API';
+
+export interface PhotoSource {
+  photo(
+    actor: Actor,
+    subjectId: string,
+    opts: { template?: string | undefined; purpose?: string | undefined },
+  ): Promise<Uint8Array>;
+}
 
 export const howToConsent = (purpose: string, name: string) =>
   `Subject '${name}' has no consent linked under '${purpose}', so no face can be added. The person consents in the portal ` +
@@ -29,7 +36,8 @@ export class CompreFaceCollection {
     private readonly deps: CoreDeps & {
       keys: CompreFaceKeys;
       gallery: Pick<GalleryService, 'enroll'>;
-      subjects: Pick<SubjectService, 'photo'>;
+      /** Kept enrollment photos as the console shows them (SubjectService.photo: scoped, audited as a view). */
+      subjects: Partial<PhotoSource>;
       lifecycle: FaceDataLifecycle;
     },
   ) {}
@@ -254,6 +262,7 @@ export class CompreFaceCollection {
     if (!row) throw new VeilError('NOT_FOUND', `Image '${imageId}' not found.`);
     if (!ctx.purpose.keepSourceImages || !row.hasImage)
       throw new VeilError('NOT_FOUND', `Purpose '${ctx.purpose.key}' keeps no photos, only templates.`);
+    if (!this.deps.subjects.photo) throw new VeilError('NOT_FOUND', 'Photos are not served by this build.');
     return this.deps.subjects.photo(actor, row.subjectId, { template: imageId, purpose: ctx.purpose.id });
   }
 

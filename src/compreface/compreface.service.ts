@@ -2,11 +2,10 @@ import type { FaceAnalyzer } from '../face/analyzer.js';
 import type { ApiKeyService } from '../auth/api-keys.js';
 import type { GalleryService } from '../gallery/gallery.service.js';
 import type { SearchService } from '../gallery/search.service.js';
-import type { SubjectService } from '../gallery/subject.service.js';
 import type { FaceDataLifecycle } from '../gallery/face-data.lifecycle.js';
 import type { CoreDeps } from '../service-deps.js';
 import { CompreFaceKeys } from './compreface-keys.js';
-import { CompreFaceCollection } from './collection.service.js';
+import { CompreFaceCollection, type PhotoSource } from './collection.service.js';
 import { CompreFaceRecognition } from './recognition.service.js';
 
 /** The CompreFace-compatible API's services, wired once (src/app/veil.ts). */
@@ -15,7 +14,7 @@ export function openCompreFace(
     apiKeys: ApiKeyService;
     gallery: GalleryService;
     search: SearchService;
-    subjects: SubjectService;
+    subjects: Partial<PhotoSource> | object;
     lifecycle: FaceDataLifecycle;
     engine: Pick<FaceAnalyzer, 'modelId'>;
   },
