@@ -23,6 +23,18 @@ export interface IngestFile {
   readonly bytes: Uint8Array;
 }
 
+/** An ingested photo as a listing shows it: never the image, nor whose faces are in it. */
+export interface MediaSummary {
+  readonly id: MediaId;
+  readonly purpose: string;
+  readonly filename: string;
+  readonly width: number;
+  readonly height: number;
+  readonly ingestedAt: string;
+  readonly faces: number;
+  readonly sightings: number;
+}
+
 export type IngestOutcome =
   | { file: string; status: 'ingested'; mediaId: MediaId; faces: number; sightings: number }
   | { file: string; status: 'skipped'; mediaId: MediaId; reason: 'already-ingested' }
@@ -133,6 +145,38 @@ export class IngestService {
     return { file: file.name, status: 'ingested', mediaId: id, faces: faces.length, sightings: sightings.length };
   }
 
+  /**
+   * Ingested photos the actor may see: of one purpose, or of every purpose its key is bound to;
+   * oldest first, a page at a time (the cursor is opaque).
+   */
+  async list(
+    actor: Actor,
+    opts: { purpose?: string | undefined; cursor?: string | undefined; limit?: number | undefined } = {},
+  ): Promise<{ items: MediaSummary[]; nextCursor: string | null }> {
+    const purposes = opts.purpose
+      ? [await this.deps.policy.purpose(actor, 'media.read', opts.purpose)]
+      : await this.deps.policy.purposes(actor, 'media.read');
+    const limit = opts.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+      throw new VeilError('INVALID_INPUT', 'limit must be a whole number from 1 to 500.');
+    const rows = await mediaRepository.list(
+      this.deps.store.db,
+      purposes.map((p) => p.id),
+      opts.cursor ? readCursor(opts.cursor) : null,
+      limit + 1,
+    );
+    const page = rows.slice(0, limit);
+    const keys = new Map<string, string>(purposes.map((p) => [p.id, p.key]));
+    const last = page.at(-1);
+    return {
+      items: page.map(({ purposeId, ...m }) => ({ ...m, purpose: keys.get(purposeId) ?? purposeId })),
+      nextCursor:
+        rows.length > limit && last
+          ? Buffer.from(JSON.stringify([last.ingestedAt, last.id])).toString('base64url')
+          : null,
+    };
+  }
+
   /** A photo, for an actor bound to its purpose. */
   private async media(actor: Actor, mediaId: string) {
     const m = await mediaRepository.get(this.deps.store.db, mediaId);
@@ -182,6 +226,16 @@ export class IngestService {
     const m = await this.media(actor, mediaId);
     return mediaRepository.faces(this.deps.store.db, m.id);
   }
+}
+
+function readCursor(cursor: string): { at: string; id: string } {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof at === 'string' && typeof id === 'string') return { at, id };
+  } catch {
+    // not one of ours: said below
+  }
+  throw new VeilError('INVALID_INPUT', 'cursor is not one this listing gave (pass nextCursor as it came).');
 }
 
 function roundBox(b: { x: number; y: number; width: number; height: number }) {

@@ -10,6 +10,17 @@ export interface MediaFaceRow {
   similarity: number | null;
 }
 
+export interface MediaSummaryRow {
+  id: MediaId;
+  purposeId: PurposeId;
+  filename: string;
+  width: number;
+  height: number;
+  ingestedAt: string;
+  faces: number;
+  sightings: number;
+}
+
 export const mediaRepository = {
   async bySha(ex: Executor, purposeId: PurposeId, sha256: string) {
     return ex
@@ -108,6 +119,17 @@ export const mediaRepository = {
     }));
   },
 
+  /** A purpose left (consent withdrawn or expired): the person's faces in that purpose's photos become anonymous. */
+  async unlinkSubjectIn(ex: Executor, subjectId: SubjectId, purposeId: PurposeId): Promise<number> {
+    const r = await ex
+      .updateTable('media_faces')
+      .set({ subject_id: null, similarity: null })
+      .where('subject_id', '=', subjectId)
+      .where('media_id', 'in', ex.selectFrom('media').select('id').where('purpose_id', '=', purposeId))
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  },
+
   /** Erasure: the person's face in each photo becomes an anonymous box (it is still blurred on redaction). */
   async unlinkSubject(ex: Executor, subjectId: SubjectId): Promise<number> {
     const r = await ex
@@ -116,6 +138,43 @@ export const mediaRepository = {
       .where('subject_id', '=', subjectId)
       .executeTakeFirst();
     return Number(r.numUpdatedRows);
+  },
+
+  /** Photos of these purposes with their numbers of faces and sightings, by (ingested_at, id), after a position. */
+  async list(
+    ex: Executor,
+    purposeIds: readonly PurposeId[],
+    after: { at: string; id: string } | null,
+    limit: number,
+  ): Promise<MediaSummaryRow[]> {
+    if (!purposeIds.length) return [];
+    let q = ex
+      .selectFrom('media')
+      .leftJoin('media_faces', 'media_faces.media_id', 'media.id')
+      .select(['media.id', 'media.purpose_id', 'media.filename', 'media.width', 'media.height', 'media.ingested_at'])
+      .select((eb) => [
+        eb.fn.count('media_faces.id').as('faces'),
+        eb.fn.count('media_faces.subject_id').as('sightings'),
+      ])
+      .where('media.purpose_id', 'in', [...purposeIds]);
+    if (after)
+      q = q.where((eb) =>
+        eb.or([
+          eb('media.ingested_at', '>', after.at),
+          eb.and([eb('media.ingested_at', '=', after.at), eb('media.id', '>', after.id)]),
+        ]),
+      );
+    const rows = await q.groupBy('media.id').orderBy('media.ingested_at').orderBy('media.id').limit(limit).execute();
+    return rows.map((r) => ({
+      id: r.id as MediaId,
+      purposeId: r.purpose_id as PurposeId,
+      filename: r.filename,
+      width: r.width,
+      height: r.height,
+      ingestedAt: r.ingested_at,
+      faces: Number(r.faces),
+      sightings: Number(r.sightings),
+    }));
   },
 
   async all(ex: Executor) {
