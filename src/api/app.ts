@@ -11,6 +11,7 @@ import { openApiDocument } from './openapi.js';
 import { Metrics } from './metrics.js';
 import { registerSurface, type Surface, type SurfaceLimits } from './surface.js';
 import { v1Surface } from './v1/surface.js';
+import { FAVICON_ICO } from './favicon.js';
 import { drpSurface } from './drp/surface.js';
 import { compreFaceSurface } from './compreface/surface.js';
 
@@ -95,7 +96,24 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const surfaces = [v1Surface, drpSurface, compreFaceSurface, ...(opts.surfaces ?? [])];
   const doc = openApiDocument(v1Surface.routes, opts.version ?? '0.1.0');
   await app.register(swagger, { mode: 'static', specification: { document: doc as never } });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  // Swagger UI's own CSP (staticCSP: true) forbids the inline styles its bundle sets, upgrades requests
+  // to https and allows an image from validator.swagger.io: this one is the app's policy, local only.
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: {
+      'default-src': ["'self'"],
+      'base-uri': ["'self'"],
+      'object-src': ["'none'"],
+      'frame-ancestors': ["'self'"],
+      'script-src': ["'self'"],
+      'script-src-attr': ["'none'"],
+      'style-src': ["'self'", "'unsafe-inline'"],
+      'img-src': ["'self'", 'data:'],
+      'font-src': ["'self'", 'data:'],
+      'connect-src': ["'self'"],
+    },
+    uiConfig: { validatorUrl: null },
+  });
   app.setErrorHandler((err, req, reply) => {
     const e = err as Error & { statusCode?: number };
     const p =
@@ -116,6 +134,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addHook('onResponse', async (req, reply) => {
     metrics.observe(req.method, req.routeOptions?.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
+  app.get('/favicon.ico', async (_req, reply) =>
+    reply.type('image/x-icon').header('cache-control', 'public, max-age=86400').send(FAVICON_ICO),
+  );
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     const ok = (await services.ops.databaseReady()) && (opts.ready ? await opts.ready().catch(() => false) : true);

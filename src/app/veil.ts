@@ -140,8 +140,8 @@ export async function openVeil(opts: VeilOptions) {
   const gallery = new GalleryService({ ...base, engine, keyring, vault, index, suppression, threshold });
   const search = new SearchService({ ...base, engine, vault, index, threshold });
   const consents = new ConsentService({ ...base, keyring, vault, signingKey, controller, lifecycle });
-  const subjects = new SubjectService({ store, policy, lifecycle });
   const media = new IngestService({ ...base, engine, index, suppression, master, dataDir, threshold });
+  const subjects = new SubjectService({ ...base, lifecycle, keyring, vault, ingest: media });
   const portal = new PortalService({
     ...base,
     master,

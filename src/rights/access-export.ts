@@ -9,6 +9,8 @@ import type { Purpose } from '../privacy/purpose.js';
 import { purposeDpv } from '../privacy/purpose.service.js';
 import { subjectRepository as subjects } from '../gallery/subject.repository.js';
 import { searchRepository } from '../gallery/search.repository.js';
+import { subjectListRepository } from '../gallery/subject-list.repository.js';
+import { apiKeyRepository } from '../auth/api-key.repository.js';
 import { mediaRepository } from '../gallery/media.repository.js';
 import type { TemplateVault } from '../gallery/template-vault.js';
 import type { IngestService } from '../gallery/ingest.service.js';
@@ -45,6 +47,7 @@ export async function buildAccessPackage(
   const db = deps.store.db;
   const files: Record<string, Uint8Array> = {};
   const out: Record<string, unknown>[] = [];
+  const names = await recipientNames(db, opts.language);
   for (const id of subjectIds) {
     const s = await subjects.get(db, id);
     if (!s) continue;
@@ -124,6 +127,7 @@ export async function buildAccessPackage(
       purpose: purposes.find((p) => p.id === d.purpose_id)?.key ?? d.purpose_id,
       at: d.at,
       recipient: `${d.actor_kind}:${d.actor_id}`,
+      recipientName: names(d.actor_kind, d.actor_id),
       caseReference: d.case_ref,
       justification: d.justification,
       similarity: d.similarity,
@@ -169,6 +173,13 @@ export async function buildAccessPackage(
       templates: templateDocs,
       sightings,
       disclosures,
+      // Art. 15(1)(c): who was shown this person's record or photos in the console or the API.
+      views: (await subjectListRepository.viewsOf(db, id)).map((w) => ({
+        at: w.time,
+        viewer: `${w.actor_kind}:${w.actor_id}`,
+        viewerName: names(w.actor_kind, w.actor_id),
+        what: String((JSON.parse(w.body) as { detail?: { view?: string } }).detail?.view ?? 'record'),
+      })),
     });
   }
   const nothingHeld = out.length === 0;
@@ -189,6 +200,23 @@ export async function buildAccessPackage(
     rights: text(opts.language).rightsReminder,
   };
   return { manifest, files };
+}
+
+/** Recipients as people read them: an API key by its name and role, the command line, Veil itself. */
+async function recipientNames(db: Store['db'], lang: 'en' | 'fr') {
+  const t = text(lang).recipients;
+  const keys = new Map((await apiKeyRepository.all(db)).map((k) => [k.id, k]));
+  return (kind: string, id: string): string => {
+    if (kind === 'api-key') {
+      const k = keys.get(id);
+      return k ? t.key(k.name, t.roles[k.role as keyof typeof t.roles] ?? k.role) : t.unknown;
+    }
+    if (kind === 'cli') return t.cli;
+    if (kind === 'system') return t.system;
+    if (kind === 'agent') return t.agent;
+    if (kind === 'public') return t.you;
+    return t.unknown;
+  };
 }
 
 export function zipPackage(p: AccessPackage): Buffer {

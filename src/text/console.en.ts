@@ -249,6 +249,9 @@ export const consoleEn = {
     faceN: (n: number) => `Face ${n}`,
     threshold: 'Decision threshold',
     gallery: 'Gallery searched',
+    fpir: 'Target false-positive rate',
+    fpirValue: (r: number) =>
+      `${Number((r * 100).toPrecision(2))}% of searches for someone not enrolled return a stranger`,
     templatesN: (n: number) => `${n} template${n === 1 ? '' : 's'}`,
     model: 'Model',
     fmrMeaning:

@@ -254,6 +254,9 @@ export const consoleFr: ConsoleText = {
     faceN: (n) => `Visage ${n}`,
     threshold: 'Seuil de décision',
     gallery: 'Galerie recherchée',
+    fpir: 'Taux cible de faux positifs',
+    fpirValue: (r) =>
+      `${String(Number((r * 100).toPrecision(2))).replace('.', ',')} % des recherches d’une personne non inscrite renvoient un inconnu`,
     templatesN: (n) => plural(n, 'gabarit', 'gabarits'),
     model: 'Modèle',
     fmrMeaning:

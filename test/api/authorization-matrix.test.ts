@@ -31,7 +31,11 @@ const MATRIX: Record<string, { roles: readonly Role[] | 'public' | 'agent'; scop
   'POST /v1/identify': { roles: ['operator', 'investigator'], scoped: true },
   'POST /v1/verify': { roles: ['operator', 'investigator'], scoped: true },
   'POST /v1/detect': { roles: ['operator', 'investigator'], scoped: false },
+  // A list shows each key the subjects of its own purposes: a key bound elsewhere gets its own (maybe empty) list.
+  'GET /v1/subjects': { roles: ['operator', 'dpo'], scoped: false },
   'GET /v1/subjects/:id': { roles: ['operator', 'dpo'], scoped: true },
+  'GET /v1/subjects/:id/photo': { roles: ['operator', 'dpo'], scoped: true },
+  'GET /v1/subjects/:id/sightings/:sighting/photo': { roles: ['operator', 'dpo'], scoped: true },
   'GET /v1/subjects/:id/sightings': { roles: ['operator', 'dpo'], scoped: true },
   'POST /v1/subjects/:id/restrict': { roles: ['dpo'], scoped: true },
   'POST /v1/media': { roles: ['operator'], scoped: true },
@@ -102,7 +106,7 @@ const owner = new TestAgent('matrix-owner', BUSINESS);
 const stranger = new TestAgent('matrix-stranger', BUSINESS);
 const pairer = new TestAgent('matrix-pairer', BUSINESS);
 
-const INFRA = new Set(['GET /healthz', 'GET /readyz', 'GET /openapi.json', 'HEAD /openapi.json']);
+const INFRA = new Set(['GET /healthz', 'GET /readyz', 'GET /openapi.json', 'HEAD /openapi.json', 'GET /favicon.ico']);
 
 type Req = {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';

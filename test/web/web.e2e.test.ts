@@ -16,6 +16,7 @@ import { VeilClient } from '../../src/client/client.js';
 import { verifyCertificate } from '../../src/rights/certificate.js';
 import { FACES, REPO, engineOptions, face, tempDir } from '../helpers.js';
 import { startSmtp } from '../../support/smtp.js';
+import { anyPurposeAdmin } from '../../support/actors.js';
 
 // End to end in Debian's Chromium (installed by .ci/run), never a downloaded browser.
 const CHROMIUM = process.env['VEIL_CHROMIUM'] ?? '/usr/bin/chromium';
@@ -110,8 +111,39 @@ after(async () => {
   await smtp?.close();
 });
 
+const AXE = readFileSync(join(REPO, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+
+/** Serious or critical accessibility violations on the page as it stands (axe-core, WCAG 2 A/AA rules). */
+async function axe(page: Page): Promise<string[]> {
+  // Evaluated through the DevTools protocol, so the page's CSP (script-src 'self') does not block it.
+  await page.evaluate(AXE);
+  const found = (await page.evaluate(
+    `axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'], resultTypes: ['violations'] })
+      .then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) })))`,
+  )) as { id: string; impact: string; nodes: string[] }[];
+  return found
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).join(', ')}`);
+}
+
+/** Screenshot of every page in test-results/, each also checked by axe: 0 serious or critical violations. */
 async function shot(page: Page, name: string) {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  assert.deepEqual(await axe(page), [], `accessibility of ${name}`);
+}
+
+/** Errors the browser logs (a CSP refusal, a failed request) and responses that failed. */
+function watch(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    const provoked = /^Failed to load resource/.test(m.text()) && /\/v1\//.test(m.location().url);
+    if (m.type() === 'error' && !provoked) problems.push(`console: ${m.text()} (${m.location().url})`);
+  });
+  page.on('response', (r) => {
+    // 4xx answers the test provokes on purpose (a wrong code, a refused action) come from /v1.
+    if (r.status() >= 400 && !new URL(r.url()).pathname.startsWith('/v1/')) problems.push(`${r.status()} ${r.url()}`);
+  });
+  return problems;
 }
 
 async function consoleLogin(page: Page, key: string) {
@@ -150,10 +182,12 @@ async function rowCount(page: Page, n: number) {
 test('a person proves their email and consents, is found, sees their data, erases themselves; the DPO reviews the search by face', async () => {
   const requests: string[] = [];
   const person = await browser.newPage();
+  const personProblems = watch(person);
   person.on('request', (r) => requests.push(r.url()));
   await person.goto(`${base}/#/`);
   await person.getByRole('heading', { name: 'Your face, your rights' }).waitFor();
   await person.getByTestId('purpose-events').waitFor();
+  assert.equal(await person.locator('header a[href^="#/console"]').count(), 0, 'no console link for the public');
   await shot(person, '01-portal-home');
   await person.getByTestId('purpose-events').getByRole('link', { name: 'Read the notice and join' }).click();
   await person.getByTestId('notice').waitFor();
@@ -186,7 +220,10 @@ test('a person proves their email and consents, is found, sees their data, erase
   await person.getByRole('button', { name: 'Consent and enroll' }).click();
   await person.getByText('Thank you. Your consent is recorded.').waitFor();
   const donePage = (await person.textContent('main')) ?? '';
-  assert.match(donePage, /pixels tall/);
+  // Quality in words, and what happens next, instead of pixel counts.
+  assert.match((await person.getByTestId('quality').textContent()) ?? '', /good for matching|usable|hard to match/);
+  assert.doesNotMatch(donePage, /pixels|P1Y/);
+  assert.match((await person.getByTestId('next').textContent()) ?? '', /What happens next: .*kept for 1 year/);
   assert.match(donePage, /withdraw at any time/);
   assert.doesNotMatch(donePage, /enrolled/i, 'the page does not claim the face was enrolled');
   const receiptDl = person.waitForEvent('download');
@@ -208,7 +245,7 @@ test('a person proves their email and consents, is found, sees their data, erase
   await person.getByRole('button', { name: 'Send me a code' }).click();
   await person.getByText('We sent a 6-digit code').waitFor();
   await person.getByLabel('Code from the email').fill(smtp.codeFor('ada@example.org'));
-  await person.getByLabel('Your photo (optional)').setInputFiles(img('face_recognition/obama/test_obama3.jpg'));
+  await person.getByLabel('Your photo (optional)').setInputFiles(img('face_recognition/obama/ex_obama-480p.jpg'));
   await shot(person, '06-portal-access-verify');
   await person.getByRole('button', { name: 'Show my data' }).click();
   await person.getByTestId('subject').waitFor();
@@ -217,7 +254,10 @@ test('a person proves their email and consents, is found, sees their data, erase
   const shown = (await person.getByTestId('subject').textContent()) ?? '';
   assert.match(shown, /Event photos/);
   assert.doesNotMatch(shown, /Press accreditation/);
-  assert.match(shown, /find the photos of a guest|api-key/);
+  // Recipients by name, durations in words: never a key id or an ISO duration.
+  assert.match(shown, /op \(operator\)/);
+  assert.match(shown, /kept for 1 year after your last interaction/);
+  assert.doesNotMatch(shown, /api-key:|key_|P1Y/);
   assert.match(
     (await person.getByTestId('review-pending').textContent()) ?? '',
     /search by your photo is checked by our data protection officer/,
@@ -234,9 +274,19 @@ test('a person proves their email and consents, is found, sees their data, erase
   assert.equal(manifest.subjects[0].consents[0].receipt.receiptId, receipt.receiptId);
   assert.equal(manifest.subjects[0].disclosures.length, 1);
 
-  person.once('dialog', (d) => void d.accept());
-  const acted = person.waitForResponse((r) => r.url().endsWith('/actions'));
+  // Every action asks in the page first (no native confirm()): cancel, then confirm.
+  let dialogs = 0;
+  person.on('dialog', (d) => {
+    dialogs++;
+    void d.dismiss();
+  });
   await person.getByRole('button', { name: 'Erase me everywhere' }).click();
+  await person.getByTestId('confirm').getByRole('button', { name: 'Cancel' }).click();
+  assert.equal(await person.getByTestId('confirm').count(), 0);
+  await person.getByRole('button', { name: 'Erase me everywhere' }).click();
+  await shot(person, '07b-portal-confirm-erasure');
+  const acted = person.waitForResponse((r) => r.url().endsWith('/actions'));
+  await person.getByTestId('confirm').getByRole('button', { name: 'Yes, continue' }).click();
   const erasureId = ((await (await acted).json()) as { requestId: string }).requestId;
   await person.getByText('Done.').waitFor();
   assert.match(
@@ -247,6 +297,8 @@ test('a person proves their email and consents, is found, sees their data, erase
   await person.getByRole('button', { name: 'Download the erasure certificate' }).click();
   const cert = JSON.parse(readFileSync(await (await certDl).path(), 'utf8'));
   assert.deepEqual(verifyCertificate(cert, veil.auditLog.publicKeyPem), []);
+  assert.match((await person.getByTestId('next').textContent()) ?? '', /What happens next/);
+  assert.equal(dialogs, 0, 'no native dialog');
   await shot(person, '08-portal-erased');
 
   assert.match(await identify(operator, img('face_recognition/obama/test_obama2.jpg')), /No match/);
@@ -262,10 +314,11 @@ test('a person proves their email and consents, is found, sees their data, erase
   const pub = new VeilClient(base);
   const other = await pub.submitRequest({ kind: 'erasure', email: 'mallory@example.net' });
   await pub.verifyRequest(other.requestId, smtp.codeFor('mallory@example.net'), [
-    face('face_recognition/obama/test_obama3.jpg'),
+    face('face_recognition/obama/ex_obama-480p.jpg'),
   ]);
 
   const dpo = await browser.newPage();
+  const dpoProblems = watch(dpo);
   await consoleLogin(dpo, dpoKey);
   assert.equal(await dpo.getByTestId('awaiting-review').textContent(), '3');
   await shot(dpo, '09-console-dashboard');
@@ -273,7 +326,7 @@ test('a person proves their email and consents, is found, sees their data, erase
   await dpo.getByTestId('request-row').first().waitFor();
   const rows = await dpo.getByTestId('request-row').allTextContents();
   assert.ok(
-    rows.some((r) => /access/.test(r) && /in_progress/.test(r) && /Review/.test(r)),
+    rows.some((r) => /Access/.test(r) && /in_progress/.test(r) && /Review/.test(r)),
     rows.join('\n'),
   );
   assert.equal(await dpo.getByTestId('review-badge').count(), 3, rows.join('\n'));
@@ -284,10 +337,12 @@ test('a person proves their email and consents, is found, sees their data, erase
   await filtered;
   await rowCount(dpo, 3);
 
-  // Fulfil is refused while a review is pending, and the page says why.
+  // Fulfil asks in the page first, is refused while a review is pending, and the page says why.
   const otherRow = dpo.getByTestId('request-row').filter({ hasText: other.requestId });
   await otherRow.getByRole('button', { name: 'Fulfil' }).click();
-  assert.match(await alertText(dpo.getByTestId('rights-table')), /INVALID_STATE: .*review/);
+  await otherRow.getByText('Carry out this erasure request now?').waitFor();
+  await otherRow.getByRole('button', { name: 'Confirm' }).click();
+  assert.match(await alertText(otherRow), /review.*\(INVALID_STATE\)/);
 
   const panel = dpo.locator(`[data-testid="review"][data-request="${erasureId}"]`);
   const evidence = (await panel.getByTestId('review-evidence').textContent()) ?? '';
@@ -319,6 +374,9 @@ test('a person proves their email and consents, is found, sees their data, erase
   await dpo.goto(`${base}/#/console/purposes`);
   await dpo.getByRole('cell', { name: 'events', exact: true }).waitFor();
   await shot(dpo, '13-console-purposes');
+  // The browser logged no error (a CSP refusal, a 404 for an icon or an asset) on any of these pages.
+  assert.deepEqual(personProblems, []);
+  assert.deepEqual(dpoProblems, []);
 });
 
 test('the portal works on a phone-sized screen and in French', async () => {
@@ -350,4 +408,173 @@ test('the portal works on a phone-sized screen and in French', async () => {
   assert.equal(await page.getByRole('checkbox').isChecked(), true);
   await shot(page, '15-portal-phone-fr-code');
   await ctx.close();
+});
+
+test('console pages: identify draws every face, subjects list and page with thumbnails, dashboard charts, orders, breaches, French', async () => {
+  await admin.createPurpose({
+    key: 'staff',
+    name: 'Staff entrance',
+    description: 'Recognise staff at the entrance, with their consent; their enrollment photo is kept to compare.',
+    lawfulBasis: 'consent',
+    retention: 'P6M',
+    keepSourceImages: true,
+  });
+  const enrolled: Record<string, string> = {};
+  for (const [who, photo, email] of [
+    ['biden', 'face_recognition/biden/test_biden.jpg', 'joe@example.org'],
+    ['obama', 'face_recognition/obama/ex_obama-720p.jpg', 'barack@example.org'],
+  ] as const) {
+    const { consent } = await admin.giveConsent({
+      purpose: 'staff',
+      noticeText: 'Staff entrance: your face is matched at the door. Withdraw at any time.',
+      noticeVersion: '1',
+      method: 'paper',
+      collector: 'HR',
+      contactEmail: email,
+    });
+    enrolled[who] = (await admin.enroll({ purpose: 'staff', consentId: consent.id, images: [face(photo)] })).subjectId;
+  }
+  const deskKey = (await admin.createKey({ name: 'front desk', role: 'operator', purposes: ['staff'] })).token;
+
+  // Identify: every face in the probe is boxed and numbered, each with its result.
+  const op = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const opProblems = watch(op);
+  await consoleLogin(op, deskKey);
+  await op.goto(`${base}/#/console/identify`);
+  await op.getByLabel('Justification (if no case reference)').fill('who came in together');
+  await op
+    .getByLabel('Probe photo (never stored)')
+    .setInputFiles(img('face_recognition/_multi_face/knn_test_obama_and_biden.jpg'));
+  await op.getByRole('button', { name: 'Search' }).click();
+  const result = op.getByTestId('identify-result');
+  await result.waitFor();
+  const boxes = await result.getByTestId('face-box').count();
+  assert.ok(boxes >= 2, `${boxes} faces boxed`);
+  assert.equal(await result.getByTestId('face-result').count(), boxes);
+  const facts = (await result.getByTestId('decision-facts').textContent()) ?? '';
+  assert.match(facts, /Decision threshold0\.\d+/);
+  assert.match(facts, /Gallery searched2 templates/);
+  assert.match((await result.textContent()) ?? '', /Estimated false-match rate: /);
+  const candidate = result.getByTestId('candidate').first();
+  await candidate.locator('img.thumb').waitFor(); // the kept enrollment photo, decrypted for this key
+  const href = (await candidate.getByRole('link').getAttribute('href')) ?? '';
+  assert.ok(
+    Object.values(enrolled).some((id) => href.endsWith(id)),
+    href,
+  );
+  await shot(op, '16-console-identify-faces');
+
+  // The candidate links to the subject page: purposes with the photo, consents and history, templates'
+  // quality, and the search that just returned them.
+  await candidate.getByRole('link').click();
+  await op.getByTestId('subject-templates').waitFor();
+  await op.getByTestId('subject-purpose').locator('img.thumb').waitFor();
+  assert.match((await op.getByTestId('subject-consents').textContent()) ?? '', /given/);
+  assert.match((await op.getByTestId('subject-templates').textContent()) ?? '', /good|fair|poor/);
+  assert.match((await op.getByTestId('subject-searches').textContent()) ?? '', /who came in together/);
+  await shot(op, '17-console-subject');
+  assert.deepEqual(opProblems, []);
+
+  // The subject list, searched by contact address and filtered by purpose, as the DPO sees it.
+  const dpo = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const dpoProblems = watch(dpo);
+  await consoleLogin(dpo, dpoKey);
+  await dpo.goto(`${base}/#/console/subjects`);
+  await dpo.getByTestId('subject-row').first().waitFor();
+  await shot(dpo, '18-console-subjects');
+  await dpo.getByLabel('Purpose').selectOption('staff');
+  await dpo.getByRole('button', { name: 'Search' }).click();
+  await dpo.getByTestId('subjects-total').getByText('2 subjects').waitFor();
+  await dpo.getByLabel('Subject, consent, source reference or email').fill('joe@example.org');
+  await dpo.getByRole('button', { name: 'Search' }).click();
+  await dpo.getByTestId('subjects-total').getByText('1 subject').waitFor();
+  assert.match((await dpo.getByTestId('subject-row').textContent()) ?? '', new RegExp(enrolled['biden']!));
+  // A suspended purpose is shown as such, with its key, and cannot be chosen for processing.
+  await veil.purposes.setSuspended(anyPurposeAdmin, 'press', true, 'under review');
+  await dpo.goto(`${base}/#/console/media`);
+  const press = dpo.locator('option[value="press"]');
+  await press.waitFor({ state: 'attached' });
+  assert.match((await press.textContent()) ?? '', /Press accreditation \(press\) — suspended/);
+  assert.equal(await press.isDisabled(), true);
+  await dpo.goto(`${base}/#/console/subjects`);
+  await dpo.getByLabel('Subject, consent, source reference or email').fill('joe@example.org');
+  await dpo.getByRole('button', { name: 'Search' }).click();
+  await dpo.getByTestId('subjects-total').getByText('1 subject').waitFor();
+
+  // Restriction from the subject page: asked in the page, and the outcome said.
+  await dpo.getByTestId('subject-row').getByRole('link').click();
+  await dpo.getByTestId('dpo-actions').getByRole('button', { name: 'Restrict processing' }).click();
+  await dpo.getByLabel('Reason (kept in the audit log)').fill('The person disputes the accuracy of the match.');
+  await dpo.getByTestId('dpo-actions').getByRole('button', { name: 'Confirm' }).click();
+  await dpo.getByText('Restricted: no longer matched.').waitFor();
+  await shot(dpo, '19-console-subject-restricted');
+
+  // Dashboard: real charts with axes and a value on hover.
+  await dpo.goto(`${base}/#/console/dashboard`);
+  const chart = dpo.getByTestId('chart-searches');
+  await chart.locator('rect.bar').first().waitFor();
+  assert.match((await chart.textContent()) ?? '', /Day/);
+  await chart.locator('rect.bar').last().hover();
+  assert.match((await chart.locator('.tip').textContent()) ?? '', /\d+ search/);
+  await shot(dpo, '20-console-dashboard-charts');
+
+  // Orders: record one, act on it, download the evidence bundle.
+  await dpo.getByTestId('orders-overdue').click();
+  await dpo.getByRole('heading', { name: 'Orders', exact: true }).waitFor();
+  await dpo.getByLabel('Authority').fill('CNIL');
+  await dpo.getByLabel('Their reference').fill('MED-2026-042');
+  await dpo.getByLabel('Detail').fill('Send the record of processing and the DPIA.');
+  await dpo.getByRole('button', { name: 'Record the order' }).click();
+  const order = dpo.getByTestId('order').filter({ hasText: 'MED-2026-042' });
+  await order.waitFor();
+  assert.match((await order.getByTestId('order-clock').textContent()) ?? '', /days left/);
+  await order.getByLabel('What was done').fill('Records sent by registered mail.');
+  await order.getByRole('button', { name: 'Record the action' }).click();
+  await dpo.getByText('Answer sent recorded on order MED-2026-042.').waitFor();
+  const bundle = dpo.waitForEvent('download');
+  await order.getByRole('button', { name: 'Download the evidence bundle' }).click();
+  assert.ok(Object.keys(unzipSync(new Uint8Array(readFileSync(await (await bundle).path())))).length > 0);
+  await shot(dpo, '21-console-orders');
+
+  // Breaches: the 72-hour clock runs from discovery; notifying is asked in the page and stops it.
+  await dpo.goto(`${base}/#/console/breaches`);
+  await dpo.getByLabel('What happened').fill('A laptop with an unencrypted export was stolen.');
+  await dpo.getByLabel('Data concerned').fill('templates, contact addresses');
+  await dpo.getByLabel('People concerned (approx.)').fill('40');
+  await dpo.getByLabel('Records concerned (approx.)').fill('80');
+  await dpo.getByLabel('Likely consequences').fill('Re-identification of staff.');
+  await dpo.getByLabel('Measures taken').fill('Keys rotated, staff informed.');
+  await dpo.getByRole('button', { name: 'Record the breach' }).click();
+  const breach = dpo.getByTestId('breach');
+  await breach.waitFor();
+  assert.match((await breach.getByTestId('breach-clock').textContent()) ?? '', /^(7[0-2]|69) h left to notify$/);
+  await shot(dpo, '22-console-breaches');
+  await breach.getByRole('button', { name: 'Record the notification' }).click();
+  await breach.getByLabel('Notification reference').fill('CNIL-NOTIF-7');
+  await breach.getByRole('button', { name: 'Confirm' }).click();
+  await dpo.getByText('Notification recorded; the clock stops.').waitFor();
+  await breach.getByText('notified', { exact: true }).waitFor();
+
+  // The console in French.
+  await dpo.getByRole('button', { name: 'Français' }).click();
+  await dpo.goto(`${base}/#/console/subjects`);
+  await dpo.getByRole('link', { name: 'Tableau de bord' }).waitFor();
+  await dpo.getByTestId('subject-row').first().waitFor();
+  await shot(dpo, '23-console-subjects-fr');
+  await dpo.getByRole('button', { name: 'English' }).click();
+  assert.deepEqual(dpoProblems, []);
+});
+
+test('the API docs load under the CSP, and the favicon is served', async () => {
+  const page = await browser.newPage();
+  const problems = watch(page);
+  await page.goto(`${base}/docs`);
+  await page.locator('.swagger-ui .info').waitFor();
+  await page.waitForLoadState('networkidle');
+  await page.screenshot({ path: join(SHOTS, '24-api-docs.png'), fullPage: false });
+  assert.deepEqual(problems, []);
+  for (const icon of ['/favicon.ico', '/favicon.svg']) {
+    const r = await fetch(`${base}${icon}`);
+    assert.equal(r.status, 200, icon);
+  }
 });

@@ -465,8 +465,8 @@ export function AccessPage({ lang }: { lang: Lang }) {
                       ${s.purposes.map(
                         (p) =>
                           html`<li>
-                            <strong>${p.name}</strong> — ${w.basis[p.lawfulBasis] ?? p.lawfulBasis},
-                            ${w.keptFor(duration(p.retention, lang))}${p.recipients?.length ? html`<br /><span class="muted">${w.recipientsLabel}: ${p.recipients.join(', ')}</span>` : null}
+                            <strong>${p.name}</strong>
+                            ${` — ${w.basis[p.lawfulBasis] ?? p.lawfulBasis}, ${w.keptFor(duration(p.retention, lang))}`}${p.recipients?.length ? html`<br /><span class="muted">${w.recipientsLabel}: ${p.recipients.join(', ')}</span>` : null}
                           </li>`,
                       )}
                     </ul>

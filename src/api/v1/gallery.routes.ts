@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ImageInput, formBool, formNumber, route, visible } from '../route.js';
+import { subjectPhotoRoutes } from './subject-photos.routes.js';
 import {
   ConsentDoc,
   DetectDoc,
@@ -8,6 +9,7 @@ import {
   ReceiptDoc,
   SightingDoc,
   SubjectDoc,
+  SubjectListItemDoc,
   VerifyDoc,
 } from './schemas.js';
 import { VeilError } from '../../errors.js';
@@ -173,9 +175,27 @@ export const galleryRoutes = [
   }),
   route({
     method: 'GET',
+    url: '/v1/subjects',
+    tag: 'subjects',
+    summary:
+      "Subjects under this key's purposes, newest first: search by id, consent id, source reference or contact email; filter by purpose and state (each page viewed is audited)",
+    access: 'key',
+    query: z.object({
+      q: z.string().max(320).optional(),
+      purpose: z.string().max(100).optional(),
+      state: z.enum(['active', 'restricted']).optional(),
+      cursor: z.string().max(500).optional(),
+      limit: formNumber().int().min(1).max(100).default(25),
+    }),
+    response: z.object({ items: z.array(SubjectListItemDoc), nextCursor: z.string().nullable(), total: z.number() }),
+    handler: async ({ services, actor, query }) => services.subjects.list(actor, query),
+  }),
+  route({
+    method: 'GET',
     url: '/v1/subjects/:id',
     tag: 'subjects',
-    summary: "A subject under this key's purposes: state, consents, template metadata, sightings count",
+    summary:
+      "A subject under this key's purposes: state, purposes, consents with their history, templates' quality, sightings count, searches that returned them (the view is audited)",
     access: 'key',
     params: Id,
     response: SubjectDoc,
@@ -205,8 +225,9 @@ export const galleryRoutes = [
       restricted: formBool(),
       reason: visible(2000).refine((v) => v.trim().length >= 3, 'at least 3 characters'),
     }),
-    response: z.object({ subjectId: z.string(), restricted: z.boolean() }),
+    response: z.object({ subjectId: z.string(), restricted: z.boolean(), changed: z.boolean() }),
     handler: async ({ services, actor, params, body }) =>
       services.subjects.setRestricted(actor, params.id, body.restricted, body.reason),
   }),
+  ...subjectPhotoRoutes,
 ];

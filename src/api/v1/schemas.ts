@@ -87,12 +87,27 @@ export const ConsentDoc = z.object({
   history: z.array(z.object({ state: z.string(), at: z.string(), actor: z.string() })),
 });
 
+const SubjectState = z.enum(['active', 'restricted', 'erased']);
+
 export const SubjectDoc = z.object({
   id: z.string(),
-  state: z.enum(['active', 'restricted', 'erased']),
+  state: SubjectState,
   region: z.string().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
+  purposes: z.array(
+    z.object({
+      id: z.string(),
+      key: z.string(),
+      name: z.string(),
+      status: z.string(),
+      keepsPhotos: z.boolean(),
+      consentId: z.string().nullable(),
+      sourceReference: z.string().nullable(),
+      enrolledAt: z.string().nullable(),
+      lastInteractionAt: z.string().nullable(),
+    }),
+  ),
   templates: z.array(
     z.object({
       id: z.string(),
@@ -100,10 +115,34 @@ export const SubjectDoc = z.object({
       model: z.string(),
       quality: z.record(z.string(), z.number()),
       createdAt: z.string(),
+      hasPhoto: z.boolean(),
     }),
   ),
   consents: z.array(ConsentDoc),
   sightings: z.number(),
+  searches: z.array(
+    z.object({
+      searchId: z.string(),
+      kind: z.string(),
+      purposeId: z.string(),
+      at: z.string(),
+      recipient: z.string(),
+      caseRef: z.string().nullable(),
+      justification: z.string().nullable(),
+      similarity: z.number(),
+      rank: z.number(),
+    }),
+  ),
+});
+
+export const SubjectListItemDoc = z.object({
+  id: z.string(),
+  state: SubjectState,
+  createdAt: z.string(),
+  purposes: z.array(z.string()),
+  consents: z.array(z.object({ id: z.string(), purpose: z.string(), state: z.string() })),
+  templates: z.number(),
+  lastInteractionAt: z.string().nullable(),
 });
 
 export const ReceiptDoc = z

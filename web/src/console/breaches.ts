@@ -72,8 +72,10 @@ export function Breaches() {
       { reference: v[`ref-${b.id}`] },
       getKey(),
     );
+    // The card loses its button once notified: the outcome is said at the top of the page.
+    setStatus(t.notifiedNow);
     reload();
-    return t.notifiedNow;
+    return null;
   };
   return html`<h1>${t.title}</h1>
     <p class="lede">${t.intro}</p>

@@ -28,6 +28,8 @@ interface IdentifyAnswer {
   candidates: Candidate[];
   model: string;
   gallerySize?: number;
+  /** Target false-positive identification rate the threshold was set for, when the API gives it. */
+  fpir?: number;
   faces?: { box: Box; decision?: 'match' | 'no-match'; candidates: Candidate[] }[];
 }
 
@@ -35,6 +37,7 @@ interface FaceResult {
   n: number;
   box: Box;
   searched: boolean;
+  decision?: 'match' | 'no-match' | undefined;
   candidates: Candidate[];
 }
 
@@ -45,7 +48,7 @@ function facesOf(answer: IdentifyAnswer, detected: Box[]): FaceResult[] {
   if (answer.faces?.length)
     return [...answer.faces]
       .sort((a, b) => a.box.x - b.box.x)
-      .map((f, i) => ({ n: i + 1, box: f.box, searched: true, candidates: f.candidates }));
+      .map((f, i) => ({ n: i + 1, box: f.box, searched: true, decision: f.decision, candidates: f.candidates }));
   const boxes = [...detected].sort((a, b) => a.x - b.x);
   const largest = boxes.reduce<Box | null>((m, b) => (!m || area(b) > area(m) ? b : m), null);
   return boxes.map((b, i) => ({
@@ -191,6 +194,12 @@ export function Identify() {
                 <dd>${a.threshold}</dd>
                 <dt>${t.gallery}</dt>
                 <dd>${gallery === null ? '—' : t.templatesN(gallery)}</dd>
+                ${
+                  a.fpir !== undefined
+                    ? html`<dt>${t.fpir}</dt>
+                        <dd>${t.fpirValue(a.fpir)}</dd>`
+                    : null
+                }
                 <dt>${t.model}</dt>
                 <dd><code>${a.model}</code></dd>
               </dl>
@@ -200,7 +209,10 @@ export function Identify() {
               ${res.faces.map(
                 (f) =>
                   html`<div data-testid="face-result">
-                    <h3>${t.faceN(f.n)}</h3>
+                    <h3>
+                      ${t.faceN(f.n)}
+                      ${f.decision ? html` <span class=${`badge ${f.decision === 'match' ? 'ok' : 'neutral'}`}>${f.decision === 'match' ? t.match : t.noMatch}</span>` : null}
+                    </h3>
                     ${
                       !f.searched
                         ? html`<p class="muted">${t.notSearched}</p>`

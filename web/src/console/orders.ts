@@ -111,6 +111,7 @@ export function Orders() {
         getKey(),
       );
       setStatus(t.recorded(o.reference, fmtDay(o.deadline)));
+      setForm({ ...form, authority: '', reference: '', detail: '' });
       reload();
     } catch (x) {
       setErr(x);

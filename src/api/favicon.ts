@@ -1,0 +1,9 @@
+/**
+ * Veil's mark as a 32 px icon (a PNG inside an ICO), served at /favicon.ico so that a browser asking
+ * for it (the API docs, a JSON answer opened in a tab) gets an icon instead of a 404. The web UI links
+ * web/public/favicon.svg; this is the same drawing.
+ */
+export const FAVICON_ICO = Buffer.from(
+  'AAABAAEAICAAAAEAIAAyAwAAFgAAAIlQTkcNChoKAAAADUlIRFIAAAAgAAAAIAgGAAAAc3p69AAAAAlwSFlzAAALEwAACxMBAJqcGAAAAuRJREFUWIXNV89v0nAU70X9X1BPu9iudcY5R/S0HdVNp94WvejQ6IZ/gWaLi552cgzQZMYY2i/QqQfksEjBoDcjHKSCCSZupgwFnnlfaEflR1thzG/ykuZ934/P9/1KH8P8dY4fCx0VOLIksOQDz0o/BY5AL0RtoC2OLI6w4SNMp+N2i4cEVnokcKTaq9POYEiF58iyy/X0YItznpVe7ZXjFiCctGECwbPk8aCcN6XmYXPObYfdPSaDdz4FwUAWImGVUsCfobzxU7KjdAwPS4cZWnA2FM66N6ijcrkKnQ7e+X0ZKmsLCCs9YASWfLQSvDITh2+FksmZqmqQVIqUvqqa6a5QKMHlS3E7tZBmeFba7iZ0dSYOJa1CDVerNRBDX2DqXKxFbvp8DCQxR2XwoI4lCJZsMVZh11+uaRXw3ExYvur2XILK6pE4M949HUy3S8y5/nI7zptB6JFY833+NwDuMdkoOAy7Xec6ESlHdXd2Kl27g+l0cW8hZRSVnvPRExGINloPv3XZdvzpCzFDH1vUMYBAI/xY4Trv+uymYfTa7KYlP5+v1w+2pmMAclSlykqiaHppmOQonRyJWPIVpUhtYHQcA4hGGgCUXQBOKZX8Tm1gavqSAsEh9ZQC7/xuEeKQcer84tRbQ3/hbtIZgImJOG0dvQ1xwjkFgPWgt+Hp0ShMTsbtA/A/r8Edbxb8a1ljEN2aczCIPIoxiHyrGbjh+URt2gYQfAGUVp5ooLz/Bb8r9VFsBwQ6R1nUQd2V1ZJhzzGAYIPWRYBkGiCXr4EoqnTItMs5kVQqo6QB1kNmGz0BCDbRs5cA5DVA5E0VJLlMCb+Rh3fddPsCINgD/acAWLK1jwB+tP0lGxSA+i8ZRxb3LQIsuc/guoS/yE4nXV+2JF501RcTjiwPGgCuA8ZmhGuSwBF5gM6jQ0PvDpj2QwSB69JepqNhe6nFefPBdQk3FqxQq53BnlNpG21hwRk5bzp/APHb0md4fj88AAAAAElFTkSuQmCC',
+  'base64',
+);
