@@ -206,6 +206,25 @@ test('a revoke answers revoked and withdraws the request; the status never tells
   await v.close();
 });
 
+test('an extension moves expected_by, says why in processing_details, and is sent to the agent', async () => {
+  const rx = await startCallbackReceiver();
+  const { v, clock, mail, agent, actor } = await drpVeil(rx.origin);
+  const st = await v.rights.drp.exercise(
+    actor,
+    agent.exercise('access', 'ex@example.org', { status_callback: `${rx.origin}/cb` }, clock.now()),
+  );
+  await v.rights.intake.verify(st.request_id, { code: mail.codeFor('ex@example.org'), selfies: [fakePhoto('x', '1')] });
+  await v.rights.outbox.run('me');
+  const extended = await v.rights.queue.extend(admin, st.request_id, 2, 'many photos to review by hand');
+  await v.rights.outbox.run('me');
+  const last = rx.received.at(-1)!.body;
+  assert.equal(last['expected_by'], extended.extendedDueAt);
+  assert.match(String(last['processing_details']), /many photos to review by hand/);
+  assert.equal((await v.rights.drp.status(actor, st.request_id)).expected_by, extended.extendedDueAt);
+  await rx.close();
+  await v.close();
+});
+
 test("the verify page sends the person back only to the agent's registered origins", async () => {
   const { v, clock, agent, actor } = await drpVeil('https://agent.example');
   const st = await v.rights.drp.exercise(actor, agent.exercise('access', 'gi@example.org', {}, clock.now()));
