@@ -6,6 +6,7 @@ import type { KeyRing } from '../privacy/keyring.js';
 import { bytesVector, open, seal, vectorBytes } from '../privacy/keys.js';
 import { subjectRepository, type TemplateRow } from './subject.repository.js';
 import type { TemplateVector } from '../vector/gallery-index.js';
+import { matchableRepository } from '../vector/matchable.repository.js';
 
 const aad = (kind: string, id: string, subjectId: string, purposeId: string) =>
   `veil.${kind}:${id}:${subjectId}:${purposeId}`;
@@ -58,11 +59,16 @@ export class TemplateVault {
     return join(this.deps.dataDir, 'images', subjectId);
   }
 
-  /** Decrypts every template that may match now, for building the index at start. */
+  /** Decrypts every template that may match now (of one subject or purpose, or all: the index rebuild). */
   async matchable(
     ex: Executor,
     where: { subjectId?: SubjectId; purposeId?: PurposeId } = {},
   ): Promise<TemplateVector[]> {
+    if (!where.subjectId && !where.purposeId) {
+      const out: TemplateVector[] = [];
+      for await (const page of this.matchablePages(ex)) for (const t of page) out.push(t);
+      return out;
+    }
     const rows = await subjectRepository.templates(ex, { ...where, matchableOnly: true });
     const keys = await this.deps.keyring.getMany(
       ex,
@@ -81,5 +87,32 @@ export class TemplateVault {
         });
     }
     return out;
+  }
+
+  /**
+   * Every template that may match now, decrypted, a page at a time: pages in template id order with
+   * only the columns the index needs, and the keys unwrapped from one read of the keystore instead of
+   * a lookup per subject. A destroyed key means an erased subject whose rows are going: skipped.
+   */
+  async *matchablePages(ex: Executor, pageSize = 20_000): AsyncGenerator<TemplateVector[]> {
+    const keyOf = await this.deps.keyring.bulkReader();
+    let last: { subjectId: SubjectId; key: Buffer | null } | undefined;
+    for (let after = ''; ;) {
+      const rows = await matchableRepository.page(ex, after, pageSize);
+      if (!rows.length) return;
+      const out: TemplateVector[] = [];
+      for (const t of rows) {
+        if (last?.subjectId !== t.subjectId) last = { subjectId: t.subjectId, key: await keyOf(t.subjectId, t.slot) };
+        if (last.key)
+          out.push({
+            templateId: t.id,
+            subjectId: t.subjectId,
+            purposeId: t.purposeId,
+            vector: this.openTemplate(last.key, t),
+          });
+      }
+      after = rows[rows.length - 1]!.id;
+      yield out;
+    }
   }
 }

@@ -1,7 +1,7 @@
 import type { Executor, Store } from '../store/store.js';
 import { VeilError } from '../errors.js';
 import { newDataKey, type MasterKey } from './keys.js';
-import { assertOwner, encodeLive, encodeTombstone, type Slot } from './keystore-format.js';
+import { assertOwner, encodeLive, encodeTombstone, parseSlot, SLOT_BYTES, type Slot } from './keystore-format.js';
 import type { Keystore } from './keystore.js';
 import { keySlotRepository as slots } from './key-slot.repository.js';
 
@@ -53,6 +53,21 @@ export class KeyRing {
       if (key) out.set(owner as O, key);
     }
     return out;
+  }
+
+  /**
+   * For reading nearly every key (the index rebuild at start): the keystore file is read once, and a
+   * key is unwrapped from that image by the slot the database names for it. A slot not live for its
+   * owner in the image (a key created since) is read again on its own; a destroyed key is null.
+   */
+  async bulkReader(): Promise<(owner: string, slot: number) => Promise<Buffer | null>> {
+    const image = await this.keystore.image();
+    return async (owner, slot) => {
+      const at = slot * SLOT_BYTES;
+      const s = at + SLOT_BYTES <= image.length ? parseSlot(image.subarray(at, at + SLOT_BYTES), slot) : null;
+      const key = s && this.unwrap(s, owner);
+      return key ?? this.unwrap(await this.keystore.read(slot), owner);
+    };
   }
 
   async getOrCreate(ex: Executor, owner: string, at: string): Promise<Buffer> {

@@ -127,6 +127,11 @@ export class Keystore {
     });
   }
 
+  /** The whole file as it is now, in one read (the index rebuild unwraps nearly every key). */
+  async image(): Promise<Buffer> {
+    return this.withFile('r', async (fh) => readWhole(fh, (await fh.stat()).size));
+  }
+
   /** Writes whole slots in place, then fdatasync once: on disk when this returns. */
   async write(slots: readonly { slot: number; bytes: Buffer }[]): Promise<void> {
     if (!slots.length) return;

@@ -1,0 +1,196 @@
+// Scale: a gallery of 1M (SCALE=10M: 10M, or any count) templates, real lfw-dev probes whose mates
+// are planted among face-like distractors (support/distractors.ts, fitted on lfw-dev people who are
+// neither enrolled nor probes). Built through GalleryIndex.add, the path the start-up rebuild and the
+// index feed take (the store's side of start-up is bench/scale/startup.ts). Prints one JSON line.
+import { Worker } from 'node:worker_threads';
+import usearch from 'usearch';
+import { newId, type PurposeId, type SubjectId } from '../src/ids.js';
+import { GalleryIndex } from '../src/vector/gallery-index.js';
+import { DEFAULT_CALIBRATION } from '../src/face/calibration.default.js';
+import { fitDistractors, Gaussian, sampleDistractors } from '../support/distractors.js';
+import { lfwEmbeddings } from './scale/lfw.js';
+import { histogram, quantile, splitProbes } from './scale/probes.js';
+import { percentile } from './stats.js';
+
+const D = 512;
+const SCALE = process.env['SCALE'] ?? '1M';
+const N = /^\d+M$/i.test(SCALE) ? Number(SCALE.slice(0, -1)) * 1e6 : Number(SCALE);
+const CONCURRENCY2 = process.env['SCALE_C2'] !== '0';
+const t0 = performance.now();
+const log = (s: string) => process.stderr.write(`scale [${((performance.now() - t0) / 1000).toFixed(0)} s]: ${s}\n`);
+const rss = () => process.memoryUsage().rss / 2 ** 20;
+const threshold = DEFAULT_CALIBRATION.threshold;
+
+const lfw = await lfwEmbeddings(log);
+const set = splitProbes(lfw);
+const model = fitDistractors(set.fit, D);
+const M = set.mates.length;
+const total = N + M;
+log(`${M} mated probes, ${set.nonMated.length} non-mated, distractors fitted on ${set.fit.length / D} embeddings`);
+
+// Every row, shared so the concurrency-2 searchers and the exact reference read the same bytes.
+// Mates first: the quantised index is centred on the first rows it holds, as in a real gallery.
+const shared = new SharedArrayBuffer(total * D * 4);
+const all = new Float32Array(shared);
+set.mates.forEach((v, i) => all.set(v, i * D));
+let t = performance.now();
+const rng = new Gaussian(1);
+for (let at = 0; at < N; at += 65536) sampleDistractors(model, Math.min(65536, N - at), rng, all, M + at);
+const generateSeconds = (performance.now() - t) / 1000;
+log(`${N} distractors in ${generateSeconds.toFixed(1)} s`);
+
+// Score distributions: real impostors (probe vs other people's enrolled photos) and probe vs distractor.
+const real: number[] = [];
+set.mated.forEach((p, i) =>
+  set.mates.forEach((m, j) => {
+    if (i !== j) real.push(dot(p, m));
+  }),
+);
+const synthetic: number[] = [];
+for (const p of set.mated.slice(0, 200))
+  for (let r = M; r < M + Math.min(N, 20_000); r++) synthetic.push(dot(p, row(r)));
+const realScores = Float32Array.from(real);
+const syntheticScores = Float32Array.from(synthetic);
+
+// The index, built as rebuild() builds it: ids as the store makes them, one subject per template.
+const pid = newId.purpose() as PurposeId;
+const mateIds: string[] = [];
+const rssBefore = rss();
+const gallery = new GalleryIndex(D);
+t = performance.now();
+for (let r = 0; r < total; r++) {
+  const templateId = newId.template();
+  if (r < M) mateIds.push(templateId);
+  gallery.add({ templateId, subjectId: newId.subject() as SubjectId, purposeId: pid, vector: row(r) });
+}
+const buildSeconds = (performance.now() - t) / 1000;
+const rssIndex = rss() - rssBefore;
+log(`index of ${total} in ${buildSeconds.toFixed(1)} s, +${rssIndex.toFixed(0)} MB RSS`);
+
+// Concurrency 1: every probe (mated and non-mated) through GalleryIndex.search at the decision threshold.
+const probes = [...set.mated, ...set.nonMated];
+const ms1: number[] = [];
+for (let rep = 0; rep < 2; rep++)
+  for (const p of probes) {
+    t = performance.now();
+    gallery.search(pid, p, 5, threshold);
+    ms1.push(performance.now() - t);
+  }
+
+// Rank 1 by the index vs by exact search over the same rows; DIR/FPIR at the default threshold. The
+// exact reference scans the rows in chunks (usearch takes no shared memory), every probe per chunk.
+t = performance.now();
+const exactBest = exactRank1([...set.mated, ...set.nonMated]);
+const exactTop = (i: number) => exactBest[i]!;
+let exactHits = 0;
+let kept = 0;
+let indexHits = 0;
+let exactDetected = 0;
+let indexDetected = 0;
+set.mated.forEach((p, i) => {
+  const e = exactTop(i);
+  const q = gallery.search(pid, p, 1, -1)[0];
+  const eHit = e.row === i;
+  const qHit = q?.templateId === mateIds[i];
+  exactHits += eHit ? 1 : 0;
+  indexHits += qHit ? 1 : 0;
+  kept += eHit && qHit ? 1 : 0;
+  exactDetected += eHit && e.score >= threshold ? 1 : 0;
+  indexDetected += qHit && q!.similarity >= threshold ? 1 : 0;
+});
+let exactFalse = 0;
+let indexFalse = 0;
+set.nonMated.forEach((p, i) => {
+  exactFalse += exactTop(M + i).score >= threshold ? 1 : 0;
+  indexFalse += gallery.search(pid, p, 1, threshold).length ? 1 : 0;
+});
+log(`exact reference in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+
+// Concurrency 2: two searchers, each with its own index (as two API processes would have).
+let ms2: number[] = [];
+if (CONCURRENCY2) {
+  const workers = [0, 1].map(
+    () =>
+      new Worker(
+        new URL(
+          'data:text/javascript,' +
+            encodeURIComponent(
+              `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))};\nregister();\n` +
+                `await import(${JSON.stringify(new URL('./scale/search-worker.ts', import.meta.url).href)});\n`,
+            ),
+        ),
+        { workerData: { rows: shared, n: total, probes } },
+      ),
+  );
+  await Promise.all(workers.map((w) => new Promise((ok) => w.once('message', ok))));
+  const done = workers.map((w) => new Promise<{ ms: number[] }>((ok) => w.once('message', ok)));
+  workers.forEach((w) => w.postMessage('go'));
+  ms2 = (await Promise.all(done)).flatMap((d) => d.ms);
+  await Promise.all(workers.map((w) => w.terminate()));
+}
+
+const peakRssMb = process.resourceUsage().maxRSS / 1024;
+process.stdout.write(
+  JSON.stringify({
+    templates: total,
+    distractors: N,
+    matedProbes: M,
+    nonMatedProbes: set.nonMated.length,
+    generateSeconds,
+    buildSeconds,
+    indexRssMb: rssIndex,
+    indexBytesPerTemplate: (rssIndex * 2 ** 20) / total,
+    peakRssMb,
+    searchMs: {
+      c1: { p50: percentile(ms1, 50), p99: percentile(ms1, 99), n: ms1.length },
+      c2: ms2.length ? { p50: percentile(ms2, 50), p99: percentile(ms2, 99), n: ms2.length } : null,
+    },
+    rank1: { exact: exactHits, index: indexHits, kept, retention: exactHits ? kept / exactHits : 1 },
+    decision: {
+      threshold,
+      exact: { dir: exactDetected / M, fpir: exactFalse / set.nonMated.length },
+      index: { dir: indexDetected / M, fpir: indexFalse / set.nonMated.length },
+    },
+    scores: {
+      realImpostor: { n: realScores.length, p999: quantile(realScores, 0.999), hist: histogram(realScores) },
+      distractor: {
+        n: syntheticScores.length,
+        p999: quantile(syntheticScores, 0.999),
+        hist: histogram(syntheticScores),
+      },
+      histLo: -0.3,
+      histStep: 0.05,
+    },
+  }) + '\n',
+);
+
+function exactRank1(qs: Float32Array[]): { row: number; score: number }[] {
+  const queries = new Float32Array(qs.length * D);
+  qs.forEach((q, i) => queries.set(q, i * D));
+  const best = qs.map(() => ({ row: -1, score: -Infinity }));
+  const CH = 65536;
+  const chunk = new Float32Array(CH * D);
+  for (let at = 0; at < total; at += CH) {
+    const n = Math.min(CH, total - at);
+    chunk.set(all.subarray(at * D, (at + n) * D));
+    const r = usearch.exactSearch(chunk.subarray(0, n * D), queries, D, 1, usearch.MetricKind.IP, 1) as {
+      keys: BigUint64Array;
+      distances: Float32Array;
+    };
+    for (let i = 0; i < qs.length; i++) {
+      const score = 1 - r.distances[i]!;
+      if (score > best[i]!.score) best[i] = { row: at + Number(r.keys[i]!), score };
+    }
+  }
+  return best;
+}
+
+function row(r: number): Float32Array {
+  return all.subarray(r * D, (r + 1) * D);
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let j = 0; j < D; j++) s += a[j]! * b[j]!;
+  return s;
+}

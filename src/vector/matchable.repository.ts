@@ -1,0 +1,52 @@
+import { sql } from 'kysely';
+import type { Executor } from '../store/store.js';
+import type { PurposeId, SubjectId, TemplateId } from '../ids.js';
+
+/** What the index rebuild needs of a template that may match now, with the keystore slot of its key. */
+export interface MatchableRow {
+  readonly id: TemplateId;
+  readonly subjectId: SubjectId;
+  readonly purposeId: PurposeId;
+  readonly sealed: Buffer;
+  readonly slot: number;
+}
+
+/**
+ * The index rebuild's read: templates that may match now (active subject, enrolled, consent given
+ * where the enrollment rests on one, purpose active, key not destroyed), a page at a time in template
+ * id order, only the columns the index needs. The same rules as subjectRepository.templates with
+ * matchableOnly.
+ */
+export const matchableRepository = {
+  async page(ex: Executor, afterId: string, limit: number): Promise<MatchableRow[]> {
+    const rows = await ex
+      .selectFrom('templates')
+      .innerJoin('subjects', 'subjects.id', 'templates.subject_id')
+      .innerJoin('enrollments', (j) =>
+        j
+          .onRef('enrollments.subject_id', '=', 'templates.subject_id')
+          .onRef('enrollments.purpose_id', '=', 'templates.purpose_id'),
+      )
+      .leftJoin('consents', 'consents.id', 'enrollments.consent_id')
+      .innerJoin('purposes', 'purposes.id', 'templates.purpose_id')
+      .innerJoin('key_slots', 'key_slots.owner_id', 'templates.subject_id')
+      .select(['templates.id', 'templates.subject_id', 'templates.purpose_id', 'templates.sealed', 'key_slots.slot'])
+      .where('templates.id', '>', afterId)
+      .where('subjects.state', '=', 'active')
+      .where((eb) => eb.or([eb('enrollments.consent_id', 'is', null), eb('consents.state', '=', 'given')]))
+      .where('purposes.status', '=', 'active')
+      // Written so that no index applies: SQLite would otherwise start from key_slots (by its
+      // destroyed_at index) and sort the whole join for every page, instead of walking templates by id.
+      .where(sql<string | null>`key_slots.destroyed_at || ''`, 'is', null)
+      .orderBy('templates.id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      id: r.id as TemplateId,
+      subjectId: r.subject_id as SubjectId,
+      purposeId: r.purpose_id as PurposeId,
+      sealed: r.sealed,
+      slot: Number(r.slot),
+    }));
+  },
+};
