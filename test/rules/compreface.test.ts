@@ -97,13 +97,8 @@ test("under another basis the key's source reference is recorded and a new name 
   const key = await compatKey(v, 'watch', 'operator', 'Court order 2026/17');
   const r = await v.compreface.collection.addFace(key, 'Mr+Smith', fakePhoto('smith'));
   assert.equal(r.subject, 'Mr+Smith');
-  const sid = (
-    await aliasRepository.ofSubject(
-      v.store.db,
-      (await aliasRepository.faces(v.store.db, (await v.purposes.list(admin)).find((p) => p.key === 'watch')!.id))[0]!
-        .subjectId,
-    )
-  )[0]!.subjectId!;
+  const watch = (await v.purposes.list(admin)).find((p) => p.key === 'watch')!;
+  const sid = (await aliasRepository.faces(v.store.db, watch.id))[0]!.subjectId;
   const e = await subjectRepository.enrollments(v.store.db, sid);
   assert.equal(e[0]!.source_reference, 'Court order 2026/17');
   // `+` for a space, and case, find the same subject.
@@ -193,5 +188,22 @@ test('a name stands for one person per purpose: a consent cannot take a name ano
   assert.equal(await code(v.compreface.collection.renameSubject(key, 'Gus', 'fay')), 'CONFLICT');
   assert.deepEqual(await v.compreface.collection.renameSubject(key, 'Gus', 'Gustav'), { updated: true });
   assert.equal(await code(v.compreface.collection.addSubject(key, 'gustav')), 'CONFLICT');
+  await v.close();
+});
+
+test("an erasure by any path (here the DPO's, through the lifecycle) takes the person's names in every purpose", async () => {
+  const { v } = await ruleVeil();
+  await consentPurpose(v, 'events');
+  await consentPurpose(v, 'club');
+  const key = await compatKey(v, 'events');
+  const { consent } = await consentWithAlias(v, 'events', 'Hal');
+  await consentWithAlias(v, 'club', 'Harold', consent.subjectId);
+  await v.compreface.collection.addFace(key, 'Hal', fakePhoto('hal'));
+  assert.equal((await aliasRepository.ofSubject(v.store.db, consent.subjectId)).length, 2);
+  await v.lifecycle.erase([consent.subjectId], admin, null);
+  assert.deepEqual(await aliasRepository.ofSubject(v.store.db, consent.subjectId), []);
+  assert.deepEqual((await v.compreface.collection.listSubjects(key)).subjects, []);
+  const r = await v.compreface.recognition.recognize(key, fakePhoto('hal', '2'), NO_OPTS);
+  assert.deepEqual(r.result[0]!.subjects, []);
   await v.close();
 });
