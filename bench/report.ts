@@ -1,10 +1,22 @@
 import { round, table } from './stats.js';
+import { renderScale } from './scale/report.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export type Results = Record<string, any>;
 
 /** Benchmarks in run order; each is bench/<name>.bench.ts printing one JSON line. */
-export const BENCHES = ['face.engine', 'face.faceapi', 'gallery', 'rights', 'api', 'cluster', 'audit'] as const;
+export const BENCHES = [
+  'face.engine',
+  'face.faceapi',
+  'gallery',
+  'rights',
+  'api',
+  'cluster',
+  'audit',
+  'scale',
+] as const;
+/** Run only when named on the command line. */
+export const OPT_IN: readonly string[] = ['scale'];
 
 export function render(r: Results): string {
   const out: string[] = [];
@@ -160,6 +172,7 @@ export function render(r: Results): string {
       ),
     );
   }
+  if (r['scale']) out.push(renderScale(r['scale']));
   return out.join('\n\n');
 }
 

@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BENCHES, render, type Results } from './report.js';
+import { BENCHES, OPT_IN, render, type Results } from './report.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
@@ -13,6 +13,8 @@ const results: Results = {};
 
 for (const name of BENCHES) {
   if (only.length && !only.some((o) => name.startsWith(o))) continue;
+  // The scale bench builds a 1M gallery (SCALE=10M: 10M): only when named, `npm run bench scale`.
+  if (!only.length && OPT_IN.includes(name)) continue;
   process.stderr.write(`bench: ${name} ...\n`);
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, `${name}.bench.ts`)], {
     encoding: 'utf8',
