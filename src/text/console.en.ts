@@ -257,7 +257,7 @@ export const consoleEn = {
     fmrMeaning:
       'Estimated false-match rate: how often a photo of a different person scores this high against one template in our tests. Over a gallery of N templates, expect about N × that rate strangers to reach this score.',
     fmr: (rate: number, gallery: number | null) =>
-      `est. false-match rate ${rate < 1e-5 ? rate.toExponential(0) : rate}${gallery ? ` (about ${Number((rate * gallery).toPrecision(2))} stranger${rate * gallery === 1 ? '' : 's'} expected over this gallery)` : ''}`,
+      `est. false-match rate ${rate < 1e-5 ? rate.toExponential(0) : rate}${!gallery ? '' : rate * gallery < 0.01 ? ' (fewer than 1 stranger in 100 searches of this gallery would score this high)' : ` (about ${Number((rate * gallery).toPrecision(2))} stranger${rate * gallery === 1 ? '' : 's'} per search of this gallery would score this high)`}`,
     rank: (n: number) => `rank ${n}`,
     notSearched:
       'Not searched: the API searches the largest face of a photo. Crop the photo to this face to search it.',

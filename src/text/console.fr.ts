@@ -262,7 +262,7 @@ export const consoleFr: ConsoleText = {
     fmrMeaning:
       'Taux estimé de fausse correspondance : la fréquence, dans nos tests, à laquelle la photo d’une autre personne atteint ce score contre un gabarit. Sur une galerie de N gabarits, attendez-vous à environ N × ce taux inconnus à ce score.',
     fmr: (rate, gallery) =>
-      `taux est. de fausse corresp. ${rate < 1e-5 ? rate.toExponential(0) : String(rate).replace('.', ',')}${gallery ? ` (environ ${String(Number((rate * gallery).toPrecision(2))).replace('.', ',')} inconnu(s) attendu(s) sur cette galerie)` : ''}`,
+      `taux est. de fausse corresp. ${rate < 1e-5 ? rate.toExponential(0) : String(rate).replace('.', ',')}${!gallery ? '' : rate * gallery < 0.01 ? ' (moins d’un inconnu sur 100 recherches dans cette galerie atteindrait ce score)' : ` (environ ${String(Number((rate * gallery).toPrecision(2))).replace('.', ',')} inconnu(s) par recherche dans cette galerie atteindrai(en)t ce score)`}`,
     rank: (n) => `rang ${n}`,
     notSearched:
       'Non recherché : l’API recherche le plus grand visage de la photo. Recadrez la photo sur ce visage pour le rechercher.',

@@ -77,7 +77,7 @@ function Probe({
         const tag = Math.max(18, size.width / 30);
         return html`<g data-testid="face-box">
           <rect
-            class=${`facebox${f.searched ? ' searched' : ''}`}
+            class=${`facebox${f.candidates.length ? ' matched' : ''}`}
             x=${f.box.x}
             y=${f.box.y}
             width=${f.box.width}
