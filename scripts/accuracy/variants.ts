@@ -141,7 +141,7 @@ async function embedAll(out: string): Promise<void> {
         Math.hypot(b.box.x + b.box.width / 2 - cx, b.box.y + b.box.height / 2 - cy),
     )[0]!;
     t = performance.now();
-    const p68 = await landmarker.landmarks68(img, d.box);
+    const p68 = await landmarker.landmarks68(img, d.box, 1);
     ms.lm += performance.now() - t;
     const out = new Map<string, Float32Array>();
     const put = async (name: string, a: AlignedFace) => {
