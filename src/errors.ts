@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   // engine
   'MODEL_MISSING',
   'MODEL_CORRUPT',
+  'MODEL_UNCALIBRATED',
   'ENGINE_OVERLOADED',
   'ENGINE_TIMEOUT',
   // audit

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { FaceEngine, type DetectedFace, type EmbeddedFace } from '../face/engine.js';
+import { DEFAULT_MODELS_DIR } from '../face/models.js';
 import { cosine } from '../face/embedder.js';
 import { calibrate, estimatedFmr } from '../face/calibration.js';
 import { DEFAULT_CALIBRATION } from '../face/calibration.default.js';
@@ -9,6 +10,8 @@ import { assessQuality } from '../face/quality.js';
 import { VeilError, isVeilError } from '../errors.js';
 import { Progress, UsageError, type Io } from './output.js';
 import { parseCommand as parse } from './args.js';
+import { loadSettings } from '../config/settings.js';
+import { activeEmbedder, saveCalibration, SHIPPED_EMBEDDER } from '../face/model-declaration.js';
 
 const HELP = `veil faces <command>
 
@@ -16,8 +19,10 @@ const HELP = `veil faces <command>
   embed <image...> --jsonl              one JSON line per image with 512-d embeddings
   compare <a> <b> [--json] [--threshold T]
                                         similarity, threshold, match yes/no
-  calibrate <dir> [--target-fmr F] [--json]
-                                        thresholds from a folder laid out as <identity>/<image>
+  calibrate <dir> [--target-fmr F] [--model ID [--save]] [--json]
+                                        thresholds from a folder laid out as <identity>/<image>;
+                                        --model: a model declared in VEIL_MODELS, --save: keep the
+                                        calibration beside its file (needed before it is used)
 `;
 
 const round = (n: number, d = 2): number => Math.round(n * 10 ** d) / 10 ** d;
@@ -40,7 +45,7 @@ function faceJson(f: DetectedFace) {
   };
 }
 
-export async function facesCommand(argv: string[], io: Io): Promise<number> {
+export async function facesCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const [sub, ...rest] = argv;
   if (!sub || sub === '--help' || sub === '-h') {
     io.out(HELP);
@@ -54,7 +59,7 @@ export async function facesCommand(argv: string[], io: Io): Promise<number> {
     case 'compare':
       return compare(rest, io);
     case 'calibrate':
-      return calibrateCmd(rest, io);
+      return calibrateCmd(rest, io, env);
     default:
       throw new UsageError(`unknown command 'faces ${sub}'\n${HELP}`);
   }
@@ -192,9 +197,18 @@ export function labelledImages(dir: string): { identity: string; file: string }[
   return out;
 }
 
-async function calibrateCmd(argv: string[], io: Io): Promise<number> {
-  const usage = 'usage: veil faces calibrate <dir> [--target-fmr 0.001] [--json]';
-  const { values, positionals } = parse(argv, { json: { type: 'boolean' }, 'target-fmr': { type: 'string' } }, usage);
+async function calibrateCmd(argv: string[], io: Io, env: NodeJS.ProcessEnv): Promise<number> {
+  const usage = 'usage: veil faces calibrate <dir> [--target-fmr 0.001] [--model ID [--save]] [--json]';
+  const { values, positionals } = parse(
+    argv,
+    {
+      json: { type: 'boolean' },
+      'target-fmr': { type: 'string' },
+      model: { type: 'string' },
+      save: { type: 'boolean' },
+    },
+    usage,
+  );
   if (values.help) return (io.out(usage + '\n'), 0);
   if (positionals.length !== 1) throw new UsageError(usage);
   const target = values['target-fmr'] === undefined ? 1e-3 : Number(values['target-fmr']);
@@ -202,7 +216,11 @@ async function calibrateCmd(argv: string[], io: Io): Promise<number> {
   const dir = positionals[0]!;
   const images = labelledImages(dir);
   if (images.length < 2) throw new VeilError('INVALID_INPUT', `${dir} holds no <identity>/<image> files.`);
-  const engine = await FaceEngine.create();
+  const settings = values.model === undefined ? undefined : loadSettings(env);
+  const model = settings ? activeEmbedder(settings.engine.embedders, values.model) : SHIPPED_EMBEDDER;
+  if (values.save && model.id === SHIPPED_EMBEDDER.id)
+    throw new UsageError("--save is for declared models: the shipped model's calibration is published with it");
+  const engine = await FaceEngine.create(model === SHIPPED_EMBEDDER ? {} : { embedder: model });
   const progress = new Progress(io, images.length, 'embedding');
   const embedded: { identity: string; e: Float32Array }[] = [];
   const failures: Failure[] = [];
@@ -226,7 +244,16 @@ async function calibrateCmd(argv: string[], io: Io): Promise<number> {
   if (!genuine.length || !impostor.length)
     throw new VeilError('INVALID_INPUT', 'Calibration needs at least two identities and one identity with two images.');
   const c = calibrate(engine.modelId, genuine, impostor, target);
-  if (values.json) io.out(JSON.stringify({ ...c, images: embedded.length, failures }) + '\n');
+  const saved = values.save
+    ? saveCalibration(model, DEFAULT_MODELS_DIR, {
+        ...c,
+        sha256: model.sha256,
+        dataset: dir,
+        images: embedded.length,
+        at: new Date().toISOString(),
+      })
+    : null;
+  if (values.json) io.out(JSON.stringify({ ...c, images: embedded.length, failures, saved }) + '\n');
   else {
     io.out(
       `model ${c.model}: ${embedded.length} images, ${c.genuinePairs} same-person pairs, ${c.impostorPairs} different-person pairs\n`,
@@ -235,6 +262,7 @@ async function calibrateCmd(argv: string[], io: Io): Promise<number> {
     io.out(
       `threshold for FMR <= ${target}: ${c.operatingPoint.threshold} -> FMR ${(c.operatingPoint.fmr * 100).toFixed(3)}%, FNMR ${(c.operatingPoint.fnmr * 100).toFixed(2)}%\n`,
     );
+    if (saved) io.out(`calibration saved to ${saved}\n`);
     reportFailures(failures, io);
   }
   return 0;

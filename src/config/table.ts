@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { bool, int, isoDuration, masterKey, setting, trustProxy, urlWithScheme } from './setting.js';
+import { EmbedderDeclarationsSetting, SHIPPED_EMBEDDER } from '../face/model-declaration.js';
 
 const KB = 2 ** 10;
 const MB = 2 ** 20;
@@ -116,6 +117,18 @@ export const TABLE = {
       type: int(1),
       default: 20_000,
       doc: 'Milliseconds one face engine job may take (ENGINE_TIMEOUT).',
+    }),
+    embedders: setting({
+      env: 'VEIL_MODELS',
+      type: EmbedderDeclarationsSetting,
+      default: [],
+      doc: 'Face embedders brought by the operator: a JSON array of {id, file, sha256, inputSize, channelOrder, normalisation, alignment, layout, outputDimensions} (docs/models.md).',
+    }),
+    embedder: setting({
+      env: 'VEIL_EMBEDDER',
+      type: z.string().min(1),
+      default: SHIPPED_EMBEDDER.id,
+      doc: "Id of the active embedder: the shipped one or one declared in VEIL_MODELS, calibrated first with 'veil faces calibrate --model <id> --save'.",
     }),
   },
   trustProxy: setting({

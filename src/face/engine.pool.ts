@@ -20,7 +20,7 @@ export type { PoolOptions } from './engine.pool.parts.js';
  * thread is detached (unref) so it does not hold up the pool.
  */
 export class EnginePool {
-  readonly modelId = MODELS.embedder.id;
+  readonly modelId: string;
   private readonly slots: Slot[] = [];
   private readonly queue: Job[] = [];
   private readonly starting = new Set<Worker>();
@@ -30,7 +30,9 @@ export class EnginePool {
   private closing: Promise<void> | null = null;
   private replaced = 0;
 
-  private constructor(private readonly opts: PoolOptions) {}
+  private constructor(private readonly opts: PoolOptions) {
+    this.modelId = opts.engine.embedder?.id ?? MODELS.embedder.id;
+  }
 
   static async create(partial: Partial<PoolOptions> = {}): Promise<EnginePool> {
     const opts: PoolOptions = {

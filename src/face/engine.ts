@@ -7,6 +7,8 @@ import { Embedder, align } from './embedder.js';
 import { faceQuality, type FaceQuality } from './quality.js';
 import type { Box, Point } from './geometry.js';
 import { LIVENESS_MODEL, LivenessModel, type LivenessVerdict } from './liveness.js';
+import { DeclaredEmbedder } from './declared-embedder.js';
+import { modelSpec, type EmbedderDeclaration } from './model-declaration.js';
 
 export interface FaceEngineOptions {
   readonly modelsDir: string;
@@ -18,6 +20,8 @@ export interface FaceEngineOptions {
    * alone found every face, and tiles added false positives (hands, decorations), so 'never' is the default.
    */
   readonly tiles: 'auto' | 'always' | 'never';
+  /** An embedder declared by the operator (VEIL_MODELS) instead of the shipped one. */
+  readonly embedder?: EmbedderDeclaration;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: FaceEngineOptions = {
@@ -76,16 +80,19 @@ export interface StageTimings {
  * reuses them. detect -> 68 landmarks -> five points -> similarity warp to 112x112 -> 512-d embedding.
  */
 export class FaceEngine {
-  readonly modelId = MODELS.embedder.id;
+  readonly modelId: string;
   readonly detectorId = MODELS.detector.id;
-  readonly dimensions = 512;
+  readonly dimensions: number;
 
   private constructor(
     private readonly opts: FaceEngineOptions,
     private readonly detector: UltraFaceDetector,
     private readonly landmarker: Landmarker,
-    private readonly embedder: Embedder,
-  ) {}
+    private readonly embedder: Embedder | DeclaredEmbedder,
+  ) {
+    this.modelId = embedder instanceof DeclaredEmbedder ? embedder.id : MODELS.embedder.id;
+    this.dimensions = embedder.dimensions;
+  }
 
   private live: Promise<LivenessModel> | null = null;
 
@@ -107,9 +114,12 @@ export class FaceEngine {
     const [d, l, e] = await Promise.all([
       loadSession(opts.modelsDir, MODELS.detector, so),
       loadSession(opts.modelsDir, MODELS.landmarks, so),
-      loadSession(opts.modelsDir, MODELS.embedder, so),
+      opts.embedder
+        ? loadSession(modelSpec(opts.embedder, opts.modelsDir).dir, modelSpec(opts.embedder, opts.modelsDir).spec, so)
+        : loadSession(opts.modelsDir, MODELS.embedder, so),
     ]);
-    return new FaceEngine(opts, new UltraFaceDetector(d, opts.detector), new Landmarker(l), new Embedder(e));
+    const embedder = opts.embedder ? new DeclaredEmbedder(e, opts.embedder) : new Embedder(e);
+    return new FaceEngine(opts, new UltraFaceDetector(d, opts.detector), new Landmarker(l), embedder);
   }
 
   decode(bytes: Uint8Array, call?: ImageCallOptions): Promise<DecodedImage> {
@@ -172,7 +182,10 @@ export class FaceEngine {
         ...(call?.liveness ? { liveness: await (await this.livenessModel()).check(img, d.box) } : {}),
       };
       if (withEmbedding) {
-        const embedding = await this.embedder.embed(aligned);
+        const embedding =
+          this.embedder instanceof DeclaredEmbedder
+            ? await this.embedder.embed(img, pts)
+            : await this.embedder.embed(aligned);
         if (t) t.embed += performance.now() - t0;
         faces.push({ ...face, embedding, model: this.modelId });
       } else faces.push(face);

@@ -1,5 +1,5 @@
 import type { FaceAnalyzer, ImageOptions } from './analyzer.js';
-import { FaceEngine } from './engine.js';
+import { FaceEngine, type FaceEngineOptions } from './engine.js';
 import { MODELS } from './models.js';
 
 /**
@@ -7,11 +7,15 @@ import { MODELS } from './models.js';
  * rights queue, keys) do not pay for loading three models.
  */
 export class LazyEngine implements FaceAnalyzer {
-  readonly modelId = MODELS.embedder.id;
+  readonly modelId: string;
   private engine: Promise<FaceEngine> | null = null;
 
+  constructor(private readonly opts: Partial<FaceEngineOptions> = {}) {
+    this.modelId = opts.embedder?.id ?? MODELS.embedder.id;
+  }
+
   private get(): Promise<FaceEngine> {
-    return (this.engine ??= FaceEngine.create());
+    return (this.engine ??= FaceEngine.create(this.opts));
   }
 
   async analyze(bytes: Uint8Array, opts?: ImageOptions) {

@@ -1,13 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FACES, REPO } from '../helpers.js';
 
 function veil(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(REPO, 'bin/veil.mjs'), ...args], { encoding: 'utf8', timeout: 120_000 });
+  return veilWith({}, ...args);
+}
+
+function veilWith(env: Record<string, string>, ...args: string[]) {
+  const r = spawnSync(process.execPath, [join(REPO, 'bin/veil.mjs'), ...args], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, ...env },
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -92,4 +100,34 @@ test('faces calibrate works on any <identity>/<image> folder', () => {
   assert.equal(c.genuinePairs, 9);
   assert.equal(c.impostorPairs, 27);
   assert.ok(c.auc > 0.95);
+});
+
+test('faces calibrate --model: a model declared in VEIL_MODELS is calibrated and the calibration kept beside it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'veil-cal-'));
+  for (const id of ['amy', 'raj', 'penny']) {
+    mkdirSync(join(dir, 'photos', id), { recursive: true });
+    for (const n of [1, 2, 3])
+      copyFileSync(img(`faceapi_bbt/${id}/${id}${n}.png`), join(dir, 'photos', id, `${n}.png`));
+  }
+  // The shipped embedder, declared with the wrong channel order under its own id, from a copy of its file.
+  const file = join(dir, 'fr_feature-copy.onnx');
+  copyFileSync(join(REPO, 'models', 'fr_feature.onnx'), file);
+  const sha256 = JSON.parse(readFileSync(join(REPO, 'models', 'MANIFEST.json'), 'utf8'))['fr_feature.onnx'];
+  const env = {
+    VEIL_MODELS: JSON.stringify([{ id: 'acme-rgb@1', file, sha256, channelOrder: 'rgb', outputDimensions: 512 }]),
+  };
+  const unsaved = veilWith(env, 'faces', 'calibrate', join(dir, 'photos'), '--model', 'acme-rgb@1', '--json');
+  assert.equal(unsaved.code, 0, unsaved.err);
+  assert.equal(JSON.parse(unsaved.out).model, 'acme-rgb@1');
+  assert.equal(JSON.parse(unsaved.out).saved, null);
+  const r = veilWith(env, 'faces', 'calibrate', join(dir, 'photos'), '--model', 'acme-rgb@1', '--save', '--json');
+  assert.equal(r.code, 0, r.err);
+  const out = JSON.parse(r.out);
+  assert.equal(out.saved, join(dir, 'acme-rgb_1.calibration.json'));
+  const kept = JSON.parse(readFileSync(out.saved, 'utf8'));
+  assert.equal(kept.model, 'acme-rgb@1');
+  assert.equal(kept.sha256, sha256);
+  assert.equal(kept.operatingPoint.threshold, out.operatingPoint.threshold);
+  assert.equal(veilWith(env, 'faces', 'calibrate', join(dir, 'photos'), '--model', 'nobody').code, 1);
+  assert.equal(veil('faces', 'calibrate', join(dir, 'photos'), '--save').code, 2, 'the shipped model is not re-saved');
 });

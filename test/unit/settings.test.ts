@@ -50,7 +50,13 @@ test('defaults: every setting has one that the embedded mode can run with', () =
   assert.deepEqual(s.audit, { checkpointEvery: 1000, checkpointSeconds: 60 });
   assert.equal(s.controller, 'Veil operator');
   assert.equal(s.mail.from, 'Veil <privacy@localhost>');
-  assert.deepEqual(s.engine, { workers: availableParallelism(), queue: 32, timeoutMs: 20_000 });
+  assert.deepEqual(s.engine, {
+    workers: availableParallelism(),
+    queue: 32,
+    timeoutMs: 20_000,
+    embedders: [],
+    embedder: 'faceplugin-fr_feature@0.0.1',
+  });
   assert.equal(s.trustProxy, false);
   assert.equal(s.log, 'on');
   assert.equal(s.metrics.public, false);
