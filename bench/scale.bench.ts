@@ -105,6 +105,11 @@ set.nonMated.forEach((p, i) => {
   indexFalse += gallery.search(pid, p, 1, threshold).length ? 1 : 0;
 });
 log(`exact reference in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+// Logged as soon as known: the concurrency-2 part builds two more indexes and may take long.
+log(
+  `search c1 p50/p99 ${percentile(ms1, 50).toFixed(2)}/${percentile(ms1, 99).toFixed(2)} ms; rank 1 exact ${exactHits}, ` +
+    `index ${indexHits}, both ${kept}; DIR ${exactDetected}/${indexDetected} of ${M}; false ${exactFalse}/${indexFalse} of ${set.nonMated.length}`,
+);
 
 // Concurrency 2: two searchers, each with its own index (as two API processes would have).
 let ms2: number[] = [];
