@@ -4,7 +4,6 @@ import type { AuditLog } from '../audit/audit.log.js';
 import type { AuditSigningKey } from '../audit/signing-key.js';
 import type { AccessPolicy } from '../auth/policy.js';
 import type { FaceAnalyzer } from '../face/analyzer.js';
-import { DEFAULT_CALIBRATION } from '../face/calibration.default.js';
 import type { MasterKey } from '../privacy/keys.js';
 import type { KeyRing } from '../privacy/keyring.js';
 import type { ContactSecrets } from '../privacy/contact-secrets.js';
@@ -19,7 +18,7 @@ import type { Mailer } from '../rights/mailer.js';
 import { Requester } from '../rights/requester.js';
 import type { SelfieVault } from '../rights/selfie-vault.js';
 import { ExportFiles } from '../rights/export-files.js';
-import { FaceFinder } from '../rights/face-finder.js';
+import type { FaceFinder } from '../rights/face-finder.js';
 import { IntakeService } from '../rights/intake.service.js';
 import { Fulfilment } from '../rights/fulfilment.js';
 import { RightsQueue } from '../rights/queue.service.js';
@@ -29,8 +28,15 @@ import { ErasureHandler } from '../rights/handlers/erasure.handler.js';
 import { RestrictionHandler } from '../rights/handlers/restriction.handler.js';
 import { WithdrawalHandler } from '../rights/handlers/withdrawal.handler.js';
 import { RectificationHandler } from '../rights/handlers/rectification.handler.js';
+import { AgentRegistry } from '../drp/agent-registry.service.js';
+import { DrpService } from '../drp/drp.service.js';
+import { CallbackOutbox } from '../drp/callback.service.js';
+import type { Settings } from '../config/settings.js';
 
-/** The rights module wired: intake and verification, one handler per right, the DPO's queue, self-service. */
+/**
+ * The rights module wired: intake and verification, one handler per right, the DPO's queue,
+ * self-service, and authorized agents (the Data Rights Protocol) on the same intake and clock.
+ */
 export function openRights(d: {
   store: Store;
   audit: AuditLog;
@@ -53,10 +59,11 @@ export function openRights(d: {
   dataDir: string;
   limits: { resendsPerRequest: number; perContactPerHour: number };
   selfies: SelfieVault;
+  faces: FaceFinder;
+  drp: Settings['drp'];
 }) {
   const files = new ExportFiles({ store: d.store, key: d.master.derive('exports'), dataDir: d.dataDir });
   const requester = new Requester(d);
-  const faces = new FaceFinder({ ...d, threshold: DEFAULT_CALIBRATION.strictThreshold });
   const exportDeps = {
     store: d.store,
     keyring: d.keyring,
@@ -72,9 +79,15 @@ export function openRights(d: {
     new WithdrawalHandler(d),
     new RectificationHandler(d),
   ]);
+  const intake = new IntakeService(d);
+  const agents = new AgentRegistry({ ...d, businessId: d.drp.businessId, loopbackCallbacks: d.drp.loopbackCallbacks });
+  const drp = new DrpService({ ...d, agents, intake, fulfilment, files, settings: d.drp });
   return {
-    intake: new IntakeService({ ...d, faces }),
+    intake,
     queue: new RightsQueue({ ...d, requester, fulfilment, files }),
     self: new SelfService({ ...d, fulfilment, files }),
+    agents,
+    drp,
+    outbox: new CallbackOutbox({ ...d, drp, agents, http: { loopback: d.drp.loopbackCallbacks, timeoutMs: 10_000 } }),
   };
 }

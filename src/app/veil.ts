@@ -20,6 +20,7 @@ import { SearchService } from '../gallery/search.service.js';
 import { SubjectService } from '../gallery/subject.service.js';
 import { IngestService } from '../gallery/ingest.service.js';
 import { PortalService } from '../gallery/portal.service.js';
+import { FaceFinder } from '../rights/face-finder.js';
 import { SuppressionList } from '../gallery/suppression.js';
 import { FaceDataLifecycle } from '../gallery/face-data.lifecycle.js';
 import { LazyEngine } from '../face/lazy-engine.js';
@@ -38,6 +39,7 @@ import { BackupService } from '../ops/backup.service.js';
 import { KeyRotationService } from '../privacy/key-rotation.service.js';
 import { openRights } from './rights.wiring.js';
 import { SelfieVault } from '../rights/selfie-vault.js';
+import { openCompreFace } from '../compreface/compreface.service.js';
 
 export interface VeilOptions {
   readonly dataDir: string;
@@ -112,7 +114,7 @@ export async function openVeil(opts: VeilOptions) {
     opts.mailer ??
     (settings.mail.smtpUrl
       ? new SmtpMailer(settings.mail.smtpUrl, settings.mail.from)
-      : new OutboxMailer(join(dataDir, 'outbox'), settings.mail.from));
+      : new OutboxMailer(join(dataDir, 'outbox'), settings.mail.from, () => clock.now()));
   const threshold = DEFAULT_CALIBRATION.threshold;
   const policy = new AccessPolicy({ store });
   const { keyring, report: keys } = await openKeyRing({ store, master, dataDir });
@@ -142,8 +144,11 @@ export async function openVeil(opts: VeilOptions) {
   const consents = new ConsentService({ ...base, keyring, vault, signingKey, controller, lifecycle });
   const media = new IngestService({ ...base, engine, index, suppression, master, dataDir, threshold });
   const subjects = new SubjectService({ ...base, lifecycle, keyring, vault, ingest: media });
+  // Who a face already is, in every purpose and state, at the strict threshold: for the portal and rights intake.
+  const faces = new FaceFinder({ store, index, keyring, vault, threshold: DEFAULT_CALIBRATION.strictThreshold });
   const portal = new PortalService({
     ...base,
+    faces,
     master,
     secrets,
     mailer,
@@ -154,6 +159,7 @@ export async function openVeil(opts: VeilOptions) {
     perContactPerHour: settings.limits.publicPerContactPerHour,
   });
   const rights = openRights({
+    faces,
     selfies,
     ...base,
     engine,
@@ -171,12 +177,14 @@ export async function openVeil(opts: VeilOptions) {
     signingKey,
     controller,
     dataDir,
+    drp: settings.drp,
     limits: {
       resendsPerRequest: settings.limits.codeResendsPerRequest,
       perContactPerHour: settings.limits.publicPerContactPerHour,
     },
   });
   const apiKeys = new ApiKeyService(base);
+  const compreface = openCompreFace({ ...base, apiKeys, gallery, search, subjects, lifecycle, engine });
   const audit = new AuditService({
     store,
     audit: auditLog,
@@ -212,6 +220,7 @@ export async function openVeil(opts: VeilOptions) {
     breaches,
     idempotency,
     limiter,
+    mailer,
     metricsPublic: settings.metrics.public,
   });
   const backup = new BackupService({ store, clock, policy, dataDir, keyring, lifecycle });
@@ -237,6 +246,7 @@ export async function openVeil(opts: VeilOptions) {
     portal,
     rights,
     apiKeys,
+    compreface,
     audit,
     retention,
     orders,

@@ -19,6 +19,8 @@ export const PERMISSIONS = {
   'consents.withdraw': ['operator', 'dpo'],
   'gallery.enroll': ['operator'],
   'gallery.search': ['operator', 'investigator'],
+  /** Removing every subject or face of a purpose at once (CompreFace's delete-all calls): admin only. */
+  'gallery.purge': [],
   'faces.detect': ['operator', 'investigator'],
   'subjects.read': ['operator', 'dpo'],
   'subjects.restrict': ['dpo'],
@@ -27,6 +29,7 @@ export const PERMISSIONS = {
   'rights.handle': ['dpo'],
   'audit.read': ['auditor', 'dpo'],
   'keys.manage': [],
+  'agents.manage': [],
   'oversight.read': ['dpo', 'auditor'],
   'oversight.manage': ['dpo'],
   'stats.read': ['operator', 'dpo', 'auditor'],
@@ -39,6 +42,20 @@ const PROCESSING: ReadonlySet<Permission> = new Set([
   'gallery.enroll',
   'gallery.search',
   'media.ingest',
+]);
+
+/**
+ * Permissions whose data spans every purpose (the rights queue, the audit log, oversight, keys):
+ * a key bound to some purposes would act beyond them, so these need a key bound to all.
+ */
+const ACROSS_PURPOSES: ReadonlySet<Permission> = new Set([
+  'purposes.declare',
+  'rights.handle',
+  'audit.read',
+  'oversight.read',
+  'oversight.manage',
+  'keys.manage',
+  'agents.manage',
 ]);
 
 /** A subject as one actor may see it: only the purposes the actor is bound to. */
@@ -80,6 +97,11 @@ export class AccessPolicy {
     if (!(PERMISSIONS[permission] as readonly Role[]).includes(actor.role)) {
       throw new VeilError('FORBIDDEN', `Role ${actor.role} may not do this (${permission}).`);
     }
+    if (ACROSS_PURPOSES.has(permission) && actor.purposes !== '*')
+      throw new VeilError(
+        'FORBIDDEN',
+        `This spans every purpose (${permission}): it needs a key bound to all of them.`,
+      );
   }
 
   bound(actor: Actor, p: Pick<Purpose, 'id' | 'key'>): boolean {
@@ -90,8 +112,10 @@ export class AccessPolicy {
   async purpose(actor: Actor, permission: Permission, ref: string): Promise<Purpose> {
     this.require(actor, permission);
     const p = await purposeRepository.byIdOrKey(this.deps.store.db, ref);
+    // A bound key learns nothing about purposes outside its binding, not even whether they exist.
+    if (actor.purposes !== '*' && (!p || !this.bound(actor, p)))
+      throw new VeilError('FORBIDDEN', `This key is not bound to purpose '${ref}'.`);
     if (!p) throw new VeilError('UNKNOWN_PURPOSE', `No purpose '${ref}'.`);
-    if (!this.bound(actor, p)) throw new VeilError('FORBIDDEN', `This key is not bound to purpose '${p.key}'.`);
     if (PROCESSING.has(permission) && p.status === 'suspended') {
       throw new VeilError('PURPOSE_SUSPENDED', `Processing under purpose '${p.key}' is suspended.`);
     }

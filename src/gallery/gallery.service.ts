@@ -67,11 +67,20 @@ export class GalleryService {
    * Enrollment once the caller's right to enroll under this purpose is established (the actor's key,
    * or the portal after the person proved their address and consented).
    */
-  async enrollUnder(actor: Actor, purpose: Purpose, input: EnrollInput, opts?: ImageOptions): Promise<EnrollResult> {
+  /** `inspected`: the faces of these images as a caller already checked them (the portal), so the engine runs once. */
+  async enrollUnder(
+    actor: Actor,
+    purpose: Purpose,
+    input: EnrollInput,
+    opts?: ImageOptions,
+    inspected?: readonly EmbeddedFace[],
+  ): Promise<EnrollResult> {
     if (!input.images.length) throw new VeilError('INVALID_INPUT', 'At least one image is needed to enroll.');
+    if (inspected && inspected.length !== input.images.length)
+      throw new VeilError('INTERNAL', 'One inspected face per image is needed.');
     const { subjectId, consentId } = await this.basis(purpose, input);
     // All engine work happens before the transaction: nothing is written unless every image passes.
-    const faces = await this.checkFaces(input.images, opts);
+    const faces = inspected ?? (await this.checkFaces(input.images, opts));
     const duplicates = new Map<SubjectId, number>();
     for (const f of faces) {
       for (const h of this.deps.index.search(purpose.id, f.embedding, 3, this.deps.threshold)) {

@@ -45,6 +45,29 @@ export const portalEnrollmentRepository = {
     await ex.updateTable('portal_enrollments').set(set).where('id', '=', id).execute();
   },
 
+  /** One attempt at the code, counted atomically; undefined once `max` were used. */
+  async claimCodeAttempt(ex: Executor, id: string, max: number): Promise<number | undefined> {
+    const r = await ex
+      .updateTable('portal_enrollments')
+      .set((eb) => ({ code_attempts: eb('code_attempts', '+', 1) }))
+      .where('id', '=', id)
+      .where('code_attempts', '<', max)
+      .returning('code_attempts')
+      .executeTakeFirst();
+    return r?.code_attempts;
+  },
+
+  /** Whether this subject came from the portal: an address proven by code, a face nobody vouched for. */
+  async selfEnrolled(ex: Executor, subjectId: string): Promise<boolean> {
+    const r = await ex
+      .selectFrom('portal_enrollments')
+      .innerJoin('consents', 'consents.id', 'portal_enrollments.consent_id')
+      .select('portal_enrollments.id')
+      .where('consents.subject_id', '=', subjectId)
+      .executeTakeFirst();
+    return r !== undefined;
+  },
+
   async held(ex: Executor) {
     return ex.selectFrom('portal_enrollments').selectAll().where('state', '=', 'held').orderBy('created_at').execute();
   },

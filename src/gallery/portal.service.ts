@@ -11,11 +11,14 @@ import type { ContactSecrets } from '../privacy/contact-secrets.js';
 import type { ConsentReceipt } from '../privacy/consent.js';
 import type { RateLimiter } from '../ops/rate-limit.service.js';
 import type { Mailer } from '../rights/mailer.js';
-import { CODE_MAX_ATTEMPTS, CODE_TTL_MS } from '../rights/request.js';
+import { CODE_TTL_MS, checkCode } from '../privacy/code-check.js';
 import { text, type Lang } from '../text/index.js';
 import { portalEnrollmentRepository as repo } from './portal-enrollment.repository.js';
 import type { GalleryService } from './gallery.service.js';
 import { qualityNumbers } from './numbers.js';
+import { subjectRepository } from './subject.repository.js';
+import { requireLive } from '../face/liveness.js';
+import type { FaceFinder } from '../rights/face-finder.js';
 import type { CoreDeps } from '../service-deps.js';
 
 export interface PortalPurpose {
@@ -52,6 +55,7 @@ export class PortalService {
       limiter: RateLimiter;
       consents: ConsentService;
       gallery: GalleryService;
+      faces: Pick<FaceFinder, 'find'>;
       controller: () => string;
       perContactPerHour: number;
     },
@@ -102,17 +106,21 @@ export class PortalService {
     const db = this.deps.store.db;
     const e = await repo.get(db, id);
     if (!e || e.state !== 'pending') throw new VeilError('NOT_FOUND', 'No enrollment waiting for a code; start again.');
-    if (e.code_attempts >= CODE_MAX_ATTEMPTS)
-      throw new VeilError('REQUEST_LOCKED', 'Too many wrong codes: start again.');
-    if (!e.code_expires_at || e.code_expires_at < this.deps.clock.now().toISOString())
-      throw new VeilError('CODE_EXPIRED', 'The code has expired; start again.');
-    if (!this.deps.secrets.codeMatches(id, input.code, e.code_hash)) {
-      await repo.update(db, id, { code_attempts: e.code_attempts + 1 });
-      throw new VeilError('CODE_INVALID', `Wrong code; ${CODE_MAX_ATTEMPTS - e.code_attempts - 1} attempt(s) left.`);
-    }
+    await checkCode({
+      expiresAt: e.code_expires_at,
+      now: this.deps.clock.now(),
+      claimAttempt: (max) => repo.claimCodeAttempt(db, id, max),
+      matches: () => this.deps.secrets.codeMatches(id, input.code, e.code_hash),
+      restart: 'start again',
+    });
     const p = await this.openPurpose(e.purpose_id);
     // The photo is checked before anything is recorded: a bad photo records no consent and no person.
-    const { faces, suppressed } = await this.deps.gallery.inspect([input.selfie], opts, { suppressionFirst: false });
+    const checked = { ...opts, liveness: true };
+    const { faces, suppressed } = await this.deps.gallery.inspect([input.selfie], checked, { suppressionFirst: false });
+    requireLive(faces[0]!.liveness, 'The selfie', 'take a new one, facing the camera in good light');
+    // The code proved the address, not the face: a face already enrolled for another address waits for
+    // the DPO, or anyone could take over a stranger's face and read it back through an access request.
+    const known = await this.knownElsewhere(faces[0]!.embedding, e.contact_hash);
     const lang: Lang = e.language === 'fr' ? 'fr' : 'en';
     const notice = noticeFor(p, this.deps.controller(), lang);
     const email = this.deps.secrets.openContact(id, e.contact_sealed);
@@ -125,7 +133,7 @@ export class PortalService {
       contactEmail: email,
     });
     const now = this.deps.clock.now().toISOString();
-    if (suppressed) {
+    if (suppressed || known) {
       await this.deps.store.transaction(async (tx) => {
         await repo.update(tx, id, { state: 'held', consent_id: consent.id, code_hash: null, decided_at: null });
         await this.deps.audit.append(tx, {
@@ -133,7 +141,11 @@ export class PortalService {
           action: 'portal.enrollment.held',
           subjectIds: [consent.subjectId],
           purposeId: p.id,
-          detail: { enrollmentId: id, consentId: consent.id, reason: 'do-not-enroll list' },
+          detail: {
+            enrollmentId: id,
+            consentId: consent.id,
+            reason: suppressed ? 'do-not-enroll list' : 'face already enrolled for another address',
+          },
         });
       });
     } else {
@@ -143,6 +155,7 @@ export class PortalService {
           p,
           { purpose: p.key, consentId: consent.id, images: [input.selfie] },
           opts,
+          faces,
         );
       } catch (err) {
         // Nothing half-written: a consent without its enrollment is withdrawn at once.
@@ -154,7 +167,14 @@ export class PortalService {
     return { subjectId: consent.subjectId, consentId: consent.id, receipt, quality: qualityNumbers(faces[0]!.quality) };
   }
 
-  /** Enrollments held for review (the face is on the do-not-enroll list), for the DPO. */
+  private async knownElsewhere(embedding: Float32Array, contactHash: string | null): Promise<boolean> {
+    for (const s of (await this.deps.faces.find(embedding)).keys()) {
+      if ((await subjectRepository.get(this.deps.store.db, s))?.contactHash !== contactHash) return true;
+    }
+    return false;
+  }
+
+  /** Enrollments held for review (the face is on the do-not-enroll list, or enrolled for another address), for the DPO. */
   async held(actor: Actor) {
     this.deps.policy.require(actor, 'rights.handle');
     return (await repo.held(this.deps.store.db)).map((e) => ({

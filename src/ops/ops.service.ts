@@ -1,3 +1,4 @@
+import { OUTBOX_KEEP_MS, type Mailer } from '../rights/mailer.js';
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/store.js';
 import type { AuditLog } from '../audit/audit.log.js';
@@ -37,6 +38,7 @@ export class OpsService {
       breaches: BreachService;
       idempotency: IdempotencyStore;
       limiter: RateLimiter;
+      mailer: Mailer;
       /** Metrics name purposes and gallery sizes: only for keys, unless the operator made them public. */
       metricsPublic: boolean;
     },
@@ -54,7 +56,10 @@ export class OpsService {
 
   async metrics(actor: Actor): Promise<MetricFamily[]> {
     if (!this.deps.metricsPublic) this.deps.policy.require(actor, 'stats.read');
-    const purposes = await purposeRepository.list(this.deps.store.db);
+    // Public metrics are the operator's choice for every purpose; a key sees the purposes it is bound to.
+    const all = await purposeRepository.list(this.deps.store.db);
+    const purposes =
+      this.deps.metricsPublic && actor.role === 'public' ? all : all.filter((p) => this.deps.policy.bound(actor, p));
     const counts = await this.deps.rights.counts();
     return [
       {
@@ -104,6 +109,10 @@ export class OpsService {
     await step('retention run', () => this.deps.retention.run(actors.system('retention'), { dryRun: false }));
     await step('expiring stale requests', () => this.deps.intake.expireStale());
     await step('resuming interrupted requests', () => this.deps.rights.resumeInterrupted());
+    await step('expiring export files', () => this.deps.rights.expireExports());
+    await step('pruning the mail outbox', async () =>
+      this.deps.mailer.prune?.(new Date(now.getTime() - OUTBOX_KEEP_MS)),
+    );
     await step('pruning replays', () => this.deps.idempotency.prune());
     await step('pruning rate limits', () => this.deps.limiter.prune());
     await step('pruning portal codes', () =>

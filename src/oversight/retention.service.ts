@@ -60,18 +60,30 @@ export class RetentionService {
     const purposes = new Map((await purposeRepository.list(store.db)).map((p) => [p.id as string, p]));
     const enrollments = await subjectRepository.liveEnrollments(store.db);
     const due = await this.due(enrollments, purposes, iso);
+    // A subject is erased whole only when every live enrollment is due; an expired consent to a purpose
+    // they were never enrolled under does not count against what they hold under another.
+    const live = new Set(enrollments.map((e) => `${e.subject_id}|${e.purpose_id}`));
     const remaining = new Map<SubjectId, number>();
     for (const e of enrollments)
       remaining.set(e.subject_id as SubjectId, (remaining.get(e.subject_id as SubjectId) ?? 0) + 1);
     const perSubject = new Map<SubjectId, number>();
-    for (const d of due) perSubject.set(d.subjectId, (perSubject.get(d.subjectId) ?? 0) + 1);
+    for (const d of due)
+      if (live.has(`${d.subjectId}|${d.purposeId}`))
+        perSubject.set(d.subjectId, (perSubject.get(d.subjectId) ?? 0) + 1);
+    const holdsNothingElse = async (s: SubjectId): Promise<boolean> => {
+      const held = remaining.get(s) ?? 0;
+      if (held > 0) return (perSubject.get(s) ?? 0) >= held;
+      // Never enrolled: erased whole only when no consent of theirs is still valid.
+      const dueHere = new Set(due.filter((d) => d.subjectId === s).map((d) => d.purposeId as string));
+      const given = (await consentRepository.forSubject(store.db, s)).filter((c) => c.state === 'given');
+      return given.every((c) => dueHere.has(c.purposeId));
+    };
+    const whole = new Map<SubjectId, boolean>();
+    for (const s of new Set(due.map((d) => d.subjectId))) whole.set(s, await holdsNothingElse(s));
     const plan = due.map((d) => ({
       ...d,
       purpose: purposes.get(d.purposeId)?.key ?? d.purposeId,
-      action:
-        (perSubject.get(d.subjectId) ?? 0) >= (remaining.get(d.subjectId) ?? 0)
-          ? ('erase-subject' as const)
-          : ('remove-purpose' as const),
+      action: whole.get(d.subjectId) ? ('erase-subject' as const) : ('remove-purpose' as const),
     }));
     const oldMedia = (await mediaRepository.all(store.db)).filter((m) => {
       const p = purposes.get(m.purpose_id);

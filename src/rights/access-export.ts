@@ -128,8 +128,7 @@ export async function buildAccessPackage(
       at: d.at,
       recipient: `${d.actor_kind}:${d.actor_id}`,
       recipientName: names(d.actor_kind, d.actor_id),
-      caseReference: d.case_ref,
-      justification: d.justification,
+      // Case references and justifications stay out: they can reveal an investigation (Art. 23(1)(d)).
       similarity: d.similarity,
       rank: d.rank,
     }));

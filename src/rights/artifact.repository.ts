@@ -27,6 +27,15 @@ export const artifactRepository = {
     return ex.selectFrom('artifacts').select(['id', 'path']).where('subject_ids', 'like', `% ${subjectId} %`).execute();
   },
 
+  /** The files written for one request (their names start with its id). */
+  async ofRequest(ex: Executor, requestId: string) {
+    return ex.selectFrom('artifacts').select(['id', 'path']).where('path', 'like', `exports/${requestId}.%`).execute();
+  },
+
+  async expiredBefore(ex: Executor, now: string) {
+    return ex.selectFrom('artifacts').select(['id', 'path']).where('expires_at', '<', now).execute();
+  },
+
   async deleteMany(ex: Executor, ids: readonly string[]): Promise<void> {
     if (ids.length)
       await ex

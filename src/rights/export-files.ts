@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Store } from '../store/store.js';
 import { newId } from '../ids.js';
@@ -26,8 +26,32 @@ export class ExportFiles {
     mkdirSync(dirname(abs), { recursive: true, mode: 0o700 });
     writeFileSync(abs, seal(this.deps.key, bytes, `veil.export:${id}`), { mode: 0o600 });
     const expiresAt = new Date(new Date(now).getTime() + 30 * 86_400_000).toISOString();
-    await artifactRepository.insert(this.deps.store.db, { id, kind, path: rel, subjectIds, createdAt: now, expiresAt });
+    // One file per request: a run again (a review decided, the person asking twice) replaces the last.
+    const earlier = await artifactRepository.ofRequest(this.deps.store.db, requestId);
+    await this.deps.store.transaction(async (tx) => {
+      await artifactRepository.insert(tx, { id, kind, path: rel, subjectIds, createdAt: now, expiresAt });
+      await artifactRepository.deleteMany(
+        tx,
+        earlier.map((a) => a.id),
+      );
+    });
+    this.remove(earlier);
     return id;
+  }
+
+  /** Files past the 30 days they are kept; returns how many went. */
+  async expire(now: string): Promise<number> {
+    const old = await artifactRepository.expiredBefore(this.deps.store.db, now);
+    await artifactRepository.deleteMany(
+      this.deps.store.db,
+      old.map((a) => a.id),
+    );
+    this.remove(old);
+    return old.length;
+  }
+
+  private remove(files: readonly { path: string | null }[]): void {
+    for (const f of files) if (f.path) rmSync(join(this.deps.dataDir, f.path), { force: true });
   }
 
   /** The file an outcome names, decrypted. */

@@ -8,7 +8,15 @@ import { needsConsent } from '../privacy/purpose.js';
 import { purposeRepository } from '../privacy/purpose.repository.js';
 import { subjectRepository as subjects } from '../gallery/subject.repository.js';
 import { text } from '../text/index.js';
-import { effectiveDue, type RequestKind, type RightsRequest, type ReviewItem } from './request.js';
+import {
+  actionable,
+  effectiveDue,
+  keptUnderOtherBasis,
+  type RequestKind,
+  type RightsRequest,
+  type ReviewItem,
+} from './request.js';
+import { portalEnrollmentRepository } from '../gallery/portal-enrollment.repository.js';
 import { requestRepository as repo } from './request.repository.js';
 import type { ContactSecrets } from '../privacy/contact-secrets.js';
 import type { Requester } from './requester.js';
@@ -19,6 +27,8 @@ import type { SelfieVault } from './selfie-vault.js';
 
 /** Rights whose execution on data held under another basis than consent needs the DPO (Art. 17(3), 18(2)). */
 const NEEDS_BASIS_REVIEW: ReadonlySet<RequestKind> = new Set(['erasure', 'objection', 'restriction']);
+/** Rights that disclose data: a face nobody vouched for is disclosed to its enroller after review. */
+const DISCLOSES: ReadonlySet<RequestKind> = new Set(['access', 'portability']);
 
 export interface FulfilResult {
   readonly request: RightsRequest;
@@ -58,16 +68,14 @@ export class Fulfilment {
     if (r.state !== 'verified' && r.state !== 'in_progress') {
       throw new VeilError('INVALID_STATE', `Only a verified request can be fulfilled; this one is ${r.state}.`);
     }
-    r = await this.holdForBasis(r);
+    r = await this.holdForReview(r);
     if (mode === 'dpo' && r.review?.state === 'pending') {
       throw new VeilError(
         'INVALID_STATE',
         'Subjects of this request wait for review: decide it first (POST .../review).',
       );
     }
-    const held = new Set((r.review?.items ?? []).map((i) => i.subjectId));
-    const approved = r.review?.state === 'approved' ? r.review.approved : [];
-    const targets = [...new Set([...r.matchedSubjects.filter((s) => !held.has(s)), ...approved])];
+    const targets = actionable(r);
     const now = this.deps.clock.now().toISOString();
     await this.deps.store.transaction(async (tx) => {
       if (r.state === 'verified') await moveRequest(this.deps, tx, r, 'in_progress', actor, null, {}, targets);
@@ -85,7 +93,15 @@ export class Fulfilment {
     const idle = pending && !targets.length && r.kind !== 'access' && r.kind !== 'portability';
     const result: HandlerResult = idle
       ? { outcome: { subjects: 0 } }
-      : await handler.fulfil({ request: r, targets, actor, opts, selfie: await this.selfie(r), now });
+      : await handler.fulfil({
+          request: r,
+          targets,
+          consentsOnly: keptUnderOtherBasis(r),
+          actor,
+          opts,
+          selfie: await this.selfie(r),
+          now,
+        });
     const outcome = { ...result.outcome, ...(pending ? { partial: true, review: 'pending' } : {}) };
     await this.deps.store.transaction(async (tx) => {
       // The sealed selfie survives an access answer for a day, so the person can still object from the portal.
@@ -128,33 +144,51 @@ export class Fulfilment {
       : {};
   }
 
-  /** Linked subjects holding data under another basis than consent: their erasure or restriction goes to review. */
-  private async holdForBasis(r: RightsRequest): Promise<RightsRequest> {
-    if (!NEEDS_BASIS_REVIEW.has(r.kind) || r.review?.state === 'approved' || r.review?.state === 'rejected') return r;
-    const purposes = await purposeRepository.list(this.deps.store.db);
-    const already = new Set((r.review?.items ?? []).map((i) => i.subjectId));
+  /**
+   * Adds what this run may not do without the DPO to the review: erasure or restriction of data held
+   * under another basis than consent, disclosure of a face its holder enrolled themselves. Checked on
+   * every run, whatever was decided before: a decision on face matches is not one on the basis.
+   */
+  private async holdForReview(r: RightsRequest): Promise<RightsRequest> {
+    const why = NEEDS_BASIS_REVIEW.has(r.kind)
+      ? ('non-consent-purpose' as const)
+      : DISCLOSES.has(r.kind)
+        ? ('self-enrolled-face' as const)
+        : null;
+    if (!why) return r;
+    const prior = r.review?.items ?? [];
+    const already = new Set(prior.filter((i) => i.why === why).map((i) => i.subjectId));
+    const candidates = [
+      ...r.matchedSubjects,
+      ...prior.filter((i) => i.decision === 'approved').map((i) => i.subjectId),
+    ];
     const items: ReviewItem[] = [];
-    for (const s of r.matchedSubjects) {
+    for (const s of new Set(candidates)) {
       if (already.has(s)) continue;
-      const enr = await subjects.enrollments(this.deps.store.db, s as SubjectId);
-      if (
-        enr.some((e) => {
-          const p = purposes.find((x) => x.id === e.purpose_id);
-          return p && !needsConsent(p);
-        })
-      ) {
-        items.push({ subjectId: s, why: 'non-consent-purpose', similarity: null });
-      }
+      if (why === 'non-consent-purpose' ? await this.heldUnderOtherBasis(s) : await this.selfEnrolled(s))
+        items.push({ subjectId: s, why, similarity: null });
     }
     if (!items.length) return r;
     const row = (await repo.row(this.deps.store.db, r.id))!;
-    const prior = row.face_matches ? JSON.parse(row.face_matches) : { items: [], selfieLinked: false };
+    const selfieLinked = row.face_matches ? Boolean(JSON.parse(row.face_matches).selfieLinked) : false;
     await repo.update(this.deps.store.db, r.id, {
       review_state: 'pending',
-      face_matches: JSON.stringify({ ...prior, items: [...prior.items, ...items] }),
+      face_matches: JSON.stringify({ selfieLinked, items: [...prior, ...items] }),
       liveness: row.liveness ?? 'not applicable',
     });
     return (await repo.get(this.deps.store.db, r.id))!;
+  }
+
+  private async heldUnderOtherBasis(s: SubjectId): Promise<boolean> {
+    const purposes = await purposeRepository.list(this.deps.store.db);
+    return (await subjects.enrollments(this.deps.store.db, s)).some((e) => {
+      const p = purposes.find((x) => x.id === e.purpose_id);
+      return p !== undefined && !needsConsent(p);
+    });
+  }
+
+  private selfEnrolled(s: SubjectId): Promise<boolean> {
+    return portalEnrollmentRepository.selfEnrolled(this.deps.store.db, s);
   }
 
   /** The selfie may block a face only when it is the requester's: it matched their linked subject, or the DPO approved. */
@@ -162,7 +196,11 @@ export class Fulfilment {
     const row = await repo.row(this.deps.store.db, r.id);
     if (!row?.pending_selfie) return null;
     const selfieLinked = row.face_matches ? Boolean(JSON.parse(row.face_matches).selfieLinked) : false;
-    if (!selfieLinked && r.review?.state !== 'approved') return null;
+    const items = r.review?.items ?? [];
+    const approvedByDpo =
+      items.some((i) => i.why === 'face-only' && i.decision === 'approved') ||
+      (r.review?.state === 'approved' && !items.length);
+    if (!selfieLinked && !approvedByDpo) return null;
     return this.deps.selfies.open(this.deps.store.db, r.id, row.pending_selfie);
   }
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/store.js';
 import type { AuditLog } from '../audit/audit.log.js';
-import { actors, type Actor } from '../auth/actor.js';
+import { actorLabel, actors, type Actor } from '../auth/actor.js';
 import type { FaceAnalyzer, ImageOptions } from '../face/analyzer.js';
 import { newId, type SubjectId } from '../ids.js';
 import { VeilError } from '../errors.js';
@@ -10,6 +10,7 @@ import { parseInput } from '../validation.js';
 import { contactHash, type MasterKey } from '../privacy/keys.js';
 import { subjectRepository as subjects } from '../gallery/subject.repository.js';
 import { largestFace } from '../gallery/search.service.js';
+import { livenessEvidence, requireLive, type LivenessVerdict } from '../face/liveness.js';
 import type { RateLimiter } from '../ops/rate-limit.service.js';
 import { text } from '../text/index.js';
 import {
@@ -27,6 +28,7 @@ import type { ContactSecrets } from '../privacy/contact-secrets.js';
 import type { Mailer } from './mailer.js';
 import type { FaceFinder } from './face-finder.js';
 import { moveRequest } from './transitions.js';
+import { checkCode } from '../privacy/code-check.js';
 import type { SelfieVault } from './selfie-vault.js';
 
 export const SubmitSchema = z
@@ -42,6 +44,12 @@ export const SubmitSchema = z
 export type SubmitInput = z.input<typeof SubmitSchema>;
 
 const SYSTEM = actors.system('rights');
+
+/** An authorized agent filing a request for a person, and its record of the filing. */
+export interface AgentFiling {
+  readonly agent: Actor;
+  record(tx: Parameters<typeof repo.update>[0], requestId: string, receivedAt: string): Promise<void>;
+}
 
 /**
  * How a rights request starts: filed by anyone, answered the same whoever is enrolled; then proven.
@@ -70,8 +78,17 @@ export class IntakeService {
     return this.deps.clock.now();
   }
 
-  async submit(raw: SubmitInput): Promise<{ requestId: string; dueAt: string; state: RequestState }> {
+  /**
+   * Files a request. `via` is the authorized agent filing it for the person: the request names it,
+   * and its own record (what the protocol adds) is written in the same transaction, after the first
+   * moves, whose state the agent reads in the answer. The person still proves the address.
+   */
+  async submit(
+    raw: SubmitInput,
+    via?: AgentFiling,
+  ): Promise<{ requestId: string; dueAt: string; state: RequestState }> {
     const input = parseInput(SubmitSchema, raw);
+    const filer = via?.agent ?? actors.public();
     // One address cannot be flooded with codes from many places.
     await this.deps.limiter.take(
       'contact',
@@ -96,10 +113,11 @@ export class IntakeService {
         details: input.details,
         receivedAt: received.toISOString(),
         dueAt: due,
+        agentId: via?.agent.id ?? null,
       });
-      await repo.addEvent(tx, id, 'received', received.toISOString(), 'public:requester', null);
+      await repo.addEvent(tx, id, 'received', received.toISOString(), actorLabel(filer), null);
       await this.deps.audit.append(tx, {
-        actor: actors.public(),
+        actor: filer,
         action: 'rights.request.received',
         detail: { requestId: id, kind: input.kind, article: REQUEST_KINDS[input.kind], dueAt: due, contactHash: ch },
       });
@@ -109,6 +127,7 @@ export class IntakeService {
         code_attempts: 0,
       });
       await this.move(tx, id, 'received', 'identity_pending', SYSTEM, 'verification code sent');
+      await via?.record(tx, id, received.toISOString());
     });
     await this.deps.mailer.send({
       to: input.email,
@@ -162,28 +181,29 @@ export class IntakeService {
     if (!row) throw new VeilError('NOT_FOUND', `No request '${requestId}'.`);
     if (row.state !== 'identity_pending')
       throw new VeilError('INVALID_STATE', `This request is ${row.state}, not waiting for verification.`);
-    if (row.code_attempts >= CODE_MAX_ATTEMPTS)
-      throw new VeilError('REQUEST_LOCKED', 'Too many wrong codes: submit a new request.');
-    if (!row.code_expires_at || row.code_expires_at < this.now().toISOString())
-      throw new VeilError('CODE_EXPIRED', 'The code has expired; ask for a new one.');
-    if (!this.deps.secrets.codeMatches(requestId, input.code, row.code_hash)) {
-      await repo.update(db, requestId, { code_attempts: row.code_attempts + 1 });
-      const left = CODE_MAX_ATTEMPTS - row.code_attempts - 1;
-      throw new VeilError(
-        left > 0 ? 'CODE_INVALID' : 'REQUEST_LOCKED',
-        left > 0 ? `Wrong code; ${left} attempt(s) left.` : 'Too many wrong codes: submit a new request.',
-      );
-    }
+    await checkCode({
+      expiresAt: row.code_expires_at,
+      now: this.now(),
+      claimAttempt: (max) => repo.claimCodeAttempt(db, requestId, max),
+      matches: () => this.deps.secrets.codeMatches(requestId, input.code, row.code_hash),
+      restart: 'submit a new request',
+      renew: 'ask for a new one',
+    });
     // Selfies: analysed now, compared, discarded (only the first template is kept, sealed, for an objection).
     const embeddings: Float32Array[] = [];
+    const live: LivenessVerdict[] = [];
     for (const [i, img] of (input.selfies ?? []).entries()) {
-      const r = await this.deps.engine.analyze(img, opts);
+      const r = await this.deps.engine.analyze(img, { ...opts, liveness: true });
       if (!r.faces.length) throw new VeilError('NO_FACE', `Selfie ${i + 1}: no face was found.`);
       if (r.faces.length > 1)
         throw new VeilError(
           'MULTIPLE_FACES',
           `Selfie ${i + 1}: ${r.faces.length} faces; the selfie must show only you.`,
         );
+      // A spoof verdict never passes silently: the person retakes or proves the address alone.
+      live.push(
+        requireLive(largestFace(r.faces)!.liveness, `Selfie ${i + 1}`, 'take a new selfie, or send the code alone'),
+      );
       embeddings.push(largestFace(r.faces)!.embedding);
     }
     const linked = new Set<SubjectId>(await subjects.byContactHash(db, row.contact_hash));
@@ -214,7 +234,7 @@ export class IntakeService {
         // Every selfie goes to review, matched or not, so what the requester sees cannot tell them apart.
         review_state: embeddings.length ? 'pending' : null,
         face_matches: embeddings.length ? JSON.stringify({ items, selfieLinked }) : null,
-        liveness: embeddings.length ? 'not checked' : null,
+        liveness: embeddings.length ? livenessEvidence(live) : null,
         // Kept (sealed) only so an objection can make the do-not-enroll entry; cleared on fulfilment or after a day.
         pending_selfie: embeddings[0]
           ? await this.deps.selfies.seal(tx, requestId, embeddings[0], this.now().toISOString())

@@ -9,6 +9,7 @@ import type { Fulfilment, FulfilResult } from './fulfilment.js';
 import type { FulfilOptions } from './handlers/handler.js';
 import type { ExportFiles } from './export-files.js';
 import { moveRequest } from './transitions.js';
+import { queueAgentCallback } from '../drp/outbox.js';
 import type { CoreDeps } from '../service-deps.js';
 
 /** A run older than this with no progress was interrupted (a crash, a restart) and is resumed. */
@@ -113,6 +114,7 @@ export class RightsQueue {
         action: 'rights.request.extended',
         detail: { requestId, newDueAt: newDue, months },
       });
+      await queueAgentCallback(tx, requestId, 'extended', this.now().toISOString());
     });
     await this.deps.requester.mail(requestId, text(r.language).extensionMail(requestId, newDue, reason.trim()));
     return this.read(requestId);
@@ -150,15 +152,23 @@ export class RightsQueue {
       throw new VeilError('INVALID_STATE', 'This request has nothing waiting for review.');
     if (!d.note?.trim() || d.note.trim().length < 5)
       throw new VeilError('INVALID_INPUT', 'A review decision records its reason (at least 5 characters).');
-    const items = r.review.items.map((i) => i.subjectId);
-    const unknown = (d.subjects ?? []).filter((s) => !items.includes(s as SubjectId));
+    // Only what waits is decided now; earlier decisions stand. No list approves all that waits, an empty one none.
+    const waiting = [...new Set(r.review.items.filter((i) => !i.decision).map((i) => i.subjectId))];
+    const unknown = (d.subjects ?? []).filter((s) => !waiting.includes(s as SubjectId));
     if (unknown.length)
-      throw new VeilError('INVALID_INPUT', `Not under review in this request: ${unknown.join(', ')}.`);
-    const approved = d.decision === 'approve' ? (d.subjects?.length ? (d.subjects as SubjectId[]) : items) : [];
+      throw new VeilError('INVALID_INPUT', `Not waiting for review in this request: ${unknown.join(', ')}.`);
+    const chosen = d.decision === 'approve' ? ((d.subjects as SubjectId[] | undefined) ?? waiting) : [];
+    const items = r.review.items.map((i) =>
+      i.decision ? i : { ...i, decision: chosen.includes(i.subjectId) ? ('approved' as const) : ('rejected' as const) },
+    );
+    const approved = [...new Set([...r.review.approved, ...chosen])];
+    const row = (await repo.row(this.deps.store.db, requestId))!;
+    const selfieLinked = row.face_matches ? Boolean(JSON.parse(row.face_matches).selfieLinked) : false;
     await this.deps.store.transaction(async (tx) => {
       await repo.update(tx, requestId, {
         review_state: d.decision === 'approve' ? 'approved' : 'rejected',
         review_subjects: ` ${approved.join(' ')} `,
+        face_matches: JSON.stringify({ selfieLinked, items }),
         review_note: d.note.trim(),
         reviewed_by: actorLabel(actor),
         reviewed_at: this.now().toISOString(),
@@ -174,8 +184,8 @@ export class RightsQueue {
       await this.deps.audit.append(tx, {
         actor,
         action: 'rights.request.reviewed',
-        subjectIds: approved,
-        detail: { requestId, decision: d.decision, approved: approved.length, underReview: items.length },
+        subjectIds: chosen,
+        detail: { requestId, decision: d.decision, approved: chosen.length, underReview: waiting.length },
       });
     });
     const now = await this.read(requestId);
@@ -199,6 +209,11 @@ export class RightsQueue {
    * Requests whose fulfilment a crash interrupted start again by themselves (at start-up and every
    * hour). Each handler is idempotent: an erased subject is answered as already erased.
    */
+  /** Access and portability files past the 30 days they are kept (the hourly job). */
+  expireExports(): Promise<number> {
+    return this.deps.files.expire(this.now().toISOString());
+  }
+
   async resumeInterrupted(): Promise<number> {
     const limit = new Date(this.now().getTime() - INTERRUPTED_AFTER_MS).toISOString();
     const stuck = (await repo.list(this.deps.store.db, { states: ['in_progress'] })).filter(

@@ -8,10 +8,18 @@ type Row = RightsRequestsTable & { code_attempts: number; matched_subjects: stri
 
 function toReview(r: Row): Review | null {
   if (!r.review_state) return null;
+  const approved = ids(r.review_subjects ?? '');
+  const items = r.face_matches ? (JSON.parse(r.face_matches) as { items: Review['items'] }).items : [];
+  // Reviews decided before items carried their own decision read as decided item by item.
+  const decided = r.review_state !== 'pending';
   return {
     state: r.review_state as ReviewState,
-    items: r.face_matches ? (JSON.parse(r.face_matches) as { items: Review['items'] }).items : [],
-    approved: ids(r.review_subjects ?? ''),
+    items: items.map((i) =>
+      i.decision || !decided
+        ? i
+        : { ...i, decision: approved.includes(i.subjectId) ? ('approved' as const) : ('rejected' as const) },
+    ),
+    approved,
     liveness: r.liveness ?? 'not checked',
     note: r.review_note,
     by: r.reviewed_by,
@@ -42,6 +50,7 @@ function toRequest(r: Row, history: RightsRequest['history']): RightsRequest {
     denialReason: r.denial_reason,
     denialGround: r.denial_ground,
     closedAt: r.closed_at,
+    agentId: r.agent_id ?? null,
     history,
   };
 }
@@ -60,6 +69,7 @@ export const requestRepository = {
       details: string;
       receivedAt: string;
       dueAt: string;
+      agentId?: string | null;
     },
   ) {
     await ex
@@ -98,6 +108,7 @@ export const requestRepository = {
         resends: 0,
         fulfil_started_at: null,
         fulfil_options: null,
+        agent_id: r.agentId ?? null,
       })
       .execute();
   },
@@ -134,6 +145,37 @@ export const requestRepository = {
 
   async update(ex: Executor, id: string, set: Updateable<RightsRequestsTable>): Promise<void> {
     await ex.updateTable('rights_requests').set(set).where('id', '=', id).execute();
+  },
+
+  /**
+   * Moves the request from one state to another only if it is still in the first: of two runs that
+   * both read 'identity_pending' (two correct codes sent at once), one moves it and the other fails.
+   */
+  async moveState(
+    ex: Executor,
+    id: string,
+    from: RequestState,
+    set: Updateable<RightsRequestsTable> & { state: RequestState },
+  ): Promise<boolean> {
+    const r = await ex
+      .updateTable('rights_requests')
+      .set(set)
+      .where('id', '=', id)
+      .where('state', '=', from)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  },
+
+  /** One attempt at the code, counted atomically before it is compared; undefined once `max` were used. */
+  async claimCodeAttempt(ex: Executor, id: string, max: number): Promise<number | undefined> {
+    const r = await ex
+      .updateTable('rights_requests')
+      .set((eb) => ({ code_attempts: eb('code_attempts', '+', 1) }))
+      .where('id', '=', id)
+      .where('code_attempts', '<', max)
+      .returning('code_attempts')
+      .executeTakeFirst();
+    return r?.code_attempts;
   },
 
   async addEvent(

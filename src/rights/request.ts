@@ -37,18 +37,23 @@ export const OPEN_STATES: readonly RequestState[] = ['received', 'identity_pendi
 /**
  * Who a request may act on without the DPO, and who waits for their review. A proven contact links
  * its own subjects; a selfie match never acts by itself (a face is not a secret), and neither does
- * erasure or restriction of data held under a basis other than consent (Art. 17(3), 18(2)).
+ * erasure or restriction of data held under a basis other than consent (Art. 17(3), 18(2)), nor the
+ * disclosure of a face its holder enrolled themselves through the portal, where the code proved the
+ * address but nothing proved the face was theirs.
  */
 export interface ReviewItem {
   readonly subjectId: SubjectId;
-  readonly why: 'face-only' | 'non-consent-purpose';
+  readonly why: 'face-only' | 'non-consent-purpose' | 'self-enrolled-face';
   /** The selfie's best score against this subject, for face-only items. */
   readonly similarity: number | null;
+  /** The DPO's decision on this item; absent while it waits. */
+  readonly decision?: 'approved' | 'rejected';
 }
 
 export type ReviewState = 'pending' | 'approved' | 'rejected';
 
 export interface Review {
+  /** 'pending' while any item (or a selfie with no match, kept uniform) waits; else the last decision. */
   readonly state: ReviewState;
   readonly items: readonly ReviewItem[];
   /** Subjects the DPO accepted (a subset of the items). */
@@ -81,7 +86,30 @@ export interface RightsRequest {
   readonly denialReason: string | null;
   readonly denialGround: string | null;
   readonly closedAt: string | null;
+  /** The authorized agent that filed it for the person (Data Rights Protocol), if one did. */
+  readonly agentId: string | null;
   readonly history: readonly { state: RequestState; at: string; actor: string; note: string | null }[];
+}
+
+/**
+ * The subjects a run may act on: those the proven contact links and those the DPO approved after a
+ * face match, less any subject with an item still waiting or rejected. A decision on one item is
+ * never a decision on another: a subject approved as a face match still waits for the basis review.
+ */
+export function actionable(r: Pick<RightsRequest, 'matchedSubjects' | 'review'>): SubjectId[] {
+  const items = r.review?.items ?? [];
+  const blocked = new Set(items.filter((i) => i.decision !== 'approved').map((i) => i.subjectId));
+  const byFace = items.filter((i) => i.why === 'face-only' && i.decision === 'approved').map((i) => i.subjectId);
+  return [...new Set([...r.matchedSubjects, ...byFace])].filter((s) => !blocked.has(s));
+}
+
+/** Linked subjects whose data under another basis the DPO kept (Art. 17(3)): only their consents go. */
+export function keptUnderOtherBasis(r: Pick<RightsRequest, 'matchedSubjects' | 'review'>): SubjectId[] {
+  const items = r.review?.items ?? [];
+  const kept = items.filter((i) => i.why === 'non-consent-purpose' && i.decision === 'rejected');
+  return [...new Set(kept.map((i) => i.subjectId))].filter(
+    (s) => !items.some((i) => i.subjectId === s && i.why !== 'non-consent-purpose' && i.decision !== 'approved'),
+  );
 }
 
 /**
@@ -117,7 +145,6 @@ export function daysLeft(r: Pick<RightsRequest, 'dueAt' | 'extendedDueAt'>, now:
 }
 
 /** How long a requester has to enter the emailed code, and how many tries. */
-export const CODE_TTL_MS = 30 * 60_000;
-export const CODE_MAX_ATTEMPTS = 5;
+export { CODE_TTL_MS, CODE_MAX_ATTEMPTS } from '../privacy/code-check.js';
 /** Unverified requests expire after this long (the person can simply ask again). */
 export const VERIFY_WINDOW_DAYS = 14;

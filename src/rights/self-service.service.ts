@@ -4,7 +4,7 @@ import type { AuditLog } from '../audit/audit.log.js';
 import { actors } from '../auth/actor.js';
 import { newId } from '../ids.js';
 import { VeilError } from '../errors.js';
-import { REQUEST_KINDS, dueDate, type RequestKind, type RequestState } from './request.js';
+import { REQUEST_KINDS, dueDate, type RequestKind, type RequestState, type ReviewItem } from './request.js';
 import { requestRepository as repo } from './request.repository.js';
 import type { ExportFiles } from './export-files.js';
 import type { SelfieVault } from './selfie-vault.js';
@@ -93,6 +93,9 @@ export class SelfService {
     kind: FollowUpKind,
   ): Promise<{ requestId: string; downloadToken: string } & FulfilResult> {
     const row = await this.authorize(requestId, token);
+    // A denied, withdrawn or expired request proves nothing any more, whatever its token.
+    if (!['verified', 'in_progress', 'fulfilled'].includes(row.state))
+      throw new VeilError('INVALID_STATE', `This request is ${row.state}: submit a new one.`);
     if (!row.verified_at || this.deps.clock.now().getTime() - new Date(row.verified_at).getTime() > 24 * 3_600_000) {
       throw new VeilError('INVALID_STATE', 'Verify again: the identity check is more than a day old.');
     }
@@ -102,7 +105,9 @@ export class SelfService {
     const s = this.deps.secrets;
     const faces = row.face_matches ? JSON.parse(row.face_matches) : null;
     // A review decided for one right is not a decision for another: face matches are reviewed again.
-    const faceItems = (faces?.items ?? []).filter((i: { why: string }) => i.why === 'face-only');
+    const faceItems = (faces?.items ?? [])
+      .filter((i: ReviewItem) => i.why === 'face-only')
+      .map(({ subjectId, why, similarity }: ReviewItem) => ({ subjectId, why, similarity }));
     const selfie = row.pending_selfie
       ? await this.deps.selfies.open(this.deps.store.db, requestId, row.pending_selfie)
       : null;
@@ -127,7 +132,8 @@ export class SelfService {
       });
       await repo.update(tx, id, {
         state: 'identity_pending',
-        verified_at: now,
+        // The identity check is the original one: a chain of follow-ups never renews it.
+        verified_at: row.verified_at,
         verification: `${row.verification ?? 'email-code'} (follow-up of ${requestId})`,
         matched_subjects: row.matched_subjects,
         download_token_hash: hash,

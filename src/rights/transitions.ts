@@ -34,10 +34,11 @@ export async function moveRequest(
 ): Promise<void> {
   if (!canMove(r.state, to)) throw new VeilError('INVALID_STATE', `A request in state ${r.state} cannot become ${to}.`);
   const at = deps.clock.now().toISOString();
-  await repo.update(tx, r.id, {
+  const moved = await repo.moveState(tx, r.id, r.state, {
     state: to,
     ...(['fulfilled', 'denied', 'expired', 'withdrawn'].includes(to) ? { closed_at: at } : {}),
   });
+  if (!moved) throw new VeilError('INVALID_STATE', `This request is no longer ${r.state}.`);
   await repo.addEvent(tx, r.id, to, at, actorLabel(actor), note);
   await deps.audit.append(tx, {
     actor,

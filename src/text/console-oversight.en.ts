@@ -31,7 +31,10 @@ export const oversightEn = {
       `Verified by ${verification}; ${linked} subject(s) linked to the proven email are handled without review. Approve to include the subjects below in this request; reject to keep it to what the email links.`,
     why: {
       'face-only': 'found by the selfie only, not linked to the proven email',
-      'non-consent-purpose': 'held under a basis other than consent (Art. 17(3), 18(2))',
+      'non-consent-purpose':
+        'held under a basis other than consent (Art. 17(3), 18(2)): approve to erase or restrict anyway, reject to keep it (its consents still go)',
+      'self-enrolled-face':
+        'enrolled by the requester in the portal: the code proved the email, not that the face is theirs',
     },
     similarity: 'similarity',
     liveness: 'liveness',

@@ -34,7 +34,10 @@ export const oversightFr: OversightText = {
       `Vérifiée par ${verification} ; ${linked} personne(s) liée(s) à l’adresse prouvée sont traitées sans examen. Approuvez pour inclure les personnes ci-dessous dans la demande ; rejetez pour s’en tenir à ce que l’adresse relie.`,
     why: {
       'face-only': 'trouvée par le selfie seul, sans lien avec l’adresse prouvée',
-      'non-consent-purpose': 'détenue sur une autre base que le consentement (art. 17(3), 18(2))',
+      'non-consent-purpose':
+        'détenue sur une autre base que le consentement (art. 17(3), 18(2)) : approuvez pour effacer ou limiter quand même, rejetez pour la conserver (ses consentements tombent)',
+      'self-enrolled-face':
+        'inscrite par le demandeur dans le portail : le code a prouvé l’adresse, pas que le visage est le sien',
     },
     similarity: 'similarité',
     liveness: 'vivacité',

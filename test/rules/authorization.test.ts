@@ -133,9 +133,10 @@ test('purpose binding covers every purpose-scoped read, and a suspended purpose 
   await consentPurpose(v, 'beta');
   const p = await person(v, 'beta', 'erin');
   const keyA = keyActor('operator', ['alpha']);
-  assert.equal(await code(v.consents.get(keyA, p.consent.id)), 'FORBIDDEN');
-  assert.equal(await code(v.consents.receipt(keyA, p.consent.id)), 'FORBIDDEN');
-  assert.equal(await code(v.consents.withdraw(keyA, p.consent.id)), 'FORBIDDEN');
+  // Another purpose's consent reads as no consent at all: its id cannot be probed.
+  assert.equal(await code(v.consents.get(keyA, p.consent.id)), 'NOT_FOUND');
+  assert.equal(await code(v.consents.receipt(keyA, p.consent.id)), 'NOT_FOUND');
+  assert.equal(await code(v.consents.withdraw(keyA, p.consent.id)), 'NOT_FOUND');
   assert.equal(await code(v.purposes.get(keyA, 'beta')), 'FORBIDDEN');
   assert.deepEqual(
     (await v.purposes.list(keyA)).map((x) => x.key),

@@ -179,8 +179,9 @@ export const RightsRequestDoc = z.object({
       items: z.array(
         z.object({
           subjectId: z.string(),
-          why: z.enum(['face-only', 'non-consent-purpose']),
+          why: z.enum(['face-only', 'non-consent-purpose', 'self-enrolled-face']),
           similarity: z.number().nullable(),
+          decision: z.enum(['approved', 'rejected']).optional(),
         }),
       ),
       approved: z.array(z.string()),
@@ -194,6 +195,8 @@ export const RightsRequestDoc = z.object({
   denialReason: z.string().nullable(),
   denialGround: z.string().nullable(),
   closedAt: z.string().nullable(),
+  /** The authorized agent that filed it for the person (Data Rights Protocol); null: the person did. */
+  agentId: z.string().nullable(),
   daysLeft: z.number(),
   overdue: z.boolean(),
   history: z.array(z.object({ state: z.string(), at: z.string(), actor: z.string(), note: z.string().nullable() })),

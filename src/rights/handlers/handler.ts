@@ -16,6 +16,8 @@ export interface HandlerContext {
   readonly request: RightsRequest;
   /** The subjects this run may act on: linked to the proven contact, or approved by the DPO. */
   readonly targets: readonly SubjectId[];
+  /** Linked subjects whose data under another basis the DPO kept (Art. 17(3)): only their consents go. */
+  readonly consentsOnly: readonly SubjectId[];
   readonly actor: Actor;
   readonly opts: FulfilOptions;
   /** The requester's selfie template when it may go on the do-not-enroll list (it is theirs, or the DPO said so). */

@@ -42,6 +42,8 @@ export class RectificationHandler implements RightHandler {
     }
     if (opts.newEmail) {
       for (const s of targets) {
+        // An erased subject has no key and gets none back: a new address would make them linkable again.
+        if ((await subjects.get(db, s))?.state === 'erased') continue;
         await this.deps.store.transaction(async (tx) => {
           const key = await this.deps.keyring.getOrCreate(tx, s, now);
           await subjects.setContact(

@@ -6,8 +6,9 @@ import type { ConsoleText } from '../i18n.js';
 
 interface ReviewItem {
   subjectId: string;
-  why: 'face-only' | 'non-consent-purpose';
+  why: 'face-only' | 'non-consent-purpose' | 'self-enrolled-face';
   similarity: number | null;
+  decision?: 'approved' | 'rejected';
 }
 
 interface Review {
@@ -112,6 +113,7 @@ function ReviewPanel({ r, review, onDone }: { r: Req; review: Review; onDone: (m
                 html`<li>
                   <a href=${subjectHref(i.subjectId)}><code>${i.subjectId}</code></a>
                   ${` — ${t.why[i.why]}; ${t.similarity} ${i.similarity === null ? 'n/a' : i.similarity.toFixed(4)}; ${t.liveness}: ${c.liveness[review.liveness as keyof typeof c.liveness] ?? review.liveness}`}
+                  ${i.decision ? html` — <strong data-testid="item-decision">${i.decision}</strong>` : ''}
                 </li>`,
             )}
           </ul>`
