@@ -9,7 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, sep } from 'node:path';
 
-const ONCE = ['unit', 'engine', 'web', 'fuzz'];
+// readme/ runs every command of README.md against a real server on the embedded engine: once, it is slow.
+const ONCE = ['unit', 'engine', 'web', 'fuzz', 'readme'];
 
 function find(dir) {
   return readdirSync(dir).flatMap((n) => {
