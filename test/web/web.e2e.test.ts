@@ -349,7 +349,7 @@ test('a person proves their email and consents, is found, sees their data, erase
   assert.match(evidence, new RegExp(pressSubject));
   assert.match(evidence, /found by the selfie only/);
   assert.match(evidence, /similarity 0\.\d{4}/);
-  assert.match(evidence, /liveness: not checked/);
+  assert.match(evidence, /liveness: passed \(score 0\.\d{4}/);
   assert.doesNotMatch(evidence, new RegExp(receipt.piiPrincipalId), 'the email-linked subject needs no review');
   await shot(dpo, '10-console-rights-review');
   await panel.getByRole('button', { name: 'Approve' }).click();
