@@ -3,7 +3,15 @@ import { createHash } from 'node:crypto';
 import type { Actor } from '../auth/actor.js';
 import type { Analysis, DetectedFace, EmbeddedFace } from '../face/engine.js';
 import type { FaceAnalyzer, ImageOptions } from '../face/analyzer.js';
-import { assessQuality, type QualityPolicy, DEFAULT_ENROLLMENT_POLICY } from '../face/quality.js';
+import type { QualityPolicy } from '../face/quality.js';
+import type { Box } from '../face/geometry.js';
+import {
+  ENROLLMENT_GATES,
+  enrollmentFace,
+  requireGate,
+  type EnrollmentGateName,
+  type FacePick,
+} from './enrollment-gate.js';
 import { newId, type ConsentId, type SubjectId, type TemplateId } from '../ids.js';
 import { VeilError } from '../errors.js';
 import { needsConsent, type Purpose } from '../privacy/purpose.js';
@@ -25,14 +33,27 @@ export interface EnrollInput {
   /** Where the data came from, required when the basis is not consent (Art. 14(2)(f), 15(1)(g)). */
   readonly sourceReference?: string | undefined;
   readonly images: readonly Uint8Array[];
+  /** Which face of each image to enroll, on a retry after MULTIPLE_FACES (index or box; null: let Veil choose). */
+  readonly faces?: readonly (FacePick | null)[] | undefined;
+  /** The quality gate: `import` (an operator's existing photos; the default) or the strict `selfie`. */
+  readonly gate?: EnrollmentGateName | undefined;
 }
 
 export interface EnrollResult {
   readonly subjectId: SubjectId;
-  readonly templates: readonly { templateId: TemplateId; quality: EmbeddedFace['quality'] }[];
+  /** `box`: the face enrolled; `face`: why it (the only face, the dominant one, the one picked). */
+  readonly templates: readonly {
+    templateId: TemplateId;
+    quality: EmbeddedFace['quality'];
+    box: Box;
+    face: 'only' | 'dominant' | 'picked';
+  }[];
   /** Other subjects of this purpose whose face matches (possible duplicate enrollment). */
   readonly possibleDuplicates: readonly { subjectId: SubjectId; similarity: number }[];
 }
+
+/** A face to enroll; `chosen` when the photo had others (the dominant face, or the one picked). */
+type EnrollFace = EmbeddedFace & { readonly chosen?: 'dominant' | 'picked' };
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const SUPPRESSED = 'This person asked not to be enrolled; the face is on the do-not-enroll list.';
@@ -80,7 +101,7 @@ export class GalleryService {
       throw new VeilError('INTERNAL', 'One inspected face per image is needed.');
     const { subjectId, consentId } = await this.basis(purpose, input);
     // All engine work happens before the transaction: nothing is written unless every image passes.
-    const faces = inspected ?? (await this.checkFaces(input.images, opts));
+    const faces = inspected ?? (await this.checkFaces(input.images, opts, input));
     const duplicates = new Map<SubjectId, number>();
     for (const f of faces) {
       for (const h of this.deps.index.search(purpose.id, f.embedding, 3, this.deps.threshold)) {
@@ -95,6 +116,8 @@ export class GalleryService {
       vector: Float32Array;
       quality: EmbeddedFace['quality'];
       imagePath: string | null;
+      box: Box;
+      face: 'only' | 'dominant' | 'picked';
     }[] = [];
     await this.deps.store
       .transaction(async (tx) => {
@@ -115,7 +138,8 @@ export class GalleryService {
           const imagePath = purpose.keepSourceImages
             ? this.deps.vault.writeImage(key, id, sid, purpose.id, input.images[i]!)
             : null;
-          made.push({ templateId: id, vector: f.embedding, quality: f.quality, imagePath });
+          const face = (f as EnrollFace).chosen ?? 'only';
+          made.push({ templateId: id, vector: f.embedding, quality: f.quality, imagePath, box: f.box, face });
           const sealed = this.deps.vault.sealTemplate(key, id, sid, purpose.id, f.embedding);
           await subjects.insertTemplate(
             tx,
@@ -162,55 +186,55 @@ export class GalleryService {
       this.deps.index.add({ templateId: m.templateId, subjectId: sid, purposeId: purpose.id, vector: m.vector });
     return {
       subjectId: sid,
-      templates: made.map((m) => ({ templateId: m.templateId, quality: m.quality })),
+      templates: made.map((m) => ({ templateId: m.templateId, quality: m.quality, box: m.box, face: m.face })),
       possibleDuplicates: [...duplicates].map(([s, sim]) => ({ subjectId: s, similarity: round4(sim) })),
     };
   }
 
   /** The enrollment checks (one face each, do-not-enroll list, quality), writing nothing. */
-  async checkFaces(images: readonly Uint8Array[], opts?: ImageOptions): Promise<EmbeddedFace[]> {
-    const { faces, suppressed } = await this.inspect(images, opts, { suppressionFirst: true });
+  async checkFaces(
+    images: readonly Uint8Array[],
+    opts?: ImageOptions,
+    how: { gate?: EnrollmentGateName | undefined; faces?: readonly (FacePick | null)[] | undefined } = {},
+  ): Promise<EmbeddedFace[]> {
+    const { faces, suppressed } = await this.inspect(images, opts, {
+      suppressionFirst: true,
+      gate: how.gate ?? 'import',
+      picks: how.faces,
+    });
     if (suppressed) throw new VeilError('SUBJECT_SUPPRESSED', SUPPRESSED);
     return faces;
   }
 
   /**
-   * Analyses enrollment photos: one face each, good enough to find its owner again. Whether a face
+   * Analyses enrollment photos: one face each (the only one, the one that dominates, or the one
+   * picked), good enough to find its owner again under the gate (default `selfie`: the portal's,
+   * strict, as the person can retake; operators' enrollments use `import`). Whether a face
    * is on the do-not-enroll list is returned, not thrown, so a public caller can keep its answer
    * the same either way; operators get the objection first, whatever the photo's quality.
    */
   async inspect(
     images: readonly Uint8Array[],
     opts: ImageOptions | undefined,
-    order: { suppressionFirst: boolean },
-  ): Promise<{ faces: EmbeddedFace[]; suppressed: boolean }> {
-    const faces: EmbeddedFace[] = [];
+    order: {
+      suppressionFirst: boolean;
+      gate?: EnrollmentGateName | undefined;
+      picks?: readonly (FacePick | null)[] | undefined;
+    },
+  ): Promise<{ faces: EnrollFace[]; suppressed: boolean }> {
+    const gate = this.deps.quality ?? ENROLLMENT_GATES[order.gate ?? 'selfie'];
+    const faces: EnrollFace[] = [];
     for (let i = 0; i < images.length; i++) {
       const r = await this.deps.engine.analyze(images[i]!, opts);
-      if (!r.faces.length) throw new VeilError('NO_FACE', `Image ${i + 1}: no face was found.`, { image: i + 1 });
-      if (r.faces.length > 1) {
-        throw new VeilError(
-          'MULTIPLE_FACES',
-          `Image ${i + 1}: ${r.faces.length} faces were found; an enrollment photo must show one person.`,
-          { image: i + 1, faces: r.faces.length },
-        );
-      }
-      if (r.faces[0]!.model !== this.deps.engine.modelId)
+      const { face, why } = enrollmentFace(r.faces, i + 1, order.picks?.[i]);
+      if (face.model !== this.deps.engine.modelId)
         throw new VeilError('MODEL_MISMATCH', 'The engine produced a template from another model.');
-      faces.push(r.faces[0]!);
+      faces.push(why === 'only' ? face : { ...face, chosen: why });
     }
     const isSuppressed = await this.deps.suppression.current(this.deps.store.db);
     const suppressed = faces.some((f) => isSuppressed(f.embedding));
     if (suppressed && order.suppressionFirst) return { faces, suppressed };
-    faces.forEach((f, i) => {
-      const verdict = assessQuality(f.quality, this.deps.quality ?? DEFAULT_ENROLLMENT_POLICY);
-      if (!verdict.acceptable) {
-        throw new VeilError('LOW_QUALITY', `Image ${i + 1}: ${verdict.reasons.map((x) => x.message).join(' ')}`, {
-          image: i + 1,
-          reasons: verdict.reasons.map((x) => x.code),
-        });
-      }
-    });
+    faces.forEach((f, i) => requireGate(f.quality, i + 1, gate));
     return { faces, suppressed };
   }
 

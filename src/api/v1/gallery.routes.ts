@@ -20,6 +20,8 @@ import { qualityNumbers } from '../../gallery/numbers.js';
 
 const Accountability = { caseRef: visible(200).optional(), justification: visible(2000).optional() };
 const Id = z.object({ id: z.string() });
+/** A face's box, as MULTIPLE_FACES lists them: the face to enroll on a retry. */
+const FaceBox = z.object({ x: z.number(), y: z.number(), width: z.number().positive(), height: z.number().positive() });
 
 export const galleryRoutes = [
   route({
@@ -74,7 +76,8 @@ export const galleryRoutes = [
     method: 'POST',
     url: '/v1/enroll',
     tag: 'gallery',
-    summary: 'Enroll a subject under a purpose (consent record or source reference required)',
+    summary:
+      "Enroll a subject under a purpose (consent record or source reference required); a photo's only or clearly dominant face is used, else MULTIPLE_FACES lists the boxes to pick from (face, faces); gate: import (default) or selfie",
     access: 'key',
     photo: true,
     body: z.object({
@@ -84,6 +87,12 @@ export const galleryRoutes = [
       sourceReference: visible(500).optional(),
       image: ImageInput.optional(),
       images: z.array(ImageInput).max(10).optional(),
+      face: z.union([formNumber().int().min(0), FaceBox]).optional(),
+      faces: z
+        .array(z.union([z.number().int().min(0), FaceBox, z.null()]))
+        .max(10)
+        .optional(),
+      gate: z.enum(['import', 'selfie']).optional(),
     }),
     response: EnrollDoc,
     status: 201,
@@ -91,10 +100,16 @@ export const galleryRoutes = [
     handler: async ({ services, actor, body, images: formats }) => {
       const images = [...(body.image ? [body.image] : []), ...(body.images ?? [])];
       if (!images.length) throw new VeilError('INVALID_INPUT', 'Send the photo as `image` (or several as `images`).');
-      const r = await services.gallery.enroll(actor, { ...body, images }, formats);
+      const faces = body.faces ?? (body.face === undefined ? undefined : [body.face]);
+      const r = await services.gallery.enroll(actor, { ...body, images, faces }, formats);
       return {
         ...r,
-        templates: r.templates.map((t) => ({ templateId: t.templateId, quality: qualityNumbers(t.quality) })),
+        templates: r.templates.map((t) => ({
+          templateId: t.templateId,
+          quality: qualityNumbers(t.quality),
+          box: t.box,
+          face: t.face,
+        })),
       };
     },
   }),

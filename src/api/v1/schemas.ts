@@ -66,7 +66,16 @@ export const DetectDoc = z.object({ width: z.number(), height: z.number(), faces
 
 export const EnrollDoc = z.object({
   subjectId: z.string(),
-  templates: z.array(z.object({ templateId: z.string(), quality: z.record(z.string(), z.number()) })),
+  templates: z.array(
+    z.object({
+      templateId: z.string(),
+      quality: z.record(z.string(), z.number()),
+      box: Box.meta({ description: 'The face enrolled' }),
+      face: z
+        .enum(['only', 'dominant', 'picked'])
+        .meta({ description: 'The only face of the photo, the one that clearly dominates it, or the one picked' }),
+    }),
+  ),
   possibleDuplicates: z.array(z.object({ subjectId: z.string(), similarity: z.number() })),
 });
 
