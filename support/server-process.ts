@@ -54,7 +54,7 @@ export async function spawnServer(env: Record<string, string>, timeoutMs = 90_00
       reject(new Error(`veil serve exited with ${code} before serving:\n${err}`));
     });
   });
-  const token = /store it now:\s+(\S+)/.exec(out)?.[1] ?? null;
+  const token = /store it now:[\s|]+(\S+)/.exec(out)?.[1] ?? null;
   return {
     url,
     adminToken: token,

@@ -4,7 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import { loadSettings, type Settings } from '../config/settings.js';
 import { openVeil, type Veil } from './veil.js';
 import { EnginePool } from '../face/engine.pool.js';
+import { activeEmbedder, SHIPPED_EMBEDDER } from '../face/model-declaration.js';
 import { buildApp } from '../api/app.js';
+import { startLog, type ServerLog } from './server-log.js';
 
 export interface Served {
   readonly app: FastifyInstance;
@@ -22,7 +24,7 @@ export interface Served {
  */
 export async function serve(
   env: NodeJS.ProcessEnv = process.env,
-  log: (line: string) => void = (l) => process.stderr.write(l + '\n'),
+  log: ServerLog = startLog({ json: true, write: (t) => process.stderr.write(t) }),
 ): Promise<Served> {
   const settings = loadSettings(env);
   const holder = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
@@ -30,19 +32,33 @@ export async function serve(
     size: settings.engine.workers,
     maxQueue: settings.engine.queue,
     timeoutMs: settings.engine.timeoutMs,
+    engine:
+      settings.engine.embedder === SHIPPED_EMBEDDER.id
+        ? {}
+        : { embedder: activeEmbedder(settings.engine.embedders, settings.engine.embedder) },
   });
   const veil = await openVeil({ dataDir: settings.dataDir, settings, engine: pool });
-  for (const n of veil.notices) log(`veil: ${n.level === 'warn' ? 'WARNING: ' : ''}${n.message}`);
+  for (const n of veil.notices) {
+    if (n.level === 'warn') log.warn(n.message);
+    else log.info(n.message);
+  }
+  // Where mail to people goes (verification codes, notices): said once, by the process that sends it.
+  log.info(
+    settings.mail.smtpUrl
+      ? 'mail to people goes through the SMTP server in VEIL_SMTP_URL'
+      : `mail to people is written to ${settings.dataDir}/outbox/ (set VEIL_SMTP_URL to send it)`,
+  );
   const adminToken = await veil.apiKeys.firstAdmin();
   const web = await import('../web/serve-web.js').catch(() => null);
   const app = await buildApp({
     services: veil.services,
     trustProxy: trustProxyOf(settings),
-    logger: settings.log !== 'off',
+    logger: settings.log !== 'off' && log.json,
     limits: limitsOf(settings),
     ready: async () => pool.size > 0,
     ...(web ? { extra: web.registerWeb } : {}),
   });
+  if (settings.log !== 'off' && !log.json) log.attach(app);
   await app.listen({ host: settings.host, port: settings.port });
   const addr = app.server.address();
   const url = `http://${settings.host}:${typeof addr === 'object' && addr ? addr.port : settings.port}`;
@@ -51,20 +67,23 @@ export async function serve(
   // Rights requests a crash interrupted resume now, not an hour from now.
   void veil.services.rights.queue
     .resumeInterrupted()
-    .catch((e) => log(`veil: resuming interrupted requests failed: ${(e as Error).message}`));
+    .catch((e) => log.warn(`resuming interrupted requests failed: ${(e as Error).message}`));
   const timers = [
     setInterval(() => void ops.checkpoint().catch(() => undefined), settings.audit.checkpointSeconds * 1000),
     // With several API processes on one database, the one holding the lease runs these.
     setInterval(
-      () => void ops.hourly(holder, log).catch((e) => log(`veil: hourly jobs failed: ${(e as Error).message}`)),
+      () =>
+        void ops
+          .hourly(holder, (l) => log.info(l.replace(/^veil: /, '')))
+          .catch((e) => log.warn(`hourly jobs failed: ${(e as Error).message}`)),
       3_600_000,
     ),
     // Authorized agents' requests carried out and their status callbacks sent, by the outbox's lease holder.
     setInterval(
       () =>
         void veil.services.rights.outbox
-          .run(holder, log)
-          .catch((e) => log(`veil: agent callbacks failed: ${(e as Error).message}`)),
+          .run(holder, (l) => log.warn(l.replace(/^veil: /, '')))
+          .catch((e) => log.warn(`agent callbacks failed: ${(e as Error).message}`)),
       settings.drp.businessId ? 1_000 : 3_600_000,
     ),
   ];
@@ -77,7 +96,7 @@ export async function serve(
       // Bounded: engine jobs are answered by their deadline during the drain, and pool.close() stops waiting
       // for a worker stuck in native code after its closeTimeoutMs (5 s).
       await pool.close();
-      if (pool.unstopped) log(`veil: ${pool.unstopped} face engine worker(s) still busy in native code at shutdown`);
+      if (pool.unstopped) log.warn(`${pool.unstopped} face engine worker(s) still busy in native code at shutdown`);
       await ops.signHead().catch(() => undefined);
       await veil.close();
     })());

@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
 import { VeilError } from '../errors.js';
@@ -6,18 +6,7 @@ import { verifyExport } from '../audit/verify.js';
 import { parseCommand } from './args.js';
 import { cliActor, openLocalServices } from './context.js';
 import { UsageError, type Io } from './output.js';
-
-const HELP = `veil audit <command>
-
-  pubkey [--json]                         the audit signing public key and its id
-  head [--json]                           sign a tree head over the whole log now
-  prove <seq> [--json]                    inclusion proof of entry <seq> against the latest signed head
-  consistency <m> <n> [--json]            consistency proof between tree sizes m < n
-  export [--from N] [--to N] --out FILE   entries + signed heads + public keys as JSON lines
-  verify <export> [--pubkey FILE] [--json]
-                                          recompute everything; OK or the first bad entry or head
-  rotate-key [--json]                     new signing key, cross-signed with the old one
-`;
+import { helpFor, usageOf } from './help.js';
 
 function intArg(v: string | undefined, name: string): number | undefined {
   if (v === undefined) return undefined;
@@ -30,12 +19,8 @@ export async function auditCommand(argv: string[], io: Io): Promise<number> {
   const [sub, ...rest] = argv;
   switch (sub) {
     case undefined:
-      io.err(HELP);
+      io.err(helpFor('audit')!);
       return 2;
-    case '--help':
-    case '-h':
-      io.out(HELP);
-      return 0;
     case 'verify':
       return verify(rest, io);
     case 'pubkey':
@@ -46,18 +31,18 @@ export async function auditCommand(argv: string[], io: Io): Promise<number> {
     case 'rotate-key':
       return withLocal(sub, rest, io);
     default:
-      throw new UsageError(`unknown command 'audit ${sub}'\n${HELP}`);
+      throw new UsageError(`unknown command 'audit ${sub}'\n${helpFor('audit')}`);
   }
 }
 
 async function withLocal(sub: string, argv: string[], io: Io): Promise<number> {
-  const usage = `usage: veil audit ${sub} ...\n${HELP}`;
+  const usage = usageOf('audit', sub);
   const { values, positionals } = parseCommand(
     argv,
     { json: { type: 'boolean' }, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' } },
     usage,
   );
-  if (values.help) return (io.out(HELP), 0);
+  if (sub === 'export' && !values.out) throw new UsageError(usage);
   const v = await openLocalServices(io);
   const actor = cliActor();
   const print = (human: string, json: unknown) => io.out(values.json ? JSON.stringify(json) + '\n' : human + '\n');
@@ -65,7 +50,10 @@ async function withLocal(sub: string, argv: string[], io: Io): Promise<number> {
     switch (sub) {
       case 'pubkey': {
         const k = v.audit.publicKey();
-        print(`key id ${k.keyId}\n${k.publicKey.trim()}`, k);
+        if (values.out) {
+          writeFileSync(values.out, k.publicKey.trim() + '\n');
+          print(`public key ${k.keyId} written to ${values.out}`, { ...k, out: values.out });
+        } else print(`key id ${k.keyId}\n${k.publicKey.trim()}`, k);
         return 0;
       }
       case 'head': {
@@ -75,7 +63,7 @@ async function withLocal(sub: string, argv: string[], io: Io): Promise<number> {
       }
       case 'prove': {
         const seq = intArg(positionals[0], '<seq>');
-        if (seq === undefined) throw new UsageError('usage: veil audit prove <seq>');
+        if (seq === undefined) throw new UsageError(usage);
         const p = await v.audit.proof(actor, seq);
         print(
           `entry ${p.seq} (${p.entry.action} at ${p.entry.time}) is leaf ${p.leafIndex} of the signed tree of size ${p.treeSize}\nleaf hash ${p.leafHash}\nroot ${p.head.rootHash}\nproof:\n${p.proof.map((x) => '  ' + x).join('\n')}`,
@@ -86,14 +74,14 @@ async function withLocal(sub: string, argv: string[], io: Io): Promise<number> {
       case 'consistency': {
         const m = intArg(positionals[0], '<m>');
         const n = intArg(positionals[1], '<n>');
-        if (!m || !n || m > n) throw new UsageError('usage: veil audit consistency <m> <n> with 0 < m <= n');
+        if (!m || !n || m > n) throw new UsageError(`${usage} (0 < m <= n)`);
         const proof = await v.audit.consistency(actor, m, n);
         print(proof.join('\n'), { from: m, to: n, proof });
         return 0;
       }
       case 'export': {
-        if (!values.out) throw new UsageError('usage: veil audit export [--from N] [--to N] --out FILE');
-        const out = createWriteStream(values.out, { mode: 0o600 });
+        const out = createWriteStream(values.out!, { mode: 0o600 });
+        await once(out, 'open');
         const n = await v.audit.exportEach(
           actor,
           intArg(values.from, '--from') ?? 1,
@@ -120,13 +108,12 @@ async function withLocal(sub: string, argv: string[], io: Io): Promise<number> {
 }
 
 async function verify(argv: string[], io: Io): Promise<number> {
-  const usage = 'usage: veil audit verify <export> [--pubkey FILE] [--json]';
+  const usage = usageOf('audit', 'verify');
   const { values, positionals } = parseCommand(
     argv,
     { json: { type: 'boolean' }, pubkey: { type: 'string', multiple: true } },
     usage,
   );
-  if (values.help) return (io.out(usage + '\n'), 0);
   if (positionals.length !== 1) throw new UsageError(usage);
   const keys = (values.pubkey ?? []).map((p) => readFileSync(p, 'utf8'));
   const lines: string[] = [];

@@ -3,7 +3,8 @@ import { parseCommand } from './args.js';
 import { cliActor } from './context.js';
 import { UsageError, type Io } from './output.js';
 import { VeilError } from '../errors.js';
-import { GALLERY_HELP as HELP, out, readImage, withVeil } from './gallery.shared.js';
+import { out, readImage, withVeil } from './gallery.shared.js';
+import { helpFor, usageOf } from './help.js';
 
 export async function purposeCommand(argv: string[], io: Io): Promise<number> {
   const [sub, ...rest] = argv;
@@ -22,9 +23,9 @@ export async function purposeCommand(argv: string[], io: Io): Promise<number> {
       'requires-case-ref': { type: 'boolean' },
       'keep-images': { type: 'boolean' },
     },
-    HELP,
+    usageOf('purpose', sub === 'list' ? 'list' : 'create'),
   );
-  if (values.help || !sub) return (io.out(HELP + '\n'), sub ? 0 : 2);
+  if (!sub) return (io.err(helpFor('purpose')!), 2);
   if (sub === 'list') {
     return withVeil(io, async (v) => {
       const list = await v.purposes.list(cliActor());
@@ -42,7 +43,7 @@ export async function purposeCommand(argv: string[], io: Io): Promise<number> {
       return 0;
     });
   }
-  if (sub !== 'create') throw new UsageError(`unknown command 'purpose ${sub}'\n${HELP}`);
+  if (sub !== 'create') throw new UsageError(`unknown command 'purpose ${sub}'\n${helpFor('purpose')}`);
   return withVeil(io, async (v) => {
     const p = await v.purposes.create(cliActor(), {
       key: values.key,
@@ -81,11 +82,11 @@ export async function consentCommand(argv: string[], io: Io): Promise<number> {
       email: { type: 'string' },
       'receipt-out': { type: 'string' },
     },
-    HELP,
+    usageOf('consent', sub === 'withdraw' ? 'withdraw' : 'give'),
   );
-  if (values.help || !sub) return (io.out(HELP + '\n'), sub ? 0 : 2);
+  if (!sub) return (io.err(helpFor('consent')!), 2);
   if (sub === 'withdraw') {
-    if (positionals.length !== 1) throw new UsageError('usage: veil consent withdraw <consent-id>');
+    if (positionals.length !== 1) throw new UsageError(usageOf('consent', 'withdraw'));
     return withVeil(io, async (v) => {
       const r = await v.consents.withdraw(cliActor(), positionals[0]!);
       out(
@@ -97,11 +98,9 @@ export async function consentCommand(argv: string[], io: Io): Promise<number> {
       return 0;
     });
   }
-  if (sub !== 'give') throw new UsageError(`unknown command 'consent ${sub}'\n${HELP}`);
+  if (sub !== 'give') throw new UsageError(`unknown command 'consent ${sub}'\n${helpFor('consent')}`);
   if (!values.purpose || !values['notice-file'] || !values['notice-version'] || !values.method || !values.collector)
-    throw new UsageError(
-      'usage: veil consent give --purpose P --notice-file F --notice-version V --method M --collector C',
-    );
+    throw new UsageError(usageOf('consent', 'give'));
   const noticeText = await readFile(values['notice-file'], 'utf8').catch(() => {
     throw new VeilError('NOT_FOUND', `${values['notice-file']}: no such file.`);
   });
@@ -137,14 +136,11 @@ export async function subjectCommand(argv: string[], io: Io): Promise<number> {
       subject: { type: 'string' },
       'source-ref': { type: 'string' },
     },
-    HELP,
+    usageOf('subject', 'enroll'),
   );
-  if (values.help || !sub) return (io.out(HELP + '\n'), sub ? 0 : 2);
-  if (sub !== 'enroll') throw new UsageError(`unknown command 'subject ${sub}'\n${HELP}`);
-  if (!values.purpose || !positionals.length)
-    throw new UsageError(
-      'usage: veil subject enroll --purpose P (--consent C | --subject S | --source-ref R) <image...>',
-    );
+  if (!sub) return (io.err(helpFor('subject')!), 2);
+  if (sub !== 'enroll') throw new UsageError(`unknown command 'subject ${sub}'\n${helpFor('subject')}`);
+  if (!values.purpose || !positionals.length) throw new UsageError(usageOf('subject', 'enroll'));
   const images = await Promise.all(positionals.map(readImage));
   return withVeil(io, async (v) => {
     const r = await v.gallery.enroll(cliActor(), {

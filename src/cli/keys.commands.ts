@@ -2,16 +2,75 @@ import { readFileSync } from 'node:fs';
 import { parseCommand } from './args.js';
 import { cliActor, openLocalServices } from './context.js';
 import { UsageError, type Io } from './output.js';
+import { usageOf } from './help.js';
+import { VeilError } from '../errors.js';
+import { ROLES, type Role } from '../auth/api-keys.js';
+import { COMPREFACE_KEY_OPTIONS, createCompreFaceKey } from './compreface.keys.js';
 
-const USAGE = `usage: veil keys rotate-master [--new-key-file FILE] [--json]
-With every other Veil process stopped: a new master key, every data key in keys/ rewrapped under it,
-everything sealed under keys derived from it sealed again, contact hashes recomputed. The new key is
-generated into master.key, or read from FILE (64 hex digits or base64 of 32 bytes) when you keep it in
-a secret store. If it stops halfway, run the same command again before starting Veil.`;
+const USAGE = usageOf('keys', 'rotate-master');
+
+/** `veil keys create|list|revoke`. */
+export async function keysCommand(argv: string[], io: Io): Promise<number> {
+  const [sub, ...rest] = argv;
+  const { values, positionals } = parseCommand(
+    rest,
+    {
+      json: { type: 'boolean' },
+      role: { type: 'string' },
+      purpose: { type: 'string', multiple: true },
+      name: { type: 'string' },
+      ...COMPREFACE_KEY_OPTIONS,
+    },
+    usageOf('keys'),
+  );
+  if (sub !== 'create' && sub !== 'list' && sub !== 'revoke') throw new UsageError(usageOf('keys'));
+  if (sub === 'create' && (!values.role || !ROLES.includes(values.role as Role) || !values.purpose?.length))
+    throw new UsageError(usageOf('keys', 'create'));
+  if (sub === 'revoke' && positionals.length !== 1) throw new UsageError(usageOf('keys', 'revoke'));
+  const v = await openLocalServices(io);
+  try {
+    if (sub === 'create' && values.compreface)
+      return await createCompreFaceKey(v, values, io, usageOf('keys', 'create'));
+    if (sub === 'create') {
+      const r = await v.apiKeys.create(cliActor(), {
+        name: values.name ?? `${values.role} key`,
+        role: values.role as Role,
+        purposes: values.purpose!,
+      });
+      io.out(
+        values.json
+          ? JSON.stringify(r) + '\n'
+          : `created ${r.key.id} (${r.key.role}, purposes ${r.key.purposes.join(', ')}); the token is shown only now:\n${r.token}\n`,
+      );
+    } else if (sub === 'list') {
+      const keys = await v.apiKeys.list(cliActor());
+      io.out(
+        values.json
+          ? JSON.stringify(keys) + '\n'
+          : keys
+              .map(
+                (k) => `${k.id}\t${k.role}\t${k.purposes.join(',')}\t${k.revokedAt ? 'revoked' : 'active'}\t${k.name}`,
+              )
+              .join('\n') + '\n',
+      );
+    } else {
+      await v.apiKeys.revoke(cliActor(), positionals[0]!);
+      io.out(values.json ? JSON.stringify({ revoked: positionals[0] }) + '\n' : `revoked ${positionals[0]}\n`);
+    }
+    return 0;
+  } finally {
+    await v.close();
+  }
+}
 
 /** Reads a key file as VEIL_MASTER_KEY is read: 64 hex digits, else base64. */
 function keyFrom(path: string): Buffer {
-  const v = readFileSync(path, 'utf8').trim();
+  let v: string;
+  try {
+    v = readFileSync(path, 'utf8').trim();
+  } catch {
+    throw new VeilError('NOT_FOUND', `${path}: no such file.`);
+  }
   return /^[0-9a-fA-F]{64}$/.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64');
 }
 
@@ -26,7 +85,6 @@ export async function rotateMasterCommand(
     { 'new-key-file': { type: 'string' }, json: { type: 'boolean' } },
     USAGE,
   );
-  if (values.help) return (io.out(USAGE + '\n'), 0);
   if (positionals.length) throw new UsageError(USAGE);
   const file = values['new-key-file'];
   const v = await openLocalServices(io, env);

@@ -1,39 +1,29 @@
 import { processIo, reportError, UsageError, type Io } from './output.js';
 import { loadSettings } from '../config/settings.js';
+import { COMMANDS, helpFor, mainHelp } from './help.js';
 
-const HELP = `veil - face recognition that is lawful by construction
+/** Commands that never go to a server in remote mode. */
+const LOCAL = ['help', 'init', 'serve', 'faces', 'migrate', 'db', 'config', 'backup', 'restore'];
 
-usage: veil [--url URL --key TOKEN] <command> [options]
+/** `--help` or `-h` anywhere among a command's arguments (before `--`). */
+function wantsHelp(args: readonly string[]): boolean {
+  const end = args.indexOf('--');
+  return (end < 0 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
+}
 
-With --url (or VEIL_URL and VEIL_API_KEY) commands run against a Veil server.
+function dataDirOf(env: NodeJS.ProcessEnv): string {
+  try {
+    return loadSettings(env).dataDir;
+  } catch {
+    return '(invalid settings: run veil config)';
+  }
+}
 
-  serve     the HTTP API, its docs and the web UI (npm start)
-  config    every setting: effective value (secrets masked), where it came from, what it does
-  keys      API keys bound to a role and purposes; keys rotate-master: a new master key
-  migrate   apply pending schema migrations (or --status); run before starting new servers
-  db check  connection, schema, audit log, keys, erased subjects, files, change feed
-  backup    a copy of the database and sealed files that never holds a key
-  restore   put a backup in place and replay the erasures made since
-  faces     detect, embed, compare faces; calibrate thresholds
-  audit     signed tree heads, proofs, export and offline verification of the audit log
-  purpose   create and list processing purposes (lawful basis, retention)
-  consent   record or withdraw consent; signed receipts
-  subject   enroll a subject's face under a purpose
-  identify  1:N search of a purpose's gallery (with case reference or justification)
-  verify    1:1 check against a subject or a second photo
-  ingest    match operator photos (a folder) against consenting subjects; resumable
-  redact    a photo with every face blurred except consenting matches
-  rights    data-subject requests: submit, verify, list, show, extend, fulfil, deny
-  agents    authorized agents of the Data Rights Protocol: add, list, revoke (admin)
-  ropa      record of processing activities (Art. 30), JSON with DPV terms or Markdown
-  dpia      a pre-filled impact assessment draft per purpose (Art. 35)
-  retention run the retention job (or --dry-run); the public schedule
-  order     regulator orders: record, act, list, close, evidence bundle
-  breach    breach register with the 72-hour clock
-
-Run 'veil <command> --help' for a command's options.
-`;
-
+/**
+ * The CLI. A new command: its usage in help.ts (COMMANDS), a `case` below that imports its module
+ * lazily (`veil audit verify` should not pay for loading ONNX Runtime), and LOCAL if it never goes
+ * to a server.
+ */
 export async function run(argv: string[], io: Io = processIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   // Remote mode: `veil --url http://host:8080 [--key TOKEN] <command>` (or VEIL_URL / VEIL_API_KEY).
   let url: string | undefined;
@@ -45,25 +35,33 @@ export async function run(argv: string[], io: Io = processIo, env: NodeJS.Proces
   }
   const [cmd, ...rest] = argv;
   try {
+    if (cmd === undefined) {
+      io.err(mainHelp(dataDirOf(env)));
+      return 2;
+    }
+    if (cmd === '--help' || cmd === '-h' || (cmd === 'help' && !rest.length)) {
+      io.out(mainHelp(dataDirOf(env)));
+      return 0;
+    }
+    // Help never opens a data directory nor reaches a server.
+    if (cmd === 'help' || (COMMANDS[cmd] && wantsHelp(rest))) {
+      const [name, sub] = cmd === 'help' ? rest : [cmd, rest[0]];
+      const text = helpFor(name ?? '', sub);
+      if (!text) throw new UsageError(`unknown command '${name}'; 'veil --help' lists them`);
+      io.out(text);
+      return 0;
+    }
     if (!url && (env['VEIL_URL'] || env['VEIL_API_KEY'])) {
       const remote = loadSettings(env).remote;
       url = remote.url;
       token ??= remote.apiKey;
     }
-    const local = ['--help', '-h', 'help', 'serve', 'faces', 'migrate', 'db', 'config', 'backup', 'restore'];
-    if (url && cmd && !local.includes(cmd) && !(cmd === 'keys' && rest[0] === 'rotate-master')) {
+    if (url && !LOCAL.includes(cmd) && !(cmd === 'keys' && rest[0] === 'rotate-master')) {
       return await (await import('./remote.commands.js')).remoteCommand(url, token, argv, io);
     }
     switch (cmd) {
-      case undefined:
-        io.err(HELP);
-        return 2;
-      case '--help':
-      case '-h':
-      case 'help':
-        io.out(HELP);
-        return 0;
-      // Commands load lazily: `veil audit verify` should not pay for loading ONNX Runtime.
+      case 'init':
+        return await (await import('./init.commands.js')).initCommand(rest, io, env);
       case 'serve':
         return await (await import('./serve.commands.js')).serveCommand(rest, io);
       case 'config':
@@ -75,7 +73,7 @@ export async function run(argv: string[], io: Io = processIo, env: NodeJS.Proces
       case 'keys':
         if (rest[0] === 'rotate-master')
           return await (await import('./keys.commands.js')).rotateMasterCommand(rest.slice(1), io, env);
-        return await (await import('./serve.commands.js')).keysCommand(rest, io);
+        return await (await import('./keys.commands.js')).keysCommand(rest, io);
       case 'backup':
         return await (await import('./backup.commands.js')).backupCommand(rest, io, env);
       case 'restore':
@@ -95,7 +93,11 @@ export async function run(argv: string[], io: Io = processIo, env: NodeJS.Proces
       case 'verify':
         return await (await import('./gallery.commands.js')).verifyCommand(rest, io);
       case 'ingest':
-        return await (await import('./gallery.commands.js')).ingestCommand(rest, io);
+        return await (await import('./ingest.commands.js')).ingestCommand(rest, io);
+      case 'media':
+        return await (await import('./ingest.commands.js')).mediaCommand(rest, io);
+      case 'redact':
+        return await (await import('./ingest.commands.js')).redactCommand(rest, io);
       case 'ropa':
       case 'dpia':
       case 'retention':
@@ -104,12 +106,10 @@ export async function run(argv: string[], io: Io = processIo, env: NodeJS.Proces
         return await (await import('./oversight.commands.js')).oversightCommand(cmd, rest, io);
       case 'rights':
         return await (await import('./rights.commands.js')).rightsCommand(rest, io);
-      case 'redact':
-        return await (await import('./gallery.commands.js')).redactCommand(rest, io);
       case 'agents':
         return await (await import('./agents.commands.js')).agentsCommand(rest, io);
       default:
-        throw new UsageError(`unknown command '${cmd}'\n${HELP}`);
+        throw new UsageError(`unknown command '${cmd}'; 'veil --help' lists them`);
     }
   } catch (e) {
     return reportError(e, io);

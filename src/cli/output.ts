@@ -19,6 +19,13 @@ export const processIo: Io = {
   },
 };
 
+const FILE_ERRORS: Record<string, string> = {
+  ENOENT: 'NOT_FOUND: no such file or directory',
+  ENOTDIR: 'NOT_FOUND: a part of the path is not a directory',
+  EISDIR: 'INVALID_INPUT: a directory, not a file',
+  EACCES: 'INVALID_INPUT: permission denied',
+};
+
 /** Maps any thrown value to the CLI's exit code and a one-line message, never a stack trace for user errors. */
 export function reportError(e: unknown, io: Io): number {
   if (e instanceof UsageError) {
@@ -27,6 +34,13 @@ export function reportError(e: unknown, io: Io): number {
   }
   if (isVeilError(e)) {
     io.err(`veil: ${e.code}: ${e.message}\n`);
+    return 1;
+  }
+  // A file named on the command line (--out, --pubkey, --file...) that cannot be read or written.
+  const f = e as NodeJS.ErrnoException;
+  if (f?.path && FILE_ERRORS[f.code ?? '']) {
+    const [code, why] = FILE_ERRORS[f.code!]!.split(': ');
+    io.err(`veil: ${code}: ${f.path}: ${why}\n`);
     return 1;
   }
   io.err(`veil: INTERNAL: ${e instanceof Error ? e.message : String(e)}\n`);

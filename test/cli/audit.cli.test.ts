@@ -21,6 +21,7 @@ test('audit export -> verify round trip through the CLI, tamper found, proofs pr
   const dir = tempDir();
   const dbEnv = await engineEnv();
   const env = { VEIL_DATA_DIR: dir, ...dbEnv };
+  assert.equal(veil(env, 'init').code, 0);
   const store = await openTestStore(dir, dbEnv['DATABASE_URL']);
   const { audit } = await openAuditLog(
     store,
@@ -44,6 +45,9 @@ test('audit export -> verify round trip through the CLI, tamper found, proofs pr
   const pub = JSON.parse(veil(env, 'audit', 'pubkey', '--json').out);
   assert.equal(pub.keyId, audit.keyId);
   writeFileSync(join(dir, 'pub.pem'), pub.publicKey);
+  const written = veil(env, 'audit', 'pubkey', '--out', join(dir, 'pub2.pem'));
+  assert.equal(written.code, 0, written.err);
+  assert.equal(readFileSync(join(dir, 'pub2.pem'), 'utf8'), pub.publicKey.trim() + '\n');
 
   const out = join(dir, 'export.jsonl');
   const ex = veil(env, 'audit', 'export', '--out', out);
@@ -77,5 +81,14 @@ test('audit export -> verify round trip through the CLI, tamper found, proofs pr
   );
   assert.equal(veil(env, 'audit', 'prove', '999').code, 1);
   assert.equal(veil(env, 'audit', 'prove').code, 2);
-  assert.equal(veil({}, 'audit', 'verify', join(dir, 'nope.jsonl')).code, 1);
+  // A missing file is named, never INTERNAL: ENOENT.
+  const missing = veil({}, 'audit', 'verify', join(dir, 'nope.jsonl'));
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /^veil: NOT_FOUND: .*nope\.jsonl/);
+  const noKey = veil({}, 'audit', 'verify', out, '--pubkey', join(dir, 'nope.pem'));
+  assert.equal(noKey.code, 1);
+  assert.match(noKey.err, /^veil: NOT_FOUND: .*nope\.pem/);
+  const noDir = veil(env, 'audit', 'export', '--out', join(dir, 'no', 'such', 'x.jsonl'));
+  assert.equal(noDir.code, 1);
+  assert.match(noDir.err, /^veil: NOT_FOUND: .*x\.jsonl/);
 });

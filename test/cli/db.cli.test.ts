@@ -25,7 +25,7 @@ test('veil migrate and veil db check: deploy-time schema step, and a check that 
   };
 
   // A server configured to expect a separate migration step refuses an empty database.
-  const refused = veil(['purpose', 'list'], { VEIL_AUTO_MIGRATE: 'false' });
+  const refused = veil(['init'], { VEIL_AUTO_MIGRATE: 'false' });
   assert.equal(refused.code, 1);
   assert.match(refused.err, /SCHEMA_OUTDATED.*veil migrate/);
   const status = veil(['migrate', '--status', '--json']).json();
@@ -38,6 +38,8 @@ test('veil migrate and veil db check: deploy-time schema step, and a check that 
   );
   assert.equal(veil(['migrate', '--status', '--json']).json().pending.length, 0);
   assert.match(veil(['migrate']).out, /nothing to do/);
+  // The schema is in place; `veil init` adds the keystore and signing key, then commands run.
+  assert.equal(veil(['init'], { VEIL_AUTO_MIGRATE: 'false' }).code, 0);
   assert.equal(veil(['purpose', 'list'], { VEIL_AUTO_MIGRATE: 'false' }).code, 0);
 
   // A subject with a kept photo: everything checks out.
