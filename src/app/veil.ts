@@ -24,6 +24,8 @@ import { FaceFinder } from '../rights/face-finder.js';
 import { SuppressionList } from '../gallery/suppression.js';
 import { FaceDataLifecycle } from '../gallery/face-data.lifecycle.js';
 import { LazyEngine } from '../face/lazy-engine.js';
+import { activeEmbedder, calibrationFor, SHIPPED_EMBEDDER } from '../face/model-declaration.js';
+import { DEFAULT_MODELS_DIR } from '../face/models.js';
 import type { FaceAnalyzer } from '../face/analyzer.js';
 import { DEFAULT_CALIBRATION } from '../face/calibration.default.js';
 import { OutboxMailer, SmtpMailer, type Mailer } from '../rights/mailer.js';
@@ -109,13 +111,15 @@ export async function openVeil(opts: VeilOptions) {
     controller: { ...settings.oversight.controller, name: controller },
     ...opts.oversight,
   };
-  const engine = opts.engine ?? new LazyEngine();
+  // The active embedder (VEIL_EMBEDDER): a declared one must have been calibrated (veil faces calibrate --model).
+  const model = activeEmbedder(settings.engine.embedders, settings.engine.embedder);
+  const engine = opts.engine ?? new LazyEngine(model === SHIPPED_EMBEDDER ? {} : { embedder: model });
   const mailer =
     opts.mailer ??
     (settings.mail.smtpUrl
       ? new SmtpMailer(settings.mail.smtpUrl, settings.mail.from)
       : new OutboxMailer(join(dataDir, 'outbox'), settings.mail.from, () => clock.now()));
-  const threshold = DEFAULT_CALIBRATION.threshold;
+  const threshold = calibrationFor(model, DEFAULT_MODELS_DIR).threshold;
   const policy = new AccessPolicy({ store });
   const { keyring, report: keys } = await openKeyRing({ store, master, dataDir });
   if (keys.moved)

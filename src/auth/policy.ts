@@ -93,8 +93,7 @@ export class AccessPolicy {
   /** Refuses an actor whose role lacks the permission. */
   require(actor: Actor, permission: Permission): void {
     if (actor.role === 'public') throw new VeilError('UNAUTHENTICATED', 'An API key is required.');
-    if (actor.role === 'admin') return;
-    if (!(PERMISSIONS[permission] as readonly Role[]).includes(actor.role)) {
+    if (actor.role !== 'admin' && !(PERMISSIONS[permission] as readonly Role[]).includes(actor.role)) {
       throw new VeilError('FORBIDDEN', `Role ${actor.role} may not do this (${permission}).`);
     }
     if (ACROSS_PURPOSES.has(permission) && actor.purposes !== '*')

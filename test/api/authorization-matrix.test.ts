@@ -7,6 +7,7 @@ import { actors, ROLES, type Role } from '../../src/auth/actor.js';
 import { admin, consentPurpose, fakePhoto, person, ruleVeil } from '../rules/fixture.js';
 import type { MemoryMailer } from '../../support/memory-mailer.js';
 import { TestAgent } from '../../support/drp-agent.js';
+import { COMPAT_MATRIX, checkCompat, compatTokens } from './compreface-matrix.js';
 
 /**
  * Who may call what, written by hand: not read back from the routes. Every route the running app
@@ -16,10 +17,12 @@ import { TestAgent } from '../../support/drp-agent.js';
  *           the Data Rights Protocol's routes: only a registered agent's bearer token, for what that
  *           agent filed (no API key of any role, another agent is refused, and no agent token opens
  *           any other route).
- *   scoped: the route reaches one purpose's data, so a key bound to another purpose is refused.
+ *   scoped: the route reaches one purpose's data, so a key bound to another purpose is refused;
+ *           'everywhere': its data spans every purpose (rights queue, audit, oversight, keys, agents),
+ *           so only a key bound to all purposes may call it, whatever its role.
  */
-const MATRIX: Record<string, { roles: readonly Role[] | 'public' | 'agent'; scoped: boolean }> = {
-  'POST /v1/purposes': { roles: ['dpo'], scoped: false },
+const MATRIX: Record<string, { roles: readonly Role[] | 'public' | 'agent'; scoped: boolean | 'everywhere' }> = {
+  'POST /v1/purposes': { roles: ['dpo'], scoped: 'everywhere' },
   'GET /v1/purposes': { roles: ['operator', 'investigator', 'dpo', 'auditor'], scoped: false },
   'GET /v1/purposes/:purpose': { roles: ['operator', 'investigator', 'dpo', 'auditor'], scoped: true },
   'POST /v1/purposes/:purpose/suspend': { roles: ['dpo'], scoped: true },
@@ -39,6 +42,8 @@ const MATRIX: Record<string, { roles: readonly Role[] | 'public' | 'agent'; scop
   'GET /v1/subjects/:id/sightings': { roles: ['operator', 'dpo'], scoped: true },
   'POST /v1/subjects/:id/restrict': { roles: ['dpo'], scoped: true },
   'POST /v1/media': { roles: ['operator'], scoped: true },
+  // Like the subjects list: each key sees the photos of its own purposes (maybe none).
+  'GET /v1/media': { roles: ['operator', 'dpo'], scoped: false },
   'GET /v1/media/:id/faces': { roles: ['operator', 'dpo'], scoped: true },
   'GET /v1/media/:id/redacted': { roles: ['operator', 'dpo'], scoped: true },
   'POST /v1/rights/requests': { roles: 'public', scoped: false },
@@ -49,45 +54,45 @@ const MATRIX: Record<string, { roles: readonly Role[] | 'public' | 'agent'; scop
   'POST /v1/rights/requests/:id/self-service': { roles: 'public', scoped: false },
   'POST /v1/rights/requests/:id/actions': { roles: 'public', scoped: false },
   // The rights queue is about people, across purposes: the DPO's, whatever their key's binding.
-  'GET /v1/rights/requests': { roles: ['dpo'], scoped: false },
-  'GET /v1/rights/requests/:id': { roles: ['dpo'], scoped: false },
-  'POST /v1/rights/requests/:id/extend': { roles: ['dpo'], scoped: false },
-  'POST /v1/rights/requests/:id/review': { roles: ['dpo'], scoped: false },
-  'POST /v1/rights/requests/:id/fulfil': { roles: ['dpo'], scoped: false },
-  'POST /v1/rights/requests/:id/deny': { roles: ['dpo'], scoped: false },
+  'GET /v1/rights/requests': { roles: ['dpo'], scoped: 'everywhere' },
+  'GET /v1/rights/requests/:id': { roles: ['dpo'], scoped: 'everywhere' },
+  'POST /v1/rights/requests/:id/extend': { roles: ['dpo'], scoped: 'everywhere' },
+  'POST /v1/rights/requests/:id/review': { roles: ['dpo'], scoped: 'everywhere' },
+  'POST /v1/rights/requests/:id/fulfil': { roles: ['dpo'], scoped: 'everywhere' },
+  'POST /v1/rights/requests/:id/deny': { roles: ['dpo'], scoped: 'everywhere' },
   'GET /v1/audit/pubkey': { roles: 'public', scoped: false },
-  'GET /v1/audit/head': { roles: ['auditor', 'dpo'], scoped: false },
-  'GET /v1/audit/proof/:seq': { roles: ['auditor', 'dpo'], scoped: false },
-  'POST /v1/audit/verify': { roles: ['auditor', 'dpo'], scoped: false },
-  'GET /v1/audit/consistency': { roles: ['auditor', 'dpo'], scoped: false },
-  'GET /v1/audit/entries': { roles: ['auditor', 'dpo'], scoped: false },
-  'GET /v1/audit/export': { roles: ['auditor', 'dpo'], scoped: false },
-  'POST /v1/keys': { roles: [], scoped: false },
-  'GET /v1/keys': { roles: [], scoped: false },
-  'DELETE /v1/keys/:id': { roles: [], scoped: false },
-  'GET /v1/oversight/ropa': { roles: ['dpo', 'auditor'], scoped: false },
-  'GET /v1/oversight/dpia/:purpose': { roles: ['dpo'], scoped: true },
-  'POST /v1/oversight/retention/run': { roles: ['dpo'], scoped: false },
+  'GET /v1/audit/head': { roles: ['auditor', 'dpo'], scoped: 'everywhere' },
+  'GET /v1/audit/proof/:seq': { roles: ['auditor', 'dpo'], scoped: 'everywhere' },
+  'POST /v1/audit/verify': { roles: ['auditor', 'dpo'], scoped: 'everywhere' },
+  'GET /v1/audit/consistency': { roles: ['auditor', 'dpo'], scoped: 'everywhere' },
+  'GET /v1/audit/entries': { roles: ['auditor', 'dpo'], scoped: 'everywhere' },
+  'GET /v1/audit/export': { roles: ['auditor', 'dpo'], scoped: 'everywhere' },
+  'POST /v1/keys': { roles: [], scoped: 'everywhere' },
+  'GET /v1/keys': { roles: [], scoped: 'everywhere' },
+  'DELETE /v1/keys/:id': { roles: [], scoped: 'everywhere' },
+  'GET /v1/oversight/ropa': { roles: ['dpo', 'auditor'], scoped: 'everywhere' },
+  'GET /v1/oversight/dpia/:purpose': { roles: ['dpo'], scoped: 'everywhere' },
+  'POST /v1/oversight/retention/run': { roles: ['dpo'], scoped: 'everywhere' },
   'GET /v1/retention-schedule': { roles: 'public', scoped: false },
-  'POST /v1/oversight/orders': { roles: ['dpo'], scoped: false },
-  'GET /v1/oversight/orders': { roles: ['dpo', 'auditor'], scoped: false },
-  'POST /v1/oversight/orders/:id/actions': { roles: ['dpo'], scoped: false },
-  'GET /v1/oversight/orders/:id/bundle': { roles: ['dpo'], scoped: false },
-  'POST /v1/oversight/breaches': { roles: ['dpo'], scoped: false },
-  'POST /v1/oversight/breaches/:id/notify': { roles: ['dpo'], scoped: false },
-  'GET /v1/oversight/breaches': { roles: ['dpo', 'auditor'], scoped: false },
+  'POST /v1/oversight/orders': { roles: ['dpo'], scoped: 'everywhere' },
+  'GET /v1/oversight/orders': { roles: ['dpo', 'auditor'], scoped: 'everywhere' },
+  'POST /v1/oversight/orders/:id/actions': { roles: ['dpo'], scoped: 'everywhere' },
+  'GET /v1/oversight/orders/:id/bundle': { roles: ['dpo'], scoped: 'everywhere' },
+  'POST /v1/oversight/breaches': { roles: ['dpo'], scoped: 'everywhere' },
+  'POST /v1/oversight/breaches/:id/notify': { roles: ['dpo'], scoped: 'everywhere' },
+  'GET /v1/oversight/breaches': { roles: ['dpo', 'auditor'], scoped: 'everywhere' },
   'GET /v1/portal/purposes': { roles: 'public', scoped: false },
   'POST /v1/portal/enroll': { roles: 'public', scoped: false },
   'POST /v1/portal/enroll/:id/confirm': { roles: 'public', scoped: false },
-  'GET /v1/portal/held': { roles: ['dpo'], scoped: false },
-  'POST /v1/portal/held/:id': { roles: ['dpo'], scoped: false },
+  'GET /v1/portal/held': { roles: ['dpo'], scoped: 'everywhere' },
+  'POST /v1/portal/held/:id': { roles: ['dpo'], scoped: 'everywhere' },
   'GET /v1/stats': { roles: ['operator', 'dpo', 'auditor'], scoped: false },
   // Metrics name purposes and gallery sizes: any key (VEIL_METRICS_PUBLIC=true opens them).
   'GET /metrics': { roles: ['operator', 'dpo', 'auditor'], scoped: false },
   // The agent registry (the protocol's service directory): admin only, like API keys.
-  'POST /v1/agents': { roles: [], scoped: false },
-  'GET /v1/agents': { roles: [], scoped: false },
-  'DELETE /v1/agents/:id': { roles: [], scoped: false },
+  'POST /v1/agents': { roles: [], scoped: 'everywhere' },
+  'GET /v1/agents': { roles: [], scoped: 'everywhere' },
+  'DELETE /v1/agents/:id': { roles: [], scoped: 'everywhere' },
   'POST /v1/data-rights-request': { roles: 'agent', scoped: false },
   'POST /v1/data-rights-request/': { roles: 'agent', scoped: false },
   'GET /v1/data-rights-request/:id': { roles: 'agent', scoped: false },
@@ -98,6 +103,8 @@ const MATRIX: Record<string, { roles: readonly Role[] | 'public' | 'agent'; scop
   'POST /v1/agent/:agentId': { roles: 'public', scoped: false },
   'GET /v1/drp/service': { roles: 'public', scoped: false },
   'GET /v1/drp/verify/:id': { roles: 'public', scoped: false },
+  // The CompreFace-compatible surface: x-api-key, compatibility keys only (test/api/compreface-matrix.ts).
+  ...COMPAT_MATRIX,
 };
 
 const BUSINESS = 'veil-matrix';
@@ -120,6 +127,7 @@ let app: FastifyInstance;
 const registered: string[] = [];
 const tokens = new Map<string, string>();
 const agentTokens = new Map<string, string>();
+let compat: Awaited<ReturnType<typeof compatTokens>>;
 
 /** A request for a route that reaches data of `purpose`, with fresh things to act on. */
 async function build(route: string, purpose: 'alpha' | 'beta'): Promise<Req> {
@@ -346,7 +354,13 @@ before(async () => {
         (await v.apiKeys.create(actors.system('matrix'), { name: `${role}-${bound}`, role, purposes: [bound] })).token,
       );
     }
+    // Bound to every purpose: what work spanning all of them needs.
+    tokens.set(
+      `${role}/*`,
+      (await v.apiKeys.create(actors.system('matrix'), { name: `${role}-all`, role, purposes: ['*'] })).token,
+    );
   }
+  compat = await compatTokens(v, tokens);
 });
 
 after(async () => {
@@ -375,6 +389,10 @@ test('every route, every role, a key bound to the right purpose and to another o
       headers: { ...req.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) },
     } as never);
   for (const [route, rule] of Object.entries(MATRIX)) {
+    if (COMPAT_MATRIX[route]) {
+      failures.push(...(await checkCompat(app, v, route, compat.tokens, compat.alpha)));
+      continue;
+    }
     const anon = await app.inject((await build(route, 'alpha')) as never);
     if (rule.roles === 'agent') {
       if (anon.statusCode !== 401) failures.push(`${route} without a token -> ${anon.statusCode}`);
@@ -408,13 +426,27 @@ test('every route, every role, a key bound to the right purpose and to another o
         const body = /application\/(problem\+)?json/.test(String(res.headers['content-type']))
           ? (res.json() as { code?: string })
           : {};
-        const refused = res.statusCode === 401 || res.statusCode === 403 || body.code === 'UNKNOWN_SUBJECT';
+        // Another purpose's subject or consent reads as missing: for the wrong binding, that is a refusal too.
+        const refused =
+          res.statusCode === 401 ||
+          res.statusCode === 403 ||
+          body.code === 'UNKNOWN_SUBJECT' ||
+          (bound === 'beta' && body.code === 'NOT_FOUND');
         const allowedRole = role === 'admin' || rule.roles.includes(role);
-        const expectAllowed = allowedRole && (!rule.scoped || bound === 'alpha');
+        const expectAllowed = allowedRole && rule.scoped !== 'everywhere' && (!rule.scoped || bound === 'alpha');
         if (refused === expectAllowed)
           failures.push(
             `${route} as ${role} bound to ${bound}: ${res.statusCode} ${body.code ?? ''} (expected ${expectAllowed ? 'allowed' : 'refused'})`,
           );
+      }
+      if (rule.scoped === 'everywhere' && (role === 'admin' || rule.roles.includes(role))) {
+        const req = await build(route, 'alpha');
+        const res = await app.inject({
+          ...req,
+          headers: { authorization: `Bearer ${tokens.get(`${role}/*`)}` },
+        } as never);
+        if (res.statusCode === 401 || res.statusCode === 403)
+          failures.push(`${route} as ${role} bound to every purpose: ${res.statusCode} (expected allowed)`);
       }
     }
   }

@@ -1,9 +1,21 @@
 import { z } from 'zod';
-import { ImageInput, route } from '../route.js';
+import { ImageInput, formNumber, route } from '../route.js';
 import { IngestDoc, MediaFaceDoc } from './schemas.js';
 import { VeilError } from '../../errors.js';
 
 const Id = z.object({ id: z.string() });
+
+/** An ingested photo in a listing: never the image, nor whose faces are in it. */
+const MediaSummaryDoc = z.object({
+  id: z.string(),
+  purpose: z.string(),
+  filename: z.string(),
+  width: z.number(),
+  height: z.number(),
+  ingestedAt: z.string(),
+  faces: z.number(),
+  sightings: z.number(),
+});
 
 export const mediaRoutes = [
   route({
@@ -23,6 +35,20 @@ export const mediaRoutes = [
       if (r.status === 'failed') throw new VeilError(r.code as never, r.message);
       return r;
     },
+  }),
+  route({
+    method: 'GET',
+    url: '/v1/media',
+    tag: 'media',
+    summary: "Ingested photos of this key's purposes (or of one), oldest first: the media ids redaction takes",
+    access: 'key',
+    query: z.object({
+      purpose: z.string().max(100).optional(),
+      cursor: z.string().max(500).optional(),
+      limit: formNumber().int().min(1).max(500).default(50),
+    }),
+    response: z.object({ items: z.array(MediaSummaryDoc), nextCursor: z.string().nullable() }),
+    handler: async ({ services, actor, query }) => services.media.list(actor, query),
   }),
   route({
     method: 'GET',
