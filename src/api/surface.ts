@@ -7,6 +7,7 @@ import { VeilError, isVeilError, type ErrorCode } from '../errors.js';
 import { describeIssues } from '../validation.js';
 import { isDatabaseUnavailable } from '../store/errors.js';
 import type { RouteDef } from './route.js';
+import { clientKey } from '../ops/client-key.js';
 
 /** Public routes take the formats every phone and browser makes; operators' tools may also send GIF and TIFF. */
 export const PUBLIC_FORMATS = ['jpeg', 'png', 'webp'] as const;
@@ -170,9 +171,10 @@ async function caller(
 ): Promise<Actor> {
   const token = surface.credential(req);
   if (r.access === 'agent') return services.rights.agents.authenticate(token);
-  if (r.access === 'key' || (r.access === 'optional-key' && token)) return services.apiKeys.authenticate(token);
+  if (r.access === 'key' || (r.access === 'optional-key' && token))
+    return services.apiKeys.authenticate(token, { ip: clientKey(req.ip), limiter: services.limiter });
   // One address cannot flood the public routes; the count is shared by every process.
-  await services.limiter.take(`ip:${surface.name}`, req.ip, limits.publicPerIpPerMinute, 60_000);
+  await services.limiter.take(`ip:${surface.name}`, clientKey(req.ip), limits.publicPerIpPerMinute, 60_000);
   return actors.public();
 }
 

@@ -27,6 +27,16 @@ export const apiKeyRepository = {
     return ex.selectFrom('api_keys').selectAll().orderBy('created_at').execute();
   },
 
+  /** Replaces a key's stored secret hash (an old scrypt hash upgraded on its first good use). */
+  async setSecretHash(ex: Executor, id: string, from: string, to: string): Promise<void> {
+    await ex
+      .updateTable('api_keys')
+      .set({ secret_hash: to })
+      .where('id', '=', id)
+      .where('secret_hash', '=', from)
+      .execute();
+  },
+
   /** Revokes an active key; false when there is none by that id. */
   async revoke(ex: Executor, id: string, at: string): Promise<boolean> {
     const r = await ex

@@ -1,4 +1,4 @@
-import { randomBytes, scryptSync, timingSafeEqual, createHash } from 'node:crypto';
+import { randomBytes, createHash } from 'node:crypto';
 
 import { actors, type Actor } from './actor.js';
 import { newId } from '../ids.js';
@@ -7,6 +7,8 @@ import { ROLES, type Role } from './actor.js';
 import { apiKeyRepository as repo } from './api-key.repository.js';
 import type { CoreDeps } from '../service-deps.js';
 import type { Tx } from '../store/store.js';
+import type { RateLimiter } from '../ops/rate-limit.service.js';
+import { checkKeySecret, hashKeySecret, isLegacyKeyHash } from './key-secret.js';
 
 export { ROLES, type Role } from './actor.js';
 
@@ -20,23 +22,15 @@ export interface ApiKey {
   readonly revokedAt: string | null;
 }
 
-const SCRYPT = { N: 16384, r: 8, p: 1 } as const;
+/** Failed authentications allowed per minute from one address, and against one key id. */
+export const AUTH_FAILURES_PER_MINUTE = 20;
 
-function hashSecret(secret: string, salt: Buffer): string {
-  return `scrypt$${salt.toString('base64url')}$${scryptSync(secret, salt, 32, SCRYPT).toString('base64url')}`;
-}
-
-function checkSecret(secret: string, stored: string): boolean {
-  const [alg, salt, hash] = stored.split('$');
-  if (alg !== 'scrypt' || !salt || !hash) return false;
-  const want = Buffer.from(hash, 'base64url');
-  const got = scryptSync(secret, Buffer.from(salt, 'base64url'), want.length, SCRYPT);
-  return timingSafeEqual(want, got);
-}
+const invalid = () => new VeilError('UNAUTHENTICATED', 'The API key is not valid.');
 
 /**
- * API keys: `veil_<id>_<secret>`, shown once; only an scrypt hash is stored. A verified token is
- * remembered by its SHA-256 so scrypt is paid once per key and process, not per request.
+ * API keys: `veil_<id>_<secret>`, shown once; only a SHA-256 of the secret is stored (see
+ * key-secret.ts). Failed attempts are counted per address and per key id in the shared rate
+ * limiter: past AUTH_FAILURES_PER_MINUTE, failures answer RATE_LIMITED with Retry-After.
  */
 export class ApiKeyService {
   private readonly cache = new Map<string, ApiKey>();
@@ -77,7 +71,7 @@ export class ApiKeyService {
         name: input.name,
         role: input.role,
         purposes: input.purposes,
-        secretHash: hashSecret(secret, randomBytes(16)),
+        secretHash: hashKeySecret(secret),
         createdAt: now,
       });
       await this.deps.audit.append(tx, {
@@ -93,17 +87,34 @@ export class ApiKeyService {
     };
   }
 
-  /** The actor behind a bearer token. Unknown, malformed and revoked keys are all just "not valid". */
-  async authenticate(token: string | undefined): Promise<Actor> {
+  /**
+   * The actor behind a bearer token. Unknown, malformed and revoked keys are all just "not valid".
+   * With a limiter, an address past its failures is refused before anything is checked; a key id
+   * past its failures still lets the right secret in (key ids are public: a stranger must not be
+   * able to lock the owner out), except for an old scrypt hash, whose slow check is then skipped.
+   */
+  async authenticate(token: string | undefined, guard?: { ip: string; limiter: RateLimiter }): Promise<Actor> {
     if (!token) throw new VeilError('UNAUTHENTICATED', 'An API key is required (Authorization: Bearer veil_...).');
-    const digest = createHash('sha256').update(token).digest('hex');
+    const ip = guard && { scope: 'auth-fail-ip', who: guard.ip };
+    if (guard) await guard.limiter.check(ip!.scope, ip!.who, AUTH_FAILURES_PER_MINUTE, 60_000);
     const m = /^veil_(key_[A-Za-z0-9_-]{16})_([A-Za-z0-9_-]+)$/.exec(token);
+    const fail = async (): Promise<never> => {
+      if (guard) {
+        await guard.limiter.take(ip!.scope, ip!.who, AUTH_FAILURES_PER_MINUTE, 60_000);
+        if (m) await guard.limiter.take('auth-fail-key', m[1]!, AUTH_FAILURES_PER_MINUTE, 60_000);
+      }
+      throw invalid();
+    };
+    const digest = createHash('sha256').update(token).digest('hex');
     // The row is read on every request (one primary-key lookup) so that a revocation or a role
-    // change made through any process applies at once everywhere; only scrypt is cached.
+    // change made through any process applies at once everywhere.
     const row = m ? await repo.get(this.deps.store.db, m[1]!) : undefined;
-    if (!row || row.revoked_at) throw new VeilError('UNAUTHENTICATED', 'The API key is not valid.');
+    if (!row || row.revoked_at) return fail();
     if (this.cache.get(digest)?.id !== row.id) {
-      if (!checkSecret(m![2]!, row.secret_hash)) throw new VeilError('UNAUTHENTICATED', 'The API key is not valid.');
+      const legacy = isLegacyKeyHash(row.secret_hash);
+      if (legacy && guard) await guard.limiter.check('auth-fail-key', row.id, AUTH_FAILURES_PER_MINUTE, 60_000);
+      if (!(await checkKeySecret(m![2]!, row.secret_hash))) return fail();
+      if (legacy) await repo.setSecretHash(this.deps.store.db, row.id, row.secret_hash, hashKeySecret(m![2]!));
     }
     const key: ApiKey = {
       id: row.id,

@@ -26,6 +26,17 @@ export const rateLimitRepository = {
     return Number(r.hits);
   },
 
+  /** A bucket's hits in the given window, without counting one (0 when none). */
+  async count(ex: Executor, bucket: string, windowStart: string): Promise<number> {
+    const r = await ex
+      .selectFrom('rate_limits')
+      .select('hits')
+      .where('bucket', '=', bucket)
+      .where('window_start', '=', windowStart)
+      .executeTakeFirst();
+    return r ? Number(r.hits) : 0;
+  },
+
   async pruneBefore(ex: Executor, before: string): Promise<void> {
     await ex.deleteFrom('rate_limits').where('window_start', '<', before).execute();
   },

@@ -14,14 +14,29 @@ export class RateLimiter {
 
   /** Counts a hit and refuses with RATE_LIMITED (and when to retry) past `max` per window. */
   async take(scope: string, who: string, max: number, windowMs: number): Promise<void> {
+    const w = this.window(scope, who, windowMs);
+    const hits = await repo.hit(this.deps.store.db, w.bucket, w.start);
+    if (hits > max) throw this.limited(w.retry);
+  }
+
+  /** Refuses like `take` when the bucket is already past `max`, without counting a hit. */
+  async check(scope: string, who: string, max: number, windowMs: number): Promise<void> {
+    const w = this.window(scope, who, windowMs);
+    if ((await repo.count(this.deps.store.db, w.bucket, w.start)) > max) throw this.limited(w.retry);
+  }
+
+  private window(scope: string, who: string, windowMs: number) {
     const now = this.deps.clock.now().getTime();
     const start = Math.floor(now / windowMs) * windowMs;
-    const bucket = `${scope}:${createHmac('sha256', this.deps.key).update(who).digest('hex').slice(0, 32)}`;
-    const hits = await repo.hit(this.deps.store.db, bucket, new Date(start).toISOString());
-    if (hits > max) {
-      const retry = Math.max(1, Math.ceil((start + windowMs - now) / 1000));
-      throw new VeilError('RATE_LIMITED', 'Too many requests; try again later.', { retryAfterSeconds: retry });
-    }
+    return {
+      bucket: `${scope}:${createHmac('sha256', this.deps.key).update(who).digest('hex').slice(0, 32)}`,
+      start: new Date(start).toISOString(),
+      retry: Math.max(1, Math.ceil((start + windowMs - now) / 1000)),
+    };
+  }
+
+  private limited(retryAfterSeconds: number): VeilError {
+    return new VeilError('RATE_LIMITED', 'Too many requests; try again later.', { retryAfterSeconds });
   }
 
   /** Forgets windows that ended more than a day ago (the hourly job). */
