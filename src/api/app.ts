@@ -14,6 +14,8 @@ import { v1Surface } from './v1/surface.js';
 import { FAVICON_ICO } from './favicon.js';
 import { drpSurface } from './drp/surface.js';
 import { compreFaceSurface } from './compreface/surface.js';
+import { VeilError } from '../errors.js';
+import { TRUST_ANY_PROXY } from '../config/setting.js';
 
 export interface AppOptions {
   readonly services: Services;
@@ -21,8 +23,8 @@ export interface AppOptions {
   readonly logger?: boolean;
   readonly limits?: Partial<SurfaceLimits>;
   /**
-   * Behind a reverse proxy: which proxies to believe about the client address (Fastify's
-   * trustProxy: true, or proxy addresses/CIDRs). Per-IP rate limits depend on it.
+   * Behind a reverse proxy: which proxies to believe about the client address (addresses/CIDRs).
+   * Per-IP rate limits depend on it. `true` (believe anyone) is refused: see TRUST_ANY_PROXY.
    */
   readonly trustProxy?: boolean | string | string[];
   readonly requestTimeoutMs?: number;
@@ -50,6 +52,7 @@ export const DEFAULT_LIMITS: SurfaceLimits = {
  */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { services } = opts;
+  if (opts.trustProxy === true) throw new VeilError('INVALID_INPUT', `trustProxy: ${TRUST_ANY_PROXY}`);
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const metrics = new Metrics();
   const app = Fastify({

@@ -119,10 +119,14 @@ function isProxyAddress(s: string): boolean {
   return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
 }
 
+/** Why VEIL_TRUST_PROXY cannot be `true`. */
+export const TRUST_ANY_PROXY =
+  "true would believe any client's own X-Forwarded-For (a proxy appends to it), so each client could pick a new address past the per-IP limits: name the proxies instead, e.g. 127.0.0.1 or 10.0.0.0/8";
+
 /**
- * false, true (any proxy), or the proxies to trust, as a comma-separated string or (in the file) an array.
- * Not 1/0: Fastify reads a number as a hop count, so "1" meaning "trust everyone" would let clients
- * forge their address past the per-IP limits.
+ * false, or the proxies to trust, as a comma-separated string or (in the file) an array. Not true
+ * (TRUST_ANY_PROXY) and not 1/0: Fastify reads a number as a hop count, so "1" meaning "trust
+ * everyone" would let clients forge their address past the per-IP limits.
  */
 export function trustProxy() {
   return z.preprocess(
@@ -137,7 +141,8 @@ export function trustProxy() {
         : b;
     },
     z
-      .union([z.boolean(), z.array(z.string()).min(1)], { error: 'expected true, false or a list of addresses' })
+      .union([z.boolean(), z.array(z.string()).min(1)], { error: 'expected false or a list of proxy addresses' })
+      .refine((v) => v !== true, TRUST_ANY_PROXY)
       .refine(
         (v) => typeof v === 'boolean' || v.every(isProxyAddress),
         'expected IP addresses or CIDRs (or loopback, linklocal, uniquelocal), comma-separated',

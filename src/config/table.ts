@@ -135,7 +135,7 @@ export const TABLE = {
     env: 'VEIL_TRUST_PROXY',
     type: trustProxy(),
     default: false,
-    doc: 'Proxies whose X-Forwarded-For is believed (per-IP limits depend on it): false, true (any), or comma-separated addresses/CIDRs.',
+    doc: 'Proxies whose X-Forwarded-For is believed (per-IP limits depend on it): false, or comma-separated addresses/CIDRs (or loopback, linklocal, uniquelocal). Not true: any client could then forge its address.',
   }),
   log: setting({
     env: 'VEIL_LOG',

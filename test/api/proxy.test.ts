@@ -11,7 +11,7 @@ const detector = { detect: async () => ({ faces: [], width: 0, height: 0 }) } as
 test('behind a trusted reverse proxy, public rate limits count each client, not the proxy', async () => {
   const proxy = (v: string | undefined) => trustProxyOf(loadSettings({ VEIL_TRUST_PROXY: v }, () => '{}'));
   assert.equal(proxy(undefined), false);
-  assert.equal(proxy('true'), true);
+  assert.throws(() => proxy('true'), /any client/);
   assert.deepEqual(proxy('10.0.0.0/8,127.0.0.1'), ['10.0.0.0/8', '127.0.0.1']);
   const veil = await openVeil({ ...(await engineOptions()), dataDir: tempDir(), env: {}, engine: detector });
   const submit = (app: Awaited<ReturnType<typeof buildApp>>, ip: string, n: number) =>
@@ -52,6 +52,39 @@ test('behind a trusted reverse proxy, public rate limits count each client, not 
     );
     await direct.close();
     await proxied.close();
+  } finally {
+    await veil.close();
+  }
+});
+
+// The security review's regression (M6): behind the documented nginx, whose
+// $proxy_add_x_forwarded_for appends the real client to what the client sent, one client must not
+// mint itself new budgets by sending a new X-Forwarded-For each time.
+test('trusting any proxy is refused; trusting the named proxy, a spoofed X-Forwarded-For buys no new budget', async () => {
+  const veil = await openVeil({ ...(await engineOptions()), dataDir: tempDir(), env: {}, engine: detector });
+  try {
+    await assert.rejects(
+      buildApp({ services: veil.services, limits: { publicPerIpPerMinute: 2 }, trustProxy: true }),
+      /any client/,
+    );
+    const app = await buildApp({
+      services: veil.services,
+      limits: { publicPerIpPerMinute: 2 },
+      trustProxy: ['127.0.0.1'],
+    });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const r = await app.inject({
+        method: 'POST',
+        url: '/v1/rights/requests',
+        remoteAddress: '127.0.0.1', // nginx
+        headers: { 'x-forwarded-for': `10.9.9.${i}, 203.0.113.9` }, // the client's value, then nginx's $remote_addr
+        payload: { kind: 'access', email: `p${i}@example.org` },
+      });
+      statuses.push(r.statusCode);
+    }
+    await app.close();
+    assert.deepEqual(statuses, [202, 202, 429, 429, 429, 429]);
   } finally {
     await veil.close();
   }

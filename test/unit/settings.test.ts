@@ -99,7 +99,9 @@ test('booleans accept true/false/1/0; the proxy setting also takes addresses', (
     assert.equal(loadSettings({ VEIL_AUTO_MIGRATE: v }, noFile).autoMigrate, want, v);
     assert.equal(loadSettings({ VEIL_METRICS_PUBLIC: v }, noFile).metrics.public, want, v);
   }
-  assert.equal(loadSettings({ VEIL_TRUST_PROXY: 'true' }, noFile).trustProxy, true);
+  // true would believe any client's own X-Forwarded-For: refused, saying why and what to set instead.
+  for (const v of ['true', 'TRUE', ' true '])
+    assert.match(invalid({ VEIL_TRUST_PROXY: v }), /VEIL_TRUST_PROXY.*any client.*name the proxies/s, v);
   assert.equal(loadSettings({ VEIL_TRUST_PROXY: 'false' }, noFile).trustProxy, false);
   assert.match(invalid({ VEIL_TRUST_PROXY: '1' }), /trustProxy \(VEIL_TRUST_PROXY\)/, 'not a hop count, not "any"');
   assert.deepEqual(loadSettings({ VEIL_TRUST_PROXY: '10.0.0.0/8, ::1,loopback' }, noFile).trustProxy, [
