@@ -27,7 +27,7 @@ import { LazyEngine } from '../face/lazy-engine.js';
 import { activeEmbedder, calibrationFor, SHIPPED_EMBEDDER } from '../face/model-declaration.js';
 import { DEFAULT_MODELS_DIR } from '../face/models.js';
 import type { FaceAnalyzer } from '../face/analyzer.js';
-import { DEFAULT_CALIBRATION } from '../face/calibration.default.js';
+import { DEFAULT_CALIBRATION, DEFAULT_IMPOSTOR_TAIL } from '../face/calibration.default.js';
 import { OutboxMailer, SmtpMailer, type Mailer } from '../rights/mailer.js';
 import { DEFAULT_OVERSIGHT, type OversightSettings } from '../oversight/settings.js';
 import { RetentionService } from '../oversight/retention.service.js';
@@ -144,7 +144,7 @@ export async function openVeil(opts: VeilOptions) {
   });
   const purposes = new PurposeService({ ...base, templatesIn });
   const gallery = new GalleryService({ ...base, engine, keyring, vault, index, suppression, threshold });
-  const search = new SearchService({ ...base, engine, vault, index, threshold });
+  const search = new SearchService({ ...base, engine, vault, index, threshold, tail: DEFAULT_IMPOSTOR_TAIL });
   const consents = new ConsentService({ ...base, keyring, vault, signingKey, controller, lifecycle });
   const media = new IngestService({ ...base, engine, index, suppression, master, dataDir, threshold });
   const subjects = new SubjectService({ ...base, lifecycle, keyring, vault, ingest: media });

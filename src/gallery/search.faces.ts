@@ -14,7 +14,7 @@ export interface Candidate {
   readonly similarity: number;
   /** 1 for the face's best candidate: ranks count within a face. */
   readonly rank: number;
-  /** Probability a different person scores this high (fitted impostor tail). */
+  /** Probability a person not in the gallery scores this high against one of its templates (fitted tail). */
   readonly estimatedFalseMatchRate: number;
 }
 
@@ -49,7 +49,11 @@ export interface IdentifyFacesResult {
   readonly purpose: string;
   /** Faces the engine found in the probe; `faces` holds those searched. */
   readonly facesInProbe: number;
+  /** The decision threshold: the open-set rule's for `gallerySize` and `fpir`, or a stricter one asked for. */
   readonly threshold: number;
+  /** Matchable templates searched, and the false-positive identification rate the threshold targets. */
+  readonly gallerySize: number;
+  readonly fpir: number;
   readonly model: string;
   /** One result per face searched, largest face first. */
   readonly faces: readonly FaceSearchResult[];

@@ -19,6 +19,9 @@ export interface SearchAccount {
   probe: Uint8Array;
   k: number;
   threshold: number;
+  /** Identify: matchable templates searched and the FPIR the threshold was derived from. */
+  gallerySize?: number;
+  fpir?: number;
   /** The box of each face searched (identify). */
   faces?: readonly { x: number; y: number; width: number; height: number }[];
   /** `face` and `rank` say which face returned the subject and where it ranked for that face. */
@@ -38,6 +41,8 @@ export async function recordSearch(deps: Pick<CoreDeps, 'audit' | 'clock'>, tx: 
     probeSha256: sha256(a.probe),
     k: a.k,
     threshold: a.threshold,
+    gallerySize: a.gallerySize,
+    fpir: a.fpir,
     at: deps.clock.now().toISOString(),
     faces: a.faces,
     results: a.returned.map((c) => ({ subjectId: c.subjectId, similarity: c.similarity, face: c.face, rank: c.rank })),
@@ -54,6 +59,7 @@ export async function recordSearch(deps: Pick<CoreDeps, 'audit' | 'clock'>, tx: 
       results: a.returned.length,
       ...(a.faces ? { faces: a.faces.length } : {}),
       threshold: a.threshold,
+      ...(a.gallerySize === undefined ? {} : { gallerySize: a.gallerySize, fpir: a.fpir }),
     },
   });
 }

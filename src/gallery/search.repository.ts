@@ -12,6 +12,9 @@ export interface SearchRecord {
   probeSha256: string;
   k: number;
   threshold: number;
+  /** Identify: matchable templates searched and the FPIR its threshold targets (version 11). */
+  gallerySize?: number | undefined;
+  fpir?: number | undefined;
   at: string;
   /** The box of each face searched (identify); `results[].face` is a position in this list. */
   faces?: readonly { x: number; y: number; width: number; height: number }[] | undefined;
@@ -41,6 +44,8 @@ export const searchRepository = {
         probe_sha256: s.probeSha256,
         k: s.k,
         threshold: s.threshold,
+        gallery_size: s.gallerySize ?? null,
+        fpir: s.fpir ?? null,
         result_count: s.results.length,
         at: s.at,
         faces: s.faces ? JSON.stringify(s.faces.map(roundBox)) : null,

@@ -13,6 +13,7 @@ import { subjectRepository as subjects } from './subject.repository.js';
 import { recordSearch, type SearchAccount } from './search.record.js';
 import type { TemplateVault } from './template-vault.js';
 import { round4 } from './numbers.js';
+import { galleryFmr, openSetThreshold, type ImpostorTail } from './open-set.js';
 import {
   MAX_CANDIDATES_PER_FACE,
   MAX_FACES_PER_PROBE,
@@ -75,23 +76,31 @@ export class SearchService {
       engine: FaceAnalyzer;
       vault: TemplateVault;
       index: GalleryIndex;
-      /** The calibrated decision threshold: a floor clients may raise, never lower. */
+      /** The calibrated 1:1 threshold: verification's floor, and identification's lowest. */
       threshold: number;
+      /** The model's fitted impostor tail: identification's floor follows the open-set rule (open-set.ts). */
+      tail?: ImpostorTail;
     },
   ) {}
 
   /** A client may only make the decision stricter: a looser one would disclose people who do not match. */
-  private decisionThreshold(requested: number | undefined): number {
-    if (requested === undefined) return this.deps.threshold;
+  private decisionThreshold(requested: number | undefined, floor = this.deps.threshold): number {
+    if (requested === undefined) return floor;
     if (!Number.isFinite(requested) || requested > 1)
       throw new VeilError('INVALID_INPUT', 'threshold must be a number up to 1.');
-    if (requested < this.deps.threshold) {
+    if (requested < floor) {
       throw new VeilError(
         'INVALID_INPUT',
-        `threshold may only be raised above the calibrated ${this.deps.threshold}, never lowered.`,
+        `threshold may only be raised above the calibrated ${floor}, never lowered.`,
       );
     }
     return requested;
+  }
+
+  /** Identification's floor: the threshold whose FPIR over this many templates is the purpose's target. */
+  private openSetFloor(gallerySize: number, fpir: number): number {
+    const { tail, threshold: minimum } = this.deps;
+    return tail ? openSetThreshold({ gallerySize, fpir, tail, minimum }) : minimum;
   }
 
   /** 1:N search over the purpose's matchable subjects, every face of the probe. Unknown is an answer. */
@@ -111,12 +120,13 @@ export class SearchService {
     const why = this.deps.policy.accountability(actor, purpose, input);
     const k = bounded(input.limit, 1, MAX_CANDIDATES_PER_FACE, 5);
     const maxFaces = bounded(input.maxFaces, 1, MAX_FACES_PER_PROBE, MAX_FACES_PER_PROBE);
-    const threshold = this.decisionThreshold(input.threshold);
+    const gallerySize = this.deps.index.size(purpose.id);
+    const threshold = this.decisionThreshold(input.threshold, this.openSetFloor(gallerySize, purpose.fpir));
     const analysis = await this.deps.engine.analyze(input.image, opts);
     const faces = facesToSearch(analysis.faces, maxFaces, input.minDetectorScore ?? 0);
     if (!faces.length) throw new VeilError('NO_FACE', 'No face was found in the probe image.');
     const hits = faces.map((f) => this.deps.index.search(purpose.id, f.embedding, k, threshold));
-    const confirmed = await this.confirm(hits, purpose.id);
+    const confirmed = await this.confirm(hits, purpose.id, gallerySize);
     const results: FaceSearchResult[] = faces.map((f, i) => ({
       face: i,
       box: f.box,
@@ -137,6 +147,8 @@ export class SearchService {
         probe: input.image,
         k,
         threshold,
+        gallerySize,
+        fpir: purpose.fpir,
         faces: results.map((r) => r.box),
         returned: results.flatMap((r) => r.candidates.map((c) => ({ ...c, face: r.face }))),
       }),
@@ -146,6 +158,8 @@ export class SearchService {
       purpose: purpose.key,
       facesInProbe: analysis.faces.length,
       threshold,
+      gallerySize,
+      fpir: purpose.fpir,
       model: this.deps.engine.modelId,
       faces: results,
     };
@@ -210,7 +224,11 @@ export class SearchService {
   }
 
   /** Re-checks each face's index hits against the store: the index is fast, the store is the truth. */
-  private async confirm(hits: readonly (readonly SubjectHit[])[], purposeId: PurposeId): Promise<Candidate[][]> {
+  private async confirm(
+    hits: readonly (readonly SubjectHit[])[],
+    purposeId: PurposeId,
+    gallerySize: number,
+  ): Promise<Candidate[][]> {
     const ok = await subjects.matchable(
       this.deps.store.db,
       [...new Set(hits.flat().map((h) => h.subjectId))],
@@ -223,13 +241,19 @@ export class SearchService {
           subjectId: h.subjectId,
           similarity: round4(h.similarity),
           rank: i + 1,
-          // Below 1e-6 the fitted tail is extrapolation the calibration data cannot support: report the floor.
-          estimatedFalseMatchRate: Math.max(
-            1e-6,
-            Number(estimatedFmr(DEFAULT_CALIBRATION, h.similarity).toPrecision(2)),
-          ),
+          estimatedFalseMatchRate: this.falseMatchRate(h.similarity, gallerySize),
         })),
     );
+  }
+
+  /**
+   * The chance a person not in the gallery scores this high against one of its templates (fitted tail,
+   * corrected for the gallery size). Below 1e-6 the tail is extrapolation its data cannot support: the floor.
+   */
+  private falseMatchRate(similarity: number, gallerySize: number): number {
+    const { tail } = this.deps;
+    const r = tail ? galleryFmr(tail, similarity, gallerySize) : estimatedFmr(DEFAULT_CALIBRATION, similarity);
+    return Math.max(1e-6, Number(r.toPrecision(2)));
   }
 
   private account(tx: Tx, a: SearchAccount): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Executor } from '../store/store.js';
 import type { PurposesTable } from '../store/schema.js';
 import type { PurposeId } from '../ids.js';
+import { FPIR_LIMITS } from '../gallery/open-set.js';
 import type { Art9Condition, LawfulBasis, Purpose, PurposeStatus } from './purpose.js';
 
 function toPurpose(r: PurposesTable): Purpose {
@@ -16,6 +17,7 @@ function toPurpose(r: PurposesTable): Purpose {
     recipients: JSON.parse(r.recipients) as string[],
     requiresCaseRef: Boolean(r.requires_case_ref),
     keepSourceImages: Boolean(r.keep_source_images),
+    fpir: r.fpir ?? FPIR_LIMITS.default,
     status: r.status as PurposeStatus,
     createdAt: r.created_at,
   };
@@ -37,6 +39,7 @@ export const purposeRepository = {
         recipients: JSON.stringify(p.recipients),
         requires_case_ref: p.requiresCaseRef ? 1 : 0,
         keep_source_images: p.keepSourceImages ? 1 : 0,
+        fpir: p.fpir,
         status: p.status,
         created_at: p.createdAt,
       })

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { PurposeId } from '../ids.js';
 import { VeilError } from '../errors.js';
+import { FPIR_LIMITS } from '../gallery/open-set.js';
 
 /** GDPR Art. 6(1) lawful bases, with their W3C DPV terms. */
 export const LAWFUL_BASES = {
@@ -44,6 +45,11 @@ export interface Purpose {
   readonly requiresCaseRef: boolean;
   /** Keep enrollment photos (encrypted) rather than only the templates derived from them. */
   readonly keepSourceImages: boolean;
+  /**
+   * Target false-positive identification rate of its searches: the chance a person not in the
+   * gallery is returned, from which each search derives its threshold (src/gallery/open-set.ts).
+   */
+  readonly fpir: number;
   readonly status: PurposeStatus;
   readonly createdAt: string;
 }
@@ -92,6 +98,7 @@ export const PurposeInputSchema = z
     recipients: z.array(z.string().min(1).max(200)).max(50).default([]),
     requiresCaseRef: z.boolean().default(false),
     keepSourceImages: z.boolean().default(false),
+    fpir: z.number().min(FPIR_LIMITS.min).max(FPIR_LIMITS.max).default(FPIR_LIMITS.default),
   })
   .strict();
 
