@@ -151,6 +151,9 @@ describe('HTTP API over a real server', () => {
     });
     assert.equal(id.decision, 'match');
     assert.equal(id.candidates[0]!.subjectId, e.subjectId);
+    // The open-set rule's inputs reach the client: one template searched, 1% FPIR, the 1:1 floor.
+    assert.deepEqual([id.gallerySize, id.fpir], [1, 0.01]);
+    assert.ok(id.threshold >= 0.41, `threshold ${id.threshold}`);
     const none = await admin.identify({
       purpose: 'events',
       image: face('face_recognition/biden/test_biden.jpg'),

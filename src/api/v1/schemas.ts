@@ -40,7 +40,15 @@ export const IdentifyDoc = z.object({
   searchId: z.string(),
   purpose: z.string(),
   facesInProbe: z.number().meta({ description: 'Faces found in the probe; at most maxFaces of them are searched' }),
-  threshold: z.number(),
+  threshold: z.number().meta({
+    description:
+      "The decision threshold used: the open-set rule's for this gallery size and FPIR (docs/accuracy.md), or a stricter one asked for",
+  }),
+  gallerySize: z.number().meta({ description: 'Matchable templates searched under the purpose' }),
+  fpir: z.number().meta({
+    description:
+      'The false-positive identification rate the threshold targets: the chance that a person not in the gallery is returned, per face',
+  }),
   decision: z.enum(['match', 'no-match']).meta({ description: "The largest face's decision" }),
   candidates: z.array(Candidate).meta({ description: "The largest face's candidates" }),
   faces: z.array(FaceResultDoc).meta({ description: 'Every face searched, largest first, each decided on its own' }),
