@@ -8,6 +8,7 @@ import { describeIssues } from '../validation.js';
 import { isDatabaseUnavailable } from '../store/errors.js';
 import type { RouteDef } from './route.js';
 import { clientKey } from '../ops/client-key.js';
+import { rejectNul } from './nul.js';
 
 /** Public routes take the formats every phone and browser makes; operators' tools may also send GIF and TIFF. */
 export const PUBLIC_FORMATS = ['jpeg', 'png', 'webp'] as const;
@@ -90,7 +91,8 @@ const parse = <T extends z.ZodType>(schema: T | undefined, v: unknown, where: st
 /**
  * Registers one surface's routes in its own encapsulated context: credentials are checked and
  * public callers rate-limited before any body is read, bodies are bounded per route, inputs are
- * validated with the route's zod schemas, and every error is rendered in the surface's shape.
+ * refused if any string holds a NUL (nul.ts) and validated with the route's zod schemas, and
+ * every error is rendered in the surface's shape.
  */
 export async function registerSurface(
   app: FastifyInstance,
@@ -140,6 +142,7 @@ export async function registerSurface(
         handler: async (req, reply) => {
           req.handling = true;
           const actor = req.actor!;
+          rejectNul({ params: req.params, query: req.query, body: req.body });
           const ctx = {
             services,
             actor,
