@@ -89,32 +89,37 @@ export class ApiKeyService {
 
   /**
    * The actor behind a bearer token. Unknown, malformed and revoked keys are all just "not valid".
-   * With a limiter, an address past its failures is refused before anything is checked; a key id
-   * past its failures still lets the right secret in (key ids are public: a stranger must not be
-   * able to lock the owner out), except for an old scrypt hash, whose slow check is then skipped.
+   * With a guard, a wrong secret for a well-formed key id is counted per address and per key id,
+   * and past AUTH_FAILURES_PER_MINUTE answers RATE_LIMITED. The right secret still gets in (key ids
+   * are public: a stranger must not lock the owner out; secrets are 192 random bits), except that
+   * an old scrypt hash's slow check is skipped while its address or key id is over the limit.
+   * Malformed tokens cost nothing to refuse and are not counted.
    */
   async authenticate(token: string | undefined, guard?: { ip: string; limiter: RateLimiter }): Promise<Actor> {
     if (!token) throw new VeilError('UNAUTHENTICATED', 'An API key is required (Authorization: Bearer veil_...).');
-    const ip = guard && { scope: 'auth-fail-ip', who: guard.ip };
-    if (guard) await guard.limiter.check(ip!.scope, ip!.who, AUTH_FAILURES_PER_MINUTE, 60_000);
     const m = /^veil_(key_[A-Za-z0-9_-]{16})_([A-Za-z0-9_-]+)$/.exec(token);
+    if (!m) throw invalid();
+    const [, keyId, secret] = m as unknown as [string, string, string];
     const fail = async (): Promise<never> => {
       if (guard) {
-        await guard.limiter.take(ip!.scope, ip!.who, AUTH_FAILURES_PER_MINUTE, 60_000);
-        if (m) await guard.limiter.take('auth-fail-key', m[1]!, AUTH_FAILURES_PER_MINUTE, 60_000);
+        await guard.limiter.take('auth-fail-ip', guard.ip, AUTH_FAILURES_PER_MINUTE, 60_000);
+        await guard.limiter.take('auth-fail-key', keyId, AUTH_FAILURES_PER_MINUTE, 60_000);
       }
       throw invalid();
     };
     const digest = createHash('sha256').update(token).digest('hex');
     // The row is read on every request (one primary-key lookup) so that a revocation or a role
     // change made through any process applies at once everywhere.
-    const row = m ? await repo.get(this.deps.store.db, m[1]!) : undefined;
+    const row = await repo.get(this.deps.store.db, keyId);
     if (!row || row.revoked_at) return fail();
     if (this.cache.get(digest)?.id !== row.id) {
       const legacy = isLegacyKeyHash(row.secret_hash);
-      if (legacy && guard) await guard.limiter.check('auth-fail-key', row.id, AUTH_FAILURES_PER_MINUTE, 60_000);
-      if (!(await checkKeySecret(m![2]!, row.secret_hash))) return fail();
-      if (legacy) await repo.setSecretHash(this.deps.store.db, row.id, row.secret_hash, hashKeySecret(m![2]!));
+      if (legacy && guard) {
+        await guard.limiter.check('auth-fail-ip', guard.ip, AUTH_FAILURES_PER_MINUTE, 60_000);
+        await guard.limiter.check('auth-fail-key', keyId, AUTH_FAILURES_PER_MINUTE, 60_000);
+      }
+      if (!(await checkKeySecret(secret, row.secret_hash))) return fail();
+      if (legacy) await repo.setSecretHash(this.deps.store.db, row.id, row.secret_hash, hashKeySecret(secret));
     }
     const key: ApiKey = {
       id: row.id,
