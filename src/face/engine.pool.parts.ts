@@ -63,3 +63,50 @@ const workerBootstrap = new URL(
 export function newWorker(engine: Partial<FaceEngineOptions>): Worker {
   return new Worker(workerBootstrap, { workerData: engine });
 }
+
+/** How long an overrun worker may take to finish the job it is stuck in before it is terminated anyway. */
+export const DRAIN_MS = 30_000;
+
+/**
+ * An overrun worker is most likely inside ONNX Runtime, and terminating a thread there aborts the
+ * whole process (a Napi::Error thrown during teardown). So it is left to finish its job, whose answer
+ * is discarded (the caller already had ENGINE_TIMEOUT): this resolves once it is idle or gone, or
+ * after `ms`, and the caller then stops it. Detached meanwhile, so it never holds the process up.
+ */
+export function drainWorker(worker: Worker, ms: number): Promise<void> {
+  detach(worker);
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    t.unref();
+    const done = () => {
+      clearTimeout(t);
+      resolve();
+    };
+    worker.once('message', done);
+    worker.once('exit', done);
+  });
+}
+
+/**
+ * Terminates a worker once. terminate() resolves only once the thread has finished any native call in
+ * progress, which can take long; `stopping` holds the ones not stopped yet.
+ */
+export function stopWorker(worker: Worker, stopping: Map<Worker, Promise<void>>): Promise<void> {
+  let p = stopping.get(worker);
+  if (!p) {
+    detach(worker);
+    p = worker.terminate().then(
+      () => void stopping.delete(worker),
+      () => void stopping.delete(worker),
+    );
+    stopping.set(worker, p);
+  }
+  return p;
+}
+
+/** Out of service: its answers are ignored, its errors swallowed, and it never keeps the process alive. */
+function detach(worker: Worker): void {
+  worker.removeAllListeners('message');
+  worker.on('error', () => undefined);
+  worker.unref();
+}

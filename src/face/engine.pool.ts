@@ -4,7 +4,16 @@ import { VeilError } from '../errors.js';
 import { MODELS } from './models.js';
 import { narrowFormats, requireImageFormat, type ImageFormat } from './image-format.js';
 import type { Analysis, DetectedFace, EmbeddedFace, ImageCallOptions } from './engine.js';
-import { newWorker, type Job, type PoolOptions, type Slot, type WorkerMessage } from './engine.pool.parts.js';
+import {
+  DRAIN_MS,
+  drainWorker,
+  stopWorker,
+  newWorker,
+  type Job,
+  type PoolOptions,
+  type Slot,
+  type WorkerMessage,
+} from './engine.pool.parts.js';
 
 export type { PoolOptions } from './engine.pool.parts.js';
 
@@ -14,10 +23,8 @@ export type { PoolOptions } from './engine.pool.parts.js';
  *
  * Bounds: bytes whose leading bytes are not an accepted image format are refused here, before they
  * take a place in the queue; every request is answered by its deadline (queued or running); a worker
- * that overruns is terminated and a replacement starts at once; close() never waits longer than
- * closeTimeoutMs. Terminating a worker cannot interrupt native code already running for it (libvips,
- * ONNX Runtime): that work ends by itself (decode has its own libvips timeout), and until it does the
- * thread is detached (unref) so it does not hold up the pool.
+ * that overruns is replaced at once and stopped once it has finished (detached meanwhile: native code,
+ * libvips or ONNX Runtime, cannot be interrupted); close() never waits longer than closeTimeoutMs.
  */
 export class EnginePool {
   readonly modelId: string;
@@ -25,6 +32,7 @@ export class EnginePool {
   private readonly queue: Job[] = [];
   private readonly starting = new Set<Worker>();
   private readonly stopping = new Map<Worker, Promise<void>>();
+  private readonly draining = new Map<Worker, Promise<void>>();
   private nextId = 1;
   private closed = false;
   private closing: Promise<void> | null = null;
@@ -62,9 +70,9 @@ export class EnginePool {
     return this.queue.length;
   }
 
-  /** Workers told to stop that have not stopped yet (still inside a native call). */
+  /** Workers told to stop that have not stopped yet (still inside a native call, or finishing a job). */
   get unstopped(): number {
-    return this.stopping.size;
+    return new Set([...this.stopping.keys(), ...this.draining.keys()]).size;
   }
 
   /** Workers replaced so far because they overran or crashed. */
@@ -100,7 +108,7 @@ export class EnginePool {
     for (const w of workers) void this.stop(w);
     let bound: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.all(this.stopping.values()),
+      Promise.all([...this.stopping.values(), ...this.draining.values()]),
       new Promise<void>((resolve) => (bound = setTimeout(resolve, this.opts.closeTimeoutMs))),
     ]);
     clearTimeout(bound);
@@ -187,7 +195,7 @@ export class EnginePool {
           stage: 'running',
         }),
       );
-    this.retire(slot);
+    this.retire(slot, true);
   }
 
   private crashed(slot: Slot, e: unknown): void {
@@ -201,14 +209,23 @@ export class EnginePool {
     this.retire(slot);
   }
 
-  /** Takes a slot out of service, stops its worker and starts a replacement straight away. */
-  private retire(slot: Slot): void {
+  /** Takes a slot out of service, stops its worker (or lets it drain) and starts a replacement straight away. */
+  private retire(slot: Slot, drain = false): void {
     const i = this.slots.indexOf(slot);
     if (i >= 0) this.slots.splice(i, 1);
     if (slot.overrun) clearTimeout(slot.overrun);
     slot.overrun = null;
     slot.job = null;
-    void this.stop(slot.worker);
+    const w = slot.worker;
+    // An overrun worker finishes its job before it is stopped (see drainWorker).
+    if (!drain) void this.stop(w);
+    else
+      this.draining.set(
+        w,
+        drainWorker(w, DRAIN_MS)
+          .then(() => this.stop(w))
+          .finally(() => this.draining.delete(w)),
+      );
     if (!this.closed) {
       this.replaced++;
       this.replace(0);
@@ -227,24 +244,9 @@ export class EnginePool {
     );
   }
 
-  /**
-   * terminate() resolves only once the thread has finished any native call in progress, which can
-   * take long; the worker is unref'd so it never keeps the process alive while that happens.
-   */
   private stop(worker: Worker): Promise<void> {
-    let p = this.stopping.get(worker);
-    if (!p) {
-      this.starting.delete(worker);
-      worker.removeAllListeners('message');
-      worker.on('error', () => undefined);
-      worker.unref();
-      p = worker.terminate().then(
-        () => void this.stopping.delete(worker),
-        () => void this.stopping.delete(worker),
-      );
-      this.stopping.set(worker, p);
-    }
-    return p;
+    this.starting.delete(worker);
+    return stopWorker(worker, this.stopping);
   }
 
   private spawn(): Promise<void> {
