@@ -9,7 +9,7 @@ export const SECURITY_MEASURES = [
   'Biometric templates and kept photos encrypted at rest with AES-256-GCM under a per-subject data key, wrapped by a master key held outside the database',
   'Crypto-shredding: erasure destroys the subject data key, so every copy of their templates, backups included, becomes unreadable',
   'Tamper-evident audit log (RFC 6962 Merkle tree, Ed25519-signed tree heads) verifiable offline by the supervisory authority',
-  'API keys hashed with scrypt, bound to a role and to purposes; investigators must give a case reference for every search',
+  'API keys (24 random bytes, stored as SHA-256) bound to a role and to purposes; investigators must give a case reference for every search',
   'Probe photos are never stored: only their SHA-256 and the search accounting',
   'Faces in ingested photos that match no consenting subject are never stored as templates',
 ];
