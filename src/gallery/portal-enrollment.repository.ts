@@ -57,17 +57,6 @@ export const portalEnrollmentRepository = {
     return r?.code_attempts;
   },
 
-  /** Whether this subject came from the portal: an address proven by code, a face nobody vouched for. */
-  async selfEnrolled(ex: Executor, subjectId: string): Promise<boolean> {
-    const r = await ex
-      .selectFrom('portal_enrollments')
-      .innerJoin('consents', 'consents.id', 'portal_enrollments.consent_id')
-      .select('portal_enrollments.id')
-      .where('consents.subject_id', '=', subjectId)
-      .executeTakeFirst();
-    return r !== undefined;
-  },
-
   async held(ex: Executor) {
     return ex.selectFrom('portal_enrollments').selectAll().where('state', '=', 'held').orderBy('created_at').execute();
   },

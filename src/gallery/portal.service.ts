@@ -169,7 +169,9 @@ export class PortalService {
 
   private async knownElsewhere(embedding: Float32Array, contactHash: string | null): Promise<boolean> {
     for (const s of (await this.deps.faces.find(embedding)).keys()) {
-      if ((await subjectRepository.get(this.deps.store.db, s))?.contactHash !== contactHash) return true;
+      // Records kept without an address (a press or watch list) are not someone else's proven address.
+      const other = (await subjectRepository.get(this.deps.store.db, s))?.contactHash;
+      if (other && other !== contactHash) return true;
     }
     return false;
   }

@@ -16,7 +16,6 @@ import {
   type RightsRequest,
   type ReviewItem,
 } from './request.js';
-import { portalEnrollmentRepository } from '../gallery/portal-enrollment.repository.js';
 import { requestRepository as repo } from './request.repository.js';
 import type { ContactSecrets } from '../privacy/contact-secrets.js';
 import type { Requester } from './requester.js';
@@ -27,8 +26,6 @@ import type { SelfieVault } from './selfie-vault.js';
 
 /** Rights whose execution on data held under another basis than consent needs the DPO (Art. 17(3), 18(2)). */
 const NEEDS_BASIS_REVIEW: ReadonlySet<RequestKind> = new Set(['erasure', 'objection', 'restriction']);
-/** Rights that disclose data: a face nobody vouched for is disclosed to its enroller after review. */
-const DISCLOSES: ReadonlySet<RequestKind> = new Set(['access', 'portability']);
 
 export interface FulfilResult {
   readonly request: RightsRequest;
@@ -146,16 +143,12 @@ export class Fulfilment {
 
   /**
    * Adds what this run may not do without the DPO to the review: erasure or restriction of data held
-   * under another basis than consent, disclosure of a face its holder enrolled themselves. Checked on
-   * every run, whatever was decided before: a decision on face matches is not one on the basis.
+   * under another basis than consent. Checked on every run, whatever was decided before: a decision on
+   * face matches is not one on the basis.
    */
   private async holdForReview(r: RightsRequest): Promise<RightsRequest> {
-    const why = NEEDS_BASIS_REVIEW.has(r.kind)
-      ? ('non-consent-purpose' as const)
-      : DISCLOSES.has(r.kind)
-        ? ('self-enrolled-face' as const)
-        : null;
-    if (!why) return r;
+    if (!NEEDS_BASIS_REVIEW.has(r.kind)) return r;
+    const why = 'non-consent-purpose' as const;
     const prior = r.review?.items ?? [];
     const already = new Set(prior.filter((i) => i.why === why).map((i) => i.subjectId));
     const candidates = [
@@ -165,8 +158,7 @@ export class Fulfilment {
     const items: ReviewItem[] = [];
     for (const s of new Set(candidates)) {
       if (already.has(s)) continue;
-      if (why === 'non-consent-purpose' ? await this.heldUnderOtherBasis(s) : await this.selfEnrolled(s))
-        items.push({ subjectId: s, why, similarity: null });
+      if (await this.heldUnderOtherBasis(s)) items.push({ subjectId: s, why, similarity: null });
     }
     if (!items.length) return r;
     const row = (await repo.row(this.deps.store.db, r.id))!;
@@ -185,10 +177,6 @@ export class Fulfilment {
       const p = purposes.find((x) => x.id === e.purpose_id);
       return p !== undefined && !needsConsent(p);
     });
-  }
-
-  private selfEnrolled(s: SubjectId): Promise<boolean> {
-    return portalEnrollmentRepository.selfEnrolled(this.deps.store.db, s);
   }
 
   /** The selfie may block a face only when it is the requester's: it matched their linked subject, or the DPO approved. */

@@ -1,5 +1,5 @@
 /**
- * A CompreFace subject name (migration 14): a purpose-scoped alias of a Veil subject. `alias_key`
+ * A CompreFace subject name (migration 13): a purpose-scoped alias of a Veil subject. `alias_key`
  * is the name as CompreFace compares it (case-insensitive); `subject_id` is null for a name a
  * client declared before any face or consent was linked to it. Erased with the subject, and removed
  * with the purpose's data (FaceDataLifecycle).

@@ -11,7 +11,7 @@ import * as keystore from './0009-keystore.js';
 import * as openSet from './0011-open-set.js';
 import * as authorizedAgents from './0010-authorized-agents.js';
 import * as searchFaces from './0012-search-faces.js';
-import * as comprefaceAliases from './0014-compreface-aliases.js';
+import * as comprefaceAliases from './0013-compreface-aliases.js';
 
 /**
  * Every schema migration, by the name Kysely records in `kysely_migration`. Append only: a released
@@ -29,10 +29,10 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0007-job-leases': jobLeases,
   '0008-identity-proof': identityProof,
   '0009-keystore': keystore,
-  '0011-open-set': openSet,
   '0010-authorized-agents': authorizedAgents,
+  '0011-open-set': openSet,
   '0012-search-faces': searchFaces,
-  '0014-compreface-aliases': comprefaceAliases,
+  '0013-compreface-aliases': comprefaceAliases,
 });
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) };

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 
 /**
- * Schema version 14: the CompreFace-compatible surface. `compreface_aliases` maps a client's subject
+ * Schema version 13: the CompreFace-compatible surface. `compreface_aliases` maps a client's subject
  * name, per purpose and case-insensitively, to a Veil subject; `compreface_keys` marks an API key as
  * a compatibility key with its one purpose, the source reference recorded for enrollments under a
  * non-consent basis and the justification recorded for its searches.
