@@ -6,7 +6,7 @@ import { DEFAULT_MODELS_DIR } from '../face/models.js';
 import { cosine } from '../face/embedder.js';
 import { calibrate, estimatedFmr } from '../face/calibration.js';
 import { DEFAULT_CALIBRATION } from '../face/calibration.default.js';
-import { assessQuality } from '../face/quality.js';
+import { enrollability } from '../gallery/enrollment-gate.js';
 import { VeilError, isVeilError } from '../errors.js';
 import { Progress, UsageError, type Io } from './output.js';
 import { parseCommand as parse } from './args.js';
@@ -39,8 +39,7 @@ function faceJson(f: DetectedFace) {
       yaw: round(f.quality.yaw, 1),
       roll: round(f.quality.roll, 1),
       pitch: round(f.quality.pitch, 1),
-      enrollable: assessQuality(f.quality).acceptable,
-      reasons: assessQuality(f.quality).reasons.map((r) => r.code),
+      ...enrollability(f.quality),
     },
   };
 }

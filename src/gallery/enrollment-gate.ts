@@ -39,6 +39,20 @@ export function gateVerdict(q: FaceQuality, gate: QualityPolicy): QualityVerdict
   return assessQuality(q, gate);
 }
 
+/**
+ * What a detection reports about enrolling a face: under the `import` gate (the default of an
+ * operator's enrollment), with the reasons it would refuse, and whether the portal's strict `selfie`
+ * gate would take it too. One place, so `/v1/detect` and `veil faces detect` agree with enrollment.
+ */
+export function enrollability(q: FaceQuality): { enrollable: boolean; reasons: string[]; enrollableAsSelfie: boolean } {
+  const v = assessQuality(q, ENROLLMENT_GATES.import);
+  return {
+    enrollable: v.acceptable,
+    reasons: v.reasons.map((r) => r.code),
+    enrollableAsSelfie: assessQuality(q, ENROLLMENT_GATES.selfie).acceptable,
+  };
+}
+
 /** Which face of a photo the caller means, on a retry after MULTIPLE_FACES: its index or its box. */
 export type FacePick = number | Box;
 

@@ -69,7 +69,7 @@ export class Fulfilment {
     if (mode === 'dpo' && r.review?.state === 'pending') {
       throw new VeilError(
         'INVALID_STATE',
-        'Subjects of this request wait for review: decide it first (POST .../review).',
+        'Some subjects found for this request wait for review: approve or reject them first, then fulfil.',
       );
     }
     const targets = actionable(r);

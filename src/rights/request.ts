@@ -43,7 +43,7 @@ export const OPEN_STATES: readonly RequestState[] = ['received', 'identity_pendi
  */
 export interface ReviewItem {
   readonly subjectId: SubjectId;
-  readonly why: 'face-only' | 'non-consent-purpose' | 'self-enrolled-face';
+  readonly why: 'face-only' | 'non-consent-purpose';
   /** The selfie's best score against this subject, for face-only items. */
   readonly similarity: number | null;
   /** The DPO's decision on this item; absent while it waits. */

@@ -33,8 +33,6 @@ export const oversightEn = {
       'face-only': 'found by the selfie only, not linked to the proven email',
       'non-consent-purpose':
         'held under a basis other than consent (Art. 17(3), 18(2)): approve to erase or restrict anyway, reject to keep it (its consents still go)',
-      'self-enrolled-face':
-        'enrolled by the requester in the portal: the code proved the email, not that the face is theirs',
     },
     similarity: 'similarity',
     liveness: 'liveness',
@@ -43,6 +41,7 @@ export const oversightEn = {
     reason: 'Reason for your decision (kept with the request)',
     needReason: 'Write the reason for your decision first (at least 5 characters).',
     approve: 'Approve',
+    itemDecision: { approved: 'approved: included in the request', rejected: 'rejected: kept out of the request' },
     reject: 'Reject',
     reviewed: (id: string, decision: 'approve' | 'reject', state: string) =>
       `Review of ${id} ${decision === 'approve' ? 'approved' : 'rejected'}; the request is now ${state}.`,

@@ -36,8 +36,6 @@ export const oversightFr: OversightText = {
       'face-only': 'trouvée par le selfie seul, sans lien avec l’adresse prouvée',
       'non-consent-purpose':
         'détenue sur une autre base que le consentement (art. 17(3), 18(2)) : approuvez pour effacer ou limiter quand même, rejetez pour la conserver (ses consentements tombent)',
-      'self-enrolled-face':
-        'inscrite par le demandeur dans le portail : le code a prouvé l’adresse, pas que le visage est le sien',
     },
     similarity: 'similarité',
     liveness: 'vivacité',
@@ -46,6 +44,7 @@ export const oversightFr: OversightText = {
     reason: 'Motif de votre décision (conservé avec la demande)',
     needReason: 'Écrivez d’abord le motif de votre décision (au moins 5 caractères).',
     approve: 'Approuver',
+    itemDecision: { approved: 'approuvée : incluse dans la demande', rejected: 'rejetée : tenue hors de la demande' },
     reject: 'Rejeter',
     reviewed: (id, decision, state) =>
       `Examen de ${id} ${decision === 'approve' ? 'approuvé' : 'rejeté'} ; la demande est maintenant ${state}.`,

@@ -13,7 +13,7 @@ import {
   VerifyDoc,
 } from './schemas.js';
 import { VeilError } from '../../errors.js';
-import { assessQuality } from '../../face/quality.js';
+import { enrollability } from '../../gallery/enrollment-gate.js';
 import { ConsentInputSchema } from '../../privacy/consent.js';
 import { summary } from '../../privacy/consent.service.js';
 import { qualityNumbers } from '../../gallery/numbers.js';
@@ -177,12 +177,11 @@ export const galleryRoutes = [
         width: r.width,
         height: r.height,
         faces: r.faces.map((f) => {
-          const v = assessQuality(f.quality);
           return {
             box: f.box,
             score: f.score,
             landmarks: [...f.landmarks],
-            quality: { ...f.quality, enrollable: v.acceptable, reasons: v.reasons.map((x) => x.code) },
+            quality: { ...f.quality, ...enrollability(f.quality) },
           };
         }),
       };

@@ -196,7 +196,7 @@ export const RightsRequestDoc = z.object({
       items: z.array(
         z.object({
           subjectId: z.string(),
-          why: z.enum(['face-only', 'non-consent-purpose', 'self-enrolled-face']),
+          why: z.enum(['face-only', 'non-consent-purpose']),
           similarity: z.number().nullable(),
           decision: z.enum(['approved', 'rejected']).optional(),
         }),

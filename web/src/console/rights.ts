@@ -6,7 +6,7 @@ import type { ConsoleText } from '../i18n.js';
 
 interface ReviewItem {
   subjectId: string;
-  why: 'face-only' | 'non-consent-purpose' | 'self-enrolled-face';
+  why: 'face-only' | 'non-consent-purpose';
   similarity: number | null;
   decision?: 'approved' | 'rejected';
 }
@@ -113,7 +113,7 @@ function ReviewPanel({ r, review, onDone }: { r: Req; review: Review; onDone: (m
                 html`<li>
                   <a href=${subjectHref(i.subjectId)}><code>${i.subjectId}</code></a>
                   ${` — ${t.why[i.why]}; ${t.similarity} ${i.similarity === null ? 'n/a' : i.similarity.toFixed(4)}; ${t.liveness}: ${c.liveness[review.liveness as keyof typeof c.liveness] ?? review.liveness}`}
-                  ${i.decision ? html` — <strong data-testid="item-decision">${i.decision}</strong>` : ''}
+                  ${i.decision ? html` — <strong data-testid="item-decision">${t.itemDecision[i.decision]}</strong>` : ''}
                 </li>`,
             )}
           </ul>`
