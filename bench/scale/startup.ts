@@ -18,6 +18,7 @@ import { MasterKey, newDataKey } from '../../src/privacy/keys.js';
 import { openKeyRing } from '../../src/privacy/keystore-upkeep.js';
 import { TemplateVault } from '../../src/gallery/template-vault.js';
 import { GalleryIndex } from '../../src/vector/gallery-index.js';
+import { MODELS } from '../../src/face/models.js';
 import { FakeAnalyzer } from '../../support/fake-analyzer.js';
 import { tempDir } from '../../support/database.js';
 
@@ -94,7 +95,7 @@ export async function measureStartup(n: number, reuse: string | undefined, log: 
   const store = await openStore({ sqlitePath: join(dataDir, 'veil.db'), migrations: 'none' });
   const { master } = MasterKey.load(dataDir, undefined);
   const { keyring } = await openKeyRing({ store, master, dataDir });
-  const vault = new TemplateVault({ keyring, dataDir });
+  const vault = new TemplateVault({ keyring, dataDir, model: MODELS.embedder.id });
   const index = new GalleryIndex(512);
   for (const x of await vault.matchable(store.db)) index.add(x);
   const indexStartSeconds = (performance.now() - t) / 1000;

@@ -23,12 +23,13 @@ import { PortalService } from '../gallery/portal.service.js';
 import { FaceFinder } from '../rights/face-finder.js';
 import { SuppressionList } from '../gallery/suppression.js';
 import { FaceDataLifecycle } from '../gallery/face-data.lifecycle.js';
+import { ModelSwitch } from '../gallery/model-switch.service.js';
 import { LazyEngine } from '../face/lazy-engine.js';
 import { activeEmbedder, calibrationFor, SHIPPED_EMBEDDER } from '../face/model-declaration.js';
 import { DEFAULT_MODELS_DIR } from '../face/models.js';
 import type { FaceAnalyzer } from '../face/analyzer.js';
 import { DEFAULT_CALIBRATION, DEFAULT_IMPOSTOR_TAIL } from '../face/calibration.default.js';
-import { OutboxMailer, SmtpMailer, type Mailer } from '../rights/mailer.js';
+import { OutboxMailer, SmtpMailer, purgeOutbox, type Mailer } from '../rights/mailer.js';
 import { DEFAULT_OVERSIGHT, type OversightSettings } from '../oversight/settings.js';
 import { RetentionService } from '../oversight/retention.service.js';
 import { OrderService } from '../oversight/orders.service.js';
@@ -124,10 +125,10 @@ export async function openVeil(opts: VeilOptions) {
   const { keyring, report: keys } = await openKeyRing({ store, master, dataDir });
   if (keys.moved)
     notices.push({ level: 'info', message: `Moved ${keys.moved} data keys out of the database into keys/.` });
-  const vault = new TemplateVault({ keyring, dataDir });
-  const index = new GalleryIndex(512);
+  const vault = new TemplateVault({ keyring, dataDir, model: engine.modelId });
+  const index = new GalleryIndex(model.outputDimensions);
   const templatesIn = (p: Parameters<GalleryIndex['size']>[0]) => index.size(p);
-  const suppression = new SuppressionList(master, threshold);
+  const suppression = new SuppressionList(master, threshold, engine.modelId);
   const secrets = new ContactSecrets(master);
   const limiter = new RateLimiter({ store, clock, key: master.derive('rate-limits') });
   const base = { store, audit: auditLog, clock, policy };
@@ -148,6 +149,7 @@ export async function openVeil(opts: VeilOptions) {
   const consents = new ConsentService({ ...base, keyring, vault, signingKey, controller, lifecycle });
   const media = new IngestService({ ...base, engine, index, suppression, master, dataDir, threshold });
   const subjects = new SubjectService({ ...base, lifecycle, keyring, vault, ingest: media });
+  const models = new ModelSwitch({ ...base, engine, keyring, vault, lifecycle });
   // Who a face already is, in every purpose and state, at the strict threshold: for the portal and rights intake.
   const faces = new FaceFinder({ store, index, keyring, vault, threshold: DEFAULT_CALIBRATION.strictThreshold });
   const portal = new PortalService({
@@ -246,6 +248,7 @@ export async function openVeil(opts: VeilOptions) {
     gallery,
     search,
     subjects,
+    models,
     media,
     portal,
     rights,
@@ -292,8 +295,3 @@ export async function openVeil(opts: VeilOptions) {
 export type Veil = Awaited<ReturnType<typeof openVeil>>;
 /** What routes and commands may call: services, each checking its caller, never the store or keys. */
 export type Services = Veil['services'];
-
-/** Mail waiting in the outbox for an erased person goes with them. */
-async function purgeOutbox(mailer: Mailer, contact: string | null): Promise<void> {
-  if (contact && mailer.purge) await mailer.purge(contact);
-}

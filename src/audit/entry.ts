@@ -24,6 +24,10 @@ export const AUDIT_ACTIONS = [
   'alias.removed',
   'template.added',
   'template.removed',
+  /** A template made again from its kept photo under the active embedder (the old model's removed). */
+  'template.reembedded',
+  /** A model-switch run: counts re-embedded, to re-enroll, held back. */
+  'models.reembed.run',
   'search.performed',
   'verify.performed',
   'media.ingested',

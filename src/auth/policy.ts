@@ -33,6 +33,10 @@ export const PERMISSIONS = {
   'oversight.read': ['dpo', 'auditor'],
   'oversight.manage': ['dpo'],
   'stats.read': ['operator', 'dpo', 'auditor'],
+  /** Re-embedding templates under the active model and listing who must re-enroll: admin only. */
+  'models.manage': [],
+  /** A purpose's operating settings (its target FPIR): an admin bound to the purpose. */
+  'purposes.configure': [],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
 
@@ -56,6 +60,7 @@ const ACROSS_PURPOSES: ReadonlySet<Permission> = new Set([
   'oversight.manage',
   'keys.manage',
   'agents.manage',
+  'models.manage',
 ]);
 
 /** A subject as one actor may see it: only the purposes the actor is bound to. */

@@ -194,6 +194,39 @@ export class FaceDataLifecycle {
     return r.files.length;
   }
 
+  /**
+   * A template made again under the active model (`ModelSwitch`): the old one removed and the new one
+   * (written by `add`) inserted in one transaction with the audit entry, the old photo file deleted
+   * after commit, and the subject read again into this process's index. CONFLICT when the old
+   * template is already gone (another run replaced it): nothing is written.
+   */
+  async replaceTemplate(
+    old: { id: TemplateId; subjectId: SubjectId; purposeId: PurposeId; imagePath: string | null },
+    actor: Actor,
+    add: (tx: Tx) => Promise<Record<string, Json>>,
+  ): Promise<void> {
+    const s = old.subjectId;
+    await this.change(
+      [s],
+      undefined,
+      async (tx) => {
+        const gone = await subjects.deleteTemplates(tx, { subjectId: s, templateId: old.id });
+        if (!gone.length) throw new VeilError('CONFLICT', `Template ${old.id} was already replaced or removed.`);
+        const detail = await add(tx);
+        await this.deps.audit.append(tx, {
+          actor,
+          action: 'template.reembedded',
+          subjectIds: [s],
+          purposeId: old.purposeId,
+          detail: { templateId: old.id, ...detail },
+        });
+        return { files: [old.imagePath] };
+      },
+      () => this.deps.index.removeTemplate(old.id),
+    );
+    await this.reload(s);
+  }
+
   /** Art. 18: a restricted subject is kept but never matched or returned; lifting restores matching. */
   async setRestricted(subjectId: SubjectId, restricted: boolean, actor: Actor, reason: string): Promise<boolean> {
     const s = await subjects.get(this.deps.store.db, subjectId);

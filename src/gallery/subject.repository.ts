@@ -149,7 +149,7 @@ export const subjectRepository = {
 
   async templates(
     ex: Executor,
-    where: { subjectId?: SubjectId; purposeId?: PurposeId; matchableOnly?: boolean },
+    where: { subjectId?: SubjectId; purposeId?: PurposeId; matchableOnly?: boolean; model?: string },
   ): Promise<TemplateRow[]> {
     let q = ex
       .selectFrom('templates')
@@ -157,6 +157,8 @@ export const subjectRepository = {
       .selectAll('templates');
     if (where.subjectId) q = q.where('templates.subject_id', '=', where.subjectId);
     if (where.purposeId) q = q.where('templates.purpose_id', '=', where.purposeId);
+    // Another model's template is another vector space: never compared (TemplateVault names the model).
+    if (where.model) q = q.where('templates.model', '=', where.model);
     if (where.matchableOnly) {
       q = q
         .where('subjects.state', '=', 'active')

@@ -20,7 +20,7 @@ export const suppressionRepository = {
     return `${Number(f.n)}|${f.last ?? ''}|${f.top ?? ''}`;
   },
 
-  async all(ex: Executor) {
-    return ex.selectFrom('suppressions').select(['id', 'sealed']).execute();
+  async all(ex: Executor, model: string) {
+    return ex.selectFrom('suppressions').select(['id', 'sealed']).where('model', '=', model).execute();
   },
 };

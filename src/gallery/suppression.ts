@@ -16,6 +16,8 @@ export class SuppressionList {
   constructor(
     master: MasterKey,
     private readonly threshold: number,
+    /** The active embedder: entries kept under another model are another vector space, not compared. */
+    private readonly model: string,
   ) {
     this.key = master.derive('suppression');
   }
@@ -40,7 +42,7 @@ export class SuppressionList {
   async current(ex: Executor): Promise<(embedding: Float32Array) => boolean> {
     const stamp = await repo.stamp(ex);
     if (this.cache?.stamp !== stamp) {
-      const rows = await repo.all(ex);
+      const rows = await repo.all(ex, this.model);
       this.cache = {
         stamp,
         entries: rows.map((r) => ({ id: r.id, v: bytesVector(open(this.key, r.sealed, `veil.suppression:${r.id}`)) })),

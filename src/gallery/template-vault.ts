@@ -14,9 +14,20 @@ const aad = (kind: string, id: string, subjectId: string, purposeId: string) =>
 /**
  * Where templates and kept enrollment photos are sealed and unsealed. Everything here is encrypted
  * under the subject's data key; once the key is destroyed, nothing here can be read again.
+ *
+ * The one place that decides which templates may be compared with a probe: every read for matching
+ * (the index rebuild and feed, 1:1 verification, the rights face finder) comes through `matchable()`
+ * or `comparable()`, which return only templates of `model`, the active embedder. A template of
+ * another model id is another vector space: it is never compared, only re-embedded or re-enrolled
+ * (`ModelSwitch`, src/gallery/model-switch.service.ts).
  */
 export class TemplateVault {
-  constructor(private readonly deps: { keyring: KeyRing; dataDir: string }) {}
+  /** The active embedder's id: the only model whose templates are compared. */
+  readonly model: string;
+
+  constructor(private readonly deps: { keyring: KeyRing; dataDir: string; model: string }) {
+    this.model = deps.model;
+  }
 
   sealTemplate(key: Buffer, id: TemplateId, subjectId: SubjectId, purposeId: PurposeId, v: Float32Array): Buffer {
     return seal(key, vectorBytes(v), aad('template', id, subjectId, purposeId));
@@ -69,7 +80,7 @@ export class TemplateVault {
       for await (const page of this.matchablePages(ex)) for (const t of page) out.push(t);
       return out;
     }
-    const rows = await subjectRepository.templates(ex, { ...where, matchableOnly: true });
+    const rows = await subjectRepository.templates(ex, { ...where, matchableOnly: true, model: this.model });
     const keys = await this.deps.keyring.getMany(
       ex,
       rows.map((t) => t.subjectId),
@@ -90,6 +101,15 @@ export class TemplateVault {
   }
 
   /**
+   * A subject's templates of the active model in any state (a restricted person's own rights request
+   * looks for them too), decrypted with the key the caller unwrapped.
+   */
+  async comparable(ex: Executor, subjectId: SubjectId, key: Buffer): Promise<Float32Array[]> {
+    const rows = await subjectRepository.templates(ex, { subjectId, model: this.model });
+    return rows.map((t) => this.openTemplate(key, t));
+  }
+
+  /**
    * Every template that may match now, decrypted, a page at a time: pages in template id order with
    * only the columns the index needs, and the keys unwrapped from one read of the keystore instead of
    * a lookup per subject. A destroyed key means an erased subject whose rows are going: skipped.
@@ -98,7 +118,7 @@ export class TemplateVault {
     const keyOf = await this.deps.keyring.bulkReader();
     let last: { subjectId: SubjectId; key: Buffer | null } | undefined;
     for (let after = ''; ;) {
-      const rows = await matchableRepository.page(ex, after, pageSize);
+      const rows = await matchableRepository.page(ex, after, pageSize, this.model);
       if (!rows.length) return;
       const out: TemplateVector[] = [];
       for (const t of rows) {

@@ -36,8 +36,8 @@ export class FaceFinder {
         if (isVeilError(err, 'KEY_DESTROYED')) continue;
         throw err;
       }
-      for (const t of await subjects.templates(db, { subjectId: id })) {
-        const sim = cosine(this.deps.vault.openTemplate(key, t), e);
+      for (const v of await this.deps.vault.comparable(db, id, key)) {
+        const sim = cosine(v, e);
         if (sim >= this.deps.threshold) found.set(id, Math.max(found.get(id) ?? -1, sim));
       }
     }

@@ -18,6 +18,11 @@ export interface Mailer {
   prune?(before: Date): Promise<number>;
 }
 
+/** Mail waiting in the outbox for an erased person goes with them. */
+export async function purgeOutbox(mailer: Mailer, contact: string | null): Promise<void> {
+  if (contact && mailer.purge) await mailer.purge(contact);
+}
+
 /** How long the embedded outbox keeps a message: long enough to be read, not a second store of addresses. */
 export const OUTBOX_KEEP_MS = 7 * 86_400_000;
 

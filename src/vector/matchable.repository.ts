@@ -14,11 +14,11 @@ export interface MatchableRow {
 /**
  * The index rebuild's read: templates that may match now (active subject, enrolled, consent given
  * where the enrollment rests on one, purpose active, key not destroyed), a page at a time in template
- * id order, only the columns the index needs. The same rules as subjectRepository.templates with
- * matchableOnly.
+ * id order, only the columns the index needs, of one model. The same rules as
+ * subjectRepository.templates with matchableOnly and model.
  */
 export const matchableRepository = {
-  async page(ex: Executor, afterId: string, limit: number): Promise<MatchableRow[]> {
+  async page(ex: Executor, afterId: string, limit: number, model: string): Promise<MatchableRow[]> {
     const rows = await ex
       .selectFrom('templates')
       .innerJoin('subjects', 'subjects.id', 'templates.subject_id')
@@ -32,6 +32,8 @@ export const matchableRepository = {
       .innerJoin('key_slots', 'key_slots.owner_id', 'templates.subject_id')
       .select(['templates.id', 'templates.subject_id', 'templates.purpose_id', 'templates.sealed', 'key_slots.slot'])
       .where('templates.id', '>', afterId)
+      // Only the active embedder's templates: another model's are another vector space.
+      .where('templates.model', '=', model)
       .where('subjects.state', '=', 'active')
       .where((eb) => eb.or([eb('enrollments.consent_id', 'is', null), eb('consents.state', '=', 'given')]))
       .where('purposes.status', '=', 'active')
