@@ -19,6 +19,12 @@ export function renderScale(s: any): string {
         ['search p50 / p99 ms, concurrency 1', ms(s.searchMs.c1)],
         ['search p50 / p99 ms, concurrency 2 (one index per searcher)', ms(s.searchMs.c2)],
         [
+          'exact templates read per search for the re-score: at the threshold (k 5) / rank 1 (k 1, no threshold), mean (max)',
+          s.exactReadsPerSearch
+            ? `${round(s.exactReadsPerSearch.atThreshold.mean, 1)} (${s.exactReadsPerSearch.atThreshold.max}) / ${round(s.exactReadsPerSearch.rank1.mean, 1)} (${s.exactReadsPerSearch.rank1.max})`
+            : 'not measured',
+        ],
+        [
           'real probes whose mate is rank 1: exact / index / both',
           `${s.rank1.exact} / ${s.rank1.index} / ${s.rank1.kept}`,
         ],

@@ -1,8 +1,10 @@
 // One searcher of the concurrency-2 run: its own quantised index over the shared rows (as each API
-// process has its own), built like AdaptiveIndex builds it, then every probe timed once.
+// process has its own), built like AdaptiveIndex builds it, then every probe timed once (the int8
+// candidates re-scored on exact vectors, as GalleryIndex does).
 import { parentPort, workerData } from 'node:worker_threads';
 import { QuantizedIndex } from '../../src/vector/quantized-index.js';
 import { QUANTISE_FROM } from '../../src/vector/adaptive-index.js';
+import { rescoreExactly } from '../../src/vector/exact-rescore.js';
 
 const { rows, n, probes } = workerData as { rows: SharedArrayBuffer; n: number; probes: Float32Array[] };
 const D = 512;
@@ -16,11 +18,14 @@ const idx = QuantizedIndex.centredOn(
 );
 for (let r = 0; r < n; r++) idx.add(`t${r}`, all.subarray(r * D, (r + 1) * D));
 parentPort!.postMessage({ ready: true });
-parentPort!.once('message', () => {
+// The exact vectors of the candidates, from the shared rows (the service reads them from the store).
+const exact = async (ids: readonly string[]) =>
+  new Map(ids.map((id) => [id, all.subarray(Number(id.slice(1)) * D, (Number(id.slice(1)) + 1) * D)] as const));
+parentPort!.once('message', async () => {
   const ms: number[] = [];
   for (const p of probes) {
     const t = performance.now();
-    idx.search(p, 20, { threshold: 0.41 });
+    await rescoreExactly(idx.search(p, 20, { threshold: 0.41 }), p, 20, 0.41, exact);
     ms.push(performance.now() - t);
   }
   parentPort!.postMessage({ ms });

@@ -126,7 +126,7 @@ export async function openVeil(opts: VeilOptions) {
   if (keys.moved)
     notices.push({ level: 'info', message: `Moved ${keys.moved} data keys out of the database into keys/.` });
   const vault = new TemplateVault({ keyring, dataDir, model: engine.modelId });
-  const index = new GalleryIndex(model.outputDimensions);
+  const index = new GalleryIndex(model.outputDimensions, { exact: (ids) => vault.vectors(store.db, ids) });
   const templatesIn = (p: Parameters<GalleryIndex['size']>[0]) => index.size(p);
   const suppression = new SuppressionList(master, threshold, engine.modelId);
   const secrets = new ContactSecrets(master);

@@ -104,7 +104,7 @@ export class GalleryService {
     const faces = inspected ?? (await this.checkFaces(input.images, opts, input));
     const duplicates = new Map<SubjectId, number>();
     for (const f of faces) {
-      for (const h of this.deps.index.search(purpose.id, f.embedding, 3, this.deps.threshold)) {
+      for (const h of await this.deps.index.search(purpose.id, f.embedding, 3, this.deps.threshold)) {
         if (h.subjectId !== subjectId)
           duplicates.set(h.subjectId, Math.max(duplicates.get(h.subjectId) ?? -1, h.similarity));
       }

@@ -83,7 +83,7 @@ export class IngestService {
     const suppressed = await this.deps.suppression.current(db);
     for (let i = 0; i < analysis.faces.length; i++) {
       const f = analysis.faces[i]!;
-      const [hit] = this.deps.index.search(purpose.id, f.embedding, 1, this.deps.threshold);
+      const [hit] = await this.deps.index.search(purpose.id, f.embedding, 1, this.deps.threshold);
       // A face on the do-not-match list never becomes a sighting, even if it matches someone.
       if (hit && !suppressed(f.embedding)) candidates.set(i, { subjectId: hit.subjectId, similarity: hit.similarity });
     }

@@ -125,7 +125,7 @@ export class SearchService {
     const analysis = await this.deps.engine.analyze(input.image, opts);
     const faces = facesToSearch(analysis.faces, maxFaces, input.minDetectorScore ?? 0);
     if (!faces.length) throw new VeilError('NO_FACE', 'No face was found in the probe image.');
-    const hits = faces.map((f) => this.deps.index.search(purpose.id, f.embedding, k, threshold));
+    const hits = await Promise.all(faces.map((f) => this.deps.index.search(purpose.id, f.embedding, k, threshold)));
     const confirmed = await this.confirm(hits, purpose.id, gallerySize);
     const results: FaceSearchResult[] = faces.map((f, i) => ({
       face: i,

@@ -110,6 +110,25 @@ export class TemplateVault {
   }
 
   /**
+   * The exact float templates with these ids (the quantised index re-scores its candidates on them);
+   * one whose row or key is gone (erased meanwhile) is absent.
+   */
+  async vectors(ex: Executor, ids: readonly string[]): Promise<Map<string, Float32Array>> {
+    const out = new Map<string, Float32Array>();
+    if (!ids.length) return out;
+    const rows = await matchableRepository.byIds(ex, ids);
+    const keys = await this.deps.keyring.getMany(
+      ex,
+      rows.map((r) => r.subjectId),
+    );
+    for (const t of rows) {
+      const key = keys.get(t.subjectId);
+      if (key) out.set(t.id, this.openTemplate(key, t));
+    }
+    return out;
+  }
+
+  /**
    * Every template that may match now, decrypted, a page at a time: pages in template id order with
    * only the columns the index needs, and the keys unwrapped from one read of the keystore instead of
    * a lookup per subject. A destroyed key means an erased subject whose rows are going: skipped.

@@ -25,7 +25,7 @@ export class FaceFinder {
 
   async find(e: Float32Array): Promise<Map<SubjectId, number>> {
     const found = new Map<SubjectId, number>();
-    for (const h of this.deps.index.searchAll(e, 20, this.deps.threshold)) found.set(h.subjectId, h.similarity);
+    for (const h of await this.deps.index.searchAll(e, 20, this.deps.threshold)) found.set(h.subjectId, h.similarity);
     const db = this.deps.store.db;
     // Restricted subjects are out of the live index: their templates are opened from the store.
     for (const id of await subjects.idsInState(db, 'restricted')) {

@@ -5,8 +5,10 @@ import { NativeExactIndex, type SearchOptions, type VectorHit, type VectorIndex 
 export const QUANTISE_FROM = 32_768;
 
 /**
- * Exact search while the gallery is small; from `quantiseFrom` templates on, the quantised scan with
- * exact re-ranking (quantized-index.ts), centred on the mean of the templates held at that moment.
+ * Exact search while the gallery is small; from `quantiseFrom` templates on, the quantised scan
+ * (quantized-index.ts: sign codes and int8 vectors, no float vectors kept; its hits carry an error
+ * bound and are re-scored on exact vectors by the caller), centred on the mean of the templates held
+ * at that moment.
  * The switch happens once, inside add(), and never goes back (a shrinking gallery stays quantised).
  */
 export class AdaptiveIndex implements VectorIndex {

@@ -1,6 +1,7 @@
 import type { PurposeId, SubjectId, TemplateId } from '../ids.js';
 import { AdaptiveIndex } from './adaptive-index.js';
 import type { VectorIndex } from './vector-index.js';
+import { rescoreExactly, type ExactVectors } from './exact-rescore.js';
 
 export interface TemplateVector {
   readonly templateId: TemplateId;
@@ -18,6 +19,10 @@ export interface SubjectHit {
 /**
  * The live matching index: one vector index per purpose holding only the templates that may match
  * now (active subjects with a valid basis). Every change to who may match updates it at once.
+ *
+ * Large purposes are held quantised (int8 and sign codes, no float vectors in memory): their hits are
+ * re-scored on the exact float templates that `exact` reads from the store, so every similarity this
+ * returns, and every decision taken on it, is an exact float cosine.
  */
 export class GalleryIndex {
   private readonly byPurpose = new Map<PurposeId, VectorIndex>();
@@ -25,10 +30,18 @@ export class GalleryIndex {
   /** A subject's templates: one id, or several (most subjects have one; a Set each would cost more). */
   private readonly bySubject = new Map<SubjectId, TemplateId | TemplateId[]>();
 
+  private readonly makeIndex: (dims: number) => VectorIndex;
+  private readonly exact: ExactVectors;
+
   constructor(
     readonly dimensions: number,
-    private readonly makeIndex: (dims: number) => VectorIndex = (d) => new AdaptiveIndex(d),
-  ) {}
+    opts: { exact?: ExactVectors; makeIndex?: (dims: number) => VectorIndex } = {},
+  ) {
+    this.makeIndex = opts.makeIndex ?? ((d) => new AdaptiveIndex(d));
+    this.exact =
+      opts.exact ??
+      (() => Promise.reject(new Error('this gallery index has no exact template source for its quantised tier')));
+  }
 
   add(t: TemplateVector): void {
     let idx = this.byPurpose.get(t.purposeId);
@@ -64,14 +77,17 @@ export class GalleryIndex {
   }
 
   /** Best template per subject, highest first. */
-  search(purposeId: PurposeId, query: Float32Array, k: number, threshold: number): SubjectHit[] {
+  async search(purposeId: PurposeId, query: Float32Array, k: number, threshold: number): Promise<SubjectHit[]> {
     const idx = this.byPurpose.get(purposeId);
     if (!idx) return [];
     // Subjects may have several templates: over-fetch, then keep each subject's best.
-    const hits = idx.search(query, k * 4, { threshold });
+    let hits = idx.search(query, k * 4, { threshold });
+    if (hits.some((h) => h.error !== undefined))
+      hits = await rescoreExactly(hits, query, k * 4, threshold, this.exact, (id) => this.owner.has(id as TemplateId));
     const best = new Map<SubjectId, SubjectHit>();
     for (const h of hits) {
-      const o = this.owner.get(h.id as TemplateId)!;
+      const o = this.owner.get(h.id as TemplateId);
+      if (!o) continue;
       if (!best.has(o.subjectId))
         best.set(o.subjectId, { subjectId: o.subjectId, templateId: h.id as TemplateId, similarity: h.score });
     }
@@ -79,10 +95,10 @@ export class GalleryIndex {
   }
 
   /** Best template per subject across every purpose (a person's own rights request searches everywhere). */
-  searchAll(query: Float32Array, k: number, threshold: number): SubjectHit[] {
+  async searchAll(query: Float32Array, k: number, threshold: number): Promise<SubjectHit[]> {
     const best = new Map<SubjectId, SubjectHit>();
-    for (const p of this.byPurpose.keys()) {
-      for (const h of this.search(p, query, k, threshold)) {
+    for (const p of [...this.byPurpose.keys()]) {
+      for (const h of await this.search(p, query, k, threshold)) {
         const cur = best.get(h.subjectId);
         if (!cur || cur.similarity < h.similarity) best.set(h.subjectId, h);
       }

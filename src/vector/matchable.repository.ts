@@ -51,4 +51,24 @@ export const matchableRepository = {
       slot: Number(r.slot),
     }));
   },
+
+  /** The sealed templates with these ids (the quantised index's exact re-score), whatever their state. */
+  async byIds(ex: Executor, ids: readonly string[]): Promise<Omit<MatchableRow, 'slot'>[]> {
+    const out: Omit<MatchableRow, 'slot'>[] = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await ex
+        .selectFrom('templates')
+        .select(['id', 'subject_id', 'purpose_id', 'sealed'])
+        .where('id', 'in', ids.slice(i, i + 500))
+        .execute();
+      for (const r of rows)
+        out.push({
+          id: r.id as TemplateId,
+          subjectId: r.subject_id as SubjectId,
+          purposeId: r.purpose_id as PurposeId,
+          sealed: r.sealed,
+        });
+    }
+    return out;
+  },
 };

@@ -18,23 +18,30 @@ export const defaultCandidates = (n: number, k: number): number =>
   Math.max(4 * k, Math.min(MAX_OUT / 2, Math.max(512, Math.ceil(n / 400))));
 
 /**
- * Quantised exact scan with exact re-ranking. Every template has a 512-bit code: the signs of its
+ * Quantised scan with bounded re-ranking. Every template has a 512-bit code: the signs of its
  * components after subtracting a centre (the mean of the gallery when the index was made), which
  * keeps every bit near 50/50 on real embeddings. A search scans every code with SIMD popcount (the
- * Hamming distance tracks the angle), takes the few hundred to few thousand nearest codes and scores
- * those on the float templates: every score returned, and so every decision, is an exact float cosine.
- * Nothing is approximate but which rows get the exact score; bench/scale measures that a real probe's
- * mate is still among them.
+ * Hamming distance tracks the angle) and takes the few hundred to few thousand nearest codes.
  *
- * Memory per template: 64 bytes of code and 2,048 of float vector (plus its id and map entries).
- * Removal moves the last row into the hole and zeroes the vacated code and vector.
+ * Those are scored on int8 copies of the templates (one scale per row: v ~ scale * int8), whose
+ * error against the exact float cosine is bounded: |v.q - scale * (int8.q)| <= scale / 2 * |q|_1.
+ * The hits returned carry that bound (`error`): every row that may be in the exact top k above the
+ * threshold is returned, possibly more than k, and the caller re-scores them on the exact float
+ * templates read from the store (gallery-index.ts), so every decision is an exact float cosine and
+ * the result is the one a float re-rank of the same candidates would give. Nothing is approximate
+ * but which rows are candidates; bench/scale measures that a real probe's mate is still among them.
+ *
+ * Memory per template: 64 bytes of code, 512 of int8 vector and 4 of scale (plus its id and map
+ * entries), against 2,048 for a float32 vector. Removal moves the last row into the hole and zeroes
+ * the vacated code, vector and scale.
  */
 export class QuantizedIndex implements VectorIndex {
   readonly dimensions = DIMS;
   private readonly kernel: PopcountKernel;
   private capacity: number;
   private codes!: Uint8Array;
-  private readonly floats: Float32Array[] = [];
+  private readonly bytes: Int8Array[] = [];
+  private readonly scales: Float32Array[] = [];
   private rowIds: string[] = [];
   private readonly slot = new Map<string, number>();
   private readonly center: Float32Array;
@@ -93,9 +100,48 @@ export class QuantizedIndex implements VectorIndex {
     }
   }
 
-  private row(r: number): Float32Array {
+  /** Row r as int8 (v ~ scale * int8, |v - scale * int8| <= scale / 2 per component). */
+  private quantise(r: number, v: Float32Array): void {
+    let max = 0;
+    for (let j = 0; j < DIMS; j++) max = Math.max(max, Math.abs(v[j]!));
+    const scale = Math.fround(max / 127);
+    const chunk = this.bytes[r >> CHUNK_BITS]!;
     const o = (r & (CHUNK - 1)) * DIMS;
-    return this.floats[r >> CHUNK_BITS]!.subarray(o, o + DIMS);
+    for (let j = 0; j < DIMS; j++) chunk[o + j] = scale ? Math.round(v[j]! / scale) : 0;
+    this.scales[r >> CHUNK_BITS]![r & (CHUNK - 1)] = scale;
+  }
+
+  private moveRow(from: number, to: number): void {
+    const d = (from & (CHUNK - 1)) * DIMS;
+    this.bytes[to >> CHUNK_BITS]!.set(this.bytes[from >> CHUNK_BITS]!.subarray(d, d + DIMS), (to & (CHUNK - 1)) * DIMS);
+    this.scales[to >> CHUNK_BITS]![to & (CHUNK - 1)] = this.scales[from >> CHUNK_BITS]![from & (CHUNK - 1)]!;
+  }
+
+  private clearRow(r: number): void {
+    const o = (r & (CHUNK - 1)) * DIMS;
+    this.bytes[r >> CHUNK_BITS]!.fill(0, o, o + DIMS);
+    this.scales[r >> CHUNK_BITS]![r & (CHUNK - 1)] = 0;
+  }
+
+  /** scale * (int8 . q): within scale / 2 * |q|_1 of the exact v . q. */
+  private approx(r: number, q: Float32Array): number {
+    const chunk = this.bytes[r >> CHUNK_BITS]!;
+    const o = (r & (CHUNK - 1)) * DIMS;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let j = 0; j < DIMS; j += 4) {
+      s0 += chunk[o + j]! * q[j]!;
+      s1 += chunk[o + j + 1]! * q[j + 1]!;
+      s2 += chunk[o + j + 2]! * q[j + 2]!;
+      s3 += chunk[o + j + 3]! * q[j + 3]!;
+    }
+    return this.scales[r >> CHUNK_BITS]![r & (CHUNK - 1)]! * (s0 + s1 + s2 + s3);
+  }
+
+  private scaleOf(r: number): number {
+    return this.scales[r >> CHUNK_BITS]![r & (CHUNK - 1)]!;
   }
 
   add(id: string, v: Float32Array): void {
@@ -108,11 +154,14 @@ export class QuantizedIndex implements VectorIndex {
         this.kernel.memory.grow(this.pagesFor(this.capacity) - this.kernel.memory.buffer.byteLength / PAGE);
         this.views();
       }
-      if (r >> CHUNK_BITS >= this.floats.length) this.floats.push(new Float32Array(CHUNK * DIMS));
+      if (r >> CHUNK_BITS >= this.bytes.length) {
+        this.bytes.push(new Int8Array(CHUNK * DIMS));
+        this.scales.push(new Float32Array(CHUNK));
+      }
       this.rowIds.push(id);
       this.slot.set(id, r);
     }
-    this.row(r).set(v);
+    this.quantise(r, v);
     this.encode(v, this.codes, r * CODE_BYTES);
   }
 
@@ -121,18 +170,21 @@ export class QuantizedIndex implements VectorIndex {
     if (i === undefined) return false;
     const last = this.rowIds.length - 1;
     if (i !== last) {
-      this.row(i).set(this.row(last));
+      this.moveRow(last, i);
       this.codes.copyWithin(i * CODE_BYTES, last * CODE_BYTES, (last + 1) * CODE_BYTES);
       const moved = this.rowIds[last]!;
       this.rowIds[i] = moved;
       this.slot.set(moved, i);
     }
     // The vacated row keeps nothing of anyone.
-    this.row(last).fill(0);
+    this.clearRow(last);
     this.codes.fill(0, last * CODE_BYTES, (last + 1) * CODE_BYTES);
     this.rowIds.pop();
     this.slot.delete(id);
-    if (last > 0 && (last & (CHUNK - 1)) === 0) this.floats.pop();
+    if (last > 0 && (last & (CHUNK - 1)) === 0) {
+      this.bytes.pop();
+      this.scales.pop();
+    }
     return true;
   }
 
@@ -151,38 +203,48 @@ export class QuantizedIndex implements VectorIndex {
     return new Uint32Array(mem, OUT, count);
   }
 
+  /**
+   * Every row that may be among the exact top k at or above the threshold, with its int8 score and
+   * that score's error bound, highest score first (possibly more than k: ties within the bound are
+   * all kept). The caller re-scores them on exact vectors.
+   */
   search(q: Float32Array, k: number, opts: SearchOptions = {}): VectorHit[] {
     const n = this.rowIds.length;
     if (n === 0 || k <= 0) return [];
     const threshold = opts.threshold ?? -Infinity;
+    let l1 = 0;
+    for (let j = 0; j < DIMS; j++) l1 += Math.abs(q[j]!);
+    // Half a quantisation step per component (the sums themselves are float64: rounding is far below the margin).
+    const unit = l1 / 2;
     const want = this.candidates(n, k);
-    const top: VectorHit[] = [];
+    const rows: number[] = [];
+    const scores: number[] = [];
+    const errors: number[] = [];
+    // The k best lower bounds seen (ascending); a row whose upper bound is below the k-th cannot be in the top k.
+    const lows: number[] = [];
     const consider = (r: number) => {
-      const s = dot(this.row(r), q);
-      if (s < threshold || (top.length >= k && s <= top[top.length - 1]!.score)) return;
-      const id = this.rowIds[r]!;
-      if (opts.filter && !opts.filter(id)) return;
-      let p = top.length;
-      while (p > 0 && top[p - 1]!.score < s) p--;
-      top.splice(p, 0, { id, score: s });
-      if (top.length > k) top.pop();
+      const s = this.approx(r, q);
+      const e = this.scaleOf(r) * unit + 1e-6;
+      if (s + e < threshold || (lows.length >= k && s + e < lows[0]!)) return;
+      if (opts.filter && !opts.filter(this.rowIds[r]!)) return;
+      rows.push(r);
+      scores.push(s);
+      errors.push(e);
+      const low = s - e;
+      if (lows.length < k || low > lows[0]!) {
+        let p = 0;
+        while (p < lows.length && lows[p]! < low) p++;
+        lows.splice(p, 0, low);
+        if (lows.length > k) lows.shift();
+      }
     };
     if (n <= want) for (let r = 0; r < n; r++) consider(r);
     else for (const r of this.candidateRows(q, want)) consider(r);
-    return top;
+    const kth = lows.length >= k ? lows[0]! : -Infinity;
+    const out: VectorHit[] = [];
+    for (let i = 0; i < rows.length; i++)
+      if (scores[i]! + errors[i]! >= kth)
+        out.push({ id: this.rowIds[rows[i]!]!, score: scores[i]!, error: errors[i]! });
+    return out.sort((a, b) => b.score - a.score);
   }
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  for (let j = 0; j < DIMS; j += 4) {
-    s0 += a[j]! * b[j]!;
-    s1 += a[j + 1]! * b[j + 1]!;
-    s2 += a[j + 2]! * b[j + 2]!;
-    s3 += a[j + 3]! * b[j + 3]!;
-  }
-  return s0 + s1 + s2 + s3;
 }

@@ -1,9 +1,14 @@
 import usearch from 'usearch';
 
-/** A scored hit: `score` is cosine similarity (vectors are L2-normalised). */
+/**
+ * A scored hit: `score` is cosine similarity (vectors are L2-normalised). When `error` is set (the
+ * quantised tier), `score` is within +- error of the exact cosine and the hits of that search are
+ * every row that may be in the exact top k: they must be re-scored on exact vectors (exact-rescore.ts).
+ */
 export interface VectorHit {
   readonly id: string;
   readonly score: number;
+  readonly error?: number;
 }
 
 export interface SearchOptions {
