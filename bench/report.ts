@@ -11,6 +11,7 @@ export const BENCHES = [
   'gallery',
   'rights',
   'api',
+  'identify',
   'cluster',
   'audit',
   'scale',
@@ -149,6 +150,32 @@ export function render(r: Results): string {
           row('POST /v1/identify at 30 req/s', api.identifyAt30),
         ],
       ),
+    );
+  }
+  const id = r['identify'];
+  if (id) {
+    out.push(
+      `### Identify end to end over HTTP (${id.gallery.toLocaleString('en')}-template gallery, ${id.workers} engine workers, one-face probes)`,
+    );
+    type Lat = { p50: number; p99: number };
+    const row = (name: string, x: Lat, extra = '') => [name, round(x.p50, 1), round(x.p99, 1), extra];
+    out.push(
+      table(
+        ['measure', 'p50 ms', 'p99 ms', ''],
+        [
+          row('engine alone, in process (decode, detect, landmarks, embed), 640 px', id.engineAlone640),
+          row('POST /v1/identify, concurrency 1, 640 px', id.concurrency1at640, `${id.concurrency1at640.n} requests`),
+          row(
+            `POST /v1/identify, concurrency 1, large probes (${id.largeProbeWidths.join(', ')} px wide)`,
+            id.concurrency1large,
+            `${id.concurrency1large.n} requests`,
+          ),
+          row('POST /v1/identify at 30 req/s, 640 px', id.at30rps640, `${round(id.at30rps640.rps, 1)} req/s achieved`),
+        ],
+      ),
+    );
+    out.push(
+      `Start-up of the server with its ${id.gallery.toLocaleString('en')}-template index: ${round(id.startSeconds, 1)} s.`,
     );
   }
   const cl = r['cluster'];

@@ -101,11 +101,20 @@ export class EnginePool {
     const shuttingDown = () => new VeilError('ENGINE_OVERLOADED', 'The face engine is shutting down.');
     for (const j of this.queue.splice(0)) this.answer(j, shuttingDown());
     const workers = [...this.starting, ...this.slots.map((s) => s.worker)];
+    const busy = new Set<Worker>();
     for (const s of this.slots.splice(0)) {
       if (s.overrun) clearTimeout(s.overrun);
-      if (s.job) this.answer(s.job, shuttingDown());
+      if (s.job) {
+        busy.add(s.worker);
+        this.answer(s.job, shuttingDown());
+      }
     }
-    for (const w of workers) void this.stop(w);
+    // A busy worker is inside libvips or ONNX Runtime, where terminating it aborts the process (see
+    // drainWorker): it finishes its job first, within the close bound; an idle one stops at once.
+    for (const w of workers) {
+      if (busy.has(w)) this.drainThenStop(w, this.opts.closeTimeoutMs);
+      else void this.stop(w);
+    }
     let bound: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.all([...this.stopping.values(), ...this.draining.values()]),
@@ -218,14 +227,8 @@ export class EnginePool {
     slot.job = null;
     const w = slot.worker;
     // An overrun worker finishes its job before it is stopped (see drainWorker).
-    if (!drain) void this.stop(w);
-    else
-      this.draining.set(
-        w,
-        drainWorker(w, DRAIN_MS)
-          .then(() => this.stop(w))
-          .finally(() => this.draining.delete(w)),
-      );
+    if (drain) this.drainThenStop(w, DRAIN_MS);
+    else void this.stop(w);
     if (!this.closed) {
       this.replaced++;
       this.replace(0);
@@ -241,6 +244,14 @@ export class EnginePool {
         const t = setTimeout(() => this.replace(attempt + 1), Math.min(5_000, 250 * 2 ** attempt));
         t.unref();
       },
+    );
+  }
+
+  private drainThenStop(w: Worker, ms: number): void {
+    const done = drainWorker(w, ms).then(() => this.stop(w));
+    this.draining.set(
+      w,
+      done.finally(() => this.draining.delete(w)),
     );
   }
 
