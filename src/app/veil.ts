@@ -147,7 +147,7 @@ export async function openVeil(opts: VeilOptions) {
   const gallery = new GalleryService({ ...base, engine, keyring, vault, index, suppression, threshold });
   const search = new SearchService({ ...base, engine, vault, index, threshold, tail: DEFAULT_IMPOSTOR_TAIL });
   const consents = new ConsentService({ ...base, keyring, vault, signingKey, controller, lifecycle });
-  const media = new IngestService({ ...base, engine, index, suppression, master, dataDir, threshold });
+  const media = new IngestService({ ...base, engine, index, suppression, master, keyring, vault, dataDir, threshold });
   const subjects = new SubjectService({ ...base, lifecycle, keyring, vault, ingest: media });
   const models = new ModelSwitch({ ...base, engine, keyring, vault, lifecycle });
   // Who a face already is, in every purpose and state, at the strict threshold: for the portal and rights intake.

@@ -16,6 +16,9 @@ import { subjectRepository } from './subject.repository.js';
 import { mediaRepository, type MediaFaceRow } from './media.repository.js';
 import type { SuppressionList } from './suppression.js';
 import { blurFaces } from './redact.js';
+import type { KeyRing } from '../privacy/keyring.js';
+import type { TemplateVault } from './template-vault.js';
+import { sealedSightingCrops } from './sighting-crops.js';
 import { isUniqueViolation } from '../store/errors.js';
 
 export interface IngestFile {
@@ -58,6 +61,8 @@ export class IngestService {
       index: GalleryIndex;
       suppression: SuppressionList;
       master: MasterKey;
+      keyring: KeyRing;
+      vault: TemplateVault;
       dataDir: string;
       threshold: number;
     },
@@ -104,6 +109,8 @@ export class IngestService {
         similarity: matched ? Math.round(matched.similarity * 1e4) / 1e4 : null,
       });
     }
+    // Each sighting's crop is made now, sealed under its subject's key: the access export reads it back.
+    const crops = await sealedSightingCrops(this.deps, db, file.bytes, faces);
     const id = newId.media();
     const storedPath = join('media', purpose.id, `${id}.sealed`);
     const abs = join(this.deps.dataDir, storedPath);
@@ -125,6 +132,7 @@ export class IngestService {
             at: this.deps.clock.now().toISOString(),
           },
           faces,
+          crops,
         );
         await this.deps.audit.append(tx, {
           actor,

@@ -10,6 +10,13 @@ export interface MediaFaceRow {
   similarity: number | null;
 }
 
+/** A sighting's face crop, sealed under its subject's data key (TemplateVault.sealCrop). */
+export interface SightingCropRow {
+  faceId: string;
+  subjectId: SubjectId;
+  sealed: Buffer;
+}
+
 export interface MediaSummaryRow {
   id: MediaId;
   purposeId: PurposeId;
@@ -48,6 +55,7 @@ export const mediaRepository = {
       at: string;
     },
     faces: readonly MediaFaceRow[],
+    crops: readonly SightingCropRow[] = [],
   ): Promise<void> {
     await ex
       .insertInto('media')
@@ -78,6 +86,30 @@ export const mediaRepository = {
         )
         .execute();
     }
+    for (let i = 0; i < crops.length; i += 100)
+      await ex
+        .insertInto('sighting_crops')
+        .values(
+          crops.slice(i, i + 100).map((c) => ({
+            face_id: c.faceId,
+            subject_id: c.subjectId,
+            sealed: c.sealed,
+            created_at: m.at,
+          })),
+        )
+        .execute();
+  },
+
+  /** The sealed crops of these sightings of the subject that have one (sightings ingested before version 14 have none). */
+  async cropsOf(ex: Executor, subjectId: SubjectId, faceIds: readonly string[]): Promise<Map<string, Buffer>> {
+    if (!faceIds.length) return new Map();
+    const rows = await ex
+      .selectFrom('sighting_crops')
+      .select(['face_id', 'sealed'])
+      .where('subject_id', '=', subjectId)
+      .where('face_id', 'in', [...faceIds])
+      .execute();
+    return new Map(rows.map((r) => [r.face_id, r.sealed]));
   },
 
   async faces(ex: Executor, mediaId: string): Promise<MediaFaceRow[]> {
@@ -121,17 +153,25 @@ export const mediaRepository = {
 
   /** A purpose left (consent withdrawn or expired): the person's faces in that purpose's photos become anonymous. */
   async unlinkSubjectIn(ex: Executor, subjectId: SubjectId, purposeId: PurposeId): Promise<number> {
+    const inPurpose = ex.selectFrom('media').select('id').where('purpose_id', '=', purposeId);
+    // The crops go with the link, in the same transaction: a face no longer theirs keeps no crop of them.
+    await ex
+      .deleteFrom('sighting_crops')
+      .where('subject_id', '=', subjectId)
+      .where('face_id', 'in', ex.selectFrom('media_faces').select('id').where('media_id', 'in', inPurpose))
+      .execute();
     const r = await ex
       .updateTable('media_faces')
       .set({ subject_id: null, similarity: null })
       .where('subject_id', '=', subjectId)
-      .where('media_id', 'in', ex.selectFrom('media').select('id').where('purpose_id', '=', purposeId))
+      .where('media_id', 'in', inPurpose)
       .executeTakeFirst();
     return Number(r.numUpdatedRows);
   },
 
   /** Erasure: the person's face in each photo becomes an anonymous box (it is still blurred on redaction). */
   async unlinkSubject(ex: Executor, subjectId: SubjectId): Promise<number> {
+    await ex.deleteFrom('sighting_crops').where('subject_id', '=', subjectId).execute();
     const r = await ex
       .updateTable('media_faces')
       .set({ subject_id: null, similarity: null })

@@ -40,9 +40,20 @@ export async function blurFaces(
  * blur-then-crop pipeline decoded three times and cost about 20 ms a sighting).
  */
 export async function ownFaceCrop(photo: Uint8Array, own: Box, others: readonly Box[]): Promise<Buffer> {
+  return (await ownFaceCrops(photo, [{ own, others }]))[0]!;
+}
+
+/** The crops of several faces of one photo (ingestion makes one per sighting), from one decode. */
+export async function ownFaceCrops(
+  photo: Uint8Array,
+  faces: readonly { own: Box; others: readonly Box[] }[],
+): Promise<Buffer[]> {
+  if (!faces.length) return [];
   const { data, info } = await sharp(photo).rotate().removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  const W = info.width,
-    H = info.height;
+  return Promise.all(faces.map((f) => cropOf(data, info.width, info.height, f.own, f.others)));
+}
+
+function cropOf(data: Buffer, W: number, H: number, own: Box, others: readonly Box[]): Promise<Buffer> {
   const m = 0.3;
   const left = Math.max(0, Math.floor(own.x - own.width * m));
   const top = Math.max(0, Math.floor(own.y - own.height * m));

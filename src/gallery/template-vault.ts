@@ -46,6 +46,15 @@ export class TemplateVault {
     return open(key, sealed, `veil.contact:${subjectId}`).toString('utf8');
   }
 
+  /** A sighting's face crop (a JPEG), sealed under the subject's key: unreadable once the key is shredded. */
+  sealCrop(key: Buffer, faceId: string, subjectId: SubjectId, jpeg: Uint8Array): Buffer {
+    return seal(key, jpeg, `veil.crop:${faceId}:${subjectId}`);
+  }
+
+  openCrop(key: Buffer, faceId: string, subjectId: SubjectId, sealed: Uint8Array): Buffer {
+    return open(key, sealed, `veil.crop:${faceId}:${subjectId}`);
+  }
+
   /** Writes a kept enrollment photo sealed under the subject key; returns its path relative to the data dir. */
   writeImage(key: Buffer, id: TemplateId, subjectId: SubjectId, purposeId: PurposeId, bytes: Uint8Array): string {
     const rel = join('images', subjectId, `${id}.sealed`);

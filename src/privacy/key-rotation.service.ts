@@ -9,8 +9,9 @@ import type { AuditLog } from '../audit/audit.log.js';
 import type { AccessPolicy } from '../auth/policy.js';
 import type { Actor } from '../auth/actor.js';
 import { VeilError } from '../errors.js';
-import { contactHash, KEY_BYTES, MasterKey, NEXT_MASTER_FILE, open, seal } from './keys.js';
+import { contactHash, KEY_BYTES, MasterKey, NEXT_MASTER_FILE, seal } from './keys.js';
 import { ContactSecrets } from './contact-secrets.js';
+import { isSegmented, openSealedFile, sealSegmented } from './sealed-segments.js';
 import { encodeHeader, encodeLive, encodeTombstone, SLOT_BYTES } from './keystore-format.js';
 import { Keystore } from './keystore.js';
 import type { KeyRing } from './keyring.js';
@@ -275,12 +276,13 @@ class Mover {
 
   derived(label: string, sealed: Buffer, aad: string): Buffer | null {
     const [oldKey, nextKey] = [this.old.derive(label), this.next.derive(label)];
-    if (this.tryOpen(() => open(nextKey, sealed, aad))) return null;
-    const plain = this.tryOpen(() => open(oldKey, sealed, aad));
+    // Access exports are sealed in segments (src/privacy/sealed-segments.ts); they stay so.
+    if (this.tryOpen(() => openSealedFile(nextKey, sealed, aad))) return null;
+    const plain = this.tryOpen(() => openSealedFile(oldKey, sealed, aad));
     if (plain === null) {
       this.unreadable++;
       return null;
     }
-    return seal(nextKey, plain, aad);
+    return isSegmented(sealed) ? sealSegmented(nextKey, plain, aad) : seal(nextKey, plain, aad);
   }
 }

@@ -1,4 +1,4 @@
-import { strToU8, zipSync } from 'fflate';
+import { strToU8 } from 'fflate';
 import type { Store } from '../store/store.js';
 import type { SubjectId } from '../ids.js';
 import type { KeyRing } from '../privacy/keyring.js';
@@ -15,7 +15,8 @@ import { mediaRepository } from '../gallery/media.repository.js';
 import type { TemplateVault } from '../gallery/template-vault.js';
 import type { IngestService } from '../gallery/ingest.service.js';
 import { text } from '../text/index.js';
-import { ownFaceCrop } from '../gallery/redact.js';
+import { sightingCrops, type SightingToCrop } from './export-crops.js';
+import { writeZip, type ZipEntry } from './zip-stream.js';
 import type { AuditSigningKey } from '../audit/signing-key.js';
 import { DEFAULT_CALIBRATION } from '../face/calibration.default.js';
 import { isVeilError } from '../errors.js';
@@ -35,7 +36,10 @@ export interface ExportDeps {
 
 export interface AccessPackage {
   readonly manifest: Record<string, unknown>;
-  readonly files: Record<string, Uint8Array>;
+  /** How many files the manifest names (kept enrollment photos and one crop per sighting). */
+  readonly fileCount: number;
+  /** Those files in the manifest's order, made (crops read or computed) as they are consumed. */
+  readonly files: () => AsyncIterable<ZipEntry>;
 }
 
 /** Everything Veil holds about these subjects, with the person's own face cropped from photos and every other face blurred. */
@@ -45,7 +49,8 @@ export async function buildAccessPackage(
   opts: { language: 'en' | 'fr'; requestId: string; withEmbeddings: boolean; now: string; partial?: boolean },
 ): Promise<AccessPackage> {
   const db = deps.store.db;
-  const files: Record<string, Uint8Array> = {};
+  const images: ZipEntry[] = [];
+  const crops: { subjectId: SubjectId; key: Buffer | null; list: SightingToCrop[] }[] = [];
   const out: Record<string, unknown>[] = [];
   const names = await recipientNames(db, opts.language);
   for (const id of subjectIds) {
@@ -96,7 +101,7 @@ export async function buildAccessPackage(
         const img = deps.vault.readImage(key, t);
         if (img) {
           const name = `${id}/enrollment/${t.id}.jpg`;
-          files[name] = img;
+          images.push({ name, bytes: img });
           doc['image'] = name;
         }
       }
@@ -110,17 +115,7 @@ export async function buildAccessPackage(
       similarity: sg.similarity,
       image: `${id}/photos/${sg.mediaId}-${sg.id}.jpg`,
     }));
-    // Crops run a few at a time: sharp works on libuv's thread pool, so both cores stay busy.
-    let next = 0;
-    const worker = async () => {
-      while (next < list.length) {
-        const i = next++;
-        const sg = list[i]!;
-        const others = (await mediaRepository.faces(db, sg.mediaId)).filter((f) => f.id !== sg.id).map((f) => f.box);
-        files[sightings[i]!.image] = await ownFaceCrop(await deps.ingest.photo(sg.mediaId), sg.box, others);
-      }
-    };
-    await Promise.all(Array.from({ length: 4 }, worker));
+    crops.push({ subjectId: id, key, list: list.map((sg, i) => ({ ...sg, image: sightings[i]!.image })) });
     const disclosures = (await searchRepository.disclosuresOf(db, id)).map((d) => ({
       searchId: d.id,
       kind: d.kind,
@@ -198,7 +193,15 @@ export async function buildAccessPackage(
     automatedMatching: automatedMatching(opts.language),
     rights: text(opts.language).rightsReminder,
   };
-  return { manifest, files };
+  const cropDeps = { store: deps.store, vault: deps.vault, ingest: deps.ingest };
+  return {
+    manifest,
+    fileCount: images.length + crops.reduce((n, c) => n + c.list.length, 0),
+    files: async function* () {
+      yield* images;
+      for (const c of crops) yield* sightingCrops(cropDeps, c.subjectId, c.key, c.list);
+    },
+  };
 }
 
 /** Recipients as people read them: an API key by its name and role, the command line, Veil itself. */
@@ -218,8 +221,14 @@ async function recipientNames(db: Store['db'], lang: 'en' | 'fr') {
   };
 }
 
-export function zipPackage(p: AccessPackage): Buffer {
-  const entries: Record<string, Uint8Array> = { 'manifest.json': strToU8(JSON.stringify(p.manifest, null, 2)) };
-  for (const [k, v] of Object.entries(p.files)) entries[k] = v;
-  return Buffer.from(zipSync(entries, { level: 6 }));
+/** The access ZIP, written to `out` as it is made: the manifest, then every file (JPEGs stored). */
+export async function writeAccessZip(p: AccessPackage, out: (chunk: Uint8Array) => void): Promise<number> {
+  const manifest = strToU8(JSON.stringify(p.manifest, null, 2));
+  return writeZip(
+    (async function* () {
+      yield { name: 'manifest.json', bytes: manifest };
+      yield* p.files();
+    })(),
+    out,
+  );
 }

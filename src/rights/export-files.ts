@@ -1,30 +1,51 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Store } from '../store/store.js';
 import { newId } from '../ids.js';
 import { VeilError } from '../errors.js';
-import { open, seal } from '../privacy/keys.js';
+import { openSealedFile, readSealedFile, SegmentSealer } from '../privacy/sealed-segments.js';
 import { artifactRepository } from './artifact.repository.js';
 
+/** Receives the file's bytes as they are made; nothing is held whole in memory. */
+export type FileSink = (chunk: Uint8Array) => void;
+
 /**
- * The files rights requests produce (access ZIPs, portability JSON): sealed on disk, registered as
- * derived from their subjects so an erasure finds and destroys them, read back in one place.
+ * The files rights requests produce (access ZIPs, portability JSON): sealed on disk as they are
+ * written (segment by segment), registered as derived from their subjects so an erasure finds and
+ * destroys them, read back in one place.
  */
 export class ExportFiles {
   constructor(private readonly deps: { store: Store; key: Buffer; dataDir: string }) {}
 
-  async write(
+  write(kind: string, bytes: Buffer, subjectIds: readonly string[], requestId: string, now: string): Promise<string> {
+    return this.writeStream(kind, subjectIds, requestId, now, async (sink) => sink(bytes));
+  }
+
+  /** `produce` writes the file through the sink; it is sealed and on disk, a segment at a time, as it goes. */
+  async writeStream(
     kind: string,
-    bytes: Buffer,
     subjectIds: readonly string[],
     requestId: string,
     now: string,
+    produce: (sink: FileSink) => Promise<void>,
   ): Promise<string> {
     const id = newId.other('art');
     const rel = join('exports', `${requestId}.${id}.sealed`);
     const abs = join(this.deps.dataDir, rel);
     mkdirSync(dirname(abs), { recursive: true, mode: 0o700 });
-    writeFileSync(abs, seal(this.deps.key, bytes, `veil.export:${id}`), { mode: 0o600 });
+    const fd = openSync(abs, 'w', 0o600);
+    try {
+      const sealer = new SegmentSealer(this.deps.key, `veil.export:${id}`, (piece) => {
+        writeSync(fd, piece);
+      });
+      await produce((chunk) => sealer.push(chunk));
+      sealer.end();
+    } catch (e) {
+      closeSync(fd);
+      rmSync(abs, { force: true });
+      throw e;
+    }
+    closeSync(fd);
     const expiresAt = new Date(new Date(now).getTime() + 30 * 86_400_000).toISOString();
     // One file per request: a run again (a review decided, the person asking twice) replaces the last.
     const earlier = await artifactRepository.ofRequest(this.deps.store.db, requestId);
@@ -54,15 +75,23 @@ export class ExportFiles {
     for (const f of files) if (f.path) rmSync(join(this.deps.dataDir, f.path), { force: true });
   }
 
-  /** The file an outcome names, decrypted. */
-  async read(outcome: Record<string, unknown> | null): Promise<{ bytes: Buffer; kind: string }> {
+  private async artifact(outcome: Record<string, unknown> | null) {
     const artifactId = outcome?.['artifactId'];
     if (typeof artifactId !== 'string') throw new VeilError('NOT_FOUND', 'This request has no file to download.');
     const a = await artifactRepository.get(this.deps.store.db, artifactId);
     if (!a?.path) throw new VeilError('NOT_FOUND', 'The file has expired or was erased.');
-    return {
-      bytes: open(this.deps.key, readFileSync(join(this.deps.dataDir, a.path)), `veil.export:${a.id}`),
-      kind: a.kind,
-    };
+    return { id: a.id, kind: a.kind, abs: join(this.deps.dataDir, a.path) };
+  }
+
+  /** The file an outcome names, decrypted. */
+  async read(outcome: Record<string, unknown> | null): Promise<{ bytes: Buffer; kind: string }> {
+    const a = await this.artifact(outcome);
+    return { bytes: openSealedFile(this.deps.key, readFileSync(a.abs), `veil.export:${a.id}`), kind: a.kind };
+  }
+
+  /** The same, decrypted a segment at a time as it is read (an HTTP download of a large ZIP). */
+  async stream(outcome: Record<string, unknown> | null): Promise<{ chunks: AsyncIterable<Buffer>; kind: string }> {
+    const a = await this.artifact(outcome);
+    return { chunks: readSealedFile(this.deps.key, a.abs, `veil.export:${a.id}`), kind: a.kind };
   }
 }

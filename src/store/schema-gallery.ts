@@ -112,6 +112,14 @@ export interface MediaFacesTable {
   created_at: string;
 }
 
+/** A sighting's face crop, sealed under the subject's data key (version 14). */
+export interface SightingCropsTable {
+  face_id: string;
+  subject_id: string;
+  sealed: Buffer;
+  created_at: string;
+}
+
 export interface SearchesTable {
   id: string;
   kind: string;

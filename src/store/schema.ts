@@ -12,6 +12,7 @@ import type {
   PurposesTable,
   SearchesTable,
   SearchResultsTable,
+  SightingCropsTable,
   SubjectKeysTable,
   SubjectsTable,
   SuppressionsTable,
@@ -211,6 +212,7 @@ export interface Database extends CompreFaceTables {
   templates: TemplatesTable;
   media: MediaTable;
   media_faces: MediaFacesTable;
+  sighting_crops: SightingCropsTable;
   searches: SearchesTable;
   search_results: SearchResultsTable;
   suppressions: SuppressionsTable;

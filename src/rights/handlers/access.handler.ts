@@ -1,5 +1,5 @@
 import type { ExportFiles } from '../export-files.js';
-import { buildAccessPackage, zipPackage, type ExportDeps } from '../access-export.js';
+import { buildAccessPackage, writeAccessZip, type ExportDeps } from '../access-export.js';
 import type { HandlerContext, HandlerResult, RightHandler } from './handler.js';
 
 /** Access (Art. 15) as a ZIP with the person's own face in every photo; portability (Art. 20) as JSON with embeddings. */
@@ -16,20 +16,24 @@ export class AccessHandler implements RightHandler {
       withEmbeddings: portable,
       now,
     });
-    const bytes = portable ? Buffer.from(JSON.stringify(pkg.manifest, null, 2)) : zipPackage(pkg);
-    const artifactId = await this.deps.files.write(
-      portable ? 'portability-export' : 'access-export',
-      bytes,
-      targets,
-      r.id,
-      now,
-    );
+    // The ZIP is sealed and written to disk as it is made, entry by entry: never whole in memory.
+    const artifactId = portable
+      ? await this.deps.files.write(
+          'portability-export',
+          Buffer.from(JSON.stringify(pkg.manifest, null, 2)),
+          targets,
+          r.id,
+          now,
+        )
+      : await this.deps.files.writeStream('access-export', targets, r.id, now, async (sink) => {
+          await writeAccessZip(pkg, sink);
+        });
     return {
       outcome: {
         artifactId,
         nothingHeld: pkg.manifest['nothingHeld'],
         subjects: targets.length,
-        files: Object.keys(pkg.files).length,
+        files: pkg.fileCount,
         format: portable ? 'json' : 'zip',
       },
     };

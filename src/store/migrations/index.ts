@@ -12,6 +12,7 @@ import * as openSet from './0011-open-set.js';
 import * as authorizedAgents from './0010-authorized-agents.js';
 import * as searchFaces from './0012-search-faces.js';
 import * as comprefaceAliases from './0013-compreface-aliases.js';
+import * as sightingCrops from './0014-sighting-crops.js';
 
 /**
  * Every schema migration, by the name Kysely records in `kysely_migration`. Append only: a released
@@ -33,6 +34,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0011-open-set': openSet,
   '0012-search-faces': searchFaces,
   '0013-compreface-aliases': comprefaceAliases,
+  '0014-sighting-crops': sightingCrops,
 });
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) };
