@@ -23,6 +23,9 @@ const HELP = `veil faces <command>
                                         thresholds from a folder laid out as <identity>/<image>;
                                         --model: a model declared in VEIL_MODELS, --save: keep the
                                         calibration beside its file (needed before it is used)
+  status [--json]                       templates per model id (data directory needed)
+  reembed [--dry-run] [--json]          re-embed other models' templates from kept photos under the
+                                        active model; list who must re-enroll
 `;
 
 const round = (n: number, d = 2): number => Math.round(n * 10 ** d) / 10 ** d;
@@ -59,6 +62,10 @@ export async function facesCommand(argv: string[], io: Io, env: NodeJS.ProcessEn
       return compare(rest, io);
     case 'calibrate':
       return calibrateCmd(rest, io, env);
+    case 'status':
+      return (await import('./faces.models.js')).modelStatusCommand(rest, io);
+    case 'reembed':
+      return (await import('./faces.models.js')).reembedCommand(rest, io);
     default:
       throw new UsageError(`unknown command 'faces ${sub}'\n${HELP}`);
   }

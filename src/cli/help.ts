@@ -104,7 +104,7 @@ export const COMMANDS: Readonly<Record<string, CommandHelp>> = {
     },
   },
   faces: {
-    summary: 'detect, embed, compare faces; calibrate thresholds (no data directory needed)',
+    summary: 'detect, embed, compare faces; calibrate thresholds; switch the active model (status, reembed)',
     subs: {
       detect: { usage: 'detect <image...> [--json]', about: 'faces with box, score, five landmarks, quality' },
       embed: { usage: 'embed <image...> --jsonl', about: 'one JSON line per image with 512-d embeddings' },
@@ -115,6 +115,15 @@ export const COMMANDS: Readonly<Record<string, CommandHelp>> = {
       calibrate: {
         usage: 'calibrate <dir> [--target-fmr F] [--json]',
         about: 'FMR/FNMR and thresholds on a folder laid out as <identity>/<image>',
+      },
+      status: {
+        usage: 'status [--json]',
+        about: 'templates per model id; only the active model (VEIL_EMBEDDER) matches',
+      },
+      reembed: {
+        usage: 'reembed [--dry-run] [--json]',
+        about:
+          'templates of other models made again under the active one from kept photos; lists who must\nre-enroll where the purpose keeps no photo (subject, purpose, consent). Resumable; audited',
       },
     },
   },

@@ -15,6 +15,7 @@ import type { RightsQueue } from '../rights/queue.service.js';
 import type { IdempotencyStore } from './idempotency.service.js';
 import type { RateLimiter } from './rate-limit.service.js';
 import { opsRepository } from './ops.repository.js';
+import { modelSwitchRepository } from '../gallery/model-switch.repository.js';
 
 export interface MetricFamily {
   readonly name: string;
@@ -61,11 +62,21 @@ export class OpsService {
     const purposes =
       this.deps.metricsPublic && actor.role === 'public' ? all : all.filter((p) => this.deps.policy.bound(actor, p));
     const counts = await this.deps.rights.counts();
+    // Counts over every purpose: for public metrics and keys bound to all purposes only.
+    const byModel =
+      (this.deps.metricsPublic && actor.role === 'public') || actor.purposes === '*'
+        ? await modelSwitchRepository.countsByModel(this.deps.store.db)
+        : [];
     return [
       {
         name: 'veil_gallery_templates',
         help: 'Matchable templates per purpose',
         values: purposes.map((p) => ({ labels: `purpose="${p.key}"`, value: this.deps.templatesIn(p.id) })),
+      },
+      {
+        name: 'veil_templates_by_model',
+        help: 'Stored templates per embedder id; only the active one is matched (veil faces reembed)',
+        values: byModel.map((m) => ({ labels: `model="${m.model}"`, value: m.templates })),
       },
       { name: 'veil_rights_requests_open', help: 'Open rights requests', values: [{ labels: '', value: counts.open }] },
       {

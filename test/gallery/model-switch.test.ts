@@ -136,6 +136,14 @@ test('templates of another model id are never compared; a switch re-embeds kept 
       [MODELS.embedder.id, 1],
     ],
   );
+  const metrics = (await v.ops.metrics(operator)).find((m) => m.name === 'veil_templates_by_model')!;
+  assert.deepEqual(
+    metrics.values.map((x) => [x.labels, x.value]),
+    [
+      [`model="${MODELS.embedder.id}"`, 1],
+      ['model="twin@1"', 1],
+    ],
+  );
   const log = (await v.audit.entries(operator, { limit: 1000 })).items as { action: string }[];
   assert.equal(log.filter((e) => e.action === 'template.reembedded').length, 1);
   assert.equal(log.filter((e) => e.action === 'models.reembed.run').length, 3, 'every run is audited, dry runs too');

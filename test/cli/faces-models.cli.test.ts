@@ -1,0 +1,95 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openVeil } from '../../src/app/veil.js';
+import { DEFAULT_CALIBRATION } from '../../src/face/calibration.default.js';
+import { DEFAULT_MODELS_DIR, MODELS } from '../../src/face/models.js';
+import { EmbedderDeclarationSchema, saveCalibration, SHIPPED_EMBEDDER } from '../../src/face/model-declaration.js';
+import { anyPurposeAdmin as admin } from '../../support/actors.js';
+import { engineEnv, face, REPO, tempDir } from '../helpers.js';
+
+function veil(env: Record<string, string>, ...args: string[]) {
+  const r = spawnSync(process.execPath, [join(REPO, 'bin/veil.mjs'), ...args], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, ...env },
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** The shipped embedder's file declared under a second id, calibrated beside its copy. */
+function twin(dir: string): Record<string, string> {
+  const file = join(dir, 'twin.onnx');
+  copyFileSync(join(REPO, 'models', 'fr_feature.onnx'), file);
+  const sha256 = JSON.parse(readFileSync(join(REPO, 'models', 'MANIFEST.json'), 'utf8'))['fr_feature.onnx'];
+  const decl = EmbedderDeclarationSchema.parse({ ...SHIPPED_EMBEDDER, id: 'twin@1', file, sha256 });
+  const point = { threshold: DEFAULT_CALIBRATION.threshold, fmr: 1e-3, fnmr: 0 };
+  saveCalibration(decl, DEFAULT_MODELS_DIR, {
+    ...{ model: decl.id, genuinePairs: 1, impostorPairs: 1, auc: 1, eer: point, targetFmr: 1e-3 },
+    ...{ operatingPoint: point, impostorMean: 0.0156, impostorStd: 0.0971, sha256 },
+    ...{ dataset: 'test', images: 2, at: '2026-01-01T00:00:00.000Z' },
+  });
+  return { VEIL_MODELS: JSON.stringify([decl]), VEIL_EMBEDDER: decl.id };
+}
+
+test('faces status and faces reembed: counts per model, a table or one JSON document, who must re-enroll', async () => {
+  const dataDir = tempDir('veil-cli-switch-');
+  const db = await engineEnv();
+  const env = { ...db, VEIL_DATA_DIR: dataDir };
+  const v = await openVeil({ dataDir, env, ...(db['DATABASE_URL'] ? { databaseUrl: db['DATABASE_URL'] } : {}) });
+  const enroll = async (purpose: string, keep: boolean, photo: string) => {
+    await v.purposes.create(admin, {
+      key: purpose,
+      name: purpose,
+      description: `Faces for ${purpose}, with consent.`,
+      lawfulBasis: 'consent',
+      keepSourceImages: keep,
+    });
+    const { consent } = await v.consents.give(admin, {
+      ...{
+        purpose,
+        noticeText: 'We match your face against event photos.',
+        noticeVersion: '1',
+        method: 'api',
+        collector: 'cli test',
+      },
+    });
+    await v.gallery.enroll(admin, { purpose, consentId: consent.id, images: [face(photo)] });
+    return consent.id;
+  };
+  await enroll('kept', true, 'faceapi_bbt/amy/amy1.png');
+  const rajConsent = await enroll('not-kept', false, 'faceapi_bbt/raj/raj1.png');
+  await v.close();
+
+  const b = { ...env, ...twin(tempDir('veil-twin-')) };
+  const status = veil(b, 'faces', 'status', '--json');
+  assert.equal(status.code, 0, status.err);
+  assert.deepEqual(JSON.parse(status.out), {
+    active: 'twin@1',
+    models: [
+      { model: 'twin@1', templates: 0, withPhoto: 0, active: true },
+      { model: MODELS.embedder.id, templates: 2, withPhoto: 1, active: false },
+    ],
+    stale: 2,
+  });
+  const human = veil(b, 'faces', 'status');
+  assert.match(human.out, /2 template\(s\) of other models are not matched: run 'veil faces reembed'/);
+
+  const table = veil(b, 'faces', 'reembed', '--dry-run');
+  assert.equal(table.code, 0, table.err);
+  assert.match(table.out, /would re-embed 1 template\(s\) under twin@1/);
+  assert.match(table.out, new RegExp(`\\tnot-kept\\t${rajConsent}\\t1\\tphoto-not-kept`));
+  const run = veil(b, 'faces', 'reembed', '--json');
+  assert.equal(run.code, 0, run.err);
+  const r = JSON.parse(run.out);
+  assert.equal(r.reembedded, 1);
+  assert.equal(r.dryRun, false);
+  assert.deepEqual(
+    r.reenroll.map((e: { purpose: string; consentId: string }) => [e.purpose, e.consentId]),
+    [['not-kept', rajConsent]],
+  );
+  assert.equal(JSON.parse(veil(b, 'faces', 'status', '--json').out).stale, 1);
+  assert.equal(veil(b, 'faces', 'reembed', '--bogus').code, 2);
+});
