@@ -30,6 +30,9 @@ export const AUDIT_ACTIONS = [
   'models.reembed.run',
   'search.performed',
   'verify.performed',
+  /** A person confirmed or rejected a match of an identification (EU AI Act Art. 14(5)). */
+  'match.confirmed',
+  'match.rejected',
   'media.ingested',
   'media.redacted',
   'sighting.created',

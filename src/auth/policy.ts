@@ -14,11 +14,17 @@ export const PERMISSIONS = {
   'purposes.declare': ['dpo'],
   'purposes.read': ['operator', 'investigator', 'dpo', 'auditor'],
   'purposes.suspend': ['dpo'],
+  /** Changing a purpose's two-person rule (confirmations): an admin bound to the purpose. */
+  'purposes.configure': [],
   'consents.record': ['operator'],
   'consents.read': ['operator', 'dpo'],
   'consents.withdraw': ['operator', 'dpo'],
   'gallery.enroll': ['operator'],
   'gallery.search': ['operator', 'investigator'],
+  /** Confirming or rejecting a match of an identification (EU AI Act Art. 14(5)): those who may identify. */
+  'matches.confirm': ['operator', 'investigator'],
+  /** A search's confirmation state: those who identify, and the DPO who answers contests. */
+  'matches.read': ['operator', 'investigator', 'dpo'],
   /** Removing every subject or face of a purpose at once (CompreFace's delete-all calls): admin only. */
   'gallery.purge': [],
   'faces.detect': ['operator', 'investigator'],
@@ -45,6 +51,7 @@ const PROCESSING: ReadonlySet<Permission> = new Set([
   'consents.record',
   'gallery.enroll',
   'gallery.search',
+  'matches.confirm',
   'media.ingest',
 ]);
 

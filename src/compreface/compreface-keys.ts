@@ -17,6 +17,10 @@ export interface CompreFaceKeyInput {
   readonly justification?: string | undefined;
 }
 
+/** A CompreFace client reads every subject it is given as a match: it cannot wait for confirmations. */
+export const unconfirmable = (p: Purpose) =>
+  `Purpose '${p.key}' requires each match to be confirmed by ${p.confirmations} people (EU AI Act Art. 14(5)); a CompreFace client would take an unconfirmed match as a match.`;
+
 /** What a call with a compatibility key runs under: its one purpose and its accountability. */
 export interface CompreFaceContext {
   readonly key: CompreFaceKeyRow;
@@ -45,6 +49,7 @@ export class CompreFaceKeys {
         'CASE_REF_REQUIRED',
         `Searches under '${purpose.key}' need a case reference for each search; a compatibility key cannot give one.`,
       );
+    if (purpose.confirmations > 0) throw new VeilError('INVALID_INPUT', unconfirmable(purpose));
     const sourceReference = visibleText('sourceReference', input.sourceReference);
     if (!needsConsent(purpose) && !sourceReference)
       throw new VeilError(

@@ -7,7 +7,7 @@ import type { GalleryService } from '../gallery/gallery.service.js';
 import type { SearchService } from '../gallery/search.service.js';
 import type { CoreDeps } from '../service-deps.js';
 import { aliasRepository as aliases } from './alias.repository.js';
-import type { CompreFaceKeys } from './compreface-keys.js';
+import { unconfirmable, type CompreFaceKeys } from './compreface-keys.js';
 import type { ServedPlugin } from './lenient.js';
 import { keepFaces, pluginVersions, shapeFace, type CompreFaceFace } from './shape.js';
 import { toCompreFaceSimilarity } from './similarity.js';
@@ -42,6 +42,8 @@ export class CompreFaceRecognition {
 
   async recognize(actor: Actor, image: Uint8Array, o: FaceCallOptions, img?: ImageOptions) {
     const ctx = await this.deps.keys.context(actor, 'gallery.search');
+    // The purpose took the two-person rule after the key was made: its identifications are refused.
+    if (ctx.purpose.confirmations > 0) throw new VeilError('INVALID_STATE', unconfirmable(ctx.purpose));
     const per = Math.max(1, Math.floor(o.predictionCount ?? 1));
     const started = performance.now();
     const r = await this.deps.search.identifyFaces(

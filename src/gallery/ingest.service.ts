@@ -72,6 +72,12 @@ export class IngestService {
 
   async ingest(actor: Actor, purposeRef: string, file: IngestFile, opts?: ImageOptions): Promise<IngestOutcome> {
     const purpose = await this.deps.policy.purpose(actor, 'media.ingest', purposeRef);
+    // A sighting is a match nobody confirmed: a purpose under the two-person rule makes none.
+    if (purpose.confirmations > 0)
+      throw new VeilError(
+        'INVALID_STATE',
+        `Purpose '${purpose.key}' requires each match to be confirmed by ${purpose.confirmations} people (EU AI Act Art. 14(5)); photo ingestion would make unconfirmed sightings.`,
+      );
     const sha256 = createHash('sha256').update(file.bytes).digest('hex');
     const db = this.deps.store.db;
     const seen = await mediaRepository.bySha(db, purpose.id, sha256);

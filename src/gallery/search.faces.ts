@@ -3,6 +3,7 @@ import type { FivePoints } from '../face/landmarks.js';
 import type { FaceQuality } from '../face/quality.js';
 import type { SearchAccountability } from '../auth/policy.js';
 import type { SubjectId } from '../ids.js';
+import type { Confirmation } from './match-confirmation.js';
 
 /** Faces searched in one probe at most: each is a search of its own, so a crowd photo is bounded. */
 export const MAX_FACES_PER_PROBE = 20;
@@ -16,6 +17,11 @@ export interface Candidate {
   readonly rank: number;
   /** Probability a person not in the gallery scores this high against one of its templates (fitted tail). */
   readonly estimatedFalseMatchRate: number;
+  /**
+   * Under a purpose with the two-person rule (EU AI Act Art. 14(5)): a new match is `unconfirmed`
+   * until that many different people confirmed it. Absent when the purpose requires none.
+   */
+  readonly confirmation?: Confirmation;
 }
 
 /** One face of the probe and what its search found. */

@@ -26,6 +26,8 @@ export interface SearchAccount {
   faces?: readonly { x: number; y: number; width: number; height: number }[];
   /** `face` and `rank` say which face returned the subject and where it ranked for that face. */
   returned: readonly { subjectId: SubjectId; similarity: number; face?: number; rank?: number }[];
+  /** Identify: people who must confirm each match before it counts (the purpose's rule now). */
+  confirmations?: number;
 }
 
 /** The search row, its results and the audit entry, in the caller's transaction (Art. 15(1)(c), 19). */
@@ -46,6 +48,7 @@ export async function recordSearch(deps: Pick<CoreDeps, 'audit' | 'clock'>, tx: 
     at: deps.clock.now().toISOString(),
     faces: a.faces,
     results: a.returned.map((c) => ({ subjectId: c.subjectId, similarity: c.similarity, face: c.face, rank: c.rank })),
+    confirmations: a.confirmations,
   });
   await deps.audit.append(tx, {
     actor: a.actor,
@@ -60,6 +63,7 @@ export async function recordSearch(deps: Pick<CoreDeps, 'audit' | 'clock'>, tx: 
       ...(a.faces ? { faces: a.faces.length } : {}),
       threshold: a.threshold,
       ...(a.gallerySize === undefined ? {} : { gallerySize: a.gallerySize, fpir: a.fpir }),
+      ...(a.confirmations ? { confirmationsRequired: a.confirmations } : {}),
     },
   });
 }

@@ -20,6 +20,8 @@ export interface SearchRecord {
   faces?: readonly { x: number; y: number; width: number; height: number }[] | undefined;
   /** Ranks count within a face: face 2's best candidate is rank 1. */
   results: { subjectId: SubjectId; similarity: number; face?: number | undefined; rank?: number | undefined }[];
+  /** The purpose's confirmation rule when the search was made (version 15; 0: none). */
+  confirmations?: number | undefined;
 }
 
 const roundBox = (b: { x: number; y: number; width: number; height: number }) => ({
@@ -49,6 +51,7 @@ export const searchRepository = {
         result_count: s.results.length,
         at: s.at,
         faces: s.faces ? JSON.stringify(s.faces.map(roundBox)) : null,
+        confirmations: s.confirmations || null,
       })
       .execute();
     if (s.results.length) {
@@ -65,6 +68,37 @@ export const searchRepository = {
         )
         .execute();
     }
+  },
+
+  /** One search's purpose, kind, rule and results, for the decisions on its matches. */
+  async get(ex: Executor, id: string) {
+    const s = await ex
+      .selectFrom('searches')
+      .select(['id', 'kind', 'purpose_id', 'actor_kind', 'actor_id', 'at', 'confirmations'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!s) return undefined;
+    const results = await ex
+      .selectFrom('search_results')
+      .select(['face', 'subject_id', 'similarity', 'rank'])
+      .where('search_id', '=', id)
+      .orderBy('face')
+      .orderBy('rank')
+      .execute();
+    return {
+      id: s.id as SearchId,
+      kind: s.kind,
+      purposeId: s.purpose_id as PurposeId,
+      actor: `${s.actor_kind}:${s.actor_id}`,
+      at: s.at,
+      confirmations: s.confirmations ?? 0,
+      results: results.map((r) => ({
+        face: Number(r.face),
+        subjectId: r.subject_id as SubjectId,
+        similarity: r.similarity,
+        rank: Number(r.rank),
+      })),
+    };
   },
 
   /** Every search that returned this subject: who received their data, when, why (Art. 15(1)(c), 19). */
@@ -84,14 +118,19 @@ export const searchRepository = {
         'search_results.similarity',
         'search_results.rank',
         'search_results.face',
+        'searches.confirmations',
       ])
       .where('search_results.subject_id', '=', subjectId)
       .orderBy('searches.at')
       .execute();
   },
 
-  /** Erasure: the person disappears from past results (the searches themselves stay, as accountability). */
+  /**
+   * Erasure: the person disappears from past results, and the decisions on those matches with them
+   * (the searches themselves and the audit entries stay, as accountability).
+   */
   async deleteResultsOf(ex: Executor, subjectId: SubjectId): Promise<number> {
+    await ex.deleteFrom('match_confirmations').where('subject_id', '=', subjectId).execute();
     const r = await ex.deleteFrom('search_results').where('subject_id', '=', subjectId).executeTakeFirst();
     return Number(r.numDeletedRows);
   },

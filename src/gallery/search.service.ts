@@ -13,6 +13,8 @@ import { subjectRepository as subjects } from './subject.repository.js';
 import { recordSearch, type SearchAccount } from './search.record.js';
 import type { TemplateVault } from './template-vault.js';
 import { round4 } from './numbers.js';
+import { confirmationOf } from './match-confirmation.js';
+import { MatchConfirmations, type MatchRef, type MatchView, type SearchConfirmations } from './confirmation.service.js';
 import { galleryFmr, openSetThreshold, type ImpostorTail } from './open-set.js';
 import {
   MAX_CANDIDATES_PER_FACE,
@@ -81,7 +83,25 @@ export class SearchService {
       /** The model's fitted impostor tail: identification's floor follows the open-set rule (open-set.ts). */
       tail?: ImpostorTail;
     },
-  ) {}
+  ) {
+    this.matches = new MatchConfirmations(deps);
+  }
+
+  /** Decisions on the matches of identifications (EU AI Act Art. 14(5)): confirmation.service.ts. */
+  private readonly matches: MatchConfirmations;
+
+  confirmMatch(actor: Actor, m: MatchRef): Promise<MatchView> {
+    return this.matches.confirm(actor, m);
+  }
+
+  rejectMatch(actor: Actor, m: MatchRef): Promise<MatchView> {
+    return this.matches.reject(actor, m);
+  }
+
+  /** A search's matches with their confirmation state and who decided what. */
+  confirmations(actor: Actor, searchId: string): Promise<SearchConfirmations> {
+    return this.matches.state(actor, searchId);
+  }
 
   /** A client may only make the decision stricter: a looser one would disclose people who do not match. */
   private decisionThreshold(requested: number | undefined, floor = this.deps.threshold): number {
@@ -126,7 +146,7 @@ export class SearchService {
     const faces = facesToSearch(analysis.faces, maxFaces, input.minDetectorScore ?? 0);
     if (!faces.length) throw new VeilError('NO_FACE', 'No face was found in the probe image.');
     const hits = await Promise.all(faces.map((f) => this.deps.index.search(purpose.id, f.embedding, k, threshold)));
-    const confirmed = await this.confirm(hits, purpose.id, gallerySize);
+    const confirmed = await this.confirm(hits, purpose.id, gallerySize, purpose.confirmations);
     const results: FaceSearchResult[] = faces.map((f, i) => ({
       face: i,
       box: f.box,
@@ -151,6 +171,7 @@ export class SearchService {
         fpir: purpose.fpir,
         faces: results.map((r) => r.box),
         returned: results.flatMap((r) => r.candidates.map((c) => ({ ...c, face: r.face }))),
+        confirmations: purpose.confirmations,
       }),
     );
     return {
@@ -228,7 +249,10 @@ export class SearchService {
     hits: readonly (readonly SubjectHit[])[],
     purposeId: PurposeId,
     gallerySize: number,
+    required: number,
   ): Promise<Candidate[][]> {
+    // A new match has no decisions yet: under the two-person rule it starts unconfirmed.
+    const confirmation = required > 0 ? { confirmation: confirmationOf(required, []) } : {};
     const ok = await subjects.matchable(
       this.deps.store.db,
       [...new Set(hits.flat().map((h) => h.subjectId))],
@@ -242,6 +266,7 @@ export class SearchService {
           similarity: round4(h.similarity),
           rank: i + 1,
           estimatedFalseMatchRate: this.falseMatchRate(h.similarity, gallerySize),
+          ...confirmation,
         })),
     );
   }

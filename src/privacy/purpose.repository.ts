@@ -18,6 +18,7 @@ function toPurpose(r: PurposesTable): Purpose {
     requiresCaseRef: Boolean(r.requires_case_ref),
     keepSourceImages: Boolean(r.keep_source_images),
     fpir: r.fpir ?? FPIR_LIMITS.default,
+    confirmations: r.confirmations ?? 0,
     status: r.status as PurposeStatus,
     createdAt: r.created_at,
   };
@@ -40,6 +41,7 @@ export const purposeRepository = {
         requires_case_ref: p.requiresCaseRef ? 1 : 0,
         keep_source_images: p.keepSourceImages ? 1 : 0,
         fpir: p.fpir,
+        confirmations: p.confirmations || null,
         status: p.status,
         created_at: p.createdAt,
       })
@@ -57,6 +59,14 @@ export const purposeRepository = {
 
   async list(ex: Executor): Promise<Purpose[]> {
     return (await ex.selectFrom('purposes').selectAll().orderBy('created_at').orderBy('key').execute()).map(toPurpose);
+  },
+
+  async setConfirmations(ex: Executor, id: PurposeId, confirmations: number): Promise<void> {
+    await ex
+      .updateTable('purposes')
+      .set({ confirmations: confirmations || null })
+      .where('id', '=', id)
+      .execute();
   },
 
   async setStatus(ex: Executor, id: PurposeId, status: PurposeStatus): Promise<void> {

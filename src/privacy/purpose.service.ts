@@ -4,7 +4,12 @@ import { newId } from '../ids.js';
 import { VeilError } from '../errors.js';
 import { isUniqueViolation } from '../store/errors.js';
 import { purposeRepository as repo } from './purpose.repository.js';
-import { LAWFUL_BASES, ART9_CONDITIONS, validatePurpose, type Purpose } from './purpose.js';
+import { z } from 'zod';
+import { LAWFUL_BASES, ART9_CONDITIONS, ConfirmationsSchema, validatePurpose, type Purpose } from './purpose.js';
+
+const ConfirmationsChange = z
+  .object({ confirmations: ConfirmationsSchema, reason: z.string().trim().min(3).max(2000) })
+  .strict();
 import type { CoreDeps } from '../service-deps.js';
 
 /** A purpose as its readers see it: with how many templates may match under it now. */
@@ -39,6 +44,7 @@ export class PurposeService {
             lawfulBasis: purpose.lawfulBasis,
             art9Condition: purpose.art9Condition,
             retention: purpose.retention,
+            confirmations: purpose.confirmations,
           },
         });
       });
@@ -71,6 +77,32 @@ export class PurposeService {
       });
     });
     return { ...p, status };
+  }
+
+  /**
+   * The two-person rule (EU AI Act Art. 14(5)): how many different people must confirm each match.
+   * An admin bound to the purpose sets it; searches already made keep the rule they were made under.
+   */
+  async setConfirmations(actor: Actor, ref: string, input: unknown): Promise<Purpose> {
+    const p = await this.deps.policy.purpose(actor, 'purposes.configure', ref);
+    const parsed = ConfirmationsChange.safeParse(input);
+    if (!parsed.success)
+      throw new VeilError(
+        'INVALID_INPUT',
+        parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      );
+    const { confirmations, reason } = parsed.data;
+    if (confirmations === p.confirmations) return p;
+    await this.deps.store.transaction(async (tx) => {
+      await repo.setConfirmations(tx, p.id, confirmations);
+      await this.deps.audit.append(tx, {
+        actor,
+        action: 'purpose.updated',
+        purposeId: p.id,
+        detail: { setting: 'confirmations', from: p.confirmations, to: confirmations, reason },
+      });
+    });
+    return { ...p, confirmations };
   }
 
   private view(p: Purpose): PurposeView {

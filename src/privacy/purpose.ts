@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { PurposeId } from '../ids.js';
 import { VeilError } from '../errors.js';
 import { FPIR_LIMITS } from '../gallery/open-set.js';
+import { MAX_CONFIRMATIONS } from '../gallery/match-confirmation.js';
 
 /** GDPR Art. 6(1) lawful bases, with their W3C DPV terms. */
 export const LAWFUL_BASES = {
@@ -50,9 +51,17 @@ export interface Purpose {
    * gallery is returned, from which each search derives its threshold (src/gallery/open-set.ts).
    */
   readonly fpir: number;
+  /**
+   * Different people who must confirm each identification before it counts (EU AI Act Art. 14(5));
+   * 0: none. Until then a match is `unconfirmed` (src/gallery/match-confirmation.ts).
+   */
+  readonly confirmations: number;
   readonly status: PurposeStatus;
   readonly createdAt: string;
 }
+
+/** The two-person rule's setting: 0 (none) to MAX_CONFIRMATIONS different people per match. */
+export const ConfirmationsSchema = z.number().int().min(0).max(MAX_CONFIRMATIONS);
 
 const DURATION = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$/;
 
@@ -99,6 +108,7 @@ export const PurposeInputSchema = z
     requiresCaseRef: z.boolean().default(false),
     keepSourceImages: z.boolean().default(false),
     fpir: z.number().min(FPIR_LIMITS.min).max(FPIR_LIMITS.max).default(FPIR_LIMITS.default),
+    confirmations: ConfirmationsSchema.default(0),
   })
   .strict();
 

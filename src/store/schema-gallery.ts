@@ -17,6 +17,8 @@ export interface PurposesTable {
   created_at: string;
   /** Target false-positive identification rate of its searches; null: the default (version 11). */
   fpir: number | null;
+  /** Different people who must confirm a match before it counts (EU AI Act Art. 14(5)); null: none (version 15). */
+  confirmations: number | null;
 }
 
 export interface SubjectsTable {
@@ -138,6 +140,8 @@ export interface SearchesTable {
   /** Matchable templates searched and the FPIR the threshold was derived from (version 11; null before). */
   gallery_size: number | null;
   fpir: number | null;
+  /** The purpose's confirmation rule when the search was made (version 15; null: none). */
+  confirmations: number | null;
 }
 
 export interface SearchResultsTable {

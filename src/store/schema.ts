@@ -2,6 +2,7 @@ import type { Generated } from 'kysely';
 import type { PortalEnrollmentsTable, RateLimitsTable, RightsReviewColumns } from './schema-identity.js';
 import type { KeySlotsTable, KeystoreStateTable } from './schema-keys.js';
 import type { CompreFaceTables } from './schema-compreface.js';
+import type { ConfirmationTables } from './schema-confirmations.js';
 import type { DrpAgentsTable, DrpCallbacksTable, DrpRequestsTable, RightsAgentColumns } from './schema-drp.js';
 import type {
   ConsentEventsTable,
@@ -193,7 +194,7 @@ export interface IndexChangesTable {
   at: string;
 }
 
-export interface Database extends CompreFaceTables {
+export interface Database extends CompreFaceTables, ConfirmationTables {
   index_changes: IndexChangesTable;
   orders: OrdersTable;
   order_actions: OrderActionsTable;

@@ -26,6 +26,8 @@ const MATRIX: Record<string, { roles: readonly Role[] | 'public' | 'agent'; scop
   'GET /v1/purposes': { roles: ['operator', 'investigator', 'dpo', 'auditor'], scoped: false },
   'GET /v1/purposes/:purpose': { roles: ['operator', 'investigator', 'dpo', 'auditor'], scoped: true },
   'POST /v1/purposes/:purpose/suspend': { roles: ['dpo'], scoped: true },
+  // The two-person rule of a purpose: an admin bound to it.
+  'POST /v1/purposes/:purpose/confirmations': { roles: [], scoped: true },
   'POST /v1/consents': { roles: ['operator'], scoped: true },
   'GET /v1/consents/:id': { roles: ['operator', 'dpo'], scoped: true },
   'GET /v1/consents/:id/receipt': { roles: ['operator', 'dpo'], scoped: true },
@@ -34,6 +36,16 @@ const MATRIX: Record<string, { roles: readonly Role[] | 'public' | 'agent'; scop
   'POST /v1/identify': { roles: ['operator', 'investigator'], scoped: true },
   'POST /v1/verify': { roles: ['operator', 'investigator'], scoped: true },
   'POST /v1/detect': { roles: ['operator', 'investigator'], scoped: false },
+  // Confirming a match (EU AI Act Art. 14(5)): those who may identify, bound to the search's purpose.
+  'POST /v1/searches/:searchId/faces/:face/candidates/:subjectId/confirm': {
+    roles: ['operator', 'investigator'],
+    scoped: true,
+  },
+  'POST /v1/searches/:searchId/faces/:face/candidates/:subjectId/reject': {
+    roles: ['operator', 'investigator'],
+    scoped: true,
+  },
+  'GET /v1/searches/:searchId/confirmations': { roles: ['operator', 'investigator', 'dpo'], scoped: true },
   // A list shows each key the subjects of its own purposes: a key bound elsewhere gets its own (maybe empty) list.
   'GET /v1/subjects': { roles: ['operator', 'dpo'], scoped: false },
   'GET /v1/subjects/:id': { roles: ['operator', 'dpo'], scoped: true },
@@ -177,6 +189,12 @@ async function build(route: string, purpose: 'alpha' | 'beta'): Promise<Req> {
       ? { method: 'GET', url: `/v1/agent/${owner.id}` }
       : signed('POST', `/v1/agent/${pairer.id}`, pairer.sign(pairer.claims({ 'drp.version': '1.0' }, v.clock.now())));
   if (pattern.includes(':id')) fill['id'] = await id();
+  if (pattern.startsWith('/v1/searches/')) {
+    const who = `s${Math.random()}`;
+    const { subjectId } = await person(v, purpose, who);
+    const r = await v.search.identify(admin, { purpose, image: fakePhoto(who, '2'), justification: 'matrix' });
+    Object.assign(fill, { searchId: r.searchId, face: '0', subjectId });
+  }
   let u = await url(fill);
   switch (route) {
     case 'POST /v1/purposes':
@@ -189,6 +207,9 @@ async function build(route: string, purpose: 'alpha' | 'beta'): Promise<Req> {
       break;
     case 'POST /v1/purposes/:purpose/suspend':
       payload = { suspended: false, reason: 'matrix test' };
+      break;
+    case 'POST /v1/purposes/:purpose/confirmations':
+      payload = { confirmations: 0, reason: 'matrix test' };
       break;
     case 'POST /v1/consents':
       payload = {

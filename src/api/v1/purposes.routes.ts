@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { route } from '../route.js';
 import { Page, PurposeDoc } from './schemas.js';
 import { PurposeInputSchema } from '../../privacy/purpose.js';
+import { MAX_CONFIRMATIONS } from '../../gallery/match-confirmation.js';
 
 const Ref = z.object({ purpose: z.string() });
 
@@ -48,5 +49,21 @@ export const purposeRoutes = [
     response: PurposeDoc,
     handler: async ({ services, actor, params, body }) =>
       services.purposes.setSuspended(actor, params.purpose, body.suspended, body.reason),
+  }),
+  route({
+    method: 'POST',
+    url: '/v1/purposes/:purpose/confirmations',
+    tag: 'purposes',
+    summary:
+      'Set how many different people must confirm each identification before it counts (EU AI Act Art. 14(5); 0: none); admin bound to the purpose, audited',
+    access: 'key',
+    params: Ref,
+    body: z.object({
+      confirmations: z.number().int().min(0).max(MAX_CONFIRMATIONS),
+      reason: z.string().min(3).max(2000),
+    }),
+    response: PurposeDoc,
+    handler: async ({ services, actor, params, body }) =>
+      services.purposes.setConfirmations(actor, params.purpose, body),
   }),
 ];

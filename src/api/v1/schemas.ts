@@ -15,53 +15,13 @@ export const PurposeDoc = z.object({
   recipients: z.array(z.string()),
   requiresCaseRef: z.boolean(),
   keepSourceImages: z.boolean(),
+  confirmations: z.number().meta({ description: 'Different people who must confirm each match (0: none)' }),
   status: z.enum(['active', 'suspended']),
   createdAt: z.string(),
   templates: z.number().optional(),
 });
 
-export const Candidate = z.object({
-  subjectId: z.string(),
-  similarity: z.number(),
-  rank: z.number(),
-  estimatedFalseMatchRate: z.number(),
-});
-
-/** One face of an identify probe: where it is and what its own search found. */
-export const FaceResultDoc = z.object({
-  face: z.number().meta({ description: 'Position in faces (largest face first), as the search record keeps it' }),
-  box: Box,
-  detectorScore: z.number(),
-  decision: z.enum(['match', 'no-match']),
-  candidates: z.array(Candidate),
-});
-
-export const IdentifyDoc = z.object({
-  searchId: z.string(),
-  purpose: z.string(),
-  facesInProbe: z.number().meta({ description: 'Faces found in the probe; at most maxFaces of them are searched' }),
-  threshold: z.number().meta({
-    description:
-      "The decision threshold used: the open-set rule's for this gallery size and FPIR (docs/accuracy.md), or a stricter one asked for",
-  }),
-  gallerySize: z.number().meta({ description: 'Matchable templates searched under the purpose' }),
-  fpir: z.number().meta({
-    description:
-      'The false-positive identification rate the threshold targets: the chance that a person not in the gallery is returned, per face',
-  }),
-  decision: z.enum(['match', 'no-match']).meta({ description: "The largest face's decision" }),
-  candidates: z.array(Candidate).meta({ description: "The largest face's candidates" }),
-  faces: z.array(FaceResultDoc).meta({ description: 'Every face searched, largest first, each decided on its own' }),
-  model: z.string(),
-});
-
-export const VerifyDoc = z.object({
-  searchId: z.string(),
-  similarity: z.number(),
-  threshold: z.number(),
-  match: z.boolean(),
-  model: z.string(),
-});
+export { Candidate, ConfirmationDoc, FaceResultDoc, IdentifyDoc, VerifyDoc } from './search.schemas.js';
 
 export const FaceDoc = z.object({
   box: Box,

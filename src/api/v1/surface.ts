@@ -3,6 +3,7 @@ import { problem } from '../problem.js';
 import type { Surface } from '../surface.js';
 import { purposeRoutes } from './purposes.routes.js';
 import { galleryRoutes } from './gallery.routes.js';
+import { confirmationRoutes } from './confirmation.routes.js';
 import { mediaRoutes } from './media.routes.js';
 import { rightsRoutes } from './rights.routes.js';
 import { auditRoutes } from './audit.routes.js';
@@ -13,6 +14,7 @@ import { agentRoutes } from './agents.routes.js';
 export const V1_ROUTES = [
   ...purposeRoutes,
   ...galleryRoutes,
+  ...confirmationRoutes,
   ...mediaRoutes,
   ...rightsRoutes,
   ...auditRoutes,

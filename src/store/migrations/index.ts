@@ -13,6 +13,7 @@ import * as authorizedAgents from './0010-authorized-agents.js';
 import * as searchFaces from './0012-search-faces.js';
 import * as comprefaceAliases from './0013-compreface-aliases.js';
 import * as sightingCrops from './0014-sighting-crops.js';
+import * as matchConfirmations from './0015-match-confirmations.js';
 
 /**
  * Every schema migration, by the name Kysely records in `kysely_migration`. Append only: a released
@@ -35,6 +36,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0012-search-faces': searchFaces,
   '0013-compreface-aliases': comprefaceAliases,
   '0014-sighting-crops': sightingCrops,
+  '0015-match-confirmations': matchConfirmations,
 });
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) };

@@ -1,0 +1,47 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { confirmationOf, counts, nextStep, type DecisionRecord } from '../../src/gallery/match-confirmation.js';
+
+const c = (by: string): DecisionRecord => ({ by, decision: 'confirm' });
+const r = (by: string): DecisionRecord => ({ by, decision: 'reject' });
+
+test('under the two-person rule a match counts only once two different people confirmed it', () => {
+  assert.deepEqual(confirmationOf(2, []), { required: 2, state: 'unconfirmed', confirmations: 0 });
+  assert.deepEqual(confirmationOf(2, [c('api-key:a')]), { required: 2, state: 'unconfirmed', confirmations: 1 });
+  assert.deepEqual(confirmationOf(2, [c('api-key:a'), c('api-key:b')]), {
+    required: 2,
+    state: 'confirmed',
+    confirmations: 2,
+  });
+  assert.equal(counts(confirmationOf(2, [c('api-key:a')])), false);
+  assert.equal(counts(confirmationOf(2, [c('api-key:a'), c('api-key:b')])), true);
+});
+
+test('the same person confirming twice counts once; a key and the command line with the same id are two actors', () => {
+  assert.equal(confirmationOf(2, [c('api-key:a'), c('api-key:a')]).state, 'unconfirmed');
+  assert.equal(confirmationOf(2, [c('api-key:a'), c('api-key:a')]).confirmations, 1);
+  assert.equal(confirmationOf(3, [c('api-key:a'), c('api-key:b'), c('api-key:a')]).state, 'unconfirmed');
+  assert.equal(confirmationOf(2, [c('api-key:a'), c('cli:a')]).state, 'confirmed');
+});
+
+test('one rejection makes the match rejected, before or after confirmations, and it does not count', () => {
+  assert.equal(confirmationOf(2, [c('api-key:a'), c('api-key:b'), r('api-key:c')]).state, 'rejected');
+  assert.equal(confirmationOf(2, [r('api-key:a'), c('api-key:b'), c('api-key:c')]).state, 'rejected');
+  // A purpose that asks for no confirmation still honours a rejection (a contest upheld).
+  assert.equal(confirmationOf(0, []).state, 'not-required');
+  assert.equal(confirmationOf(0, [r('api-key:a')]).state, 'rejected');
+  assert.equal(counts(confirmationOf(0, [])), true);
+  assert.equal(counts(confirmationOf(0, [r('api-key:a')])), false);
+  assert.equal(confirmationOf(1, [c('api-key:a')]).state, 'confirmed');
+});
+
+test('a repeated decision is not recorded again; a confirmation of a rejected match is refused', () => {
+  assert.equal(nextStep([], c('api-key:a')), 'record');
+  assert.equal(nextStep([c('api-key:a')], c('api-key:a')), 'repeat');
+  assert.equal(nextStep([c('api-key:a')], c('api-key:b')), 'record');
+  // Changing one's mind towards rejection is a new decision, and it wins.
+  assert.equal(nextStep([c('api-key:a')], r('api-key:a')), 'record');
+  assert.equal(nextStep([r('api-key:a')], c('api-key:b')), 'refuse');
+  assert.equal(nextStep([r('api-key:a')], r('api-key:a')), 'repeat');
+  assert.equal(nextStep([r('api-key:a')], r('api-key:b')), 'record');
+});
