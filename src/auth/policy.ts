@@ -14,8 +14,6 @@ export const PERMISSIONS = {
   'purposes.declare': ['dpo'],
   'purposes.read': ['operator', 'investigator', 'dpo', 'auditor'],
   'purposes.suspend': ['dpo'],
-  /** Changing a purpose's two-person rule (confirmations): an admin bound to the purpose. */
-  'purposes.configure': [],
   'consents.record': ['operator'],
   'consents.read': ['operator', 'dpo'],
   'consents.withdraw': ['operator', 'dpo'],
@@ -41,7 +39,7 @@ export const PERMISSIONS = {
   'stats.read': ['operator', 'dpo', 'auditor'],
   /** Re-embedding templates under the active model and listing who must re-enroll: admin only. */
   'models.manage': [],
-  /** A purpose's operating settings (its target FPIR): an admin bound to the purpose. */
+  /** A purpose's operating settings (its target FPIR, its two-person rule): an admin bound to the purpose. */
   'purposes.configure': [],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
