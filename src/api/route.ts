@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../app/veil.js';
 import type { Actor } from '../auth/actor.js';
 import type { ImageOptions } from '../face/analyzer.js';
+import { hasControlCharacters, hasVisibleCharacters } from '../visible-text.js';
 
 /**
  * How a route's caller is known. 'key': an API key is required and checked before the body is read;
@@ -86,5 +87,5 @@ export const visible = (max: number) =>
   z
     .string()
     .max(max)
-    .refine((v) => !/[\p{Cc}]/u.test(v.replace(/[\t\n\r]/g, '')), 'must not contain control characters')
-    .refine((v) => v.replace(/[\p{Cc}\p{Cf}\p{Z}\s]/gu, '').length > 0, 'must contain visible characters');
+    .refine((v) => !hasControlCharacters(v), 'must not contain control characters')
+    .refine(hasVisibleCharacters, 'must contain a visible letter or digit');

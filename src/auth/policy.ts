@@ -1,6 +1,7 @@
 import type { Store } from '../store/store.js';
 import type { PurposeId, SubjectId } from '../ids.js';
 import { VeilError } from '../errors.js';
+import { hasControlCharacters, hasVisibleCharacters } from '../visible-text.js';
 import type { Purpose } from '../privacy/purpose.js';
 import { purposeRepository } from '../privacy/purpose.repository.js';
 import { subjectRepository, type SubjectRow } from '../gallery/subject.repository.js';
@@ -80,16 +81,11 @@ export interface SearchAccountability {
   readonly justification?: string | undefined;
 }
 
-// Zero-width and other format characters, and controls, make a reference that looks empty.
-const INVISIBLE = /[\p{Cc}\p{Cf}\p{Z}\s]/gu;
-const CONTROL = /[\p{Cc}]/u;
-
 /** A free-text accountability field: trimmed, with visible characters, no control characters. */
 export function visibleText(field: string, v: string | undefined): string | null {
   if (v === undefined || v === null) return null;
-  if (CONTROL.test(v.replace(/[\t\n\r]/g, '')))
-    throw new VeilError('INVALID_INPUT', `${field} contains control characters.`);
-  if (!v.replace(INVISIBLE, '')) return null;
+  if (hasControlCharacters(v)) throw new VeilError('INVALID_INPUT', `${field} contains control characters.`);
+  if (!hasVisibleCharacters(v)) return null;
   return v.trim();
 }
 
