@@ -93,10 +93,15 @@ export class FaceDataLifecycle {
 
   /** Builds the live index from the store (start-up, or after a restore). */
   async rebuild(): Promise<number> {
-    const all = await this.deps.vault.matchable(this.deps.store.db);
+    // A page at a time (decrypted on worker threads when many): the float templates of the whole
+    // gallery are never all in memory at once; the quantised tier keeps int8 copies only.
     this.deps.index.clear();
-    for (const t of all) this.deps.index.add(t);
-    return all.length;
+    let n = 0;
+    for await (const page of this.deps.vault.matchablePages(this.deps.store.db)) {
+      for (const t of page) this.deps.index.add(t);
+      n += page.length;
+    }
+    return n;
   }
 
   /** Consent withdrawn (Art. 7(3)): matching stops at once; the templates resting on it are deleted. */

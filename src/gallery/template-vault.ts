@@ -3,13 +3,20 @@ import { dirname, join } from 'node:path';
 import type { Executor } from '../store/store.js';
 import type { PurposeId, SubjectId, TemplateId } from '../ids.js';
 import type { KeyRing } from '../privacy/keyring.js';
-import { bytesVector, open, seal, vectorBytes } from '../privacy/keys.js';
+import { bytesVector, open, seal, SEAL_OVERHEAD, vectorBytes } from '../privacy/keys.js';
 import { subjectRepository, type TemplateRow } from './subject.repository.js';
 import type { TemplateVector } from '../vector/gallery-index.js';
-import { matchableRepository } from '../vector/matchable.repository.js';
+import { matchableRepository, type MatchableRow } from '../vector/matchable.repository.js';
+import { DecryptPool, type SealedRow } from './template-decrypt.js';
 
 const aad = (kind: string, id: string, subjectId: string, purposeId: string) =>
   `veil.${kind}:${id}:${subjectId}:${purposeId}`;
+/** What a template is sealed with besides its key (the start-up decryption workers open it too). */
+export const templateAad = (id: string, subjectId: string, purposeId: string) =>
+  aad('template', id, subjectId, purposeId);
+
+/** From this many matchable templates on (the rebuild's first page), start-up decrypts on worker threads. */
+export const WORKERS_FROM = 4096;
 
 /**
  * Where templates and kept enrollment photos are sealed and unsealed. Everything here is encrypted
@@ -142,25 +149,82 @@ export class TemplateVault {
    * only the columns the index needs, and the keys unwrapped from one read of the keystore instead of
    * a lookup per subject. A destroyed key means an erased subject whose rows are going: skipped.
    */
-  async *matchablePages(ex: Executor, pageSize = 20_000): AsyncGenerator<TemplateVector[]> {
-    const keyOf = await this.deps.keyring.bulkReader();
-    let last: { subjectId: SubjectId; key: Buffer | null } | undefined;
-    for (let after = ''; ;) {
-      const rows = await matchableRepository.page(ex, after, pageSize, this.model);
-      if (!rows.length) return;
-      const out: TemplateVector[] = [];
-      for (const t of rows) {
-        if (last?.subjectId !== t.subjectId) last = { subjectId: t.subjectId, key: await keyOf(t.subjectId, t.slot) };
-        if (last.key)
-          out.push({
-            templateId: t.id,
-            subjectId: t.subjectId,
-            purposeId: t.purposeId,
-            vector: this.openTemplate(last.key, t),
-          });
+  async *matchablePages(ex: Executor, pageSize = 20_000, workersFrom = WORKERS_FROM): AsyncGenerator<TemplateVector[]> {
+    let rows = await matchableRepository.page(ex, '', pageSize, this.model);
+    if (!rows.length) return;
+    if (rows.length < workersFrom) {
+      const keyOf = await this.deps.keyring.bulkReader();
+      let last: { subjectId: SubjectId; key: Buffer | null } | undefined;
+      for (;;) {
+        const out: TemplateVector[] = [];
+        for (const t of rows) {
+          if (last?.subjectId !== t.subjectId) last = { subjectId: t.subjectId, key: await keyOf(t.subjectId, t.slot) };
+          if (last.key)
+            out.push({
+              templateId: t.id,
+              subjectId: t.subjectId,
+              purposeId: t.purposeId,
+              vector: this.openTemplate(last.key, t),
+            });
+        }
+        yield out;
+        if (rows.length < pageSize) return;
+        rows = await matchableRepository.page(ex, rows[rows.length - 1]!.id, pageSize, this.model);
+        if (!rows.length) return;
       }
-      after = rows[rows.length - 1]!.id;
-      yield out;
     }
+    // Many: the workers decrypt page i while this thread reads page i + 1, and page i + 1 while the
+    // caller adds page i to its index.
+    const wrappedOf = await this.deps.keyring.bulkWrapped();
+    const pool = new DecryptPool(this.deps.keyring.master);
+    try {
+      const start = (page: readonly MatchableRow[]) => {
+        const p = this.decryptOn(pool, page, wrappedOf);
+        // Awaited below; this only keeps a failure while the caller works from being reported unhandled.
+        p.catch(() => undefined);
+        return p;
+      };
+      let job = start(rows);
+      for (;;) {
+        const next =
+          rows.length < pageSize
+            ? []
+            : await matchableRepository.page(ex, rows[rows.length - 1]!.id, pageSize, this.model);
+        const done = await job;
+        if (next.length) job = start(next);
+        yield done;
+        if (!next.length) return;
+        rows = next;
+      }
+    } finally {
+      await pool.close();
+    }
+  }
+
+  private async decryptOn(
+    pool: DecryptPool,
+    rows: readonly MatchableRow[],
+    wrappedOf: (owner: string, slot: number) => Promise<Buffer | null>,
+  ): Promise<TemplateVector[]> {
+    const sealed: SealedRow[] = [];
+    let last: { subjectId: string; wrapped: Buffer | null } | undefined;
+    for (const t of rows) {
+      if (last?.subjectId !== t.subjectId)
+        last = { subjectId: t.subjectId, wrapped: await wrappedOf(t.subjectId, t.slot) };
+      sealed.push({ ...t, wrapped: last.wrapped });
+    }
+    const dims = (rows[0]!.sealed.length - SEAL_OVERHEAD) / 4;
+    const { vectors, ok } = await pool.decrypt(sealed, dims);
+    const out: TemplateVector[] = [];
+    rows.forEach((t, i) => {
+      if (ok[i])
+        out.push({
+          templateId: t.id,
+          subjectId: t.subjectId,
+          purposeId: t.purposeId,
+          vector: vectors.subarray(i * dims, (i + 1) * dims),
+        });
+    });
+    return out;
   }
 }

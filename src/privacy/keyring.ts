@@ -61,12 +61,25 @@ export class KeyRing {
    * owner in the image (a key created since) is read again on its own; a destroyed key is null.
    */
   async bulkReader(): Promise<(owner: string, slot: number) => Promise<Buffer | null>> {
+    const wrappedOf = await this.bulkWrapped();
+    return async (owner, slot) => {
+      const wrapped = await wrappedOf(owner, slot);
+      return wrapped && this.master.unwrapSlot(wrapped, owner, slot);
+    };
+  }
+
+  /**
+   * The same reads, giving the wrapped key (for unwrapping on the start-up decryption workers, which
+   * hold a copy of the master key): null when the slot is not the owner's live key.
+   */
+  async bulkWrapped(): Promise<(owner: string, slot: number) => Promise<Buffer | null>> {
     const image = await this.keystore.image();
+    const live = (s: Slot | null, owner: string) =>
+      s && s.state === 'live' && s.owner === owner && s.wrapped ? s.wrapped : null;
     return async (owner, slot) => {
       const at = slot * SLOT_BYTES;
       const s = at + SLOT_BYTES <= image.length ? parseSlot(image.subarray(at, at + SLOT_BYTES), slot) : null;
-      const key = s && this.unwrap(s, owner);
-      return key ?? this.unwrap(await this.keystore.read(slot), owner);
+      return live(s, owner) ?? live(await this.keystore.read(slot), owner);
     };
   }
 

@@ -15,6 +15,8 @@ import { replaceAndScrub } from './secret-files.js';
 export const KEY_BYTES = 32;
 const NONCE = 12;
 const TAG = 16;
+/** Bytes a sealed blob adds to its plaintext (nonce and tag). */
+export const SEAL_OVERHEAD = NONCE + TAG;
 
 export function seal(key: Buffer, plaintext: Uint8Array, aad: string): Buffer {
   const nonce = randomBytes(NONCE);
@@ -93,6 +95,11 @@ export class MasterKey {
     if (bytes.length !== KEY_BYTES)
       throw new VeilError('MASTER_KEY_INVALID', `${path} must hold ${KEY_BYTES} bytes as 64 hex digits.`);
     return new MasterKey(bytes);
+  }
+
+  /** A copy of the key for the start-up decryption workers (template-decrypt.ts), which zero it once imported. */
+  bytes(): Uint8Array {
+    return Uint8Array.from(this.key);
   }
 
   /** The hex form written to master.key; only the rotation writes a key out. */

@@ -103,11 +103,29 @@ export class QuantizedIndex implements VectorIndex {
   /** Row r as int8 (v ~ scale * int8, |v - scale * int8| <= scale / 2 per component). */
   private quantise(r: number, v: Float32Array): void {
     let max = 0;
-    for (let j = 0; j < DIMS; j++) max = Math.max(max, Math.abs(v[j]!));
+    for (let j = 0; j < DIMS; j++) {
+      const a = v[j]!;
+      if (a > max) max = a;
+      else if (-a > max) max = -a;
+    }
     const scale = Math.fround(max / 127);
+    const inv = scale ? 1 / scale : 0;
     const chunk = this.bytes[r >> CHUNK_BITS]!;
     const o = (r & (CHUNK - 1)) * DIMS;
-    for (let j = 0; j < DIMS; j++) chunk[o + j] = scale ? Math.round(v[j]! / scale) : 0;
+    // One pass writes the int8 row and the sign code (the bits of v - centre).
+    const codes = this.codes;
+    const c = this.center;
+    const at = r * CODE_BYTES;
+    for (let b = 0; b < CODE_BYTES; b++) {
+      let byte = 0;
+      for (let j = 0; j < 8; j++) {
+        const k = b * 8 + j;
+        const x = v[k]!;
+        chunk[o + k] = Math.round(x * inv);
+        if (x > c[k]!) byte |= 1 << j;
+      }
+      codes[at + b] = byte;
+    }
     this.scales[r >> CHUNK_BITS]![r & (CHUNK - 1)] = scale;
   }
 
@@ -162,7 +180,6 @@ export class QuantizedIndex implements VectorIndex {
       this.slot.set(id, r);
     }
     this.quantise(r, v);
-    this.encode(v, this.codes, r * CODE_BYTES);
   }
 
   remove(id: string): boolean {
