@@ -33,7 +33,10 @@ export function open(key: Buffer, sealed: Uint8Array, aad: string): Buffer {
   d.setAAD(Buffer.from(aad, 'utf8'));
   d.setAuthTag(b.subarray(b.length - TAG));
   try {
-    return Buffer.concat([d.update(b.subarray(NONCE, b.length - TAG)), d.final()]);
+    // GCM's final() yields no bytes: the plaintext is update()'s output, not copied again.
+    const plain = d.update(b.subarray(NONCE, b.length - TAG));
+    const rest = d.final();
+    return rest.length ? Buffer.concat([plain, rest]) : plain;
   } catch {
     throw new VeilError('KEY_DESTROYED', 'Sealed data cannot be decrypted with this key.');
   }

@@ -1,6 +1,7 @@
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { open as openFile } from 'node:fs/promises';
 import { VeilError } from '../errors.js';
-import { open, seal } from './keys.js';
+import { open } from './keys.js';
 
 /**
  * A large file sealed as it is written (an access export streamed entry by entry): the plaintext
@@ -11,6 +12,8 @@ import { open, seal } from './keys.js';
  */
 export const SEGMENTED_MAGIC = Buffer.from('VEILSEG1', 'ascii');
 const SEGMENT = 1 << 20;
+const NONCE = 12;
+const TAG = 16;
 
 const segmentAad = (aad: string, index: number, last: boolean) => `${aad}:seg:${index}:${last ? 'last' : 'more'}`;
 
@@ -18,7 +21,7 @@ export function isSegmented(bytes: Uint8Array): boolean {
   return bytes.length >= SEGMENTED_MAGIC.length && SEGMENTED_MAGIC.equals(bytes.subarray(0, SEGMENTED_MAGIC.length));
 }
 
-/** Seals what is pushed, a segment at a time, handing each sealed piece to `out` (which writes it). */
+/** Seals what is pushed, a segment at a time, handing the pieces of each sealed segment to `out` (which writes them). */
 export class SegmentSealer {
   private pending: Buffer[] = [];
   private size = 0;
@@ -28,10 +31,10 @@ export class SegmentSealer {
   constructor(
     private readonly key: Buffer,
     private readonly aad: string,
-    private readonly out: (piece: Buffer) => void,
+    private readonly out: (pieces: Buffer[]) => void,
     private readonly segment = SEGMENT,
   ) {
-    out(SEGMENTED_MAGIC);
+    out([SEGMENTED_MAGIC]);
   }
 
   push(chunk: Uint8Array): void {
@@ -48,24 +51,38 @@ export class SegmentSealer {
     this.ended = true;
   }
 
+  /**
+   * Seals the next segment straight from the pieces pushed (no copy into one buffer): the same bytes
+   * `seal()` makes (nonce, ciphertext, tag), written piece by piece as the cipher produces them.
+   */
   private emit(last: boolean): void {
-    const all = Buffer.concat(this.pending, this.size);
-    const take = last ? all.length : this.segment;
-    const sealed = seal(this.key, all.subarray(0, take), segmentAad(this.aad, this.index++, last));
-    const rest = all.subarray(take);
-    this.pending = rest.length ? [Buffer.from(rest)] : [];
-    this.size = rest.length;
+    const take = last ? this.size : this.segment;
+    const nonce = randomBytes(NONCE);
+    const c = createCipheriv('aes-256-gcm', this.key, nonce);
+    c.setAAD(Buffer.from(segmentAad(this.aad, this.index++, last), 'utf8'));
     const len = Buffer.alloc(4);
-    len.writeUInt32BE(sealed.length);
-    this.out(len);
-    this.out(sealed);
+    len.writeUInt32BE(NONCE + take + TAG);
+    const pieces = [len, nonce];
+    let left = take;
+    while (left > 0) {
+      const head = this.pending[0]!;
+      const part = head.length <= left ? head : head.subarray(0, left);
+      if (part === head) this.pending.shift();
+      else this.pending[0] = head.subarray(left);
+      left -= part.length;
+      pieces.push(c.update(part));
+    }
+    c.final();
+    pieces.push(c.getAuthTag());
+    this.size -= take;
+    this.out(pieces);
   }
 }
 
 /** The whole file sealed at once in the segmented layout (key rotation re-seals an export this way). */
 export function sealSegmented(key: Buffer, plain: Uint8Array, aad: string): Buffer {
   const parts: Buffer[] = [];
-  const s = new SegmentSealer(key, aad, (p) => parts.push(p));
+  const s = new SegmentSealer(key, aad, (p) => parts.push(...p));
   s.push(plain);
   s.end();
   return Buffer.concat(parts);

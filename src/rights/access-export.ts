@@ -222,7 +222,11 @@ async function recipientNames(db: Store['db'], lang: 'en' | 'fr') {
 }
 
 /** The access ZIP, written to `out` as it is made: the manifest, then every file (JPEGs stored). */
-export async function writeAccessZip(p: AccessPackage, out: (chunk: Uint8Array) => void): Promise<number> {
+export async function writeAccessZip(
+  p: AccessPackage,
+  out: (chunk: Uint8Array) => void,
+  now = new Date(),
+): Promise<number> {
   const manifest = strToU8(JSON.stringify(p.manifest, null, 2));
   return writeZip(
     (async function* () {
@@ -230,5 +234,6 @@ export async function writeAccessZip(p: AccessPackage, out: (chunk: Uint8Array) 
       yield* p.files();
     })(),
     out,
+    now,
   );
 }

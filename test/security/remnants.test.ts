@@ -35,6 +35,8 @@ interface Before {
   templates: { id: TemplateId; subjectId: SubjectId; purposeId: PurposeId; sealed: Buffer; clear: Buffer }[];
   selfie: Buffer;
   keystore: Buffer;
+  /** The face crop ingestion made of their sighting: sealed as stored, and the JPEG inside. */
+  crop: { faceId: string; sealed: Buffer; clear: Buffer };
 }
 
 async function setUp(masterHex: string) {
@@ -100,7 +102,16 @@ async function personWithEverything(v: Veil, smtp: Awaited<ReturnType<typeof sta
     .where('id', '=', r.requestId)
     .executeTakeFirstOrThrow();
   assert.ok(req.pending_selfie, 'the request keeps its sealed selfie for a day');
+  const crops = await v.store.db
+    .selectFrom('sighting_crops')
+    .select(['face_id', 'sealed'])
+    .where('subject_id', '=', sid)
+    .execute();
+  assert.equal(crops.length, 1, 'ingestion sealed the crop of the sighting');
+  const [{ face_id: faceId, sealed }] = crops as [(typeof crops)[0]];
+  const crop = { faceId, sealed, clear: v.vault.openCrop(dataKey, faceId, sid, sealed) };
   return {
+    crop,
     subjectId: sid,
     dataKey,
     slot,
@@ -130,6 +141,8 @@ test(`an erased subject's key and templates cannot be recovered from any file of
       .where('pending_selfie', 'is not', null)
       .execute();
     assert.equal(left.length, 0, 'the selfie went with the person');
+    const crops = await v.store.db.selectFrom('sighting_crops').select('face_id').execute();
+    assert.deepEqual(crops, [], 'the sighting crop went with the person');
   } finally {
     await v.close();
     await smtp.close();
@@ -177,6 +190,22 @@ test(`an erased subject's key and templates cannot be recovered from any file of
     for (const k of candidates) assert.throws(() => v.vault.openTemplate(k, tpl), { code: 'KEY_DESTROYED' });
     assert.deepEqual(occurrences(files, tpl.clear.subarray(0, 64)), [], 'a template in clear');
   }
+
+  // 4. The sighting's face crop: nowhere in clear; its sealed bytes open with nothing left; and on
+  // SQLite (secure_delete, WAL scrubbed) not even the ciphertext remains. PostgreSQL may keep it in
+  // dead row versions until a vacuum: only the shredded key could open it.
+  const { crop } = before;
+  assert.ok(crop.clear.length > 1000, 'a real JPEG crop');
+  for (const at of [0, crop.clear.length >> 1, crop.clear.length - 64])
+    assert.deepEqual(occurrences(files, crop.clear.subarray(at, at + 64)), [], 'the crop in clear');
+  for (const k of candidates)
+    assert.throws(() => v.vault.openCrop(k, crop.faceId, sid, crop.sealed), { code: 'KEY_DESTROYED' });
+  if (!databaseUrl)
+    assert.deepEqual(occurrences(files, crop.sealed.subarray(12, 76)), [], 'the sealed crop in the SQLite files');
+  assert.ok(
+    v.vault.openCrop(before.dataKey, crop.faceId, sid, crop.sealed).equals(crop.clear),
+    'only the shredded key could',
+  );
 });
 
 test(`the sealed selfie of an erased person's rights request cannot be opened from any ${ENGINE} file, even with the master key`, async (t) => {

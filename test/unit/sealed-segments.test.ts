@@ -18,12 +18,20 @@ const key = randomBytes(32);
 const AAD = 'veil.export:art_1';
 
 /** Sealed with 1 KiB segments, pushed in uneven pieces as a ZIP writer hands them over. */
-function sealedInPieces(plain: Buffer, segment = 1024): { bytes: Buffer; pieces: Buffer[] } {
-  const pieces: Buffer[] = [];
-  const s = new SegmentSealer(key, AAD, (p) => pieces.push(Buffer.from(p)), segment);
+function sealedInPieces(plain: Buffer, segment = 1024): Buffer {
+  const out: Buffer[] = [];
+  const s = new SegmentSealer(key, AAD, (p) => out.push(...p.map((x) => Buffer.from(x))), segment);
   for (let at = 0; at < plain.length; at += 333) s.push(plain.subarray(at, at + 333));
   s.end();
-  return { bytes: Buffer.concat(pieces), pieces };
+  return Buffer.concat(out);
+}
+
+/** The magic, then each segment with its length prefix. */
+function pieces(bytes: Buffer): Buffer[] {
+  const out = [bytes.subarray(0, 8)];
+  for (let at = 8; at < bytes.length; at += 4 + bytes.readUInt32BE(at))
+    out.push(bytes.subarray(at, at + 4 + bytes.readUInt32BE(at)));
+  return out;
 }
 
 const collect = async (it: AsyncIterable<Buffer>) => {
@@ -35,7 +43,7 @@ const collect = async (it: AsyncIterable<Buffer>) => {
 test('segments open back to the bytes pushed, in memory and from a file a segment at a time', async () => {
   for (const n of [0, 1, 1023, 1024, 1025, 5000]) {
     const plain = randomBytes(n);
-    const { bytes } = sealedInPieces(plain);
+    const bytes = sealedInPieces(plain);
     assert.ok(isSegmented(bytes));
     assert.ok(!bytes.includes(plain.subarray(0, Math.min(n, 32))) || n === 0, 'no clear bytes');
     assert.ok(openSealedFile(key, bytes, AAD).equals(plain), `${n} bytes`);
@@ -50,12 +58,16 @@ test('segments open back to the bytes pushed, in memory and from a file a segmen
 
 test('a truncated, reordered or altered file fails; another AAD or key fails', async () => {
   const plain = randomBytes(3000);
-  const { bytes, pieces } = sealedInPieces(plain);
-  // pieces: magic, then (length, segment) pairs: 3 segments of 1024, 1024, 952 bytes.
-  assert.equal(pieces.length, 7);
-  const cut = Buffer.concat(pieces.slice(0, 5)); // the last segment dropped: ends on a "more" segment
+  const bytes = sealedInPieces(plain);
+  const p = pieces(bytes);
+  // The magic, then 3 segments of 1024, 1024 and 952 bytes, each sealed like seal() seals.
+  assert.deepEqual(
+    p.slice(1).map((x) => x.length - 4 - 28),
+    [1024, 1024, 952],
+  );
+  const cut = Buffer.concat(p.slice(0, 3)); // the last segment dropped: ends on a "more" segment
   assert.throws(() => openSealedFile(key, cut, AAD), { code: 'KEY_DESTROYED' });
-  const swapped = Buffer.concat([pieces[0]!, pieces[3]!, pieces[4]!, pieces[1]!, pieces[2]!, pieces[5]!, pieces[6]!]);
+  const swapped = Buffer.concat([p[0]!, p[2]!, p[1]!, p[3]!]);
   assert.throws(() => openSealedFile(key, swapped, AAD), { code: 'KEY_DESTROYED' });
   const flipped = Buffer.from(bytes);
   flipped[flipped.length - 20]! ^= 1;

@@ -26,7 +26,7 @@ export class AccessHandler implements RightHandler {
           now,
         )
       : await this.deps.files.writeStream('access-export', targets, r.id, now, async (sink) => {
-          await writeAccessZip(pkg, sink);
+          await writeAccessZip(pkg, sink, new Date(now));
         });
     return {
       outcome: {
