@@ -28,6 +28,7 @@ import { ErasureHandler } from '../rights/handlers/erasure.handler.js';
 import { RestrictionHandler } from '../rights/handlers/restriction.handler.js';
 import { WithdrawalHandler } from '../rights/handlers/withdrawal.handler.js';
 import { RectificationHandler } from '../rights/handlers/rectification.handler.js';
+import { ContestHandler } from '../rights/handlers/contest.handler.js';
 import { AgentRegistry } from '../drp/agent-registry.service.js';
 import { DrpService } from '../drp/drp.service.js';
 import { CallbackOutbox } from '../drp/callback.service.js';
@@ -78,6 +79,7 @@ export function openRights(d: {
     new RestrictionHandler(d),
     new WithdrawalHandler(d),
     new RectificationHandler(d),
+    new ContestHandler(d),
   ]);
   const intake = new IntakeService(d);
   const agents = new AgentRegistry({ ...d, businessId: d.drp.businessId, loopbackCallbacks: d.drp.loopbackCallbacks });

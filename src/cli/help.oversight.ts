@@ -11,7 +11,7 @@ export const OVERSIGHT_COMMANDS: Readonly<Record<string, CommandHelp>> = {
       submit: {
         usage: 'submit --kind K --email E [--subject S] [--receipt R] [--details TEXT] [--lang en|fr]',
         about:
-          'kinds: access rectification erasure restriction lift-restriction portability objection withdraw-consent;\na code is mailed to E',
+          'kinds: access rectification erasure restriction lift-restriction portability objection withdraw-consent contest;\na code is mailed to E',
       },
       verify: {
         usage: `verify <${ID}> --code CODE [--selfie FILE]...`,

@@ -8,7 +8,7 @@ import { effectiveDue, type RequestKind, type RightsRequest } from '../rights/re
 const HELP = `veil rights <command>
 
   submit --kind K --email E [--subject S] [--receipt R] [--details TEXT] [--lang en|fr]
-         kinds: access rectification erasure restriction lift-restriction portability objection withdraw-consent
+         kinds: access rectification erasure restriction lift-restriction portability objection withdraw-consent contest
   verify <id> --code CODE [--selfie FILE]...     prints the requester's download token
   list [--open] [--overdue] [--review]
   show <id>

@@ -1,5 +1,5 @@
 import type { Actor } from '../auth/actor.js';
-import type { Tx } from '../store/store.js';
+import type { Executor, Tx } from '../store/store.js';
 import { newId, type SearchId, type SubjectId } from '../ids.js';
 import { VeilError } from '../errors.js';
 import { purposeRepository } from '../privacy/purpose.repository.js';
@@ -38,6 +38,13 @@ export interface SearchConfirmations {
   readonly at: string;
   readonly matches: readonly MatchView[];
 }
+
+/**
+ * Decisions are listed by time, then by id: an id that sorts in the order this process made them
+ * keeps two decisions of the same millisecond in order (a counter, then randomness for uniqueness).
+ */
+let made = 0;
+const decisionId = () => `mcf_${(made++ % 1e9).toString().padStart(9, '0')}${newId.other('x').slice(2, 10)}`;
 
 const who = (a: Pick<Actor, 'kind' | 'id'>) => `${a.kind}:${a.id}`;
 const byOf = (r: ConfirmationRow) => `${r.actorKind}:${r.actorId}`;
@@ -129,7 +136,7 @@ export class MatchConfirmations {
     o: { required: number; prior: readonly ConfirmationRow[]; requestId: string | null },
   ): Promise<ConfirmationRow> {
     const row: ConfirmationRow = {
-      id: newId.other('mcf'),
+      id: decisionId(),
       searchId: m.searchId,
       face: m.face,
       subjectId: m.subjectId,
@@ -200,4 +207,50 @@ function view(
       requestId: x.requestId,
     })),
   };
+}
+
+/** A match that returned a person, as the DPO sees it when the person contests it. */
+export interface ContestedMatch {
+  readonly subjectId: SubjectId;
+  readonly searchId: string;
+  readonly face: number;
+  readonly purpose: string;
+  readonly at: string;
+  /** Who made the search: kind and id. */
+  readonly by: string;
+  readonly rank: number;
+  readonly similarity: number;
+  readonly confirmation: Confirmation;
+}
+
+/**
+ * Every identification that returned these subjects, with where each match stands: for the DPO
+ * deciding a contest (the caller has checked the DPO's permission).
+ */
+export async function matchesOf(ex: Executor, subjectIds: readonly SubjectId[]): Promise<ContestedMatch[]> {
+  const purposes = new Map((await purposeRepository.list(ex)).map((p) => [p.id as string, p.key]));
+  const out: ContestedMatch[] = [];
+  for (const s of new Set(subjectIds)) {
+    const rows = await repo.ofSubject(ex, s);
+    for (const d of await searchRepository.disclosuresOf(ex, s)) {
+      if (d.kind !== 'identify') continue;
+      const face = Number(d.face);
+      const mine = rows.filter((r) => r.searchId === d.id && r.face === face);
+      out.push({
+        subjectId: s,
+        searchId: d.id,
+        face,
+        purpose: purposes.get(d.purpose_id) ?? d.purpose_id,
+        at: d.at,
+        by: `${d.actor_kind}:${d.actor_id}`,
+        rank: Number(d.rank),
+        similarity: d.similarity,
+        confirmation: confirmationOf(
+          d.confirmations ?? 0,
+          mine.map((x) => ({ by: byOf(x), decision: x.decision })),
+        ),
+      });
+    }
+  }
+  return out;
 }

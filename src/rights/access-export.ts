@@ -9,6 +9,8 @@ import type { Purpose } from '../privacy/purpose.js';
 import { purposeDpv } from '../privacy/purpose.service.js';
 import { subjectRepository as subjects } from '../gallery/subject.repository.js';
 import { searchRepository } from '../gallery/search.repository.js';
+import { confirmationRepository } from '../gallery/confirmation.repository.js';
+import { confirmationOf } from '../gallery/match-confirmation.js';
 import { subjectListRepository } from '../gallery/subject-list.repository.js';
 import { apiKeyRepository } from '../auth/api-key.repository.js';
 import { mediaRepository } from '../gallery/media.repository.js';
@@ -116,17 +118,38 @@ export async function buildAccessPackage(
       image: `${id}/photos/${sg.mediaId}-${sg.id}.jpg`,
     }));
     crops.push({ subjectId: id, key, list: list.map((sg, i) => ({ ...sg, image: sightings[i]!.image })) });
-    const disclosures = (await searchRepository.disclosuresOf(db, id)).map((d) => ({
-      searchId: d.id,
-      kind: d.kind,
-      purpose: purposes.find((p) => p.id === d.purpose_id)?.key ?? d.purpose_id,
-      at: d.at,
-      recipient: `${d.actor_kind}:${d.actor_id}`,
-      recipientName: names(d.actor_kind, d.actor_id),
-      // Case references and justifications stay out: they can reveal an investigation (Art. 23(1)(d)).
-      similarity: d.similarity,
-      rank: d.rank,
-    }));
+    const decided = await confirmationRepository.ofSubject(db, id);
+    const disclosures = (await searchRepository.disclosuresOf(db, id)).map((d) => {
+      // EU AI Act Art. 14(5): who confirmed or rejected this match, when, and where it stands.
+      const mine = decided.filter((c) => c.searchId === d.id && c.face === Number(d.face));
+      const required = d.confirmations ?? 0;
+      return {
+        searchId: d.id,
+        kind: d.kind,
+        purpose: purposes.find((p) => p.id === d.purpose_id)?.key ?? d.purpose_id,
+        at: d.at,
+        recipient: `${d.actor_kind}:${d.actor_id}`,
+        recipientName: names(d.actor_kind, d.actor_id),
+        // Case references and justifications stay out: they can reveal an investigation (Art. 23(1)(d)).
+        similarity: d.similarity,
+        rank: d.rank,
+        ...(d.kind === 'identify' && (required > 0 || mine.length)
+          ? {
+              confirmation: confirmationOf(
+                required,
+                mine.map((c) => ({ by: `${c.actorKind}:${c.actorId}`, decision: c.decision })),
+              ),
+              decisions: mine.map((c) => ({
+                decision: c.decision,
+                at: c.at,
+                by: `${c.actorKind}:${c.actorId}`,
+                byName: names(c.actorKind, c.actorId),
+                ...(c.requestId ? { contest: c.requestId } : {}),
+              })),
+            }
+          : {}),
+      };
+    });
     out.push({
       subjectId: id,
       state: s.state,

@@ -9,6 +9,7 @@ import { purposeRepository } from '../privacy/purpose.repository.js';
 import { subjectRepository as subjects } from '../gallery/subject.repository.js';
 import { text } from '../text/index.js';
 import {
+  DPO_DECIDES,
   actionable,
   effectiveDue,
   keptUnderOtherBasis,
@@ -62,6 +63,8 @@ export class Fulfilment {
   async run(r0: RightsRequest, actor: Actor, opts: FulfilOptions, mode: 'requester' | 'dpo'): Promise<FulfilResult> {
     let r = r0;
     if (r.state === 'fulfilled') return { request: r, ...certificateOf(r) };
+    // A contest waits in the DPO's queue: filing it from the portal does not carry it out.
+    if (mode === 'requester' && DPO_DECIDES.has(r.kind)) return { request: r };
     if (r.state !== 'verified' && r.state !== 'in_progress') {
       throw new VeilError('INVALID_STATE', `Only a verified request can be fulfilled; this one is ${r.state}.`);
     }

@@ -11,6 +11,7 @@ import type { ExportFiles } from './export-files.js';
 import { moveRequest } from './transitions.js';
 import { queueAgentCallback } from '../drp/outbox.js';
 import type { CoreDeps } from '../service-deps.js';
+import { matchesOf, type ContestedMatch } from '../gallery/confirmation.service.js';
 
 /** A run older than this with no progress was interrupted (a crash, a restart) and is resumed. */
 const INTERRUPTED_AFTER_MS = 10 * 60_000;
@@ -41,9 +42,13 @@ export class RightsQueue {
     return { ...r, daysLeft: daysLeft(r, now), overdue: isOverdue(r, now) };
   }
 
-  async get(actor: Actor, requestId: string): Promise<RightsRequest> {
+  /** A request; a contest also lists the identifications that returned the person, with where each stands. */
+  async get(actor: Actor, requestId: string): Promise<RightsRequest & { contested?: ContestedMatch[] }> {
     this.deps.policy.require(actor, 'rights.handle');
-    return this.read(requestId);
+    const r = await this.read(requestId);
+    if (r.kind !== 'contest') return r;
+    const subjects = [...r.matchedSubjects, ...(r.review?.items ?? []).map((i) => i.subjectId)];
+    return { ...r, contested: await matchesOf(this.deps.store.db, subjects) };
   }
 
   async list(

@@ -10,6 +10,8 @@ export const REQUEST_KINDS = {
   portability: 'Art. 20',
   objection: 'Art. 21',
   'withdraw-consent': 'Art. 7(3)',
+  /** Contesting an identification: a human looks at the match again (EU AI Act Art. 14(5), 86; GDPR Art. 22(3)). */
+  contest: 'AI Act Art. 14 / GDPR Art. 22(3)',
 } as const;
 export type RequestKind = keyof typeof REQUEST_KINDS;
 
@@ -27,6 +29,9 @@ const TRANSITIONS: Record<RequestState, readonly RequestState[]> = {
   expired: [],
   withdrawn: [],
 };
+
+/** Kinds only the DPO carries out: the requester's (or an agent's) self-service never runs them; a human decides. */
+export const DPO_DECIDES: ReadonlySet<RequestKind> = new Set(['contest']);
 
 export function canMove(from: RequestState, to: RequestState): boolean {
   return TRANSITIONS[from].includes(to);

@@ -12,7 +12,7 @@ import type { ContactSecrets } from '../privacy/contact-secrets.js';
 import type { Fulfilment, FulfilResult } from './fulfilment.js';
 import { moveRequest } from './transitions.js';
 
-export type FollowUpKind = 'erasure' | 'restriction' | 'objection' | 'withdraw-consent';
+export type FollowUpKind = 'erasure' | 'restriction' | 'objection' | 'withdraw-consent' | 'contest';
 
 /** What a requester sees of their request: never which faces matched, never anything before verification. */
 export interface PublicOutcome {

@@ -1,4 +1,5 @@
 import { oversightEn } from './console-oversight.en.js';
+import { matchesEn } from './console-matches.en.js';
 
 /** What the operator console says, in English (the shape every language follows: ConsoleText). */
 export const consoleEn = {
@@ -56,6 +57,7 @@ export const consoleEn = {
     portability: 'Portability',
     objection: 'Objection',
     'withdraw-consent': 'Withdraw consent',
+    contest: 'Contest',
   },
   kindShort: {
     access: 'Access',
@@ -66,6 +68,7 @@ export const consoleEn = {
     portability: 'Port.',
     objection: 'Object',
     'withdraw-consent': 'Withdr.',
+    contest: 'Contest',
   },
   requestState: {
     received: 'received',
@@ -285,6 +288,7 @@ export const consoleEn = {
     previewAlt: 'The photo with every face blurred except consenting matches',
   },
   ...oversightEn,
+  ...matchesEn,
 };
 
 export type ConsoleText = typeof consoleEn;

@@ -1,5 +1,6 @@
 import type { ConsoleText } from './console.en.js';
 import { oversightFr } from './console-oversight.fr.js';
+import { matchesFr } from './console-matches.fr.js';
 
 const plural = (n: number, one: string, many: string) => `${n} ${n > 1 ? many : one}`;
 
@@ -59,6 +60,7 @@ export const consoleFr: ConsoleText = {
     portability: 'Portabilité',
     objection: 'Opposition',
     'withdraw-consent': 'Retrait du consentement',
+    contest: 'Contestation',
   },
   kindShort: {
     access: 'Accès',
@@ -69,6 +71,7 @@ export const consoleFr: ConsoleText = {
     portability: 'Port.',
     objection: 'Oppos.',
     'withdraw-consent': 'Retrait',
+    contest: 'Contest.',
   },
   requestState: {
     received: 'reçue',
@@ -290,4 +293,5 @@ export const consoleFr: ConsoleText = {
     previewAlt: 'La photo avec tous les visages floutés sauf les correspondances consentantes',
   },
   ...oversightFr,
+  ...matchesFr,
 };

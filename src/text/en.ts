@@ -21,6 +21,7 @@ export const en: Text = {
     portability: 'a copy of your data to take elsewhere',
     objection: 'objection to processing',
     'withdraw-consent': 'withdrawal of your consent',
+    contest: 'a human review of a face match that named you',
   },
   codeMail: (article, kind, code, requestId, due) => ({
     subject: `Your request (${article}): verification code`,
@@ -104,6 +105,7 @@ export const en: Text = {
     erase: 'Erase me everywhere',
     restrict: 'Restrict use of my data',
     object: 'Object and never enroll me again',
+    contest: 'Contest a match',
     confirm: {
       'withdraw-consent': 'Your consent will be withdrawn and your face templates destroyed. Continue?',
       erasure:
@@ -111,6 +113,8 @@ export const en: Text = {
       restriction: 'Your data will be kept but not used or matched until you lift the restriction. Continue?',
       objection:
         'Your data will be erased and your face kept only on a do-not-enroll list, so nobody can enroll it again. Continue?',
+      contest:
+        'Our data protection officer will look again at every search that matched you; a match found wrong is rejected and no longer counts. Continue?',
     },
     done: 'Done.',
     actionPending:

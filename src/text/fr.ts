@@ -21,6 +21,7 @@ export const fr: Text = {
     portability: 'portabilité de vos données',
     objection: 'opposition au traitement',
     'withdraw-consent': 'retrait de votre consentement',
+    contest: 'un réexamen humain d’une correspondance de visage qui vous a désigné(e)',
   },
   codeMail: (article, kind, code, requestId, due) => ({
     subject: `Votre demande (${article}) : code de vérification`,
@@ -104,6 +105,7 @@ export const fr: Text = {
     erase: "M'effacer partout",
     restrict: "Limiter l'utilisation de mes données",
     object: "M'opposer et ne plus jamais être enregistré(e)",
+    contest: 'Contester une correspondance',
     confirm: {
       'withdraw-consent': 'Votre consentement sera retiré et vos gabarits détruits. Continuer ?',
       erasure:
@@ -112,6 +114,8 @@ export const fr: Text = {
         "Vos données seront conservées mais ni utilisées ni comparées jusqu'à la levée de la limitation. Continuer ?",
       objection:
         "Vos données seront effacées et votre visage conservé uniquement sur une liste d'exclusion, pour que personne ne puisse plus l'enregistrer. Continuer ?",
+      contest:
+        'Notre délégué à la protection des données réexaminera chaque recherche qui vous a reconnu(e) ; une correspondance jugée erronée est rejetée et ne compte plus. Continuer ?',
     },
     done: 'C’est fait.',
     actionPending:

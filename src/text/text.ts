@@ -14,7 +14,7 @@ export interface NoticeFacts {
 }
 
 /** The one-click actions a verified person can take in the portal. */
-export type PortalAction = 'withdraw-consent' | 'erasure' | 'restriction' | 'objection';
+export type PortalAction = 'withdraw-consent' | 'erasure' | 'restriction' | 'objection' | 'contest';
 
 /** What the web portal says; web/src/i18n.ts hands it to the browser bundle. */
 export interface PortalText {
@@ -64,6 +64,7 @@ export interface PortalText {
   readonly erase: string;
   readonly restrict: string;
   readonly object: string;
+  readonly contest: string;
   readonly confirm: Readonly<Record<PortalAction, string>>;
   readonly done: string;
   readonly actionPending: string;

@@ -28,6 +28,8 @@ export const wordsEn = {
       'What happens next: your data is kept but not used or matched. Ask again here to lift the restriction.',
     objection:
       'What happens next: your data is erased and your face kept only on a do-not-enroll list, so nobody can enroll it again.',
+    contest:
+      'What happens next: our data protection officer reviews the searches that matched you within the legal deadline, and writes to you with the outcome.',
   } as Record<PortalAction, string>,
   confirmYes: 'Yes, continue',
   cancel: 'Cancel',

@@ -26,6 +26,8 @@ export const wordsFr: WordsText = {
       'Et ensuite : vos données sont conservées mais ni utilisées ni comparées. Redemandez ici pour lever la limitation.',
     objection:
       'Et ensuite : vos données sont effacées et votre visage n’est gardé que sur une liste d’exclusion, pour que personne ne puisse l’enrôler à nouveau.',
+    contest:
+      'Et ensuite : notre délégué à la protection des données réexamine les recherches qui vous ont reconnu(e) dans le délai légal, et vous écrit le résultat.',
   } as Record<PortalAction, string>,
   confirmYes: 'Oui, continuer',
   cancel: 'Annuler',

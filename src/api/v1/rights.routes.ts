@@ -108,10 +108,11 @@ export const rightsRoutes = [
     method: 'POST',
     url: '/v1/rights/requests/:id/actions',
     tag: 'rights (public)',
-    summary: 'One-click action after verification (erase, restrict, object, withdraw consent) for what needs no review',
+    summary:
+      "One-click action after verification (erase, restrict, object, withdraw consent) for what needs no review; 'contest' files a contest of the identifications that returned the person, for the DPO",
     access: 'public',
     params: Id,
-    body: Token.extend({ kind: z.enum(['erasure', 'restriction', 'objection', 'withdraw-consent']) }),
+    body: Token.extend({ kind: z.enum(['erasure', 'restriction', 'objection', 'withdraw-consent', 'contest']) }),
     response: z.object({
       requestId: z.string(),
       downloadToken: z.string(),

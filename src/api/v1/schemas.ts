@@ -21,6 +21,7 @@ export const PurposeDoc = z.object({
   templates: z.number().optional(),
 });
 
+import { ContestedDoc } from './search.schemas.js';
 export { Candidate, ConfirmationDoc, FaceResultDoc, IdentifyDoc, VerifyDoc } from './search.schemas.js';
 
 export const FaceDoc = z.object({
@@ -174,6 +175,8 @@ export const RightsRequestDoc = z.object({
   closedAt: z.string().nullable(),
   /** The authorized agent that filed it for the person (Data Rights Protocol); null: the person did. */
   agentId: z.string().nullable(),
+  /** A contest: the identifications that returned the person and where each match stands. */
+  contested: z.array(ContestedDoc).optional(),
   daysLeft: z.number(),
   overdue: z.boolean(),
   history: z.array(z.object({ state: z.string(), at: z.string(), actor: z.string(), note: z.string().nullable() })),

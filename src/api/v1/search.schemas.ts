@@ -55,3 +55,16 @@ export const VerifyDoc = z.object({
   match: z.boolean(),
   model: z.string(),
 });
+
+/** A match a person contests, as the DPO sees it in the rights queue. */
+export const ContestedDoc = z.object({
+  subjectId: z.string(),
+  searchId: z.string(),
+  face: z.number(),
+  purpose: z.string(),
+  at: z.string(),
+  by: z.string().meta({ description: 'Who made the search: kind and id' }),
+  rank: z.number(),
+  similarity: z.number(),
+  confirmation: ConfirmationDoc,
+});
