@@ -133,10 +133,16 @@ export async function registerSurface(
         bodyLimit,
         config: {
           multipartOptions: {
-            limits: { fileSize: fileBytes, files: open ? 3 : 10, fields: 30, fieldSize: open ? 65_536 : 1_048_576 },
+            limits: {
+              fileSize: fileBytes,
+              files: open ? 4 : 10,
+              fields: open ? 10 : 30,
+              fieldSize: open ? 65_536 : 1_048_576,
+            },
           },
         },
         onRequest: async (req) => {
+          if (open) boundPublicMultipart(req, r, bodyLimit);
           req.actor = await caller(r, surface, services, req, limits);
         },
         handler: async (req, reply) => {
@@ -162,6 +168,30 @@ export async function registerSurface(
       });
     }
   });
+}
+
+/**
+ * The multipart reader buffers every part and ignores the route's body limit, so on the public
+ * routes (no key, so no one to hold to account) multipart is taken only where a photo is, and only
+ * with a declared length within the route's limit: a stranger cannot make the process hold more
+ * than the JSON body limit allows.
+ */
+function boundPublicMultipart(req: FastifyRequest, r: RouteDef, bodyLimit: number): void {
+  // isMultipart() is only known once the body parser ran; the header is known now.
+  if (!/^multipart\//i.test(req.headers['content-type'] ?? '')) return;
+  if (!r.photo)
+    throw new VeilError('UNSUPPORTED_MEDIA_TYPE', 'This route takes a JSON body; multipart is only for photos.');
+  const length = Number(req.headers['content-length']);
+  if (!Number.isFinite(length) || length <= 0)
+    throw new VeilError('INVALID_INPUT', 'A multipart body needs a Content-Length header on this route.');
+  if (length > bodyLimit)
+    throw new VeilError(
+      'PAYLOAD_TOO_LARGE',
+      `The request body is larger than this route accepts (${bodyLimit} bytes).`,
+      {
+        limit: bodyLimit,
+      },
+    );
 }
 
 /** The caller, decided from headers alone before the body is read. */

@@ -152,7 +152,7 @@ describe('attacks of the security review, against a real server', () => {
     assert.equal(answer.outcome?.['subjects'], 1);
   });
 
-  test('5. abuse controls: threshold floor, visible reasons, code resends, bodies read only after the key, public limits, typed errors', async () => {
+  test('5. abuse controls: threshold floor, visible reasons, code resends, bodies read only after the key, public limits, typed errors', async (t) => {
     const img = face(VICTIM_PHOTO);
     assert.equal(
       (await fails(admin.identify({ purpose: 'beta', image: img, justification: 'x', threshold: -1 } as never))).code,
@@ -240,6 +240,53 @@ describe('attacks of the security review, against a real server', () => {
       ),
       /^(413|reset)$/,
     );
+    // Multipart on the public routes (review H4): the multipart reader buffers every part whatever the
+    // body limit, so it is refused where no photo is taken, and bounded by a declared length where one is.
+    const form = (files: number, bytes: number) => {
+      const parts = Array.from({ length: files }, (_, i) =>
+        Buffer.concat([
+          Buffer.from(
+            `--b\r\nContent-Disposition: form-data; name="selfie${i}"; filename="a${i}.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`,
+          ),
+          Buffer.alloc(bytes, 0xff),
+          Buffer.from('\r\n'),
+        ]),
+      );
+      return Buffer.concat([...parts, Buffer.from('--b--\r\n')]);
+    };
+    const multipart = (path: string, body: Buffer, headers: Record<string, string> = {}) =>
+      fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'multipart/form-data; boundary=b', ...headers },
+        body,
+      });
+    const asJson = await multipart('/v1/rights/requests', form(1, 1000));
+    assert.equal(asJson.status, 415, await asJson.clone().text());
+    assert.equal(((await asJson.json()) as { code: string }).code, 'UNSUPPORTED_MEDIA_TYPE');
+    assert.equal((await multipart('/v1/portal/enroll', form(1, 1000))).status, 415, 'the portal step without a photo');
+    const before2 = rss(server.child.pid!);
+    const burst = await Promise.all(
+      Array.from({ length: 25 }, () =>
+        status(multipart(`/v1/rights/requests/${r.requestId}/verify`, form(3, 10 * 2 ** 20 - 1000))),
+      ),
+    );
+    assert.ok(
+      burst.every((x) => x === '413' || x === 'reset'),
+      burst.join(','),
+    );
+    const grew = rss(server.child.pid!) - before2;
+    t.diagnostic(
+      `RSS ${(before2 / 2 ** 20).toFixed(0)} MB before 25 multipart bodies of 30 MB, +${(grew / 2 ** 20).toFixed(0)} MB after`,
+    );
+    assert.ok(grew < 150 * 2 ** 20, `RSS grew by ${(grew / 2 ** 20).toFixed(0)} MB under 25 multipart bodies of 30 MB`);
+    // Without a declared length the size cannot be bounded up front: refused.
+    const chunked = await fetch(`${server.url}/v1/rights/requests/${r.requestId}/verify`, {
+      method: 'POST',
+      headers: { 'content-type': 'multipart/form-data; boundary=b' },
+      body: new Blob([form(1, 1000)]).stream(),
+      duplex: 'half',
+    } as RequestInit);
+    assert.equal(chunked.status, 400);
     assert.equal((await fetch(`${server.url}/readyz`)).status, 200, 'and the server keeps serving');
     // The public routes take JPEG, PNG and WebP only, decided by the leading bytes before any decoder runs.
     const f = await anon.submitRequest({ kind: 'access', email: 'formats@example.org' });
