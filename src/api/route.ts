@@ -31,7 +31,7 @@ export interface RouteDef<
   Q extends z.ZodType = z.ZodType,
   P extends z.ZodType = z.ZodType,
 > {
-  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   readonly url: string;
   readonly summary: string;
   readonly tag: string;

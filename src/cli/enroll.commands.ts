@@ -8,6 +8,7 @@ import { helpFor, usageOf } from './help.js';
 
 export async function purposeCommand(argv: string[], io: Io): Promise<number> {
   const [sub, ...rest] = argv;
+  if (sub === 'set-fpir') return setFpir(rest, io);
   const { values } = parseCommand(
     rest,
     {
@@ -63,6 +64,19 @@ export async function purposeCommand(argv: string[], io: Io): Promise<number> {
       `created purpose ${p.key} (${p.id}): ${p.lawfulBasis}, Art. 9(2) ${p.art9Condition}, retention ${p.retention}`,
       p,
     );
+    return 0;
+  });
+}
+
+/** `veil purpose set-fpir <purpose> <rate>`: the purpose's target FPIR, within its limits (audited). */
+async function setFpir(argv: string[], io: Io): Promise<number> {
+  const usage = usageOf('purpose', 'set-fpir');
+  const { values, positionals } = parseCommand(argv, { json: { type: 'boolean' } }, usage);
+  const rate = Number(positionals[1]);
+  if (positionals.length !== 2 || !positionals[1]!.trim() || !Number.isFinite(rate)) throw new UsageError(usage);
+  return withVeil(io, async (v) => {
+    const p = await v.purposes.setFpir(cliActor(), positionals[0]!, rate);
+    out(io, values.json, `purpose ${p.key}: target FPIR ${p.fpir}`, p);
     return 0;
   });
 }

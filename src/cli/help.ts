@@ -149,7 +149,7 @@ export const COMMANDS: Readonly<Record<string, CommandHelp>> = {
     },
   },
   purpose: {
-    summary: 'create and list processing purposes (lawful basis, retention)',
+    summary: 'create and list processing purposes (lawful basis, retention); set their target FPIR',
     subs: {
       create: {
         usage:
@@ -158,6 +158,11 @@ export const COMMANDS: Readonly<Record<string, CommandHelp>> = {
           'a purpose: B is consent, contract, legal-obligation, vital-interests, public-task or legitimate-interests;\nretention at most P3Y after the last interaction',
       },
       list: { usage: 'list', about: 'purposes with basis, retention, state and gallery size' },
+      'set-fpir': {
+        usage: 'set-fpir <purpose> <rate>',
+        about:
+          "the target false-positive identification rate of the purpose's searches, 0.0001 to 0.05\n(default 0.01); audited with the old and new value",
+      },
     },
     notes: JSON_NOTE,
   },

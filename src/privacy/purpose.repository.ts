@@ -69,6 +69,10 @@ export const purposeRepository = {
       .execute();
   },
 
+  async setFpir(ex: Executor, id: PurposeId, fpir: number): Promise<void> {
+    await ex.updateTable('purposes').set({ fpir }).where('id', '=', id).execute();
+  },
+
   async setStatus(ex: Executor, id: PurposeId, status: PurposeStatus): Promise<void> {
     await ex.updateTable('purposes').set({ status }).where('id', '=', id).execute();
   },

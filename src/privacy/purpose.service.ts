@@ -11,6 +11,7 @@ const ConfirmationsChange = z
   .object({ confirmations: ConfirmationsSchema, reason: z.string().trim().min(3).max(2000) })
   .strict();
 import type { CoreDeps } from '../service-deps.js';
+import { FPIR_LIMITS } from '../gallery/open-set.js';
 
 /** A purpose as its readers see it: with how many templates may match under it now. */
 export type PurposeView = Purpose & { readonly templates: number };
@@ -103,6 +104,28 @@ export class PurposeService {
       });
     });
     return { ...p, confirmations };
+  }
+
+  /**
+   * The purpose's target FPIR (the chance a person not in the gallery is returned), within
+   * FPIR_LIMITS: an admin bound to this purpose. Its identifications' threshold follows from it and
+   * never falls below the model's calibrated one; a client may still only raise it per request.
+   */
+  async setFpir(actor: Actor, ref: string, fpir: number): Promise<PurposeView> {
+    const p = await this.deps.policy.purpose(actor, 'purposes.configure', ref);
+    if (typeof fpir !== 'number' || !(fpir >= FPIR_LIMITS.min && fpir <= FPIR_LIMITS.max))
+      throw new VeilError('INVALID_INPUT', `fpir must be within ${FPIR_LIMITS.min} and ${FPIR_LIMITS.max}.`);
+    if (fpir === p.fpir) return this.view(p);
+    await this.deps.store.transaction(async (tx) => {
+      await repo.setFpir(tx, p.id, fpir);
+      await this.deps.audit.append(tx, {
+        actor,
+        action: 'purpose.updated',
+        purposeId: p.id,
+        detail: { setting: 'fpir', from: p.fpir, to: fpir },
+      });
+    });
+    return this.view({ ...p, fpir });
   }
 
   private view(p: Purpose): PurposeView {

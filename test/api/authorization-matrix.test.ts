@@ -28,6 +28,11 @@ const MATRIX: Record<string, { roles: readonly Role[] | 'public' | 'agent'; scop
   'POST /v1/purposes/:purpose/suspend': { roles: ['dpo'], scoped: true },
   // The two-person rule of a purpose: an admin bound to it.
   'POST /v1/purposes/:purpose/confirmations': { roles: [], scoped: true },
+  // A purpose's target FPIR: an admin bound to that purpose.
+  'PATCH /v1/purposes/:purpose': { roles: [], scoped: true },
+  // Switching the embedder spans every purpose's templates: admin keys bound to all of them.
+  'GET /v1/models': { roles: [], scoped: 'everywhere' },
+  'POST /v1/models/reembed': { roles: [], scoped: 'everywhere' },
   'POST /v1/consents': { roles: ['operator'], scoped: true },
   'GET /v1/consents/:id': { roles: ['operator', 'dpo'], scoped: true },
   'GET /v1/consents/:id/receipt': { roles: ['operator', 'dpo'], scoped: true },
@@ -128,7 +133,7 @@ const pairer = new TestAgent('matrix-pairer', BUSINESS);
 const INFRA = new Set(['GET /healthz', 'GET /readyz', 'GET /openapi.json', 'HEAD /openapi.json', 'GET /favicon.ico']);
 
 type Req = {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
   payload?: Record<string, unknown> | string;
   headers?: Record<string, string>;
@@ -210,6 +215,12 @@ async function build(route: string, purpose: 'alpha' | 'beta'): Promise<Req> {
       break;
     case 'POST /v1/purposes/:purpose/confirmations':
       payload = { confirmations: 0, reason: 'matrix test' };
+      break;
+    case 'PATCH /v1/purposes/:purpose':
+      payload = { fpir: 0.02 };
+      break;
+    case 'POST /v1/models/reembed':
+      payload = { dryRun: true };
       break;
     case 'POST /v1/consents':
       payload = {

@@ -3,6 +3,7 @@ import { route } from '../route.js';
 import { Page, PurposeDoc } from './schemas.js';
 import { PurposeInputSchema } from '../../privacy/purpose.js';
 import { MAX_CONFIRMATIONS } from '../../gallery/match-confirmation.js';
+import { FPIR_LIMITS } from '../../gallery/open-set.js';
 
 const Ref = z.object({ purpose: z.string() });
 
@@ -37,6 +38,21 @@ export const purposeRoutes = [
     params: Ref,
     response: PurposeDoc,
     handler: async ({ services, actor, params }) => services.purposes.get(actor, params.purpose),
+  }),
+  route({
+    method: 'PATCH',
+    url: '/v1/purposes/:purpose',
+    tag: 'purposes',
+    summary: "Change a purpose's target FPIR (admin bound to the purpose; audited with old and new value)",
+    access: 'key',
+    params: Ref,
+    body: z
+      .object({
+        fpir: z.number().meta({ description: `Between ${FPIR_LIMITS.min} and ${FPIR_LIMITS.max}` }),
+      })
+      .strict(),
+    response: PurposeDoc,
+    handler: async ({ services, actor, params, body }) => services.purposes.setFpir(actor, params.purpose, body.fpir),
   }),
   route({
     method: 'POST',

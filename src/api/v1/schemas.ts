@@ -16,6 +16,7 @@ export const PurposeDoc = z.object({
   requiresCaseRef: z.boolean(),
   keepSourceImages: z.boolean(),
   confirmations: z.number().meta({ description: 'Different people who must confirm each match (0: none)' }),
+  fpir: z.number().meta({ description: 'Target false-positive identification rate of its identifications' }),
   status: z.enum(['active', 'suspended']),
   createdAt: z.string(),
   templates: z.number().optional(),

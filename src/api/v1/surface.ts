@@ -10,6 +10,7 @@ import { auditRoutes } from './audit.routes.js';
 import { oversightRoutes } from './oversight.routes.js';
 import { portalRoutes } from './portal.routes.js';
 import { agentRoutes } from './agents.routes.js';
+import { modelRoutes } from './models.routes.js';
 
 export const V1_ROUTES = [
   ...purposeRoutes,
@@ -21,6 +22,7 @@ export const V1_ROUTES = [
   ...oversightRoutes,
   ...portalRoutes,
   ...agentRoutes,
+  ...modelRoutes,
 ];
 
 /** Veil's own API: `Authorization: Bearer veil_...`, errors as RFC 9457 problem details with a stable code. */

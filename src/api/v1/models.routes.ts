@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { route } from '../route.js';
+
+const ModelStatusDoc = z.object({
+  active: z.string().meta({ description: 'The active embedder (VEIL_EMBEDDER): only its templates are matched' }),
+  models: z.array(z.object({ model: z.string(), templates: z.number(), withPhoto: z.number(), active: z.boolean() })),
+  stale: z.number().meta({ description: 'Templates of other models: not matched until re-embedded or re-enrolled' }),
+});
+
+const ReembedDoc = z.object({
+  model: z.string(),
+  dryRun: z.boolean(),
+  reembedded: z.number(),
+  held: z.number().meta({ description: 'Templates of restricted subjects, left for a run after the restriction' }),
+  reenroll: z.array(
+    z.object({
+      subjectId: z.string(),
+      purpose: z.string(),
+      consentId: z.string().nullable(),
+      sourceReference: z.string().nullable(),
+      templates: z.number(),
+      reasons: z.array(z.string()),
+    }),
+  ),
+});
+
+/** Switching the active embedder: admin keys bound to every purpose (the CLI: veil faces status|reembed). */
+export const modelRoutes = [
+  route({
+    method: 'GET',
+    url: '/v1/models',
+    tag: 'models',
+    summary: 'Templates per embedder id; only the active one is matched',
+    access: 'key',
+    response: ModelStatusDoc,
+    handler: async ({ services, actor }) => services.models.status(actor),
+  }),
+  route({
+    method: 'POST',
+    url: '/v1/models/reembed',
+    tag: 'models',
+    summary:
+      "Re-embed other models' templates from kept photos under the active model; list who must re-enroll (large galleries: veil faces reembed)",
+    access: 'key',
+    body: z.object({ dryRun: z.boolean().default(false) }).strict(),
+    response: ReembedDoc,
+    handler: async ({ services, actor, body }) => services.models.reembed(actor, { dryRun: body.dryRun }),
+  }),
+];
