@@ -1,5 +1,6 @@
 import { round, table } from './stats.js';
 import { renderScale } from './scale/report.js';
+import { renderExport } from './export.report.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export type Results = Record<string, any>;
@@ -10,6 +11,7 @@ export const BENCHES = [
   'face.faceapi',
   'gallery',
   'rights',
+  'export',
   'api',
   'identify',
   'cluster',
@@ -132,6 +134,7 @@ export function render(r: Results): string {
       ),
     );
   }
+  if (r['export']) out.push(renderExport(r['export']));
   const api = r['api'];
   if (api) {
     out.push(

@@ -90,9 +90,22 @@ export class ExportFiles {
     return { bytes: openSealedFile(this.deps.key, readFileSync(a.abs), `veil.export:${a.id}`), kind: a.kind };
   }
 
-  /** The same, decrypted a segment at a time as it is read (an HTTP download of a large ZIP). */
+  /**
+   * The same, decrypted a segment at a time as it is read (an HTTP download of a large ZIP). The first
+   * segment is read and authenticated before this returns, so a missing or damaged file is an error
+   * the caller can still answer, not a response cut after its headers.
+   */
   async stream(outcome: Record<string, unknown> | null): Promise<{ chunks: AsyncIterable<Buffer>; kind: string }> {
     const a = await this.artifact(outcome);
-    return { chunks: readSealedFile(this.deps.key, a.abs, `veil.export:${a.id}`), kind: a.kind };
+    const segments = readSealedFile(this.deps.key, a.abs, `veil.export:${a.id}`);
+    const first = await segments.next();
+    return {
+      kind: a.kind,
+      chunks: (async function* () {
+        if (first.done) return;
+        yield first.value;
+        yield* segments;
+      })(),
+    };
   }
 }

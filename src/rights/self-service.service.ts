@@ -69,6 +69,12 @@ export class SelfService {
     return this.deps.files.read(row.outcome ? JSON.parse(row.outcome) : null);
   }
 
+  /** The same file, decrypted as it is sent (the HTTP download: a large ZIP is never held whole). */
+  async downloadStream(requestId: string, token: string): Promise<{ chunks: AsyncIterable<Buffer>; kind: string }> {
+    const row = await this.authorize(requestId, token);
+    return this.deps.files.stream(row.outcome ? JSON.parse(row.outcome) : null);
+  }
+
   /** Access and portability are answered at once for what the proven contact links; the rest after review. */
   async answer(requestId: string, token: string): Promise<PublicOutcome> {
     await this.authorize(requestId, token);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { unzipSync, strFromU8 } from 'fflate';
 import sharp from 'sharp';
 import type { Veil } from '../../src/app/veil.js';
+import { buildApp } from '../../src/api/app.js';
 import type { SubjectId } from '../../src/ids.js';
 import { face } from '../helpers.js';
 import { operator } from '../gallery/fixture.js';
@@ -63,7 +64,7 @@ test('ingestion seals each sighting’s crop under that person’s key; the acce
     await v.store.db.deleteFrom('sighting_crops').where('face_id', '=', old.face_id).execute();
 
     const r = await v.rights.intake.submit({ kind: 'access', email: 'barack@example.org' });
-    await v.rights.intake.verify(r.requestId, { code: smtp.codeFor('barack@example.org') });
+    const { downloadToken } = await v.rights.intake.verify(r.requestId, { code: smtp.codeFor('barack@example.org') });
     const out = await v.rights.queue.fulfil(operator, r.requestId);
     assert.equal(out.request.outcome!['files'], 2);
     const download = (await v.rights.queue.download(operator, r.requestId)).bytes;
@@ -77,6 +78,18 @@ test('ingestion seals each sighting’s crop under that person’s key; the acce
       // Stored, not deflated: the JPEG's bytes are in the ZIP as they are.
       assert.ok(download.includes(bytes), 'a stored entry');
     }
+    // Over HTTP the person's download is decrypted a segment at a time as it is sent: the same bytes.
+    const app = await buildApp({ services: v.services });
+    const res = await app.inject({
+      method: 'GET',
+      url: `/v1/rights/requests/${r.requestId}/download?token=${encodeURIComponent(downloadToken)}`,
+    });
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.headers['content-type'], 'application/zip');
+    assert.ok(res.rawPayload.equals(download));
+    const wrong = await app.inject({ method: 'GET', url: `/v1/rights/requests/${r.requestId}/download?token=nope` });
+    assert.equal(wrong.statusCode, 404);
+    await app.close();
     assert.deepEqual(
       Object.keys(zip).sort(),
       ['manifest.json', ...s.sightings.map((x: { image: string }) => x.image)].sort(),

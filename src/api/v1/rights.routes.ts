@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { ImageInput, formNumber, route, visible } from '../route.js';
 import { RightsRequestDoc } from './schemas.js';
@@ -84,12 +85,12 @@ export const rightsRoutes = [
     query: Token,
     produces: 'application/zip',
     handler: async ({ services, params, query, reply }) => {
-      const d = await services.rights.self.download(params.id, query.token);
+      const d = await services.rights.self.downloadStream(params.id, query.token);
       const zip = d.kind === 'access-export';
       reply
         .header('content-type', zip ? 'application/zip' : 'application/json')
         .header('content-disposition', `attachment; filename="${params.id}.${zip ? 'zip' : 'json'}"`);
-      return d.bytes;
+      return Readable.from(d.chunks);
     },
   }),
   route({
