@@ -23,10 +23,11 @@ export const WORKERS_FROM = 4096;
  * under the subject's data key; once the key is destroyed, nothing here can be read again.
  *
  * The one place that decides which templates may be compared with a probe: every read for matching
- * (the index rebuild and feed, 1:1 verification, the rights face finder) comes through `matchable()`
- * or `comparable()`, which return only templates of `model`, the active embedder. A template of
- * another model id is another vector space: it is never compared, only re-embedded or re-enrolled
- * (`ModelSwitch`, src/gallery/model-switch.service.ts).
+ * (the index rebuild and feed, the quantised index's exact re-score, 1:1 verification, the rights
+ * face finder) comes through `matchable()`, `matchablePages()`, `vectors()` or `comparable()`, which
+ * return only templates of `model`, the active embedder. A template of another model id is another
+ * vector space: it is never compared, only re-embedded or re-enrolled (`ModelSwitch`,
+ * src/gallery/model-switch.service.ts).
  */
 export class TemplateVault {
   /** The active embedder's id: the only model whose templates are compared. */
@@ -132,7 +133,7 @@ export class TemplateVault {
   async vectors(ex: Executor, ids: readonly string[]): Promise<Map<string, Float32Array>> {
     const out = new Map<string, Float32Array>();
     if (!ids.length) return out;
-    const rows = await matchableRepository.byIds(ex, ids);
+    const rows = await matchableRepository.byIds(ex, ids, this.model);
     const keys = await this.deps.keyring.getMany(
       ex,
       rows.map((r) => r.subjectId),

@@ -52,14 +52,15 @@ export const matchableRepository = {
     }));
   },
 
-  /** The sealed templates with these ids (the quantised index's exact re-score), whatever their state. */
-  async byIds(ex: Executor, ids: readonly string[]): Promise<Omit<MatchableRow, 'slot'>[]> {
+  /** The sealed templates with these ids and of this model (the quantised index's exact re-score), whatever their state. */
+  async byIds(ex: Executor, ids: readonly string[], model: string): Promise<Omit<MatchableRow, 'slot'>[]> {
     const out: Omit<MatchableRow, 'slot'>[] = [];
     for (let i = 0; i < ids.length; i += 500) {
       const rows = await ex
         .selectFrom('templates')
         .select(['id', 'subject_id', 'purpose_id', 'sealed'])
         .where('id', 'in', ids.slice(i, i + 500))
+        .where('model', '=', model)
         .execute();
       for (const r of rows)
         out.push({
