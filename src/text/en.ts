@@ -106,6 +106,14 @@ export const en: Text = {
     restrict: 'Restrict use of my data',
     object: 'Object and never enroll me again',
     contest: 'Contest a match',
+    matchState: (state, n, of) =>
+      state === 'rejected'
+        ? 'match rejected'
+        : state === 'confirmed'
+          ? `match confirmed by ${n} people`
+          : state === 'unconfirmed'
+            ? `match not confirmed (${n} of ${of} people)`
+            : 'match',
     confirm: {
       'withdraw-consent': 'Your consent will be withdrawn and your face templates destroyed. Continue?',
       erasure:

@@ -106,6 +106,14 @@ export const fr: Text = {
     restrict: "Limiter l'utilisation de mes données",
     object: "M'opposer et ne plus jamais être enregistré(e)",
     contest: 'Contester une correspondance',
+    matchState: (state, n, of) =>
+      state === 'rejected'
+        ? 'correspondance rejetée'
+        : state === 'confirmed'
+          ? `correspondance confirmée par ${n} personnes`
+          : state === 'unconfirmed'
+            ? `correspondance non confirmée (${n} personne(s) sur ${of})`
+            : 'correspondance',
     confirm: {
       'withdraw-consent': 'Votre consentement sera retiré et vos gabarits détruits. Continuer ?',
       erasure:

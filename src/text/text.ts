@@ -65,6 +65,8 @@ export interface PortalText {
   readonly restrict: string;
   readonly object: string;
   readonly contest: string;
+  /** Where a match that returned the person stands (the two-person rule, or a rejection). */
+  matchState(state: string, confirmations: number, required: number): string;
   readonly confirm: Readonly<Record<PortalAction, string>>;
   readonly done: string;
   readonly actionPending: string;

@@ -307,6 +307,9 @@ interface Manifest {
     sightings: { mediaId: string; image: string }[];
     disclosures: {
       at: string;
+      kind?: string;
+      /** Under the two-person rule, or once someone rejected it: where the match stands. */
+      confirmation?: { required: number; state: string; confirmations: number };
       purpose: string;
       caseReference: string | null;
       recipient: string;
@@ -486,7 +489,7 @@ export function AccessPage({ lang }: { lang: Lang }) {
                     ${
                       s.disclosures.length
                         ? html`<ul>
-                            ${s.disclosures.map((d) => html`<li>${fmtDateTime(d.at)} — ${d.recipientName ?? d.recipient}${d.caseReference ? ` (${d.caseReference})` : ''}</li>`)}
+                            ${s.disclosures.map((d) => html`<li>${fmtDateTime(d.at)} — ${d.recipientName ?? d.recipient}${d.caseReference ? ` (${d.caseReference})` : ''}${d.confirmation ? ` — ${t.matchState(d.confirmation.state, d.confirmation.confirmations, d.confirmation.required)}` : ''}</li>`)}
                           </ul>`
                         : html`<p class="muted">${t.none}</p>`
                     }
@@ -511,6 +514,13 @@ export function AccessPage({ lang }: { lang: Lang }) {
                         <button class="secondary" onClick=${() => setAsking('restriction')}>${t.restrict}</button>
                         <button class="secondary" onClick=${() => setAsking('objection')}>${t.object}</button>
                         <button class="danger" onClick=${() => setAsking('erasure')}>${t.erase}</button>
+                        ${
+                          manifest.subjects.some((s) => s.disclosures.some((d) => d.kind === 'identify'))
+                            ? html`<button class="secondary" onClick=${() => setAsking('contest')}>
+                                ${t.contest}
+                              </button>`
+                            : null
+                        }
                       </div>
                       ${
                         asking

@@ -3,6 +3,7 @@ import { api, html, toBase64, value } from '../lib.js';
 import { DropZone, ErrorText, Field } from '../ui.js';
 import { Thumb } from './subject.js';
 import { PurposeSelect, getKey, subjectHref, useC, usePurposes, type Purpose } from './shared.js';
+import { MatchConfirmation, type Confirmation } from './match-confirmation.js';
 
 interface Box {
   x: number;
@@ -16,6 +17,8 @@ interface Candidate {
   similarity: number;
   rank: number;
   estimatedFalseMatchRate: number;
+  /** Under a purpose with the two-person rule: the match counts only once confirmed. */
+  confirmation?: Confirmation;
 }
 
 /** The identify answer; `faces` and `gallerySize` are the per-face answer when the API gives it. */
@@ -30,11 +33,13 @@ interface IdentifyAnswer {
   gallerySize?: number;
   /** Target false-positive identification rate the threshold was set for, when the API gives it. */
   fpir?: number;
-  faces?: { box: Box; decision?: 'match' | 'no-match'; candidates: Candidate[] }[];
+  faces?: { face?: number; box: Box; decision?: 'match' | 'no-match'; candidates: Candidate[] }[];
 }
 
 interface FaceResult {
   n: number;
+  /** The face's position in the search record (the API's numbering). */
+  face: number;
   box: Box;
   searched: boolean;
   decision?: 'match' | 'no-match' | undefined;
@@ -48,11 +53,19 @@ function facesOf(answer: IdentifyAnswer, detected: Box[]): FaceResult[] {
   if (answer.faces?.length)
     return [...answer.faces]
       .sort((a, b) => a.box.x - b.box.x)
-      .map((f, i) => ({ n: i + 1, box: f.box, searched: true, decision: f.decision, candidates: f.candidates }));
+      .map((f, i) => ({
+        n: i + 1,
+        face: f.face ?? 0,
+        box: f.box,
+        searched: true,
+        decision: f.decision,
+        candidates: f.candidates,
+      }));
   const boxes = [...detected].sort((a, b) => a.x - b.x);
   const largest = boxes.reduce<Box | null>((m, b) => (!m || area(b) > area(m) ? b : m), null);
   return boxes.map((b, i) => ({
     n: i + 1,
+    face: 0,
     box: b,
     searched: b === largest,
     candidates: b === largest ? answer.candidates : [],
@@ -153,6 +166,7 @@ export function Identify() {
   };
   const a = res?.answer;
   const gallery = a ? (a.gallerySize ?? res?.purpose?.templates ?? null) : null;
+  const required = res?.faces.flatMap((f) => f.candidates).find((k) => k.confirmation)?.confirmation?.required ?? 0;
   return html`<h1>${t.title}</h1>
     <p class="lede">${t.intro}</p>
     <form class="card" onSubmit=${go} novalidate>
@@ -205,6 +219,7 @@ export function Identify() {
               </dl>
             </div>
             <p class="muted">${t.fmrMeaning}</p>
+            ${required ? html`<p class="callout" data-testid="two-person-rule">${c.matches.rule(required)}</p>` : null}
             <div class="faces">
               ${res.faces.map(
                 (f) =>
@@ -231,6 +246,17 @@ export function Identify() {
                                     <div class="muted">
                                       ${t.rank(k.rank)} · ${t.fmr(k.estimatedFalseMatchRate, gallery)}
                                     </div>
+                                    ${
+                                      k.confirmation
+                                        ? html`<${MatchConfirmation}
+                                            key=${`${a.searchId}/${f.face}/${k.subjectId}`}
+                                            searchId=${a.searchId}
+                                            face=${f.face}
+                                            subjectId=${k.subjectId}
+                                            initial=${k.confirmation}
+                                          />`
+                                        : null
+                                    }
                                   </div>
                                   <div class="num">
                                     <strong>${k.similarity.toFixed(3)}</strong>

@@ -1,0 +1,76 @@
+import { useState } from 'preact/hooks';
+import { api, html } from '../lib.js';
+import { ConfirmAction } from '../ui.js';
+import { getKey, useC } from './shared.js';
+
+/** A match's state under the two-person rule (EU AI Act Art. 14(5)), as the API gives it. */
+export interface Confirmation {
+  required: number;
+  state: 'not-required' | 'unconfirmed' | 'confirmed' | 'rejected';
+  confirmations: number;
+}
+
+/**
+ * A candidate's confirmation state and the Confirm / Reject actions (asked in the page first).
+ * `face` is the face's position in the search record, as the API numbers it.
+ */
+export function MatchConfirmation({
+  searchId,
+  face,
+  subjectId,
+  initial,
+}: {
+  searchId: string;
+  face: number;
+  subjectId: string;
+  initial: Confirmation;
+}) {
+  const c = useC();
+  const t = c.matches;
+  const [conf, setConf] = useState(initial);
+  const decide = (decision: 'confirm' | 'reject') => async () => {
+    const url = `/v1/searches/${encodeURIComponent(searchId)}/faces/${face}/candidates/${encodeURIComponent(subjectId)}/${decision}`;
+    const r = await api<{ confirmation: Confirmation }>('POST', url, {}, getKey());
+    setConf(r.confirmation);
+    const n = r.confirmation;
+    if (n.state === 'rejected') return t.nowRejected;
+    if (n.state === 'confirmed') return t.nowConfirmed;
+    return { text: t.stillUnconfirmed(n.confirmations, n.required), tone: 'warn' as const };
+  };
+  const badge =
+    conf.state === 'confirmed'
+      ? html`<span class="badge ok">${t.confirmed}</span>`
+      : conf.state === 'rejected'
+        ? html`<span class="badge danger">${t.rejected}</span>`
+        : html`<span class="badge warn">${t.unconfirmed(conf.confirmations, conf.required)}</span>`;
+  return html`<div class="match-confirmation" data-testid="match-confirmation" data-state=${conf.state}>
+    ${badge}
+    ${
+      conf.state === 'rejected'
+        ? null
+        : html`<span class="actions">
+            ${
+              conf.state === 'confirmed'
+                ? null
+                : html`<${ConfirmAction}
+                    label=${t.confirm}
+                    question=${t.confirmQ}
+                    words=${c.confirm}
+                    run=${decide('confirm')}
+                    small=${true}
+                    testid="confirm-match"
+                  />`
+            }
+            <${ConfirmAction}
+              label=${t.reject}
+              tone="danger"
+              question=${t.rejectQ}
+              words=${c.confirm}
+              run=${decide('reject')}
+              small=${true}
+              testid="reject-match"
+            />
+          </span>`
+    }
+  </div>`;
+}
