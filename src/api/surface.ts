@@ -227,9 +227,15 @@ async function idempotent(
       ),
     )
     .digest('hex');
-  const seen = await services.idempotency.replay(scope, fingerprint);
-  if (seen) return reply.code(seen.status).header('idempotent-replay', 'true').send(seen.body);
-  const result = await r.handler(ctx as never);
-  await services.idempotency.remember(scope, fingerprint, r.status ?? 200, result, Boolean(r.secretAnswer));
+  const claim = await services.idempotency.claim(scope, fingerprint);
+  if (claim.kind === 'replay') return reply.code(claim.status).header('idempotent-replay', 'true').send(claim.body);
+  let result: unknown;
+  try {
+    result = await r.handler(ctx as never);
+  } catch (e) {
+    await services.idempotency.abandon(scope);
+    throw e;
+  }
+  await services.idempotency.answer(scope, r.status ?? 200, result, Boolean(r.secretAnswer));
   return reply.code(r.status ?? 200).send(result);
 }
