@@ -21,6 +21,17 @@ Secrets are never printed. Give them from a secret store through the environment
 \`VEIL_MASTER_KEY\` apart from the database and its backups.
 `;
 
+const PER_PURPOSE = `
+## Settings kept with each purpose
+
+Some settings belong to a purpose, not to the deployment: they are stored with it, changed by an admin key bound to
+that purpose (or the CLI), and every change is an audit entry (\`purpose.updated\`) with the old and new value.
+
+| Setting | Default | Limits | Change it with | What it does |
+| --- | --- | --- | --- | --- |
+| \`fpir\` | \`0.01\` | 0.0001 to 0.05 | \`veil purpose set-fpir <purpose> <rate>\`, \`PATCH /v1/purposes/{purpose}\` \`{"fpir": 0.001}\`, or \`fpir\` when the purpose is declared | Target false-positive identification rate of the purpose's identifications: the chance that a face of someone not in the gallery returns a candidate. The decision threshold follows from it and the number of templates searched (docs/accuracy.md), never below the calibrated 1:1 threshold. A request may ask for a stricter threshold, never a looser one. |
+`;
+
 /** docs/configuration.md before formatting; scripts/settings-doc.ts runs it through Prettier. */
 export function settingsMarkdown(): string {
   const rows = SETTINGS.map(({ key, setting: s }) => {
@@ -39,7 +50,7 @@ export function settingsMarkdown(): string {
     ['---', '---', '---', '---', '---'],
     ...rows,
   ].map((r) => `| ${r.join(' | ')} |`);
-  return `${INTRO}\n## Settings\n\n${table.join('\n')}\n`;
+  return `${INTRO}\n## Settings\n\n${table.join('\n')}\n${PER_PURPOSE}`;
 }
 
 /** Prose for a table cell: angle brackets would read as HTML, a pipe as a column. */
