@@ -17,6 +17,7 @@ export const matchesEn = {
     contested: 'Matches the person contests',
     contestedNone: 'No identification returned this person.',
     searchBy: (by: string, rank: number) => `by ${by}, rank ${rank}`,
+    rejectedN: (n: number) => `${n} match${n === 1 ? '' : 'es'} rejected`,
   },
 };
 

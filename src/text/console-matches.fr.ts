@@ -19,5 +19,6 @@ export const matchesFr: MatchesText = {
     contested: 'Correspondances contestées par la personne',
     contestedNone: 'Aucune identification n’a désigné cette personne.',
     searchBy: (by, rank) => `par ${by}, rang ${rank}`,
+    rejectedN: (n) => `${n} correspondance(s) rejetée(s)`,
   },
 };

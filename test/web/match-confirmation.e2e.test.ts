@@ -14,6 +14,7 @@ import { registerWeb, WEB_DIST } from '../../src/web/serve-web.js';
 import { VeilClient } from '../../src/client/client.js';
 import { FACES, REPO, engineOptions, face, tempDir } from '../helpers.js';
 import { startSmtp } from '../../support/smtp.js';
+import { anyPurposeAdmin } from '../../support/actors.js';
 
 // The two-person rule in the browser (EU AI Act Art. 14(5)): the identify page shows each match of
 // such a purpose as unconfirmed (n of 2) with Confirm and Reject asked in the page; the person sees
@@ -151,6 +152,13 @@ test('two people confirm a match in the console; a rejection wins; the person se
   assert.equal(await state.getAttribute('data-state'), 'rejected');
   assert.equal(await state.getByRole('button').count(), 0);
   await shot(alice, '42-console-match-rejected');
+  // A second identification of the same person, not yet confirmed by anyone.
+  const second = await veil.search.identify(anyPurposeAdmin, {
+    purpose: 'entrance',
+    image: readFileSync(join(FACES, 'face_recognition/obama/test_obama.jpg')),
+    justification: 'night shift',
+  });
+  assert.deepEqual(second.candidates[0]?.confirmation, { required: 2, state: 'unconfirmed', confirmations: 0 });
 
   // The person sees where the match stands and contests it from the portal.
   const person = await browser.newPage();
@@ -161,15 +169,32 @@ test('two people confirm a match in the console; a rejection wins; the person se
   await person.getByLabel('Code from the email').fill(smtp.codeFor('barack@example.org'));
   await person.getByRole('button', { name: 'Show my data' }).click();
   await person.getByTestId('subject').waitFor();
-  assert.match((await person.getByTestId('subject').textContent()) ?? '', /Alice \(operator\).*match rejected/);
+  const seen = (await person.getByTestId('subject').textContent()) ?? '';
+  assert.match(seen, /Alice \(operator\) — match rejected/);
+  assert.match(seen, /match not confirmed \(0 of 2 people\)/);
   await person.getByRole('button', { name: 'Contest a match' }).click();
   assert.match(await person.getByTestId('confirm').innerText(), /data protection officer will look again/);
   await shot(person, '43-portal-contest-confirm');
   await person.getByRole('button', { name: 'Yes, continue' }).click();
   assert.match(await person.getByTestId('next').innerText(), /reviews the searches that matched you/);
   await shot(person, '44-portal-contest-filed');
-  const queue = await veil.rights.queue.list(actors.system('test'), { open: true });
-  const contest = queue.find((r) => r.kind === 'contest');
-  assert.ok(contest, 'the contest is in the DPO queue');
-  assert.equal(contest.state, 'verified');
+
+  // The DPO sees the contested matches in the queue and upholds the contest: the open match is rejected.
+  const dpoKey = (await admin.createKey({ name: 'DPO', role: 'dpo', purposes: ['*'] })).token;
+  const dpo = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await login(dpo, dpoKey);
+  await dpo.goto(`${base}/#/console/rights`);
+  const panel = dpo.getByTestId('contested');
+  await panel.getByText('unconfirmed (0 of 2)').waitFor();
+  assert.match(await panel.innerText(), /rejected/);
+  assert.equal(await panel.locator('li').count(), 2);
+  await shot(dpo, '45-console-rights-contest');
+  const row = dpo.getByTestId('request-row').filter({ hasText: 'Contest' });
+  await row.getByRole('button', { name: 'Fulfil' }).click();
+  await row.locator('form.confirm').getByRole('button', { name: 'Confirm' }).click();
+  await row.getByTestId('request-outcome').getByText('1 match rejected').waitFor();
+  await shot(dpo, '46-console-rights-contest-fulfilled');
+  const after = await veil.search.confirmations(anyPurposeAdmin, second.searchId);
+  assert.equal(after.matches[0]!.confirmation.state, 'rejected');
+  assert.equal(after.matches[0]!.decisions[0]!.role, 'dpo');
 });

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
-import { api, html } from '../lib.js';
-import { ConfirmAction } from '../ui.js';
-import { getKey, useC } from './shared.js';
+import { api, fmtDateTime, html } from '../lib.js';
+import { ConfirmAction, ErrorText } from '../ui.js';
+import { getKey, subjectHref, useC, useLoad } from './shared.js';
 
 /** A match's state under the two-person rule (EU AI Act Art. 14(5)), as the API gives it. */
 export interface Confirmation {
@@ -71,6 +71,53 @@ export function MatchConfirmation({
               testid="reject-match"
             />
           </span>`
+    }
+  </div>`;
+}
+
+interface Contested {
+  subjectId: string;
+  searchId: string;
+  face: number;
+  purpose: string;
+  at: string;
+  by: string;
+  rank: number;
+  similarity: number;
+  confirmation: Confirmation;
+}
+
+/** A contest in the rights queue: the identifications that returned the person, and where each match stands. */
+export function ContestedPanel({ id }: { id: string }) {
+  const c = useC();
+  const t = c.matches;
+  const [r, error] = useLoad<{ contested?: Contested[] }>(`/v1/rights/requests/${encodeURIComponent(id)}`);
+  const label = (k: Confirmation) =>
+    k.state === 'unconfirmed'
+      ? t.unconfirmed(k.confirmations, k.required)
+      : k.state === 'not-required'
+        ? '—'
+        : t[k.state];
+  return html`<div class="callout" data-testid="contested" data-request=${id}>
+    <strong>${t.contested}</strong>
+    <${ErrorText} error=${error} />
+    ${
+      r && !r.contested?.length
+        ? html`<p class="muted">${t.contestedNone}</p>`
+        : html`<ul>
+            ${(r?.contested ?? []).map(
+              (m) =>
+                html`<li>
+                  ${fmtDateTime(m.at)} — <code>${m.purpose}</code>${' — '}<a href=${subjectHref(m.subjectId)}
+                    ><code>${m.subjectId}</code></a
+                  >
+                  ${` ${t.searchBy(m.by, m.rank)}, ${m.similarity.toFixed(3)} — `}<strong
+                    >${label(m.confirmation)}</strong
+                  >
+                  <span class="muted mono"> ${m.searchId}</span>
+                </li>`,
+            )}
+          </ul>`
     }
   </div>`;
 }

@@ -3,6 +3,7 @@ import { api, fmtDay, html } from '../lib.js';
 import { ConfirmAction, ErrorText } from '../ui.js';
 import { getKey, subjectHref, useC, useLoad } from './shared.js';
 import type { ConsoleText } from '../i18n.js';
+import { ContestedPanel } from './match-confirmation.js';
 
 interface ReviewItem {
   subjectId: string;
@@ -65,6 +66,7 @@ export function outcomeOf(
     return n(o['consentsWithdrawn'])
       ? { tone: 'ok', text: t.withdrawn(n(o['consentsWithdrawn'])) }
       : { tone: 'warn', text: t.withdrawnNone };
+  if (kind === 'contest') return { tone: 'ok', text: c.matches.rejectedN(n(o['matchesRejected'])) };
   if (kind === 'rectification')
     return { tone: 'ok', text: t.rectified(n(o['templatesRemoved']), Boolean(o['contactUpdated'])) };
   return { tone: 'ok', text: t.done };
@@ -246,6 +248,13 @@ export function Rights() {
                 pending
                   ? html`<tr>
                       <td colspan="7"><${ReviewPanel} r=${r} review=${review} onDone=${reviewed} /></td>
+                    </tr>`
+                  : null
+              }
+              ${
+                r.kind === 'contest' && !CLOSED.includes(r.state)
+                  ? html`<tr>
+                      <td colspan="7"><${ContestedPanel} id=${r.id} /></td>
                     </tr>`
                   : null
               }`;
