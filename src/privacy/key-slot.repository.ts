@@ -39,13 +39,15 @@ export const keySlotRepository = {
       return out;
     }
     for (let i = 0; i < ids.length; i += 500) {
+      // destroyed_at is filtered here, not in SQL: with "destroyed_at is null" in the query SQLite
+      // walks the destroyed_at index over every live key (32 ms for 20 owners among 100k keys)
+      // instead of looking each owner up in the owner_id index.
       const rows = await ex
         .selectFrom('key_slots')
-        .select(['owner_id', 'slot'])
+        .select(['owner_id', 'slot', 'destroyed_at'])
         .where('owner_id', 'in', ids.slice(i, i + 500))
-        .where('destroyed_at', 'is', null)
         .execute();
-      for (const r of rows) out.set(r.owner_id, Number(r.slot));
+      for (const r of rows) if (r.destroyed_at === null) out.set(r.owner_id, Number(r.slot));
     }
     return out;
   },

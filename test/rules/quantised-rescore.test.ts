@@ -41,5 +41,9 @@ test('the quantised tier re-scores on the stored float templates, and an erased 
   assert.equal((await v.vault.vectors(v.store.db, [amy.templateId])).size, 0);
   const after = await g.search(stored[0]!.purposeId, probe, 1, -1);
   assert.notEqual(after[0]?.subjectId, amy.subjectId);
+  // A key marked destroyed (in the erasure's transaction, before the slot is overwritten) is not
+  // used either, though bob's row is still there.
+  await v.store.transaction((tx) => v.keyring.destroy(tx, bob.subjectId));
+  assert.equal((await v.vault.vectors(v.store.db, [bob.templateId])).size, 0);
   await v.close();
 });
