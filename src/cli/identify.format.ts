@@ -11,6 +11,7 @@ export interface IdentifyAnswer {
       similarity: number;
       rank: number;
       estimatedFalseMatchRate: number;
+      confirmation?: { required: number; state: string; confirmations: number };
     }[];
   }[];
 }
@@ -22,11 +23,17 @@ export function identifyLines(r: IdentifyAnswer): string {
     if (!f.candidates.length) return `${where}: no match above threshold ${r.threshold}`;
     const who = f.candidates.map(
       (c) =>
-        `#${c.rank} ${c.subjectId} similarity ${c.similarity} (estimated false-match rate ${c.estimatedFalseMatchRate})`,
+        `#${c.rank} ${c.subjectId} similarity ${c.similarity} (estimated false-match rate ${c.estimatedFalseMatchRate})${confirmationNote(c.confirmation)}`,
     );
     return `${where}: ${who.join('; ')}`;
   });
   if (r.facesInProbe > r.faces.length)
     lines.push(`(${r.facesInProbe - r.faces.length} smaller faces not searched: at most ${r.faces.length})`);
   return lines.join('\n');
+}
+
+/** Under the two-person rule (EU AI Act Art. 14(5)): a match is only a lead until confirmed. */
+function confirmationNote(c: { required: number; state: string; confirmations: number } | undefined): string {
+  if (!c || c.state === 'not-required') return '';
+  return c.state === 'unconfirmed' ? ` UNCONFIRMED (${c.confirmations} of ${c.required})` : ` ${c.state}`;
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { confirmationOf, counts, nextStep, type DecisionRecord } from '../../src/gallery/match-confirmation.js';
+import { identifyLines } from '../../src/cli/identify.format.js';
 
 const c = (by: string): DecisionRecord => ({ by, decision: 'confirm' });
 const r = (by: string): DecisionRecord => ({ by, decision: 'reject' });
@@ -44,4 +45,30 @@ test('a repeated decision is not recorded again; a confirmation of a rejected ma
   assert.equal(nextStep([r('api-key:a')], c('api-key:b')), 'refuse');
   assert.equal(nextStep([r('api-key:a')], r('api-key:a')), 'repeat');
   assert.equal(nextStep([r('api-key:a')], r('api-key:b')), 'record');
+});
+
+test('veil identify prints an unconfirmed match as such, and nothing extra when no confirmation is required', () => {
+  const face = (confirmation?: { required: number; state: string; confirmations: number }) => ({
+    threshold: 0.5,
+    facesInProbe: 1,
+    faces: [
+      {
+        face: 0,
+        box: { x: 0, y: 0, width: 10, height: 10 },
+        decision: 'match' as const,
+        candidates: [
+          {
+            subjectId: 'sub_a',
+            similarity: 0.7,
+            rank: 1,
+            estimatedFalseMatchRate: 1e-6,
+            ...(confirmation ? { confirmation } : {}),
+          },
+        ],
+      },
+    ],
+  });
+  assert.match(identifyLines(face(confirmationOf(2, [c('api-key:a')]))), /sub_a .* UNCONFIRMED \(1 of 2\)$/);
+  assert.match(identifyLines(face(confirmationOf(2, [r('api-key:a')]))), / rejected$/);
+  assert.doesNotMatch(identifyLines(face()), /CONFIRM|rejected/);
 });
