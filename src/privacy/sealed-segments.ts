@@ -64,14 +64,16 @@ export class SegmentSealer {
     len.writeUInt32BE(NONCE + take + TAG);
     const pieces = [len, nonce];
     let left = take;
+    let used = 0;
     while (left > 0) {
-      const head = this.pending[0]!;
+      const head = this.pending[used]!;
       const part = head.length <= left ? head : head.subarray(0, left);
-      if (part === head) this.pending.shift();
-      else this.pending[0] = head.subarray(left);
+      if (part === head) used++;
+      else this.pending[used] = head.subarray(left);
       left -= part.length;
       pieces.push(c.update(part));
     }
+    this.pending = this.pending.slice(used);
     c.final();
     pieces.push(c.getAuthTag());
     this.size -= take;

@@ -40,8 +40,8 @@ export interface AccessPackage {
   readonly manifest: Record<string, unknown>;
   /** How many files the manifest names (kept enrollment photos and one crop per sighting). */
   readonly fileCount: number;
-  /** Those files in the manifest's order, made (crops read or computed) as they are consumed. */
-  readonly files: () => AsyncIterable<ZipEntry>;
+  /** Those files in the manifest's order, in batches made (crops read or computed) as they are consumed. */
+  readonly files: () => AsyncIterable<ZipEntry[]>;
 }
 
 /** Everything Veil holds about these subjects, with the person's own face cropped from photos and every other face blurred. */
@@ -221,7 +221,7 @@ export async function buildAccessPackage(
     manifest,
     fileCount: images.length + crops.reduce((n, c) => n + c.list.length, 0),
     files: async function* () {
-      yield* images;
+      yield images;
       for (const c of crops) yield* sightingCrops(cropDeps, c.subjectId, c.key, c.list);
     },
   };
@@ -253,7 +253,7 @@ export async function writeAccessZip(
   const manifest = strToU8(JSON.stringify(p.manifest, null, 2));
   return writeZip(
     (async function* () {
-      yield { name: 'manifest.json', bytes: manifest };
+      yield [{ name: 'manifest.json', bytes: manifest }];
       yield* p.files();
     })(),
     out,

@@ -26,7 +26,7 @@ const BATCH = 256;
 const MAKERS = 4;
 
 /**
- * A subject's sighting crops in the manifest's order, a batch at a time (the next batch is read
+ * A subject's sighting crops in the manifest's order, in batches (the next batch is read
  * while this one is written). Each is the crop sealed at ingestion, opened with the subject's key;
  * a sighting without one (ingested before schema version 14) gets it made from the photo now, as
  * the export always did, so the answer still has every sighting.
@@ -36,7 +36,7 @@ export async function* sightingCrops(
   subjectId: SubjectId,
   key: Buffer | null,
   list: readonly SightingToCrop[],
-): AsyncGenerator<ZipEntry> {
+): AsyncGenerator<ZipEntry[]> {
   const batch = (from: number) => cropBatch(deps, subjectId, key, list.slice(from, from + BATCH));
   let next = list.length ? batch(0) : null;
   for (let from = 0; next; from += BATCH) {
@@ -44,7 +44,7 @@ export async function* sightingCrops(
     next = from + BATCH < list.length ? batch(from + BATCH) : null;
     // Its failure is reported when it is awaited, not as an unhandled rejection meanwhile.
     next?.catch(() => undefined);
-    yield* await current;
+    yield await current;
   }
 }
 

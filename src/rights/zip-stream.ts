@@ -16,10 +16,11 @@ const UTF8_NAMES = 0x0800;
  * stored, everything else deflated; CRC-32 and deflate are Node's zlib (fflate's JavaScript CRC cost
  * about 0.8 s of CPU for 185 MB of crops, zlib's 0.06 s). Every entry is whole when it is written,
  * so its sizes and CRC go in its local header (no data descriptors). No ZIP64: more than 65,535
- * entries or 4 GiB is refused, as fflate refused it before. Returns the entry count.
+ * entries or 4 GiB is refused, as fflate refused it before. Entries come in batches (a few hundred
+ * crops at a time: one await per batch, not per entry). Returns the entry count.
  */
 export async function writeZip(
-  entries: AsyncIterable<ZipEntry>,
+  batches: AsyncIterable<readonly ZipEntry[]>,
   out: (chunk: Uint8Array) => void,
   when = new Date(),
 ): Promise<number> {
@@ -31,37 +32,38 @@ export async function writeZip(
     out(b);
     offset += b.length;
   };
-  for await (const e of entries) {
-    const name = Buffer.from(e.name, 'utf8');
-    const stored = STORED.test(e.name);
-    const data = stored ? e.bytes : deflateRawSync(e.bytes, { level: 6 });
-    if (n === 0xffff || offset + 30 + name.length + data.length > 0xffffffff)
-      throw new VeilError('PAYLOAD_TOO_LARGE', 'The export is larger than a ZIP without ZIP64 can hold.');
-    const fields = {
-      method: stored ? 0 : 8,
-      crc: crc32(e.bytes),
-      compressed: data.length,
-      size: e.bytes.length,
-      nameLength: name.length,
-    };
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4); // version needed to extract: 2.0
-    common(local, 6, fields, time, date);
-    const at = offset;
-    emit(local);
-    emit(name);
-    emit(data);
-    const c = Buffer.alloc(46);
-    c.writeUInt32LE(0x02014b50, 0);
-    c.writeUInt16LE(20, 4); // made by: MS-DOS attributes, 2.0
-    c.writeUInt16LE(20, 6);
-    common(c, 8, fields, time, date);
-    // comment length, disk, internal and external attributes: 0
-    c.writeUInt32LE(at, 42);
-    central.push(c, name);
-    n++;
-  }
+  for await (const batch of batches)
+    for (const e of batch) {
+      const name = Buffer.from(e.name, 'utf8');
+      const stored = STORED.test(e.name);
+      const data = stored ? e.bytes : deflateRawSync(e.bytes, { level: 6 });
+      if (n === 0xffff || offset + 30 + name.length + data.length > 0xffffffff)
+        throw new VeilError('PAYLOAD_TOO_LARGE', 'The export is larger than a ZIP without ZIP64 can hold.');
+      const fields = {
+        method: stored ? 0 : 8,
+        crc: crc32(e.bytes),
+        compressed: data.length,
+        size: e.bytes.length,
+        nameLength: name.length,
+      };
+      const local = Buffer.alloc(30 + name.length);
+      local.writeUInt32LE(0x04034b50, 0);
+      local.writeUInt16LE(20, 4); // version needed to extract: 2.0
+      common(local, 6, fields, time, date);
+      name.copy(local, 30);
+      const at = offset;
+      emit(local);
+      emit(data);
+      const c = Buffer.alloc(46);
+      c.writeUInt32LE(0x02014b50, 0);
+      c.writeUInt16LE(20, 4); // made by: MS-DOS attributes, 2.0
+      c.writeUInt16LE(20, 6);
+      common(c, 8, fields, time, date);
+      // comment length, disk, internal and external attributes: 0
+      c.writeUInt32LE(at, 42);
+      central.push(c, name);
+      n++;
+    }
   const start = offset;
   for (const b of central) emit(b);
   const end = Buffer.alloc(22);

@@ -6,7 +6,8 @@ import { strToU8, unzipSync } from 'fflate';
 import { writeZip, type ZipEntry } from '../../src/rights/zip-stream.js';
 
 async function* from(entries: ZipEntry[]) {
-  yield* entries;
+  yield entries.slice(0, 1);
+  yield entries.slice(1);
 }
 
 /** The central directory's records: name, method, CRC, sizes and where the local header is. */
@@ -45,7 +46,7 @@ test('entries stream out in order: JPEGs stored byte for byte, text deflated, ev
     new Date('2026-12-01T17:30:10Z'),
   );
   assert.equal(n, 3);
-  assert.ok(chunks.length >= 9, 'written piece by piece, not built whole');
+  assert.ok(chunks.length >= 6, 'written piece by piece, not built whole');
   const zip = Buffer.concat(chunks);
   const dir = directory(zip);
   assert.deepEqual(
@@ -73,7 +74,7 @@ test('entries stream out in order: JPEGs stored byte for byte, text deflated, ev
 
 test('a failing source stops the ZIP with its error', async () => {
   async function* broken() {
-    yield { name: 'a.jpg', bytes: new Uint8Array(3) };
+    yield [{ name: 'a.jpg', bytes: new Uint8Array(3) }];
     throw new Error('crop failed');
   }
   await assert.rejects(
