@@ -4,6 +4,7 @@ import { unzipSync, strFromU8 } from 'fflate';
 import sharp from 'sharp';
 import type { Veil } from '../../src/app/veil.js';
 import { buildApp } from '../../src/api/app.js';
+import { mediaRepository } from '../../src/gallery/media.repository.js';
 import type { SubjectId } from '../../src/ids.js';
 import { face } from '../helpers.js';
 import { operator } from '../gallery/fixture.js';
@@ -142,6 +143,32 @@ test('consent withdrawn for one purpose removes the crops of that purpose’s si
     // A copy of the sealed crop taken before (a backup) is unreadable: the only key that opened it is shredded.
     await assert.rejects(v.keyring.get(v.store.db, p.subjectId), { code: 'KEY_DESTROYED' });
     assert.ok(v.vault.openCrop(key, sealed.face_id, p.subjectId as SubjectId, sealed.sealed).length > 0);
+  } finally {
+    await done();
+  }
+});
+
+test('a photo deleted (media retention deletes its row) takes its faces and their crops with it', async () => {
+  const { v, done } = await rightsVeil();
+  try {
+    const p = await enrollPerson(v, [face(OBAMA[0]!)]);
+    const kept = await v.media.ingest(operator, 'events', { name: 'kept.jpg', bytes: face(OBAMA[1]!) });
+    const gone = await v.media.ingest(operator, 'events', { name: 'gone.jpg', bytes: face(GROUP) });
+    assert.ok(kept.status === 'ingested' && gone.status === 'ingested');
+    assert.equal((await cropsOf(v, p.subjectId)).length, 2);
+    // What RetentionService does with photos past their retention.
+    await v.store.transaction((tx) => mediaRepository.deleteMany(tx, [gone.mediaId]));
+    assert.deepEqual(
+      (await cropsOf(v, p.subjectId)).map((c) => c.media_id),
+      [kept.mediaId],
+    );
+    const orphans = await v.store.db
+      .selectFrom('sighting_crops')
+      .leftJoin('media_faces', 'media_faces.id', 'sighting_crops.face_id')
+      .select('sighting_crops.face_id')
+      .where('media_faces.id', 'is', null)
+      .execute();
+    assert.deepEqual(orphans, [], 'no crop outlives its face row');
   } finally {
     await done();
   }
