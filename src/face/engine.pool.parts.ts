@@ -110,3 +110,10 @@ function detach(worker: Worker): void {
   worker.on('error', () => undefined);
   worker.unref();
 }
+
+/** Resolves once `p` settles or `ms` have passed, whichever is first. */
+export async function within(ms: number, p: Promise<unknown>): Promise<void> {
+  let t: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((resolve) => (t = setTimeout(resolve, ms)))]);
+  clearTimeout(t);
+}

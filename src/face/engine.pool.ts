@@ -7,6 +7,7 @@ import type { Analysis, DetectedFace, EmbeddedFace, ImageCallOptions } from './e
 import {
   DRAIN_MS,
   drainWorker,
+  within,
   stopWorker,
   newWorker,
   type Job,
@@ -26,6 +27,8 @@ export type { PoolOptions } from './engine.pool.parts.js';
  * that overruns is replaced at once and stopped once it has finished (detached meanwhile: native code,
  * libvips or ONNX Runtime, cannot be interrupted); close() never waits longer than closeTimeoutMs.
  */
+const shuttingDown = () => new VeilError('ENGINE_OVERLOADED', 'The face engine is shutting down.');
+
 export class EnginePool {
   readonly modelId: string;
   private readonly slots: Slot[] = [];
@@ -98,33 +101,23 @@ export class EnginePool {
 
   private async shutdown(): Promise<void> {
     this.closed = true;
-    const shuttingDown = () => new VeilError('ENGINE_OVERLOADED', 'The face engine is shutting down.');
     for (const j of this.queue.splice(0)) this.answer(j, shuttingDown());
-    const workers = [...this.starting, ...this.slots.map((s) => s.worker)];
-    const busy = new Set<Worker>();
+    for (const w of this.starting) void this.stop(w);
     for (const s of this.slots.splice(0)) {
       if (s.overrun) clearTimeout(s.overrun);
-      if (s.job) {
-        busy.add(s.worker);
+      // A busy worker is inside libvips or ONNX Runtime, where terminating it aborts the process (see
+      // drainWorker): it finishes its job first, within the close bound; an idle one stops at once.
+      if (!s.job) void this.stop(s.worker);
+      else {
         this.answer(s.job, shuttingDown());
+        this.drainThenStop(s.worker, this.opts.closeTimeoutMs);
       }
     }
-    // A busy worker is inside libvips or ONNX Runtime, where terminating it aborts the process (see
-    // drainWorker): it finishes its job first, within the close bound; an idle one stops at once.
-    for (const w of workers) {
-      if (busy.has(w)) this.drainThenStop(w, this.opts.closeTimeoutMs);
-      else void this.stop(w);
-    }
-    let bound: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.all([...this.stopping.values(), ...this.draining.values()]),
-      new Promise<void>((resolve) => (bound = setTimeout(resolve, this.opts.closeTimeoutMs))),
-    ]);
-    clearTimeout(bound);
+    await within(this.opts.closeTimeoutMs, Promise.all([...this.stopping.values(), ...this.draining.values()]));
   }
 
   private submit(op: Job['op'], bytes: Uint8Array, call?: ImageCallOptions): Promise<Analysis<EmbeddedFace>> {
-    if (this.closed) return Promise.reject(new VeilError('ENGINE_OVERLOADED', 'The face engine is shutting down.'));
+    if (this.closed) return Promise.reject(shuttingDown());
     let formats: ImageFormat[];
     try {
       formats = narrowFormats(this.opts.engine.decode?.formats, call?.formats);
@@ -249,10 +242,8 @@ export class EnginePool {
 
   private drainThenStop(w: Worker, ms: number): void {
     const done = drainWorker(w, ms).then(() => this.stop(w));
-    this.draining.set(
-      w,
-      done.finally(() => this.draining.delete(w)),
-    );
+    const off = () => this.draining.delete(w);
+    this.draining.set(w, done.finally(off));
   }
 
   private stop(worker: Worker): Promise<void> {
