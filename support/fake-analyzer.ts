@@ -13,7 +13,7 @@ import { VeilError } from '../src/errors.js';
  * liveness check, any other 0.98. Every rule also has a test on the real engine and real photos.
  */
 export class FakeAnalyzer implements FaceAnalyzer {
-  readonly modelId = MODELS.embedder.id;
+  readonly modelId: string = MODELS.embedder.id;
 
   async analyze(bytes: Uint8Array, opts?: ImageOptions): Promise<Analysis<EmbeddedFace>> {
     const faces = this.parse(bytes);

@@ -215,8 +215,9 @@ export class FaceDataLifecycle {
       [s],
       undefined,
       async (tx) => {
-        const gone = await subjects.deleteTemplates(tx, { subjectId: s, templateId: old.id });
-        if (!gone.length) throw new VeilError('CONFLICT', `Template ${old.id} was already replaced or removed.`);
+        // Counted by the delete itself: a run that read the row before another run's commit finds it gone here.
+        if (!(await subjects.deleteTemplate(tx, old.id)))
+          throw new VeilError('CONFLICT', `Template ${old.id} was already replaced or removed.`);
         const detail = await add(tx);
         await this.deps.audit.append(tx, {
           actor,

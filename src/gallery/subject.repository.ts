@@ -209,6 +209,12 @@ export const subjectRepository = {
     return gone;
   },
 
+  /** Deletes one template; false when it was already gone (on PostgreSQL: deleted by a transaction that committed first). */
+  async deleteTemplate(ex: Executor, id: TemplateId): Promise<boolean> {
+    const r = await ex.deleteFrom('templates').where('id', '=', id).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  },
+
   /** Every purpose a subject has data under (enrollments, consents in any state, templates). */
   async purposesOf(ex: Executor, subjectId: SubjectId): Promise<PurposeId[]> {
     const rows = await ex

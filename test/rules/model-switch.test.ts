@@ -1,0 +1,108 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openVeil, type Veil } from '../../src/app/veil.js';
+import { ManualClock } from '../../src/clock.js';
+import { VeilError } from '../../src/errors.js';
+import type { ImageOptions } from '../../src/face/analyzer.js';
+import { MODELS } from '../../src/face/models.js';
+import { FakeAnalyzer } from '../../support/fake-analyzer.js';
+import { engineOptions, tempDir } from '../helpers.js';
+import { admin, fakePhoto } from './fixture.js';
+
+// Re-embedding after a model switch, one rule per test on the fake engine: resumable after a failure
+// midway, never twice for one template when two runs overlap, restricted people held back.
+
+/** The fake engine under another model id: what was active before the switch. */
+class OldModel extends FakeAnalyzer {
+  override readonly modelId: string = 'old-model@1';
+}
+
+/** The active engine, failing on the n-th photo it is given (a crash midway through a run). */
+class FailingOnce extends FakeAnalyzer {
+  calls = 0;
+  constructor(private readonly failAt: number) {
+    super();
+  }
+  override async analyze(bytes: Uint8Array, opts?: ImageOptions) {
+    if (++this.calls === this.failAt) throw new VeilError('ENGINE_TIMEOUT', 'The engine stopped.');
+    return super.analyze(bytes, opts);
+  }
+}
+
+async function gallery(people: number) {
+  const dataDir = tempDir('veil-rules-switch-');
+  const db = await engineOptions();
+  const open = (engine: FakeAnalyzer) => openVeil({ ...db, dataDir, clock: new ManualClock(), engine, env: {} });
+  const v = await open(new OldModel());
+  await v.purposes.create(admin, {
+    key: 'watch',
+    name: 'watch',
+    description: 'Watchlist under a legal obligation, photos kept.',
+    lawfulBasis: 'legal-obligation',
+    art9Condition: 'substantial-public-interest',
+    legalReference: 'Act 12 s.3',
+    keepSourceImages: true,
+  });
+  const ids: string[] = [];
+  for (let i = 0; i < people; i++) {
+    const r = await v.gallery.enroll(admin, {
+      purpose: 'watch',
+      sourceReference: `file ${i}`,
+      images: [fakePhoto(`p${i}`)],
+    });
+    ids.push(r.subjectId);
+  }
+  await v.close();
+  return { open, ids };
+}
+
+const counts = async (v: Veil) =>
+  Object.fromEntries((await v.models.status(admin)).models.map((m) => [m.model, m.templates]));
+const why = { justification: 'model switch rule' };
+
+test('a run that stops midway resumes where it was: nothing lost, nothing made twice', async () => {
+  const { open, ids } = await gallery(4);
+  const failing = new FailingOnce(3);
+  let v = await open(failing);
+  await assert.rejects(v.models.reembed(admin), (e) => e instanceof VeilError && e.code === 'ENGINE_TIMEOUT');
+  assert.deepEqual(await counts(v), { [MODELS.embedder.id]: 2, 'old-model@1': 2 }, 'the two before the failure kept');
+  await v.close();
+  v = await open(new FakeAnalyzer());
+  const rest = await v.models.reembed(admin);
+  assert.equal(rest.reembedded, 2);
+  assert.deepEqual(await counts(v), { [MODELS.embedder.id]: 4 });
+  for (let i = 0; i < 4; i++) {
+    const r = await v.search.identify(admin, { purpose: 'watch', image: fakePhoto(`p${i}`, '2'), ...why });
+    assert.deepEqual(
+      r.candidates.map((c) => c.subjectId),
+      [ids[i]],
+    );
+  }
+  assert.equal((await v.models.reembed(admin)).reembedded, 0, 'a third run has nothing left');
+  await v.close();
+});
+
+test('two runs at once replace each template once', async () => {
+  const { open } = await gallery(6);
+  const v = await open(new FakeAnalyzer());
+  const [a, b] = await Promise.all([v.models.reembed(admin), v.models.reembed(admin)]);
+  const after = await counts(v);
+  const indexed = v.index.size();
+  await v.close();
+  assert.equal(a.reembedded + b.reembedded, 6, `${a.reembedded} + ${b.reembedded}`);
+  assert.deepEqual(after, { [MODELS.embedder.id]: 6 });
+  assert.equal(indexed, 6);
+});
+
+test('a restricted subject is held back (stored, not processed) and re-embedded once the restriction is lifted', async () => {
+  const { open, ids } = await gallery(2);
+  const v = await open(new FakeAnalyzer());
+  await v.subjects.setRestricted(admin, ids[0]!, true, 'Art. 18 request');
+  const run = await v.models.reembed(admin);
+  assert.deepEqual([run.reembedded, run.held, run.reenroll.length], [1, 1, 0]);
+  assert.deepEqual(await counts(v), { [MODELS.embedder.id]: 1, 'old-model@1': 1 });
+  await v.subjects.setRestricted(admin, ids[0]!, false, 'restriction lifted');
+  assert.deepEqual([(await v.models.reembed(admin)).reembedded], [1]);
+  assert.deepEqual(await counts(v), { [MODELS.embedder.id]: 2 });
+  await v.close();
+});
