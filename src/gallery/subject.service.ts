@@ -17,6 +17,19 @@ import type { FaceDataLifecycle } from './face-data.lifecycle.js';
 import type { TemplateVault } from './template-vault.js';
 import type { IngestService } from './ingest.service.js';
 import { SubjectPhotos } from './subject-photos.js';
+import { confirmationRepository, type ConfirmationRow } from './confirmation.repository.js';
+import { confirmationOf, type Confirmation } from './match-confirmation.js';
+
+/** A match's state, when its purpose required confirmations or someone decided on it. */
+function stateOf(
+  d: { id: string; kind: string; face: number; confirmations: number | null },
+  rows: readonly ConfirmationRow[],
+): { confirmation?: Confirmation } {
+  const mine = rows.filter((r) => r.searchId === d.id && r.face === Number(d.face));
+  if (d.kind !== 'identify' || (!d.confirmations && !mine.length)) return {};
+  const decisions = mine.map((r) => ({ by: `${r.actorKind}:${r.actorId}`, decision: r.decision }));
+  return { confirmation: confirmationOf(d.confirmations ?? 0, decisions) };
+}
 
 export interface SubjectView {
   readonly id: string;
@@ -57,6 +70,8 @@ export interface SubjectView {
     justification: string | null;
     similarity: number;
     rank: number;
+    /** Where the match stands under the two-person rule, or once someone rejected it (EU AI Act Art. 14(5)). */
+    confirmation?: Confirmation;
   }[];
 }
 
@@ -173,6 +188,7 @@ export class SubjectService {
     const templates = (await subjects.templates(db, { subjectId: sid })).filter((t) => inScope(scope, t.purposeId));
     const consents = (await consentRepository.forSubject(db, sid)).filter((c) => inScope(scope, c.purposeId));
     const searches = (await searchRepository.disclosuresOf(db, sid)).filter((d) => inScope(scope, d.purpose_id));
+    const decided = await confirmationRepository.ofSubject(db, sid);
     const s = scope.subject;
     const view: SubjectView = {
       id: s.id,
@@ -207,6 +223,7 @@ export class SubjectService {
       consents: consents.map(summary),
       sightings: (await this.sightingsIn(sid, scope)).length,
       searches: searches.map((x) => ({
+        ...stateOf(x, decided),
         searchId: x.id,
         kind: x.kind,
         purposeId: x.purpose_id,

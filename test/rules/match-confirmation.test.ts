@@ -53,6 +53,13 @@ test('a match of a two-person purpose is unconfirmed until two different keys co
   );
   const state = await v.search.confirmations(keyActor('dpo', ['watch']), r.searchId);
   assert.equal(state.matches[0]!.confirmation.state, 'confirmed');
+  // The subject's record says where each match that returned them stands.
+  const record = await v.subjects.get(keyActor('dpo', ['watch']), subjectId);
+  assert.deepEqual(record.searches.find((s) => s.searchId === r.searchId)?.confirmation, {
+    required: 2,
+    state: 'confirmed',
+    confirmations: 2,
+  });
   // Audited, without biometric data: no score, no template.
   const audited = await entries(v, 'match.confirmed');
   assert.deepEqual(

@@ -197,4 +197,11 @@ test('two people confirm a match in the console; a rejection wins; the person se
   const after = await veil.search.confirmations(anyPurposeAdmin, second.searchId);
   assert.equal(after.matches[0]!.confirmation.state, 'rejected');
   assert.equal(after.matches[0]!.decisions[0]!.role, 'dpo');
+
+  // The subject's record shows where each match that returned them stands.
+  await dpo.goto(`${base}/#/console/subjects/${encodeURIComponent(subjectId)}`);
+  const searches = dpo.getByTestId('subject-searches');
+  await searches.waitFor();
+  assert.equal(await searches.getByText('rejected', { exact: true }).count(), 2);
+  await shot(dpo, '47-console-subject-matches');
 });

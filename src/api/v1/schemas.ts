@@ -22,7 +22,7 @@ export const PurposeDoc = z.object({
   templates: z.number().optional(),
 });
 
-import { ContestedDoc } from './search.schemas.js';
+import { ConfirmationDoc, ContestedDoc } from './search.schemas.js';
 export { Candidate, ConfirmationDoc, FaceResultDoc, IdentifyDoc, VerifyDoc } from './search.schemas.js';
 
 export const FaceDoc = z.object({
@@ -110,6 +110,7 @@ export const SubjectDoc = z.object({
       justification: z.string().nullable(),
       similarity: z.number(),
       rank: z.number(),
+      confirmation: ConfirmationDoc.optional(),
     }),
   ),
 });

@@ -10,6 +10,16 @@ export interface Confirmation {
   confirmations: number;
 }
 
+/** A match's state as a badge: unconfirmed (n of N), confirmed, rejected. */
+export function MatchState({ c: k }: { c: Confirmation }) {
+  const t = useC().matches;
+  if (k.state === 'confirmed') return html`<span class="badge ok">${t.confirmed}</span>`;
+  if (k.state === 'rejected') return html`<span class="badge danger">${t.rejected}</span>`;
+  if (k.state === 'unconfirmed')
+    return html`<span class="badge warn">${t.unconfirmed(k.confirmations, k.required)}</span>`;
+  return null;
+}
+
 /**
  * A candidate's confirmation state and the Confirm / Reject actions (asked in the page first).
  * `face` is the face's position in the search record, as the API numbers it.
@@ -37,14 +47,8 @@ export function MatchConfirmation({
     if (n.state === 'confirmed') return t.nowConfirmed;
     return { text: t.stillUnconfirmed(n.confirmations, n.required), tone: 'warn' as const };
   };
-  const badge =
-    conf.state === 'confirmed'
-      ? html`<span class="badge ok">${t.confirmed}</span>`
-      : conf.state === 'rejected'
-        ? html`<span class="badge danger">${t.rejected}</span>`
-        : html`<span class="badge warn">${t.unconfirmed(conf.confirmations, conf.required)}</span>`;
   return html`<div class="match-confirmation" data-testid="match-confirmation" data-state=${conf.state}>
-    ${badge}
+    <${MatchState} c=${conf} />
     ${
       conf.state === 'rejected'
         ? null

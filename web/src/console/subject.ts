@@ -2,6 +2,7 @@ import { api, fmtDateTime, fmtDay, html } from '../lib.js';
 import { qualityLevel } from '../quality.js';
 import { ConfirmAction, Empty, ErrorText } from '../ui.js';
 import { StateBadge } from './subjects.js';
+import { MatchState, type Confirmation } from './match-confirmation.js';
 import { getKey, useC, useImage, useLoad } from './shared.js';
 
 interface SubjectPurpose {
@@ -51,6 +52,7 @@ interface Subject {
     justification: string | null;
     similarity: number;
     rank: number;
+    confirmation?: Confirmation;
   }[];
 }
 
@@ -161,7 +163,7 @@ export function SubjectPage({ id }: { id: string }) {
     <h2>${t.consents}</h2>
     ${
       s.consents.length
-        ? html`<div class="table-wrap">
+        ? html`<div class="table-wrap" tabindex="0" role="region" aria-label=${t.consents}>
             <table data-testid="subject-consents">
               <thead>
                 <tr>
@@ -201,7 +203,7 @@ export function SubjectPage({ id }: { id: string }) {
     <h2>${t.templates}</h2>
     ${
       s.templates.length
-        ? html`<div class="table-wrap">
+        ? html`<div class="table-wrap" tabindex="0" role="region" aria-label=${t.templates}>
             <table data-testid="subject-templates">
               <thead>
                 <tr>
@@ -264,7 +266,7 @@ export function SubjectPage({ id }: { id: string }) {
     <h2>${t.searches}</h2>
     ${
       s.searches.length
-        ? html`<div class="table-wrap">
+        ? html`<div class="table-wrap" tabindex="0" role="region" aria-label=${t.searches}>
             <table data-testid="subject-searches">
               <thead>
                 <tr>
@@ -285,7 +287,10 @@ export function SubjectPage({ id }: { id: string }) {
                       <td>${key(x.purposeId)}</td>
                       <td><code>${x.recipient}</code></td>
                       <td>${x.caseRef ?? x.justification ?? ''}</td>
-                      <td class="num">${x.similarity.toFixed(3)} <span class="muted">#${x.rank}</span></td>
+                      <td class="num">
+                        ${x.similarity.toFixed(3)} <span class="muted">#${x.rank}</span>
+                        ${x.confirmation ? html`<br /><${MatchState} c=${x.confirmation} />` : null}
+                      </td>
                     </tr>`,
                 )}
               </tbody>
