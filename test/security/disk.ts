@@ -22,12 +22,24 @@ export function filesUnder(
       if (e.isDirectory()) walk(p);
       else if (e.isFile()) {
         const rel = relative(dir, p);
-        if (keep(rel, statSync(p).mtimeMs)) out.push({ name: `${label}/${rel}`, path: p, read: () => readFileSync(p) });
+        // A file gone between the listing and now (PostgreSQL rewrites pg_internal.init while other
+        // sessions work) holds nothing any more: skipped, and read as empty if it goes later.
+        const st = statSync(p, { throwIfNoEntry: false });
+        if (st && keep(rel, st.mtimeMs)) out.push({ name: `${label}/${rel}`, path: p, read: () => readIfThere(p) });
       }
     }
   };
   walk(dir);
   return out;
+}
+
+function readIfThere(p: string): Buffer {
+  try {
+    return readFileSync(p);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
+    throw e;
+  }
 }
 
 /**
