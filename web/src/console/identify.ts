@@ -87,7 +87,8 @@ function Probe({
     <img src=${url} alt="" />
     <svg viewBox=${`0 0 ${size.width} ${size.height}`} preserveAspectRatio="none" aria-hidden="true">
       ${faces.map((f) => {
-        const tag = Math.max(18, size.width / 30);
+        // About 20 screen pixels whatever the photo's size: it is shown at most 28rem tall and ~35rem wide.
+        const tag = 20 / Math.min(1, 448 / size.height, 560 / size.width);
         return html`<g data-testid="face-box">
           <rect
             class=${`facebox${f.candidates.length ? ' matched' : ''}`}
