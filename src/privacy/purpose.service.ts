@@ -93,17 +93,7 @@ export class PurposeService {
         parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
       );
     const { confirmations, reason } = parsed.data;
-    if (confirmations === p.confirmations) return p;
-    await this.deps.store.transaction(async (tx) => {
-      await repo.setConfirmations(tx, p.id, confirmations);
-      await this.deps.audit.append(tx, {
-        actor,
-        action: 'purpose.updated',
-        purposeId: p.id,
-        detail: { setting: 'confirmations', from: p.confirmations, to: confirmations, reason },
-      });
-    });
-    return { ...p, confirmations };
+    return this.change(actor, p, 'confirmations', confirmations, reason);
   }
 
   /**
@@ -115,17 +105,25 @@ export class PurposeService {
     const p = await this.deps.policy.purpose(actor, 'purposes.configure', ref);
     if (typeof fpir !== 'number' || !(fpir >= FPIR_LIMITS.min && fpir <= FPIR_LIMITS.max))
       throw new VeilError('INVALID_INPUT', `fpir must be within ${FPIR_LIMITS.min} and ${FPIR_LIMITS.max}.`);
-    if (fpir === p.fpir) return this.view(p);
+    return this.view(await this.change(actor, p, 'fpir', fpir));
+  }
+
+  /** One setting of a purpose changed, with its audit entry, in one transaction; no change, no entry. */
+  private async change<K extends 'fpir' | 'confirmations'>(
+    actor: Actor,
+    p: Purpose,
+    setting: K,
+    to: Purpose[K],
+    reason?: string,
+  ): Promise<Purpose> {
+    if (to === p[setting]) return p;
     await this.deps.store.transaction(async (tx) => {
-      await repo.setFpir(tx, p.id, fpir);
-      await this.deps.audit.append(tx, {
-        actor,
-        action: 'purpose.updated',
-        purposeId: p.id,
-        detail: { setting: 'fpir', from: p.fpir, to: fpir },
-      });
+      if (setting === 'fpir') await repo.setFpir(tx, p.id, to);
+      else await repo.setConfirmations(tx, p.id, to);
+      const detail = { setting, from: p[setting], to, ...(reason === undefined ? {} : { reason }) };
+      await this.deps.audit.append(tx, { actor, action: 'purpose.updated', purposeId: p.id, detail });
     });
-    return this.view({ ...p, fpir });
+    return { ...p, [setting]: to };
   }
 
   private view(p: Purpose): PurposeView {
