@@ -1,7 +1,6 @@
 // API under load: identify requests/s and latency at a 10k gallery with 2 engine workers, and
 // /healthz as a floor. The server runs as its own process (`veil serve`); autocannon drives it over loopback.
 import { actors } from '../src/auth/actor.js';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -9,7 +8,8 @@ import { openVeil } from '../src/app/veil.js';
 import { FaceEngine } from '../src/face/engine.js';
 import type { PurposeId } from '../src/ids.js';
 import { seedRandomGallery } from './seed.js';
-import { FACES, REPO } from '../support/faces.js';
+import { startServer } from './serve.js';
+import { FACES } from '../support/faces.js';
 import { tempDir } from '../support/database.js';
 
 const GALLERY = 10_000;
@@ -28,16 +28,8 @@ await seedRandomGallery(v, purpose.id as PurposeId, GALLERY);
 const { token } = await v.apiKeys.create(actor, { name: 'bench', role: 'operator', purposes: ['*'] });
 await v.close();
 
-const port = 18000 + Math.floor(Math.random() * 1000);
-const server = spawn(process.execPath, [join(REPO, 'bin/veil.mjs'), 'serve'], {
-  env: { ...process.env, VEIL_DATA_DIR: dataDir, VEIL_PORT: String(port), VEIL_ENGINE_WORKERS: '2', VEIL_LOG: 'off' },
-  stdio: ['ignore', 'pipe', 'pipe'],
-});
-await new Promise<void>((resolve, reject) => {
-  server.stdout.on('data', (d: Buffer) => d.toString().includes('serving on') && resolve());
-  server.on('exit', (c) => reject(new Error(`server exited ${c}`)));
-});
-const url = `http://127.0.0.1:${port}`;
+const server = await startServer(dataDir);
+const { url } = server;
 const body = JSON.stringify({
   purpose: 'events',
   image: readFileSync(join(FACES, 'deepface_small/id01/img1.jpg')).toString('base64'),
@@ -66,8 +58,7 @@ const rate = await run({
   overallRate: 30,
   duration: SECONDS,
 });
-server.kill('SIGTERM');
-await new Promise((r) => server.on('exit', r));
+await server.stop();
 
 const summary = (r: autocannon.Result) => ({
   rps: r.requests.average,
@@ -81,7 +72,7 @@ const summary = (r: autocannon.Result) => ({
 process.stdout.write(
   JSON.stringify({
     gallery: GALLERY,
-    workers: 2,
+    workers: server.workers,
     seconds: SECONDS,
     healthz: summary(health),
     identifySaturated: summary(sat),

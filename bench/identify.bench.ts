@@ -4,7 +4,6 @@
 // one-face photos scaled to 640 px. Baselines in the same run: the same probes at full size (large
 // probes), and the engine alone in this process (detect + align + embed), so the HTTP, decode,
 // search and accounting overhead shows as the difference.
-import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -13,9 +12,10 @@ import { actors } from '../src/auth/actor.js';
 import { openVeil } from '../src/app/veil.js';
 import { FaceEngine } from '../src/face/engine.js';
 import type { PurposeId } from '../src/ids.js';
-import { FACES, REPO } from '../support/faces.js';
+import { FACES } from '../support/faces.js';
 import { tempDir } from '../support/database.js';
 import { seedBulk } from './scale/startup.js';
+import { startServer } from './serve.js';
 import { median, percentile } from './stats.js';
 
 const GALLERY = Number(process.env['IDENTIFY_GALLERY'] ?? 100_000);
@@ -75,18 +75,10 @@ for (let r = 0; r < ROUNDS; r++) {
   }
 }
 
-const port = 18000 + Math.floor(Math.random() * 1000);
 t0 = performance.now();
-const server = spawn(process.execPath, [join(REPO, 'bin/veil.mjs'), 'serve', '--log-json'], {
-  env: { ...process.env, VEIL_DATA_DIR: dataDir, VEIL_PORT: String(port), VEIL_ENGINE_WORKERS: '2', VEIL_LOG: 'off' },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-await new Promise<void>((resolve, reject) => {
-  server.stdout.on('data', (d: Buffer) => d.toString().includes('serving on') && resolve());
-  server.on('exit', (c) => reject(new Error(`server exited ${c}`)));
-});
+const server = await startServer(dataDir, { logs: true });
 const startSeconds = (performance.now() - t0) / 1000;
-const url = `http://127.0.0.1:${port}`;
+const { url } = server;
 const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
 const bodyOf = (b: Buffer) =>
   JSON.stringify({ purpose: 'events', image: b.toString('base64'), justification: 'bench' });
@@ -126,13 +118,12 @@ const at30 = await new Promise<autocannon.Result>((resolve, reject) =>
     (e, r) => (e ? reject(e) : resolve(r)),
   ),
 );
-server.kill('SIGTERM');
-await new Promise((r) => server.on('exit', r));
+await server.stop();
 
 process.stdout.write(
   JSON.stringify({
     gallery: GALLERY,
-    workers: 2,
+    workers: server.workers,
     seedSeconds,
     startSeconds,
     largeProbeWidths: sizes,

@@ -1,4 +1,6 @@
+import type { Selectable } from 'kysely';
 import type { Executor } from '../store/store.js';
+import type { MatchConfirmationsTable } from '../store/schema-confirmations.js';
 import type { SearchId, SubjectId } from '../ids.js';
 import type { MatchDecision } from './match-confirmation.js';
 
@@ -15,18 +17,7 @@ export interface ConfirmationRow {
   readonly at: string;
 }
 
-type Row = {
-  id: string;
-  search_id: string;
-  face: number;
-  subject_id: string;
-  decision: string;
-  actor_kind: string;
-  actor_id: string;
-  actor_role: string;
-  request_id: string | null;
-  at: string;
-};
+type Row = Selectable<MatchConfirmationsTable>;
 
 const toRow = (r: Row): ConfirmationRow => ({
   id: r.id,
