@@ -154,17 +154,24 @@ export const keySlotRepository = {
   },
 
   /**
-   * Rewrites what held the old wrapped keys so no freed page or dead row version keeps one. SQLite:
-   * VACUUM rebuilds the file without free pages, then the WAL it went through is truncated.
-   * PostgreSQL: VACUUM FULL writes the table anew and drops its old files (and their dead tuples).
-   * Neither can run inside a transaction.
+   * Rewrites what held the old wrapped keys so no freed page or dead row version keeps one, once the
+   * table is empty; false when rows appeared since the last batch (an older build still writing), to
+   * be moved first. SQLite: VACUUM rebuilds the file without free pages, then the WAL it went through
+   * is truncated. PostgreSQL: TRUNCATE gives the table and its index new files and drops the old ones
+   * at commit. Not VACUUM FULL: it copies row versions a concurrent snapshot (an autovacuum ANALYZE,
+   * any other session) may still see, so deleted keys could survive it.
    */
-  async scrubLegacy(store: Store): Promise<void> {
-    if (store.engine === 'postgres') {
-      await sql`vacuum full subject_keys`.execute(store.db);
-      return;
-    }
+  async scrubLegacy(store: Store): Promise<boolean> {
+    if (store.engine === 'postgres')
+      return store.transaction(async (tx) => {
+        await sql`lock table subject_keys in access exclusive mode`.execute(tx);
+        if (await keySlotRepository.legacyCount(tx)) return false;
+        await sql`truncate subject_keys`.execute(tx);
+        return true;
+      });
+    if (await keySlotRepository.legacyCount(store.db)) return false;
     await sql`vacuum`.execute(store.db);
     await store.scrub();
+    return true;
   },
 };

@@ -109,6 +109,15 @@ async function adoptLegacyKeys(store: Store, keyring: KeyRing): Promise<number> 
     (await keyring.keystore.readAll()).filter((s) => s.state === 'tombstone').map((s) => s.owner),
   );
   let moved = 0;
+  do {
+    moved += await moveLegacyKeys(store, keyring, tombstoned);
+  } while (!(await slots.scrubLegacy(store)));
+  await slots.setState(store.db, 'legacy-scrubbed', new Date().toISOString());
+  return moved;
+}
+
+async function moveLegacyKeys(store: Store, keyring: KeyRing, tombstoned: Set<string>): Promise<number> {
+  let moved = 0;
   for (;;) {
     const n = await store.transaction(async (tx) => {
       const rows = await slots.takeLegacy(tx, BATCH);
@@ -125,11 +134,8 @@ async function adoptLegacyKeys(store: Store, keyring: KeyRing): Promise<number> 
       moved += writes.length;
       return rows.length;
     });
-    if (n < BATCH) break;
+    if (n < BATCH) return moved;
   }
-  await slots.scrubLegacy(store);
-  await slots.setState(store.db, 'legacy-scrubbed', new Date().toISOString());
-  return moved;
 }
 
 /**

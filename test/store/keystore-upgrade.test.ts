@@ -55,7 +55,15 @@ test(`a ${ENGINE} database from before the keystore: keys move out on the first 
   await raw.close();
   assert.ok(legacy.length >= 2, `${legacy.length} keys in the fixture`);
 
-  let v = await open(dir, databaseUrl);
+  // Another session holding a snapshot while the keys move (CI once met an autovacuum ANALYZE doing
+  // so): the deleted rows are still visible to it, and the scrub must not keep them for its sake.
+  const reader = databaseUrl ? new pg.Client({ connectionString: databaseUrl }) : undefined;
+  if (reader) {
+    await reader.connect();
+    await reader.query('begin isolation level repeatable read');
+    await reader.query('select count(*) from subjects');
+  }
+  let v = await open(dir, databaseUrl).finally(() => reader?.end());
   let templates;
   try {
     assert.ok(
