@@ -33,6 +33,29 @@ for (let round = 0; round < 3; round++) {
   }
 }
 
+// Issue 14's second landmark pass, priced against the pipeline before it (one pass) on the same
+// images in the same process, interleaved image by image so drift on a shared machine hits both alike.
+const onePass = await FaceEngine.create({ landmarkPasses: 1 });
+for (const im of images.slice(0, 5)) await onePass.analyze(im.bytes);
+const perImage = { onePass: [] as number[], twoPasses: [] as number[] };
+for (let round = 0; round < 5; round++) {
+  for (const [i, im] of images.entries()) {
+    const order = (round + i) % 2 ? [engine, onePass] : [onePass, engine];
+    for (const e of order) {
+      const s = performance.now();
+      await e.analyze(im.bytes);
+      (e === onePass ? perImage.onePass : perImage.twoPasses).push(performance.now() - s);
+    }
+  }
+}
+const landmarkPasses = {
+  onePassMedianMs: median(perImage.onePass),
+  twoPassesMedianMs: median(perImage.twoPasses),
+  ratio: median(perImage.twoPasses) / median(perImage.onePass),
+  onePassP99Ms: percentile(perImage.onePass, 99),
+  twoPassesP99Ms: percentile(perImage.twoPasses, 99),
+};
+
 async function throughput(workers: number): Promise<number> {
   const pool = await EnginePool.create({ size: workers, maxQueue: 10_000 });
   await Promise.all(images.slice(0, 4).map((im) => pool.analyze(im.bytes)));
@@ -54,6 +77,7 @@ process.stdout.write(
     modelLoadMs: loadMs,
     medianMs: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, median(v)])),
     p99TotalMs: percentile(stages.total, 99),
+    landmarkPasses,
     imagesPerSecond: { workers1: ips1, workers2: ips2 },
     peakRssMb: peakRssMb(),
   }) + '\n',

@@ -41,6 +41,20 @@ export function render(r: Results): string {
       ),
     );
   }
+  if (v?.landmarkPasses) {
+    const lp = v.landmarkPasses as Record<string, number>;
+    out.push('### Face engine before and after issue 14 (second landmark pass), same images, interleaved, one core');
+    out.push(
+      table(
+        ['pipeline', 'median ms/image', 'p99 ms/image'],
+        [
+          ['one landmark pass (before issue 14)', round(lp.onePassMedianMs!, 2), round(lp.onePassP99Ms!, 1)],
+          ['two landmark passes (default)', round(lp.twoPassesMedianMs!, 2), round(lp.twoPassesP99Ms!, 1)],
+          ['ratio of medians', round(lp.ratio!, 3), ''],
+        ],
+      ),
+    );
+  }
   if (v || f) {
     out.push('### Throughput, same images, same run');
     const rows: (string | number)[][] = [];
