@@ -3,7 +3,6 @@ import { systemClock, type Clock } from '../clock.js';
 import { loadSettings, sqlitePath, type Settings } from '../config/settings.js';
 import { openStore, type Store } from '../store/store.js';
 import { IndexFollower } from '../vector/index-feed.js';
-import { GalleryIndex } from '../vector/gallery-index.js';
 import { AuditLog, type AuditLogOptions } from '../audit/audit.log.js';
 import { loadOrCreateSigningKey } from '../audit/signing-key.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -23,6 +22,7 @@ import { PortalService } from '../gallery/portal.service.js';
 import { FaceFinder } from '../rights/face-finder.js';
 import { SuppressionList } from '../gallery/suppression.js';
 import { FaceDataLifecycle } from '../gallery/face-data.lifecycle.js';
+import { liveIndex, type IndexOptions } from '../gallery/index-startup.js';
 import { ModelSwitch } from '../gallery/model-switch.service.js';
 import { LazyEngine } from '../face/lazy-engine.js';
 import { activeEmbedder, calibrationFor, SHIPPED_EMBEDDER } from '../face/model-declaration.js';
@@ -62,6 +62,7 @@ export interface VeilOptions {
   readonly oversight?: Partial<OversightSettings>;
   /** Outgoing mail; SMTP from VEIL_SMTP_URL, else .eml files in <dataDir>/outbox. */
   readonly mailer?: Mailer;
+  readonly index?: IndexOptions; // the live index and its sealed snapshot (tests shrink them)
 }
 
 /** Startup notices the caller should show (never containing secrets). */
@@ -126,8 +127,8 @@ export async function openVeil(opts: VeilOptions) {
   if (keys.moved)
     notices.push({ level: 'info', message: `Moved ${keys.moved} data keys out of the database into keys/.` });
   const vault = new TemplateVault({ keyring, dataDir, model: engine.modelId });
-  const index = new GalleryIndex(model.outputDimensions, { exact: (ids) => vault.vectors(store.db, ids) });
-  const templatesIn = (p: Parameters<GalleryIndex['size']>[0]) => index.size(p);
+  const { index, snapshots } = liveIndex({ store, keyring, vault, dataDir, dims: model.outputDimensions }, opts.index);
+  const templatesIn = (p: Parameters<typeof index.size>[0]) => index.size(p);
   const suppression = new SuppressionList(master, threshold, engine.modelId);
   const secrets = new ContactSecrets(master);
   const limiter = new RateLimiter({ store, clock, key: master.derive('rate-limits') });
@@ -138,6 +139,7 @@ export async function openVeil(opts: VeilOptions) {
     index,
     vault,
     keyring,
+    snapshots,
     selfies,
     signingKey,
     controller,
@@ -239,6 +241,7 @@ export async function openVeil(opts: VeilOptions) {
     masterFromEnv: Boolean(settings.masterKey),
   });
   await lifecycle.rebuild();
+  const snapshotting = lifecycle.refreshSnapshot().catch(() => null);
   // Changes committed by other processes (another API process, a CLI command) reach this index.
   const follower = new IndexFollower({ store, vault, index, pollMs: store.engine === 'postgres' ? 5_000 : 250 });
   await follower.start();
@@ -286,7 +289,7 @@ export async function openVeil(opts: VeilOptions) {
     follower,
     notices,
     async close(): Promise<void> {
-      await follower.stop();
+      await Promise.all([follower.stop(), snapshotting]);
       await store.close();
     },
   };

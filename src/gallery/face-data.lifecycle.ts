@@ -17,6 +17,8 @@ import { aliasRepository as aliases } from '../compreface/alias.repository.js';
 import type { TemplateVault } from './template-vault.js';
 import { SubjectEraser, type EraserDeps } from './subject-eraser.js';
 import type { ErasureCertificate } from '../rights/certificate.js';
+import type { IndexSnapshots } from './index-snapshot.js';
+import { startIndex, type IndexStart } from './index-startup.js';
 
 /** Why a subject's data under one purpose stops: each reason writes its own audit entry. */
 export type PurposeRemoval =
@@ -41,6 +43,8 @@ const REMOVAL_ACTION: Record<PurposeRemoval['reason'], AuditAction> = {
  */
 export class FaceDataLifecycle {
   private readonly eraser: SubjectEraser;
+  /** What the last rebuild did (whether a fresh snapshot is worth writing). */
+  started: IndexStart | undefined;
 
   constructor(
     private readonly deps: EraserDeps & {
@@ -50,6 +54,8 @@ export class FaceDataLifecycle {
       index: GalleryIndex;
       vault: TemplateVault;
       keyring: KeyRing;
+      /** The sealed index snapshot: start-up loads it; every change here destroys the segments holding the people. */
+      snapshots?: IndexSnapshots;
     },
   ) {
     this.eraser = new SubjectEraser(deps, (ids, work) => this.change(ids, undefined, work));
@@ -71,10 +77,13 @@ export class FaceDataLifecycle {
   ): Promise<T> {
     drop();
     let result: T;
+    let segments: string[] = [];
     try {
       result = await this.deps.store.transaction(async (tx) => {
         const r = await work(tx);
         for (const s of subjectIds) await touchIndex(this.deps.store, tx, s, this.now());
+        // Snapshot segments holding these people lose their keys in the same transaction.
+        segments = (await this.deps.snapshots?.forget(tx, subjectIds)) ?? [];
         return r;
       });
     } catch (e) {
@@ -82,6 +91,7 @@ export class FaceDataLifecycle {
       throw e;
     }
     this.deps.vault.deleteFiles(result.files);
+    await this.deps.snapshots?.settle(subjectIds, segments);
     return result;
   }
 
@@ -91,17 +101,17 @@ export class FaceDataLifecycle {
     for (const t of await this.deps.vault.matchable(this.deps.store.db, { subjectId })) this.deps.index.add(t);
   }
 
-  /** Builds the live index from the store (start-up, or after a restore). */
+  /** Builds the live index from the snapshot and the store (start-up, or after a restore): index-startup.ts. */
   async rebuild(): Promise<number> {
-    // A page at a time (decrypted on worker threads when many): the float templates of the whole
-    // gallery are never all in memory at once; the quantised tier keeps int8 copies only.
-    this.deps.index.clear();
-    let n = 0;
-    for await (const page of this.deps.vault.matchablePages(this.deps.store.db)) {
-      for (const t of page) this.deps.index.add(t);
-      n += page.length;
-    }
-    return n;
+    this.started = await startIndex(this.deps);
+    return this.started.templates;
+  }
+
+  /** After a rebuild (in the background): a fresh snapshot if enough of the index did not come from one. */
+  async refreshSnapshot(): Promise<{ segments: number; templates: number } | null> {
+    const { snapshots, index } = this.deps;
+    if (!snapshots || !this.started || !snapshots.stale(index, this.started.fromSnapshot)) return null;
+    return snapshots.write(index, this.started.since);
   }
 
   /** Consent withdrawn (Art. 7(3)): matching stops at once; the templates resting on it are deleted. */

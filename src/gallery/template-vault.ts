@@ -6,7 +6,7 @@ import type { KeyRing } from '../privacy/keyring.js';
 import { bytesVector, open, seal, SEAL_OVERHEAD, vectorBytes } from '../privacy/keys.js';
 import { subjectRepository, type TemplateRow } from './subject.repository.js';
 import type { TemplateVector } from '../vector/gallery-index.js';
-import { matchableRepository, type MatchableRow } from '../vector/matchable.repository.js';
+import { matchableRepository, type MatchableRef, type MatchableRow } from '../vector/matchable.repository.js';
 import { DecryptPool, type SealedRow } from './template-decrypt.js';
 
 const aad = (kind: string, id: string, subjectId: string, purposeId: string) =>
@@ -199,6 +199,56 @@ export class TemplateVault {
       }
     } finally {
       await pool.close();
+    }
+  }
+
+  /**
+   * The templates of rows known to be matchable (start-up from a snapshot: the rows it did not hold),
+   * read and decrypted a page at a time, on worker threads when many. A row gone meanwhile is absent.
+   */
+  async *decryptPages(
+    ex: Executor,
+    refs: readonly MatchableRef[],
+    pageSize = 20_000,
+    workersFrom = WORKERS_FROM,
+  ): AsyncGenerator<TemplateVector[]> {
+    if (!refs.length) return;
+    const wrappedOf = await this.deps.keyring.bulkWrapped();
+    const pool = refs.length >= workersFrom ? new DecryptPool(this.deps.keyring.master) : null;
+    try {
+      for (let i = 0; i < refs.length; i += pageSize) {
+        const page = refs.slice(i, i + pageSize);
+        const sealed = new Map(
+          (
+            await matchableRepository.byIds(
+              ex,
+              page.map((r) => r.id),
+              this.model,
+            )
+          ).map((r) => [r.id, r.sealed]),
+        );
+        const rows = page.flatMap((r) => (sealed.has(r.id) ? [{ ...r, sealed: sealed.get(r.id)! }] : []));
+        if (!rows.length) continue;
+        if (pool) {
+          yield await this.decryptOn(pool, rows, wrappedOf);
+          continue;
+        }
+        const out: TemplateVector[] = [];
+        for (const t of rows) {
+          const wrapped = await wrappedOf(t.subjectId, t.slot);
+          const key = wrapped && this.deps.keyring.master.unwrapSlot(wrapped, t.subjectId, t.slot);
+          if (key)
+            out.push({
+              templateId: t.id,
+              subjectId: t.subjectId,
+              purposeId: t.purposeId,
+              vector: this.openTemplate(key, t),
+            });
+        }
+        yield out;
+      }
+    } finally {
+      await pool?.close();
     }
   }
 

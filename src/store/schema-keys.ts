@@ -20,3 +20,15 @@ export interface KeystoreStateTable {
   name: string;
   value: string;
 }
+
+/** A sealed segment of the index snapshot (migration 16); its key is the slot owned by `idxseg:<id>`. */
+export interface IndexSegmentsTable {
+  id: string;
+  model: string;
+  purpose_id: string;
+  /** The lowest and highest subject id of its rows (compared in code, not by the database's collation). */
+  subject_lo: string;
+  subject_hi: string;
+  templates: number;
+  created_at: string;
+}

@@ -1,6 +1,6 @@
 import type { Generated } from 'kysely';
 import type { PortalEnrollmentsTable, RateLimitsTable, RightsReviewColumns } from './schema-identity.js';
-import type { KeySlotsTable, KeystoreStateTable } from './schema-keys.js';
+import type { IndexSegmentsTable, KeySlotsTable, KeystoreStateTable } from './schema-keys.js';
 import type { CompreFaceTables } from './schema-compreface.js';
 import type { ConfirmationTables } from './schema-confirmations.js';
 import type { DrpAgentsTable, DrpCallbacksTable, DrpRequestsTable, RightsAgentColumns } from './schema-drp.js';
@@ -228,6 +228,7 @@ export interface Database extends CompreFaceTables, ConfirmationTables {
   rate_limits: RateLimitsTable;
   key_slots: KeySlotsTable;
   keystore_state: KeystoreStateTable;
+  index_segments: IndexSegmentsTable;
   drp_agents: DrpAgentsTable;
   drp_requests: DrpRequestsTable;
   drp_callbacks: DrpCallbacksTable;

@@ -22,6 +22,19 @@ export class AdaptiveIndex implements VectorIndex {
     this.inner = new NativeExactIndex(dimensions);
   }
 
+  /** A purpose's index that starts quantised, from rows loaded out of a snapshot. */
+  static holding(q: QuantizedIndex): AdaptiveIndex {
+    const a = new AdaptiveIndex(q.dimensions);
+    a.inner = q;
+    a.quantised = true;
+    return a;
+  }
+
+  /** The quantised index inside, once it switched (a snapshot is written from it). */
+  get quantisedIndex(): QuantizedIndex | undefined {
+    return this.quantised ? (this.inner as QuantizedIndex) : undefined;
+  }
+
   get kind(): 'exact' | 'quantised' {
     return this.quantised ? 'quantised' : 'exact';
   }

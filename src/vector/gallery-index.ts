@@ -49,12 +49,42 @@ export class GalleryIndex {
     const prev = this.owner.get(t.templateId);
     if (prev && (prev.subjectId !== t.subjectId || prev.purposeId !== t.purposeId)) this.removeTemplate(t.templateId);
     idx.add(t.templateId, t.vector);
-    if (this.owner.has(t.templateId)) return;
-    this.owner.set(t.templateId, { subjectId: t.subjectId, purposeId: t.purposeId });
-    const held = this.bySubject.get(t.subjectId);
-    if (held === undefined) this.bySubject.set(t.subjectId, t.templateId);
-    else if (typeof held === 'string') this.bySubject.set(t.subjectId, [held, t.templateId]);
-    else held.push(t.templateId);
+    if (!this.owner.has(t.templateId)) this.own(t.templateId, t.subjectId, t.purposeId);
+  }
+
+  private own(templateId: TemplateId, subjectId: SubjectId, purposeId: PurposeId): void {
+    this.owner.set(templateId, { subjectId, purposeId });
+    const held = this.bySubject.get(subjectId);
+    if (held === undefined) this.bySubject.set(subjectId, templateId);
+    else if (typeof held === 'string') this.bySubject.set(subjectId, [held, templateId]);
+    else held.push(templateId);
+  }
+
+  /**
+   * Takes in a purpose's index loaded from a snapshot (the purpose holds nothing yet), with the
+   * template and subject of each of its rows.
+   */
+  adopt(purposeId: PurposeId, idx: VectorIndex, rows: Iterable<readonly [TemplateId, SubjectId]>): void {
+    if (this.byPurpose.get(purposeId)?.size) throw new Error(`purpose ${purposeId} is not empty`);
+    this.byPurpose.set(purposeId, idx);
+    for (const [t, s] of rows) this.own(t, s, purposeId);
+  }
+
+  /** A purpose's own index (a snapshot is written from it). */
+  indexOf(purposeId: PurposeId): VectorIndex | undefined {
+    return this.byPurpose.get(purposeId);
+  }
+
+  purposes(): PurposeId[] {
+    return [...this.byPurpose.keys()];
+  }
+
+  ownerOf(templateId: TemplateId): { subjectId: SubjectId; purposeId: PurposeId } | undefined {
+    return this.owner.get(templateId);
+  }
+
+  templateIds(): TemplateId[] {
+    return [...this.owner.keys()];
   }
 
   removeTemplate(id: TemplateId): boolean {

@@ -11,6 +11,33 @@ export interface MatchableRow {
   readonly slot: number;
 }
 
+/** A matchable row without its sealed template. */
+export type MatchableRef = Omit<MatchableRow, 'sealed'>;
+
+/** Templates that may match now, after `afterId` in id order: the rules of the rebuild's read (below). */
+const matchable = (ex: Executor, afterId: string, model: string) =>
+  ex
+    .selectFrom('templates')
+    .innerJoin('subjects', 'subjects.id', 'templates.subject_id')
+    .innerJoin('enrollments', (j) =>
+      j
+        .onRef('enrollments.subject_id', '=', 'templates.subject_id')
+        .onRef('enrollments.purpose_id', '=', 'templates.purpose_id'),
+    )
+    .leftJoin('consents', 'consents.id', 'enrollments.consent_id')
+    .innerJoin('purposes', 'purposes.id', 'templates.purpose_id')
+    .innerJoin('key_slots', 'key_slots.owner_id', 'templates.subject_id')
+    .where('templates.id', '>', afterId)
+    // Only the active embedder's templates: another model's are another vector space.
+    .where('templates.model', '=', model)
+    .where('subjects.state', '=', 'active')
+    .where((eb) => eb.or([eb('enrollments.consent_id', 'is', null), eb('consents.state', '=', 'given')]))
+    .where('purposes.status', '=', 'active')
+    // Written so that no index applies: SQLite would otherwise start from key_slots (by its
+    // destroyed_at index) and sort the whole join for every page, instead of walking templates by id.
+    .where(sql<string | null>`key_slots.destroyed_at || ''`, 'is', null)
+    .orderBy('templates.id');
+
 /**
  * The index rebuild's read: templates that may match now (active subject, enrolled, consent given
  * where the enrollment rests on one, purpose active, key not destroyed), a page at a time in template
@@ -19,28 +46,8 @@ export interface MatchableRow {
  */
 export const matchableRepository = {
   async page(ex: Executor, afterId: string, limit: number, model: string): Promise<MatchableRow[]> {
-    const rows = await ex
-      .selectFrom('templates')
-      .innerJoin('subjects', 'subjects.id', 'templates.subject_id')
-      .innerJoin('enrollments', (j) =>
-        j
-          .onRef('enrollments.subject_id', '=', 'templates.subject_id')
-          .onRef('enrollments.purpose_id', '=', 'templates.purpose_id'),
-      )
-      .leftJoin('consents', 'consents.id', 'enrollments.consent_id')
-      .innerJoin('purposes', 'purposes.id', 'templates.purpose_id')
-      .innerJoin('key_slots', 'key_slots.owner_id', 'templates.subject_id')
+    const rows = await matchable(ex, afterId, model)
       .select(['templates.id', 'templates.subject_id', 'templates.purpose_id', 'templates.sealed', 'key_slots.slot'])
-      .where('templates.id', '>', afterId)
-      // Only the active embedder's templates: another model's are another vector space.
-      .where('templates.model', '=', model)
-      .where('subjects.state', '=', 'active')
-      .where((eb) => eb.or([eb('enrollments.consent_id', 'is', null), eb('consents.state', '=', 'given')]))
-      .where('purposes.status', '=', 'active')
-      // Written so that no index applies: SQLite would otherwise start from key_slots (by its
-      // destroyed_at index) and sort the whole join for every page, instead of walking templates by id.
-      .where(sql<string | null>`key_slots.destroyed_at || ''`, 'is', null)
-      .orderBy('templates.id')
       .limit(limit)
       .execute();
     return rows.map((r) => ({
@@ -48,6 +55,20 @@ export const matchableRepository = {
       subjectId: r.subject_id as SubjectId,
       purposeId: r.purpose_id as PurposeId,
       sealed: r.sealed,
+      slot: Number(r.slot),
+    }));
+  },
+
+  /** The same rows without the sealed templates (start-up from a snapshot reads which rows may match, not them). */
+  async idPage(ex: Executor, afterId: string, limit: number, model: string): Promise<MatchableRef[]> {
+    const rows = await matchable(ex, afterId, model)
+      .select(['templates.id', 'templates.subject_id', 'templates.purpose_id', 'key_slots.slot'])
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      id: r.id as TemplateId,
+      subjectId: r.subject_id as SubjectId,
+      purposeId: r.purpose_id as PurposeId,
       slot: Number(r.slot),
     }));
   },

@@ -164,22 +164,53 @@ export class QuantizedIndex implements VectorIndex {
 
   add(id: string, v: Float32Array): void {
     if (v.length !== DIMS) throw new Error(`vector has ${v.length} dimensions, index has ${DIMS}`);
-    let r = this.slot.get(id);
-    if (r === undefined) {
-      r = this.rowIds.length;
-      if (r >= this.capacity) {
-        this.capacity *= 2;
-        this.kernel.memory.grow(this.pagesFor(this.capacity) - this.kernel.memory.buffer.byteLength / PAGE);
-        this.views();
-      }
-      if (r >> CHUNK_BITS >= this.bytes.length) {
-        this.bytes.push(new Int8Array(CHUNK * DIMS));
-        this.scales.push(new Float32Array(CHUNK));
-      }
-      this.rowIds.push(id);
-      this.slot.set(id, r);
+    this.quantise(this.slot.get(id) ?? this.append(id), v);
+  }
+
+  private append(id: string): number {
+    const r = this.rowIds.length;
+    if (r >= this.capacity) {
+      this.capacity *= 2;
+      this.kernel.memory.grow(this.pagesFor(this.capacity) - this.kernel.memory.buffer.byteLength / PAGE);
+      this.views();
     }
-    this.quantise(r, v);
+    if (r >> CHUNK_BITS >= this.bytes.length) {
+      this.bytes.push(new Int8Array(CHUNK * DIMS));
+      this.scales.push(new Float32Array(CHUNK));
+    }
+    this.rowIds.push(id);
+    this.slot.set(id, r);
+    return r;
+  }
+
+  /** The centre the codes are signs against: a snapshot keeps it, and rows loaded back need the same. */
+  centre(): Float32Array {
+    return Float32Array.from(this.center);
+  }
+
+  /** The rows of these ids as held (codes, int8 components, scales), for a sealed snapshot segment. */
+  exportRows(ids: readonly string[]): { codes: Uint8Array; rows: Int8Array; scales: Float32Array } {
+    const codes = new Uint8Array(ids.length * CODE_BYTES);
+    const rows = new Int8Array(ids.length * DIMS);
+    const scales = new Float32Array(ids.length);
+    ids.forEach((id, i) => {
+      const r = this.slot.get(id)!;
+      codes.set(this.codes.subarray(r * CODE_BYTES, (r + 1) * CODE_BYTES), i * CODE_BYTES);
+      const o = (r & (CHUNK - 1)) * DIMS;
+      rows.set(this.bytes[r >> CHUNK_BITS]!.subarray(o, o + DIMS), i * DIMS);
+      scales[i] = this.scaleOf(r);
+    });
+    return { codes, rows, scales };
+  }
+
+  /** Appends rows exported by `exportRows` of an index with the same centre (ids not held yet). */
+  loadRows(ids: readonly string[], codes: Uint8Array, rows: Int8Array, scales: Float32Array): void {
+    ids.forEach((id, i) => {
+      const r = this.slot.get(id) ?? this.append(id);
+      this.codes.set(codes.subarray(i * CODE_BYTES, (i + 1) * CODE_BYTES), r * CODE_BYTES);
+      this.bytes[r >> CHUNK_BITS]!.set(rows.subarray(i * DIMS, (i + 1) * DIMS), (r & (CHUNK - 1)) * DIMS);
+      this.scales[r >> CHUNK_BITS]![r & (CHUNK - 1)] = scales[i]!;
+    });
   }
 
   remove(id: string): boolean {

@@ -14,6 +14,7 @@ import * as searchFaces from './0012-search-faces.js';
 import * as comprefaceAliases from './0013-compreface-aliases.js';
 import * as sightingCrops from './0014-sighting-crops.js';
 import * as matchConfirmations from './0015-match-confirmations.js';
+import * as indexSegments from './0016-index-segments.js';
 
 /**
  * Every schema migration, by the name Kysely records in `kysely_migration`. Append only: a released
@@ -37,6 +38,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0013-compreface-aliases': comprefaceAliases,
   '0014-sighting-crops': sightingCrops,
   '0015-match-confirmations': matchConfirmations,
+  '0016-index-segments': indexSegments,
 });
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) };

@@ -1,0 +1,86 @@
+import { VeilError } from '../errors.js';
+
+const MAGIC = Buffer.from('VIDXSEG1', 'ascii');
+const DIMS = 512;
+const CODE_BYTES = DIMS / 8;
+
+/** The rows of one segment of a purpose's quantised index, as the index holds them (no float vectors). */
+export interface SegmentRows {
+  readonly id: string;
+  readonly model: string;
+  readonly purposeId: string;
+  /** The centre the sign codes are taken against (the same for every segment of a purpose). */
+  readonly centre: Float32Array;
+  readonly templateIds: readonly string[];
+  readonly subjectIds: readonly string[];
+  /** n * 64 sign codes, n * 512 int8 components, n scales. */
+  readonly codes: Uint8Array;
+  readonly rows: Int8Array;
+  readonly scales: Float32Array;
+}
+
+/** What a segment is sealed with besides its key: a file renamed or copied to another id, model or purpose fails. */
+export const segmentAad = (id: string, model: string, purposeId: string) =>
+  `veil.index-segment.v1:${id}:${model}:${purposeId}`;
+
+/**
+ * Plaintext layout: `VIDXSEG1`, a u32 (BE) length and that many bytes of JSON header {id, model,
+ * purposeId, n, ids}, zero padding to a multiple of 4, then the centre (512 float32), the scales (n
+ * float32), the codes (n * 64 bytes) and the int8 rows (n * 512 bytes). `ids` is the template and
+ * subject id of each row, "tid subject" joined by newlines. Little-endian arrays (the machine's).
+ */
+export function encodeSegment(s: SegmentRows): Buffer {
+  const n = s.templateIds.length;
+  const ids = s.templateIds.map((t, i) => `${t} ${s.subjectIds[i]}`).join('\n');
+  const header = Buffer.from(JSON.stringify({ id: s.id, model: s.model, purposeId: s.purposeId, n, ids }), 'utf8');
+  const head = MAGIC.length + 4 + header.length;
+  const at = head + ((4 - (head % 4)) % 4);
+  const out = Buffer.alloc(at + DIMS * 4 + n * 4 + n * CODE_BYTES + n * DIMS);
+  MAGIC.copy(out, 0);
+  out.writeUInt32BE(header.length, MAGIC.length);
+  header.copy(out, MAGIC.length + 4);
+  let o = at;
+  for (const part of [s.centre, s.scales, s.codes, s.rows]) {
+    out.set(new Uint8Array(part.buffer, part.byteOffset, part.byteLength), o);
+    o += part.byteLength;
+  }
+  return out;
+}
+
+export function decodeSegment(b: Buffer): SegmentRows {
+  const bad = () => new VeilError('INVALID_INPUT', 'An index snapshot segment is malformed.');
+  if (b.length < MAGIC.length + 4 || !MAGIC.equals(b.subarray(0, MAGIC.length))) throw bad();
+  const len = b.readUInt32BE(MAGIC.length);
+  const h = JSON.parse(b.subarray(MAGIC.length + 4, MAGIC.length + 4 + len).toString('utf8')) as {
+    id: string;
+    model: string;
+    purposeId: string;
+    n: number;
+    ids: string;
+  };
+  const n = h.n;
+  const head = MAGIC.length + 4 + len;
+  let o = head + ((4 - (head % 4)) % 4);
+  if (b.length !== o + DIMS * 4 + n * 4 + n * CODE_BYTES + n * DIMS) throw bad();
+  // Copies: the opened buffer need not be aligned for float views, and it is zeroed by the caller.
+  const take = (bytes: number) => {
+    const c = new Uint8Array(bytes);
+    c.set(b.subarray(o, o + bytes));
+    o += bytes;
+    return c.buffer;
+  };
+  const centre = new Float32Array(take(DIMS * 4));
+  const scales = new Float32Array(take(n * 4));
+  const codes = new Uint8Array(take(n * CODE_BYTES));
+  const rows = new Int8Array(take(n * DIMS));
+  const pairs = n ? h.ids.split('\n') : [];
+  if (pairs.length !== n) throw bad();
+  const templateIds: string[] = [];
+  const subjectIds: string[] = [];
+  for (const p of pairs) {
+    const sp = p.indexOf(' ');
+    templateIds.push(p.slice(0, sp));
+    subjectIds.push(p.slice(sp + 1));
+  }
+  return { id: h.id, model: h.model, purposeId: h.purposeId, centre, templateIds, subjectIds, codes, rows, scales };
+}

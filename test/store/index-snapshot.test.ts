@@ -1,0 +1,252 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openVeil, type Veil } from '../../src/app/veil.js';
+import { actors } from '../../src/auth/actor.js';
+import type { PurposeId, SubjectId, TemplateId } from '../../src/ids.js';
+import { open as openSealed } from '../../src/privacy/keys.js';
+import { SEGMENT_DIR, segmentOwner } from '../../src/gallery/index-snapshot.js';
+import { decodeSegment, segmentAad, type SegmentRows } from '../../src/vector/segment-codec.js';
+import { indexSegmentRepository } from '../../src/vector/index-segment.repository.js';
+import { subjectRepository } from '../../src/gallery/subject.repository.js';
+import { AdaptiveIndex } from '../../src/vector/adaptive-index.js';
+import { BACKUP_DIRS } from '../../src/ops/backup.service.js';
+import { FakeAnalyzer } from '../../support/fake-analyzer.js';
+import { engineOptions, ENGINE, tempDir } from '../../support/database.js';
+import { seedBulk } from '../../bench/scale/startup.js';
+
+const N = 300;
+const SEGMENT = 50;
+
+function unit(i: number): Float32Array {
+  // Deterministic pseudo-random unit vectors (xorshift), so two runs hold the same gallery.
+  let x = (i + 1) * 2654435761;
+  const v = new Float32Array(512);
+  let n = 0;
+  for (let j = 0; j < 512; j++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    v[j] = ((x >>> 0) / 2 ** 32) * 2 - 1;
+    n += v[j]! * v[j]!;
+  }
+  return v.map((c) => c / Math.sqrt(n));
+}
+
+interface Setup {
+  dir: string;
+  db: { databaseUrl?: string };
+  purposeId: PurposeId;
+  open(snapshot?: boolean): Promise<Veil>;
+}
+
+/** N templates of N people in one purpose, quantised from 64; then one start that writes the snapshot. */
+async function seeded(): Promise<Setup> {
+  const dir = tempDir('veil-index-snapshot-');
+  const db = await engineOptions();
+  const engine = new FakeAnalyzer();
+  const open = (snapshot = true) =>
+    openVeil({
+      dataDir: dir,
+      engine,
+      env: {},
+      ...db,
+      index: { quantiseFrom: 64, segmentTemplates: SEGMENT, snapshot },
+    });
+  const v = await open(false);
+  const purpose = await v.purposes.create(actors.system('test'), {
+    key: 'snap',
+    name: 'Snapshot',
+    description: 'Find the photos of you taken at our events.',
+    lawfulBasis: 'consent',
+  });
+  await seedBulk(v, purpose.id as PurposeId, N, unit);
+  await v.close();
+  // No snapshot yet: everything is decrypted, and a snapshot written (close waits for it).
+  const first = await open();
+  assert.equal(first.lifecycle.started?.decrypted, N);
+  await first.close();
+  return { dir, db, purposeId: purpose.id as PurposeId, open };
+}
+
+/** Every segment file left, opened the way an attacker holding the data directory and master key would. */
+async function openEverySegment(v: Veil, dir: string): Promise<SegmentRows[]> {
+  const out: SegmentRows[] = [];
+  const rows = new Map((await indexSegmentRepository.all(v.store.db)).map((r) => [r.id, r]));
+  for (const f of existsSync(join(dir, SEGMENT_DIR)) ? readdirSync(join(dir, SEGMENT_DIR)) : []) {
+    const id = f.replace(/\.seg$/, '');
+    const r = rows.get(id);
+    assert.ok(r, `file ${f} is named by a segment row`);
+    const key = await v.keyring.get(v.store.db, segmentOwner(id));
+    out.push(
+      decodeSegment(openSealed(key, readFileSync(join(dir, SEGMENT_DIR, f)), segmentAad(id, r.model, r.purposeId))),
+    );
+  }
+  return out;
+}
+
+/** Whether any live key of the keystore opens these sealed bytes (as a segment of any id). */
+async function anyLiveKeyOpens(v: Veil, sealed: Buffer, aad: string): Promise<boolean> {
+  for (const s of await v.keyring.keystore.readAll()) {
+    if (s.state !== 'live' || !s.wrapped) continue;
+    const key = v.keyring.master.unwrapSlot(s.wrapped, s.owner, s.slot);
+    try {
+      openSealed(key, sealed, aad);
+      return true;
+    } catch {
+      // not this key
+    }
+  }
+  return false;
+}
+
+async function fullRebuild(s: Setup): Promise<Record<string, string[]>> {
+  const v = await s.open(false);
+  try {
+    return v.index.snapshot();
+  } finally {
+    await v.close();
+  }
+}
+
+test(`${ENGINE}: a start from the sealed snapshot decrypts nothing and holds what a full rebuild holds`, async () => {
+  const s = await seeded();
+  const v = await s.open();
+  try {
+    assert.deepEqual(
+      { ...v.lifecycle.started, since: 0 },
+      { templates: N, fromSnapshot: N, decrypted: 0, segments: N / SEGMENT, dropped: 0, since: 0 },
+    );
+    assert.equal(readdirSync(join(s.dir, SEGMENT_DIR)).length, N / SEGMENT);
+    // The snapshot's rows are sealed: no template id is in any file in clear.
+    const some = v.index.templateIds()[0]!;
+    for (const f of readdirSync(join(s.dir, SEGMENT_DIR)))
+      assert.ok(!readFileSync(join(s.dir, SEGMENT_DIR, f)).includes(some), `${f} holds an id in clear`);
+    const probe = unit(17);
+    const fromSnapshot = await v.index.search(s.purposeId, probe, 5, -1);
+    const snap = v.index.snapshot();
+    await v.close();
+    assert.deepEqual(snap, await fullRebuild(s));
+    const full = await s.open(false);
+    try {
+      assert.deepEqual(await full.index.search(s.purposeId, probe, 5, -1), fromSnapshot);
+      assert.ok(fromSnapshot[0]!.similarity > 0.999, 'the seeded vector finds itself');
+    } finally {
+      await full.close();
+    }
+  } finally {
+    await v.close().catch(() => undefined);
+  }
+});
+
+test(`${ENGINE}: erasure destroys the segment holding the person in the same step; no file left holds them, no live key opens the old one, a restart does not bring them back`, async () => {
+  const s = await seeded();
+  const v = await s.open();
+  let erased: SubjectId;
+  let template: TemplateId;
+  let row: Int8Array;
+  try {
+    template = v.index.templateIds()[123]!;
+    erased = v.index.ownerOf(template)!.subjectId;
+    row = (v.index.indexOf(s.purposeId) as AdaptiveIndex).quantisedIndex!.exportRows([template]).rows;
+    const before = new Map(
+      readdirSync(join(s.dir, SEGMENT_DIR)).map((f) => [f, readFileSync(join(s.dir, SEGMENT_DIR, f))]),
+    );
+    const segs = await indexSegmentRepository.all(v.store.db);
+    const holding = segs.filter((r) => r.subjectLo <= erased && erased <= r.subjectHi);
+    assert.equal(holding.length, 1);
+    const t0 = performance.now();
+    await v.lifecycle.erase([erased], actors.system('test'), null);
+    const ms = performance.now() - t0;
+    assert.ok(ms < 1000, `erasure took ${ms.toFixed(0)} ms`);
+
+    const gone = `${holding[0]!.id}.seg`;
+    assert.ok(!existsSync(join(s.dir, SEGMENT_DIR, gone)), 'the segment file is deleted');
+    const left = await openEverySegment(v, s.dir);
+    assert.equal(left.length, N / SEGMENT - 1);
+    for (const seg of left) {
+      assert.ok(!seg.subjectIds.includes(erased));
+      assert.ok(!seg.templateIds.includes(template));
+      for (let i = 0; i < seg.templateIds.length; i++)
+        assert.ok(
+          !Buffer.from(seg.rows.buffer, i * 512, 512).equals(Buffer.from(row.buffer)),
+          'the int8 row is absent',
+        );
+    }
+    // The removed segment's bytes (as a copy taken before might hold them): no key left opens them.
+    const r = holding[0]!;
+    assert.equal(await anyLiveKeyOpens(v, before.get(gone)!, segmentAad(r.id, r.model, r.purposeId)), false);
+    // and the other segments' keys are still live (the check above would have found a wrong one).
+    const other = segs.find((x) => x.id !== r.id)!;
+    assert.equal(
+      await anyLiveKeyOpens(v, before.get(`${other.id}.seg`)!, segmentAad(other.id, other.model, other.purposeId)),
+      true,
+    );
+  } finally {
+    await v.close();
+  }
+  const again = await s.open();
+  try {
+    assert.ok(!again.index.templateIds().includes(template));
+    assert.deepEqual(again.index.templatesOf(erased), []);
+    // The erased person's segment-mates are read from the store again; nobody else is decrypted.
+    assert.equal(again.lifecycle.started?.fromSnapshot, N - SEGMENT);
+    assert.equal(again.lifecycle.started?.decrypted, SEGMENT - 1);
+    const snap = again.index.snapshot();
+    await again.close();
+    assert.deepEqual(snap, await fullRebuild(s));
+  } finally {
+    await again.close().catch(() => undefined);
+  }
+});
+
+test(`${ENGINE}: a tampered segment is dropped (file, row and key) and its rows are decrypted from the store`, async () => {
+  const s = await seeded();
+  const files = readdirSync(join(s.dir, SEGMENT_DIR));
+  const victim = join(s.dir, SEGMENT_DIR, files[2]!);
+  const b = readFileSync(victim);
+  b[b.length >> 1] = b[b.length >> 1]! ^ 0x40;
+  writeFileSync(victim, b);
+  const v = await s.open();
+  try {
+    assert.equal(v.lifecycle.started?.dropped, 1);
+    assert.equal(v.lifecycle.started?.decrypted, SEGMENT);
+    assert.ok(!existsSync(victim));
+    const id = files[2]!.replace(/\.seg$/, '');
+    assert.ok(!(await indexSegmentRepository.all(v.store.db)).some((r) => r.id === id));
+    await assert.rejects(v.keyring.get(v.store.db, segmentOwner(id)), /destroyed/);
+    const snap = v.index.snapshot();
+    await v.close();
+    assert.deepEqual(snap, await fullRebuild(s));
+  } finally {
+    await v.close().catch(() => undefined);
+  }
+});
+
+test(`${ENGINE}: a person restricted while this process was down is not matchable after its restart; one restricted through another process's lifecycle loses their segment`, async () => {
+  const s = await seeded();
+  const v0 = await s.open();
+  const [a, b] = [v0.index.templateIds()[10]!, v0.index.templateIds()[250]!].map((t) => v0.index.ownerOf(t)!.subjectId);
+  const segsBefore = (await indexSegmentRepository.all(v0.store.db)).length;
+  // As a database edit no lifecycle saw (the snapshot still holds a): start-up must drop them.
+  await subjectRepository.setState(v0.store.db, a!, 'restricted', new Date().toISOString());
+  // Through another process's lifecycle: the segment holding b goes at once.
+  await v0.lifecycle.setRestricted(b!, true, actors.system('test'), 'test');
+  assert.equal((await indexSegmentRepository.all(v0.store.db)).length, segsBefore - 1);
+  await v0.close();
+  const v = await s.open();
+  try {
+    assert.deepEqual(v.index.templatesOf(a!), []);
+    assert.deepEqual(v.index.templatesOf(b!), []);
+    const snap = v.index.snapshot();
+    await v.close();
+    assert.deepEqual(snap, await fullRebuild(s));
+  } finally {
+    await v.close().catch(() => undefined);
+  }
+});
+
+test('backups do not carry the index snapshot', () => {
+  assert.ok(!(BACKUP_DIRS as readonly string[]).includes(SEGMENT_DIR));
+});
