@@ -197,6 +197,18 @@ export const COMMANDS: Readonly<Record<string, CommandHelp>> = {
         'Every face in the photo (at most 20, largest first), a line each: its box and its candidates above the threshold, best first, with the estimated false-match rate.',
     },
   },
+  matches: {
+    summary: "confirm or reject an identification's matches (two-person rule, EU AI Act Art. 14(5))",
+    subs: {
+      list: { usage: 'list <search-id> [--json]', about: "the search's matches, their state and who decided what" },
+      confirm: {
+        usage: 'confirm <search-id> --face N --subject S [--json]',
+        about:
+          'counts once as many different keys confirmed as the purpose requires (faces numbered as identify prints them)',
+      },
+      reject: { usage: 'reject <search-id> --face N --subject S [--json]', about: 'one rejection is final' },
+    },
+  },
   verify: {
     summary: '1:1 check against a subject or a second photo',
     usage: {

@@ -1,5 +1,6 @@
 /** What `veil identify` prints: one line per face searched, largest first. */
 export interface IdentifyAnswer {
+  readonly searchId: string;
   readonly threshold: number;
   readonly facesInProbe: number;
   readonly faces: readonly {
@@ -29,6 +30,10 @@ export function identifyLines(r: IdentifyAnswer): string {
   });
   if (r.facesInProbe > r.faces.length)
     lines.push(`(${r.facesInProbe - r.faces.length} smaller faces not searched: at most ${r.faces.length})`);
+  if (r.faces.some((f) => f.candidates.some((c) => c.confirmation?.state === 'unconfirmed')))
+    lines.push(
+      `search ${r.searchId}: a match counts once confirmed: veil matches confirm ${r.searchId} --face N --subject S`,
+    );
   return lines.join('\n');
 }
 
@@ -36,4 +41,20 @@ export function identifyLines(r: IdentifyAnswer): string {
 function confirmationNote(c: { required: number; state: string; confirmations: number } | undefined): string {
   if (!c || c.state === 'not-required') return '';
   return c.state === 'unconfirmed' ? ` UNCONFIRMED (${c.confirmations} of ${c.required})` : ` ${c.state}`;
+}
+
+/** One match of an identification with its state under the two-person rule and who decided what. */
+export function matchLine(m: {
+  readonly face: number;
+  readonly subjectId: string;
+  readonly rank: number;
+  readonly similarity: number;
+  readonly confirmation: { required: number; state: string; confirmations: number };
+  readonly decisions: readonly { by: string; decision: string; at: string }[];
+}): string {
+  const c = m.confirmation;
+  const state =
+    c.state === 'unconfirmed' ? `unconfirmed (${c.confirmations} of ${c.required})` : c.state.replace('-', ' ');
+  const by = m.decisions.map((d) => `${d.decision}ed by ${d.by} at ${d.at}`).join('; ');
+  return `face ${m.face + 1} ${m.subjectId} #${m.rank} similarity ${m.similarity}: ${state}${by ? ` (${by})` : ''}`;
 }

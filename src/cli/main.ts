@@ -90,6 +90,8 @@ export async function run(argv: string[], io: Io = processIo, env: NodeJS.Proces
         return await (await import('./enroll.commands.js')).subjectCommand(rest, io);
       case 'identify':
         return await (await import('./gallery.commands.js')).identifyCommand(rest, io);
+      case 'matches':
+        return await (await import('./matches.commands.js')).matchesCommand(rest, io);
       case 'verify':
         return await (await import('./gallery.commands.js')).verifyCommand(rest, io);
       case 'ingest':

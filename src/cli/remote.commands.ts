@@ -1,11 +1,12 @@
-import { identifyLines } from './identify.format.js';
+import { identifyLines, matchLine } from './identify.format.js';
 import { readFile } from 'node:fs/promises';
 import { parseCommand } from './args.js';
 import { UsageError, type Io } from './output.js';
 import { VeilClient, VeilApiError } from '../client/client.js';
 import { VeilError, ERROR_CODES, type ErrorCode } from '../errors.js';
 
-const SUPPORTED = 'purpose list|create, subject enroll, identify, verify, rights list|show|submit, audit head';
+const SUPPORTED =
+  'purpose list|create, subject enroll, identify, verify, matches list|confirm|reject, rights list|show|submit, audit head';
 
 /** The CLI against a running server (`veil --url URL --key TOKEN ...`), through the typed client. */
 export async function remoteCommand(url: string, token: string | undefined, argv: string[], io: Io): Promise<number> {
@@ -32,6 +33,7 @@ export async function remoteCommand(url: string, token: string | undefined, argv
       kind: { type: 'string' },
       email: { type: 'string' },
       k: { type: 'string' },
+      face: { type: 'string' },
     },
     `remote mode supports: ${SUPPORTED}`,
   );
@@ -66,6 +68,21 @@ export async function remoteCommand(url: string, token: string | undefined, argv
         ...acc,
       });
       print(`${r.match ? 'MATCH' : 'NO MATCH'}: similarity ${r.similarity} (threshold ${r.threshold})`, r);
+    } else if (cmd === 'matches' && sub === 'list' && positionals.length === 1) {
+      const r = await c.confirmations(positionals[0]!);
+      print(
+        [
+          `search ${r.searchId} (${r.purpose}, ${r.at}): ${r.matches.length} match(es)`,
+          ...r.matches.map(matchLine),
+        ].join('\n'),
+        r,
+      );
+    } else if (cmd === 'matches' && (sub === 'confirm' || sub === 'reject')) {
+      const face = Number(values.face);
+      if (positionals.length !== 1 || !values.subject || !Number.isInteger(face) || face < 1)
+        throw new UsageError(`usage: veil --url U matches ${sub} <search-id> --face N --subject S`);
+      const r = await c.decideMatch(sub, { searchId: positionals[0]!, face: face - 1, subjectId: values.subject });
+      print(matchLine(r), r);
     } else if (cmd === 'purpose' && sub === 'list') {
       const r = await c.listPurposes();
       print(

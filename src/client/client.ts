@@ -8,6 +8,7 @@ import type {
   IngestDoc,
   ConsentDoc,
 } from '../api/v1/schemas.js';
+import type { MatchDoc } from '../api/v1/confirmation.routes.js';
 import type { PurposeInput } from '../privacy/purpose.js';
 import type { ConsentInput } from '../privacy/consent.js';
 import { RightsClient } from './rights-client.js';
@@ -27,6 +28,9 @@ export const CLIENT_OPERATIONS = [
   ['POST', '/v1/enroll'],
   ['POST', '/v1/identify'],
   ['POST', '/v1/verify'],
+  ['GET', '/v1/searches/{searchId}/confirmations'],
+  ['POST', '/v1/searches/{searchId}/faces/{face}/candidates/{subjectId}/confirm'],
+  ['POST', '/v1/searches/{searchId}/faces/{face}/candidates/{subjectId}/reject'],
   ['POST', '/v1/detect'],
   ['POST', '/v1/media'],
   ['GET', '/v1/media/{id}/redacted'],
@@ -106,6 +110,18 @@ export class VeilClient extends RightsClient {
       image: b64(q.image),
       ...(q.secondImage ? { secondImage: b64(q.secondImage) } : {}),
     });
+  }
+  /** An identification's matches and their state under the two-person rule. */
+  confirmations(searchId: string) {
+    return this.call<{ searchId: string; purpose: string; at: string; matches: z.output<typeof MatchDoc>[] }>(
+      'GET',
+      `/v1/searches/${encodeURIComponent(searchId)}/confirmations`,
+    );
+  }
+  /** Confirms or rejects one candidate of one face (counted from 0) of an identification. */
+  decideMatch(decision: 'confirm' | 'reject', m: { searchId: string; face: number; subjectId: string }) {
+    const at = `/v1/searches/${encodeURIComponent(m.searchId)}/faces/${m.face}/candidates/${encodeURIComponent(m.subjectId)}`;
+    return this.call<z.output<typeof MatchDoc>>('POST', `${at}/${decision}`, {});
   }
   detect(image: Img) {
     return this.call<z.output<typeof DetectDoc>>('POST', '/v1/detect', { image: b64(image) });

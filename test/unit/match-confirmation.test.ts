@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { confirmationOf, counts, nextStep, type DecisionRecord } from '../../src/gallery/match-confirmation.js';
-import { identifyLines } from '../../src/cli/identify.format.js';
+import { identifyLines, matchLine } from '../../src/cli/identify.format.js';
 
 const c = (by: string): DecisionRecord => ({ by, decision: 'confirm' });
 const r = (by: string): DecisionRecord => ({ by, decision: 'reject' });
@@ -49,6 +49,7 @@ test('a repeated decision is not recorded again; a confirmation of a rejected ma
 
 test('veil identify prints an unconfirmed match as such, and nothing extra when no confirmation is required', () => {
   const face = (confirmation?: { required: number; state: string; confirmations: number }) => ({
+    searchId: 'srch_1',
     threshold: 0.5,
     facesInProbe: 1,
     faces: [
@@ -68,7 +69,29 @@ test('veil identify prints an unconfirmed match as such, and nothing extra when 
       },
     ],
   });
-  assert.match(identifyLines(face(confirmationOf(2, [c('api-key:a')]))), /sub_a .* UNCONFIRMED \(1 of 2\)$/);
+  const unconfirmed = identifyLines(face(confirmationOf(2, [c('api-key:a')]))).split('\n');
+  assert.match(unconfirmed[0]!, /sub_a .* UNCONFIRMED \(1 of 2\)$/);
+  // ... and says how to confirm it, naming the search.
+  assert.equal(
+    unconfirmed[1],
+    'search srch_1: a match counts once confirmed: veil matches confirm srch_1 --face N --subject S',
+  );
   assert.match(identifyLines(face(confirmationOf(2, [r('api-key:a')]))), / rejected$/);
-  assert.doesNotMatch(identifyLines(face()), /CONFIRM|rejected/);
+  assert.doesNotMatch(identifyLines(face()), /CONFIRM|rejected|matches confirm/);
+});
+
+test('veil matches prints each match with its state, counted from face 1, and who decided', () => {
+  const m = (
+    confirmation: ReturnType<typeof confirmationOf>,
+    decisions: { by: string; decision: string; at: string }[],
+  ) => matchLine({ face: 0, subjectId: 'sub_a', rank: 1, similarity: 0.71, confirmation, decisions });
+  assert.equal(
+    m(confirmationOf(2, [c('api-key:a')]), [{ by: 'api-key:a', decision: 'confirm', at: 't1' }]),
+    'face 1 sub_a #1 similarity 0.71: unconfirmed (1 of 2) (confirmed by api-key:a at t1)',
+  );
+  assert.equal(
+    m(confirmationOf(2, [r('api-key:b')]), [{ by: 'api-key:b', decision: 'reject', at: 't2' }]),
+    'face 1 sub_a #1 similarity 0.71: rejected (rejected by api-key:b at t2)',
+  );
+  assert.equal(m(confirmationOf(0, []), []), 'face 1 sub_a #1 similarity 0.71: not required');
 });
