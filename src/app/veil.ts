@@ -25,10 +25,10 @@ import { FaceDataLifecycle } from '../gallery/face-data.lifecycle.js';
 import { liveIndex, type IndexOptions } from '../gallery/index-startup.js';
 import { ModelSwitch } from '../gallery/model-switch.service.js';
 import { LazyEngine } from '../face/lazy-engine.js';
-import { activeEmbedder, calibrationFor, SHIPPED_EMBEDDER } from '../face/model-declaration.js';
+import { activeEmbedder, SHIPPED_EMBEDDER } from '../face/model-declaration.js';
+import { modelCalibration } from '../face/model-calibration.js';
 import { DEFAULT_MODELS_DIR } from '../face/models.js';
 import type { FaceAnalyzer } from '../face/analyzer.js';
-import { DEFAULT_CALIBRATION, DEFAULT_IMPOSTOR_TAIL } from '../face/calibration.default.js';
 import { OutboxMailer, SmtpMailer, purgeOutbox, type Mailer } from '../rights/mailer.js';
 import { DEFAULT_OVERSIGHT, type OversightSettings } from '../oversight/settings.js';
 import { RetentionService } from '../oversight/retention.service.js';
@@ -81,6 +81,11 @@ export async function openVeil(opts: VeilOptions) {
   const dataDir = opts.dataDir;
   const clock = opts.clock ?? systemClock;
   const notices: StartupNotice[] = [];
+  // The active embedder (VEIL_EMBEDDER): a declared one decides with its own calibration and tail
+  // (veil faces calibrate --model --save), never the shipped model's; refused before anything opens.
+  const model = activeEmbedder(settings.engine.embedders, settings.engine.embedder);
+  const calibration = modelCalibration(model, DEFAULT_MODELS_DIR);
+  const { threshold, tail } = calibration;
   const store =
     opts.store ??
     (await openStore({
@@ -113,15 +118,12 @@ export async function openVeil(opts: VeilOptions) {
     controller: { ...settings.oversight.controller, name: controller },
     ...opts.oversight,
   };
-  // The active embedder (VEIL_EMBEDDER): a declared one must have been calibrated (veil faces calibrate --model).
-  const model = activeEmbedder(settings.engine.embedders, settings.engine.embedder);
   const engine = opts.engine ?? new LazyEngine(model === SHIPPED_EMBEDDER ? {} : { embedder: model });
   const mailer =
     opts.mailer ??
     (settings.mail.smtpUrl
       ? new SmtpMailer(settings.mail.smtpUrl, settings.mail.from)
       : new OutboxMailer(join(dataDir, 'outbox'), settings.mail.from, () => clock.now()));
-  const threshold = calibrationFor(model, DEFAULT_MODELS_DIR).threshold;
   const policy = new AccessPolicy({ store });
   const { keyring, report: keys } = await openKeyRing({ store, master, dataDir });
   if (keys.moved)
@@ -147,13 +149,13 @@ export async function openVeil(opts: VeilOptions) {
   });
   const purposes = new PurposeService({ ...base, templatesIn });
   const gallery = new GalleryService({ ...base, engine, keyring, vault, index, suppression, threshold });
-  const search = new SearchService({ ...base, engine, vault, index, threshold, tail: DEFAULT_IMPOSTOR_TAIL });
+  const search = new SearchService({ ...base, engine, vault, index, threshold, tail });
   const consents = new ConsentService({ ...base, keyring, vault, signingKey, controller, lifecycle });
   const media = new IngestService({ ...base, engine, index, suppression, master, keyring, vault, dataDir, threshold });
   const subjects = new SubjectService({ ...base, lifecycle, keyring, vault, ingest: media });
   const models = new ModelSwitch({ ...base, engine, keyring, vault, lifecycle });
   // Who a face already is, in every purpose and state, at the strict threshold: for the portal and rights intake.
-  const faces = new FaceFinder({ store, index, keyring, vault, threshold: DEFAULT_CALIBRATION.strictThreshold });
+  const faces = new FaceFinder({ store, index, keyring, vault, threshold: calibration.strictThreshold });
   const portal = new PortalService({
     ...base,
     faces,
@@ -272,6 +274,7 @@ export async function openVeil(opts: VeilOptions) {
     ...services,
     services,
     settings,
+    calibration,
     oversight,
     dataDir,
     clock,

@@ -1,17 +1,14 @@
 import { readFile } from 'node:fs/promises';
-import { readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
 import { FaceEngine, type DetectedFace, type EmbeddedFace } from '../face/engine.js';
 import { DEFAULT_MODELS_DIR } from '../face/models.js';
 import { cosine } from '../face/embedder.js';
-import { calibrate, estimatedFmr } from '../face/calibration.js';
-import { DEFAULT_CALIBRATION } from '../face/calibration.default.js';
+import { estimatedFmr } from '../face/calibration.js';
+import { modelCalibration } from '../face/model-calibration.js';
 import { enrollability } from '../gallery/enrollment-gate.js';
 import { VeilError, isVeilError } from '../errors.js';
 import { Progress, UsageError, type Io } from './output.js';
 import { parseCommand as parse } from './args.js';
-import { loadSettings } from '../config/settings.js';
-import { activeEmbedder, saveCalibration, SHIPPED_EMBEDDER } from '../face/model-declaration.js';
+import { SHIPPED_EMBEDDER } from '../face/model-declaration.js';
 
 const HELP = `veil faces <command>
 
@@ -61,7 +58,7 @@ export async function facesCommand(argv: string[], io: Io, env: NodeJS.ProcessEn
     case 'compare':
       return compare(rest, io);
     case 'calibrate':
-      return calibrateCmd(rest, io, env);
+      return (await import('./faces.calibrate.js')).calibrateCommand(rest, io, env);
     case 'status':
       return (await import('./faces.models.js')).modelStatusCommand(rest, io);
     case 'reembed':
@@ -71,19 +68,19 @@ export async function facesCommand(argv: string[], io: Io, env: NodeJS.ProcessEn
   }
 }
 
-interface Failure {
+export interface Failure {
   file: string;
   code: string;
   message: string;
 }
 
-function reportFailures(failures: Failure[], io: Io): void {
+export function reportFailures(failures: Failure[], io: Io): void {
   if (!failures.length) return;
   io.err(`${failures.length} file(s) failed:\n`);
   for (const f of failures) io.err(`  ${f.file}: ${f.code}: ${f.message}\n`);
 }
 
-function failureOf(file: string, e: unknown): Failure {
+export function failureOf(file: string, e: unknown): Failure {
   if (isVeilError(e)) return { file, code: e.code, message: e.message };
   if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { file, code: 'NOT_FOUND', message: 'No such file.' };
   return { file, code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
@@ -152,7 +149,7 @@ async function embed(argv: string[], io: Io): Promise<number> {
   return failures.length ? 1 : 0;
 }
 
-async function firstFace(engine: FaceEngine, file: string): Promise<EmbeddedFace> {
+export async function firstFace(engine: FaceEngine, file: string): Promise<EmbeddedFace> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(file);
@@ -169,7 +166,9 @@ async function compare(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(argv, { json: { type: 'boolean' }, threshold: { type: 'string' } }, usage);
   if (values.help) return (io.out(usage + '\n'), 0);
   if (positionals.length !== 2) throw new UsageError(usage);
-  const threshold = values.threshold === undefined ? DEFAULT_CALIBRATION.threshold : Number(values.threshold);
+  // The shipped engine compares, so the shipped model's calibration applies.
+  const calibration = modelCalibration(SHIPPED_EMBEDDER, DEFAULT_MODELS_DIR);
+  const threshold = values.threshold === undefined ? calibration.threshold : Number(values.threshold);
   if (!Number.isFinite(threshold) || threshold < -1 || threshold > 1)
     throw new UsageError('--threshold must be a number in [-1, 1]');
   const engine = await FaceEngine.create();
@@ -179,7 +178,7 @@ async function compare(argv: string[], io: Io): Promise<number> {
     similarity: round(similarity, 4),
     threshold,
     match: similarity >= threshold,
-    estimatedFalseMatchRate: Number(estimatedFmr(DEFAULT_CALIBRATION, similarity).toPrecision(2)),
+    estimatedFalseMatchRate: Number(estimatedFmr(calibration, similarity).toPrecision(2)),
     model: engine.modelId,
   };
   if (values.json) io.out(JSON.stringify(result) + '\n');
@@ -187,89 +186,5 @@ async function compare(argv: string[], io: Io): Promise<number> {
     io.out(
       `${result.match ? 'MATCH' : 'NO MATCH'}: similarity ${result.similarity} (threshold ${threshold}, model ${result.model})\n`,
     );
-  return 0;
-}
-
-/** Lists <dir>/<identity>/<image> files, skipping folders that start with '_' (group photos etc.). */
-export function labelledImages(dir: string): { identity: string; file: string }[] {
-  const out: { identity: string; file: string }[] = [];
-  for (const id of readdirSync(dir).sort()) {
-    const p = join(dir, id);
-    if (id.startsWith('_') || id.startsWith('.') || !statSync(p).isDirectory()) continue;
-    for (const f of readdirSync(p).sort()) {
-      if (/\.(jpe?g|png|webp|gif|tiff?|avif)$/i.test(f)) out.push({ identity: id, file: join(p, f) });
-    }
-  }
-  return out;
-}
-
-async function calibrateCmd(argv: string[], io: Io, env: NodeJS.ProcessEnv): Promise<number> {
-  const usage = 'usage: veil faces calibrate <dir> [--target-fmr 0.001] [--model ID [--save]] [--json]';
-  const { values, positionals } = parse(
-    argv,
-    {
-      json: { type: 'boolean' },
-      'target-fmr': { type: 'string' },
-      model: { type: 'string' },
-      save: { type: 'boolean' },
-    },
-    usage,
-  );
-  if (values.help) return (io.out(usage + '\n'), 0);
-  if (positionals.length !== 1) throw new UsageError(usage);
-  const target = values['target-fmr'] === undefined ? 1e-3 : Number(values['target-fmr']);
-  if (!(target > 0 && target < 1)) throw new UsageError('--target-fmr must be in (0, 1)');
-  const dir = positionals[0]!;
-  const images = labelledImages(dir);
-  if (images.length < 2) throw new VeilError('INVALID_INPUT', `${dir} holds no <identity>/<image> files.`);
-  const settings = values.model === undefined ? undefined : loadSettings(env);
-  const model = settings ? activeEmbedder(settings.engine.embedders, values.model) : SHIPPED_EMBEDDER;
-  if (values.save && model.id === SHIPPED_EMBEDDER.id)
-    throw new UsageError("--save is for declared models: the shipped model's calibration is published with it");
-  const engine = await FaceEngine.create(model === SHIPPED_EMBEDDER ? {} : { embedder: model });
-  const progress = new Progress(io, images.length, 'embedding');
-  const embedded: { identity: string; e: Float32Array }[] = [];
-  const failures: Failure[] = [];
-  for (const img of images) {
-    try {
-      embedded.push({ identity: img.identity, e: (await firstFace(engine, img.file)).embedding });
-    } catch (e) {
-      failures.push(failureOf(relative(dir, img.file), e));
-    }
-    progress.tick();
-  }
-  const genuine: number[] = [];
-  const impostor: number[] = [];
-  for (let i = 0; i < embedded.length; i++) {
-    for (let j = i + 1; j < embedded.length; j++) {
-      (embedded[i]!.identity === embedded[j]!.identity ? genuine : impostor).push(
-        cosine(embedded[i]!.e, embedded[j]!.e),
-      );
-    }
-  }
-  if (!genuine.length || !impostor.length)
-    throw new VeilError('INVALID_INPUT', 'Calibration needs at least two identities and one identity with two images.');
-  const c = calibrate(engine.modelId, genuine, impostor, target);
-  const saved = values.save
-    ? saveCalibration(model, DEFAULT_MODELS_DIR, {
-        ...c,
-        sha256: model.sha256,
-        dataset: dir,
-        images: embedded.length,
-        at: new Date().toISOString(),
-      })
-    : null;
-  if (values.json) io.out(JSON.stringify({ ...c, images: embedded.length, failures, saved }) + '\n');
-  else {
-    io.out(
-      `model ${c.model}: ${embedded.length} images, ${c.genuinePairs} same-person pairs, ${c.impostorPairs} different-person pairs\n`,
-    );
-    io.out(`ROC AUC ${c.auc.toFixed(5)}; EER ${(c.eer.fmr * 100).toFixed(2)}% at ${c.eer.threshold.toFixed(3)}\n`);
-    io.out(
-      `threshold for FMR <= ${target}: ${c.operatingPoint.threshold} -> FMR ${(c.operatingPoint.fmr * 100).toFixed(3)}%, FNMR ${(c.operatingPoint.fnmr * 100).toFixed(2)}%\n`,
-    );
-    if (saved) io.out(`calibration saved to ${saved}\n`);
-    reportFailures(failures, io);
-  }
   return 0;
 }

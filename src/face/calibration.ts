@@ -37,26 +37,30 @@ export function ratesAt(genuine: readonly number[], impostor: readonly number[],
 }
 
 /** ROC AUC as the probability that a random genuine score exceeds a random impostor score (ties 1/2). */
-export function rocAuc(genuine: readonly number[], impostor: readonly number[]): number {
+export function rocAuc(genuine: ArrayLike<number>, impostor: ArrayLike<number>): number {
   if (!genuine.length || !impostor.length) return Number.NaN;
-  const all = [...genuine.map((s) => ({ s, g: 1 })), ...impostor.map((s) => ({ s, g: 0 }))].sort((a, b) => a.s - b.s);
-  // Mann-Whitney U with average ranks for ties.
-  let rankSumG = 0;
-  for (let i = 0; i < all.length;) {
-    let j = i;
-    while (j < all.length && all[j]!.s === all[i]!.s) j++;
-    const avgRank = (i + 1 + j) / 2;
-    for (let k = i; k < j; k++) if (all[k]!.g) rankSumG += avgRank;
-    i = j;
+  const g = Float64Array.from(genuine).sort();
+  const im = Float64Array.from(impostor).sort();
+  // Mann-Whitney U: for each genuine score, the impostors below it, ties counted as halves.
+  let u = 0;
+  let below = 0;
+  let upTo = 0;
+  for (const s of g) {
+    while (below < im.length && im[below]! < s) below++;
+    upTo = Math.max(upTo, below);
+    while (upTo < im.length && im[upTo]! <= s) upTo++;
+    u += below + (upTo - below) / 2;
   }
-  const u = rankSumG - (genuine.length * (genuine.length + 1)) / 2;
-  return u / (genuine.length * impostor.length);
+  return u / (g.length * im.length);
 }
 
-function meanStd(xs: readonly number[]): [number, number] {
-  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const v = xs.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, xs.length - 1);
-  return [m, Math.sqrt(v)];
+function meanStd(xs: Float64Array): [number, number] {
+  let m = 0;
+  for (const x of xs) m += x;
+  m /= xs.length;
+  let v = 0;
+  for (const x of xs) v += (x - m) ** 2;
+  return [m, Math.sqrt(v / Math.max(1, xs.length - 1))];
 }
 
 /** Upper tail of the standard normal, P(Z >= z) (Abramowitz-Stegun 7.1.26 via erfc). */
@@ -75,19 +79,42 @@ export function estimatedFmr(cal: Pick<Calibration, 'impostorMean' | 'impostorSt
   return normalTail((score - cal.impostorMean) / cal.impostorStd);
 }
 
+/** How many of the ascending `sorted` are < t (binary search). */
+function countBelow(sorted: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The 1:1 operating point. Sorts once and counts by binary search, so a calibration set of millions of
+ * pairs (what a trustworthy impostor tail needs: calibration-set.ts) takes seconds, not hours.
+ */
 export function calibrate(
   model: string,
-  genuine: readonly number[],
-  impostor: readonly number[],
+  genuine: ArrayLike<number>,
+  impostor: ArrayLike<number>,
   targetFmr: number,
 ): Calibration {
   if (!genuine.length || !impostor.length) throw new Error('calibration needs genuine and impostor pairs');
-  const [impostorMean, impostorStd] = meanStd(impostor);
-  const candidates = [...new Set([...genuine, ...impostor])].sort((a, b) => a - b);
-  let eer: RatesAt = ratesAt(genuine, impostor, candidates[0]!);
+  const g = Float64Array.from(genuine).sort();
+  const im = Float64Array.from(impostor).sort();
+  const [impostorMean, impostorStd] = meanStd(im);
+  const at = (threshold: number): RatesAt => ({
+    threshold,
+    fmr: (im.length - countBelow(im, threshold)) / im.length,
+    fnmr: countBelow(g, threshold) / g.length,
+  });
+  const candidates = Float64Array.from(new Set([...g, ...im])).sort();
+  let eer: RatesAt = at(candidates[0]!);
   let best = Infinity;
   for (const t of candidates) {
-    const r = ratesAt(genuine, impostor, t);
+    const r = at(t);
     const gap = Math.abs(r.fmr - r.fnmr);
     if (gap < best) {
       best = gap;
@@ -99,17 +126,16 @@ export function calibrate(
   let t = -1;
   for (let step = -100; step <= 100; step++) {
     t = step / 100;
-    if (ratesAt(genuine, impostor, t).fmr <= targetFmr && estimatedFmr({ impostorMean, impostorStd }, t) <= targetFmr)
-      break;
+    if (at(t).fmr <= targetFmr && estimatedFmr({ impostorMean, impostorStd }, t) <= targetFmr) break;
   }
   return {
     model,
-    genuinePairs: genuine.length,
-    impostorPairs: impostor.length,
-    auc: rocAuc(genuine, impostor),
+    genuinePairs: g.length,
+    impostorPairs: im.length,
+    auc: rocAuc(g, im),
     eer,
     targetFmr,
-    operatingPoint: ratesAt(genuine, impostor, t),
+    operatingPoint: at(t),
     impostorMean,
     impostorStd,
   };

@@ -1,9 +1,6 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { VeilError } from '../errors.js';
-import type { Calibration } from './calibration.js';
-import { DEFAULT_CALIBRATION } from './calibration.default.js';
 import { MODELS, type ModelSpec } from './models.js';
 
 const point = z.object({ x: z.number(), y: z.number() }).strict();
@@ -95,48 +92,4 @@ export function alignmentTemplate(d: EmbedderDeclaration, arcface112: readonly {
   if (d.alignment !== 'arcface') return d.alignment;
   const s = d.inputSize / 112;
   return arcface112.map((p) => ({ x: p.x * s, y: p.y * s }));
-}
-
-/** A calibration kept beside the model file, valid only for that file (hash) and that declaration's id. */
-export interface StoredCalibration extends Calibration {
-  readonly sha256: string;
-  readonly dataset: string;
-  readonly images: number;
-  readonly at: string;
-}
-
-export function calibrationPath(d: EmbedderDeclaration, modelsDir: string): string {
-  const { dir } = modelSpec(d, modelsDir);
-  return join(dir, `${d.id.replace(/[^A-Za-z0-9._-]/g, '_')}.calibration.json`);
-}
-
-export function saveCalibration(d: EmbedderDeclaration, modelsDir: string, c: StoredCalibration): string {
-  const path = calibrationPath(d, modelsDir);
-  writeFileSync(path, JSON.stringify(c, null, 2) + '\n');
-  return path;
-}
-
-/**
- * The calibration of the active embedder: the shipped one's is measured and published
- * (calibration.default.ts); a declared one's must have been made by `veil faces calibrate --model`
- * for this very file, or nothing may be searched with it.
- */
-export function calibrationFor(
-  d: EmbedderDeclaration,
-  modelsDir: string,
-): Pick<Calibration, 'model' | 'impostorMean' | 'impostorStd'> & { threshold: number } {
-  if (d.id === SHIPPED_EMBEDDER.id && d.sha256 === SHIPPED_EMBEDDER.sha256) return DEFAULT_CALIBRATION;
-  const path = calibrationPath(d, modelsDir);
-  const stored = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as StoredCalibration) : null;
-  if (!stored || stored.model !== d.id || stored.sha256 !== d.sha256)
-    throw new VeilError(
-      'MODEL_UNCALIBRATED',
-      `Embedder '${d.id}' has no calibration for this file: run 'veil faces calibrate <dir> --model ${d.id} --save' first.`,
-    );
-  return {
-    model: stored.model,
-    threshold: stored.operatingPoint.threshold,
-    impostorMean: stored.impostorMean,
-    impostorStd: stored.impostorStd,
-  };
 }

@@ -4,8 +4,6 @@ import type { SearchAccountability } from '../auth/policy.js';
 import type { FaceAnalyzer, ImageOptions } from '../face/analyzer.js';
 import type { EmbeddedFace } from '../face/engine.js';
 import { cosine } from '../face/embedder.js';
-import { estimatedFmr } from '../face/calibration.js';
-import { DEFAULT_CALIBRATION } from '../face/calibration.default.js';
 import { newId, type PurposeId, type SubjectId } from '../ids.js';
 import { VeilError } from '../errors.js';
 import type { GalleryIndex, SubjectHit } from '../vector/gallery-index.js';
@@ -80,8 +78,8 @@ export class SearchService {
       index: GalleryIndex;
       /** The calibrated 1:1 threshold: verification's floor, and identification's lowest. */
       threshold: number;
-      /** The model's fitted impostor tail: identification's floor follows the open-set rule (open-set.ts). */
-      tail?: ImpostorTail;
+      /** The active model's fitted impostor tail: identification's floor follows the open-set rule (open-set.ts). */
+      tail: ImpostorTail;
     },
   ) {
     this.matches = new MatchConfirmations(deps);
@@ -120,7 +118,7 @@ export class SearchService {
   /** Identification's floor: the threshold whose FPIR over this many templates is the purpose's target. */
   private openSetFloor(gallerySize: number, fpir: number): number {
     const { tail, threshold: minimum } = this.deps;
-    return tail ? openSetThreshold({ gallerySize, fpir, tail, minimum }) : minimum;
+    return openSetThreshold({ gallerySize, fpir, tail, minimum });
   }
 
   /** 1:N search over the purpose's matchable subjects, every face of the probe. Unknown is an answer. */
@@ -276,8 +274,7 @@ export class SearchService {
    * corrected for the gallery size). Below 1e-6 the tail is extrapolation its data cannot support: the floor.
    */
   private falseMatchRate(similarity: number, gallerySize: number): number {
-    const { tail } = this.deps;
-    const r = tail ? galleryFmr(tail, similarity, gallerySize) : estimatedFmr(DEFAULT_CALIBRATION, similarity);
+    const r = galleryFmr(this.deps.tail, similarity, gallerySize);
     return Math.max(1e-6, Number(r.toPrecision(2)));
   }
 

@@ -1,12 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openVeil } from '../../src/app/veil.js';
-import { DEFAULT_CALIBRATION } from '../../src/face/calibration.default.js';
-import { DEFAULT_MODELS_DIR, MODELS } from '../../src/face/models.js';
-import { EmbedderDeclarationSchema, saveCalibration, SHIPPED_EMBEDDER } from '../../src/face/model-declaration.js';
+import { MODELS } from '../../src/face/models.js';
+import { saveTestCalibration, twinModel } from '../../support/declared-model.js';
 import { anyPurposeAdmin as admin } from '../../support/actors.js';
 import { engineEnv, face, REPO, tempDir } from '../helpers.js';
 
@@ -21,16 +19,8 @@ function veil(env: Record<string, string>, ...args: string[]) {
 
 /** The shipped embedder's file declared under a second id, calibrated beside its copy. */
 function twin(dir: string): Record<string, string> {
-  const file = join(dir, 'twin.onnx');
-  copyFileSync(join(REPO, 'models', 'fr_feature.onnx'), file);
-  const sha256 = JSON.parse(readFileSync(join(REPO, 'models', 'MANIFEST.json'), 'utf8'))['fr_feature.onnx'];
-  const decl = EmbedderDeclarationSchema.parse({ ...SHIPPED_EMBEDDER, id: 'twin@1', file, sha256 });
-  const point = { threshold: DEFAULT_CALIBRATION.threshold, fmr: 1e-3, fnmr: 0 };
-  saveCalibration(decl, DEFAULT_MODELS_DIR, {
-    ...{ model: decl.id, genuinePairs: 1, impostorPairs: 1, auc: 1, eer: point, targetFmr: 1e-3 },
-    ...{ operatingPoint: point, impostorMean: 0.0156, impostorStd: 0.0971, sha256 },
-    ...{ dataset: 'test', images: 2, at: '2026-01-01T00:00:00.000Z' },
-  });
+  const decl = twinModel(dir);
+  saveTestCalibration(decl);
   return { VEIL_MODELS: JSON.stringify([decl]), VEIL_EMBEDDER: decl.id };
 }
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FACES, REPO } from '../helpers.js';
@@ -88,21 +88,30 @@ test('faces compare: a file with no face exits 1 with NO_FACE; a missing file wi
   assert.match(m.err, /NOT_FOUND/);
 });
 
-test('faces calibrate works on any <identity>/<image> folder', () => {
+test('faces calibrate works on any <identity>/<image> folder, and refuses one too small for its target FMR', () => {
   const dir = mkdtempSync(join(tmpdir(), 'veil-cal-'));
   for (const id of ['amy', 'raj', 'penny']) {
     mkdirSync(join(dir, id));
     for (const n of [1, 2, 3]) copyFileSync(img(`faceapi_bbt/${id}/${id}${n}.png`), join(dir, id, `${n}.png`));
   }
-  const r = veil('faces', 'calibrate', dir, '--json');
+  // 27 different-person pairs cannot show an FMR of 1e-3: 10 / 1e-3 = 10,000 are needed.
+  const small = veil('faces', 'calibrate', dir, '--json');
+  assert.equal(small.code, 1, small.err);
+  assert.match(small.err, /CALIBRATION_SET_TOO_SMALL/);
+  assert.match(small.err, /27 different-person pairs, 10,000 needed/);
+  // At FMR 0.25 (40 pairs needed) it is refused too; at 0.4 (25 needed) it is measured.
+  assert.match(veil('faces', 'calibrate', dir, '--target-fmr', '0.25').err, /27 different-person pairs, 40 needed/);
+  const r = veil('faces', 'calibrate', dir, '--target-fmr', '0.4', '--json');
   assert.equal(r.code, 0, r.err);
   const c = JSON.parse(r.out);
   assert.equal(c.genuinePairs, 9);
   assert.equal(c.impostorPairs, 27);
+  assert.equal(c.identities, 3);
   assert.ok(c.auc > 0.95);
+  assert.equal(c.tail, null, 'no tail is fitted on 3 people');
 });
 
-test('faces calibrate --model: a model declared in VEIL_MODELS is calibrated and the calibration kept beside it', () => {
+test('faces calibrate --model --save: a declared model is calibrated only on a set large enough for its impostor tail', () => {
   const dir = mkdtempSync(join(tmpdir(), 'veil-cal-'));
   for (const id of ['amy', 'raj', 'penny']) {
     mkdirSync(join(dir, 'photos', id), { recursive: true });
@@ -116,18 +125,18 @@ test('faces calibrate --model: a model declared in VEIL_MODELS is calibrated and
   const env = {
     VEIL_MODELS: JSON.stringify([{ id: 'acme-rgb@1', file, sha256, channelOrder: 'rgb', outputDimensions: 512 }]),
   };
-  const unsaved = veilWith(env, 'faces', 'calibrate', join(dir, 'photos'), '--model', 'acme-rgb@1', '--json');
+  const photos = join(dir, 'photos');
+  const unsaved = veilWith(env, 'faces', 'calibrate', photos, '--model', 'acme-rgb@1', '--target-fmr', '0.4', '--json');
   assert.equal(unsaved.code, 0, unsaved.err);
   assert.equal(JSON.parse(unsaved.out).model, 'acme-rgb@1');
   assert.equal(JSON.parse(unsaved.out).saved, null);
-  const r = veilWith(env, 'faces', 'calibrate', join(dir, 'photos'), '--model', 'acme-rgb@1', '--save', '--json');
-  assert.equal(r.code, 0, r.err);
-  const out = JSON.parse(r.out);
-  assert.equal(out.saved, join(dir, 'acme-rgb_1.calibration.json'));
-  const kept = JSON.parse(readFileSync(out.saved, 'utf8'));
-  assert.equal(kept.model, 'acme-rgb@1');
-  assert.equal(kept.sha256, sha256);
-  assert.equal(kept.operatingPoint.threshold, out.operatingPoint.threshold);
-  assert.equal(veilWith(env, 'faces', 'calibrate', join(dir, 'photos'), '--model', 'nobody').code, 1);
-  assert.equal(veil('faces', 'calibrate', join(dir, 'photos'), '--save').code, 2, 'the shipped model is not re-saved');
+  // Saving fits the tail its identifications will use: 3 people and 27 pairs are refused, nothing is kept.
+  const r = veilWith(env, 'faces', 'calibrate', photos, '--model', 'acme-rgb@1', '--save', '--target-fmr', '0.4');
+  assert.equal(r.code, 1, r.err);
+  assert.match(r.err, /CALIBRATION_SET_TOO_SMALL/);
+  assert.match(r.err, /3 people, 400 needed/);
+  assert.match(r.err, /27 different-person pairs, 200,000 needed/);
+  assert.equal(existsSync(join(dir, 'acme-rgb_1.calibration.json')), false);
+  assert.equal(veilWith(env, 'faces', 'calibrate', photos, '--model', 'nobody').code, 1);
+  assert.equal(veil('faces', 'calibrate', photos, '--save').code, 2, 'the shipped model is not re-saved');
 });

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FaceEngine } from '../../src/face/engine.js';
@@ -8,13 +8,11 @@ import { EnginePool } from '../../src/face/engine.pool.js';
 import { cosine } from '../../src/face/embedder.js';
 import { calibrate, rocAuc } from '../../src/face/calibration.js';
 import { DEFAULT_MODELS_DIR } from '../../src/face/models.js';
-import { DEFAULT_CALIBRATION } from '../../src/face/calibration.default.js';
-import {
-  SHIPPED_EMBEDDER,
-  calibrationFor,
-  saveCalibration,
-  type EmbedderDeclaration,
-} from '../../src/face/model-declaration.js';
+import { DEFAULT_CALIBRATION, DEFAULT_IMPOSTOR_TAIL } from '../../src/face/calibration.default.js';
+import { SHIPPED_EMBEDDER, type EmbedderDeclaration } from '../../src/face/model-declaration.js';
+import { modelCalibration, saveCalibration, STRICT_FMR } from '../../src/face/model-calibration.js';
+import { thresholdForFmr } from '../../src/gallery/open-set.js';
+import { saveTestCalibration } from '../../support/declared-model.js';
 import { isVeilError } from '../../src/errors.js';
 import { face, pairs } from '../helpers.js';
 
@@ -101,29 +99,58 @@ describe('the calibration kept with a declared model', () => {
   const decl: EmbedderDeclaration = { ...RGB, file: join(dir, 'copy.onnx') };
   copyFileSync(join(DEFAULT_MODELS_DIR, SHIPPED_EMBEDDER.file), decl.file);
 
-  test('none yet: nothing may be searched with it; once saved for this file, its threshold is used', () => {
+  test('none yet: nothing may be searched with it; once saved for this file, its threshold and tail are used', () => {
     assert.throws(
-      () => calibrationFor(decl, DEFAULT_MODELS_DIR),
+      () => modelCalibration(decl, DEFAULT_MODELS_DIR),
       (e) => isVeilError(e, 'MODEL_UNCALIBRATED'),
     );
     const c = calibrate(decl.id, [0.6, 0.7, 0.8], [0.0, 0.1, -0.1, 0.05], 1e-3);
+    const tail = { ...DEFAULT_IMPOSTOR_TAIL, model: decl.id, u: 0.3, sigma: 0.05 };
+    const fittedOn = { dataset: 'x', identities: 400, photos: 900, impostorPairs: 400_000, at: '' };
     const path = saveCalibration(decl, DEFAULT_MODELS_DIR, {
       ...c,
       sha256: decl.sha256,
       dataset: 'x',
       images: 7,
       at: '',
+      tail: { ...tail, fittedOn },
     });
     assert.equal(path, join(dir, 'declared-fr_feature-rgb.calibration.json'));
-    assert.equal(calibrationFor(decl, DEFAULT_MODELS_DIR).threshold, c.operatingPoint.threshold);
+    const used = modelCalibration(decl, DEFAULT_MODELS_DIR);
+    assert.equal(used.threshold, c.operatingPoint.threshold);
+    assert.deepEqual({ ...used.tail, fittedOn: undefined }, { ...tail, fittedOn: undefined });
+    // Identity proof: the stored tail's score at STRICT_FMR, rounded up to 0.01, not the shipped 0.48.
+    assert.equal(used.strictThreshold, Math.ceil(thresholdForFmr(tail, STRICT_FMR) * 100) / 100);
+    assert.notEqual(used.strictThreshold, DEFAULT_CALIBRATION.strictThreshold);
     // Another file under the same id (a new hash) must be calibrated again.
     assert.throws(
-      () => calibrationFor({ ...decl, sha256: 'f'.repeat(64) }, DEFAULT_MODELS_DIR),
+      () => modelCalibration({ ...decl, sha256: 'f'.repeat(64) }, DEFAULT_MODELS_DIR),
       (e) => isVeilError(e, 'MODEL_UNCALIBRATED'),
     );
   });
 
-  test("the shipped model's calibration is the published one", () => {
-    assert.equal(calibrationFor(SHIPPED_EMBEDDER, DEFAULT_MODELS_DIR), DEFAULT_CALIBRATION);
+  test('a calibration made before tails were stored, or with a tail of another model, is refused: calibrate again', () => {
+    saveTestCalibration(decl, { tail: null });
+    assert.throws(
+      () => modelCalibration(decl, DEFAULT_MODELS_DIR),
+      (e) =>
+        isVeilError(e, 'MODEL_UNCALIBRATED') &&
+        /no impostor tail/.test(e.message) &&
+        e.message.includes(`veil faces calibrate <dir> --model ${decl.id} --save`),
+    );
+    const path = saveTestCalibration(decl);
+    const stored = JSON.parse(readFileSync(path, 'utf8'));
+    writeFileSync(path, JSON.stringify({ ...stored, tail: { ...stored.tail, model: SHIPPED_EMBEDDER.id } }));
+    assert.throws(
+      () => modelCalibration(decl, DEFAULT_MODELS_DIR),
+      (e) => isVeilError(e, 'MODEL_UNCALIBRATED'),
+    );
+  });
+
+  test("the shipped model's calibration is the published one, its tail included", () => {
+    const shipped = modelCalibration(SHIPPED_EMBEDDER, DEFAULT_MODELS_DIR);
+    assert.equal(shipped.threshold, DEFAULT_CALIBRATION.threshold);
+    assert.equal(shipped.strictThreshold, DEFAULT_CALIBRATION.strictThreshold);
+    assert.equal(shipped.tail, DEFAULT_IMPOSTOR_TAIL);
   });
 });

@@ -1,16 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { openVeil, type Veil } from '../../src/app/veil.js';
 import { ManualClock } from '../../src/clock.js';
 import { FaceEngine } from '../../src/face/engine.js';
-import { DEFAULT_CALIBRATION } from '../../src/face/calibration.default.js';
-import { DEFAULT_MODELS_DIR, MODELS } from '../../src/face/models.js';
-import { EmbedderDeclarationSchema, saveCalibration, SHIPPED_EMBEDDER } from '../../src/face/model-declaration.js';
+import { MODELS } from '../../src/face/models.js';
+import { saveTestCalibration, twinModel } from '../../support/declared-model.js';
 import { isVeilError } from '../../src/errors.js';
 import { actors } from '../../src/auth/actor.js';
-import { engineOptions, face, REPO, tempDir } from '../helpers.js';
+import { engineOptions, face, tempDir } from '../helpers.js';
 import { consentAndEnroll, engine, operator } from './fixture.js';
 
 /**
@@ -19,25 +18,8 @@ import { consentAndEnroll, engine, operator } from './fixture.js';
  * any template of A that is compared under B is a leak of the rule, not a coincidence of scores.
  */
 function modelB(dir: string) {
-  const file = join(dir, 'twin.onnx');
-  copyFileSync(join(REPO, 'models', 'fr_feature.onnx'), file);
-  const sha256 = JSON.parse(readFileSync(join(REPO, 'models', 'MANIFEST.json'), 'utf8'))['fr_feature.onnx'];
-  const decl = EmbedderDeclarationSchema.parse({ ...SHIPPED_EMBEDDER, id: 'twin@1', file, sha256 });
-  saveCalibration(decl, DEFAULT_MODELS_DIR, {
-    model: decl.id,
-    genuinePairs: 1,
-    impostorPairs: 1,
-    auc: 1,
-    eer: { threshold: 0.3, fmr: 0, fnmr: 0 },
-    targetFmr: 1e-3,
-    operatingPoint: { threshold: DEFAULT_CALIBRATION.threshold, fmr: 1e-3, fnmr: 0 },
-    impostorMean: DEFAULT_CALIBRATION.impostorMean,
-    impostorStd: DEFAULT_CALIBRATION.impostorStd,
-    sha256,
-    dataset: 'test',
-    images: 2,
-    at: '2026-01-01T00:00:00.000Z',
-  });
+  const decl = twinModel(dir);
+  saveTestCalibration(decl);
   return { decl, env: { VEIL_MODELS: JSON.stringify([decl]), VEIL_EMBEDDER: decl.id } };
 }
 
