@@ -151,6 +151,18 @@ export const mediaRepository = {
     }));
   },
 
+  /** How many faces in a purpose's photos are linked to a person (sightings made by matching). */
+  async sightingCount(ex: Executor, purposeId: PurposeId): Promise<number> {
+    const r = await ex
+      .selectFrom('media_faces')
+      .innerJoin('media', 'media.id', 'media_faces.media_id')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('media.purpose_id', '=', purposeId)
+      .where('media_faces.subject_id', 'is not', null)
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  },
+
   /** A purpose left (consent withdrawn or expired): the person's faces in that purpose's photos become anonymous. */
   async unlinkSubjectIn(ex: Executor, subjectId: SubjectId, purposeId: PurposeId): Promise<number> {
     const inPurpose = ex.selectFrom('media').select('id').where('purpose_id', '=', purposeId);

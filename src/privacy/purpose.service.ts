@@ -12,6 +12,7 @@ const ConfirmationsChange = z
   .strict();
 import type { CoreDeps } from '../service-deps.js';
 import { FPIR_LIMITS } from '../gallery/open-set.js';
+import { mediaRepository } from '../gallery/media.repository.js';
 
 /** A purpose as its readers see it: with how many templates may match under it now. */
 export type PurposeView = Purpose & { readonly templates: number };
@@ -93,6 +94,14 @@ export class PurposeService {
         parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
       );
     const { confirmations, reason } = parsed.data;
+    const sightings = confirmations > 0 ? await mediaRepository.sightingCount(this.deps.store.db, p.id) : 0;
+    // Sightings are matches made without anyone confirming them: the rule cannot apply to them after
+    // the fact, and they cannot be unmade one by one (retention or erasure removes them).
+    if (sightings)
+      throw new VeilError(
+        'CONFLICT',
+        `Purpose '${p.key}' holds ${sightings} sighting(s) from photo ingestion, matched without confirmation; the two-person rule can only be set on a purpose without them. Declare a new purpose with 'confirmations' for identification under oversight.`,
+      );
     return this.change(actor, p, 'confirmations', confirmations, reason);
   }
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { admin, code, consentPurpose, fakePhoto, keyActor, person, ruleVeil, why } from './fixture.js';
+import { fakeGroup } from '../../support/fake-analyzer.js';
 import { auditRepository } from '../../src/audit/audit.repository.js';
 import type { Veil } from '../../src/app/veil.js';
 
@@ -147,5 +148,30 @@ test('nothing downstream takes an unconfirmed match as one: no sightings, no Com
   assert.equal(await code(v.compreface.recognition.recognize(key, fakePhoto('bea', '2'), opts)), 'OK');
   await v.purposes.setConfirmations(admin, 'other', { confirmations: 2, reason: 'watch-list use' });
   assert.equal(await code(v.compreface.recognition.recognize(key, fakePhoto('bea', '2'), opts)), 'INVALID_STATE');
+  await v.close();
+});
+
+test('a purpose whose photos already name people cannot take the rule: those sightings were never confirmed', async () => {
+  const { v } = await setup();
+  await person(v, 'other', 'bea');
+  await v.media.ingest(admin, 'other', { name: 'crowd.jpg', bytes: fakePhoto('nobody-known') });
+  // Photos without a sighting do not stand in the way...
+  const rule = { confirmations: 2, reason: 'watch-list use' };
+  assert.equal((await v.purposes.setConfirmations(admin, 'other', rule)).confirmations, 2);
+  await v.purposes.setConfirmations(admin, 'other', { confirmations: 0, reason: 'back to events' });
+  const m = await v.media.ingest(admin, 'other', { name: 'g.jpg', bytes: fakeGroup('bea', 'stranger') });
+  assert.ok(m.status === 'ingested' && m.sightings === 1);
+  // ...a photo that names someone does, and the purpose is left as it was, with no audit entry.
+  const before = (await entries(v, 'purpose.updated')).length;
+  const err = await v.purposes.setConfirmations(admin, 'other', rule).catch((e: Error) => e);
+  assert.equal(await code(Promise.reject(err)), 'CONFLICT');
+  assert.match((err as Error).message, /holds 1 sighting\(s\) from photo ingestion/);
+  assert.equal((await v.purposes.get(admin, 'other')).confirmations, 0);
+  assert.equal((await entries(v, 'purpose.updated')).length, before);
+  // Lowering or keeping 0 stays possible.
+  assert.equal(
+    (await v.purposes.setConfirmations(admin, 'other', { confirmations: 0, reason: 'same' })).confirmations,
+    0,
+  );
   await v.close();
 });

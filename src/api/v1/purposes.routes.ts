@@ -71,7 +71,7 @@ export const purposeRoutes = [
     url: '/v1/purposes/:purpose/confirmations',
     tag: 'purposes',
     summary:
-      'Set how many different people must confirm each identification before it counts (EU AI Act Art. 14(5); 0: none); admin bound to the purpose, audited',
+      'Set how many different people must confirm each identification before it counts (EU AI Act Art. 14(5); 0: none); admin bound to the purpose, audited. 409 CONFLICT on a purpose whose photos already name people (sightings nobody confirmed)',
     access: 'key',
     params: Ref,
     body: z.object({
