@@ -1,3 +1,6 @@
+import { createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseCommand } from './args.js';
 import { cliActor, openLocalServices, type LocalServices } from './context.js';
@@ -169,7 +172,10 @@ export async function rightsCommand(argv: string[], io: Io): Promise<number> {
         });
         if (values.out && r.certificate) await writeFile(values.out, JSON.stringify(r.certificate, null, 2) + '\n');
         else if (values.out && r.request.outcome?.['artifactId'])
-          await writeFile(values.out, (await v.rights.queue.download(cliActor(), id)).bytes);
+          await pipeline(
+            Readable.from((await v.rights.queue.downloadStream(cliActor(), id)).chunks),
+            createWriteStream(values.out, { mode: 0o600 }),
+          );
         print(`request ${r.request.id} ${r.request.state}${values.out ? `; written to ${values.out}` : ''}`, {
           request: r.request,
           certificate: r.certificate ?? null,

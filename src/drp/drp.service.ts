@@ -253,11 +253,20 @@ export class DrpService {
 
   /** The result file of an access request this agent filed, once fulfilled. */
   async results(actor: Actor, id: string): Promise<{ bytes: Buffer; kind: string }> {
+    return this.deps.files.read(await this.fulfilledAccess(actor, id));
+  }
+
+  /** The same, decrypted as it is sent (the HTTP download: a large ZIP is never held whole). */
+  async resultsStream(actor: Actor, id: string): Promise<{ chunks: AsyncIterable<Buffer>; kind: string }> {
+    return this.deps.files.stream(await this.fulfilledAccess(actor, id));
+  }
+
+  private async fulfilledAccess(actor: Actor, id: string): Promise<Record<string, unknown> | null> {
     await this.mine(actor, id);
     const r = await requestRepository.get(this.deps.store.db, id);
     if (!r || r.kind !== 'access' || r.state !== 'fulfilled')
       throw new VeilError('NOT_FOUND', 'This request has no result to download (yet).');
-    return this.deps.files.read(r.outcome);
+    return r.outcome;
   }
 
   /**

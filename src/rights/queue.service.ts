@@ -204,6 +204,12 @@ export class RightsQueue {
     return this.deps.files.read((await this.read(requestId)).outcome);
   }
 
+  /** The same, decrypted a segment at a time (the CLI writes a large ZIP without holding it whole). */
+  async downloadStream(actor: Actor, requestId: string): Promise<{ chunks: AsyncIterable<Buffer>; kind: string }> {
+    this.deps.policy.require(actor, 'rights.handle');
+    return this.deps.files.stream((await this.read(requestId)).outcome);
+  }
+
   /** Carries out a verified request whose review (if any) is decided. */
   async fulfil(actor: Actor, requestId: string, opts: FulfilOptions = {}): Promise<FulfilResult> {
     this.deps.policy.require(actor, 'rights.handle');

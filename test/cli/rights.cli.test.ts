@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { unzipSync, strFromU8 } from 'fflate';
 import { FACES, REPO, engineEnv, tempDir } from '../helpers.js';
@@ -98,6 +98,7 @@ test('rights through the CLI: submit, code from the outbox, verify with a selfie
   assert.equal(veil('rights', 'extend', a.requestId, '--months', '2', '--reason', 'many photos to review').code, 0);
   const zipPath = join(dir, 'access.zip');
   assert.equal(veil('rights', 'fulfil', a.requestId, '--out', zipPath).code, 0);
+  assert.equal(statSync(zipPath).mode & 0o777, 0o600, 'the export holds face crops: written for its owner only');
   const manifest = JSON.parse(strFromU8(unzipSync(new Uint8Array(readFileSync(zipPath)))['manifest.json']!));
   assert.equal(manifest.subjects[0].subjectId, c.consent.subjectId);
 

@@ -152,6 +152,8 @@ describe('an authorized agent against a real server', () => {
     assert.equal(done.status, 'fulfilled');
     const zip = await fetch(done.results_url, { headers: { authorization: `Bearer ${tokens.get(agent.id)}` } });
     assert.equal(zip.status, 200);
+    // Decrypted as it is sent: a buffered answer would carry its length.
+    assert.equal(zip.headers.get('transfer-encoding'), 'chunked');
     const manifest = JSON.parse(strFromU8(unzipSync(new Uint8Array(await zip.arrayBuffer()))['manifest.json']!));
     assert.equal(manifest.subjects[0].subjectId, subjectId);
     const stolen = await fetch(done.results_url, { headers: { authorization: `Bearer ${tokens.get(other.id)}` } });

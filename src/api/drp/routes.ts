@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { route } from '../route.js';
 
@@ -47,11 +48,11 @@ export const drpRoutes = [
     params: RequestId,
     produces: 'application/zip',
     handler: async ({ services, actor, params, reply }) => {
-      const r = await services.rights.drp.results(actor, params.id);
+      const r = await services.rights.drp.resultsStream(actor, params.id);
       reply
         .header('content-type', 'application/zip')
         .header('content-disposition', `attachment; filename="${params.id}.zip"`);
-      return r.bytes;
+      return Readable.from(r.chunks);
     },
   }),
   route({
