@@ -21,6 +21,7 @@ export const segmentOwner = (id: string) => `idxseg:${id}`;
 const segmentPath = (id: string) => join(SEGMENT_DIR, `${id}.seg`);
 /** A file no row names younger than this may be a segment another process is writing. */
 const ORPHAN_GRACE_MS = 3_600_000;
+const LEASE = 'index-snapshot';
 const LEASE_MS = 30 * 60_000;
 
 export interface SnapshotLoad {
@@ -68,6 +69,7 @@ export class IndexSnapshots {
       const s = await this.read(r).catch(() => null);
       const into = s && byPurpose.get(r.purposeId);
       if (!s || (into && (!sameCentre(into.q.centre(), s.centre) || s.templateIds.some((t) => into.q.has(t))))) {
+        s?.plain.fill(0);
         bad.push(r.id);
         continue;
       }
@@ -75,8 +77,7 @@ export class IndexSnapshots {
       byPurpose.set(r.purposeId, at);
       at.q.loadRows(s.templateIds, s.codes, s.rows, s.scales);
       s.templateIds.forEach((t, i) => at.owners.push([t as TemplateId, s.subjectIds[i] as SubjectId]));
-      s.rows.fill(0);
-      s.codes.fill(0);
+      s.plain.fill(0);
       loaded++;
     }
     let templates = 0;
@@ -88,20 +89,19 @@ export class IndexSnapshots {
     return { segments: loaded, templates, dropped: bad.length };
   }
 
-  private async read(r: SegmentRow): Promise<SegmentRows> {
+  /** A segment opened and decoded: its arrays are views of `plain`, which the caller zeroes once loaded. */
+  private async read(r: SegmentRow): Promise<SegmentRows & { plain: Buffer }> {
     const key = await this.deps.keyring.get(this.deps.store.db, segmentOwner(r.id));
-    const plain = open(
-      key,
-      readFileSync(join(this.deps.dataDir, segmentPath(r.id))),
-      segmentAad(r.id, r.model, r.purposeId),
-    );
+    const sealed = readFileSync(join(this.deps.dataDir, segmentPath(r.id)));
+    const plain = open(key, sealed, segmentAad(r.id, r.model, r.purposeId));
     try {
       const s = decodeSegment(plain);
       if (s.id !== r.id || s.purposeId !== r.purposeId || s.templateIds.length !== r.templates)
         throw new Error('segment does not match its row');
-      return s;
-    } finally {
+      return { ...s, plain };
+    } catch (e) {
       plain.fill(0);
+      throw e;
     }
   }
 
@@ -125,8 +125,18 @@ export class IndexSnapshots {
    * lease); null when another holds it.
    */
   async write(index: GalleryIndex, since: number): Promise<{ segments: number; templates: number } | null> {
+    const { store } = this.deps;
+    if (!(await opsRepository.tryLease(store.db, LEASE, this.holder, new Date(), LEASE_MS))) return null;
+    try {
+      return await this.writeHeld(index, since);
+    } finally {
+      // Released: a lease that expires now is free for the next writer.
+      await opsRepository.tryLease(store.db, LEASE, this.holder, new Date(), 0);
+    }
+  }
+
+  private async writeHeld(index: GalleryIndex, since: number): Promise<{ segments: number; templates: number }> {
     const { store, keyring, dataDir, model } = this.deps;
-    if (!(await opsRepository.tryLease(store.db, 'index-snapshot', this.holder, new Date(), LEASE_MS))) return null;
     const previous = (await segments.all(store.db)).filter((r) => r.model === model).map((r) => r.id);
     const made: { id: string; subjects: Set<string> }[] = [];
     let templates = 0;

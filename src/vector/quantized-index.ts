@@ -203,14 +203,20 @@ export class QuantizedIndex implements VectorIndex {
     return { codes, rows, scales };
   }
 
-  /** Appends rows exported by `exportRows` of an index with the same centre (ids not held yet). */
+  /** Appends rows exported by `exportRows` of an index with the same centre (ids not held yet), in blocks. */
   loadRows(ids: readonly string[], codes: Uint8Array, rows: Int8Array, scales: Float32Array): void {
-    ids.forEach((id, i) => {
-      const r = this.slot.get(id) ?? this.append(id);
-      this.codes.set(codes.subarray(i * CODE_BYTES, (i + 1) * CODE_BYTES), r * CODE_BYTES);
-      this.bytes[r >> CHUNK_BITS]!.set(rows.subarray(i * DIMS, (i + 1) * DIMS), (r & (CHUNK - 1)) * DIMS);
-      this.scales[r >> CHUNK_BITS]![r & (CHUNK - 1)] = scales[i]!;
-    });
+    const first = this.rowIds.length;
+    for (const id of ids) if (this.slot.has(id)) throw new Error(`row ${id} is already held`);
+    for (const id of ids) this.append(id);
+    this.codes.set(codes.subarray(0, ids.length * CODE_BYTES), first * CODE_BYTES);
+    for (let i = 0; i < ids.length;) {
+      const r = first + i;
+      const o = r & (CHUNK - 1);
+      const k = Math.min(ids.length - i, CHUNK - o);
+      this.bytes[r >> CHUNK_BITS]!.set(rows.subarray(i * DIMS, (i + k) * DIMS), o * DIMS);
+      this.scales[r >> CHUNK_BITS]!.set(scales.subarray(i, i + k), o);
+      i += k;
+    }
   }
 
   remove(id: string): boolean {

@@ -59,20 +59,23 @@ export function decodeSegment(b: Buffer): SegmentRows {
     ids: string;
   };
   const n = h.n;
+  if (!Number.isInteger(n) || n < 0) throw bad();
   const head = MAGIC.length + 4 + len;
   let o = head + ((4 - (head % 4)) % 4);
   if (b.length !== o + DIMS * 4 + n * 4 + n * CODE_BYTES + n * DIMS) throw bad();
-  // Copies: the opened buffer need not be aligned for float views, and it is zeroed by the caller.
+  // Views into `b` (the caller zeroes it once the rows are loaded); floats are copied only if `b` is not aligned.
   const take = (bytes: number) => {
-    const c = new Uint8Array(bytes);
-    c.set(b.subarray(o, o + bytes));
+    const at = b.byteOffset + o;
     o += bytes;
-    return c.buffer;
+    return at % 4 ? { buffer: b.buffer.slice(at, at + bytes), at: 0 } : { buffer: b.buffer, at };
   };
-  const centre = new Float32Array(take(DIMS * 4));
-  const scales = new Float32Array(take(n * 4));
-  const codes = new Uint8Array(take(n * CODE_BYTES));
-  const rows = new Int8Array(take(n * DIMS));
+  const c = take(DIMS * 4);
+  const centre = Float32Array.from(new Float32Array(c.buffer, c.at, DIMS));
+  const sc = take(n * 4);
+  const scales = new Float32Array(sc.buffer, sc.at, n);
+  const codes = b.subarray(o, o + n * CODE_BYTES);
+  o += n * CODE_BYTES;
+  const rows = new Int8Array(b.buffer, b.byteOffset + o, n * DIMS);
   const pairs = n ? h.ids.split('\n') : [];
   if (pairs.length !== n) throw bad();
   const templateIds: string[] = [];

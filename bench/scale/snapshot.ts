@@ -1,0 +1,139 @@
+// Start-up with and without the sealed index snapshot, and erasure with it, at SNAPSHOT_N templates
+// (default 1,000,000) bulk-seeded as bench/scale/startup.ts does (one subject, key and template each).
+//
+// The index part of start-up (store and keyring open; FaceDataLifecycle.rebuild's startIndex) is timed
+// alone, wall and CPU seconds of the process (worker threads included), alternating: a full rebuild
+// (every template read and decrypted, workers from 4,096 on) and a start from the snapshot (segments
+// opened, matchable ids read, nothing decrypted). Then the whole instance is opened (openVeil, loading
+// the snapshot) and SNAPSHOT_ERASE people are erased through the lifecycle, each timed.
+//
+//   SNAPSHOT_N=1000000 [SNAPSHOT_DIR=/tmp/dir to reuse] nice -n 10 node --import tsx bench/scale/snapshot.ts
+import { join } from 'node:path';
+import { actors } from '../../src/auth/actor.js';
+import type { PurposeId, SubjectId } from '../../src/ids.js';
+import { openStore } from '../../src/store/store.js';
+import { MasterKey } from '../../src/privacy/keys.js';
+import { openKeyRing } from '../../src/privacy/keystore-upkeep.js';
+import { TemplateVault } from '../../src/gallery/template-vault.js';
+import { liveIndex, startIndex } from '../../src/gallery/index-startup.js';
+import { MODELS } from '../../src/face/models.js';
+import { FakeAnalyzer } from '../../support/fake-analyzer.js';
+import { tempDir } from '../../support/database.js';
+import { seedBulk } from './startup.js';
+
+const n = Number(process.env['SNAPSHOT_N'] ?? 1_000_000);
+const fullRounds = Number(process.env['SNAPSHOT_FULL_ROUNDS'] ?? 2);
+const snapshotRounds = Number(process.env['SNAPSHOT_ROUNDS'] ?? 3);
+const erasures = Number(process.env['SNAPSHOT_ERASE'] ?? 5);
+const log = (s: string) => process.stderr.write(`snapshot: ${s}\n`);
+const reuse = process.env['SNAPSHOT_DIR'];
+const dataDir = reuse ?? tempDir('veil-scale-snapshot-');
+const engine = new FakeAnalyzer();
+const { openVeil } = await import('../../src/app/veil.js');
+
+const timed = async <T>(fn: () => Promise<T>) => {
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  const value = await fn();
+  const c = process.cpuUsage(c0);
+  return { value, seconds: (performance.now() - t0) / 1000, cpuSeconds: (c.user + c.system) / 1e6 };
+};
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+if (!reuse) {
+  const seed = await timed(async () => {
+    const v = await openVeil({ dataDir, engine, env: {}, index: { snapshot: false } });
+    const purpose = await v.purposes.create(actors.system('bench'), {
+      key: 'scale',
+      name: 'Scale',
+      description: 'Find the photos of you taken at our events.',
+      lawfulBasis: 'consent',
+    });
+    await seedBulk(v, purpose.id as PurposeId, n, randomUnit, log);
+    await v.close();
+  });
+  log(`seeded ${n} in ${seed.seconds.toFixed(0)} s`);
+}
+
+// The index part of start-up, as openVeil runs it, on its own.
+const store = await openStore({ sqlitePath: join(dataDir, 'veil.db'), migrations: 'none' });
+const { master } = MasterKey.load(dataDir, undefined);
+const { keyring } = await openKeyRing({ store, master, dataDir });
+const vault = new TemplateVault({ keyring, dataDir, model: MODELS.embedder.id });
+const start = (snapshot: boolean) =>
+  timed(async () => {
+    const { index, snapshots } = liveIndex({ store, keyring, vault, dataDir, dims: 512 }, { snapshot });
+    const r = await startIndex({ store, vault, index, snapshots });
+    return { index, snapshots, r };
+  });
+
+const full: { seconds: number; cpuSeconds: number }[] = [];
+const fromSnapshot: { seconds: number; cpuSeconds: number; decrypted: number; segments: number }[] = [];
+let write: { seconds: number; cpuSeconds: number; segments: number } | undefined;
+// Alternating: full, snapshot, full, snapshot, ... then the remaining starts from the snapshot.
+for (let round = 0; round < Math.max(fullRounds, snapshotRounds); round++) {
+  if (round < fullRounds) {
+    const f = await start(false);
+    full.push({ seconds: f.seconds, cpuSeconds: f.cpuSeconds });
+    log(
+      `full rebuild ${f.seconds.toFixed(1)} s wall, ${f.cpuSeconds.toFixed(1)} s CPU, ${f.value.r.templates} templates`,
+    );
+    if (!write) {
+      const { index, r } = f.value;
+      const snapshots = liveIndex({ store, keyring, vault, dataDir, dims: 512 }).snapshots!;
+      const w = await timed(() => snapshots.write(index, r.since));
+      write = { seconds: w.seconds, cpuSeconds: w.cpuSeconds, segments: w.value?.segments ?? 0 };
+      log(`snapshot written: ${write.segments} segments in ${w.seconds.toFixed(1)} s`);
+    }
+    f.value.index.clear();
+  }
+  if (round < snapshotRounds) {
+    const s = await start(true);
+    const { decrypted, segments } = s.value.r;
+    fromSnapshot.push({ seconds: s.seconds, cpuSeconds: s.cpuSeconds, decrypted, segments });
+    log(`from snapshot ${s.seconds.toFixed(1)} s wall, ${s.cpuSeconds.toFixed(1)} s CPU, decrypted ${decrypted}`);
+    s.value.index.clear();
+  }
+}
+await store.close();
+
+// The whole instance from the snapshot, then erasures through the lifecycle.
+const open = await timed(() => openVeil({ dataDir, engine, env: {} }));
+const v = open.value;
+log(`openVeil from snapshot ${open.seconds.toFixed(1)} s (decrypted ${v.lifecycle.started?.decrypted})`);
+const ids = v.index.templateIds();
+const eraseSeconds: number[] = [];
+for (let i = 0; i < erasures; i++) {
+  const subject = v.index.ownerOf(ids[Math.floor(((i + 0.5) * ids.length) / erasures)]!)!.subjectId as SubjectId;
+  const e = await timed(() => v.lifecycle.erase([subject], actors.system('bench'), null));
+  eraseSeconds.push(e.seconds);
+  log(`erasure ${(e.seconds * 1000).toFixed(0)} ms`);
+}
+await v.close();
+
+process.stdout.write(
+  JSON.stringify({
+    date: new Date().toISOString(),
+    dataDir,
+    templates: ids.length,
+    full,
+    fromSnapshot,
+    write,
+    median: {
+      fullSeconds: median(full.map((x) => x.seconds)),
+      fullCpuSeconds: median(full.map((x) => x.cpuSeconds)),
+      snapshotSeconds: median(fromSnapshot.map((x) => x.seconds)),
+      snapshotCpuSeconds: median(fromSnapshot.map((x) => x.cpuSeconds)),
+      eraseMs: median(eraseSeconds) * 1000,
+    },
+    maxEraseMs: Math.max(...eraseSeconds) * 1000,
+    openVeilFromSnapshotSeconds: open.seconds,
+  }) + '\n',
+);
+
+function randomUnit(): Float32Array {
+  const x = new Float32Array(512);
+  let s = 0;
+  for (let j = 0; j < 512; j++) s += (x[j] = Math.random() - 0.5) ** 2;
+  return x.map((y) => y / Math.sqrt(s));
+}
