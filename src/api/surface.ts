@@ -203,9 +203,9 @@ async function caller(
   limits: SurfaceLimits,
 ): Promise<Actor> {
   const token = surface.credential(req);
-  if (r.access === 'agent') return services.rights.agents.authenticate(token);
-  if (r.access === 'key' || (r.access === 'optional-key' && token))
-    return services.apiKeys.authenticate(token, { ip: clientKey(req.ip), limiter: services.limiter });
+  const guard = { ip: clientKey(req.ip), limiter: services.limiter };
+  if (r.access === 'agent') return services.rights.agents.authenticate(token, guard);
+  if (r.access === 'key' || (r.access === 'optional-key' && token)) return services.apiKeys.authenticate(token, guard);
   // One address cannot flood the public routes; the count is shared by every process.
   await services.limiter.take(`ip:${surface.name}`, clientKey(req.ip), limits.publicPerIpPerMinute, 60_000);
   return actors.public();

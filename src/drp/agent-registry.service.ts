@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { actors, type Actor } from '../auth/actor.js';
+import { AUTH_FAILURES_PER_MINUTE } from '../auth/api-keys.js';
+import type { RateLimiter } from '../ops/rate-limit.service.js';
 import { VeilError } from '../errors.js';
 import { isUniqueViolation } from '../store/errors.js';
 import type { CoreDeps } from '../service-deps.js';
@@ -144,11 +146,18 @@ export class AgentRegistry {
     return { 'agent-id': agentId, token };
   }
 
-  /** The agent behind a bearer token: unknown, replaced and revoked tokens are all just "not valid". */
-  async authenticate(token: string | undefined): Promise<Actor> {
+  /**
+   * The agent behind a bearer token: unknown, replaced and revoked tokens are all just "not valid".
+   * With a guard, failures are counted per address as API keys' are (AUTH_FAILURES_PER_MINUTE, then
+   * RATE_LIMITED); a token is the whole secret, so there is no id of its own to count.
+   */
+  async authenticate(token: string | undefined, guard?: { ip: string; limiter: RateLimiter }): Promise<Actor> {
     if (!token) throw new VeilError('UNAUTHENTICATED', 'A bearer token from POST /v1/agent/{agent-id} is required.');
     const row = await repo.byTokenHash(this.deps.store.db, tokenHash(token));
-    if (!row) throw new VeilError('UNAUTHENTICATED', 'The bearer token is not valid.');
+    if (!row) {
+      if (guard) await guard.limiter.take('auth-fail-ip', guard.ip, AUTH_FAILURES_PER_MINUTE, 60_000);
+      throw new VeilError('UNAUTHENTICATED', 'The bearer token is not valid.');
+    }
     return actors.agent(row.id);
   }
 

@@ -67,3 +67,34 @@ test('API key secrets: SHA-256 stored, old scrypt keys upgraded, failures rate-l
     await veil.close();
   }
 });
+
+test("authorized agents' bearer tokens: failures counted per address like API keys', then a typed 429", async () => {
+  const veil = await openVeil({
+    ...(await engineOptions()),
+    dataDir: tempDir(),
+    env: { VEIL_DRP_BUSINESS_ID: 'veil-test' },
+    engine: detector,
+  });
+  const app = await buildApp({ services: veil.services });
+  try {
+    const get = (bearer: string, ip: string) =>
+      app.inject({
+        method: 'GET',
+        url: '/v1/data-rights-request/req_unknown',
+        remoteAddress: ip,
+        headers: { authorization: `Bearer ${bearer}` },
+      });
+    const statuses: number[] = [];
+    for (let i = 0; i < AUTH_FAILURES_PER_MINUTE + 2; i++)
+      statuses.push((await get(randomBytes(32).toString('base64url'), '198.51.100.20')).statusCode);
+    assert.deepEqual(statuses.slice(0, AUTH_FAILURES_PER_MINUTE), Array(AUTH_FAILURES_PER_MINUTE).fill(401));
+    assert.deepEqual(statuses.slice(AUTH_FAILURES_PER_MINUTE), [429, 429]);
+    const limited = await get('guess', '198.51.100.20');
+    assert.ok(Number(limited.headers['retry-after']) >= 1);
+    // Another address is not held back by this one's failures.
+    assert.equal((await get('guess', '198.51.100.21')).statusCode, 401);
+  } finally {
+    await app.close();
+    await veil.close();
+  }
+});
