@@ -12,6 +12,9 @@ import { indexSegmentRepository } from '../../src/vector/index-segment.repositor
 import { subjectRepository } from '../../src/gallery/subject.repository.js';
 import { AdaptiveIndex } from '../../src/vector/adaptive-index.js';
 import { BACKUP_DIRS } from '../../src/ops/backup.service.js';
+import { opsRepository } from '../../src/ops/ops.repository.js';
+import { indexChangeRepository } from '../../src/vector/index-change.repository.js';
+import { liveIndex } from '../../src/gallery/index-startup.js';
 import { FakeAnalyzer } from '../../support/fake-analyzer.js';
 import { engineOptions, ENGINE, tempDir } from '../../support/database.js';
 import { seedBulk } from '../../bench/scale/startup.js';
@@ -249,4 +252,31 @@ test(`${ENGINE}: a person restricted while this process was down is not matchabl
 
 test('backups do not carry the index snapshot', () => {
   assert.ok(!(BACKUP_DIRS as readonly string[]).includes(SEGMENT_DIR));
+});
+
+test(`${ENGINE}: a snapshot written from an index that missed a change committed meanwhile (another process's erasure) destroys the segment holding that person`, async () => {
+  const s = await seeded();
+  const v = await s.open();
+  try {
+    const since = v.lifecycle.started!.since;
+    const late = v.index.ownerOf(v.index.templateIds()[77]!)!.subjectId;
+    // Committed elsewhere after this index was read: only the change feed says so (no follower ran).
+    await v.store.transaction((tx) => indexChangeRepository.insert(tx, late, new Date().toISOString()));
+    const before = (await indexSegmentRepository.all(v.store.db)).map((r) => r.id);
+    const snapshots = liveIndex(
+      { store: v.store, keyring: v.keyring, vault: v.vault, dataDir: s.dir, dims: 512 },
+      { segmentTemplates: SEGMENT },
+    ).snapshots!;
+    const w = await snapshots.write(v.index, since);
+    assert.equal(w?.segments, N / SEGMENT - 1);
+    const after = await indexSegmentRepository.all(v.store.db);
+    assert.equal(after.length, N / SEGMENT - 1);
+    assert.ok(!after.some((r) => before.includes(r.id)), 'the previous segments are gone');
+    for (const seg of await openEverySegment(v, s.dir)) assert.ok(!seg.subjectIds.includes(late));
+    // A second writer while the lease is held elsewhere writes nothing.
+    await opsRepository.tryLease(v.store.db, 'index-snapshot', 'another-process', new Date(), 60_000);
+    assert.equal(await snapshots.write(v.index, since), null);
+  } finally {
+    await v.close();
+  }
 });
