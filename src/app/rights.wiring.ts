@@ -33,6 +33,7 @@ import { AgentRegistry } from '../drp/agent-registry.service.js';
 import { DrpService } from '../drp/drp.service.js';
 import { CallbackOutbox } from '../drp/callback.service.js';
 import type { Settings } from '../config/settings.js';
+import type { ModelCalibration } from '../face/model-calibration.js';
 
 /**
  * The rights module wired: intake and verification, one handler per right, the DPO's queue,
@@ -62,6 +63,8 @@ export function openRights(d: {
   selfies: SelfieVault;
   faces: FaceFinder;
   drp: Settings['drp'];
+  /** The active model's numbers, told to people in access exports. */
+  calibration: ModelCalibration;
 }) {
   const files = new ExportFiles({ store: d.store, key: d.master.derive('exports'), dataDir: d.dataDir });
   const requester = new Requester(d);
@@ -72,6 +75,7 @@ export function openRights(d: {
     ingest: d.media,
     signingKey: d.signingKey,
     controller: d.controller,
+    matching: d.calibration,
   };
   const fulfilment = new Fulfilment({ ...d, requester }, [
     new AccessHandler({ exportDeps, files }),

@@ -25,9 +25,7 @@ import { FaceDataLifecycle } from '../gallery/face-data.lifecycle.js';
 import { liveIndex, type IndexOptions } from '../gallery/index-startup.js';
 import { ModelSwitch } from '../gallery/model-switch.service.js';
 import { LazyEngine } from '../face/lazy-engine.js';
-import { activeEmbedder, SHIPPED_EMBEDDER } from '../face/model-declaration.js';
-import { modelCalibration } from '../face/model-calibration.js';
-import { DEFAULT_MODELS_DIR } from '../face/models.js';
+import { activeModel } from '../face/model-calibration.js';
 import type { FaceAnalyzer } from '../face/analyzer.js';
 import { OutboxMailer, SmtpMailer, purgeOutbox, type Mailer } from '../rights/mailer.js';
 import { DEFAULT_OVERSIGHT, type OversightSettings } from '../oversight/settings.js';
@@ -81,10 +79,8 @@ export async function openVeil(opts: VeilOptions) {
   const dataDir = opts.dataDir;
   const clock = opts.clock ?? systemClock;
   const notices: StartupNotice[] = [];
-  // The active embedder (VEIL_EMBEDDER): a declared one decides with its own calibration and tail
-  // (veil faces calibrate --model --save), never the shipped model's; refused before anything opens.
-  const model = activeEmbedder(settings.engine.embedders, settings.engine.embedder);
-  const calibration = modelCalibration(model, DEFAULT_MODELS_DIR);
+  // The active embedder decides with its own calibration and tail, never another model's (model-calibration.ts).
+  const { model, shipped, calibration } = activeModel(settings.engine);
   const { threshold, tail } = calibration;
   const store =
     opts.store ??
@@ -118,7 +114,7 @@ export async function openVeil(opts: VeilOptions) {
     controller: { ...settings.oversight.controller, name: controller },
     ...opts.oversight,
   };
-  const engine = opts.engine ?? new LazyEngine(model === SHIPPED_EMBEDDER ? {} : { embedder: model });
+  const engine = opts.engine ?? new LazyEngine(shipped ? {} : { embedder: model });
   const mailer =
     opts.mailer ??
     (settings.mail.smtpUrl
@@ -169,6 +165,7 @@ export async function openVeil(opts: VeilOptions) {
     perContactPerHour: settings.limits.publicPerContactPerHour,
   });
   const rights = openRights({
+    calibration,
     faces,
     selfies,
     ...base,

@@ -18,8 +18,10 @@ const HELP = `veil faces <command>
                                         similarity, threshold, match yes/no
   calibrate <dir> [--target-fmr F] [--model ID [--save]] [--json]
                                         thresholds from a folder laid out as <identity>/<image>;
-                                        --model: a model declared in VEIL_MODELS, --save: keep the
-                                        calibration beside its file (needed before it is used)
+                                        --model: a model declared in VEIL_MODELS, --save: also fit its
+                                        impostor tail and keep both beside its file (needed before it
+                                        is used). Needs 10/F different-person pairs; --save needs 400
+                                        people and 200,000 different-person pairs
   status [--json]                       templates per model id (data directory needed)
   reembed [--dry-run] [--json]          re-embed other models' templates from kept photos under the
                                         active model; list who must re-enroll

@@ -113,8 +113,9 @@ export const COMMANDS: Readonly<Record<string, CommandHelp>> = {
         about: 'MATCH / NO MATCH with the similarity and threshold',
       },
       calibrate: {
-        usage: 'calibrate <dir> [--target-fmr F] [--json]',
-        about: 'FMR/FNMR and thresholds on a folder laid out as <identity>/<image>',
+        usage: 'calibrate <dir> [--target-fmr F] [--model ID [--save]] [--json]',
+        about:
+          'FMR/FNMR and the threshold at FMR F (default 0.001) on a folder laid out as <identity>/<image>;\n--model ID: a model declared in VEIL_MODELS; --save: also fit its impostor tail (what the open-set\nrule of its identifications reads) and keep both beside its file, needed before it is used. Refused\n(CALIBRATION_SET_TOO_SMALL) under 10/F different-person pairs; with --save, under 400 people and\n200,000 different-person pairs (docs/accuracy.md)',
       },
       status: {
         usage: 'status [--json]',

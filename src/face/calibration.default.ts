@@ -10,6 +10,8 @@ export const DEFAULT_CALIBRATION = {
   model: MODELS.embedder.id,
   /** Match threshold for search and 1:1 verification: measured FMR <= 1e-3 on the shared pairs. */
   threshold: 0.41,
+  /** The FMR measured at that threshold: 2 of 2,795 different-person pairs (docs/accuracy.md). */
+  fmr: 0.0007,
   /** Stricter threshold for identity proof in rights requests: fitted impostor tail FMR ~1e-6. */
   strictThreshold: 0.48,
   /** Normal fit of impostor (different-person) cosine scores, for per-score false-match estimates. */

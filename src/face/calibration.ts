@@ -110,10 +110,13 @@ export function calibrate(
     fmr: (im.length - countBelow(im, threshold)) / im.length,
     fnmr: countBelow(g, threshold) / g.length,
   });
-  const candidates = Float64Array.from(new Set([...g, ...im])).sort();
-  let eer: RatesAt = at(candidates[0]!);
+  // Every distinct score is a candidate: merged from the two sorted arrays, each seen once.
+  let eer: RatesAt = at(Math.min(g[0]!, im[0]!));
   let best = Infinity;
-  for (const t of candidates) {
+  for (let i = 0, j = 0, last = Number.NaN; i < g.length || j < im.length;) {
+    const t = j >= im.length || (i < g.length && g[i]! <= im[j]!) ? g[i++]! : im[j++]!;
+    if (t === last) continue;
+    last = t;
     const r = at(t);
     const gap = Math.abs(r.fmr - r.fnmr);
     if (gap < best) {

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { VeilError } from '../errors.js';
 import type { Calibration } from './calibration.js';
 import { DEFAULT_CALIBRATION, DEFAULT_IMPOSTOR_TAIL } from './calibration.default.js';
-import { modelSpec, SHIPPED_EMBEDDER, type EmbedderDeclaration } from './model-declaration.js';
+import { activeEmbedder, modelSpec, SHIPPED_EMBEDDER, type EmbedderDeclaration } from './model-declaration.js';
+import { DEFAULT_MODELS_DIR } from './models.js';
 import { thresholdForFmr, type ImpostorTail } from '../gallery/open-set.js';
 
 /**
@@ -16,6 +17,10 @@ export interface ModelCalibration {
   readonly model: string;
   /** 1:1 verification, and the floor of every identification. */
   readonly threshold: number;
+  /** The false-match rate measured at `threshold` on the calibration set (told to people in access exports). */
+  readonly fmr: number;
+  /** The length of the model's templates (its declaration's), for what people are told. */
+  readonly dimensions: number;
   /** Where a face is an identity proof (rights requests, the portal). */
   readonly strictThreshold: number;
   readonly impostorMean: number;
@@ -70,7 +75,11 @@ export function saveCalibration(d: EmbedderDeclaration, modelsDir: string, c: St
   return path;
 }
 
-const SHIPPED: ModelCalibration = { ...DEFAULT_CALIBRATION, tail: DEFAULT_IMPOSTOR_TAIL };
+const SHIPPED: ModelCalibration = {
+  ...DEFAULT_CALIBRATION,
+  dimensions: SHIPPED_EMBEDDER.outputDimensions,
+  tail: DEFAULT_IMPOSTOR_TAIL,
+};
 
 /**
  * The calibration of the active embedder: the shipped one's is measured and published
@@ -94,9 +103,23 @@ export function modelCalibration(d: EmbedderDeclaration, modelsDir: string): Mod
   return {
     model: stored.model,
     threshold,
+    fmr: stored.operatingPoint.fmr,
+    dimensions: d.outputDimensions,
     strictThreshold: Math.max(threshold, Math.ceil(thresholdForFmr(tail.data, STRICT_FMR) * 100) / 100),
     impostorMean: stored.impostorMean,
     impostorStd: stored.impostorStd,
     tail: tail.data,
   };
+}
+
+/**
+ * The active embedder (VEIL_EMBEDDER: the shipped one, or a declared one) and its calibration, resolved
+ * at start-up: a declared model without a calibration of its own, tail included, is refused.
+ */
+export function activeModel(
+  engine: { readonly embedders: readonly EmbedderDeclaration[]; readonly embedder?: string | undefined },
+  modelsDir = DEFAULT_MODELS_DIR,
+): { model: EmbedderDeclaration; shipped: boolean; calibration: ModelCalibration } {
+  const model = activeEmbedder(engine.embedders, engine.embedder);
+  return { model, shipped: model === SHIPPED_EMBEDDER, calibration: modelCalibration(model, modelsDir) };
 }

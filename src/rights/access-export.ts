@@ -20,12 +20,11 @@ import { text } from '../text/index.js';
 import { sightingCrops, type SightingToCrop } from './export-crops.js';
 import { writeZip, type ZipEntry } from './zip-stream.js';
 import type { AuditSigningKey } from '../audit/signing-key.js';
-import { DEFAULT_CALIBRATION } from '../face/calibration.default.js';
+import type { ModelCalibration } from '../face/model-calibration.js';
 import { isVeilError } from '../errors.js';
 
-/** Art. 15(1)(h): meaningful information about the logic involved, in plain words. */
-export const automatedMatching = (lang: 'en' | 'fr') =>
-  text(lang).automatedMatching(DEFAULT_CALIBRATION.model, DEFAULT_CALIBRATION.threshold);
+/** The active model's numbers, told in Art. 15(1)(h)'s "meaningful information about the logic involved". */
+export type MatchingFacts = Pick<ModelCalibration, 'model' | 'dimensions' | 'threshold' | 'fmr'>;
 
 export interface ExportDeps {
   store: Store;
@@ -34,6 +33,7 @@ export interface ExportDeps {
   ingest: Pick<IngestService, 'photo'>;
   signingKey: AuditSigningKey;
   controller: string;
+  matching: MatchingFacts;
 }
 
 export interface AccessPackage {
@@ -213,7 +213,7 @@ export async function buildAccessPackage(
         ? { message: text(opts.language).outcome.nothingHeld }
         : {}),
     subjects: out,
-    automatedMatching: automatedMatching(opts.language),
+    automatedMatching: text(opts.language).automatedMatching(deps.matching),
     rights: text(opts.language).rightsReminder,
   };
   const cropDeps = { store: deps.store, vault: deps.vault, ingest: deps.ingest };

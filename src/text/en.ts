@@ -47,8 +47,8 @@ export const en: Text = {
     underReview:
       'What is linked to your email address is answered now. The search by your photo is checked by our data protection officer before anything is shown or done, within the legal deadline; we will write to you.',
   },
-  automatedMatching: (model, threshold) =>
-    `Your photo was turned into a "template": a list of 512 numbers computed by a neural network (model ${model}) that describes the shape of a face, not the photo itself. To find someone, a new photo is turned into a template the same way and compared with the stored ones; two templates of the same person usually score between 0.4 and 1, different people usually below 0.3. Only scores at or above ${threshold} count as a match: at that threshold, about 7 in 10,000 comparisons of different people were wrongly matched in our tests. A match is a suggestion for the operator, who is responsible for any decision taken with it; no decision with legal effect is taken automatically.`,
+  automatedMatching: ({ model, dimensions, threshold, fmr }) =>
+    `Your photo was turned into a "template": a list of ${dimensions} numbers computed by a neural network (model ${model}) that describes the shape of a face, not the photo itself. To find someone, a new photo is turned into a template the same way and compared with the stored ones; two templates of the same person usually score higher than two of different people. Only scores at or above ${threshold} count as a match: at that threshold, ${fmr * 1e4 >= 0.5 ? `about ${Math.round(fmr * 1e4)} in 10,000` : 'fewer than 1 in 10,000'} comparisons of different people were wrongly matched in our tests. A match is a suggestion for the operator, who is responsible for any decision taken with it; no decision with legal effect is taken automatically.`,
   rightsReminder:
     'You may ask for rectification, erasure, restriction or portability, object, withdraw consent, and lodge a complaint with a supervisory authority.',
   portal: {

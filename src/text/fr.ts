@@ -47,8 +47,8 @@ export const fr: Text = {
     underReview:
       'Ce qui est lié à votre adresse e-mail vous est répondu maintenant. La recherche par votre photo est vérifiée par notre délégué à la protection des données avant que quoi que ce soit ne soit montré ou fait, dans le délai légal ; nous vous écrirons.',
   },
-  automatedMatching: (model, threshold) =>
-    `Votre photo a été transformée en « gabarit » : une liste de 512 nombres calculée par un réseau de neurones (modèle ${model}) qui décrit la forme d'un visage, pas la photo elle-même. Pour retrouver une personne, une nouvelle photo est transformée de la même façon et comparée aux gabarits enregistrés ; deux gabarits de la même personne obtiennent le plus souvent entre 0,4 et 1, deux personnes différentes le plus souvent moins de 0,3. Seul un score d'au moins ${String(threshold).replace('.', ',')} compte comme une correspondance : à ce seuil, environ 7 comparaisons sur 10 000 entre personnes différentes ont été confondues lors de nos tests. Une correspondance est une suggestion pour l'opérateur, responsable de toute décision ; aucune décision produisant des effets juridiques n'est prise automatiquement.`,
+  automatedMatching: ({ model, dimensions, threshold, fmr }) =>
+    `Votre photo a été transformée en « gabarit » : une liste de ${dimensions} nombres calculée par un réseau de neurones (modèle ${model}) qui décrit la forme d'un visage, pas la photo elle-même. Pour retrouver une personne, une nouvelle photo est transformée de la même façon et comparée aux gabarits enregistrés ; deux gabarits de la même personne obtiennent le plus souvent un score plus élevé que ceux de deux personnes différentes. Seul un score d'au moins ${String(threshold).replace('.', ',')} compte comme une correspondance : à ce seuil, ${falseMatchesFr(fmr)} lors de nos tests. Une correspondance est une suggestion pour l'opérateur, responsable de toute décision ; aucune décision produisant des effets juridiques n'est prise automatiquement.`,
   rightsReminder:
     "Vous pouvez demander la rectification, l'effacement, la limitation, la portabilité, vous opposer, retirer votre consentement, et introduire une réclamation auprès d'une autorité de contrôle.",
   portal: {
@@ -157,3 +157,12 @@ export const fr: Text = {
       "Nous ne vendons pas de données personnelles et ne les partageons pas contre rémunération : il n'y a rien à refuser ni à accepter.",
   },
 };
+
+/** "About n in 10,000 comparisons of different people were wrongly matched", agreed in number. */
+function falseMatchesFr(fmr: number): string {
+  const n = Math.round(fmr * 1e4);
+  if (n < 1) return "moins d'une comparaison sur 10 000 entre personnes différentes a été confondue";
+  return n === 1
+    ? 'environ 1 comparaison sur 10 000 entre personnes différentes a été confondue'
+    : `environ ${n} comparaisons sur 10 000 entre personnes différentes ont été confondues`;
+}

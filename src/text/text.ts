@@ -122,7 +122,7 @@ export interface Text extends UiText {
     readonly done: string;
     readonly underReview: string;
   };
-  automatedMatching(model: string, threshold: number): string;
+  automatedMatching(m: { model: string; dimensions: number; threshold: number; fmr: number }): string;
   readonly rightsReminder: string;
   readonly portal: PortalText;
   readonly drp: DrpText;

@@ -10,6 +10,7 @@ import { DEFAULT_CALIBRATION, DEFAULT_IMPOSTOR_TAIL } from '../../src/face/calib
 import { STRICT_FMR } from '../../src/face/model-calibration.js';
 import { galleryFmr, openSetThreshold, thresholdForFmr } from '../../src/gallery/open-set.js';
 import { FakeAnalyzer } from '../../support/fake-analyzer.js';
+import { text } from '../../src/text/index.js';
 import { saveTestCalibration, twinModel } from '../../support/declared-model.js';
 import { engineEnv, engineOptions, REPO, tempDir } from '../helpers.js';
 import { admin, code, fakePhoto, legalPurpose } from './fixture.js';
@@ -80,6 +81,10 @@ test("a declared model's identifications use its stored tail: threshold and fals
   // Identity proof (portal, rights requests) takes the stored tail's strict threshold as well.
   assert.equal(v.calibration.strictThreshold, Math.ceil(thresholdForFmr(tail, STRICT_FMR) * 100) / 100);
   assert.notEqual(v.calibration.strictThreshold, DEFAULT_CALIBRATION.strictThreshold);
+  // What an access export tells people is the stored calibration's (FMR 1e-3 at its threshold), not 7 in 10,000.
+  const told = text('en').automatedMatching(v.calibration);
+  assert.match(told, /model twin@1\)/);
+  assert.match(told, /about 10 in 10,000/);
   await app.close();
   await v.close();
 });

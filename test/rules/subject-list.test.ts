@@ -122,6 +122,7 @@ test('every list page, record and photo viewed is audited as a disclosure and li
       ingest: v.media,
       signingKey: v.signingKey,
       controller: 'Acme',
+      matching: v.calibration,
     },
     [a.subjectId as SubjectId],
     { language: 'en', requestId: 'req_test', withEmbeddings: false, now: clock.now().toISOString() },
