@@ -68,7 +68,7 @@ const start = (snapshot: boolean) =>
   });
 
 const full: { seconds: number; cpuSeconds: number }[] = [];
-const fromSnapshot: { seconds: number; cpuSeconds: number; decrypted: number; segments: number }[] = [];
+const fromSnapshot: { seconds: number; cpuSeconds: number; decrypted: number; segments: number; ms: object }[] = [];
 let write: { seconds: number; cpuSeconds: number; segments: number } | undefined;
 // Alternating: full, snapshot, full, snapshot, ... then the remaining starts from the snapshot.
 for (let round = 0; round < Math.max(fullRounds, snapshotRounds); round++) {
@@ -89,9 +89,11 @@ for (let round = 0; round < Math.max(fullRounds, snapshotRounds); round++) {
   }
   if (round < snapshotRounds) {
     const s = await start(true);
-    const { decrypted, segments } = s.value.r;
-    fromSnapshot.push({ seconds: s.seconds, cpuSeconds: s.cpuSeconds, decrypted, segments });
-    log(`from snapshot ${s.seconds.toFixed(1)} s wall, ${s.cpuSeconds.toFixed(1)} s CPU, decrypted ${decrypted}`);
+    const { decrypted, segments, ms } = s.value.r;
+    fromSnapshot.push({ seconds: s.seconds, cpuSeconds: s.cpuSeconds, decrypted, segments, ms });
+    log(
+      `from snapshot ${s.seconds.toFixed(1)} s wall, ${s.cpuSeconds.toFixed(1)} s CPU, decrypted ${decrypted}, ms ${JSON.stringify(ms)}`,
+    );
     s.value.index.clear();
   }
 }

@@ -44,6 +44,8 @@ export interface IndexStart {
   readonly dropped: number;
   /** The change-feed position read before anything else: the index reflects every change up to it. */
   readonly since: number;
+  /** Wall milliseconds: segments opened and loaded, matchable ids read and compared, templates decrypted. */
+  readonly ms: { readonly load: number; readonly ids: number; readonly decrypt: number };
 }
 
 /**
@@ -63,6 +65,8 @@ export async function startIndex(d: {
   const { store, vault, index } = d;
   const since = await changes.lastSeq(store.db);
   index.clear();
+  let t = performance.now();
+  const lap = () => -t + (t = performance.now());
   const load = d.snapshots ? await d.snapshots.load(index) : { segments: 0, templates: 0, dropped: 0 };
   if (!load.templates) {
     // A page at a time (decrypted on worker threads when many): the float templates of the whole
@@ -72,8 +76,9 @@ export async function startIndex(d: {
       for (const t of page) index.add(t);
       n += page.length;
     }
-    return { ...load, templates: n, fromSnapshot: 0, decrypted: n, since };
+    return { ...load, templates: n, fromSnapshot: 0, decrypted: n, since, ms: { load: lap(), ids: 0, decrypt: 0 } };
   }
+  const loadMs = lap();
   const seen = new Set<string>();
   const missing: MatchableRef[] = [];
   for (let after = ''; ;) {
@@ -93,10 +98,12 @@ export async function startIndex(d: {
     if (seen.has(id)) fromSnapshot++;
     else index.removeTemplate(id);
   }
+  const idsMs = lap();
   let decrypted = 0;
   for await (const page of vault.decryptPages(store.db, missing)) {
     for (const t of page) index.add(t);
     decrypted += page.length;
   }
-  return { ...load, templates: index.size(), fromSnapshot, decrypted, since };
+  const ms = { load: loadMs, ids: idsMs, decrypt: lap() };
+  return { ...load, templates: index.size(), fromSnapshot, decrypted, since, ms };
 }
