@@ -149,7 +149,7 @@ export async function openVeil(opts: VeilOptions) {
   const consents = new ConsentService({ ...base, keyring, vault, signingKey, controller, lifecycle });
   const media = new IngestService({ ...base, engine, index, suppression, master, keyring, vault, dataDir, threshold });
   const subjects = new SubjectService({ ...base, lifecycle, keyring, vault, ingest: media });
-  const models = new ModelSwitch({ ...base, engine, keyring, vault, lifecycle });
+  const models = new ModelSwitch({ ...base, engine, keyring, vault, lifecycle, calibration });
   // Who a face already is, in every purpose and state, at the strict threshold: for the portal and rights intake.
   const faces = new FaceFinder({ store, index, keyring, vault, threshold: calibration.strictThreshold });
   const portal = new PortalService({

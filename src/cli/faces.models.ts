@@ -13,7 +13,11 @@ export async function modelStatusCommand(argv: string[], io: Io): Promise<number
     const s = await v.models.status(cliActor());
     if (values.json) io.out(JSON.stringify(s) + '\n');
     else {
-      io.out(`active model: ${s.active}\n\nMODEL\tTEMPLATES\tWITH PHOTO\n`);
+      const { threshold, strictThreshold, tail } = s.calibration;
+      const f = tail.fittedOn;
+      io.out(
+        `active model: ${s.active}\ndecides with: threshold ${threshold} (1:1, and the floor of identification), ${strictThreshold} for identity proof; impostor tail fitted on ${f.identities} people, ${f.photos} photos, ${f.impostorPairs} different-person pairs (${f.dataset}, ${f.at})\n\nMODEL\tTEMPLATES\tWITH PHOTO\n`,
+      );
       for (const m of s.models) io.out(`${m.model}${m.active ? ' (active)' : ''}\t${m.templates}\t${m.withPhoto}\n`);
       io.out(
         s.stale

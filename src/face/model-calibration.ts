@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { VeilError } from '../errors.js';
 import type { Calibration } from './calibration.js';
-import { DEFAULT_CALIBRATION, DEFAULT_IMPOSTOR_TAIL } from './calibration.default.js';
+import { DEFAULT_CALIBRATION, DEFAULT_IMPOSTOR_TAIL, DEFAULT_TAIL_FITTED_ON } from './calibration.default.js';
 import { activeEmbedder, modelSpec, SHIPPED_EMBEDDER, type EmbedderDeclaration } from './model-declaration.js';
 import { DEFAULT_MODELS_DIR } from './models.js';
-import { thresholdForFmr, type ImpostorTail } from '../gallery/open-set.js';
+import { thresholdForFmr } from '../gallery/open-set.js';
 
 /**
  * What every decision of the active embedder is taken with: its 1:1 threshold, its identity-proof
@@ -25,7 +25,8 @@ export interface ModelCalibration {
   readonly strictThreshold: number;
   readonly impostorMean: number;
   readonly impostorStd: number;
-  readonly tail: ImpostorTail;
+  /** With the data it was fitted on, published with the status of the models (veil faces status). */
+  readonly tail: StoredTail;
 }
 
 /**
@@ -78,7 +79,7 @@ export function saveCalibration(d: EmbedderDeclaration, modelsDir: string, c: St
 const SHIPPED: ModelCalibration = {
   ...DEFAULT_CALIBRATION,
   dimensions: SHIPPED_EMBEDDER.outputDimensions,
-  tail: DEFAULT_IMPOSTOR_TAIL,
+  tail: { ...DEFAULT_IMPOSTOR_TAIL, fittedOn: DEFAULT_TAIL_FITTED_ON },
 };
 
 /**

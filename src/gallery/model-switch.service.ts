@@ -11,6 +11,7 @@ import { modelSwitchRepository as repo, type StaleTemplateRow } from './model-sw
 import { qualityNumbers } from './numbers.js';
 import { subjectRepository as subjects } from './subject.repository.js';
 import type { TemplateVault } from './template-vault.js';
+import type { ModelCalibration, StoredTail } from '../face/model-calibration.js';
 
 /** Templates per model id; only the active model's are ever compared. */
 export interface ModelStatus {
@@ -18,6 +19,14 @@ export interface ModelStatus {
   readonly models: readonly { model: string; templates: number; withPhoto: number; active: boolean }[];
   /** Templates of other models: never matched until re-embedded (or re-enrolled). */
   readonly stale: number;
+  /** The numbers the active model decides with, and the data its impostor tail was fitted on. */
+  readonly calibration: CalibrationSummary;
+}
+
+export interface CalibrationSummary {
+  readonly threshold: number;
+  readonly strictThreshold: number;
+  readonly tail: StoredTail;
 }
 
 /** Why a template cannot be made again from what is kept. */
@@ -61,6 +70,7 @@ export class ModelSwitch {
       keyring: KeyRing;
       vault: TemplateVault;
       lifecycle: FaceDataLifecycle;
+      calibration: ModelCalibration;
     },
   ) {}
 
@@ -74,7 +84,9 @@ export class ModelSwitch {
       { ...mine, active: true },
       ...counts.filter((c) => c !== mine).map((c) => ({ ...c, active: false })),
     ];
-    return { active, models, stale: counts.filter((c) => c.model !== active).reduce((n, c) => n + c.templates, 0) };
+    const stale = counts.filter((c) => c.model !== active).reduce((n, c) => n + c.templates, 0);
+    const { threshold, strictThreshold, tail } = this.deps.calibration;
+    return { active, models, stale, calibration: { threshold, strictThreshold, tail } };
   }
 
   async reembed(

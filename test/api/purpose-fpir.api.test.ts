@@ -3,6 +3,11 @@ import assert from 'node:assert/strict';
 import { buildApp } from '../../src/api/app.js';
 import { actors } from '../../src/auth/actor.js';
 import { MODELS } from '../../src/face/models.js';
+import {
+  DEFAULT_CALIBRATION,
+  DEFAULT_IMPOSTOR_TAIL,
+  DEFAULT_TAIL_FITTED_ON,
+} from '../../src/face/calibration.default.js';
 import { admin, legalPurpose, ruleVeil } from '../rules/fixture.js';
 
 test('PATCH /v1/purposes/:purpose sets the FPIR (problem details when out of limits); GET /v1/models counts per model', async () => {
@@ -35,6 +40,11 @@ test('PATCH /v1/purposes/:purpose sets the FPIR (problem details when out of lim
     active: MODELS.embedder.id,
     models: [{ model: MODELS.embedder.id, templates: 1, withPhoto: 0, active: true }],
     stale: 0,
+    calibration: {
+      threshold: DEFAULT_CALIBRATION.threshold,
+      strictThreshold: DEFAULT_CALIBRATION.strictThreshold,
+      tail: { ...DEFAULT_IMPOSTOR_TAIL, fittedOn: DEFAULT_TAIL_FITTED_ON },
+    },
   });
   const dry = await app.inject({ method: 'POST', url: '/v1/models/reembed', headers: all, payload: { dryRun: true } });
   assert.equal(dry.statusCode, 200, dry.body);

@@ -4,7 +4,10 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { openVeil } from '../../src/app/veil.js';
 import { MODELS } from '../../src/face/models.js';
-import { saveTestCalibration, twinModel } from '../../support/declared-model.js';
+import { saveTestCalibration, TEST_FIT, twinModel } from '../../support/declared-model.js';
+import { DEFAULT_CALIBRATION, DEFAULT_IMPOSTOR_TAIL } from '../../src/face/calibration.default.js';
+import { STRICT_FMR } from '../../src/face/model-calibration.js';
+import { thresholdForFmr } from '../../src/gallery/open-set.js';
 import { anyPurposeAdmin as admin } from '../../support/actors.js';
 import { engineEnv, face, REPO, tempDir } from '../helpers.js';
 
@@ -63,8 +66,18 @@ test('faces status and faces reembed: counts per model, a table or one JSON docu
       { model: MODELS.embedder.id, templates: 2, withPhoto: 1, active: false },
     ],
     stale: 2,
+    // The twin decides with its own stored numbers, and says what its tail was fitted on.
+    calibration: {
+      threshold: DEFAULT_CALIBRATION.threshold,
+      strictThreshold: Math.ceil(thresholdForFmr(DEFAULT_IMPOSTOR_TAIL, STRICT_FMR) * 100) / 100,
+      tail: { ...DEFAULT_IMPOSTOR_TAIL, model: 'twin@1', fittedOn: TEST_FIT },
+    },
   });
   const human = veil(b, 'faces', 'status');
+  assert.match(
+    human.out,
+    /impostor tail fitted on 400 people, 800 photos, 319400 different-person pairs \(test, 2026-01-01\)/,
+  );
   assert.match(human.out, /2 template\(s\) of other models are not matched: run 'veil faces reembed'/);
 
   const table = veil(b, 'faces', 'reembed', '--dry-run');

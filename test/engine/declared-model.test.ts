@@ -8,7 +8,11 @@ import { EnginePool } from '../../src/face/engine.pool.js';
 import { cosine } from '../../src/face/embedder.js';
 import { calibrate, rocAuc } from '../../src/face/calibration.js';
 import { DEFAULT_MODELS_DIR } from '../../src/face/models.js';
-import { DEFAULT_CALIBRATION, DEFAULT_IMPOSTOR_TAIL } from '../../src/face/calibration.default.js';
+import {
+  DEFAULT_CALIBRATION,
+  DEFAULT_IMPOSTOR_TAIL,
+  DEFAULT_TAIL_FITTED_ON,
+} from '../../src/face/calibration.default.js';
 import { SHIPPED_EMBEDDER, type EmbedderDeclaration } from '../../src/face/model-declaration.js';
 import { modelCalibration, saveCalibration, STRICT_FMR } from '../../src/face/model-calibration.js';
 import { thresholdForFmr } from '../../src/gallery/open-set.js';
@@ -151,6 +155,6 @@ describe('the calibration kept with a declared model', () => {
     const shipped = modelCalibration(SHIPPED_EMBEDDER, DEFAULT_MODELS_DIR);
     assert.equal(shipped.threshold, DEFAULT_CALIBRATION.threshold);
     assert.equal(shipped.strictThreshold, DEFAULT_CALIBRATION.strictThreshold);
-    assert.equal(shipped.tail, DEFAULT_IMPOSTOR_TAIL);
+    assert.deepEqual(shipped.tail, { ...DEFAULT_IMPOSTOR_TAIL, fittedOn: DEFAULT_TAIL_FITTED_ON });
   });
 });

@@ -5,6 +5,31 @@ const ModelStatusDoc = z.object({
   active: z.string().meta({ description: 'The active embedder (VEIL_EMBEDDER): only its templates are matched' }),
   models: z.array(z.object({ model: z.string(), templates: z.number(), withPhoto: z.number(), active: z.boolean() })),
   stale: z.number().meta({ description: 'Templates of other models: not matched until re-embedded or re-enrolled' }),
+  calibration: z
+    .object({
+      threshold: z
+        .number()
+        .meta({ description: "The active model's 1:1 threshold: the floor of every identification" }),
+      strictThreshold: z.number().meta({ description: 'Where a face is an identity proof (rights requests, portal)' }),
+      tail: z
+        .object({
+          model: z.string(),
+          u: z.number(),
+          zeta: z.number(),
+          xi: z.number(),
+          sigma: z.number(),
+          comparisons: z.number(),
+          fittedOn: z.object({
+            dataset: z.string(),
+            identities: z.number(),
+            photos: z.number(),
+            impostorPairs: z.number(),
+            at: z.string(),
+          }),
+        })
+        .meta({ description: "The active model's impostor tail (open-set rule) and the data it was fitted on" }),
+    })
+    .meta({ description: 'The numbers the active model decides with (docs/accuracy.md)' }),
 });
 
 const ReembedDoc = z.object({
