@@ -82,6 +82,25 @@ const SHIPPED: ModelCalibration = {
   tail: { ...DEFAULT_IMPOSTOR_TAIL, fittedOn: DEFAULT_TAIL_FITTED_ON },
 };
 
+/** What modelCalibration() reads from a kept file: a truncated or hand-broken one is refused, not half-used. */
+const StoredSchema = z.object({
+  model: z.string(),
+  sha256: z.string(),
+  operatingPoint: z.object({ threshold: z.number().min(-1).max(1), fmr: z.number().min(0).max(1) }),
+  impostorMean: z.number(),
+  impostorStd: z.number().positive(),
+  tail: z.unknown().optional(),
+});
+
+function readStored(path: string): z.output<typeof StoredSchema> | 'unreadable' {
+  try {
+    const r = StoredSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+    return r.success ? r.data : 'unreadable';
+  } catch {
+    return 'unreadable';
+  }
+}
+
 /**
  * The calibration of the active embedder: the shipped one's is measured and published
  * (calibration.default.ts); a declared one's must have been made by `veil faces calibrate --model`
@@ -91,7 +110,12 @@ export function modelCalibration(d: EmbedderDeclaration, modelsDir: string): Mod
   if (d.id === SHIPPED_EMBEDDER.id && d.sha256 === SHIPPED_EMBEDDER.sha256) return SHIPPED;
   const path = calibrationPath(d, modelsDir);
   const rerun = `run 'veil faces calibrate <dir> --model ${d.id} --save'`;
-  const stored = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as StoredCalibration) : null;
+  const stored = existsSync(path) ? readStored(path) : null;
+  if (stored === 'unreadable')
+    throw new VeilError(
+      'MODEL_UNCALIBRATED',
+      `The calibration of embedder '${d.id}' (${path}) cannot be read: ${rerun}.`,
+    );
   if (!stored || stored.model !== d.id || stored.sha256 !== d.sha256)
     throw new VeilError('MODEL_UNCALIBRATED', `Embedder '${d.id}' has no calibration for this file: ${rerun} first.`);
   const tail = TailSchema.safeParse(stored.tail);

@@ -144,6 +144,14 @@ describe('the calibration kept with a declared model', () => {
     );
     const path = saveTestCalibration(decl);
     const stored = JSON.parse(readFileSync(path, 'utf8'));
+    // A truncated or broken file is refused as unreadable, never half-used.
+    for (const broken of [JSON.stringify(stored).slice(0, 80), JSON.stringify({ ...stored, operatingPoint: {} })]) {
+      writeFileSync(path, broken);
+      assert.throws(
+        () => modelCalibration(decl, DEFAULT_MODELS_DIR),
+        (e) => isVeilError(e, 'MODEL_UNCALIBRATED') && /cannot be read/.test(e.message),
+      );
+    }
     writeFileSync(path, JSON.stringify({ ...stored, tail: { ...stored.tail, model: SHIPPED_EMBEDDER.id } }));
     assert.throws(
       () => modelCalibration(decl, DEFAULT_MODELS_DIR),
