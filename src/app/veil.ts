@@ -22,7 +22,7 @@ import { PortalService } from '../gallery/portal.service.js';
 import { FaceFinder } from '../rights/face-finder.js';
 import { SuppressionList } from '../gallery/suppression.js';
 import { FaceDataLifecycle } from '../gallery/face-data.lifecycle.js';
-import { liveIndex, type IndexOptions } from '../gallery/index-startup.js';
+import { liveIndex, snapshotFailed, type IndexOptions } from '../gallery/index-startup.js';
 import { ModelSwitch } from '../gallery/model-switch.service.js';
 import { LazyEngine } from '../face/lazy-engine.js';
 import { activeModel } from '../face/model-calibration.js';
@@ -240,10 +240,10 @@ export async function openVeil(opts: VeilOptions) {
     masterFromEnv: Boolean(settings.masterKey),
   });
   await lifecycle.rebuild();
-  const snapshotting = lifecycle.refreshSnapshot().catch(() => null);
+  const snapshotting = lifecycle.refreshSnapshot().catch(snapshotFailed);
   // Changes committed by other processes (another API process, a CLI command) reach this index.
   const follower = new IndexFollower({ store, vault, index, pollMs: store.engine === 'postgres' ? 5_000 : 250 });
-  await follower.start();
+  await follower.start(lifecycle.started?.since);
   const services = {
     purposes,
     consents,

@@ -3,15 +3,14 @@ import { join } from 'node:path';
 import type { Store, Tx } from '../store/store.js';
 import { newId, type PurposeId, type SubjectId, type TemplateId } from '../ids.js';
 import type { KeyRing } from '../privacy/keyring.js';
-import { open, seal } from '../privacy/keys.js';
-import { writeSecretFile } from '../privacy/secret-files.js';
+import { open } from '../privacy/keys.js';
 import { opsRepository } from '../ops/ops.repository.js';
 import type { GalleryIndex } from '../vector/gallery-index.js';
 import { AdaptiveIndex } from '../vector/adaptive-index.js';
 import { QuantizedIndex } from '../vector/quantized-index.js';
-import { indexChangeRepository as changes } from '../vector/index-change.repository.js';
 import { indexSegmentRepository as segments, type SegmentRow } from '../vector/index-segment.repository.js';
-import { decodeSegment, encodeSegment, segmentAad, type SegmentRows } from '../vector/segment-codec.js';
+import { decodeSegment, segmentAad, type SegmentRows } from '../vector/segment-codec.js';
+import { writeSegments } from './index-snapshot-writer.js';
 
 /** Snapshot segments live here, under the data directory (never in a backup: BACKUP_DIRS). */
 export const SEGMENT_DIR = 'index';
@@ -58,10 +57,13 @@ export class IndexSnapshots {
    */
   async load(index: GalleryIndex): Promise<SnapshotLoad> {
     const { store, model } = this.deps;
+    // Files listed before the rows are read: a segment's row commits before its file is written, so
+    // a listed file no row names is one whose write failed or whose row a change deleted.
+    const files = this.segmentFiles();
     const rows = await segments.all(store.db);
     const sizes = new Map<string, number>();
     for (const r of rows) sizes.set(r.purposeId, (sizes.get(r.purposeId) ?? 0) + r.templates);
-    this.sweepFiles(new Set(rows.map((r) => r.id)));
+    this.sweepFiles(files, new Set(rows.map((r) => r.id)));
     const byPurpose = new Map<PurposeId, { q: QuantizedIndex; owners: [TemplateId, SubjectId][] }>();
     const bad: string[] = rows.filter((r) => r.model !== model).map((r) => r.id);
     let loaded = 0;
@@ -105,24 +107,40 @@ export class IndexSnapshots {
     }
   }
 
-  private sweepFiles(named: Set<string>): void {
+  private segmentFiles(): string[] {
     const dir = join(this.deps.dataDir, SEGMENT_DIR);
-    if (!existsSync(dir)) return;
+    return existsSync(dir) ? readdirSync(dir) : [];
+  }
+
+  /** Deletes segment files no row names; other files (a write's temporary) once old enough. */
+  private sweepFiles(files: readonly string[], named: Set<string>): void {
     const old = Date.now() - ORPHAN_GRACE_MS;
-    for (const f of readdirSync(dir)) {
+    for (const f of files) {
       const id = f.endsWith('.seg') ? f.slice(0, -4) : null;
       if (id && named.has(id)) continue;
-      const p = join(dir, f);
-      if ((statSync(p, { throwIfNoEntry: false })?.mtimeMs ?? 0) < old) rmSync(p, { force: true });
+      const p = join(this.deps.dataDir, SEGMENT_DIR, f);
+      if (id || (statSync(p, { throwIfNoEntry: false })?.mtimeMs ?? 0) < old) rmSync(p, { force: true });
     }
+  }
+
+  /**
+   * At start-up, once the loaded rows were compared with the store: the segments whose range holds
+   * anyone who had a row dropped (no longer matchable, or changed) are destroyed, whatever let them
+   * outlive the change (a writer or a change stopped half-way), so every restart cleans them.
+   */
+  async dropHolding(subjectIds: ReadonlySet<string>): Promise<number> {
+    if (!subjectIds.size) return 0;
+    const hit = (await segments.all(this.deps.store.db)).filter((r) => holds(r, subjectIds)).map((r) => r.id);
+    await this.destroy(hit);
+    return hit.length;
   }
 
   /**
    * Writes a fresh snapshot of every quantised purpose of `index`, then destroys the segments it
    * replaces. `since` is the change-feed position the index is known current at (read before its
-   * start-up read): segments holding anyone changed after it are destroyed again, which closes the
-   * race with a change that looked for segments before these committed. One process at a time (a
-   * lease); null when another holds it.
+   * start-up read): anyone changed after it is left out. Each segment's key and row commit before
+   * anything is sealed (index-snapshot-writer.ts), so every change finds the segments that could hold
+   * its people. One process at a time (a lease); null when another holds it.
    */
   async write(index: GalleryIndex, since: number): Promise<{ segments: number; templates: number } | null> {
     const { store } = this.deps;
@@ -138,57 +156,17 @@ export class IndexSnapshots {
   private async writeHeld(index: GalleryIndex, since: number): Promise<{ segments: number; templates: number }> {
     const { store, keyring, dataDir, model } = this.deps;
     const previous = (await segments.all(store.db)).filter((r) => r.model === model).map((r) => r.id);
-    const made: { id: string; subjects: Set<string> }[] = [];
-    let templates = 0;
-    for (const [purposeId, q] of quantised(index)) {
-      const order = q
-        .ids()
-        .map((t) => [index.ownerOf(t as TemplateId)?.subjectId ?? '', t] as const)
-        .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : 1));
-      for (let i = 0; i < order.length; i += this.segmentTemplates) {
-        // Rows removed since the order was taken are left out; export and encode run without a pause.
-        const part = order.slice(i, i + this.segmentTemplates).filter(([s, t]) => s && q.has(t));
-        if (!part.length) continue;
-        const id = newId.other('seg');
-        const templateIds = part.map((p) => p[1]);
-        const subjectIds = part.map((p) => p[0]);
-        const rows = q.exportRows(templateIds);
-        const plain = encodeSegment({ id, model, purposeId, centre: q.centre(), templateIds, subjectIds, ...rows });
-        rows.rows.fill(0);
-        await store.transaction(async (tx) => {
-          const at = new Date().toISOString();
-          const key = await keyring.create(tx, segmentOwner(id), at);
-          writeSecretFile(join(dataDir, segmentPath(id)), seal(key, plain, segmentAad(id, model, purposeId)));
-          await segments.insert(tx, {
-            id,
-            model,
-            purposeId,
-            subjectLo: subjectIds[0]!,
-            subjectHi: subjectIds[subjectIds.length - 1]!,
-            templates: part.length,
-            createdAt: at,
-          });
-        });
-        plain.fill(0);
-        made.push({ id, subjects: new Set(subjectIds) });
-        templates += part.length;
-      }
-    }
-    await this.destroy(previous);
-    const touched = await this.changedSince(since);
-    const stale = made.filter((m) => [...touched].some((s) => m.subjects.has(s))).map((m) => m.id);
-    await this.destroy(stale);
-    return { segments: made.length - stale.length, templates };
-  }
-
-  private async changedSince(since: number): Promise<Set<string>> {
-    const out = new Set<string>();
-    for (let at = since; ;) {
-      const rows = await changes.after(this.deps.store.db, at, 5000);
-      for (const r of rows) out.add(r.subject_id);
-      if (rows.length < 5000) return out;
-      at = Number(rows[rows.length - 1]!.seq);
-    }
+    const deps = { store, keyring, dataDir, model, owner: segmentOwner, path: segmentPath };
+    const made = await writeSegments(
+      { ...deps, destroy: (ids) => this.destroy(ids) },
+      quantised(index),
+      index,
+      since,
+      this.segmentTemplates,
+    );
+    // Stopped (the feed was pruned under it): the previous generation stays, it is as current.
+    if (!made.stopped) await this.destroy(previous);
+    return { segments: made.ids.length, templates: made.templates };
   }
 
   /**
@@ -245,6 +223,11 @@ function* quantised(index: GalleryIndex): Generator<[PurposeId, QuantizedIndex]>
     const q = idx instanceof AdaptiveIndex ? idx.quantisedIndex : idx instanceof QuantizedIndex ? idx : undefined;
     if (q) yield [p, q];
   }
+}
+
+function holds(r: SegmentRow, subjectIds: ReadonlySet<string>): boolean {
+  for (const s of subjectIds) if (r.subjectLo <= s && s <= r.subjectHi) return true;
+  return false;
 }
 
 function sameCentre(a: Float32Array, b: Float32Array): boolean {

@@ -7,6 +7,8 @@ import { matchableRepository, type MatchableRef } from '../vector/matchable.repo
 import type { TemplateVault } from './template-vault.js';
 import { IndexSnapshots } from './index-snapshot.js';
 
+export { snapshotFailed } from './index-snapshot-writer.js';
+
 const ID_PAGE = 50_000;
 
 export interface IndexOptions {
@@ -52,8 +54,8 @@ export interface IndexStart {
  * Builds the live index at start. Without a snapshot: every matchable template read and decrypted
  * (TemplateVault.matchablePages). With one: its segments loaded, then put in step with the store
  * without decrypting what they hold: only the ids of the matchable templates are read (the same
- * rules), rows no longer matchable (or now of another subject or purpose) leave, and only the
- * templates the segments lack are read and decrypted. The result holds the same templates as a full
+ * rules), rows no longer matchable (or now of another subject or purpose) leave, with every segment
+ * whose range holds their people, and only the templates the segments lack are read and decrypted. The result holds the same templates as a full
  * rebuild.
  */
 export async function startIndex(d: {
@@ -81,12 +83,15 @@ export async function startIndex(d: {
   const loadMs = lap();
   const seen = new Set<string>();
   const missing: MatchableRef[] = [];
+  // Whoever had a snapshot row that is no longer matchable as it was: their segments go (dropHolding).
+  const gone = new Set<string>();
   for (let after = ''; ;) {
     const page = await matchableRepository.idPage(store.db, after, ID_PAGE, vault.model);
     for (const r of page) {
       seen.add(r.id);
       const o = index.ownerOf(r.id);
       if (o && o.subjectId === r.subjectId && o.purposeId === r.purposeId) continue;
+      if (o) gone.add(o.subjectId);
       if (o) index.removeTemplate(r.id);
       missing.push(r);
     }
@@ -96,8 +101,12 @@ export async function startIndex(d: {
   let fromSnapshot = 0;
   for (const id of index.templateIds()) {
     if (seen.has(id)) fromSnapshot++;
-    else index.removeTemplate(id);
+    else {
+      gone.add(index.ownerOf(id)!.subjectId);
+      index.removeTemplate(id);
+    }
   }
+  const destroyed = (await d.snapshots?.dropHolding(gone)) ?? 0;
   const idsMs = lap();
   let decrypted = 0;
   for await (const page of vault.decryptPages(store.db, missing)) {
@@ -105,5 +114,5 @@ export async function startIndex(d: {
     decrypted += page.length;
   }
   const ms = { load: loadMs, ids: idsMs, decrypt: lap() };
-  return { ...load, templates: index.size(), fromSnapshot, decrypted, since, ms };
+  return { ...load, dropped: load.dropped + destroyed, templates: index.size(), fromSnapshot, decrypted, since, ms };
 }

@@ -30,8 +30,12 @@ export class IndexFollower {
 
   constructor(private readonly deps: { store: Store; vault: TemplateVault; index: GalleryIndex; pollMs: number }) {}
 
-  async start(): Promise<void> {
-    this.cursor = await changes.lastSeq(this.deps.store.db);
+  /**
+   * `since`: the feed position the index is known current at (read before its start-up read), so the
+   * changes committed while it was built are applied too (twice is harmless); the feed's end if absent.
+   */
+  async start(since?: number): Promise<void> {
+    this.cursor = since ?? (await changes.lastSeq(this.deps.store.db));
     this.unlisten = await this.deps.store.listenIndexChanges(() => void this.catchUp());
     // The poll catches up after a missed notification (and is the only wake-up on SQLite).
     this.timer = setInterval(() => void this.catchUp(), this.deps.pollMs);

@@ -43,6 +43,11 @@ export const indexSegmentRepository = {
     }));
   },
 
+  /** Whether the row is still there (a change to a person it holds deletes it). */
+  async has(ex: Executor, id: string): Promise<boolean> {
+    return (await ex.selectFrom('index_segments').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+  },
+
   /** Deletes the rows; returns the ids that were there (another process may have deleted some first). */
   async delete(ex: Executor, ids: readonly string[]): Promise<string[]> {
     const out: string[] = [];

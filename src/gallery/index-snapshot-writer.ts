@@ -1,0 +1,158 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Executor, Store } from '../store/store.js';
+import { newId, type PurposeId, type TemplateId } from '../ids.js';
+import type { KeyRing } from '../privacy/keyring.js';
+import { seal } from '../privacy/keys.js';
+import { writeSecretFile } from '../privacy/secret-files.js';
+import type { GalleryIndex } from '../vector/gallery-index.js';
+import type { QuantizedIndex } from '../vector/quantized-index.js';
+import { indexChangeRepository as changes } from '../vector/index-change.repository.js';
+import { indexSegmentRepository as segments } from '../vector/index-segment.repository.js';
+import { encodeSegment, segmentAad } from '../vector/segment-codec.js';
+
+export interface WriterDeps {
+  readonly store: Store;
+  readonly keyring: KeyRing;
+  readonly dataDir: string;
+  readonly model: string;
+  readonly owner: (id: string) => string;
+  readonly path: (id: string) => string;
+  /** Destroys segments: keys (shredded), rows and files. */
+  readonly destroy: (ids: readonly string[]) => Promise<void>;
+}
+
+/** Where the writer is in the change feed, and everyone changed since the index was known current. */
+interface FeedView {
+  cursor: number;
+  readonly touched: Set<string>;
+}
+
+/**
+ * Writes one generation of segments from the quantised purposes of `index`, a segment at a time in
+ * this order, so that an erasure in any process reaches every segment that could hold the person:
+ * 1. in a short transaction holding the change-feed lock (the one every face-data change takes
+ *    before its feed record and its `forget`): the feed since `since` is read, people changed since
+ *    are left out, and the segment's key and its row (with its subject range) are committed. A change
+ *    that committed first is in the feed; one that commits after sees the row and destroys the key.
+ * 2. only then, outside any transaction: the rows exported, sealed under that key, the file written.
+ * 3. the row looked up again: gone (a change destroyed it meanwhile) means the file goes too.
+ * Nothing is sealed under a key whose row has not committed, so a failure or a kill at any point
+ * leaves no readable file that no row names. On a failure the segment being written is destroyed.
+ * When the feed was pruned past what the writer has read, the changes in between are unknown:
+ * every segment this write made is destroyed and the write stops.
+ */
+export async function writeSegments(
+  d: WriterDeps,
+  quantised: Iterable<[PurposeId, QuantizedIndex]>,
+  index: GalleryIndex,
+  since: number,
+  perSegment: number,
+): Promise<{ ids: string[]; templates: number; stopped?: true }> {
+  const feed: FeedView = { cursor: since, touched: new Set() };
+  const made: string[] = [];
+  let templates = 0;
+  let current: string | undefined;
+  try {
+    for (const [purposeId, q] of quantised) {
+      const order = q
+        .ids()
+        .map((t) => [index.ownerOf(t as TemplateId)?.subjectId ?? '', t] as const)
+        .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : 1));
+      for (let i = 0; i < order.length; i += perSegment) {
+        const id = newId.other('seg');
+        current = id;
+        const named = await d.store.transaction(async (tx) => {
+          await d.store.serializeAudit(tx);
+          if (!(await readFeed(tx, feed))) return 'pruned' as const;
+          const part = order.slice(i, i + perSegment).filter(([s, t]) => s && q.has(t) && !feed.touched.has(s));
+          if (!part.length) return null;
+          const at = new Date().toISOString();
+          const key = await d.keyring.create(tx, d.owner(id), at);
+          const [lo, hi] = [part[0]![0], part[part.length - 1]![0]];
+          await segments.insert(tx, {
+            id,
+            model: d.model,
+            purposeId,
+            subjectLo: lo,
+            subjectHi: hi,
+            templates: part.length,
+            createdAt: at,
+          });
+          return { part, key };
+        });
+        if (named === 'pruned') {
+          await d.destroy(made);
+          return { ids: [], templates: 0, stopped: true };
+        }
+        if (!named) continue;
+        const { part, key } = named;
+        // A row removed from the index while the row committed: its person changed; the count would lie.
+        if (!part.every(([, t]) => q.has(t))) {
+          await d.destroy([id]);
+          continue;
+        }
+        const templateIds = part.map((p) => p[1]);
+        const subjectIds = part.map((p) => p[0]);
+        // Export and encode run without a pause: what is exported is what the row names.
+        const rows = q.exportRows(templateIds);
+        const plain = encodeSegment({
+          id,
+          model: d.model,
+          purposeId,
+          centre: q.centre(),
+          templateIds,
+          subjectIds,
+          ...rows,
+        });
+        rows.rows.fill(0);
+        try {
+          writeSecretFile(join(d.dataDir, d.path(id)), seal(key, plain, segmentAad(id, d.model, purposeId)));
+        } finally {
+          plain.fill(0);
+          key.fill(0);
+        }
+        if (!(await segments.has(d.store.db, id))) {
+          // Destroyed by a change since step 1: its settle may have looked for the file before it existed.
+          rmSync(join(d.dataDir, d.path(id)), { force: true });
+        } else {
+          made.push(id);
+          templates += part.length;
+        }
+        current = undefined;
+      }
+    }
+  } catch (e) {
+    if (current) await d.destroy([current]).catch(() => undefined);
+    throw e;
+  }
+  return { ids: made, templates };
+}
+
+/**
+ * Adds to `feed.touched` everyone changed after `feed.cursor`. False when entries right after the
+ * cursor may have been pruned (a follower prunes 10,000 behind its own cursor): the oldest entry
+ * left is past cursor + 1 (a sequence gap left by a rolled-back change reads the same: safe side).
+ */
+async function readFeed(ex: Executor, feed: FeedView): Promise<boolean> {
+  const from = feed.cursor;
+  for (;;) {
+    const rows = await changes.after(ex, feed.cursor, 5000);
+    for (const r of rows) feed.touched.add(r.subject_id);
+    if (rows.length) feed.cursor = Number(rows[rows.length - 1]!.seq);
+    if (rows.length < 5000) break;
+  }
+  // Checked after the read: pruning deletes a prefix, so a first entry still at or before from + 1
+  // means nothing after `from` had gone when the rows above were read.
+  const first = await changes.firstSeq(ex);
+  return first === 0 || first <= from + 1;
+}
+
+/** A background snapshot write failed: said on stderr (the error's code only: it names no person and no face data). */
+export function snapshotFailed(e: unknown): null {
+  const code = (e as { code?: unknown } | null)?.code ?? (e as Error | null)?.name ?? 'error';
+  process.stderr.write(
+    `veil: the index snapshot write failed (${String(code)}); the next start decrypts what it lacks\n`,
+  );
+  return null;
+}

@@ -1,0 +1,228 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openVeil, type Veil } from '../../src/app/veil.js';
+import { actors } from '../../src/auth/actor.js';
+import type { PurposeId, SubjectId } from '../../src/ids.js';
+import { open as openSealed } from '../../src/privacy/keys.js';
+import { SEGMENT_DIR } from '../../src/gallery/index-snapshot.js';
+import { decodeSegment, segmentAad } from '../../src/vector/segment-codec.js';
+import { indexSegmentRepository } from '../../src/vector/index-segment.repository.js';
+import { indexChangeRepository } from '../../src/vector/index-change.repository.js';
+import { subjectRepository } from '../../src/gallery/subject.repository.js';
+import { liveIndex } from '../../src/gallery/index-startup.js';
+import { FakeAnalyzer } from '../../support/fake-analyzer.js';
+import { engineOptions, ENGINE, tempDir } from '../../support/database.js';
+import { seedBulk } from '../../bench/scale/startup.js';
+
+// The index snapshot's erasure holes a review found (issue 17 item 3): a write that stops half-way,
+// a segment transaction that rolls back, a change feed pruned under the writer.
+
+const N = 300;
+const SEGMENT = 50;
+
+function unit(i: number): Float32Array {
+  let x = (i + 1) * 2654435761;
+  const v = new Float32Array(512);
+  let n = 0;
+  for (let j = 0; j < 512; j++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    v[j] = ((x >>> 0) / 2 ** 32) * 2 - 1;
+    n += v[j]! * v[j]!;
+  }
+  return v.map((c) => c / Math.sqrt(n));
+}
+
+async function seeded() {
+  const dir = tempDir('veil-snapshot-erasure-');
+  const db = await engineOptions();
+  const engine = new FakeAnalyzer();
+  const open = (snapshot = true) =>
+    openVeil({
+      dataDir: dir,
+      engine,
+      env: {},
+      ...db,
+      index: { quantiseFrom: 64, segmentTemplates: SEGMENT, snapshot },
+    });
+  const v = await open(false);
+  const purpose = await v.purposes.create(actors.system('test'), {
+    key: 'snap',
+    name: 'Snapshot',
+    description: 'Find the photos of you taken at our events.',
+    lawfulBasis: 'consent',
+  });
+  await seedBulk(v, purpose.id as PurposeId, N, unit);
+  await v.close();
+  const first = await open(); // writes the snapshot (close waits for it)
+  await first.close();
+  return { dir, purposeId: purpose.id as PurposeId, open };
+}
+
+/**
+ * What someone holding the data directory and the master key reads: every file under index/ that a
+ * live keystore key opens as the segment its name says, whether or not a row names it.
+ */
+async function readable(v: Veil, dir: string, purposeId: string) {
+  const live = (await v.keyring.keystore.readAll()).filter((s) => s.state === 'live' && s.wrapped);
+  const named = new Set((await indexSegmentRepository.all(v.store.db)).map((r) => r.id));
+  const out: { id: string; subjectIds: readonly string[]; named: boolean }[] = [];
+  for (const f of existsSync(join(dir, SEGMENT_DIR)) ? readdirSync(join(dir, SEGMENT_DIR)) : []) {
+    const id = f.replace(/\.seg$/, '');
+    const s = live.find((x) => x.owner === `idxseg:${id}`);
+    if (!s) continue;
+    const key = v.keyring.master.unwrapSlot(s.wrapped!, s.owner, s.slot);
+    const plain = openSealed(key, readFileSync(join(dir, SEGMENT_DIR, f)), segmentAad(id, v.vault.model, purposeId));
+    out.push({ id, subjectIds: decodeSegment(plain).subjectIds, named: named.has(id) });
+  }
+  return out;
+}
+
+const holding = async (v: Veil, dir: string, purposeId: string, who: string) =>
+  (await readable(v, dir, purposeId)).filter((x) => x.subjectIds.includes(who));
+
+function writer(v: Veil, dir: string) {
+  return liveIndex(
+    { store: v.store, keyring: v.keyring, vault: v.vault, dataDir: dir, dims: 512 },
+    { segmentTemplates: SEGMENT },
+  ).snapshots!;
+}
+
+/** Runs `body` with the n-th segment row insert failing (a lost connection, ENOSPC, a kill). */
+async function failingInsert<T>(n: number, body: () => Promise<T>): Promise<T> {
+  const original = indexSegmentRepository.insert;
+  let calls = 0;
+  indexSegmentRepository.insert = async (ex, row) => {
+    if (++calls === n) throw new Error('connection lost');
+    return original(ex, row);
+  };
+  try {
+    return await body();
+  } finally {
+    indexSegmentRepository.insert = original;
+  }
+}
+
+test(`${ENGINE}: a snapshot write that fails after committing segments leaves no readable segment holding a person erased elsewhere, before and after a restart`, async () => {
+  const s = await seeded();
+  const v = await s.open();
+  const since = v.lifecycle.started!.since;
+  // This process's follower lags (PostgreSQL polls every 5 s): its index still holds the person.
+  await v.follower.stop();
+  const erased = v.index
+    .templateIds()
+    .map((t) => v.index.ownerOf(t)!.subjectId)
+    .sort()[0]! as SubjectId;
+  // Another process erases them first: no segment of this writer exists yet for it to find.
+  const other = await s.open();
+  await other.lifecycle.erase([erased], actors.system('test'), null);
+  await other.close();
+  assert.ok(v.index.templatesOf(erased).length > 0, 'the writer index still holds the person');
+  // The writer's third segment fails: before the fix the first (holding the person) stayed live.
+  await failingInsert(3, () => assert.rejects(writer(v, s.dir).write(v.index, since)));
+  try {
+    assert.deepEqual(await holding(v, s.dir, s.purposeId, erased), []);
+  } finally {
+    await v.close();
+  }
+  const again = await s.open();
+  try {
+    assert.deepEqual(again.index.templatesOf(erased), []);
+    assert.deepEqual(await holding(again, s.dir, s.purposeId, erased), []);
+  } finally {
+    await again.close();
+  }
+});
+
+test(`${ENGINE}: start-up destroys every segment holding a row it drops, whatever let the segment outlive the change`, async () => {
+  const s = await seeded();
+  const v0 = await s.open();
+  const who = v0.index.ownerOf(v0.index.templateIds()[10]!)!.subjectId;
+  // A change no lifecycle saw (as a writer or a change stopped half-way leaves): the segment stays.
+  await subjectRepository.setState(v0.store.db, who, 'restricted', new Date().toISOString());
+  assert.equal((await holding(v0, s.dir, s.purposeId, who)).length, 1);
+  await v0.close();
+  const v = await s.open();
+  try {
+    assert.deepEqual(v.index.templatesOf(who), []);
+    assert.deepEqual(await holding(v, s.dir, s.purposeId, who), [], 'the segment holding them is destroyed');
+    assert.equal(v.lifecycle.started?.dropped, 1);
+  } finally {
+    await v.close();
+  }
+});
+
+test(`${ENGINE}: a segment whose row insert fails leaves no file and no key that opens one; an erasure of a person it would hold leaves nothing readable`, async () => {
+  const s = await seeded();
+  const v = await s.open();
+  try {
+    const since = v.lifecycle.started!.since;
+    const files = () => readdirSync(join(s.dir, SEGMENT_DIR)).sort();
+    const before = files();
+    await failingInsert(1, () => assert.rejects(writer(v, s.dir).write(v.index, since)));
+    // Nothing was sealed before the row committed: the directory is as it was, every file named.
+    assert.deepEqual(files(), before);
+    assert.deepEqual(
+      (await readable(v, s.dir, s.purposeId)).filter((x) => !x.named),
+      [],
+    );
+    const first = v.index
+      .templateIds()
+      .map((t) => v.index.ownerOf(t)!.subjectId)
+      .sort()[7]! as SubjectId;
+    await v.lifecycle.erase([first], actors.system('test'), null);
+    assert.deepEqual(await holding(v, s.dir, s.purposeId, first), []);
+  } finally {
+    await v.close();
+  }
+});
+
+test(`${ENGINE}: start-up deletes a segment file no row names at once (not an hour later)`, async () => {
+  const s = await seeded();
+  const stray = join(s.dir, SEGMENT_DIR, 'seg_stray.seg');
+  writeFileSync(stray, Buffer.alloc(64, 1));
+  const v = await s.open();
+  try {
+    assert.equal(existsSync(stray), false);
+    assert.ok(readdirSync(join(s.dir, SEGMENT_DIR)).length > 0, 'the named segments stay');
+  } finally {
+    await v.close();
+  }
+});
+
+test(`${ENGINE}: a writer whose change feed was pruned past where it read writes no segment (the changes in between are unknown)`, async () => {
+  const s = await seeded();
+  const v = await s.open();
+  try {
+    const since = v.lifecycle.started!.since;
+    await v.follower.stop();
+    const erased = v.index
+      .templateIds()
+      .map((t) => v.index.ownerOf(t)!.subjectId)
+      .sort()[0]! as SubjectId;
+    const other = await s.open();
+    await other.lifecycle.erase([erased], actors.system('test'), null);
+    // 10,001 more changes elsewhere, and that process's follower prunes 10,000 behind its cursor.
+    await other.store.transaction(async (tx) => {
+      for (let i = 0; i < 10_001; i++)
+        await indexChangeRepository.insert(tx, 'sub_someone_else', new Date().toISOString());
+    });
+    for (let i = 0; i < 4; i++) await other.follower.catchUp(); // 5,000 a pass
+    await other.close();
+    assert.ok((await indexChangeRepository.firstSeq(v.store.db)) > since + 1, 'the feed was pruned past since');
+    const before = (await indexSegmentRepository.all(v.store.db)).map((r) => r.id);
+    const w = await writer(v, s.dir).write(v.index, since);
+    assert.equal(w?.segments, 0);
+    assert.deepEqual(await holding(v, s.dir, s.purposeId, erased), []);
+    // The previous generation stays (what an erasure destroyed of it is gone).
+    assert.deepEqual(
+      (await indexSegmentRepository.all(v.store.db)).map((r) => r.id),
+      before,
+    );
+  } finally {
+    await v.close();
+  }
+});
