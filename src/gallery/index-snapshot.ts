@@ -1,15 +1,14 @@
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Store, Tx } from '../store/store.js';
 import { newId, type PurposeId, type SubjectId, type TemplateId } from '../ids.js';
 import type { KeyRing } from '../privacy/keyring.js';
-import { open } from '../privacy/keys.js';
 import { opsRepository } from '../ops/ops.repository.js';
 import type { GalleryIndex } from '../vector/gallery-index.js';
 import { AdaptiveIndex } from '../vector/adaptive-index.js';
 import { QuantizedIndex } from '../vector/quantized-index.js';
 import { indexSegmentRepository as segments, type SegmentRow } from '../vector/index-segment.repository.js';
-import { decodeSegment, segmentAad, type SegmentRows } from '../vector/segment-codec.js';
+import { decodeSegment, openInto, segmentAad, type SegmentRows } from '../vector/segment-codec.js';
 import { writeSegments } from './index-snapshot-writer.js';
 
 /** Snapshot segments live here, under the data directory (never in a backup: BACKUP_DIRS). */
@@ -67,20 +66,31 @@ export class IndexSnapshots {
     const byPurpose = new Map<PurposeId, { q: QuantizedIndex; owners: [TemplateId, SubjectId][] }>();
     const bad: string[] = rows.filter((r) => r.model !== model).map((r) => r.id);
     let loaded = 0;
-    for (const r of rows.filter((x) => x.model === model)) {
-      const s = await this.read(r).catch(() => null);
-      const into = s && byPurpose.get(r.purposeId);
-      if (!s || (into && (!sameCentre(into.q.centre(), s.centre) || s.templateIds.some((t) => into.q.has(t))))) {
-        s?.plain.fill(0);
-        bad.push(r.id);
-        continue;
+    // One buffer for the sealed file and one for its plaintext, reused by every segment (fresh memory
+    // the size of a segment costs more to fault in than to decrypt), the plaintext zeroed at the end.
+    const buffers = { sealed: Buffer.alloc(0), plain: Buffer.alloc(0) };
+    try {
+      for (const r of rows.filter((x) => x.model === model)) {
+        const s = await this.read(r, buffers).catch(() => null);
+        const into = s && byPurpose.get(r.purposeId);
+        if (!s || (into && !sameCentre(into.q.centre(), s.centre))) {
+          bad.push(r.id);
+          continue;
+        }
+        const at = into ?? { q: new QuantizedIndex(s.centre, sizes.get(r.purposeId)), owners: [] };
+        byPurpose.set(r.purposeId, at);
+        try {
+          at.q.loadRows(s.templateIds, s.codes, s.rows, s.scales);
+        } catch {
+          // A row another segment holds too (two generations after a crash): this one goes.
+          bad.push(r.id);
+          continue;
+        }
+        s.templateIds.forEach((t, i) => at.owners.push([t as TemplateId, s.subjectIds[i] as SubjectId]));
+        loaded++;
       }
-      const at = into ?? { q: new QuantizedIndex(s.centre, sizes.get(r.purposeId)), owners: [] };
-      byPurpose.set(r.purposeId, at);
-      at.q.loadRows(s.templateIds, s.codes, s.rows, s.scales);
-      s.templateIds.forEach((t, i) => at.owners.push([t as TemplateId, s.subjectIds[i] as SubjectId]));
-      s.plain.fill(0);
-      loaded++;
+    } finally {
+      buffers.plain.fill(0);
     }
     let templates = 0;
     for (const [p, { q, owners }] of byPurpose) {
@@ -91,20 +101,36 @@ export class IndexSnapshots {
     return { segments: loaded, templates, dropped: bad.length };
   }
 
-  /** A segment opened and decoded: its arrays are views of `plain`, which the caller zeroes once loaded. */
-  private async read(r: SegmentRow): Promise<SegmentRows & { plain: Buffer }> {
+  /** A segment opened and decoded: its arrays are views of `buffers.plain`, valid until the next read. */
+  private async read(r: SegmentRow, buffers: { sealed: Buffer; plain: Buffer }): Promise<SegmentRows> {
     const key = await this.deps.keyring.get(this.deps.store.db, segmentOwner(r.id));
-    const sealed = readFileSync(join(this.deps.dataDir, segmentPath(r.id)));
-    const plain = open(key, sealed, segmentAad(r.id, r.model, r.purposeId));
+    const fd = openSync(join(this.deps.dataDir, segmentPath(r.id)), 'r');
+    let size: number;
     try {
-      const s = decodeSegment(plain);
-      if (s.id !== r.id || s.purposeId !== r.purposeId || s.templateIds.length !== r.templates)
-        throw new Error('segment does not match its row');
-      return { ...s, plain };
-    } catch (e) {
-      plain.fill(0);
-      throw e;
+      size = fstatSync(fd).size;
+      if (buffers.sealed.length < size) {
+        buffers.sealed = Buffer.alloc(size);
+        buffers.plain.fill(0);
+        buffers.plain = Buffer.alloc(size);
+      }
+      for (let at = 0; at < size;) {
+        const n = readSync(fd, buffers.sealed, at, size - at, at);
+        if (!n) throw new Error('segment file truncated while read');
+        at += n;
+      }
+    } finally {
+      closeSync(fd);
     }
+    const plain = openInto(
+      key,
+      buffers.sealed.subarray(0, size),
+      segmentAad(r.id, r.model, r.purposeId),
+      buffers.plain,
+    );
+    const s = decodeSegment(plain);
+    if (s.id !== r.id || s.purposeId !== r.purposeId || s.templateIds.length !== r.templates)
+      throw new Error('segment does not match its row');
+    return s;
   }
 
   private segmentFiles(): string[] {

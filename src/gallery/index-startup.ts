@@ -9,8 +9,6 @@ import { IndexSnapshots } from './index-snapshot.js';
 
 export { snapshotFailed } from './index-snapshot-writer.js';
 
-const ID_PAGE = 50_000;
-
 export interface IndexOptions {
   /** A purpose's index is quantised from this many templates (AdaptiveIndex; QUANTISE_FROM by default). */
   readonly quantiseFrom?: number;
@@ -54,8 +52,9 @@ export interface IndexStart {
  * Builds the live index at start. Without a snapshot: every matchable template read and decrypted
  * (TemplateVault.matchablePages). With one: its segments loaded, then put in step with the store
  * without decrypting what they hold: only the ids of the matchable templates are read (the same
- * rules), rows no longer matchable (or now of another subject or purpose) leave, with every segment
- * whose range holds their people, and only the templates the segments lack are read and decrypted. The result holds the same templates as a full
+ * rules, matchableRepository.allIds), rows no longer matchable (or now of another subject or
+ * purpose) leave, with every segment whose range holds their people, and only the templates the
+ * segments lack are read and decrypted. The result holds the same templates as a full
  * rebuild.
  */
 export async function startIndex(d: {
@@ -85,18 +84,13 @@ export async function startIndex(d: {
   const missing: MatchableRef[] = [];
   // Whoever had a snapshot row that is no longer matchable as it was: their segments go (dropHolding).
   const gone = new Set<string>();
-  for (let after = ''; ;) {
-    const page = await matchableRepository.idPage(store.db, after, ID_PAGE, vault.model);
-    for (const r of page) {
-      seen.add(r.id);
-      const o = index.ownerOf(r.id);
-      if (o && o.subjectId === r.subjectId && o.purposeId === r.purposeId) continue;
-      if (o) gone.add(o.subjectId);
-      if (o) index.removeTemplate(r.id);
-      missing.push(r);
-    }
-    if (page.length < ID_PAGE) break;
-    after = page[page.length - 1]!.id;
+  for (const r of await matchableRepository.allIds(store.db, vault.model)) {
+    seen.add(r.id);
+    const o = index.ownerOf(r.id);
+    if (o && o.subjectId === r.subjectId && o.purposeId === r.purposeId) continue;
+    if (o) gone.add(o.subjectId);
+    if (o) index.removeTemplate(r.id);
+    missing.push(r);
   }
   let fromSnapshot = 0;
   for (const id of index.templateIds()) {

@@ -1,3 +1,4 @@
+import { createDecipheriv } from 'node:crypto';
 import { VeilError } from '../errors.js';
 
 const MAGIC = Buffer.from('VIDXSEG1', 'ascii');
@@ -86,4 +87,29 @@ export function decodeSegment(b: Buffer): SegmentRows {
     subjectIds.push(p.slice(sp + 1));
   }
   return { id: h.id, model: h.model, purposeId: h.purposeId, centre, templateIds, subjectIds, codes, rows, scales };
+}
+
+const NONCE = 12;
+const TAG = 16;
+const PIECE = 1 << 20;
+
+/**
+ * Opens what `seal()` made (nonce, ciphertext, tag) into `out`, a piece at a time: Node allocates a
+ * fresh output buffer per call, and one the size of a segment costs several times the decryption.
+ * Nothing of `out` is used unless the tag verifies (final() throws otherwise).
+ */
+export function openInto(key: Buffer, sealed: Buffer, aad: string, out: Buffer): Buffer {
+  const d = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, NONCE));
+  d.setAAD(Buffer.from(aad, 'utf8'));
+  d.setAuthTag(sealed.subarray(sealed.length - TAG));
+  const body = sealed.subarray(NONCE, sealed.length - TAG);
+  let at = 0;
+  for (let o = 0; o < body.length; o += PIECE) {
+    const piece = d.update(body.subarray(o, o + PIECE));
+    piece.copy(out, at);
+    at += piece.length;
+    piece.fill(0);
+  }
+  d.final();
+  return out.subarray(0, at);
 }

@@ -33,10 +33,13 @@ test('the paged rebuild read returns exactly the matchable templates: not the wi
     after = page[page.length - 1]!.id;
   }
   assert.deepEqual(ids.sort(), legacy);
+  // and so does the one that joins in code.
+  const all = await matchableRepository.allIds(v.store.db, v.vault.model);
+  assert.deepEqual(all.map((r) => r.id).sort(), legacy);
   // The vectors are the enrolled ones, and the whole read is what start-up indexes.
-  const all = await v.vault.matchable(v.store.db);
-  assert.deepEqual(all.map((t) => t.templateId).sort(), legacy);
-  for (const t of all) assert.deepEqual(v.index.snapshot()[t.purposeId]?.includes(t.templateId), true);
+  const decrypted = await v.vault.matchable(v.store.db);
+  assert.deepEqual(decrypted.map((t) => t.templateId).sort(), legacy);
+  for (const t of decrypted) assert.deepEqual(v.index.snapshot()[t.purposeId]?.includes(t.templateId), true);
   await v.close();
 });
 
