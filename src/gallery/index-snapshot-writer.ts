@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import type { Executor, Store } from '../store/store.js';
 import { newId, type PurposeId, type TemplateId } from '../ids.js';
 import type { KeyRing } from '../privacy/keyring.js';
-import { seal } from '../privacy/keys.js';
-import { writeSecretFile } from '../privacy/secret-files.js';
+import { sealInSteps } from '../privacy/keys.js';
+import { writeSecretFileAsync } from '../privacy/secret-files.js';
 import type { GalleryIndex } from '../vector/gallery-index.js';
 import type { QuantizedIndex } from '../vector/quantized-index.js';
 import { indexChangeRepository as changes } from '../vector/index-change.repository.js';
@@ -35,7 +35,9 @@ interface FeedView {
  *    before its feed record and its `forget`): the feed since `since` is read, people changed since
  *    are left out, and the segment's key and its row (with its subject range) are committed. A change
  *    that committed first is in the feed; one that commits after sees the row and destroys the key.
- * 2. only then, outside any transaction: the rows exported, sealed under that key, the file written.
+ * 2. only then, outside any transaction: the rows exported, sealed under that key, the file written
+ *    (in steps and asynchronously, so neither this process's changes nor, on SQLite, anyone's
+ *    transactions wait for it).
  * 3. the row looked up again: gone (a change destroyed it meanwhile) means the file goes too.
  * Nothing is sealed under a key whose row has not committed, so a failure or a kill at any point
  * leaves no readable file that no row names. On a failure the segment being written is destroyed.
@@ -107,7 +109,9 @@ export async function writeSegments(
         });
         rows.rows.fill(0);
         try {
-          writeSecretFile(join(d.dataDir, d.path(id)), seal(key, plain, segmentAad(id, d.model, purposeId)));
+          // In steps and asynchronously: a change in this process is not held up by the write.
+          const sealed = await sealInSteps(key, plain, segmentAad(id, d.model, purposeId));
+          await writeSecretFileAsync(join(d.dataDir, d.path(id)), sealed);
         } finally {
           plain.fill(0);
           key.fill(0);

@@ -26,6 +26,26 @@ export function seal(key: Buffer, plaintext: Uint8Array, aad: string): Buffer {
   return Buffer.concat([nonce, body, c.getAuthTag()]);
 }
 
+/**
+ * `seal` for large plaintexts, in steps that give the event loop back between them (a 38 MB
+ * snapshot segment takes about half a second): the same bytes `open` reads.
+ */
+export async function sealInSteps(key: Buffer, plaintext: Uint8Array, aad: string, step = 1 << 22): Promise<Buffer> {
+  const nonce = randomBytes(NONCE);
+  const c = createCipheriv('aes-256-gcm', key, nonce);
+  c.setAAD(Buffer.from(aad, 'utf8'));
+  const out = Buffer.allocUnsafe(NONCE + plaintext.length + TAG);
+  nonce.copy(out, 0);
+  let o = NONCE;
+  for (let at = 0; at < plaintext.length; at += step) {
+    o += c.update(plaintext.subarray(at, at + step)).copy(out, o);
+    await new Promise((r) => setImmediate(r));
+  }
+  o += c.final().copy(out, o);
+  c.getAuthTag().copy(out, o);
+  return out;
+}
+
 export function open(key: Buffer, sealed: Uint8Array, aad: string): Buffer {
   const b = Buffer.from(sealed);
   if (b.length < NONCE + TAG) throw new VeilError('KEY_DESTROYED', 'Sealed data is truncated.');

@@ -10,6 +10,7 @@ import {
   rmSync,
   writeSync,
 } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
@@ -44,6 +45,21 @@ export function writeSecretFile(path: string, content: Buffer | string): void {
     closeSync(fd);
   }
   renameSync(tmp, path);
+  syncDir(dirname(path));
+}
+
+/** `writeSecretFile` without holding the event loop while the bytes are written and synced. */
+export async function writeSecretFileAsync(path: string, content: Buffer): Promise<void> {
+  secretDir(dirname(path));
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fh = await fsp.open(tmp, 'w', 0o600);
+  try {
+    await fh.writeFile(content);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await fsp.rename(tmp, path);
   syncDir(dirname(path));
 }
 

@@ -12,6 +12,7 @@ import { indexSegmentRepository } from '../../src/vector/index-segment.repositor
 import { indexChangeRepository } from '../../src/vector/index-change.repository.js';
 import { subjectRepository } from '../../src/gallery/subject.repository.js';
 import { liveIndex } from '../../src/gallery/index-startup.js';
+import { FaceDataLifecycle } from '../../src/gallery/face-data.lifecycle.js';
 import { FakeAnalyzer } from '../../support/fake-analyzer.js';
 import { engineOptions, ENGINE, tempDir } from '../../support/database.js';
 import { seedBulk } from '../../bench/scale/startup.js';
@@ -222,6 +223,35 @@ test(`${ENGINE}: a writer whose change feed was pruned past where it read writes
       (await indexSegmentRepository.all(v.store.db)).map((r) => r.id),
       before,
     );
+  } finally {
+    await v.close();
+  }
+});
+
+test(`${ENGINE}: a change another process commits while start-up builds the index is applied by this process's follower`, async () => {
+  const s = await seeded();
+  const probe = await s.open();
+  const who = probe.index.ownerOf(probe.index.templateIds()[42]!)!.subjectId;
+  await probe.close();
+  const rebuild = FaceDataLifecycle.prototype.rebuild;
+  FaceDataLifecycle.prototype.rebuild = async function (this: FaceDataLifecycle) {
+    const n = await rebuild.call(this);
+    // Another process restricts the person after this index read them (its feed record included).
+    const { store } = (this as unknown as { deps: { store: Veil['store'] } }).deps;
+    const at = new Date().toISOString();
+    await subjectRepository.setState(store.db, who, 'restricted', at);
+    await store.transaction((tx) => indexChangeRepository.insert(tx, who, at));
+    return n;
+  };
+  let v: Veil;
+  try {
+    v = await s.open();
+  } finally {
+    FaceDataLifecycle.prototype.rebuild = rebuild;
+  }
+  try {
+    await v.follower.catchUp();
+    assert.deepEqual(v.index.templatesOf(who), [], 'the restricted person is not matchable here');
   } finally {
     await v.close();
   }
