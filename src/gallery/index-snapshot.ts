@@ -52,25 +52,30 @@ export class IndexSnapshots {
   /**
    * Loads every usable segment of this model into `index` (which must be empty), each purpose as a
    * quantised index. A segment whose key is destroyed, whose file is gone or fails to open is dropped
-   * (its row, key and file); files no row names are deleted once old enough.
+   * (its row, key and file) unless another process is writing a snapshot; files no row names are deleted.
    */
   async load(index: GalleryIndex): Promise<SnapshotLoad> {
     const { store, model } = this.deps;
     // Files listed before the rows are read: a segment's row commits before its file is written, so
     // a listed file no row names is one whose write failed or whose row a change deleted.
     const files = this.segmentFiles();
-    const rows = await segments.all(store.db);
+    const all = await segments.all(store.db);
+    this.sweepFiles(files, new Set(all.map((r) => r.id)));
+    // Another model's segments are that model's processes' to load (an erasure reaches them by their
+    // rows). While another process writes a snapshot, its segments may lack their file yet or overlap
+    // the generation they replace: what cannot be used is skipped then, not destroyed.
+    const rows = all.filter((r) => r.model === model);
+    const writing = await opsRepository.leaseHeld(store.db, LEASE, new Date());
     const sizes = new Map<string, number>();
     for (const r of rows) sizes.set(r.purposeId, (sizes.get(r.purposeId) ?? 0) + r.templates);
-    this.sweepFiles(files, new Set(rows.map((r) => r.id)));
     const byPurpose = new Map<PurposeId, { q: QuantizedIndex; owners: [TemplateId, SubjectId][] }>();
-    const bad: string[] = rows.filter((r) => r.model !== model).map((r) => r.id);
+    const bad: string[] = [];
     let loaded = 0;
     // One buffer for the sealed file and one for its plaintext, reused by every segment (fresh memory
     // the size of a segment costs more to fault in than to decrypt), the plaintext zeroed at the end.
     const buffers = { sealed: Buffer.alloc(0), plain: Buffer.alloc(0) };
     try {
-      for (const r of rows.filter((x) => x.model === model)) {
+      for (const r of rows) {
         const s = await this.read(r, buffers).catch(() => null);
         const into = s && byPurpose.get(r.purposeId);
         if (!s || (into && !sameCentre(into.q.centre(), s.centre))) {
@@ -97,8 +102,8 @@ export class IndexSnapshots {
       index.adopt(p, AdaptiveIndex.holding(q), owners);
       templates += q.size;
     }
-    await this.destroy(bad);
-    return { segments: loaded, templates, dropped: bad.length };
+    if (!writing) await this.destroy(bad);
+    return { segments: loaded, templates, dropped: writing ? 0 : bad.length };
   }
 
   /** A segment opened and decoded: its arrays are views of `buffers.plain`, valid until the next read. */

@@ -28,4 +28,14 @@ export const opsRepository = {
       .executeTakeFirst();
     return r?.holder === holder;
   },
+  /** Whether some process holds the lease now (not expired). */
+  async leaseHeld(ex: Executor, name: string, now: Date): Promise<boolean> {
+    const r = await ex
+      .selectFrom('job_leases')
+      .select('name')
+      .where('name', '=', name)
+      .where('expires_at', '>', now.toISOString())
+      .executeTakeFirst();
+    return r !== undefined;
+  },
 };

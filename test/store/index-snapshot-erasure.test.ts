@@ -11,6 +11,7 @@ import { decodeSegment, segmentAad } from '../../src/vector/segment-codec.js';
 import { indexSegmentRepository } from '../../src/vector/index-segment.repository.js';
 import { indexChangeRepository } from '../../src/vector/index-change.repository.js';
 import { subjectRepository } from '../../src/gallery/subject.repository.js';
+import { opsRepository } from '../../src/ops/ops.repository.js';
 import { liveIndex } from '../../src/gallery/index-startup.js';
 import { FaceDataLifecycle } from '../../src/gallery/face-data.lifecycle.js';
 import { FakeAnalyzer } from '../../support/fake-analyzer.js';
@@ -254,5 +255,50 @@ test(`${ENGINE}: a change another process commits while start-up builds the inde
     assert.deepEqual(v.index.templatesOf(who), [], 'the restricted person is not matchable here');
   } finally {
     await v.close();
+  }
+});
+
+test(`${ENGINE}: a start keeps another model's segments, and while another process writes a snapshot it skips a segment it cannot use instead of destroying it`, async () => {
+  const s = await seeded();
+  const v0 = await s.open();
+  const purposeId = s.purposeId;
+  const at = new Date().toISOString();
+  const fake = (id: string, model: string) =>
+    v0.store.transaction(async (tx) => {
+      await v0.keyring.create(tx, `idxseg:${id}`, at);
+      await indexSegmentRepository.insert(tx, {
+        id,
+        model,
+        purposeId,
+        subjectLo: 'sub_',
+        subjectHi: 'sub_',
+        templates: 1,
+        createdAt: at,
+      });
+    });
+  // Another model's segment (its file is that model's business), and a segment of this model whose
+  // row a writer in another process committed and whose file it has not written yet.
+  await fake('seg_other_model', 'another-model');
+  await fake('seg_being_written', v0.vault.model);
+  await opsRepository.tryLease(v0.store.db, 'index-snapshot', 'another-process', new Date(), 60_000);
+  await v0.close();
+  const ids = async (v: Veil) => (await indexSegmentRepository.all(v.store.db)).map((r) => r.id);
+  const v1 = await s.open();
+  try {
+    assert.equal(v1.lifecycle.started?.fromSnapshot, N, 'the usable segments are loaded');
+    assert.ok((await ids(v1)).includes('seg_being_written'), 'skipped, not destroyed, while the lease is held');
+    assert.ok((await ids(v1)).includes('seg_other_model'));
+    await opsRepository.tryLease(v1.store.db, 'index-snapshot', 'another-process', new Date(), 0);
+  } finally {
+    await v1.close();
+  }
+  const v2 = await s.open();
+  try {
+    // No writer any more: a segment without its file is dropped (row and key); the other model's stays.
+    const left = await ids(v2);
+    assert.ok(!left.includes('seg_being_written'));
+    assert.ok(left.includes('seg_other_model'));
+  } finally {
+    await v2.close();
   }
 });
