@@ -31,9 +31,8 @@ export const defaultCandidates = (n: number, k: number): number =>
  * the result is the one a float re-rank of the same candidates would give. Nothing is approximate
  * but which rows are candidates; bench/scale measures that a real probe's mate is still among them.
  *
- * Memory per template: 64 bytes of code, 512 of int8 vector and 4 of scale (plus its id and map
- * entries), against 2,048 for a float32 vector. Removal moves the last row into the hole and zeroes
- * the vacated code, vector and scale.
+ * Memory per template: 64 B of code, 512 of int8 and 4 of scale (plus its id and map entries), against
+ * 2,048 for float32. Removal moves the last row into the hole and zeroes the vacated code, row and scale.
  */
 export class QuantizedIndex implements VectorIndex {
   readonly dimensions = DIMS;
