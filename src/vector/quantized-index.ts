@@ -65,10 +65,8 @@ export class QuantizedIndex implements VectorIndex {
       for (let j = 0; j < DIMS; j++) mean[j]! += v[j]!;
       n++;
     }
-    return new QuantizedIndex(
-      Float32Array.from(mean, (x) => (n ? x / n : 0)),
-      initialCapacity,
-    );
+    const centre = Float32Array.from(mean, (x) => (n ? x / n : 0));
+    return new QuantizedIndex(centre, initialCapacity);
   }
 
   private pagesFor(capacity: number): number {
@@ -112,9 +110,7 @@ export class QuantizedIndex implements VectorIndex {
     const chunk = this.bytes[r >> CHUNK_BITS]!;
     const o = (r & (CHUNK - 1)) * DIMS;
     // One pass writes the int8 row and the sign code (the bits of v - centre).
-    const codes = this.codes;
-    const c = this.center;
-    const at = r * CODE_BYTES;
+    const [codes, c, at] = [this.codes, this.center, r * CODE_BYTES];
     for (let b = 0; b < CODE_BYTES; b++) {
       let byte = 0;
       for (let j = 0; j < 8; j++) {
