@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openVeil, type Veil } from '../../src/app/veil.js';
+import type { Veil } from '../../src/app/veil.js';
 import { actors } from '../../src/auth/actor.js';
-import type { PurposeId, SubjectId } from '../../src/ids.js';
+import type { SubjectId } from '../../src/ids.js';
 import { open as openSealed } from '../../src/privacy/keys.js';
 import { SEGMENT_DIR } from '../../src/gallery/index-snapshot.js';
 import { decodeSegment, segmentAad } from '../../src/vector/segment-codec.js';
@@ -14,55 +14,11 @@ import { subjectRepository } from '../../src/gallery/subject.repository.js';
 import { opsRepository } from '../../src/ops/ops.repository.js';
 import { liveIndex } from '../../src/gallery/index-startup.js';
 import { FaceDataLifecycle } from '../../src/gallery/face-data.lifecycle.js';
-import { FakeAnalyzer } from '../../support/fake-analyzer.js';
-import { engineOptions, ENGINE, tempDir } from '../../support/database.js';
-import { seedBulk } from '../../bench/scale/startup.js';
+import { ENGINE } from '../../support/database.js';
+import { N, SEGMENT, seeded } from './snapshot.fixture.js';
 
 // The index snapshot's erasure holes a review found (issue 17 item 3): a write that stops half-way,
 // a segment transaction that rolls back, a change feed pruned under the writer.
-
-const N = 300;
-const SEGMENT = 50;
-
-function unit(i: number): Float32Array {
-  let x = (i + 1) * 2654435761;
-  const v = new Float32Array(512);
-  let n = 0;
-  for (let j = 0; j < 512; j++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    v[j] = ((x >>> 0) / 2 ** 32) * 2 - 1;
-    n += v[j]! * v[j]!;
-  }
-  return v.map((c) => c / Math.sqrt(n));
-}
-
-async function seeded() {
-  const dir = tempDir('veil-snapshot-erasure-');
-  const db = await engineOptions();
-  const engine = new FakeAnalyzer();
-  const open = (snapshot = true) =>
-    openVeil({
-      dataDir: dir,
-      engine,
-      env: {},
-      ...db,
-      index: { quantiseFrom: 64, segmentTemplates: SEGMENT, snapshot },
-    });
-  const v = await open(false);
-  const purpose = await v.purposes.create(actors.system('test'), {
-    key: 'snap',
-    name: 'Snapshot',
-    description: 'Find the photos of you taken at our events.',
-    lawfulBasis: 'consent',
-  });
-  await seedBulk(v, purpose.id as PurposeId, N, unit);
-  await v.close();
-  const first = await open(); // writes the snapshot (close waits for it)
-  await first.close();
-  return { dir, purposeId: purpose.id as PurposeId, open };
-}
 
 /**
  * What someone holding the data directory and the master key reads: every file under index/ that a
@@ -109,7 +65,7 @@ async function failingInsert<T>(n: number, body: () => Promise<T>): Promise<T> {
 }
 
 test(`${ENGINE}: a snapshot write that fails after committing segments leaves no readable segment holding a person erased elsewhere, before and after a restart`, async () => {
-  const s = await seeded();
+  const s = await seeded('veil-snapshot-erasure-');
   const v = await s.open();
   const since = v.lifecycle.started!.since;
   // This process's follower lags (PostgreSQL polls every 5 s): its index still holds the person.
@@ -140,7 +96,7 @@ test(`${ENGINE}: a snapshot write that fails after committing segments leaves no
 });
 
 test(`${ENGINE}: start-up destroys every segment holding a row it drops, whatever let the segment outlive the change`, async () => {
-  const s = await seeded();
+  const s = await seeded('veil-snapshot-erasure-');
   const v0 = await s.open();
   const who = v0.index.ownerOf(v0.index.templateIds()[10]!)!.subjectId;
   // A change no lifecycle saw (as a writer or a change stopped half-way leaves): the segment stays.
@@ -158,7 +114,7 @@ test(`${ENGINE}: start-up destroys every segment holding a row it drops, whateve
 });
 
 test(`${ENGINE}: a segment whose row insert fails leaves no file and no key that opens one; an erasure of a person it would hold leaves nothing readable`, async () => {
-  const s = await seeded();
+  const s = await seeded('veil-snapshot-erasure-');
   const v = await s.open();
   try {
     const since = v.lifecycle.started!.since;
@@ -183,7 +139,7 @@ test(`${ENGINE}: a segment whose row insert fails leaves no file and no key that
 });
 
 test(`${ENGINE}: start-up deletes a segment file no row names at once (not an hour later)`, async () => {
-  const s = await seeded();
+  const s = await seeded('veil-snapshot-erasure-');
   const stray = join(s.dir, SEGMENT_DIR, 'seg_stray.seg');
   writeFileSync(stray, Buffer.alloc(64, 1));
   const v = await s.open();
@@ -196,7 +152,7 @@ test(`${ENGINE}: start-up deletes a segment file no row names at once (not an ho
 });
 
 test(`${ENGINE}: a writer whose change feed was pruned past where it read writes no segment (the changes in between are unknown)`, async () => {
-  const s = await seeded();
+  const s = await seeded('veil-snapshot-erasure-');
   const v = await s.open();
   try {
     const since = v.lifecycle.started!.since;
@@ -230,7 +186,7 @@ test(`${ENGINE}: a writer whose change feed was pruned past where it read writes
 });
 
 test(`${ENGINE}: a change another process commits while start-up builds the index is applied by this process's follower`, async () => {
-  const s = await seeded();
+  const s = await seeded('veil-snapshot-erasure-');
   const probe = await s.open();
   const who = probe.index.ownerOf(probe.index.templateIds()[42]!)!.subjectId;
   await probe.close();
@@ -259,7 +215,7 @@ test(`${ENGINE}: a change another process commits while start-up builds the inde
 });
 
 test(`${ENGINE}: a start keeps another model's segments, and while another process writes a snapshot it skips a segment it cannot use instead of destroying it`, async () => {
-  const s = await seeded();
+  const s = await seeded('veil-snapshot-erasure-');
   const v0 = await s.open();
   const purposeId = s.purposeId;
   const at = new Date().toISOString();

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openVeil, type Veil } from '../../src/app/veil.js';
+import type { Veil } from '../../src/app/veil.js';
 import { actors } from '../../src/auth/actor.js';
-import type { PurposeId, SubjectId, TemplateId } from '../../src/ids.js';
+import type { SubjectId, TemplateId } from '../../src/ids.js';
 import { open as openSealed } from '../../src/privacy/keys.js';
 import { SEGMENT_DIR, segmentOwner } from '../../src/gallery/index-snapshot.js';
 import { decodeSegment, segmentAad, type SegmentRows } from '../../src/vector/segment-codec.js';
@@ -15,63 +15,9 @@ import { BACKUP_DIRS } from '../../src/ops/backup.service.js';
 import { opsRepository } from '../../src/ops/ops.repository.js';
 import { indexChangeRepository } from '../../src/vector/index-change.repository.js';
 import { liveIndex } from '../../src/gallery/index-startup.js';
-import { FakeAnalyzer } from '../../support/fake-analyzer.js';
-import { engineOptions, ENGINE, tempDir } from '../../support/database.js';
-import { seedBulk } from '../../bench/scale/startup.js';
-
-const N = 300;
-const SEGMENT = 50;
-
-function unit(i: number): Float32Array {
-  // Deterministic pseudo-random unit vectors (xorshift), so two runs hold the same gallery.
-  let x = (i + 1) * 2654435761;
-  const v = new Float32Array(512);
-  let n = 0;
-  for (let j = 0; j < 512; j++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    v[j] = ((x >>> 0) / 2 ** 32) * 2 - 1;
-    n += v[j]! * v[j]!;
-  }
-  return v.map((c) => c / Math.sqrt(n));
-}
-
-interface Setup {
-  dir: string;
-  db: { databaseUrl?: string };
-  purposeId: PurposeId;
-  open(snapshot?: boolean): Promise<Veil>;
-}
-
-/** N templates of N people in one purpose, quantised from 64; then one start that writes the snapshot. */
-async function seeded(): Promise<Setup> {
-  const dir = tempDir('veil-index-snapshot-');
-  const db = await engineOptions();
-  const engine = new FakeAnalyzer();
-  const open = (snapshot = true) =>
-    openVeil({
-      dataDir: dir,
-      engine,
-      env: {},
-      ...db,
-      index: { quantiseFrom: 64, segmentTemplates: SEGMENT, snapshot },
-    });
-  const v = await open(false);
-  const purpose = await v.purposes.create(actors.system('test'), {
-    key: 'snap',
-    name: 'Snapshot',
-    description: 'Find the photos of you taken at our events.',
-    lawfulBasis: 'consent',
-  });
-  await seedBulk(v, purpose.id as PurposeId, N, unit);
-  await v.close();
-  // No snapshot yet: everything is decrypted, and a snapshot written (close waits for it).
-  const first = await open();
-  assert.equal(first.lifecycle.started?.decrypted, N);
-  await first.close();
-  return { dir, db, purposeId: purpose.id as PurposeId, open };
-}
+import { ENGINE } from '../../support/database.js';
+import { pseudoUnit as unit } from '../../support/unit-vectors.js';
+import { N, SEGMENT, seeded, type Setup } from './snapshot.fixture.js';
 
 /** Every segment file left, opened the way an attacker holding the data directory and master key would. */
 async function openEverySegment(v: Veil, dir: string): Promise<SegmentRows[]> {
@@ -122,7 +68,7 @@ async function fullRebuild(s: Setup): Promise<Record<string, string[]>> {
 }
 
 test(`${ENGINE}: a start from the sealed snapshot decrypts nothing and holds what a full rebuild holds`, async () => {
-  const s = await seeded();
+  const s = await seeded('veil-index-snapshot-');
   const v = await s.open();
   try {
     assert.deepEqual(
@@ -152,7 +98,7 @@ test(`${ENGINE}: a start from the sealed snapshot decrypts nothing and holds wha
 });
 
 test(`${ENGINE}: erasure destroys the segment holding the person in the same step; no file left holds them, no live key opens the old one, a restart does not bring them back`, async () => {
-  const s = await seeded();
+  const s = await seeded('veil-index-snapshot-');
   const v = await s.open();
   let erased: SubjectId;
   let template: TemplateId;
@@ -212,7 +158,7 @@ test(`${ENGINE}: erasure destroys the segment holding the person in the same ste
 });
 
 test(`${ENGINE}: a tampered segment is dropped (file, row and key) and its rows are decrypted from the store`, async () => {
-  const s = await seeded();
+  const s = await seeded('veil-index-snapshot-');
   const files = readdirSync(join(s.dir, SEGMENT_DIR));
   const victim = join(s.dir, SEGMENT_DIR, files[2]!);
   const b = readFileSync(victim);
@@ -235,7 +181,7 @@ test(`${ENGINE}: a tampered segment is dropped (file, row and key) and its rows 
 });
 
 test(`${ENGINE}: a person restricted while this process was down is not matchable after its restart; one restricted through another process's lifecycle loses their segment`, async () => {
-  const s = await seeded();
+  const s = await seeded('veil-index-snapshot-');
   const v0 = await s.open();
   const [a, b] = [v0.index.templateIds()[10]!, v0.index.templateIds()[250]!].map((t) => v0.index.ownerOf(t)!.subjectId);
   const segsBefore = (await indexSegmentRepository.all(v0.store.db)).length;
@@ -262,7 +208,7 @@ test('backups do not carry the index snapshot', () => {
 });
 
 test(`${ENGINE}: a snapshot written from an index that missed a change committed meanwhile (another process's erasure) leaves that person out`, async () => {
-  const s = await seeded();
+  const s = await seeded('veil-index-snapshot-');
   const v = await s.open();
   try {
     const since = v.lifecycle.started!.since;

@@ -2,20 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { QuantizedIndex } from '../../src/vector/quantized-index.js';
 import { decodeSegment, encodeSegment } from '../../src/vector/segment-codec.js';
-
-function unit(seed: number): Float32Array {
-  let x = seed * 2654435761 + 1;
-  const v = new Float32Array(512);
-  let n = 0;
-  for (let j = 0; j < 512; j++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    v[j] = ((x >>> 0) / 2 ** 32) * 2 - 1;
-    n += v[j]! * v[j]!;
-  }
-  return v.map((c) => c / Math.sqrt(n));
-}
+import { pseudoUnit as unit } from '../../support/unit-vectors.js';
 
 test('rows exported into a segment, encoded, decoded and loaded (across chunk boundaries) are the rows held, and search the same', () => {
   const a = QuantizedIndex.centredOn(Array.from({ length: 64 }, (_, i) => unit(i)));
