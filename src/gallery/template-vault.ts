@@ -45,6 +45,11 @@ export class TemplateVault {
     return bytesVector(open(key, t.sealed, aad('template', t.id, t.subjectId, t.purposeId)));
   }
 
+  /** A template opened as the index holds it. */
+  private indexed(key: Buffer, t: Pick<TemplateRow, 'id' | 'subjectId' | 'purposeId' | 'sealed'>): TemplateVector {
+    return { templateId: t.id, subjectId: t.subjectId, purposeId: t.purposeId, vector: this.openTemplate(key, t) };
+  }
+
   /** A contact address, sealed under the subject's key: erased with the key. */
   sealContact(key: Buffer, subjectId: SubjectId, email: string): Buffer {
     return seal(key, Buffer.from(email.trim()), `veil.contact:${subjectId}`);
@@ -106,13 +111,7 @@ export class TemplateVault {
     for (const t of rows) {
       // A destroyed key means an erased subject whose rows are going: nothing to match.
       const key = keys.get(t.subjectId);
-      if (key)
-        out.push({
-          templateId: t.id,
-          subjectId: t.subjectId,
-          purposeId: t.purposeId,
-          vector: this.openTemplate(key, t),
-        });
+      if (key) out.push(this.indexed(key, t));
     }
     return out;
   }
@@ -237,13 +236,7 @@ export class TemplateVault {
         for (const t of rows) {
           const wrapped = await wrappedOf(t.subjectId, t.slot);
           const key = wrapped && this.deps.keyring.master.unwrapSlot(wrapped, t.subjectId, t.slot);
-          if (key)
-            out.push({
-              templateId: t.id,
-              subjectId: t.subjectId,
-              purposeId: t.purposeId,
-              vector: this.openTemplate(key, t),
-            });
+          if (key) out.push(this.indexed(key, t));
         }
         yield out;
       }

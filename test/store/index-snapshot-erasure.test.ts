@@ -15,7 +15,7 @@ import { opsRepository } from '../../src/ops/ops.repository.js';
 import { liveIndex } from '../../src/gallery/index-startup.js';
 import { FaceDataLifecycle } from '../../src/gallery/face-data.lifecycle.js';
 import { ENGINE } from '../../support/database.js';
-import { N, SEGMENT, seeded } from './snapshot.fixture.js';
+import { N, SEGMENT, seeded, type Setup } from './snapshot.fixture.js';
 
 // The index snapshot's erasure holes a review found (issue 17 item 3): a write that stops half-way,
 // a segment transaction that rolls back, a change feed pruned under the writer.
@@ -64,19 +64,25 @@ async function failingInsert<T>(n: number, body: () => Promise<T>): Promise<T> {
   }
 }
 
-test(`${ENGINE}: a snapshot write that fails after committing segments leaves no readable segment holding a person erased elsewhere, before and after a restart`, async () => {
-  const s = await seeded('veil-snapshot-erasure-');
-  const v = await s.open();
+/**
+ * The writer's follower lags (PostgreSQL polls every 5 s), and another process erases the first
+ * person: no segment of this writer exists yet for that erasure to find, and its index still holds them.
+ */
+async function erasedElsewhere(s: Setup, v: Veil): Promise<{ since: number; erased: SubjectId; other: Veil }> {
   const since = v.lifecycle.started!.since;
-  // This process's follower lags (PostgreSQL polls every 5 s): its index still holds the person.
   await v.follower.stop();
   const erased = v.index
     .templateIds()
     .map((t) => v.index.ownerOf(t)!.subjectId)
     .sort()[0]! as SubjectId;
-  // Another process erases them first: no segment of this writer exists yet for it to find.
   const other = await s.open();
   await other.lifecycle.erase([erased], actors.system('test'), null);
+  return { since, erased, other };
+}
+test(`${ENGINE}: a snapshot write that fails after committing segments leaves no readable segment holding a person erased elsewhere, before and after a restart`, async () => {
+  const s = await seeded('veil-snapshot-erasure-');
+  const v = await s.open();
+  const { since, erased, other } = await erasedElsewhere(s, v);
   await other.close();
   assert.ok(v.index.templatesOf(erased).length > 0, 'the writer index still holds the person');
   // The writer's third segment fails: before the fix the first (holding the person) stayed live.
@@ -155,14 +161,7 @@ test(`${ENGINE}: a writer whose change feed was pruned past where it read writes
   const s = await seeded('veil-snapshot-erasure-');
   const v = await s.open();
   try {
-    const since = v.lifecycle.started!.since;
-    await v.follower.stop();
-    const erased = v.index
-      .templateIds()
-      .map((t) => v.index.ownerOf(t)!.subjectId)
-      .sort()[0]! as SubjectId;
-    const other = await s.open();
-    await other.lifecycle.erase([erased], actors.system('test'), null);
+    const { since, erased, other } = await erasedElsewhere(s, v);
     // 10,001 more changes elsewhere, and that process's follower prunes 10,000 behind its cursor.
     await other.store.transaction(async (tx) => {
       for (let i = 0; i < 10_001; i++)

@@ -70,6 +70,9 @@ async function fullRebuild(s: Setup): Promise<Record<string, string[]>> {
 test(`${ENGINE}: a start from the sealed snapshot decrypts nothing and holds what a full rebuild holds`, async () => {
   const s = await seeded('veil-index-snapshot-');
   const v = await s.open();
+  const probe = unit(17);
+  let snap: Record<string, string[]>;
+  let fromSnapshot;
   try {
     assert.deepEqual(
       { ...v.lifecycle.started, since: 0, ms: null },
@@ -80,20 +83,18 @@ test(`${ENGINE}: a start from the sealed snapshot decrypts nothing and holds wha
     const some = v.index.templateIds()[0]!;
     for (const f of readdirSync(join(s.dir, SEGMENT_DIR)))
       assert.ok(!readFileSync(join(s.dir, SEGMENT_DIR, f)).includes(some), `${f} holds an id in clear`);
-    const probe = unit(17);
-    const fromSnapshot = await v.index.search(s.purposeId, probe, 5, -1);
-    const snap = v.index.snapshot();
-    await v.close();
-    assert.deepEqual(snap, await fullRebuild(s));
-    const full = await s.open(false);
-    try {
-      assert.deepEqual(await full.index.search(s.purposeId, probe, 5, -1), fromSnapshot);
-      assert.ok(fromSnapshot[0]!.similarity > 0.999, 'the seeded vector finds itself');
-    } finally {
-      await full.close();
-    }
+    fromSnapshot = await v.index.search(s.purposeId, probe, 5, -1);
+    snap = v.index.snapshot();
   } finally {
-    await v.close().catch(() => undefined);
+    await v.close();
+  }
+  assert.deepEqual(snap, await fullRebuild(s));
+  const full = await s.open(false);
+  try {
+    assert.deepEqual(await full.index.search(s.purposeId, probe, 5, -1), fromSnapshot);
+    assert.ok(fromSnapshot[0]!.similarity > 0.999, 'the seeded vector finds itself');
+  } finally {
+    await full.close();
   }
 });
 
@@ -143,18 +144,18 @@ test(`${ENGINE}: erasure destroys the segment holding the person in the same ste
     await v.close();
   }
   const again = await s.open();
+  let snap: Record<string, string[]>;
   try {
     assert.ok(!again.index.templateIds().includes(template));
     assert.deepEqual(again.index.templatesOf(erased), []);
     // The erased person's segment-mates are read from the store again; nobody else is decrypted.
     assert.equal(again.lifecycle.started?.fromSnapshot, N - SEGMENT);
     assert.equal(again.lifecycle.started?.decrypted, SEGMENT - 1);
-    const snap = again.index.snapshot();
-    await again.close();
-    assert.deepEqual(snap, await fullRebuild(s));
+    snap = again.index.snapshot();
   } finally {
-    await again.close().catch(() => undefined);
+    await again.close();
   }
+  assert.deepEqual(snap, await fullRebuild(s));
 });
 
 test(`${ENGINE}: a tampered segment is dropped (file, row and key) and its rows are decrypted from the store`, async () => {
@@ -165,6 +166,7 @@ test(`${ENGINE}: a tampered segment is dropped (file, row and key) and its rows 
   b[b.length >> 1] = b[b.length >> 1]! ^ 0x40;
   writeFileSync(victim, b);
   const v = await s.open();
+  let snap: Record<string, string[]>;
   try {
     assert.equal(v.lifecycle.started?.dropped, 1);
     assert.equal(v.lifecycle.started?.decrypted, SEGMENT);
@@ -172,12 +174,11 @@ test(`${ENGINE}: a tampered segment is dropped (file, row and key) and its rows 
     const id = files[2]!.replace(/\.seg$/, '');
     assert.ok(!(await indexSegmentRepository.all(v.store.db)).some((r) => r.id === id));
     await assert.rejects(v.keyring.get(v.store.db, segmentOwner(id)), /destroyed/);
-    const snap = v.index.snapshot();
-    await v.close();
-    assert.deepEqual(snap, await fullRebuild(s));
+    snap = v.index.snapshot();
   } finally {
-    await v.close().catch(() => undefined);
+    await v.close();
   }
+  assert.deepEqual(snap, await fullRebuild(s));
 });
 
 test(`${ENGINE}: a person restricted while this process was down is not matchable after its restart; one restricted through another process's lifecycle loses their segment`, async () => {
@@ -192,15 +193,15 @@ test(`${ENGINE}: a person restricted while this process was down is not matchabl
   assert.equal((await indexSegmentRepository.all(v0.store.db)).length, segsBefore - 1);
   await v0.close();
   const v = await s.open();
+  let snap: Record<string, string[]>;
   try {
     assert.deepEqual(v.index.templatesOf(a!), []);
     assert.deepEqual(v.index.templatesOf(b!), []);
-    const snap = v.index.snapshot();
-    await v.close();
-    assert.deepEqual(snap, await fullRebuild(s));
+    snap = v.index.snapshot();
   } finally {
-    await v.close().catch(() => undefined);
+    await v.close();
   }
+  assert.deepEqual(snap, await fullRebuild(s));
 });
 
 test('backups do not carry the index snapshot', () => {
