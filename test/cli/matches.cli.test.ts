@@ -48,7 +48,7 @@ test('veil matches: two operators confirm an identification from the CLI with th
     assert.equal(first.code, 0, first.err);
     assert.match(
       first.out,
-      /^face 1 \S+ #1 similarity [\d.]+: unconfirmed \(1 of 2\) \(confirmed by api-key:key_\w+ at /,
+      /^face 1 \S+ #1 similarity [\d.]+: unconfirmed \(1 of 2\) \(confirmed by api-key:key_[\w-]+ at /,
     );
     const again = await cli(alice, 'matches', 'confirm', searchId, '--face', '1', '--subject', subjectId, '--json');
     assert.equal(JSON.parse(again.out).confirmation.confirmations, 1, 'the same key twice counts once');
