@@ -6,6 +6,8 @@ import { Worker } from 'node:worker_threads';
 import usearch from 'usearch';
 import { newId, type PurposeId, type SubjectId, type TemplateId } from '../src/ids.js';
 import { GalleryIndex } from '../src/vector/gallery-index.js';
+import { AdaptiveIndex } from '../src/vector/adaptive-index.js';
+import { loadavg } from 'node:os';
 import { DEFAULT_CALIBRATION } from '../src/face/calibration.default.js';
 import { fitDistractors, Gaussian, sampleDistractors } from '../support/distractors.js';
 import { lfwEmbeddings } from './scale/lfw.js';
@@ -16,6 +18,8 @@ const D = 512;
 const SCALE = process.env['SCALE'] ?? '1M';
 const N = /^\d+M$/i.test(SCALE) ? Number(SCALE.slice(0, -1)) * 1e6 : Number(SCALE);
 const CONCURRENCY2 = process.env['SCALE_C2'] !== '0';
+// The pre-selection shares compared on the same index (code-scan.ts); 0 is the full 512-bit scan of step 3.
+const SHARES = (process.env['SCALE_PRESELECT'] ?? '0,0.01,0.02,0.05').split(',').map(Number);
 const t0 = performance.now();
 const log = (s: string) => process.stderr.write(`scale [${((performance.now() - t0) / 1000).toFixed(0)} s]: ${s}\n`);
 const rss = () => process.memoryUsage().rss / 2 ** 20;
@@ -65,7 +69,8 @@ const exact = async (ids: readonly string[]) => {
   return new Map(ids.map((id) => [id, row(Number.parseInt(id.slice(4), 36))] as const));
 };
 const rssBefore = rss();
-const gallery = new GalleryIndex(D, { exact });
+let adaptive: AdaptiveIndex | undefined;
+const gallery = new GalleryIndex(D, { exact, makeIndex: (d) => (adaptive = new AdaptiveIndex(d)) });
 t = performance.now();
 for (let r = 0; r < total; r++) {
   gallery.add({ templateId: templateId(r), subjectId: newId.subject() as SubjectId, purposeId: pid, vector: row(r) });
@@ -74,54 +79,82 @@ const buildSeconds = (performance.now() - t) / 1000;
 const rssIndex = rss() - rssBefore;
 log(`index of ${total} in ${buildSeconds.toFixed(1)} s, +${rssIndex.toFixed(0)} MB RSS`);
 
-// Concurrency 1: every probe (mated and non-mated) through GalleryIndex.search at the decision threshold.
-const probes = [...set.mated, ...set.nonMated];
-const ms1: number[] = [];
-for (let rep = 0; rep < 2; rep++)
-  for (const p of probes) {
-    t = performance.now();
-    await gallery.search(pid, p, 5, threshold);
-    ms1.push(performance.now() - t);
-  }
-const readsAtThreshold = exactReads.splice(0);
-
-// Rank 1 by the index vs by exact search over the same rows; DIR/FPIR at the default threshold. The
-// exact reference scans the rows in chunks (usearch takes no shared memory), every probe per chunk.
+// The exact reference: rank 1 over every row for every probe (chunks of rows, every probe per chunk).
 t = performance.now();
 const exactBest = exactRank1([...set.mated, ...set.nonMated]);
 const exactTop = (i: number) => exactBest[i]!;
-let exactHits = 0;
-let kept = 0;
-let indexHits = 0;
-let exactDetected = 0;
-let indexDetected = 0;
-for (const [i, p] of set.mated.entries()) {
-  const e = exactTop(i);
-  const q = (await gallery.search(pid, p, 1, -1))[0];
-  const eHit = e.row === i;
-  const qHit = q?.templateId === mateIds[i];
-  exactHits += eHit ? 1 : 0;
-  indexHits += qHit ? 1 : 0;
-  kept += eHit && qHit ? 1 : 0;
-  exactDetected += eHit && e.score >= threshold ? 1 : 0;
-  indexDetected += qHit && q!.similarity >= threshold ? 1 : 0;
-}
-const readsRank1 = exactReads.splice(0);
-let exactFalse = 0;
-let indexFalse = 0;
-for (const [i, p] of set.nonMated.entries()) {
-  exactFalse += exactTop(M + i).score >= threshold ? 1 : 0;
-  indexFalse += (await gallery.search(pid, p, 1, threshold)).length ? 1 : 0;
-}
 log(`exact reference in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-// Logged as soon as known: the concurrency-2 part builds two more indexes and may take long.
-log(
-  `search c1 p50/p99 ${percentile(ms1, 50).toFixed(2)}/${percentile(ms1, 99).toFixed(2)} ms; rank 1 exact ${exactHits}, ` +
-    `index ${indexHits}, both ${kept}; DIR ${exactDetected}/${indexDetected} of ${M}; false ${exactFalse}/${indexFalse} of ${set.nonMated.length}`,
-);
+const probes = [...set.mated, ...set.nonMated];
+const quantised = adaptive!.quantisedIndex!;
+const runs = [];
+for (const share of SHARES) {
+  quantised.preselect = share;
+  runs.push({ share, ...(await measure()) });
+  const r = runs.at(-1)!;
+  log(
+    `preselect ${share}: c1 p50/p99 ${r.c1.p50.toFixed(2)}/${r.c1.p99.toFixed(2)} ms (cpu ${r.c1.cpuSeconds.toFixed(1)} s, ` +
+      `wall ${r.c1.wallSeconds.toFixed(1)} s); rank 1 exact ${r.rank1.exact}, index ${r.rank1.index}, both ${r.rank1.kept}; ` +
+      `DIR ${r.decision.exact.dir}/${r.decision.index.dir}; FPIR ${r.decision.exact.fpir}/${r.decision.index.fpir}; load ${r.load}`,
+  );
+}
+
+// Concurrency 1: every probe (mated and non-mated) through GalleryIndex.search at the decision threshold,
+// then rank 1 by the index vs by exact search over the same rows, and DIR/FPIR at the default threshold.
+async function measure() {
+  const ms1: number[] = [];
+  const cpu = process.cpuUsage();
+  const wall = performance.now();
+  for (let rep = 0; rep < 2; rep++)
+    for (const p of probes) {
+      t = performance.now();
+      await gallery.search(pid, p, 5, threshold);
+      ms1.push(performance.now() - t);
+    }
+  const cpuSeconds = (process.cpuUsage().user - cpu.user + process.cpuUsage().system - cpu.system) / 1e6;
+  const wallSeconds = (performance.now() - wall) / 1000;
+  const load = loadavg()[0]!;
+  const readsAtThreshold = exactReads.splice(0);
+  let exactHits = 0;
+  let kept = 0;
+  let indexHits = 0;
+  let exactDetected = 0;
+  let indexDetected = 0;
+  for (const [i, p] of set.mated.entries()) {
+    const e = exactTop(i);
+    const q = (await gallery.search(pid, p, 1, -1))[0];
+    const eHit = e.row === i;
+    const qHit = q?.templateId === mateIds[i];
+    exactHits += eHit ? 1 : 0;
+    indexHits += qHit ? 1 : 0;
+    kept += eHit && qHit ? 1 : 0;
+    exactDetected += eHit && e.score >= threshold ? 1 : 0;
+    indexDetected += qHit && q!.similarity >= threshold ? 1 : 0;
+  }
+  const readsRank1 = exactReads.splice(0);
+  let exactFalse = 0;
+  let indexFalse = 0;
+  for (const [i, p] of set.nonMated.entries()) {
+    exactFalse += exactTop(M + i).score >= threshold ? 1 : 0;
+    indexFalse += (await gallery.search(pid, p, 1, threshold)).length ? 1 : 0;
+  }
+  return {
+    c1: { p50: percentile(ms1, 50), p99: percentile(ms1, 99), n: ms1.length, cpuSeconds, wallSeconds },
+    load,
+    exactReadsPerSearch: {
+      atThreshold: { mean: mean(readsAtThreshold, ms1.length), max: Math.max(0, ...readsAtThreshold) },
+      rank1: { mean: mean(readsRank1, M), max: Math.max(0, ...readsRank1) },
+    },
+    rank1: { exact: exactHits, index: indexHits, kept, retention: exactHits ? kept / exactHits : 1 },
+    decision: {
+      threshold,
+      exact: { dir: exactDetected / M, fpir: exactFalse / set.nonMated.length },
+      index: { dir: indexDetected / M, fpir: indexFalse / set.nonMated.length },
+    },
+  };
+}
 
 // Concurrency 2: two searchers, each with its own index (as two API processes would have).
-let ms2: number[] = [];
+const ms2: { share: number; p50: number; p99: number; n: number; load: number }[] = [];
 if (CONCURRENCY2) {
   const workers = [0, 1].map(
     () =>
@@ -137,9 +170,13 @@ if (CONCURRENCY2) {
       ),
   );
   await Promise.all(workers.map((w) => new Promise((ok) => w.once('message', ok))));
-  const done = workers.map((w) => new Promise<{ ms: number[] }>((ok) => w.once('message', ok)));
-  workers.forEach((w) => w.postMessage('go'));
-  ms2 = (await Promise.all(done)).flatMap((d) => d.ms);
+  for (const share of SHARES) {
+    const done = workers.map((w) => new Promise<{ ms: number[] }>((ok) => w.once('message', ok)));
+    workers.forEach((w) => w.postMessage({ share }));
+    const ms = (await Promise.all(done)).flatMap((d) => d.ms);
+    ms2.push({ share, p50: percentile(ms, 50), p99: percentile(ms, 99), n: ms.length, load: loadavg()[0]! });
+    log(`preselect ${share}: c2 p50/p99 ${ms2.at(-1)!.p50.toFixed(2)}/${ms2.at(-1)!.p99.toFixed(2)} ms`);
+  }
   await Promise.all(workers.map((w) => w.terminate()));
 }
 
@@ -155,20 +192,8 @@ process.stdout.write(
     indexRssMb: rssIndex,
     indexBytesPerTemplate: (rssIndex * 2 ** 20) / total,
     peakRssMb,
-    searchMs: {
-      c1: { p50: percentile(ms1, 50), p99: percentile(ms1, 99), n: ms1.length },
-      c2: ms2.length ? { p50: percentile(ms2, 50), p99: percentile(ms2, 99), n: ms2.length } : null,
-    },
-    exactReadsPerSearch: {
-      atThreshold: { mean: mean(readsAtThreshold, ms1.length), max: Math.max(0, ...readsAtThreshold) },
-      rank1: { mean: mean(readsRank1, M), max: Math.max(0, ...readsRank1) },
-    },
-    rank1: { exact: exactHits, index: indexHits, kept, retention: exactHits ? kept / exactHits : 1 },
-    decision: {
-      threshold,
-      exact: { dir: exactDetected / M, fpir: exactFalse / set.nonMated.length },
-      index: { dir: indexDetected / M, fpir: indexFalse / set.nonMated.length },
-    },
+    runs,
+    c2: ms2,
     scores: {
       realImpostor: { n: realScores.length, p999: quantile(realScores, 0.999), hist: histogram(realScores) },
       distractor: {

@@ -1,6 +1,6 @@
 // One searcher of the concurrency-2 run: its own quantised index over the shared rows (as each API
 // process has its own), built like AdaptiveIndex builds it, then every probe timed once (the int8
-// candidates re-scored on exact vectors, as GalleryIndex does).
+// candidates re-scored on exact vectors, as GalleryIndex does), once per pre-selection share asked.
 import { parentPort, workerData } from 'node:worker_threads';
 import { QuantizedIndex } from '../../src/vector/quantized-index.js';
 import { QUANTISE_FROM } from '../../src/vector/adaptive-index.js';
@@ -21,7 +21,8 @@ parentPort!.postMessage({ ready: true });
 // The exact vectors of the candidates, from the shared rows (the service reads them from the store).
 const exact = async (ids: readonly string[]) =>
   new Map(ids.map((id) => [id, all.subarray(Number(id.slice(1)) * D, (Number(id.slice(1)) + 1) * D)] as const));
-parentPort!.once('message', async () => {
+parentPort!.on('message', async ({ share }: { share: number }) => {
+  idx.preselect = share;
   const ms: number[] = [];
   for (const p of probes) {
     const t = performance.now();

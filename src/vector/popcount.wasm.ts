@@ -5,6 +5,8 @@
  *
  * Exports, over one linear memory imported as env.mem (codes are 64 bytes: 512 sign bits):
  *   scan(codes, n, query, dist, hist): dist[i] (u16) = popcount(codes[i] ^ query); hist[d] (u32) += 1
+ *   scanShort(codes, n, query, dist, hist): the same over 16-byte codes (128 bits)
+ *   gather(codes, n, query, dist, hist, rows): the same over the 64-byte codes of the n rows listed at rows (u32)
  *   collect(dist, n, cutoff, out, max): writes the row numbers i with dist[i] <= cutoff into out (u32),
  *     at most max of them; returns how many
  */
@@ -66,83 +68,86 @@ const set = (i: number) => [op.localSet, i];
 const c32 = (n: number) => [op.i32Const, ...sleb(n)];
 const add = (i: number, n: number) => [...get(i), ...c32(n), op.i32Add, ...set(i)];
 
-// scan(codes=0, n=1, query=2, dist=3, hist=4); locals: end=5 (i32), q0..q3=6..9 (v128), acc=10 (v128), d=11 (i32)
-const scanBody = [
-  ...[0, 1, 2, 3].flatMap((w) => [...get(2), ...v128Load(16 * w), ...set(6 + w)]),
-  // end = codes + n * 64
-  ...get(0),
-  ...get(1),
-  ...c32(6),
-  op.i32Shl,
-  op.i32Add,
-  ...set(5),
-  op.block,
-  0x40,
-  op.loop,
-  0x40,
-  ...get(0),
-  ...get(5),
-  op.i32GeU,
-  op.brIf,
-  1,
-  // acc = sum over 4 words of pairwise-added popcounts (u16 lanes, at most 64 each)
-  ...[0, 1, 2, 3].flatMap((w) => [
-    ...get(0),
-    ...v128Load(16 * w),
-    ...get(6 + w),
-    ...v128Xor,
-    ...popcnt,
-    ...extaddI8U,
-    ...(w ? [...get(10), ...i16x8Add] : []),
-    ...set(10),
-  ]),
-  ...get(10),
-  ...extaddI16U,
-  ...set(10),
-  ...get(10),
-  ...i32x4Extract(0),
-  ...get(10),
-  ...i32x4Extract(1),
-  op.i32Add,
-  ...get(10),
-  ...i32x4Extract(2),
-  op.i32Add,
-  ...get(10),
-  ...i32x4Extract(3),
-  op.i32Add,
-  op.localTee,
-  11,
-  // dist[i] = d; dist += 2
-  ...get(3),
-  ...get(11),
-  op.i32Store16,
-  1,
-  0,
-  ...add(3, 2),
-  // hist[d] += 1
-  ...get(4),
-  ...get(11),
-  ...c32(2),
-  op.i32Shl,
-  op.i32Add,
-  ...set(11),
-  ...get(11),
-  ...get(11),
-  op.i32Load,
-  2,
-  0,
-  ...c32(1),
-  op.i32Add,
-  op.i32Store,
-  2,
-  0,
-  ...add(0, 64),
-  op.br,
-  0,
-  op.end,
-  op.end,
-  op.end,
-];
+// scan(codes=0, n=1, query=2, dist=3, hist=4[, rows=5]): the Hamming distance of `words` 16-byte words per
+// code, over n consecutive codes, or (gather) over the codes at the n row numbers (u32) at `rows`.
+// locals: end, ptr, addr (i32), q0.. (v128, one per word), acc (v128), d (i32)
+const hammingBody = (words: number, gather: boolean): number[] => {
+  const P = gather ? 6 : 5;
+  const [END, PTR, ADDR, Q, ACC, D] = [P, P + 1, P + 2, P + 3, P + 3 + words, P + 4 + words];
+  const W = [...Array(words).keys()];
+  const codeShift = Math.log2(16 * words);
+  return [
+    ...W.flatMap((w) => [...get(2), ...v128Load(16 * w), ...set(Q + w)]),
+    // ptr = codes (or rows); end = ptr + n * step
+    ...get(gather ? 5 : 0),
+    op.localTee,
+    PTR,
+    ...get(1),
+    ...c32(gather ? 2 : codeShift),
+    op.i32Shl,
+    op.i32Add,
+    ...set(END),
+    op.block,
+    0x40,
+    op.loop,
+    0x40,
+    ...get(PTR),
+    ...get(END),
+    op.i32GeU,
+    op.brIf,
+    1,
+    // addr = ptr, or codes + rows[i] * 64
+    ...(gather ? [...get(0), ...get(PTR), op.i32Load, 2, 0, ...c32(6), op.i32Shl, op.i32Add] : get(PTR)),
+    ...set(ADDR),
+    // acc = sum over the words of pairwise-added popcounts (u16 lanes, at most 64 each)
+    ...W.flatMap((w) => [
+      ...get(ADDR),
+      ...v128Load(16 * w),
+      ...get(Q + w),
+      ...v128Xor,
+      ...popcnt,
+      ...extaddI8U,
+      ...(w ? [...get(ACC), ...i16x8Add] : []),
+      ...set(ACC),
+    ]),
+    ...get(ACC),
+    ...extaddI16U,
+    ...set(ACC),
+    ...[0, 1, 2, 3].flatMap((lane) => [...get(ACC), ...i32x4Extract(lane), ...(lane ? [op.i32Add] : [])]),
+    op.localTee,
+    D,
+    // dist[i] = d; dist += 2
+    ...get(3),
+    ...get(D),
+    op.i32Store16,
+    1,
+    0,
+    ...add(3, 2),
+    // hist[d] += 1
+    ...get(4),
+    ...get(D),
+    ...c32(2),
+    op.i32Shl,
+    op.i32Add,
+    ...set(D),
+    ...get(D),
+    ...get(D),
+    op.i32Load,
+    2,
+    0,
+    ...c32(1),
+    op.i32Add,
+    op.i32Store,
+    2,
+    0,
+    ...add(PTR, gather ? 4 : 16 * words),
+    op.br,
+    0,
+    op.end,
+    op.end,
+    op.end,
+  ];
+};
 
 // collect(dist=0, n=1, cutoff=2, out=3, max=4) -> count; locals: i=5, found=6
 const collectBody = [
@@ -194,23 +199,32 @@ const collectBody = [
   op.end,
 ];
 
+const hammingLocals = (words: number) => [
+  [3, I32],
+  [words + 1, V128],
+  [1, I32],
+];
+
 function moduleBytes(): Uint8Array {
   const types = section(
     1,
     vec([
       [0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), 0],
       [0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), 1, I32],
+      [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32]]), 0],
     ]),
   );
   // (import "env" "mem" (memory 1 65536))
   const enc = (s: string) => vec([...Buffer.from(s)].map((b) => [b]));
   const imports = section(2, vec([[...enc('env'), ...enc('mem'), 0x02, 0x01, ...uleb(1), ...uleb(65536)]]));
-  const funcs = section(3, vec([[0], [1]]));
+  const funcs = section(3, vec([[0], [1], [0], [2]]));
   const exports = section(
     7,
     vec([
       [...enc('scan'), 0x00, 0],
       [...enc('collect'), 0x00, 1],
+      [...enc('scanShort'), 0x00, 2],
+      [...enc('gather'), 0x00, 3],
     ]),
   );
   const body = (locals: number[][], code: number[]) => {
@@ -220,15 +234,10 @@ function moduleBytes(): Uint8Array {
   const code = section(
     10,
     vec([
-      body(
-        [
-          [1, I32],
-          [5, V128],
-          [1, I32],
-        ],
-        scanBody,
-      ),
+      body(hammingLocals(4), hammingBody(4, false)),
       body([[2, I32]], collectBody),
+      body(hammingLocals(1), hammingBody(1, false)),
+      body(hammingLocals(4), hammingBody(4, true)),
     ]),
   );
   return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, ...types, ...imports, ...funcs, ...exports, ...code]);
@@ -249,6 +258,10 @@ export interface PopcountKernel {
   readonly memory: WasmMemory;
   scan(codes: number, n: number, query: number, dist: number, hist: number): void;
   collect(dist: number, n: number, cutoff: number, out: number, max: number): number;
+  /** scan over 16-byte codes (the short codes of the pre-selection). */
+  scanShort(codes: number, n: number, query: number, dist: number, hist: number): void;
+  /** scan over the 64-byte codes of the n row numbers (u32) at `rows`: dist[i] is row rows[i]'s. */
+  gather(codes: number, n: number, query: number, dist: number, hist: number, rows: number): void;
 }
 
 let compiled: object | undefined;
@@ -259,5 +272,5 @@ export function popcountKernel(initialPages = 1): PopcountKernel {
   const memory = new WebAssembly.Memory({ initial: initialPages, maximum: 65536 });
   const inst = new WebAssembly.Instance(compiled, { env: { mem: memory } });
   const e = inst.exports as unknown as Omit<PopcountKernel, 'memory'>;
-  return { memory, scan: e.scan, collect: e.collect };
+  return { memory, scan: e.scan, collect: e.collect, scanShort: e.scanShort, gather: e.gather };
 }

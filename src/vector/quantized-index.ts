@@ -1,14 +1,8 @@
 import { popcountKernel, type PopcountKernel } from './popcount.wasm.js';
 import type { SearchOptions, VectorHit, VectorIndex } from './vector-index.js';
+import { CODE_BYTES, DIMS, int8Dot, layout, MAX_OUT, meanOf, queryCodes, scanCandidates } from './code-scan.js';
+import { SHORT_BYTES, shortCode, type ScanLayout } from './code-scan.js';
 
-const DIMS = 512;
-const CODE_BYTES = DIMS / 8;
-// Fixed regions at the start of the kernel's memory; the codes follow, the distances after them.
-const HIST = 0;
-const QUERY = 4096;
-const OUT = 8192;
-const MAX_OUT = 65536;
-const CODES = OUT + MAX_OUT * 4;
 const PAGE = 65536;
 const CHUNK_BITS = 14;
 const CHUNK = 1 << CHUNK_BITS;
@@ -17,11 +11,15 @@ const CHUNK = 1 << CHUNK_BITS;
 export const defaultCandidates = (n: number, k: number): number =>
   Math.max(4 * k, Math.min(MAX_OUT / 2, Math.max(512, Math.ceil(n / 400))));
 
+/** The share of rows the 128-bit pre-selection keeps for the 512-bit scan (code-scan.ts; 0: scan every code). */
+export const DEFAULT_PRESELECT = 0.02;
+
 /**
  * Quantised scan with bounded re-ranking. Every template has a 512-bit code: the signs of its
  * components after subtracting a centre (the mean of the gallery when the index was made), which
- * keeps every bit near 50/50 on real embeddings. A search scans every code with SIMD popcount (the
- * Hamming distance tracks the angle) and takes the few hundred to few thousand nearest codes.
+ * keeps every bit near 50/50 on real embeddings. A search takes the few hundred to few thousand nearest
+ * codes by Hamming distance (it tracks the angle) with SIMD popcount, on the rows a 128-bit short code
+ * pre-selects in large galleries (code-scan.ts).
  *
  * Those are scored on int8 copies of the templates (one scale per row: v ~ scale * int8), whose
  * error against the exact float cosine is bounded: |v.q - scale * (int8.q)| <= scale / 2 * |q|_1.
@@ -31,14 +29,18 @@ export const defaultCandidates = (n: number, k: number): number =>
  * the result is the one a float re-rank of the same candidates would give. Nothing is approximate
  * but which rows are candidates; bench/scale measures that a real probe's mate is still among them.
  *
- * Memory per template: 64 B of code, 512 of int8 and 4 of scale (plus its id and map entries), against
- * 2,048 for float32. Removal moves the last row into the hole and zeroes the vacated code, row and scale.
+ * Memory per template: 64 B of code, 16 of short code, 512 of int8, 4 of scale and 4 of scan scratch
+ * (plus its id and map entries), against 2,048 for float32. Removal moves the last row into the hole and zeroes the vacated code, row and scale.
  */
 export class QuantizedIndex implements VectorIndex {
   readonly dimensions = DIMS;
   private readonly kernel: PopcountKernel;
   private capacity: number;
   private codes!: Uint8Array;
+  private short!: Uint8Array;
+  private lay!: ScanLayout;
+  /** The share of rows the short codes pre-select (bench/scale compares it with 0, every code scanned). */
+  preselect = DEFAULT_PRESELECT;
   private readonly bytes: Int8Array[] = [];
   private readonly scales: Float32Array[] = [];
   private rowIds: string[] = [];
@@ -52,29 +54,24 @@ export class QuantizedIndex implements VectorIndex {
   ) {
     if (center.length !== DIMS) throw new Error(`the quantised index is for ${DIMS} dimensions`);
     this.center = Float32Array.from(center);
-    this.capacity = Math.max(CHUNK, initialCapacity);
+    this.capacity = Math.ceil(Math.max(1, initialCapacity) / CHUNK) * CHUNK;
     this.kernel = popcountKernel(this.pagesFor(this.capacity));
     this.views();
   }
 
   /** An index centred on the mean of the given vectors. */
   static centredOn(vectors: Iterable<Float32Array>, initialCapacity?: number): QuantizedIndex {
-    const mean = new Float64Array(DIMS);
-    let n = 0;
-    for (const v of vectors) {
-      for (let j = 0; j < DIMS; j++) mean[j]! += v[j]!;
-      n++;
-    }
-    const centre = Float32Array.from(mean, (x) => (n ? x / n : 0));
-    return new QuantizedIndex(centre, initialCapacity);
+    return new QuantizedIndex(meanOf(vectors), initialCapacity);
   }
 
   private pagesFor(capacity: number): number {
-    return Math.ceil((CODES + capacity * (CODE_BYTES + 2)) / PAGE);
+    return Math.ceil(layout(capacity).end / PAGE);
   }
 
   private views(): void {
-    this.codes = new Uint8Array(this.kernel.memory.buffer, CODES, this.capacity * CODE_BYTES);
+    this.lay = layout(this.capacity);
+    this.codes = new Uint8Array(this.kernel.memory.buffer, this.lay.codes, this.capacity * CODE_BYTES);
+    this.short = new Uint8Array(this.kernel.memory.buffer, this.lay.short, this.capacity * SHORT_BYTES);
   }
 
   get size(): number {
@@ -85,16 +82,6 @@ export class QuantizedIndex implements VectorIndex {
   }
   ids(): string[] {
     return [...this.rowIds];
-  }
-
-  private encode(v: Float32Array, into: Uint8Array, at: number): void {
-    const c = this.center;
-    for (let b = 0; b < CODE_BYTES; b++) {
-      let byte = 0;
-      const o = b * 8;
-      for (let j = 0; j < 8; j++) if (v[o + j]! > c[o + j]!) byte |= 1 << j;
-      into[at + b] = byte;
-    }
   }
 
   /** Row r as int8 (v ~ scale * int8, |v - scale * int8| <= scale / 2 per component). */
@@ -122,6 +109,7 @@ export class QuantizedIndex implements VectorIndex {
       codes[at + b] = byte;
     }
     this.scales[r >> CHUNK_BITS]![r & (CHUNK - 1)] = scale;
+    shortCode(chunk, o, scale, c, this.short, r * SHORT_BYTES);
   }
 
   private moveRow(from: number, to: number): void {
@@ -138,19 +126,7 @@ export class QuantizedIndex implements VectorIndex {
 
   /** scale * (int8 . q): within scale / 2 * |q|_1 of the exact v . q. */
   private approx(r: number, q: Float32Array): number {
-    const chunk = this.bytes[r >> CHUNK_BITS]!;
-    const o = (r & (CHUNK - 1)) * DIMS;
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    for (let j = 0; j < DIMS; j += 4) {
-      s0 += chunk[o + j]! * q[j]!;
-      s1 += chunk[o + j + 1]! * q[j + 1]!;
-      s2 += chunk[o + j + 2]! * q[j + 2]!;
-      s3 += chunk[o + j + 3]! * q[j + 3]!;
-    }
-    return this.scales[r >> CHUNK_BITS]![r & (CHUNK - 1)]! * (s0 + s1 + s2 + s3);
+    return this.scaleOf(r) * int8Dot(this.bytes[r >> CHUNK_BITS]!, (r & (CHUNK - 1)) * DIMS, q);
   }
 
   private scaleOf(r: number): number {
@@ -165,9 +141,12 @@ export class QuantizedIndex implements VectorIndex {
   private append(id: string): number {
     const r = this.rowIds.length;
     if (r >= this.capacity) {
+      const from = this.lay.short;
       this.capacity *= 2;
       this.kernel.memory.grow(this.pagesFor(this.capacity) - this.kernel.memory.buffer.byteLength / PAGE);
       this.views();
+      // The short codes follow the codes: they move up with the capacity.
+      new Uint8Array(this.kernel.memory.buffer).copyWithin(this.lay.short, from, from + r * SHORT_BYTES);
     }
     if (r >> CHUNK_BITS >= this.bytes.length) {
       this.bytes.push(new Int8Array(CHUNK * DIMS));
@@ -210,6 +189,15 @@ export class QuantizedIndex implements VectorIndex {
       const k = Math.min(ids.length - i, CHUNK - o);
       this.bytes[r >> CHUNK_BITS]!.set(rows.subarray(i * DIMS, (i + k) * DIMS), o * DIMS);
       this.scales[r >> CHUNK_BITS]!.set(scales.subarray(i, i + k), o);
+      for (let j = 0; j < k; j++)
+        shortCode(
+          this.bytes[r >> CHUNK_BITS]!,
+          (o + j) * DIMS,
+          scales[i + j]!,
+          this.center,
+          this.short,
+          (r + j) * SHORT_BYTES,
+        );
       i += k;
     }
   }
@@ -221,6 +209,7 @@ export class QuantizedIndex implements VectorIndex {
     if (i !== last) {
       this.moveRow(last, i);
       this.codes.copyWithin(i * CODE_BYTES, last * CODE_BYTES, (last + 1) * CODE_BYTES);
+      this.short.copyWithin(i * SHORT_BYTES, last * SHORT_BYTES, (last + 1) * SHORT_BYTES);
       const moved = this.rowIds[last]!;
       this.rowIds[i] = moved;
       this.slot.set(moved, i);
@@ -228,6 +217,7 @@ export class QuantizedIndex implements VectorIndex {
     // The vacated row keeps nothing of anyone.
     this.clearRow(last);
     this.codes.fill(0, last * CODE_BYTES, (last + 1) * CODE_BYTES);
+    this.short.fill(0, last * SHORT_BYTES, (last + 1) * SHORT_BYTES);
     this.rowIds.pop();
     this.slot.delete(id);
     if (last > 0 && (last & (CHUNK - 1)) === 0) {
@@ -237,19 +227,10 @@ export class QuantizedIndex implements VectorIndex {
     return true;
   }
 
-  /** The rows the Hamming scan keeps for exact scoring (at least `want`, ties at the cut included). */
+  /** The rows the Hamming stages keep for int8 scoring (at least `want`, ties at the cut included). */
   candidateRows(q: Float32Array, want: number): Uint32Array {
-    const n = this.rowIds.length;
-    const mem = this.kernel.memory.buffer;
-    this.encode(q, new Uint8Array(mem, QUERY, CODE_BYTES), 0);
-    const hist = new Uint32Array(mem, HIST, DIMS + 1);
-    hist.fill(0);
-    const dist = CODES + this.capacity * CODE_BYTES;
-    this.kernel.scan(CODES, n, QUERY, dist, HIST);
-    let cutoff = 0;
-    for (let seen = hist[0]!; seen < want && cutoff < DIMS; seen += hist[++cutoff]!);
-    const count = this.kernel.collect(dist, n, cutoff, OUT, MAX_OUT);
-    return new Uint32Array(mem, OUT, count);
+    queryCodes(q, this.center, new Uint8Array(this.kernel.memory.buffer));
+    return scanCandidates(this.kernel, this.lay, this.rowIds.length, want, this.preselect);
   }
 
   /**

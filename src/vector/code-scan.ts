@@ -1,0 +1,159 @@
+import type { PopcountKernel } from './popcount.wasm.js';
+
+/**
+ * Which rows of the quantised index get scored on int8 (quantized-index.ts): the Hamming stages, over
+ * the kernel's memory. Two ways, the same kind of answer (at least `want` rows, ties at the cut kept):
+ *
+ * - full scan: the 512-bit sign code of every row (64 bytes a row: 64 MB streamed per search at 1M);
+ * - pre-selection (`share` > 0): first a 128-bit short code of every row (16 bytes a row), keeping the
+ *   nearest `share` of the rows, then the 512-bit codes of those rows only. A short bit is the sign of
+ *   the centred vector's projection on a sparse direction (4 components with fixed signs; the 128
+ *   directions partition the 512 components, so they are orthogonal and see every component), so its
+ *   Hamming distance estimates the angle in that 128-dimensional subspace. bench/scale measures, on
+ *   real probes and their mates, the share that keeps genuine matches.
+ *
+ * Short codes are derived from the int8 rows (never stored in a snapshot): a row loaded back gets the
+ * same short code it had.
+ */
+export const DIMS = 512;
+export const CODE_BYTES = DIMS / 8;
+export const SHORT_BYTES = 16;
+const SHORT_BITS = SHORT_BYTES * 8;
+// Fixed regions at the start of the kernel's memory; the per-row regions follow (`layout`).
+const HIST = 0;
+const QUERY = 4096;
+const SHORT_QUERY = QUERY + CODE_BYTES;
+const OUT = 8192;
+export const MAX_OUT = 65536;
+const CODES = OUT + MAX_OUT * 4;
+
+export interface ScanLayout {
+  readonly codes: number;
+  readonly short: number;
+  readonly dist: number;
+  /** Rows the pre-selection keeps (u32), at most `pickMax`. */
+  readonly pick: number;
+  readonly pickMax: number;
+  readonly end: number;
+}
+
+/** Where each per-row region lies for a capacity (a multiple of 4): codes, short codes, distances, picks. */
+export function layout(capacity: number): ScanLayout {
+  const short = CODES + capacity * CODE_BYTES;
+  const dist = short + capacity * SHORT_BYTES;
+  const pick = dist + capacity * 2;
+  const pickMax = capacity / 2;
+  return { codes: CODES, short, dist, pick, pickMax, end: pick + pickMax * 4 };
+}
+
+// The sparse directions: a fixed pseudo-random partition of the components into groups of 4, with signs.
+const ORDER = new Uint16Array(DIMS);
+const SIGN = new Float32Array(DIMS);
+{
+  let x = 0x9e3779b9;
+  const next = () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return x >>> 0;
+  };
+  ORDER.forEach((_, j) => (ORDER[j] = j));
+  for (let j = DIMS - 1; j > 0; j--) {
+    const i = next() % (j + 1);
+    [ORDER[i], ORDER[j]] = [ORDER[j]!, ORDER[i]!];
+  }
+  SIGN.forEach((_, j) => (SIGN[j] = next() & 1 ? 1 : -1));
+}
+
+/** The short code of (scale * v[o..o+512] - centre) into `into` at `at`. */
+export function shortCode(
+  v: ArrayLike<number>,
+  o: number,
+  scale: number,
+  centre: Float32Array,
+  into: Uint8Array,
+  at: number,
+): void {
+  for (let b = 0; b < SHORT_BYTES; b++) {
+    let byte = 0;
+    for (let t = 0; t < 8; t++) {
+      const g = (b * 8 + t) * 4;
+      let s = 0;
+      for (let u = 0; u < 4; u++) {
+        const j = ORDER[g + u]!;
+        s += SIGN[g + u]! * (scale * v[o + j]! - centre[j]!);
+      }
+      if (s > 0) byte |= 1 << t;
+    }
+    into[at + b] = byte;
+  }
+}
+
+/** The query's sign code at QUERY and short code at SHORT_QUERY of the kernel's memory. */
+export function queryCodes(q: Float32Array, centre: Float32Array, mem: Uint8Array): void {
+  for (let b = 0; b < CODE_BYTES; b++) {
+    let byte = 0;
+    for (let j = 0; j < 8; j++) if (q[b * 8 + j]! > centre[b * 8 + j]!) byte |= 1 << j;
+    mem[QUERY + b] = byte;
+  }
+  shortCode(q, 0, 1, centre, mem, SHORT_QUERY);
+}
+
+/** int8 row (at o) . q, on four accumulators. */
+export function int8Dot(row: Int8Array, o: number, q: Float32Array): number {
+  let [s0, s1, s2, s3] = [0, 0, 0, 0];
+  for (let j = 0; j < DIMS; j += 4) {
+    s0 += row[o + j]! * q[j]!;
+    s1 += row[o + j + 1]! * q[j + 1]!;
+    s2 += row[o + j + 2]! * q[j + 2]!;
+    s3 += row[o + j + 3]! * q[j + 3]!;
+  }
+  return s0 + s1 + s2 + s3;
+}
+
+/** The mean of the vectors (a centre for the codes). */
+export function meanOf(vectors: Iterable<Float32Array>): Float32Array {
+  const mean = new Float64Array(DIMS);
+  let n = 0;
+  for (const v of vectors) {
+    for (let j = 0; j < DIMS; j++) mean[j]! += v[j]!;
+    n++;
+  }
+  return Float32Array.from(mean, (x) => (n ? x / n : 0));
+}
+
+/** The smallest distance d such that at least `want` rows are at d or nearer (or the largest). */
+function cutAt(hist: Uint32Array, want: number, max: number): number {
+  let cutoff = 0;
+  for (let seen = hist[0]!; seen < want && cutoff < max; seen += hist[++cutoff]!);
+  return cutoff;
+}
+
+/**
+ * The rows to score (row numbers, a view valid until the next scan), the query's codes being at QUERY
+ * and SHORT_QUERY. The pre-selection runs when it keeps at most a quarter of the rows.
+ */
+export function scanCandidates(
+  k: PopcountKernel,
+  lay: ScanLayout,
+  n: number,
+  want: number,
+  share: number,
+): Uint32Array {
+  const mem = k.memory.buffer;
+  const hist = new Uint32Array(mem, HIST, DIMS + 1);
+  hist.fill(0);
+  const keep = Math.max(want, Math.ceil(n * share));
+  if (share <= 0 || keep > n / 4) {
+    k.scan(lay.codes, n, QUERY, lay.dist, HIST);
+    return new Uint32Array(mem, OUT, k.collect(lay.dist, n, cutAt(hist, want, DIMS), OUT, MAX_OUT));
+  }
+  k.scanShort(lay.short, n, SHORT_QUERY, lay.dist, HIST);
+  const m = k.collect(lay.dist, n, cutAt(hist, keep, SHORT_BITS), lay.pick, lay.pickMax);
+  hist.fill(0);
+  k.gather(lay.codes, m, QUERY, lay.dist, HIST, lay.pick);
+  const out = new Uint32Array(mem, OUT, k.collect(lay.dist, m, cutAt(hist, want, DIMS), OUT, MAX_OUT));
+  const pick = new Uint32Array(mem, lay.pick, m);
+  for (let i = 0; i < out.length; i++) out[i] = pick[out[i]!]!;
+  return out;
+}

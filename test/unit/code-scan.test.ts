@@ -1,0 +1,132 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { QuantizedIndex } from '../../src/vector/quantized-index.js';
+import { shortCode } from '../../src/vector/code-scan.js';
+import { popcountKernel } from '../../src/vector/popcount.wasm.js';
+import { Gaussian } from '../../support/distractors.js';
+
+// The pre-selection stage of the quantised index (src/vector/code-scan.ts): 128-bit short codes keep a
+// share of the rows, the 512-bit codes of those rows only are scanned.
+const D = 512;
+
+function unit(x: Float32Array): Float32Array {
+  let s = 0;
+  for (let j = 0; j < D; j++) s += x[j]! * x[j]!;
+  return x.map((c) => c / Math.sqrt(s));
+}
+function vectors(seed: number) {
+  const rng = new Gaussian(seed);
+  const mean = Float32Array.from({ length: D }, () => rng.next() * 0.01);
+  const sample = () => unit(Float32Array.from({ length: D }, (_, j) => mean[j]! + rng.next() / Math.sqrt(D)));
+  /** Another photo of the same person: cosine about `cos` with v. */
+  const near = (v: Float32Array, cos: number) => {
+    const e = sample();
+    return unit(v.map((x, j) => cos * x + Math.sqrt(1 - cos * cos) * e[j]!));
+  };
+  return { sample, near };
+}
+const popcount = (a: Uint8Array, b: Uint8Array) => {
+  let c = 0;
+  for (let j = 0; j < a.length; j++) for (let x = a[j]! ^ b[j]!; x; x >>= 1) c += x & 1;
+  return c;
+};
+/** The smallest d with at least `want` of the distances at d or below. */
+const cut = (d: number[], want: number) => [...d].sort((a, b) => a - b)[Math.min(want, d.length) - 1]!;
+
+test('the short-code and gather kernels compute the Hamming distances a plain loop does', () => {
+  const k = popcountKernel(2);
+  const m = new Uint8Array(k.memory.buffer);
+  const n = 300;
+  for (let i = 0; i < n * 64 + 64; i++) m[i] = (i * 2654435761) >>> 24;
+  const [q, dist, hist, rows] = [n * 64, n * 64 + 64, n * 64 + 64 + n * 2 + 4, 65536];
+  const h = new Uint32Array(k.memory.buffer, hist, 513);
+  const d16 = new Uint16Array(k.memory.buffer, dist, n);
+  k.scanShort(0, n, q, dist, hist);
+  for (let i = 0; i < n; i++) assert.equal(d16[i], popcount(m.subarray(i * 16, i * 16 + 16), m.subarray(q, q + 16)));
+  assert.equal(
+    h.reduce((a, b) => a + b),
+    n,
+  );
+  const picked = [7, 299, 0, 150, 7];
+  new Uint32Array(k.memory.buffer, rows, picked.length).set(picked);
+  h.fill(0);
+  k.gather(0, picked.length, q, dist, hist, rows);
+  picked.forEach((r, i) => assert.equal(d16[i], popcount(m.subarray(r * 64, r * 64 + 64), m.subarray(q, q + 64))));
+  assert.equal(
+    h.reduce((a, b) => a + b),
+    picked.length,
+  );
+});
+
+test('the two stages keep exactly the nearest 512-bit codes among the nearest short codes', () => {
+  const gen = vectors(3);
+  const n = 6000;
+  const idx = new QuantizedIndex(new Float32Array(D), n, () => 40);
+  idx.preselect = 0.1;
+  const ids = Array.from({ length: n }, (_, i) => `t${i}`);
+  ids.forEach((id) => idx.add(id, gen.sample()));
+  // The index's own rows, codes and scales, and the short codes they give.
+  const { codes, rows, scales } = idx.exportRows(ids);
+  const short = new Uint8Array(n * 16);
+  for (let r = 0; r < n; r++) shortCode(rows, r * D, scales[r]!, idx.centre(), short, r * 16);
+  for (let t = 0; t < 5; t++) {
+    const q = gen.sample();
+    const qCode = new Uint8Array(64);
+    for (let j = 0; j < D; j++) if (q[j]! > idx.centre()[j]!) qCode[j >> 3]! |= 1 << (j & 7);
+    const qShort = new Uint8Array(16);
+    shortCode(q, 0, 1, idx.centre(), qShort, 0);
+    const ds = ids.map((_, r) => popcount(short.subarray(r * 16, r * 16 + 16), qShort));
+    const c1 = cut(ds, 600);
+    const kept = ids.map((_, r) => r).filter((r) => ds[r]! <= c1);
+    const dl = kept.map((r) => popcount(codes.subarray(r * 64, r * 64 + 64), qCode));
+    const c2 = cut(dl, 40);
+    const expected = kept.filter((_, i) => dl[i]! <= c2).sort((a, b) => a - b);
+    const got = [...idx.candidateRows(q, 40)].sort((a, b) => a - b);
+    assert.deepEqual(got, expected);
+    assert.ok(got.length >= 40 && got.length < 600, `${got.length} rows scored, not all the pre-selected`);
+  }
+});
+
+test('with the pre-selection on, a planted near neighbour (cosine 0.7) is always found, and the results are those of a full scan', () => {
+  const gen = vectors(4);
+  const n = 20_000;
+  const idx = new QuantizedIndex(new Float32Array(D), 1, () => 64);
+  idx.preselect = 0.05;
+  const rows = Array.from({ length: n }, () => gen.sample());
+  rows.forEach((v, i) => idx.add(`t${i}`, v));
+  for (let t = 0; t < 40; t++) {
+    const mate = (t * 4999) % n;
+    const probe = gen.near(rows[mate]!, 0.7);
+    const two = idx.search(probe, 1);
+    assert.equal(two[0]!.id, `t${mate}`, `probe ${t}`);
+    idx.preselect = 0;
+    assert.deepEqual(idx.search(probe, 1), two, 'full scan');
+    idx.preselect = 0.05;
+  }
+});
+
+test('growth moves the short codes with the capacity; removal takes a row out of both stages; loaded rows get the same short codes', () => {
+  const gen = vectors(5);
+  const n = 17_000;
+  const idx = new QuantizedIndex(new Float32Array(D), 1, () => 16);
+  const rows = Array.from({ length: n }, () => gen.sample());
+  rows.forEach((v, i) => idx.add(`t${i}`, v));
+  // Rows written before and after the capacity doubled at 16,384 are all found by their own vector.
+  for (const r of [0, 1, 8000, 16_383, 16_384, n - 1]) assert.equal(idx.search(rows[r]!, 1)[0]!.id, `t${r}`);
+  // Erasure: the person is gone from both stages, the row moved into the hole is found.
+  assert.ok(idx.remove('t8000'));
+  assert.ok(idx.search(rows[8000]!, 5).every((h) => h.id !== 't8000'));
+  assert.equal(idx.search(rows[n - 1]!, 1)[0]!.id, `t${n - 1}`);
+  const mate = gen.near(rows[8000]!, 0.7);
+  assert.ok(idx.search(mate, 10).every((h) => h.id !== 't8000'));
+  // A snapshot's rows loaded into a fresh index pick the same candidates.
+  const ids = idx.ids();
+  const { codes, rows: int8, scales } = idx.exportRows(ids);
+  const back = new QuantizedIndex(idx.centre(), 1, () => 16);
+  back.loadRows(ids, codes, int8, scales);
+  for (let t = 0; t < 5; t++) {
+    const q = gen.near(rows[t * 3000]!, 0.5);
+    const a = [...idx.candidateRows(q, 16)].map((r) => ids[r]);
+    assert.deepEqual([...back.candidateRows(q, 16)].map((r) => ids[r]).sort(), a.sort());
+  }
+});
