@@ -1,6 +1,7 @@
 import { round, table } from './stats.js';
 import { renderScale } from './scale/report.js';
 import { renderExport } from './export.report.js';
+import { renderIdentify } from './identify.report.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export type Results = Record<string, any>;
@@ -169,32 +170,7 @@ export function render(r: Results): string {
       ),
     );
   }
-  const id = r['identify'];
-  if (id) {
-    out.push(
-      `### Identify end to end over HTTP (${id.gallery.toLocaleString('en')}-template gallery, ${id.workers} engine workers, one-face probes)`,
-    );
-    type Lat = { p50: number; p99: number };
-    const row = (name: string, x: Lat, extra = '') => [name, round(x.p50, 1), round(x.p99, 1), extra];
-    out.push(
-      table(
-        ['measure', 'p50 ms', 'p99 ms', ''],
-        [
-          row('engine alone, in process (decode, detect, landmarks, embed), 640 px', id.engineAlone640),
-          row('POST /v1/identify, concurrency 1, 640 px', id.concurrency1at640, `${id.concurrency1at640.n} requests`),
-          row(
-            `POST /v1/identify, concurrency 1, large probes (${id.largeProbeWidths.join(', ')} px wide)`,
-            id.concurrency1large,
-            `${id.concurrency1large.n} requests`,
-          ),
-          row('POST /v1/identify at 30 req/s, 640 px', id.at30rps640, `${round(id.at30rps640.rps, 1)} req/s achieved`),
-        ],
-      ),
-    );
-    out.push(
-      `Start-up of the server with its ${id.gallery.toLocaleString('en')}-template index: ${round(id.startSeconds, 1)} s.`,
-    );
-  }
+  if (r['identify']) out.push(renderIdentify(r['identify']));
   const cl = r['cluster'];
   if (cl) out.push(renderCluster(cl));
   const a = r['audit'];

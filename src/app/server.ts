@@ -32,10 +32,12 @@ export async function serve(
     size: settings.engine.workers,
     maxQueue: settings.engine.queue,
     timeoutMs: settings.engine.timeoutMs,
-    engine:
-      settings.engine.embedder === SHIPPED_EMBEDDER.id
+    engine: {
+      warmUp: settings.engine.warmUp,
+      ...(settings.engine.embedder === SHIPPED_EMBEDDER.id
         ? {}
-        : { embedder: activeEmbedder(settings.engine.embedders, settings.engine.embedder) },
+        : { embedder: activeEmbedder(settings.engine.embedders, settings.engine.embedder) }),
+    },
   });
   const veil = await openVeil({ dataDir: settings.dataDir, settings, engine: pool });
   for (const n of veil.notices) {

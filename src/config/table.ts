@@ -118,6 +118,12 @@ export const TABLE = {
       default: 20_000,
       doc: 'Milliseconds one face engine job may take (ENGINE_TIMEOUT).',
     }),
+    warmUp: setting({
+      env: 'VEIL_ENGINE_WARMUP',
+      type: int(0, 100),
+      default: 8,
+      doc: 'Passes of a synthetic photo through every stage of each engine worker before the server serves: a fresh engine costs 2-5x more per photo for its first few calls, which made the p99 of identify (0: no warm-up).',
+    }),
     embedders: setting({
       env: 'VEIL_MODELS',
       type: EmbedderDeclarationsSetting,

@@ -1,4 +1,4 @@
-import { DEFAULT_DECODE_OPTIONS, decode, type DecodeOptions, type DecodedImage } from './image.js';
+import { DEFAULT_DECODE_OPTIONS, decode, warmUpJpeg, type DecodeOptions, type DecodedImage } from './image.js';
 import { narrowFormats } from './image-format.js';
 import { DEFAULT_MODELS_DIR, MODELS, loadSession } from './models.js';
 import { DEFAULT_DETECTOR_OPTIONS, UltraFaceDetector, type DetectorOptions } from './detector.js';
@@ -27,6 +27,13 @@ export interface FaceEngineOptions {
   readonly landmarkPasses: 1 | 2;
   /** An embedder declared by the operator (VEIL_MODELS) instead of the shipped one. */
   readonly embedder?: EmbedderDeclaration;
+  /**
+   * Passes of a synthetic photo through every stage before create() resolves (0: none). The first
+   * calls of a fresh engine cost 2-5x a steady one (ONNX Runtime's first runs, libvips' and V8's first
+   * calls): a server's workers warm up (engine.warmUp, default 8) so that its first requests do not pay
+   * for it (issue 17 item 5); a one-shot command would only pay twice, so the engine's default is 0.
+   */
+  readonly warmUp: number;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: FaceEngineOptions = {
@@ -36,6 +43,7 @@ export const DEFAULT_ENGINE_OPTIONS: FaceEngineOptions = {
   detector: DEFAULT_DETECTOR_OPTIONS,
   tiles: 'never',
   landmarkPasses: 2,
+  warmUp: 0,
 };
 
 /** Working-image long side from which 'auto' tiling kicks in. */
@@ -125,7 +133,24 @@ export class FaceEngine {
         : loadSession(opts.modelsDir, MODELS.embedder, so),
     ]);
     const embedder = opts.embedder ? new DeclaredEmbedder(e, opts.embedder) : new Embedder(e);
-    return new FaceEngine(opts, new UltraFaceDetector(d, opts.detector), new Landmarker(l), embedder);
+    const engine = new FaceEngine(opts, new UltraFaceDetector(d, opts.detector), new Landmarker(l), embedder);
+    if (opts.warmUp > 0) await engine.warm(opts.warmUp);
+    return engine;
+  }
+
+  /** Every stage a one-face photo goes through, on a synthetic frame with a fixed face box (see warmUp). */
+  private async warm(passes: number): Promise<void> {
+    const bytes = await warmUpJpeg();
+    const box = { x: 240, y: 150, width: 160, height: 200 };
+    for (let i = 0; i < passes; i++) {
+      const img = await this.decode(bytes);
+      await this.detector.detect(img, { tiles: false });
+      const pts = toFivePoints(await this.landmarker.landmarks68(img, box, this.opts.landmarkPasses));
+      const aligned = align(img, pts);
+      faceQuality(box, pts, 1, aligned.pixels, img.scale);
+      if (this.embedder instanceof DeclaredEmbedder) await this.embedder.embed(img, pts);
+      else await this.embedder.embed(aligned);
+    }
   }
 
   decode(bytes: Uint8Array, call?: ImageCallOptions): Promise<DecodedImage> {

@@ -148,3 +148,23 @@ export async function resizeRgb(img: RgbImage, width: number, height: number): P
     .toBuffer();
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
+
+/** A 640x480 JPEG of smooth gradients, made once per thread: what FaceEngine's warm-up decodes. */
+let warmUpBytes: Promise<Buffer> | null = null;
+export function warmUpJpeg(): Promise<Buffer> {
+  return (warmUpBytes ??= gradientJpeg(640, 480));
+}
+
+function gradientJpeg(w: number, h: number): Promise<Buffer> {
+  const data = Buffer.alloc(w * h * 3);
+  for (let i = 0; i < w * h; i++) {
+    const x = i % w,
+      y = Math.floor(i / w);
+    data[i * 3] = (x * 255) / w;
+    data[i * 3 + 1] = (y * 255) / h;
+    data[i * 3 + 2] = ((x + y) * 127) / (w + h) + 64;
+  }
+  return sharp(data, { raw: { width: w, height: h, channels: 3 } })
+    .jpeg()
+    .toBuffer();
+}

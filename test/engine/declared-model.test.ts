@@ -83,6 +83,11 @@ describe('a declared embedder', () => {
     await assert.rejects(FaceEngine.create({ embedder: { ...RGB, sha256: '0'.repeat(64) } }), (e) =>
       isVeilError(e, 'MODEL_CORRUPT'),
     );
+    // A warmed engine (the server's workers) embeds a synthetic face first, so a wrong dimension is refused
+    // at start, before any request; a cold one refuses it at the first photo.
+    await assert.rejects(FaceEngine.create({ embedder: { ...RGB, outputDimensions: 128 }, warmUp: 1 }), (e) =>
+      isVeilError(e, 'MODEL_CORRUPT'),
+    );
     const wrongDims = await FaceEngine.create({ embedder: { ...RGB, outputDimensions: 128 } });
     await assert.rejects(wrongDims.analyze(face(PHOTOS[0]!)), (e) => isVeilError(e, 'MODEL_CORRUPT'));
   });

@@ -54,6 +54,7 @@ test('defaults: every setting has one that the embedded mode can run with', () =
     workers: availableParallelism(),
     queue: 32,
     timeoutMs: 20_000,
+    warmUp: 8,
     embedders: [],
     embedder: 'faceplugin-fr_feature@0.0.1',
   });
@@ -125,6 +126,7 @@ test('every invalid setting is named with its key path and environment variable'
     'engine.workers': ['VEIL_ENGINE_WORKERS', '0'],
     'engine.queue': ['VEIL_ENGINE_QUEUE', '-1'],
     'engine.timeoutMs': ['VEIL_ENGINE_TIMEOUT_MS', '1.5'],
+    'engine.warmUp': ['VEIL_ENGINE_WARMUP', '101'],
     trustProxy: ['VEIL_TRUST_PROXY', 'proxy.example.org'],
     log: ['VEIL_LOG', 'verbose'],
     'metrics.public': ['VEIL_METRICS_PUBLIC', 'maybe'],

@@ -1,0 +1,60 @@
+import { round, table } from './stats.js';
+import type { Results } from './report.js';
+
+type Lat = { p50: number; p99: number; n?: number };
+const lat = (x: Lat) => `${round(x.p50, 1)} / ${round(x.p99, 1)}`;
+const warm = (w: number) => (w ? `warm-up ${w} passes` : 'no warm-up (before)');
+
+/** The identify bench's tables (bench/identify.bench.ts): each measure with and without the engine warm-up. */
+export function renderIdentify(id: Results[string]): string {
+  type Alone = Lat & { warmUp: number; createMs: number; cpuP50: number; cpuP99: number; firstRoundMedian: number };
+  type Server = {
+    warmUp: number;
+    workers: number;
+    startSeconds: number;
+    loadAverageAtStart: number;
+    concurrency1at640: Lat;
+    concurrency1large: Lat;
+    at30rps640: Lat & { rps: number; total: number; non2xx: number; errors: number };
+  };
+  const alone = id.engineAlone640 as Alone[];
+  const servers = id.servers as Server[];
+  return [
+    `### Identify end to end over HTTP (${id.gallery.toLocaleString('en')}-template gallery, ${servers[0]?.workers} engine workers, one-face probes)`,
+    table(
+      [
+        'engine alone, in process, 640 px',
+        'p50 / p99 ms',
+        'CPU ms per photo p50 / p99',
+        'first round median ms',
+        'create ms',
+      ],
+      alone.map((a) => [
+        warm(a.warmUp),
+        lat(a),
+        `${round(a.cpuP50, 1)} / ${round(a.cpuP99, 1)}`,
+        round(a.firstRoundMedian, 1),
+        round(a.createMs, 0),
+      ]),
+    ),
+    table(
+      [
+        'server, in run order',
+        'concurrency 1, 640 px, p50 / p99 ms',
+        `concurrency 1, large probes (${id.largeProbeWidths.join(', ')} px), p50 / p99 ms`,
+        '30 req/s, 640 px, p50 / p99 ms (req/s, errors)',
+        'start-up s',
+        'load average',
+      ],
+      servers.map((s) => [
+        warm(s.warmUp),
+        lat(s.concurrency1at640),
+        lat(s.concurrency1large),
+        `${lat(s.at30rps640)} (${round(s.at30rps640.rps, 1)}, ${s.at30rps640.errors + s.at30rps640.non2xx})`,
+        round(s.startSeconds, 1),
+        round(s.loadAverageAtStart, 2),
+      ]),
+    ),
+    `Bench process CPU: ${round(id.benchProcessCpuSeconds, 1)} s; load average at the end: ${(id.loadAverageAtEnd as number[]).map((x) => round(x, 2)).join(', ')}.`,
+  ].join('\n\n');
+}
