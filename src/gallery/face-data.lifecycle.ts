@@ -107,10 +107,10 @@ export class FaceDataLifecycle {
     return this.started.templates;
   }
 
-  /** After a rebuild (in the background): a fresh snapshot if enough of the index did not come from one. */
+  /** After a rebuild (in the background): a fresh snapshot if the one loaded is stale (IndexSnapshots.stale). */
   async refreshSnapshot(): Promise<{ segments: number; templates: number } | null> {
     const { snapshots, index } = this.deps;
-    if (!snapshots || !this.started || !snapshots.stale(index, this.started.fromSnapshot)) return null;
+    if (!snapshots || !this.started || !snapshots.stale(index, this.started)) return null;
     return snapshots.write(index, this.started.since);
   }
 

@@ -23,7 +23,7 @@ export interface WriterDeps {
 }
 
 /** Where the writer is in the change feed, and everyone changed since the index was known current. */
-interface FeedView {
+export interface FeedView {
   cursor: number;
   readonly touched: Set<string>;
 }
@@ -80,6 +80,8 @@ export async function writeSegments(
             subjectHi: hi,
             templates: part.length,
             createdAt: at,
+            // Its rows are the index as known current at `since` (people changed after it left out).
+            feedSeq: since,
           });
           return { part, key };
         });
@@ -138,7 +140,7 @@ export async function writeSegments(
  * cursor may have been pruned (a follower prunes 10,000 behind its own cursor): the oldest entry
  * left is past cursor + 1 (a sequence gap left by a rolled-back change reads the same: safe side).
  */
-async function readFeed(ex: Executor, feed: FeedView): Promise<boolean> {
+export async function readFeed(ex: Executor, feed: FeedView): Promise<boolean> {
   const from = feed.cursor;
   for (;;) {
     const rows = await changes.after(ex, feed.cursor, 5000);

@@ -27,6 +27,8 @@ export interface SnapshotLoad {
   readonly templates: number;
   /** Segments that could not be used (key destroyed, file missing, tampered): deleted, keys destroyed. */
   readonly dropped: number;
+  /** The rows of the segments loaded (their purposes, subject ranges and feed positions). */
+  readonly loaded: readonly SegmentRow[];
 }
 
 /**
@@ -40,21 +42,26 @@ export interface SnapshotLoad {
  */
 export class IndexSnapshots {
   readonly segmentTemplates: number;
+  /** Older than this, start-up checks the snapshot in full (index-recheck.ts; undefined: its default). */
+  readonly maxAgeMs: number | undefined;
   private readonly holder = `${process.pid}:${newId.other('w')}`;
 
   constructor(
     private readonly deps: { store: Store; keyring: KeyRing; dataDir: string; model: string },
-    opts: { segmentTemplates?: number } = {},
+    opts: { segmentTemplates?: number; snapshotMaxAgeMs?: number } = {},
   ) {
     this.segmentTemplates = opts.segmentTemplates ?? SEGMENT_TEMPLATES;
+    this.maxAgeMs = opts.snapshotMaxAgeMs;
   }
 
   /**
    * Loads every usable segment of this model into `index` (which must be empty), each purpose as a
    * quantised index. A segment whose key is destroyed, whose file is gone or fails to open is dropped
    * (its row, key and file) unless another process is writing a snapshot; files no row names are deleted.
+   * Segments of a purpose not in `purposes` (those that may match now) are not loaded but destroyed
+   * too, as the rows they hold no longer match.
    */
-  async load(index: GalleryIndex): Promise<SnapshotLoad> {
+  async load(index: GalleryIndex, purposes?: ReadonlySet<string>): Promise<SnapshotLoad> {
     const { store, model } = this.deps;
     // Files listed before the rows are read: a segment's row commits before its file is written, so
     // a listed file no row names is one whose write failed or whose row a change deleted.
@@ -70,12 +77,16 @@ export class IndexSnapshots {
     for (const r of rows) sizes.set(r.purposeId, (sizes.get(r.purposeId) ?? 0) + r.templates);
     const byPurpose = new Map<PurposeId, { q: QuantizedIndex; owners: [TemplateId, SubjectId][] }>();
     const bad: string[] = [];
-    let loaded = 0;
+    const loaded: SegmentRow[] = [];
     // One buffer for the sealed file and one for its plaintext, reused by every segment (fresh memory
     // the size of a segment costs more to fault in than to decrypt), the plaintext zeroed at the end.
     const buffers = { sealed: Buffer.alloc(0), plain: Buffer.alloc(0) };
     try {
       for (const r of rows) {
+        if (purposes && !purposes.has(r.purposeId)) {
+          bad.push(r.id);
+          continue;
+        }
         const s = await this.read(r, buffers).catch(() => null);
         const into = s && byPurpose.get(r.purposeId);
         if (!s || (into && !sameCentre(into.q.centre(), s.centre))) {
@@ -92,7 +103,7 @@ export class IndexSnapshots {
           continue;
         }
         s.templateIds.forEach((t, i) => at.owners.push([t as TemplateId, s.subjectIds[i] as SubjectId]));
-        loaded++;
+        loaded.push(r);
       }
     } finally {
       buffers.plain.fill(0);
@@ -103,7 +114,7 @@ export class IndexSnapshots {
       templates += q.size;
     }
     if (!writing) await this.destroy(bad);
-    return { segments: loaded, templates, dropped: writing ? 0 : bad.length };
+    return { segments: loaded.length, templates, dropped: writing ? 0 : bad.length, loaded };
   }
 
   /** A segment opened and decoded: its arrays are views of `buffers.plain`, valid until the next read. */
@@ -201,12 +212,15 @@ export class IndexSnapshots {
   }
 
   /**
-   * Whether enough of the quantised index did not come from the snapshot (`fromSnapshot` rows did)
-   * that a fresh one is worth writing: more than a tenth of it, or any of it when there was none.
+   * Whether a fresh snapshot is worth writing after a start: enough of the quantised index did not
+   * come from the snapshot (`fromSnapshot` rows did: more than a tenth of it, or any of it when there
+   * was none), or the one loaded had to be checked in full (its feed position unknown, pruned, too old).
    */
-  stale(index: GalleryIndex, fromSnapshot: number): boolean {
+  stale(index: GalleryIndex, started: { fromSnapshot: number; check: string }): boolean {
+    const { fromSnapshot } = started;
     let held = 0;
     for (const [, q] of quantised(index)) held += q.size;
+    if (held > 0 && fromSnapshot > 0 && started.check !== 'narrow') return true;
     return held > 0 && held - fromSnapshot > (fromSnapshot ? held / 10 : 0);
   }
 

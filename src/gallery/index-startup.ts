@@ -3,9 +3,10 @@ import type { KeyRing } from '../privacy/keyring.js';
 import { GalleryIndex } from '../vector/gallery-index.js';
 import { AdaptiveIndex } from '../vector/adaptive-index.js';
 import { indexChangeRepository as changes } from '../vector/index-change.repository.js';
-import { matchableRepository, type MatchableRef } from '../vector/matchable.repository.js';
+import { matchableRepository } from '../vector/matchable.repository.js';
 import type { TemplateVault } from './template-vault.js';
 import { IndexSnapshots } from './index-snapshot.js';
+import { changedSince, fullCheck, narrowCheck, type FullReason } from './index-recheck.js';
 
 export { snapshotFailed } from './index-snapshot-writer.js';
 
@@ -16,6 +17,8 @@ export interface IndexOptions {
   readonly segmentTemplates?: number;
   /** false: no snapshot is loaded or written (every start decrypts the whole gallery). */
   readonly snapshot?: boolean;
+  /** A snapshot older than this is checked in full, not narrowly (NARROW_MAX_AGE_MS by default). */
+  readonly snapshotMaxAgeMs?: number;
 }
 
 /** The live index (exact re-scores read through the vault) and its sealed snapshot. */
@@ -46,16 +49,24 @@ export interface IndexStart {
   readonly since: number;
   /** Wall milliseconds: segments opened and loaded, matchable ids read and compared, templates decrypted. */
   readonly ms: { readonly load: number; readonly ids: number; readonly decrypt: number };
+  /**
+   * How the snapshot was put in step: 'narrow' (only the people changed since, from the change feed,
+   * and the ranges no segment covers), 'rebuild' (no snapshot: everything decrypted), or why every
+   * template's matchability was read instead (FullReason).
+   */
+  readonly check: 'narrow' | 'rebuild' | FullReason;
 }
 
 /**
  * Builds the live index at start. Without a snapshot: every matchable template read and decrypted
- * (TemplateVault.matchablePages). With one: its segments loaded, then put in step with the store
- * without decrypting what they hold: only the ids of the matchable templates are read (the same
- * rules, matchableRepository.allIds), rows no longer matchable (or now of another subject or
- * purpose) leave, with every segment whose range holds their people, and only the templates the
- * segments lack are read and decrypted. The result holds the same templates as a full
- * rebuild.
+ * (TemplateVault.matchablePages). With one: the segments of purposes that may match loaded, then put
+ * in step with the store without decrypting what they hold. Narrowly when the change feed vouches
+ * for them (index-recheck.ts): only the people it names since the segments' position and the
+ * subject ranges no segment covers are read, by the same rules; otherwise in full, the ids of every
+ * matchable template (matchableRepository.allIds). Rows no longer matchable (or now of another
+ * subject or purpose) leave, with every segment whose range holds their people, and only the
+ * templates the segments lack are read and decrypted. The result holds the same templates as a
+ * full rebuild.
  */
 export async function startIndex(d: {
   store: Store;
@@ -68,7 +79,10 @@ export async function startIndex(d: {
   index.clear();
   let t = performance.now();
   const lap = () => -t + (t = performance.now());
-  const load = d.snapshots ? await d.snapshots.load(index) : { segments: 0, templates: 0, dropped: 0 };
+  const purposes = await matchableRepository.purposes(store.db);
+  const load = d.snapshots
+    ? await d.snapshots.load(index, new Set(purposes))
+    : { segments: 0, templates: 0, dropped: 0, loaded: [] };
   if (!load.templates) {
     // A page at a time (decrypted on worker threads when many): the float templates of the whole
     // gallery are never all in memory at once; the quantised tier keeps int8 copies only.
@@ -77,29 +91,16 @@ export async function startIndex(d: {
       for (const t of page) index.add(t);
       n += page.length;
     }
-    return { ...load, templates: n, fromSnapshot: 0, decrypted: n, since, ms: { load: lap(), ids: 0, decrypt: 0 } };
+    const ms = { load: lap(), ids: 0, decrypt: 0 };
+    const { segments, dropped } = load;
+    return { segments, dropped, templates: n, fromSnapshot: 0, decrypted: n, since, ms, check: 'rebuild' };
   }
   const loadMs = lap();
-  const seen = new Set<string>();
-  const missing: MatchableRef[] = [];
-  // Whoever had a snapshot row that is no longer matchable as it was: their segments go (dropHolding).
-  const gone = new Set<string>();
-  for (const r of await matchableRepository.allIds(store.db, vault.model)) {
-    seen.add(r.id);
-    const o = index.ownerOf(r.id);
-    if (o && o.subjectId === r.subjectId && o.purposeId === r.purposeId) continue;
-    if (o) gone.add(o.subjectId);
-    if (o) index.removeTemplate(r.id);
-    missing.push(r);
-  }
-  let fromSnapshot = 0;
-  for (const id of index.templateIds()) {
-    if (seen.has(id)) fromSnapshot++;
-    else {
-      gone.add(index.ownerOf(id)!.subjectId);
-      index.removeTemplate(id);
-    }
-  }
+  const changed = await changedSince(store, load.loaded, since, { maxAgeMs: d.snapshots?.maxAgeMs });
+  const { missing, gone, fromSnapshot } =
+    'touched' in changed
+      ? await narrowCheck(store, vault.model, index, load.loaded, purposes, changed.touched)
+      : await fullCheck(store, vault.model, index);
   const destroyed = (await d.snapshots?.dropHolding(gone)) ?? 0;
   const idsMs = lap();
   let decrypted = 0;
@@ -108,5 +109,7 @@ export async function startIndex(d: {
     decrypted += page.length;
   }
   const ms = { load: loadMs, ids: idsMs, decrypt: lap() };
-  return { ...load, dropped: load.dropped + destroyed, templates: index.size(), fromSnapshot, decrypted, since, ms };
+  const check = 'touched' in changed ? ('narrow' as const) : changed.full;
+  const dropped = load.dropped + destroyed;
+  return { segments: load.segments, dropped, templates: index.size(), fromSnapshot, decrypted, since, ms, check };
 }

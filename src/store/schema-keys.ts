@@ -31,4 +31,6 @@ export interface IndexSegmentsTable {
   subject_hi: string;
   templates: number;
   created_at: string;
+  /** The change-feed position its rows are current at (migration 17); null: unknown. */
+  feed_seq: number | null;
 }

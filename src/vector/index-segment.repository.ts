@@ -10,6 +10,8 @@ export interface SegmentRow {
   readonly subjectHi: string;
   readonly templates: number;
   readonly createdAt: string;
+  /** The change-feed position its rows are current at (null: unknown, written before migration 17). */
+  readonly feedSeq: number | null;
 }
 
 /** The index snapshot's segments (migration 16): a few dozen rows at a million templates. */
@@ -25,6 +27,7 @@ export const indexSegmentRepository = {
         subject_hi: s.subjectHi,
         templates: s.templates,
         created_at: s.createdAt,
+        feed_seq: s.feedSeq,
       })
       .execute();
   },
@@ -40,6 +43,7 @@ export const indexSegmentRepository = {
       subjectHi: r.subject_hi,
       templates: Number(r.templates),
       createdAt: r.created_at,
+      feedSeq: r.feed_seq === null ? null : Number(r.feed_seq),
     }));
   },
 

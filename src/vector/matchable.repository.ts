@@ -14,8 +14,14 @@ export interface MatchableRow {
 /** A matchable row without its sealed template. */
 export type MatchableRef = Omit<MatchableRow, 'sealed'>;
 
-/** Templates that may match now, after `afterId` in id order: the rules of the rebuild's read (below). */
-const matchable = (ex: Executor, afterId: string, model: string) =>
+/** The purpose half of the rules: a purpose's templates may match only while it is active. */
+const PURPOSE_MATCHES = 'active';
+
+/**
+ * Templates that may match now, of one model: the rules of the rebuild's read (below), in this one
+ * place. Every read of which templates may match (a page, the narrow start-up reads) starts here.
+ */
+const matchableOf = (ex: Executor, model: string) =>
   ex
     .selectFrom('templates')
     .innerJoin('subjects', 'subjects.id', 'templates.subject_id')
@@ -27,16 +33,32 @@ const matchable = (ex: Executor, afterId: string, model: string) =>
     .leftJoin('consents', 'consents.id', 'enrollments.consent_id')
     .innerJoin('purposes', 'purposes.id', 'templates.purpose_id')
     .innerJoin('key_slots', 'key_slots.owner_id', 'templates.subject_id')
-    .where('templates.id', '>', afterId)
     // Only the active embedder's templates: another model's are another vector space.
     .where('templates.model', '=', model)
     .where('subjects.state', '=', 'active')
     .where((eb) => eb.or([eb('enrollments.consent_id', 'is', null), eb('consents.state', '=', 'given')]))
-    .where('purposes.status', '=', 'active')
+    .where('purposes.status', '=', PURPOSE_MATCHES)
     // Written so that no index applies: SQLite would otherwise start from key_slots (by its
     // destroyed_at index) and sort the whole join for every page, instead of walking templates by id.
-    .where(sql<string | null>`key_slots.destroyed_at || ''`, 'is', null)
-    .orderBy('templates.id');
+    .where(sql<string | null>`key_slots.destroyed_at || ''`, 'is', null);
+
+/** The same rows after `afterId`, in template id order (the rebuild's pages). */
+const matchable = (ex: Executor, afterId: string, model: string) =>
+  matchableOf(ex, model).where('templates.id', '>', afterId).orderBy('templates.id');
+
+const REF_COLUMNS = ['templates.id', 'templates.subject_id', 'templates.purpose_id', 'key_slots.slot'] as const;
+const toRef = (r: { id: string; subject_id: string; purpose_id: string; slot: number | bigint | string }) => ({
+  id: r.id as TemplateId,
+  subjectId: r.subject_id as SubjectId,
+  purposeId: r.purpose_id as PurposeId,
+  slot: Number(r.slot),
+});
+
+/** A closed range of subject ids (either end absent: unbounded), compared by code unit. */
+export interface SubjectSpan {
+  readonly from?: string;
+  readonly to?: string;
+}
 
 /**
  * The index rebuild's read: templates that may match now (active subject, enrolled, consent given
@@ -61,16 +83,53 @@ export const matchableRepository = {
 
   /** The same rows without the sealed templates (start-up from a snapshot reads which rows may match, not them). */
   async idPage(ex: Executor, afterId: string, limit: number, model: string): Promise<MatchableRef[]> {
-    const rows = await matchable(ex, afterId, model)
-      .select(['templates.id', 'templates.subject_id', 'templates.purpose_id', 'key_slots.slot'])
-      .limit(limit)
-      .execute();
-    return rows.map((r) => ({
-      id: r.id as TemplateId,
-      subjectId: r.subject_id as SubjectId,
-      purposeId: r.purpose_id as PurposeId,
-      slot: Number(r.slot),
-    }));
+    const rows = await matchable(ex, afterId, model).select(REF_COLUMNS).limit(limit).execute();
+    return rows.map(toRef);
+  },
+
+  /** The purposes whose templates may match now (the purpose half of the rules). */
+  async purposes(ex: Executor): Promise<PurposeId[]> {
+    const rows = await ex.selectFrom('purposes').select('id').where('status', '=', PURPOSE_MATCHES).execute();
+    return rows.map((r) => r.id as PurposeId);
+  },
+
+  /** The rows of `idPage` of these people in one purpose (start-up: the people the change feed names). */
+  async refsOf(ex: Executor, model: string, purposeId: PurposeId, subjectIds: readonly string[]) {
+    const out: MatchableRef[] = [];
+    for (let i = 0; i < subjectIds.length; i += 500) {
+      const rows = await matchableOf(ex, model)
+        .where('templates.purpose_id', '=', purposeId)
+        .where('templates.subject_id', 'in', subjectIds.slice(i, i + 500))
+        .select(REF_COLUMNS)
+        .execute();
+      out.push(...rows.map(toRef));
+    }
+    return out;
+  },
+
+  /**
+   * The rows of `idPage` in one purpose whose subject id lies in one of `spans` (start-up: the
+   * subject ranges no loaded snapshot segment covers, with their ends). Ranges compare by code unit, as segments do:
+   * SQLite's default collation is that; PostgreSQL is told to use "C" (byte order, so code unit
+   * order for these ASCII ids), whatever the database's collation.
+   */
+  async refsIn(
+    ex: Executor,
+    engine: 'sqlite' | 'postgres',
+    model: string,
+    purposeId: PurposeId,
+    spans: readonly SubjectSpan[],
+  ) {
+    const subject =
+      engine === 'postgres' ? sql<string>`templates.subject_id collate "C"` : sql<string>`templates.subject_id`;
+    const out: MatchableRef[] = [];
+    for (const g of spans) {
+      let q = matchableOf(ex, model).where('templates.purpose_id', '=', purposeId);
+      if (g.from !== undefined) q = q.where(subject, '>=', g.from);
+      if (g.to !== undefined) q = q.where(subject, '<=', g.to);
+      out.push(...(await q.select(REF_COLUMNS).execute()).map(toRef));
+    }
+    return out;
   },
 
   /**

@@ -105,8 +105,11 @@ test(`${ENGINE}: start-up destroys every segment holding a row it drops, whateve
   const s = await seeded('veil-snapshot-erasure-');
   const v0 = await s.open();
   const who = v0.index.ownerOf(v0.index.templateIds()[10]!)!.subjectId;
-  // A change no lifecycle saw (as a writer or a change stopped half-way leaves): the segment stays.
-  await subjectRepository.setState(v0.store.db, who, 'restricted', new Date().toISOString());
+  // A change recorded in the feed whose segment was not destroyed (as a writer, a change stopped
+  // half-way or a process with the snapshot off leaves): the segment stays.
+  const at = new Date().toISOString();
+  await subjectRepository.setState(v0.store.db, who, 'restricted', at);
+  await v0.store.transaction((tx) => indexChangeRepository.insert(tx, who, at));
   assert.equal((await holding(v0, s.dir, s.purposeId, who)).length, 1);
   await v0.close();
   const v = await s.open();
@@ -229,6 +232,7 @@ test(`${ENGINE}: a start keeps another model's segments, and while another proce
         subjectHi: 'sub_',
         templates: 1,
         createdAt: at,
+        feedSeq: 0,
       });
     });
   // Another model's segment (its file is that model's business), and a segment of this model whose

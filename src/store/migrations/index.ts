@@ -15,6 +15,7 @@ import * as comprefaceAliases from './0013-compreface-aliases.js';
 import * as sightingCrops from './0014-sighting-crops.js';
 import * as matchConfirmations from './0015-match-confirmations.js';
 import * as indexSegments from './0016-index-segments.js';
+import * as segmentFeedSeq from './0017-segment-feed-seq.js';
 
 /**
  * Every schema migration, by the name Kysely records in `kysely_migration`. Append only: a released
@@ -39,6 +40,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0014-sighting-crops': sightingCrops,
   '0015-match-confirmations': matchConfirmations,
   '0016-index-segments': indexSegments,
+  '0017-segment-feed-seq': segmentFeedSeq,
 });
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) };
