@@ -6,6 +6,7 @@
 // once per CI run; everything else touches the store and runs once per engine: on SQLite by
 // default, and again on PostgreSQL when VEIL_TEST_PG_URL is set (the second pass of .ci/run).
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { join, sep } from 'node:path';
 
@@ -27,9 +28,26 @@ const files = find('test')
   .sort();
 console.log(`# ${files.length} test files on ${postgres ? 'PostgreSQL (database tests only)' : 'SQLite (all layers)'}`);
 // Bound any single test. (Not --test-force-exit: exiting under a live ONNX Runtime worker thread aborts the process.)
+// Every database the run creates carries this tag (support/database.ts), so the run drops its own
+// and no other run's when it ends.
+const run = randomBytes(4).toString('hex');
 const r = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000', ...files],
-  { stdio: 'inherit' },
+  { stdio: 'inherit', env: { ...process.env, VEIL_TEST_RUN: run } },
 );
+if (postgres) await dropRunDatabases(process.env.VEIL_TEST_PG_URL, run);
 process.exit(r.status ?? 1);
+
+async function dropRunDatabases(adminUrl, tag) {
+  const { default: pg } = await import('pg');
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  try {
+    const { rows } = await c.query(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`veil\\_%\\_${tag}\\_%`]);
+    for (const { datname } of rows) await c.query(`DROP DATABASE "${datname}" WITH (FORCE)`);
+    console.log(`# dropped this run's ${rows.length} test databases`);
+  } finally {
+    await c.end();
+  }
+}

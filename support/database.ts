@@ -1,20 +1,18 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openStore, type Store } from '../src/store/store.js';
 
-export function tempDir(prefix = 'veil-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
+export { tempDir } from './temp-dir.js';
 
 /** The engine this run of the suite uses: PostgreSQL when .ci/run exports VEIL_TEST_PG_URL. */
 export const ENGINE: 'sqlite' | 'postgres' = process.env['VEIL_TEST_PG_URL'] ? 'postgres' : 'sqlite';
 
 /** A fresh, empty database on the PostgreSQL server behind an admin URL; returns its URL. */
 export async function createDatabase(adminUrl: string, prefix = 'veil_t_'): Promise<string> {
-  const name = `${prefix}${randomBytes(6).toString('hex')}`;
+  // The suite runner tags its run's databases so that it can drop them when the run ends.
+  const run = /^[a-f0-9]{1,16}$/.test(process.env['VEIL_TEST_RUN'] ?? '') ? `${process.env['VEIL_TEST_RUN']}_` : '';
+  const name = `${prefix}${run}${randomBytes(6).toString('hex')}`;
   const c = new pg.Client({ connectionString: adminUrl });
   await c.connect();
   await c.query(`CREATE DATABASE ${name}`);

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FACES, REPO } from '../helpers.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 function veil(...args: string[]) {
   return veilWith({}, ...args);
@@ -35,7 +35,7 @@ test('faces compare: same person matches, different people do not, as one JSON d
 });
 
 test('faces embed --jsonl: one line per file, batch goes on past bad files and reports them at the end', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'veil-cli-'));
+  const dir = tempDir('veil-cli-');
   writeFileSync(join(dir, 'empty.jpg'), '');
   writeFileSync(join(dir, 'notes.jpg'), 'not an image');
   const r = veil(
@@ -75,7 +75,7 @@ test('faces detect --json reports boxes, landmarks and quality; bad usage exits 
 });
 
 test('faces compare: a file with no face exits 1 with NO_FACE; a missing file with NOT_FOUND', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'veil-cli-'));
+  const dir = tempDir('veil-cli-');
   const sharp = (await import('sharp')).default;
   await sharp({ create: { width: 320, height: 240, channels: 3, background: '#3a6' } })
     .jpeg()
@@ -89,7 +89,7 @@ test('faces compare: a file with no face exits 1 with NO_FACE; a missing file wi
 });
 
 test('faces calibrate works on any <identity>/<image> folder, and refuses one too small for its target FMR', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'veil-cal-'));
+  const dir = tempDir('veil-cal-');
   for (const id of ['amy', 'raj', 'penny']) {
     mkdirSync(join(dir, id));
     for (const n of [1, 2, 3]) copyFileSync(img(`faceapi_bbt/${id}/${id}${n}.png`), join(dir, id, `${n}.png`));
@@ -112,7 +112,7 @@ test('faces calibrate works on any <identity>/<image> folder, and refuses one to
 });
 
 test('faces calibrate --model --save: a declared model is calibrated only on a set large enough for its impostor tail', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'veil-cal-'));
+  const dir = tempDir('veil-cal-');
   for (const id of ['amy', 'raj', 'penny']) {
     mkdirSync(join(dir, 'photos', id), { recursive: true });
     for (const n of [1, 2, 3])

@@ -1,7 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FaceEngine } from '../../src/face/engine.js';
 import { EnginePool } from '../../src/face/engine.pool.js';
@@ -19,6 +18,7 @@ import { thresholdForFmr } from '../../src/gallery/open-set.js';
 import { saveTestCalibration } from '../../support/declared-model.js';
 import { isVeilError } from '../../src/errors.js';
 import { face, pairs } from '../helpers.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 // Bring your own model, tested with the one model here: the shipped embedder declared through the
 // same path an operator's model takes. Fed as the engine feeds it, it must give the same templates;
@@ -103,7 +103,7 @@ describe('a declared embedder', () => {
 });
 
 describe('the calibration kept with a declared model', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'veil-model-'));
+  const dir = tempDir('veil-model-');
   after(() => rmSync(dir, { recursive: true, force: true }));
   const decl: EmbedderDeclaration = { ...RGB, file: join(dir, 'copy.onnx') };
   copyFileSync(join(DEFAULT_MODELS_DIR, SHIPPED_EMBEDDER.file), decl.file);

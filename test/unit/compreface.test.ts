@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import {
@@ -15,6 +14,7 @@ import { aliasKey, flag, nameCandidates, num, plugins, unfoldQuery } from '../..
 import { compreFaceSurface } from '../../src/api/compreface/surface.js';
 import { compreFaceOpenApi } from '../../src/api/compreface/openapi.js';
 import { REPO } from '../helpers.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 test("a search's decision threshold maps to 0.60, monotonically, onto 0..1", () => {
   for (const t of [0.28, 0.35, 0.5, 0.72]) {
@@ -99,7 +99,7 @@ test("errors take CompreFace's statuses and codes, with Veil's code beside them"
 });
 
 test('the compatibility OpenAPI document passes Redocly lint with no error', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'veil-compreface-openapi-'));
+  const dir = tempDir('veil-compreface-openapi-');
   const file = join(dir, 'openapi.json');
   writeFileSync(file, JSON.stringify(compreFaceOpenApi()));
   const r = spawnSync(join(REPO, 'node_modules/.bin/redocly'), ['lint', file, '--format=json'], {

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { openApiDocument } from '../../src/api/openapi.js';
 import { V1_ROUTES } from '../../src/api/v1/surface.js';
 import { REPO } from '../helpers.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 const doc = openApiDocument(V1_ROUTES, '0.0.0-test');
 
@@ -22,7 +22,7 @@ type Schema = {
 };
 
 test('the OpenAPI document passes Redocly lint with no error and no warning', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'veil-openapi-'));
+  const dir = tempDir('veil-openapi-');
   const file = join(dir, 'openapi.json');
   writeFileSync(file, JSON.stringify(doc));
   const r = spawnSync(join(REPO, 'node_modules/.bin/redocly'), ['lint', file, '--format=json'], {
@@ -84,7 +84,7 @@ test('every list is typed, every image is a string (base64 in JSON, a file in mu
 
 test('a client generated with openapi-typescript compiles, with no unknown image or list types', async () => {
   const ts = astToString(await openapiTS(doc as never));
-  const dir = mkdtempSync(join(tmpdir(), 'veil-client-'));
+  const dir = tempDir('veil-client-');
   writeFileSync(join(dir, 'api.d.ts'), ts);
   writeFileSync(
     join(dir, 'use.ts'),

@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isVeilError } from '../../src/errors.js';
 import { loadSettings, maskedSettings, SETTINGS, type Env } from '../../src/config/settings.js';
 import { configurationDoc, DOC_PATH } from '../../scripts/settings-doc.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 // Not test/helpers.ts: it pulls in the store, and this test should not depend on it.
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -221,7 +222,7 @@ test('docs/configuration.md is what the table generates', async () => {
 });
 
 test('veil config: masked table and one JSON document from the real CLI; --help exits 0', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'veil-config-'));
+  const dir = tempDir('veil-config-');
   const config = join(dir, 'veil.json');
   writeFileSync(config, JSON.stringify({ mail: { smtpUrl: `smtp://mailer:${FILE_SECRET}@smtp:25` } }));
   const base = Object.fromEntries(
