@@ -65,8 +65,7 @@ export async function narrowCheck(
   const fresh = new Map<string, MatchableRef>();
   const people = [...touched];
   for (const p of purposes) {
-    for (const r of await matchableRepository.refsOf(store.db, model, p, people)) fresh.set(r.id, r);
-    const spans = uncovered(loaded.filter((r) => r.purposeId === p));
+    const spans = [...people.map((s) => ({ from: s, to: s })), ...uncovered(loaded.filter((r) => r.purposeId === p))];
     for (const r of await matchableRepository.refsIn(store.db, store.engine, model, p, spans)) fresh.set(r.id, r);
   }
   const gone = new Set<string>();

@@ -93,25 +93,13 @@ export const matchableRepository = {
     return rows.map((r) => r.id as PurposeId);
   },
 
-  /** The rows of `idPage` of these people in one purpose (start-up: the people the change feed names). */
-  async refsOf(ex: Executor, model: string, purposeId: PurposeId, subjectIds: readonly string[]) {
-    const out: MatchableRef[] = [];
-    for (let i = 0; i < subjectIds.length; i += 500) {
-      const rows = await matchableOf(ex, model)
-        .where('templates.purpose_id', '=', purposeId)
-        .where('templates.subject_id', 'in', subjectIds.slice(i, i + 500))
-        .select(REF_COLUMNS)
-        .execute();
-      out.push(...rows.map(toRef));
-    }
-    return out;
-  },
-
   /**
-   * The rows of `idPage` in one purpose whose subject id lies in one of `spans` (start-up: the
-   * subject ranges no loaded snapshot segment covers, with their ends). Ranges compare by code unit, as segments do:
-   * SQLite's default collation is that; PostgreSQL is told to use "C" (byte order, so code unit
-   * order for these ASCII ids), whatever the database's collation.
+   * The rows of `idPage` in one purpose whose subject id lies in one of `spans` (start-up: the people
+   * the change feed names, as one-id spans, and the subject ranges no loaded snapshot segment covers).
+   * Ranges compare by code unit, as segments do: SQLite's default collation is that, one query a
+   * span down the (purpose, subject) index; PostgreSQL is told "C" (byte order: code unit order for
+   * these ASCII ids) whatever the database's collation, all ranges in one query. A one-id span is an
+   * equality, which every collation agrees on and the index serves.
    */
   async refsIn(
     ex: Executor,
@@ -119,15 +107,35 @@ export const matchableRepository = {
     model: string,
     purposeId: PurposeId,
     spans: readonly SubjectSpan[],
-  ) {
-    const subject =
-      engine === 'postgres' ? sql<string>`templates.subject_id collate "C"` : sql<string>`templates.subject_id`;
+  ): Promise<MatchableRef[]> {
+    const inPurpose = () => matchableOf(ex, model).where('templates.purpose_id', '=', purposeId);
     const out: MatchableRef[] = [];
-    for (const g of spans) {
-      let q = matchableOf(ex, model).where('templates.purpose_id', '=', purposeId);
-      if (g.from !== undefined) q = q.where(subject, '>=', g.from);
-      if (g.to !== undefined) q = q.where(subject, '<=', g.to);
+    const run = async (q: ReturnType<typeof inPurpose>) =>
       out.push(...(await q.select(REF_COLUMNS).execute()).map(toRef));
+    const ranges: SubjectSpan[] = [];
+    for (const g of spans) {
+      if (g.from !== undefined && g.from === g.to) await run(inPurpose().where('templates.subject_id', '=', g.from));
+      else if (engine === 'sqlite') {
+        let q = inPurpose();
+        if (g.from !== undefined) q = q.where('templates.subject_id', '>=', g.from);
+        if (g.to !== undefined) q = q.where('templates.subject_id', '<=', g.to);
+        await run(q);
+      } else ranges.push(g);
+    }
+    if (ranges.length) {
+      const subject = sql<string>`templates.subject_id collate "C"`;
+      await run(
+        inPurpose().where((eb) =>
+          eb.or(
+            ranges.map((g) =>
+              eb.and([
+                ...(g.from !== undefined ? [eb(subject, '>=', g.from)] : []),
+                ...(g.to !== undefined ? [eb(subject, '<=', g.to)] : []),
+              ]),
+            ),
+          ),
+        ),
+      );
     }
     return out;
   },
