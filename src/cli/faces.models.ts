@@ -24,6 +24,7 @@ export async function modelStatusCommand(argv: string[], io: Io): Promise<number
           ? `\n${s.stale} template(s) of other models are not matched: run 'veil faces reembed'.\n`
           : '\nEvery template is of the active model.\n',
       );
+      if (s.staleSuppressions) io.out(notCarried(s.staleSuppressions));
     }
     return 0;
   } finally {
@@ -57,17 +58,21 @@ export async function reembedCommand(argv: string[], io: Io): Promise<number> {
   }
 }
 
+const notCarried = (n: number) =>
+  `\n${n} do-not-enroll entr${n === 1 ? 'y was' : 'ies were'} made under another model: they block nobody under the active one, and no run can make them again (the list keeps no photo). See docs/models.md.\n`;
+
 function table(r: ReembedReport): string {
   const lines = [
     `${r.dryRun ? 'would re-embed' : 're-embedded'} ${r.reembedded} template(s) under ${r.model}` +
       (r.held ? `; ${r.held} of restricted subjects held back (run again once lifted)` : ''),
   ];
-  if (!r.reenroll.length) return lines.join('\n') + '\nnobody needs to re-enroll\n';
+  const warning = r.suppressionsNotCarried ? notCarried(r.suppressionsNotCarried) : '';
+  if (!r.reenroll.length) return lines.join('\n') + '\nnobody needs to re-enroll\n' + warning;
   lines.push(`${r.reenroll.length} must re-enroll (no kept photo to re-embed from):`, '');
   lines.push('SUBJECT\tPURPOSE\tCONSENT / SOURCE\tTEMPLATES\tWHY');
   for (const e of r.reenroll)
     lines.push(
       [e.subjectId, e.purpose, e.consentId ?? e.sourceReference ?? '-', e.templates, e.reasons.join(',')].join('\t'),
     );
-  return lines.join('\n') + '\n';
+  return lines.join('\n') + '\n' + warning;
 }

@@ -10,6 +10,7 @@ import type { FaceDataLifecycle } from './face-data.lifecycle.js';
 import { modelSwitchRepository as repo, type StaleTemplateRow } from './model-switch.repository.js';
 import { qualityNumbers } from './numbers.js';
 import { subjectRepository as subjects } from './subject.repository.js';
+import { suppressionRepository } from './suppression.repository.js';
 import type { TemplateVault } from './template-vault.js';
 import type { ModelCalibration, StoredTail } from '../face/model-calibration.js';
 
@@ -19,6 +20,13 @@ export interface ModelStatus {
   readonly models: readonly { model: string; templates: number; withPhoto: number; active: boolean }[];
   /** Templates of other models: never matched until re-embedded (or re-enrolled). */
   readonly stale: number;
+  /** Do-not-enroll entries per model id; only the active model's block anyone. */
+  readonly suppressions: readonly { model: string; entries: number; active: boolean }[];
+  /**
+   * Do-not-enroll entries of other models: they block nothing under the active model, and no run
+   * can make them again (the list keeps no photo). docs/models.md says what to do.
+   */
+  readonly staleSuppressions: number;
   /** The numbers the active model decides with, and the data its impostor tail was fitted on. */
   readonly calibration: CalibrationSummary;
 }
@@ -51,6 +59,8 @@ export interface ReembedReport {
   /** Templates of restricted subjects (Art. 18: stored, not processed), left for a run after the restriction is lifted. */
   readonly held: number;
   readonly reenroll: readonly ReenrollEntry[];
+  /** Do-not-enroll entries of other models, which this run cannot carry over (the list keeps no photo). */
+  readonly suppressionsNotCarried: number;
 }
 
 const PAGE = 500;
@@ -85,8 +95,25 @@ export class ModelSwitch {
       ...counts.filter((c) => c !== mine).map((c) => ({ ...c, active: false })),
     ];
     const stale = counts.filter((c) => c.model !== active).reduce((n, c) => n + c.templates, 0);
+    const { suppressions, staleSuppressions } = await this.suppressions(active);
     const { threshold, strictThreshold, tail } = this.deps.calibration;
-    return { active, models, stale, calibration: { threshold, strictThreshold, tail } };
+    return {
+      active,
+      models,
+      stale,
+      suppressions,
+      staleSuppressions,
+      calibration: { threshold, strictThreshold, tail },
+    };
+  }
+
+  private async suppressions(active: string) {
+    const suppressions = (await suppressionRepository.countsByModel(this.deps.store.db)).map((c) => ({
+      ...c,
+      active: c.model === active,
+    }));
+    const staleSuppressions = suppressions.filter((c) => !c.active).reduce((n, c) => n + c.entries, 0);
+    return { suppressions, staleSuppressions };
   }
 
   async reembed(
@@ -130,12 +157,20 @@ export class ModelSwitch {
         }
       }
     }
-    const report: ReembedReport = { model, dryRun, reembedded, held, reenroll: [...reenroll.values()] };
+    const suppressionsNotCarried = (await this.suppressions(model)).staleSuppressions;
+    const report: ReembedReport = {
+      model,
+      dryRun,
+      reembedded,
+      held,
+      reenroll: [...reenroll.values()],
+      suppressionsNotCarried,
+    };
     await this.deps.store.transaction((tx) =>
       this.deps.audit.append(tx, {
         actor,
         action: 'models.reembed.run',
-        detail: { model, dryRun, reembedded, held, toReenroll: report.reenroll.length },
+        detail: { model, dryRun, reembedded, held, toReenroll: report.reenroll.length, suppressionsNotCarried },
       }),
     );
     return report;

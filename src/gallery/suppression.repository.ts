@@ -20,6 +20,16 @@ export const suppressionRepository = {
     return `${Number(f.n)}|${f.last ?? ''}|${f.top ?? ''}`;
   },
 
+  async countsByModel(ex: Executor): Promise<{ model: string; entries: number }[]> {
+    const rows = await ex
+      .selectFrom('suppressions')
+      .select((eb) => ['model', eb.fn.countAll<number>().as('n')])
+      .groupBy('model')
+      .orderBy('model')
+      .execute();
+    return rows.map((r) => ({ model: r.model, entries: Number(r.n) }));
+  },
+
   async all(ex: Executor, model: string) {
     return ex.selectFrom('suppressions').select(['id', 'sealed']).where('model', '=', model).execute();
   },

@@ -40,6 +40,8 @@ test('PATCH /v1/purposes/:purpose sets the FPIR (problem details when out of lim
     active: MODELS.embedder.id,
     models: [{ model: MODELS.embedder.id, templates: 1, withPhoto: 0, active: true }],
     stale: 0,
+    suppressions: [],
+    staleSuppressions: 0,
     calibration: {
       threshold: DEFAULT_CALIBRATION.threshold,
       strictThreshold: DEFAULT_CALIBRATION.strictThreshold,
@@ -48,7 +50,14 @@ test('PATCH /v1/purposes/:purpose sets the FPIR (problem details when out of lim
   });
   const dry = await app.inject({ method: 'POST', url: '/v1/models/reembed', headers: all, payload: { dryRun: true } });
   assert.equal(dry.statusCode, 200, dry.body);
-  assert.deepEqual(dry.json(), { model: MODELS.embedder.id, dryRun: true, reembedded: 0, held: 0, reenroll: [] });
+  assert.deepEqual(dry.json(), {
+    model: MODELS.embedder.id,
+    dryRun: true,
+    reembedded: 0,
+    held: 0,
+    reenroll: [],
+    suppressionsNotCarried: 0,
+  });
   await app.close();
   await v.close();
 });

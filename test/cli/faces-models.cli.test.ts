@@ -66,6 +66,8 @@ test('faces status and faces reembed: counts per model, a table or one JSON docu
       { model: MODELS.embedder.id, templates: 2, withPhoto: 1, active: false },
     ],
     stale: 2,
+    suppressions: [],
+    staleSuppressions: 0,
     // The twin decides with its own stored numbers, and says what its tail was fitted on.
     calibration: {
       threshold: DEFAULT_CALIBRATION.threshold,

@@ -106,3 +106,37 @@ test('a restricted subject is held back (stored, not processed) and re-embedded 
   assert.deepEqual(await counts(v), { [MODELS.embedder.id]: 2 });
   await v.close();
 });
+
+test('do-not-enroll entries of the old model are counted, reported and audited as not carried over', async () => {
+  const { open } = await gallery(1);
+  const unit = (seed: number) => Float32Array.from({ length: 512 }, (_, i) => Math.sin(seed * 7 + i));
+  const suppress = (v: Veil, model: string, seed: number) =>
+    v.store.transaction((tx) =>
+      v.suppression.add(tx, unit(seed), model, 'objection (Art. 21)', '2026-06-01T10:00:00Z'),
+    );
+  let v = await open(new OldModel());
+  await suppress(v, 'old-model@1', 1);
+  await suppress(v, 'old-model@1', 2);
+  await v.close();
+  v = await open(new FakeAnalyzer());
+  await suppress(v, MODELS.embedder.id, 3);
+  const status = await v.models.status(admin);
+  assert.deepEqual(
+    status.suppressions,
+    [
+      { model: MODELS.embedder.id, entries: 1, active: true },
+      { model: 'old-model@1', entries: 2, active: false },
+    ].sort((a, b) => a.model.localeCompare(b.model)),
+  );
+  assert.equal(status.staleSuppressions, 2);
+  const run = await v.models.reembed(admin);
+  assert.deepEqual([run.reembedded, run.suppressionsNotCarried], [1, 2]);
+  const log = (await v.audit.entries(admin, { limit: 1000 })).items as {
+    action: string;
+    detail: Record<string, unknown>;
+  }[];
+  const runs = log.filter((e) => e.action === 'models.reembed.run');
+  assert.equal(runs.length, 1);
+  assert.equal(runs[0]!.detail['suppressionsNotCarried'], 2);
+  await v.close();
+});

@@ -5,6 +5,13 @@ const ModelStatusDoc = z.object({
   active: z.string().meta({ description: 'The active embedder (VEIL_EMBEDDER): only its templates are matched' }),
   models: z.array(z.object({ model: z.string(), templates: z.number(), withPhoto: z.number(), active: z.boolean() })),
   stale: z.number().meta({ description: 'Templates of other models: not matched until re-embedded or re-enrolled' }),
+  suppressions: z
+    .array(z.object({ model: z.string(), entries: z.number(), active: z.boolean() }))
+    .meta({ description: "Do-not-enroll entries per model id; only the active model's block anyone" }),
+  staleSuppressions: z.number().meta({
+    description:
+      'Do-not-enroll entries of other models: they block nobody now and cannot be re-embedded (no photo kept)',
+  }),
   calibration: z
     .object({
       threshold: z
@@ -47,6 +54,9 @@ const ReembedDoc = z.object({
       reasons: z.array(z.string()),
     }),
   ),
+  suppressionsNotCarried: z
+    .number()
+    .meta({ description: 'Do-not-enroll entries of other models, which no run can carry over (no photo kept)' }),
 });
 
 /** Switching the active embedder: admin keys bound to every purpose (the CLI: veil faces status|reembed). */
