@@ -27,6 +27,8 @@ import { seedBulk } from './startup.js';
 const n = Number(process.env['SNAPSHOT_N'] ?? 1_000_000);
 const fullRounds = Number(process.env['SNAPSHOT_FULL_ROUNDS'] ?? 2);
 const snapshotRounds = Number(process.env['SNAPSHOT_ROUNDS'] ?? 3);
+// Starts from the snapshot checked in full (every template's matchability read, as before the narrow check).
+const checkRounds = Number(process.env['SNAPSHOT_CHECK_ROUNDS'] ?? 1);
 const erasures = Number(process.env['SNAPSHOT_ERASE'] ?? 5);
 const log = (s: string) => process.stderr.write(`snapshot: ${s}\n`);
 const reuse = process.env['SNAPSHOT_DIR'];
@@ -64,9 +66,10 @@ const store = await openStore({ sqlitePath: join(dataDir, 'veil.db'), migrations
 const { master } = MasterKey.load(dataDir, undefined);
 const { keyring } = await openKeyRing({ store, master, dataDir });
 const vault = new TemplateVault({ keyring, dataDir, model: MODELS.embedder.id });
-const start = (snapshot: boolean) =>
+const start = (snapshot: boolean, snapshotMaxAgeMs?: number) =>
   timed(async () => {
-    const { index, snapshots } = liveIndex({ store, keyring, vault, dataDir, dims: 512 }, { snapshot });
+    const opts = { snapshot, ...(snapshotMaxAgeMs === undefined ? {} : { snapshotMaxAgeMs }) };
+    const { index, snapshots } = liveIndex({ store, keyring, vault, dataDir, dims: 512 }, opts);
     const r = await startIndex({ store, vault, index, snapshots });
     return { index, snapshots, r };
   });
@@ -74,9 +77,10 @@ const start = (snapshot: boolean) =>
 const full: { seconds: number; cpuSeconds: number }[] = [];
 type SnapshotStart = { seconds: number; cpuSeconds: number; decrypted: number; segments: number; ms: object };
 const fromSnapshot: (SnapshotStart & { check: string })[] = [];
+const fullCheck: (SnapshotStart & { check: string })[] = [];
 let write: { seconds: number; cpuSeconds: number; segments: number } | undefined;
 // Alternating: full, snapshot, full, snapshot, ... then the remaining starts from the snapshot.
-for (let round = 0; round < Math.max(fullRounds, snapshotRounds); round++) {
+for (let round = 0; round < Math.max(fullRounds, snapshotRounds, checkRounds); round++) {
   if (round < fullRounds) {
     const f = await start(false);
     full.push({ seconds: f.seconds, cpuSeconds: f.cpuSeconds });
@@ -100,6 +104,13 @@ for (let round = 0; round < Math.max(fullRounds, snapshotRounds); round++) {
       `from snapshot ${s.seconds.toFixed(1)} s wall, ${s.cpuSeconds.toFixed(1)} s CPU, check ${check}, decrypted ${decrypted}, ms ${JSON.stringify(ms)}`,
     );
     s.value.index.clear();
+  }
+  if (round < checkRounds) {
+    const c = await start(true, 0);
+    const { decrypted, segments, ms, check } = c.value.r;
+    fullCheck.push({ seconds: c.seconds, cpuSeconds: c.cpuSeconds, decrypted, segments, ms, check });
+    log(`from snapshot, full check ${JSON.stringify(fullCheck[fullCheck.length - 1])}`);
+    c.value.index.clear();
   }
 }
 await store.close();
@@ -146,6 +157,7 @@ process.stdout.write(
     templates: ids.length,
     full,
     fromSnapshot,
+    fullCheck,
     write,
     median: {
       fullSeconds: median(full.map((x) => x.seconds)),
