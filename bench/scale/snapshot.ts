@@ -11,6 +11,9 @@
 // feed names since the segments' position; otherwise why every template was read).
 //
 //   SNAPSHOT_N=1000000 [SNAPSHOT_DIR=/tmp/dir to reuse] nice -n 10 node --import tsx bench/scale/snapshot.ts
+//
+// On PostgreSQL: SNAPSHOT_PG_URL=postgres://admin-url seeds a fresh database on that server (its URL is
+// printed); SNAPSHOT_DATABASE_URL=postgres://... with SNAPSHOT_DIR reuses one.
 import { join } from 'node:path';
 import { actors } from '../../src/auth/actor.js';
 import type { PurposeId, SubjectId } from '../../src/ids.js';
@@ -21,7 +24,7 @@ import { TemplateVault } from '../../src/gallery/template-vault.js';
 import { liveIndex, startIndex } from '../../src/gallery/index-startup.js';
 import { MODELS } from '../../src/face/models.js';
 import { FakeAnalyzer } from '../../support/fake-analyzer.js';
-import { tempDir } from '../../support/database.js';
+import { createDatabase, tempDir } from '../../support/database.js';
 import { seedBulk } from './startup.js';
 
 const n = Number(process.env['SNAPSHOT_N'] ?? 1_000_000);
@@ -34,6 +37,10 @@ const log = (s: string) => process.stderr.write(`snapshot: ${s}\n`);
 const reuse = process.env['SNAPSHOT_DIR'];
 const dataDir = reuse ?? tempDir('veil-scale-snapshot-');
 const engine = new FakeAnalyzer();
+const pgAdmin = process.env['SNAPSHOT_PG_URL'];
+const databaseUrl =
+  process.env['SNAPSHOT_DATABASE_URL'] ?? (pgAdmin && !reuse ? await createDatabase(pgAdmin, 'veil_snap_') : undefined);
+if (databaseUrl) log(`database ${databaseUrl}`);
 const { openVeil } = await import('../../src/app/veil.js');
 
 const timed = async <T>(fn: () => Promise<T>) => {
@@ -47,7 +54,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 if (!reuse) {
   const seed = await timed(async () => {
-    const v = await openVeil({ dataDir, engine, env: {}, index: { snapshot: false } });
+    const v = await openVeil({ dataDir, engine, env: {}, databaseUrl, index: { snapshot: false } });
     const purpose = await v.purposes.create(actors.system('bench'), {
       key: 'scale',
       name: 'Scale',
@@ -62,7 +69,7 @@ if (!reuse) {
 
 // The index part of start-up, as openVeil runs it, on its own.
 // A reused directory seeded by an older Veil gets the pending migrations (e.g. segments' feed position).
-const store = await openStore({ sqlitePath: join(dataDir, 'veil.db'), migrations: 'apply' });
+const store = await openStore({ sqlitePath: join(dataDir, 'veil.db'), databaseUrl, migrations: 'apply' });
 const { master } = MasterKey.load(dataDir, undefined);
 const { keyring } = await openKeyRing({ store, master, dataDir });
 const vault = new TemplateVault({ keyring, dataDir, model: MODELS.embedder.id });
@@ -116,7 +123,7 @@ for (let round = 0; round < Math.max(fullRounds, snapshotRounds, checkRounds); r
 await store.close();
 
 // The whole instance from the snapshot, then erasures through the lifecycle.
-const open = await timed(() => openVeil({ dataDir, engine, env: {} }));
+const open = await timed(() => openVeil({ dataDir, engine, env: {}, databaseUrl }));
 const v = open.value;
 log(`openVeil from snapshot ${open.seconds.toFixed(1)} s (decrypted ${v.lifecycle.started?.decrypted})`);
 const ids = v.index.templateIds();
@@ -130,7 +137,7 @@ for (let i = 0; i < erasures; i++) {
 await v.close();
 
 // After the erasures: their segments are gone, so the start reads (and decrypts) those ranges again.
-const store2 = await openStore({ sqlitePath: join(dataDir, 'veil.db'), migrations: 'none' });
+const store2 = await openStore({ sqlitePath: join(dataDir, 'veil.db'), databaseUrl, migrations: 'none' });
 const { keyring: keyring2 } = await openKeyRing({ store: store2, master, dataDir });
 const vault2 = new TemplateVault({ keyring: keyring2, dataDir, model: MODELS.embedder.id });
 const after = await timed(async () => {
@@ -154,6 +161,7 @@ process.stdout.write(
   JSON.stringify({
     date: new Date().toISOString(),
     dataDir,
+    engine: databaseUrl ? 'postgres' : 'sqlite',
     templates: ids.length,
     full,
     fromSnapshot,
