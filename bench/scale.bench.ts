@@ -18,8 +18,15 @@ const D = 512;
 const SCALE = process.env['SCALE'] ?? '1M';
 const N = /^\d+M$/i.test(SCALE) ? Number(SCALE.slice(0, -1)) * 1e6 : Number(SCALE);
 const CONCURRENCY2 = process.env['SCALE_C2'] !== '0';
-// The pre-selection shares compared on the same index (code-scan.ts); 0 is the full 512-bit scan of step 3.
-const SHARES = (process.env['SCALE_PRESELECT'] ?? '0,0.01,0.02,0.05').split(',').map(Number);
+// The configurations compared on the same index, share:divisor: the share of rows the short codes
+// pre-select (code-scan.ts; 0 is the full 512-bit scan of step 3), and n / divisor rows (at least 512)
+// scored on int8 (400 is the default).
+const CONFIGS = (process.env['SCALE_RUNS'] ?? '0:400,0.02:400,0.03:400,0.05:400,0.03:1000').split(',').map((c) => {
+  const [share, divisor] = c.split(':').map(Number);
+  return { share: share!, divisor: divisor ?? 400 };
+});
+const budget = (divisor: number) => (n: number, k: number) =>
+  Math.max(4 * k, Math.min(32_768, Math.max(512, Math.ceil(n / divisor))));
 const t0 = performance.now();
 const log = (s: string) => process.stderr.write(`scale [${((performance.now() - t0) / 1000).toFixed(0)} s]: ${s}\n`);
 const rss = () => process.memoryUsage().rss / 2 ** 20;
@@ -87,12 +94,13 @@ log(`exact reference in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 const probes = [...set.mated, ...set.nonMated];
 const quantised = adaptive!.quantisedIndex!;
 const runs = [];
-for (const share of SHARES) {
+for (const { share, divisor } of CONFIGS) {
   quantised.preselect = share;
-  runs.push({ share, ...(await measure()) });
+  quantised.candidates = budget(divisor);
+  runs.push({ share, divisor, ...(await measure()) });
   const r = runs.at(-1)!;
   log(
-    `preselect ${share}: c1 p50/p99 ${r.c1.p50.toFixed(2)}/${r.c1.p99.toFixed(2)} ms (cpu ${r.c1.cpuSeconds.toFixed(1)} s, ` +
+    `preselect ${share} n/${divisor}: c1 p50/p99 ${r.c1.p50.toFixed(2)}/${r.c1.p99.toFixed(2)} ms (cpu ${r.c1.cpuSeconds.toFixed(1)} s, ` +
       `wall ${r.c1.wallSeconds.toFixed(1)} s); rank 1 exact ${r.rank1.exact}, index ${r.rank1.index}, both ${r.rank1.kept}; ` +
       `DIR ${r.decision.exact.dir}/${r.decision.index.dir}; FPIR ${r.decision.exact.fpir}/${r.decision.index.fpir}; load ${r.load}`,
   );
@@ -154,7 +162,7 @@ async function measure() {
 }
 
 // Concurrency 2: two searchers, each with its own index (as two API processes would have).
-const ms2: { share: number; p50: number; p99: number; n: number; load: number }[] = [];
+const ms2: { share: number; divisor: number; p50: number; p99: number; n: number; load: number }[] = [];
 if (CONCURRENCY2) {
   const workers = [0, 1].map(
     () =>
@@ -170,12 +178,12 @@ if (CONCURRENCY2) {
       ),
   );
   await Promise.all(workers.map((w) => new Promise((ok) => w.once('message', ok))));
-  for (const share of SHARES) {
+  for (const { share, divisor } of CONFIGS) {
     const done = workers.map((w) => new Promise<{ ms: number[] }>((ok) => w.once('message', ok)));
-    workers.forEach((w) => w.postMessage({ share }));
+    workers.forEach((w) => w.postMessage({ share, divisor }));
     const ms = (await Promise.all(done)).flatMap((d) => d.ms);
-    ms2.push({ share, p50: percentile(ms, 50), p99: percentile(ms, 99), n: ms.length, load: loadavg()[0]! });
-    log(`preselect ${share}: c2 p50/p99 ${ms2.at(-1)!.p50.toFixed(2)}/${ms2.at(-1)!.p99.toFixed(2)} ms`);
+    ms2.push({ share, divisor, p50: percentile(ms, 50), p99: percentile(ms, 99), n: ms.length, load: loadavg()[0]! });
+    log(`preselect ${share} n/${divisor}: c2 p50/p99 ${ms2.at(-1)!.p50.toFixed(2)}/${ms2.at(-1)!.p99.toFixed(2)} ms`);
   }
   await Promise.all(workers.map((w) => w.terminate()));
 }

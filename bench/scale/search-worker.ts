@@ -21,8 +21,9 @@ parentPort!.postMessage({ ready: true });
 // The exact vectors of the candidates, from the shared rows (the service reads them from the store).
 const exact = async (ids: readonly string[]) =>
   new Map(ids.map((id) => [id, all.subarray(Number(id.slice(1)) * D, (Number(id.slice(1)) + 1) * D)] as const));
-parentPort!.on('message', async ({ share }: { share: number }) => {
+parentPort!.on('message', async ({ share, divisor }: { share: number; divisor: number }) => {
   idx.preselect = share;
+  idx.candidates = (m, k) => Math.max(4 * k, Math.min(32_768, Math.max(512, Math.ceil(m / divisor))));
   const ms: number[] = [];
   for (const p of probes) {
     const t = performance.now();

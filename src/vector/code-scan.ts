@@ -19,6 +19,8 @@ export const DIMS = 512;
 export const CODE_BYTES = DIMS / 8;
 export const SHORT_BYTES = 16;
 const SHORT_BITS = SHORT_BYTES * 8;
+// Rows per block of the sample the pre-selection's cut is taken from (4 blocks).
+const SAMPLE_BLOCK = 8192;
 // Fixed regions at the start of the kernel's memory; the per-row regions follow (`layout`).
 const HIST = 0;
 const QUERY = 4096;
@@ -148,8 +150,14 @@ export function scanCandidates(
     k.scan(lay.codes, n, QUERY, lay.dist, HIST);
     return new Uint32Array(mem, OUT, k.collect(lay.dist, n, cutAt(hist, want, DIMS), OUT, MAX_OUT));
   }
-  k.scanShort(lay.short, n, SHORT_QUERY, lay.dist, HIST);
-  const m = k.collect(lay.dist, n, cutAt(hist, keep, SHORT_BITS), lay.pick, lay.pickMax);
+  // The cut that keeps about `keep` rows, from the short distances of 4 blocks spread over the rows,
+  // then one pass that lists the rows under it (the cut only widens if it kept fewer than `want`).
+  const block = Math.min(SAMPLE_BLOCK, n >> 2);
+  for (let b = 0; b < 4; b++)
+    k.scanShort(lay.short + Math.floor((b * n) / 4) * SHORT_BYTES, block, SHORT_QUERY, lay.dist, HIST);
+  let cutoff = cutAt(hist, Math.ceil((4 * block * keep) / n), SHORT_BITS);
+  let m = k.under(lay.short, n, SHORT_QUERY, cutoff, lay.pick, lay.pickMax);
+  while (m < want && cutoff < SHORT_BITS) m = k.under(lay.short, n, SHORT_QUERY, ++cutoff, lay.pick, lay.pickMax);
   hist.fill(0);
   k.gather(lay.codes, m, QUERY, lay.dist, HIST, lay.pick);
   const out = new Uint32Array(mem, OUT, k.collect(lay.dist, m, cutAt(hist, want, DIMS), OUT, MAX_OUT));

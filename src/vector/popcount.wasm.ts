@@ -7,66 +7,26 @@
  *   scan(codes, n, query, dist, hist): dist[i] (u16) = popcount(codes[i] ^ query); hist[d] (u32) += 1
  *   scanShort(codes, n, query, dist, hist): the same over 16-byte codes (128 bits)
  *   gather(codes, n, query, dist, hist, rows): the same over the 64-byte codes of the n rows listed at rows (u32)
+ *   under(codes, n, query, cutoff, out, max): scanShort and collect in one pass, no distance or histogram kept
  *   collect(dist, n, cutoff, out, max): writes the row numbers i with dist[i] <= cutoff into out (u32),
  *     at most max of them; returns how many
  */
 
-// Opcodes (WebAssembly core + SIMD proposal, final numbering).
-const I32 = 0x7f;
-const V128 = 0x7b;
-const op = {
-  block: 0x02,
-  loop: 0x03,
-  br: 0x0c,
-  brIf: 0x0d,
-  end: 0x0b,
-  localGet: 0x20,
-  localSet: 0x21,
-  localTee: 0x22,
-  i32Load: 0x28,
-  i32Load16u: 0x2f,
-  i32Store: 0x36,
-  i32Store16: 0x3b,
-  i32Const: 0x41,
-  i32GeU: 0x4f,
-  i32GtU: 0x4b,
-  i32Add: 0x6a,
-  i32Shl: 0x74,
-};
-const simd = (n: number) => [0xfd, ...uleb(n)];
-const v128Load = (offset: number) => [...simd(0x00), 4, ...uleb(offset)];
-const v128Xor = simd(0x51);
-const popcnt = simd(0x62);
-const extaddI8U = simd(0x7d);
-const extaddI16U = simd(0x7f);
-const i16x8Add = simd(0x8e);
-const i32x4Extract = (lane: number) => [...simd(0x1b), lane];
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
-const sleb = (n: number): number[] => {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) return [...out, b];
-    out.push(b | 0x80);
-  }
-};
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const get = (i: number) => [op.localGet, i];
-const set = (i: number) => [op.localSet, i];
-const c32 = (n: number) => [op.i32Const, ...sleb(n)];
-const add = (i: number, n: number) => [...get(i), ...c32(n), op.i32Add, ...set(i)];
+import {
+  add,
+  c32,
+  extaddI16U,
+  extaddI8U,
+  get,
+  i16x8Add,
+  I32,
+  i32x4Extract,
+  op,
+  popcnt,
+  section,
+} from './wasm-encode.js';
+import { set, uleb, V128, v128Load, v128Xor, vec } from './wasm-encode.js';
+import { underBody, underLocals } from './under.wasm.js';
 
 // scan(codes=0, n=1, query=2, dist=3, hist=4[, rows=5]): the Hamming distance of `words` 16-byte words per
 // code, over n consecutive codes, or (gather) over the codes at the n row numbers (u32) at `rows`.
@@ -212,12 +172,13 @@ function moduleBytes(): Uint8Array {
       [0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), 0],
       [0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), 1, I32],
       [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32]]), 0],
+      [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32]]), 1, I32],
     ]),
   );
   // (import "env" "mem" (memory 1 65536))
   const enc = (s: string) => vec([...Buffer.from(s)].map((b) => [b]));
   const imports = section(2, vec([[...enc('env'), ...enc('mem'), 0x02, 0x01, ...uleb(1), ...uleb(65536)]]));
-  const funcs = section(3, vec([[0], [1], [0], [2]]));
+  const funcs = section(3, vec([[0], [1], [0], [2], [3]]));
   const exports = section(
     7,
     vec([
@@ -225,6 +186,7 @@ function moduleBytes(): Uint8Array {
       [...enc('collect'), 0x00, 1],
       [...enc('scanShort'), 0x00, 2],
       [...enc('gather'), 0x00, 3],
+      [...enc('under'), 0x00, 4],
     ]),
   );
   const body = (locals: number[][], code: number[]) => {
@@ -238,6 +200,7 @@ function moduleBytes(): Uint8Array {
       body([[2, I32]], collectBody),
       body(hammingLocals(1), hammingBody(1, false)),
       body(hammingLocals(4), hammingBody(4, true)),
+      body(underLocals, underBody),
     ]),
   );
   return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, ...types, ...imports, ...funcs, ...exports, ...code]);
@@ -262,6 +225,8 @@ export interface PopcountKernel {
   scanShort(codes: number, n: number, query: number, dist: number, hist: number): void;
   /** scan over the 64-byte codes of the n row numbers (u32) at `rows`: dist[i] is row rows[i]'s. */
   gather(codes: number, n: number, query: number, dist: number, hist: number, rows: number): void;
+  /** The rows of 16-byte codes within `cutoff` of the query, at most max of them, into out (u32): their count. */
+  under(codes: number, n: number, query: number, cutoff: number, out: number, max: number): number;
 }
 
 let compiled: object | undefined;
@@ -272,5 +237,5 @@ export function popcountKernel(initialPages = 1): PopcountKernel {
   const memory = new WebAssembly.Memory({ initial: initialPages, maximum: 65536 });
   const inst = new WebAssembly.Instance(compiled, { env: { mem: memory } });
   const e = inst.exports as unknown as Omit<PopcountKernel, 'memory'>;
-  return { memory, scan: e.scan, collect: e.collect, scanShort: e.scanShort, gather: e.gather };
+  return { memory, scan: e.scan, collect: e.collect, scanShort: e.scanShort, gather: e.gather, under: e.under };
 }

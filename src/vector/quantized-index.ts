@@ -50,7 +50,8 @@ export class QuantizedIndex implements VectorIndex {
   constructor(
     center: Float32Array,
     initialCapacity = CHUNK,
-    private readonly candidates: (n: number, k: number) => number = defaultCandidates,
+    /** How many rows the Hamming stages give to int8 scoring (bench/scale compares budgets). */
+    public candidates: (n: number, k: number) => number = defaultCandidates,
   ) {
     if (center.length !== DIMS) throw new Error(`the quantised index is for ${DIMS} dimensions`);
     this.center = Float32Array.from(center);
