@@ -146,10 +146,12 @@ export function scanCandidates(
   const hist = new Uint32Array(mem, HIST, DIMS + 1);
   hist.fill(0);
   const keep = Math.max(want, Math.ceil(n * share));
-  if (share <= 0 || keep > n / 4) {
+  const full = () => {
+    hist.fill(0);
     k.scan(lay.codes, n, QUERY, lay.dist, HIST);
     return new Uint32Array(mem, OUT, k.collect(lay.dist, n, cutAt(hist, want, DIMS), OUT, MAX_OUT));
-  }
+  };
+  if (share <= 0 || keep > n / 4) return full();
   // The cut that keeps about `keep` rows, from the short distances of 4 blocks spread over the rows,
   // then one pass that lists the rows under it (the cut only widens if it kept fewer than `want`).
   const block = Math.min(SAMPLE_BLOCK, n >> 2);
@@ -158,6 +160,9 @@ export function scanCandidates(
   let cutoff = cutAt(hist, Math.ceil((4 * block * keep) / n), SHORT_BITS);
   let m = k.under(lay.short, n, SHORT_QUERY, cutoff, lay.pick, lay.pickMax);
   while (m < want && cutoff < SHORT_BITS) m = k.under(lay.short, n, SHORT_QUERY, ++cutoff, lay.pick, lay.pickMax);
+  // `under` stops when its list is full: the rows after it were never compared (ties at the cut, or a
+  // sample unlike the rest), and the nearest may be among them. Every code is scanned instead.
+  if (m + 4 > lay.pickMax) return full();
   hist.fill(0);
   k.gather(lay.codes, m, QUERY, lay.dist, HIST, lay.pick);
   const out = new Uint32Array(mem, OUT, k.collect(lay.dist, m, cutAt(hist, want, DIMS), OUT, MAX_OUT));

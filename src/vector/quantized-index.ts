@@ -146,8 +146,10 @@ export class QuantizedIndex implements VectorIndex {
       this.capacity *= 2;
       this.kernel.memory.grow(this.pagesFor(this.capacity) - this.kernel.memory.buffer.byteLength / PAGE);
       this.views();
-      // The short codes follow the codes: they move up with the capacity.
-      new Uint8Array(this.kernel.memory.buffer).copyWithin(this.lay.short, from, from + r * SHORT_BYTES);
+      // The short codes follow the codes: they move up with the capacity, and their old place (now
+      // codes of rows not written yet) is zeroed, so a row removed later leaves no copy behind.
+      const mem = new Uint8Array(this.kernel.memory.buffer);
+      mem.copyWithin(this.lay.short, from, from + r * SHORT_BYTES).fill(0, from, from + r * SHORT_BYTES);
     }
     if (r >> CHUNK_BITS >= this.bytes.length) {
       this.bytes.push(new Int8Array(CHUNK * DIMS));

@@ -146,3 +146,39 @@ test('growth moves the short codes with the capacity; removal takes a row out of
     assert.deepEqual([...back.candidateRows(q, 16)].map((r) => ids[r]).sort(), a.sort());
   }
 });
+
+test('a cut that lists more rows than the pre-selection holds (most rows one face) falls back to the full scan: the exact top 1 is not lost', () => {
+  // 9,000 copies of one template (one person enrolled from the same photo again and again, or a
+  // gallery that is mostly one person) tie at one short-code distance, under the sampled cut: more
+  // rows than the pick region's half of the capacity (8,192 here). The genuine mate is the last row.
+  const gen = vectors(6);
+  const idx = new QuantizedIndex(new Float32Array(D));
+  const mate = gen.sample();
+  const probe = gen.near(mate, 0.9);
+  const same = gen.near(probe, 0.5);
+  for (let i = 0; i < 9000; i++) idx.add(`same${i}`, same);
+  for (let i = 0; i < 2999; i++) idx.add(`other${i}`, gen.sample());
+  idx.add('mate', mate);
+  idx.preselect = 0;
+  assert.equal(idx.search(probe, 1)[0]!.id, 'mate', 'full scan');
+  idx.preselect = 0.02;
+  assert.equal(idx.search(probe, 1)[0]!.id, 'mate', 'with the pre-selection');
+  assert.ok([...idx.candidateRows(probe, 512)].includes(11_999), 'the mate is a candidate');
+});
+
+test('a removed row leaves no copy of its short code in the kernel memory, also after the capacity grew', () => {
+  const gen = vectors(7);
+  const n = 16_385;
+  const idx = new QuantizedIndex(new Float32Array(D), 1, () => 16);
+  for (let i = 0; i < n; i++) idx.add(`t${i}`, gen.sample());
+  // t100's short code as the index derives it, then t100 erased.
+  const { rows, scales } = idx.exportRows(['t100']);
+  const code = new Uint8Array(16);
+  shortCode(rows, 0, scales[0]!, idx.centre(), code, 0);
+  assert.ok(idx.remove('t100'));
+  const mem = new Uint8Array((idx as unknown as { kernel: { memory: { buffer: ArrayBuffer } } }).kernel.memory.buffer);
+  const left: number[] = [];
+  for (let at = mem.indexOf(code[0]!); at >= 0; at = mem.indexOf(code[0]!, at + 1))
+    if (code.every((b, j) => mem[at + j] === b)) left.push(at);
+  assert.deepEqual(left, [], 'offsets holding the erased row’s short code');
+});
