@@ -132,6 +132,22 @@ function cutAt(hist: Uint32Array, want: number, max: number): number {
 }
 
 /**
+ * The rows (of n, their 512-bit distances at `dist`) at or under `cutoff`, at most MAX_OUT, at OUT. When
+ * more lie there, `collect` would keep the first in row order, and a nearer row after them would be
+ * lost: the cut is lowered until the rows under it fit, and the rest filled with the ties just above.
+ */
+function nearest(k: PopcountKernel, dist: number, n: number, cutoff: number): Uint32Array {
+  const mem = k.memory.buffer;
+  let m = k.collect(dist, n, cutoff, OUT, MAX_OUT);
+  if (m < MAX_OUT) return new Uint32Array(mem, OUT, m);
+  while (cutoff > 0 && (m = k.collect(dist, n, --cutoff, OUT, MAX_OUT)) >= MAX_OUT);
+  if (m >= MAX_OUT) return new Uint32Array(mem, OUT, m);
+  const [out, d] = [new Uint32Array(mem, OUT, MAX_OUT), new Uint16Array(mem, dist, n)];
+  for (let i = 0; i < n && m < MAX_OUT; i++) if (d[i] === cutoff + 1) out[m++] = i;
+  return out;
+}
+
+/**
  * The rows to score (row numbers, a view valid until the next scan), the query's codes being at QUERY
  * and SHORT_QUERY. The pre-selection runs when it keeps at most a quarter of the rows.
  */
@@ -149,7 +165,7 @@ export function scanCandidates(
   const full = () => {
     hist.fill(0);
     k.scan(lay.codes, n, QUERY, lay.dist, HIST);
-    return new Uint32Array(mem, OUT, k.collect(lay.dist, n, cutAt(hist, want, DIMS), OUT, MAX_OUT));
+    return nearest(k, lay.dist, n, cutAt(hist, want, DIMS));
   };
   if (share <= 0 || keep > n / 4) return full();
   // The cut that keeps about `keep` rows, from the short distances of 4 blocks spread over the rows,
@@ -165,7 +181,7 @@ export function scanCandidates(
   if (m + 4 > lay.pickMax) return full();
   hist.fill(0);
   k.gather(lay.codes, m, QUERY, lay.dist, HIST, lay.pick);
-  const out = new Uint32Array(mem, OUT, k.collect(lay.dist, m, cutAt(hist, want, DIMS), OUT, MAX_OUT));
+  const out = nearest(k, lay.dist, m, cutAt(hist, want, DIMS));
   const pick = new Uint32Array(mem, lay.pick, m);
   for (let i = 0; i < out.length; i++) out[i] = pick[out[i]!]!;
   return out;

@@ -182,3 +182,18 @@ test('a removed row leaves no copy of its short code in the kernel memory, also 
     if (code.every((b, j) => mem[at + j] === b)) left.push(at);
   assert.deepEqual(left, [], 'offsets holding the erased row’s short code');
 });
+
+test('more rows at or under the 512-bit cut than the candidate list holds (65,536): the rows strictly nearer are all kept', () => {
+  // 70,000 copies of one template tie at one 512-bit distance, the cut; the mate, nearer, is the last row.
+  const gen = vectors(8);
+  const idx = new QuantizedIndex(new Float32Array(D));
+  const mate = gen.sample();
+  const probe = gen.near(mate, 0.9);
+  const same = gen.near(probe, 0.5);
+  for (let i = 0; i < 70_000; i++) idx.add(`same${i}`, same);
+  idx.add('mate', mate);
+  for (const share of [0, 0.02]) {
+    idx.preselect = share;
+    assert.equal(idx.search(probe, 1)[0]!.id, 'mate', `preselect ${share}`);
+  }
+});
