@@ -20,8 +20,8 @@ const N = /^\d+M$/i.test(SCALE) ? Number(SCALE.slice(0, -1)) * 1e6 : Number(SCAL
 const CONCURRENCY2 = process.env['SCALE_C2'] !== '0';
 // The configurations compared on the same index, share:divisor: the share of rows the short codes
 // pre-select (code-scan.ts; 0 is the full 512-bit scan of step 3), and n / divisor rows (at least 512)
-// scored on int8 (1000 is the default; 0:400 is the structure of step 3).
-const CONFIGS = (process.env['SCALE_RUNS'] ?? '0:400,0.03:1000,0.02:1000,0.03:2000').split(',').map((c) => {
+// scored on int8 (400 is the default).
+const CONFIGS = (process.env['SCALE_RUNS'] ?? '0:400,0.02:400,0.03:400,0.05:400,0.03:1000').split(',').map((c) => {
   const [share, divisor] = c.split(':').map(Number);
   return { share: share!, divisor: divisor ?? 400 };
 });
