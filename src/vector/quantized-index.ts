@@ -146,8 +146,9 @@ export class QuantizedIndex implements VectorIndex {
     const r = this.rowIds.length;
     if (r >= this.capacity) {
       const from = this.lay.short;
+      // Grown first: memory that cannot grow (past 4 GiB) throws with the index as it was.
+      this.kernel.memory.grow(this.pagesFor(this.capacity * 2) - this.kernel.memory.buffer.byteLength / PAGE);
       this.capacity *= 2;
-      this.kernel.memory.grow(this.pagesFor(this.capacity) - this.kernel.memory.buffer.byteLength / PAGE);
       this.views();
       // The short codes follow the codes: they move up with the capacity, and their old place (now
       // codes of rows not written yet) is zeroed, so a row removed later leaves no copy behind.
@@ -187,7 +188,13 @@ export class QuantizedIndex implements VectorIndex {
   loadRows(ids: readonly string[], codes: Uint8Array, rows: Int8Array, scales: Float32Array): void {
     const first = this.rowIds.length;
     for (const id of ids) if (this.slot.has(id)) throw new Error(`row ${id} is already held`);
-    for (const id of ids) this.append(id);
+    try {
+      for (const id of ids) this.append(id);
+    } catch (e) {
+      // Memory that cannot grow: the rows appended so far go again (they hold nothing yet).
+      while (this.rowIds.length > first) this.remove(this.rowIds[this.rowIds.length - 1]!);
+      throw e;
+    }
     this.codes.set(codes.subarray(0, ids.length * CODE_BYTES), first * CODE_BYTES);
     for (let i = 0; i < ids.length;) {
       const r = first + i;

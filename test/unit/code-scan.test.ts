@@ -197,3 +197,32 @@ test('more rows at or under the 512-bit cut than the candidate list holds (65,53
     assert.equal(idx.search(probe, 1)[0]!.id, 'mate', `preselect ${share}`);
   }
 });
+
+test('memory that cannot grow refuses the row and leaves the index as it was', () => {
+  const gen = vectors(9);
+  const idx = new QuantizedIndex(new Float32Array(D), 1, () => 16);
+  const rows = Array.from({ length: 16_384 }, () => gen.sample());
+  rows.forEach((v, i) => idx.add(`t${i}`, v));
+  const memory = (idx as unknown as { kernel: { memory: { grow(p: number): number } } }).kernel.memory;
+  const grow = memory.grow.bind(memory);
+  memory.grow = () => {
+    throw new RangeError('WebAssembly.Memory.grow(): Maximum memory size exceeded');
+  };
+  assert.throws(() => idx.add('over', gen.sample()), RangeError);
+  // A snapshot segment's two rows loaded into the last free row: the first fits, the second cannot,
+  // and neither is held after the refusal.
+  assert.ok(idx.remove('t0'));
+  const more = new QuantizedIndex(idx.centre(), 1, () => 16);
+  more.add('x', gen.sample());
+  more.add('y', gen.sample());
+  const xy = more.exportRows(['x', 'y']);
+  assert.throws(() => idx.loadRows(['x', 'y'], xy.codes, xy.rows, xy.scales), RangeError);
+  assert.equal(idx.size, 16_383);
+  assert.equal(idx.has('x') || idx.has('y'), false);
+  memory.grow = grow;
+  for (const r of [9000, 16_383]) assert.equal(idx.search(rows[r]!, 1)[0]!.id, `t${r}`);
+  const late = gen.sample();
+  idx.add('late', late);
+  assert.equal(idx.search(late, 1)[0]!.id, 'late');
+  assert.equal(idx.search(rows[16_383]!, 1)[0]!.id, 't16383');
+});
