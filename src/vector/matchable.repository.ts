@@ -110,8 +110,10 @@ export const matchableRepository = {
   ): Promise<MatchableRef[]> {
     const inPurpose = () => matchableOf(ex, model).where('templates.purpose_id', '=', purposeId);
     const out: MatchableRef[] = [];
-    const run = async (q: ReturnType<typeof inPurpose>) =>
-      out.push(...(await q.select(REF_COLUMNS).execute()).map(toRef));
+    // One push a row: a range can hold a whole segment's people (a spread of 65,536 overflows the stack).
+    const run = async (q: ReturnType<typeof inPurpose>) => {
+      for (const r of await q.select(REF_COLUMNS).execute()) out.push(toRef(r));
+    };
     const ranges: SubjectSpan[] = [];
     for (const g of spans) {
       if (g.from !== undefined && g.from === g.to) await run(inPurpose().where('templates.subject_id', '=', g.from));
