@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import { FACES } from '../support/faces.js';
-import { decode, DEFAULT_DECODE_OPTIONS, warmUpJpeg } from '../src/face/image.js';
+import { decode, DEFAULT_DECODE_OPTIONS, gradientJpeg, warmUpJpeg } from '../src/face/image.js';
 import { DEFAULT_MODELS_DIR, MODELS, loadSession } from '../src/face/models.js';
 import { UltraFaceDetector } from '../src/face/detector.js';
 import { Landmarker, toFivePoints } from '../src/face/landmarks.js';
@@ -16,6 +16,8 @@ import { median, percentile } from './stats.js';
 
 const ROUNDS = Number(process.env['TAIL_ROUNDS'] ?? 12);
 const WARM = Number(process.env['TAIL_WARMUP'] ?? 0);
+// Another synthetic frame for the warm-up than the engine's (e.g. 1024x1024), to price its size.
+const FRAME = process.env['TAIL_WARM_FRAME']?.split('x').map(Number);
 const firstOf = (dir: string) => join(dir, readdirSync(dir).sort()[0]!);
 const ids = readdirSync(join(FACES, 'deepface_small')).filter((d) => d.startsWith('id'));
 const probes = ids.map((d) => ({ name: d, bytes: readFileSync(firstOf(join(FACES, 'deepface_small', d))) }));
@@ -68,7 +70,7 @@ async function once(bytes: Uint8Array, box?: { x: number; y: number; width: numb
 }
 
 // The engine's warm-up, as FaceEngine.create({ warmUp }) runs it.
-const synthetic = await warmUpJpeg();
+const synthetic = FRAME ? await gradientJpeg(FRAME[0]!, FRAME[1]!) : await warmUpJpeg();
 for (let i = 0; i < WARM; i++) await once(synthetic, { x: 240, y: 150, width: 160, height: 200 });
 
 type Row = Record<string, number>;
@@ -105,7 +107,9 @@ const stat = (rows: Row[], k: string) =>
       99,
     ),
   )}`;
-console.log(`warm-up passes ${WARM}, ${ROUNDS} rounds of ${n} probes; p50/p99 ms per stage`);
+console.log(
+  `warm-up passes ${WARM} (frame ${FRAME?.join('x') ?? 'engine'}), ${ROUNDS} rounds of ${n} probes; p50/p99 ms per stage`,
+);
 console.log(`all rounds:      ${keys.map((k) => `${k} ${stat(all, k)}`).join(' | ')}`);
 console.log(`rounds 2 and on: ${keys.map((k) => `${k} ${stat(all.slice(n), k)}`).join(' | ')}`);
 console.log(`faces per probe: ${[...new Set(all.map((r) => r.faces))].join(', ')}`);

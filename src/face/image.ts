@@ -155,7 +155,8 @@ export function warmUpJpeg(): Promise<Buffer> {
   return (warmUpBytes ??= gradientJpeg(640, 480));
 }
 
-function gradientJpeg(w: number, h: number): Promise<Buffer> {
+/** A JPEG of smooth gradients, w x h. */
+export function gradientJpeg(w: number, h: number): Promise<Buffer> {
   const data = Buffer.alloc(w * h * 3);
   for (let i = 0; i < w * h; i++) {
     const x = i % w,
