@@ -64,9 +64,11 @@ export async function narrowCheck(
 ): Promise<Recheck> {
   const fresh = new Map<string, MatchableRef>();
   const people = [...touched];
+  const order =
+    store.engine === 'postgres' && (await matchableRepository.byteOrdered(store.db)) ? 'byte-ordered' : store.engine;
   for (const p of purposes) {
     const spans = [...people.map((s) => ({ from: s, to: s })), ...uncovered(loaded.filter((r) => r.purposeId === p))];
-    for (const r of await matchableRepository.refsIn(store.db, store.engine, model, p, spans)) fresh.set(r.id, r);
+    for (const r of await matchableRepository.refsIn(store.db, order, model, p, spans)) fresh.set(r.id, r);
   }
   const gone = new Set<string>();
   for (const s of people)

@@ -213,7 +213,8 @@ export class IndexSnapshots {
 
   /**
    * Whether a fresh snapshot is worth writing after a start: enough of the quantised index did not
-   * come from the snapshot (`fromSnapshot` rows did: more than a tenth of it, or any of it when there
+   * come from the snapshot (`fromSnapshot` rows did: more than a tenth of it or half a segment, so
+   * that one erasure's destroyed segment is not decrypted again at every start; any of it when there
    * was none), or the one loaded had to be checked in full (its feed position unknown, pruned, too old).
    */
   stale(index: GalleryIndex, started: { fromSnapshot: number; check: string }): boolean {
@@ -221,7 +222,7 @@ export class IndexSnapshots {
     let held = 0;
     for (const [, q] of quantised(index)) held += q.size;
     if (held > 0 && fromSnapshot > 0 && started.check !== 'narrow') return true;
-    return held > 0 && held - fromSnapshot > (fromSnapshot ? held / 10 : 0);
+    return held > 0 && held - fromSnapshot > (fromSnapshot ? Math.min(held / 10, this.segmentTemplates / 2) : 0);
   }
 
   /**

@@ -87,6 +87,19 @@ export const matchableRepository = {
     return rows.map(toRef);
   },
 
+  /** Whether PostgreSQL compares templates.subject_id in byte order (its collation C, POSIX or C.*, libc). */
+  async byteOrdered(ex: Executor): Promise<boolean> {
+    const r = await sql<{ coll: string; provider: string | null }>`
+      select coalesce(nullif(c.collname, 'default'), d.datcollate) as coll,
+             to_jsonb(d) ->> 'datlocprovider' as provider
+      from pg_attribute a left join pg_collation c on c.oid = a.attcollation cross join pg_database d
+      where a.attrelid = 'templates'::regclass and a.attname = 'subject_id' and d.datname = current_database()`.execute(
+      ex,
+    );
+    const row = r.rows[0];
+    return !!row && (row.provider === null || row.provider === 'c') && /^(C|POSIX)(\..*)?$/.test(row.coll);
+  },
+
   /** The purposes whose templates may match now (the purpose half of the rules). */
   async purposes(ex: Executor): Promise<PurposeId[]> {
     const rows = await ex.selectFrom('purposes').select('id').where('status', '=', PURPOSE_MATCHES).execute();
@@ -96,14 +109,15 @@ export const matchableRepository = {
   /**
    * The rows of `idPage` in one purpose whose subject id lies in one of `spans` (start-up: the people
    * the change feed names, as one-id spans, and the subject ranges no loaded snapshot segment covers).
-   * Ranges compare by code unit, as segments do: SQLite's default collation is that, one query a
-   * span down the (purpose, subject) index; PostgreSQL is told "C" (byte order: code unit order for
-   * these ASCII ids) whatever the database's collation, all ranges in one query. A one-id span is an
-   * equality, which every collation agrees on and the index serves.
+   * Ranges compare by code unit, as segments do: one query a span down the (purpose, subject) index
+   * where the column's collation is that order (SQLite's default; PostgreSQL's "C", "POSIX", C.*:
+   * `byteOrdered`); otherwise PostgreSQL is told "C" (byte order: code unit order for these ASCII
+   * ids), all ranges in one query, which no index serves. A one-id span is an equality, which every
+   * collation agrees on and the index serves.
    */
   async refsIn(
     ex: Executor,
-    engine: 'sqlite' | 'postgres',
+    engine: 'sqlite' | 'postgres' | 'byte-ordered',
     model: string,
     purposeId: PurposeId,
     spans: readonly SubjectSpan[],
@@ -117,7 +131,7 @@ export const matchableRepository = {
     const ranges: SubjectSpan[] = [];
     for (const g of spans) {
       if (g.from !== undefined && g.from === g.to) await run(inPurpose().where('templates.subject_id', '=', g.from));
-      else if (engine === 'sqlite') {
+      else if (engine !== 'postgres') {
         let q = inPurpose();
         if (g.from !== undefined) q = q.where('templates.subject_id', '>=', g.from);
         if (g.to !== undefined) q = q.where('templates.subject_id', '<=', g.to);

@@ -4,6 +4,8 @@ import { openVeil, type Veil } from '../../src/app/veil.js';
 import { actors } from '../../src/auth/actor.js';
 import type { PurposeId, SubjectId } from '../../src/ids.js';
 import { indexSegmentRepository } from '../../src/vector/index-segment.repository.js';
+import { matchableRepository } from '../../src/vector/matchable.repository.js';
+import { uncovered } from '../../src/gallery/index-recheck.js';
 import { indexChangeRepository } from '../../src/vector/index-change.repository.js';
 import { subjectRepository } from '../../src/gallery/subject.repository.js';
 import { FakeAnalyzer } from '../../support/fake-analyzer.js';
@@ -116,6 +118,15 @@ test(`${ENGINE}: after an erasure destroyed a segment, a narrow start reads the 
     await v.close();
   }
   assert.deepEqual(snap, await fullRebuild(s));
+  // That start wrote a fresh snapshot (close waits for it): the next one decrypts nothing again.
+  const next = await s.open();
+  try {
+    assert.equal(next.lifecycle.started?.check, 'narrow');
+    assert.equal(next.lifecycle.started?.decrypted, 0);
+    assert.deepEqual(next.index.snapshot(), snap);
+  } finally {
+    await next.close();
+  }
 });
 
 /** A change the feed does not name (a database edit no service made): only a full check sees it. */
@@ -170,6 +181,25 @@ test(`${ENGINE}: a snapshot older than the bound is checked in full`, async () =
   try {
     assert.equal(v.lifecycle.started?.check, 'too-old');
     assert.deepEqual(v.index.templatesOf(a), []);
+  } finally {
+    await v.close();
+  }
+});
+
+test(`${ENGINE}: the uncovered ranges read the same rows whether the database collation is trusted or "C" is forced`, async () => {
+  const s = await seeded('veil-snapshot-recheck-');
+  const v = await s.open();
+  try {
+    const rows = await indexSegmentRepository.all(v.store.db);
+    // Two segments' ranges left out, a one-id span, and an unbounded end.
+    const spans = [...uncovered(rows.slice(2, 4)), { from: rows[0]!.subjectLo, to: rows[0]!.subjectLo }];
+    const read = async (order: 'sqlite' | 'postgres' | 'byte-ordered') =>
+      (await matchableRepository.refsIn(v.store.db, order, v.vault.model, s.purposeId, spans)).map((r) => r.id).sort();
+    const trusted = await read('byte-ordered');
+    assert.ok(trusted.length > N / 2, 'most of the purpose lies outside two segments');
+    assert.deepEqual(await read(ENGINE), trusted);
+    if (ENGINE === 'postgres')
+      assert.equal(await matchableRepository.byteOrdered(v.store.db), true, 'the test cluster is C.UTF-8');
   } finally {
     await v.close();
   }
