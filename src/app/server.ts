@@ -70,15 +70,19 @@ export async function serve(
   void veil.services.rights.queue
     .resumeInterrupted()
     .catch((e) => log.warn(`resuming interrupted requests failed: ${(e as Error).message}`));
+  // With several API processes on one database, the one holding the lease runs these.
+  const hourly = () =>
+    void ops
+      .hourly(holder, (l) => log.info(l.replace(/^veil: /, '')))
+      .catch((e) => log.warn(`hourly jobs failed: ${(e as Error).message}`));
   const timers = [
     setInterval(() => void ops.checkpoint().catch(() => undefined), settings.audit.checkpointSeconds * 1000),
-    // With several API processes on one database, the one holding the lease runs these.
+    // A minute after start too: a server restarted more often than hourly would otherwise never run them.
+    setTimeout(hourly, 60_000),
+    setInterval(hourly, 3_600_000),
     setInterval(
-      () =>
-        void ops
-          .hourly(holder, (l) => log.info(l.replace(/^veil: /, '')))
-          .catch((e) => log.warn(`hourly jobs failed: ${(e as Error).message}`)),
-      3_600_000,
+      () => void ops.expireConsents(holder).catch((e) => log.warn(`consent expiry failed: ${(e as Error).message}`)),
+      60_000,
     ),
     // Authorized agents' requests carried out and their status callbacks sent, by the outbox's lease holder.
     setInterval(

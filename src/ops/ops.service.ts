@@ -6,6 +6,7 @@ import { actors, type Actor } from '../auth/actor.js';
 import type { AccessPolicy } from '../auth/policy.js';
 import type { PurposeId } from '../ids.js';
 import { purposeRepository } from '../privacy/purpose.repository.js';
+import { consentRepository } from '../privacy/consent.repository.js';
 import { portalEnrollmentRepository } from '../gallery/portal-enrollment.repository.js';
 import type { RetentionService } from '../oversight/retention.service.js';
 import type { OrderService } from '../oversight/orders.service.js';
@@ -132,6 +133,19 @@ export class OpsService {
         new Date(now.getTime() - 86_400_000).toISOString(),
       ),
     );
+    return true;
+  }
+
+  /**
+   * A consent past its own expiry is no lawful basis: the server checks every minute and, when one
+   * is due, runs retention (which expires it and erases what rested on it) instead of leaving the
+   * person matchable until the next hourly run. Under the hourly lease, so one process runs retention.
+   */
+  async expireConsents(holder: string): Promise<boolean> {
+    const now = this.deps.clock.now();
+    if (!(await consentRepository.anyExpiredButGiven(this.deps.store.db, now.toISOString()))) return false;
+    if (!(await opsRepository.tryLease(this.deps.store.db, 'hourly', holder, now, 65 * 60_000))) return false;
+    await this.deps.retention.run(actors.system('retention'), { dryRun: false });
     return true;
   }
 

@@ -103,6 +103,19 @@ export const consentRepository = {
       .execute();
   },
 
+  /** Whether any consent still marked given is past its own expiry (the minute check: cheap, one row at most). */
+  async anyExpiredButGiven(ex: Executor, now: string): Promise<boolean> {
+    const r = await ex
+      .selectFrom('consents')
+      .select('id')
+      .where('state', '=', 'given')
+      .where('expires_at', 'is not', null)
+      .where('expires_at', '<', now)
+      .limit(1)
+      .executeTakeFirst();
+    return r !== undefined;
+  },
+
   /** The consents of one subject and purpose in a state (e.g. every given one, to expire them). */
   async idsFor(ex: Executor, subjectId: SubjectId, purposeId: PurposeId, state: ConsentState): Promise<ConsentId[]> {
     const rows = await ex

@@ -133,3 +133,26 @@ test('a rectification removes only the named template of the person, and refuses
   assert.deepEqual(v.index.templatesOf(p.subjectId), [p.templateId]);
   await v.close();
 });
+
+test('a consent past its expiry stops matching at the next minute check, not the next hourly run', async () => {
+  const { v, clock } = await ruleVeil();
+  await consentPurpose(v, 'pass');
+  const { consent } = await v.consents.give(admin, {
+    purpose: 'pass',
+    noticeText: 'We match your face at the gate for one day.',
+    noticeVersion: '1',
+    method: 'api',
+    collector: 'desk',
+    expiresAt: new Date(clock.now().getTime() + 3_600_000).toISOString(),
+  });
+  const e = await v.gallery.enroll(admin, { purpose: 'pass', consentId: consent.id, images: [fakePhoto('eve')] });
+  assert.equal(await v.ops.expireConsents('rules'), false, 'nothing due yet: no retention run');
+  assert.deepEqual(await found(v, 'pass', 'eve'), [e.subjectId]);
+  clock.advance(3_600_000 + 1_000);
+  assert.equal(await v.ops.expireConsents('rules'), true);
+  // Her only enrollment rested on it: retention erased her whole, consent record included.
+  assert.equal(await consentRepository.get(v.store.db, consent.id), undefined);
+  assert.deepEqual(await found(v, 'pass', 'eve'), []);
+  assert.equal(await v.ops.expireConsents('rules'), false, 'done once');
+  await v.close();
+});

@@ -8,7 +8,7 @@ import type { Kysely } from 'kysely';
  * check. No biometric data: a sequence number.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await db.schema.alterTable('index_segments').addColumn('feed_seq', 'integer').execute();
+  await db.schema.alterTable('index_segments').addColumn('feed_seq', 'bigint').execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
