@@ -7,7 +7,7 @@ import autocannon from 'autocannon';
 import { openVeil } from '../src/app/veil.js';
 import { FaceEngine } from '../src/face/engine.js';
 import type { PurposeId } from '../src/ids.js';
-import { seedRandomGallery } from './seed.js';
+import { seedRandomGallery, benchPurpose } from './seed.js';
 import { startServer } from './serve.js';
 import { FACES } from '../support/faces.js';
 import { tempDir } from '../support/database.js';
@@ -18,12 +18,7 @@ const dataDir = tempDir('veil-api-bench-');
 const engine = await FaceEngine.create();
 const v = await openVeil({ dataDir, engine, env: {} });
 const actor = actors.system('bench');
-const purpose = await v.purposes.create(actor, {
-  key: 'events',
-  name: 'Events',
-  description: 'Find the photos of you taken at our events.',
-  lawfulBasis: 'consent',
-});
+const purpose = await benchPurpose(v, 'events');
 await seedRandomGallery(v, purpose.id as PurposeId, GALLERY);
 const { token } = await v.apiKeys.create(actor, { name: 'bench', role: 'operator', purposes: ['*'] });
 await v.close();

@@ -11,7 +11,7 @@ import { openVeil } from '../src/app/veil.js';
 import { FaceEngine } from '../src/face/engine.js';
 import { VeilClient } from '../src/client/client.js';
 import type { PurposeId } from '../src/ids.js';
-import { seedRandomGallery } from './seed.js';
+import { seedRandomGallery, benchPurpose } from './seed.js';
 import { median, percentile } from './stats.js';
 import { FACES } from '../support/faces.js';
 import { createDatabase, tempDir } from '../support/database.js';
@@ -155,12 +155,7 @@ async function engineRuns(engineName: 'sqlite' | 'postgres') {
   const dataDir = tempDir('veil-cluster-bench-');
   const databaseUrl = engineName === 'postgres' && pgAdmin ? await createDatabase(pgAdmin, 'veil_bench_') : undefined;
   const v = await openVeil({ dataDir, engine, env: {}, ...(databaseUrl ? { databaseUrl } : {}) });
-  const purpose = await v.purposes.create(actor, {
-    key: 'events',
-    name: 'Events',
-    description: 'Find the photos of you taken at our events.',
-    lawfulBasis: 'consent',
-  });
+  const purpose = await benchPurpose(v, 'events');
   await seedRandomGallery(v, purpose.id as PurposeId, GALLERY);
   const { token } = await v.apiKeys.create(actor, { name: 'bench', role: 'admin', purposes: ['*'] });
   await v.close();

@@ -22,6 +22,7 @@ import { mediaRepository, type MediaFaceRow, type SightingCropRow } from '../src
 import { sealedSightingCrops } from '../src/gallery/sighting-crops.js';
 import { FACES } from '../support/faces.js';
 import { tempDir } from '../support/database.js';
+import { benchPurpose } from './seed.js';
 
 const N = Number(process.env['EXPORT_BENCH_SIGHTINGS'] ?? 10_000);
 const RUNS = Number(process.env['EXPORT_BENCH_RUNS'] ?? 3);
@@ -70,12 +71,7 @@ if (process.env['EXPORT_BENCH_PHOTOS_ONLY']) process.exit(0);
 const dataDir = tempDir('veil-export-bench-');
 const engine = await FaceEngine.create();
 const v = await openVeil({ dataDir, engine, env: { VEIL_LIMITS_PUBLIC_PER_CONTACT_PER_HOUR: '1000' } });
-const purpose = await v.purposes.create(actor, {
-  key: 'events',
-  name: 'Events',
-  description: 'Find the photos of you taken at our events.',
-  lawfulBasis: 'consent',
-});
+const purpose = await benchPurpose(v, 'events');
 const pid = purpose.id as PurposeId;
 async function enroll(photo: string, email?: string): Promise<SubjectId> {
   const { consent } = await v.consents.give(actor, {

@@ -11,17 +11,13 @@ import { FACES } from '../support/faces.js';
 import { tempDir } from '../support/database.js';
 import { benchImages } from './face.images.js';
 import { median, percentile } from './stats.js';
+import { benchPurpose } from './seed.js';
 
 const actor = actors.system('bench');
 const NOTICE = 'We match your face against event photos to find the pictures you appear in.';
 const engine = await FaceEngine.create();
 const v = await openVeil({ dataDir: tempDir('veil-gallery-bench-'), engine, env: {} });
-const purpose = await v.purposes.create(actor, {
-  key: 'events',
-  name: 'Events',
-  description: 'Find the photos of you taken at our events.',
-  lawfulBasis: 'consent',
-});
+const purpose = await benchPurpose(v, 'events');
 
 // Enroll: consent record + enrollment (quality gate, duplicate check, encryption, audit) per person.
 const images = benchImages();

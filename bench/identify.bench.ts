@@ -25,6 +25,7 @@ import { tempDir } from '../support/database.js';
 import { seedBulk } from './scale/startup.js';
 import { startServer } from './serve.js';
 import { median, percentile } from './stats.js';
+import { benchPurpose } from './seed.js';
 
 const GALLERY = Number(process.env['IDENTIFY_GALLERY'] ?? 100_000);
 const SECONDS = Number(process.env['IDENTIFY_SECONDS'] ?? 30);
@@ -41,12 +42,7 @@ if (!existsSync(tokenFile)) {
   mkdirSync(dataDir, { recursive: true });
   const v = await openVeil({ dataDir, engine: new LazyEngine(), env: {} });
   const actor = actors.system('bench');
-  const purpose = await v.purposes.create(actor, {
-    key: 'events',
-    name: 'Events',
-    description: 'Find the photos of you taken at our events.',
-    lawfulBasis: 'consent',
-  });
+  const purpose = await benchPurpose(v, 'events');
   const unit = (i: number): Float32Array => {
     // A deterministic pseudo-random direction per row: cheap, and the scan cost does not depend on it.
     const x = new Float32Array(512);

@@ -12,6 +12,7 @@ import { seal } from '../src/privacy/keys.js';
 import { subjectRepository } from '../src/gallery/subject.repository.js';
 import { FACES } from '../support/faces.js';
 import { tempDir } from '../support/database.js';
+import { benchPurpose } from './seed.js';
 
 const GALLERY = Number(process.env['RIGHTS_BENCH_GALLERY'] ?? 100_000);
 const SIGHTINGS = Number(process.env['RIGHTS_BENCH_SIGHTINGS'] ?? 10_000);
@@ -19,12 +20,7 @@ const actor = actors.system('bench');
 const dataDir = tempDir('veil-rights-bench-');
 const engine = await FaceEngine.create();
 let v = await openVeil({ dataDir, engine, env: {} });
-const purpose = await v.purposes.create(actor, {
-  key: 'events',
-  name: 'Events',
-  description: 'Find the photos of you taken at our events.',
-  lawfulBasis: 'consent',
-});
+const purpose = await benchPurpose(v, 'events');
 const pid = purpose.id as PurposeId;
 const now = new Date().toISOString();
 

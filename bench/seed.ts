@@ -1,6 +1,17 @@
 import { newId, type PurposeId } from '../src/ids.js';
 import { subjectRepository } from '../src/gallery/subject.repository.js';
 import type { Veil } from '../src/app/veil.js';
+import { actors } from '../src/auth/actor.js';
+
+/** The consent purpose every bench fills: the same notice, so runs compare. */
+export function benchPurpose(v: Veil, key: string) {
+  return v.purposes.create(actors.system('bench'), {
+    key,
+    name: key[0]!.toUpperCase() + key.slice(1),
+    description: 'Find the photos of you taken at our events.',
+    lawfulBasis: 'consent',
+  });
+}
 
 /**
  * Fills a purpose's gallery with random unit vectors, stored exactly as enrollment stores them

@@ -26,6 +26,7 @@ import { MODELS } from '../../src/face/models.js';
 import { FakeAnalyzer } from '../../support/fake-analyzer.js';
 import { createDatabase, tempDir } from '../../support/database.js';
 import { seedBulk } from './startup.js';
+import { benchPurpose } from '../seed.js';
 
 const n = Number(process.env['SNAPSHOT_N'] ?? 1_000_000);
 const fullRounds = Number(process.env['SNAPSHOT_FULL_ROUNDS'] ?? 2);
@@ -55,12 +56,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 if (!reuse) {
   const seed = await timed(async () => {
     const v = await openVeil({ dataDir, engine, env: {}, databaseUrl, index: { snapshot: false } });
-    const purpose = await v.purposes.create(actors.system('bench'), {
-      key: 'scale',
-      name: 'Scale',
-      description: 'Find the photos of you taken at our events.',
-      lawfulBasis: 'consent',
-    });
+    const purpose = await benchPurpose(v, 'scale');
     await seedBulk(v, purpose.id as PurposeId, n, randomUnit, log);
     await v.close();
   });

@@ -8,7 +8,6 @@
 // (one fdatasync) before it commits, instead of KeyRing.create's one synced write per key.
 import { fileURLToPath } from 'node:url';
 import type { Veil } from '../../src/app/veil.js';
-import { actors } from '../../src/auth/actor.js';
 import { newId, type PurposeId } from '../../src/ids.js';
 import { subjectRepository } from '../../src/gallery/subject.repository.js';
 import { keySlotRepository } from '../../src/privacy/key-slot.repository.js';
@@ -23,6 +22,7 @@ import { GalleryIndex } from '../../src/vector/gallery-index.js';
 import { MODELS } from '../../src/face/models.js';
 import { FakeAnalyzer } from '../../support/fake-analyzer.js';
 import { tempDir } from '../../support/database.js';
+import { benchPurpose } from '../seed.js';
 
 export async function seedBulk(
   v: Veil,
@@ -81,12 +81,7 @@ export async function measureStartup(n: number, reuse: string | undefined, log: 
   let t = performance.now();
   if (!reuse) {
     const v = await openVeil({ dataDir, engine, env: {} });
-    const purpose = await v.purposes.create(actors.system('bench'), {
-      key: 'scale',
-      name: 'Scale',
-      description: 'Find the photos of you taken at our events.',
-      lawfulBasis: 'consent',
-    });
+    const purpose = await benchPurpose(v, 'scale');
     await seedBulk(v, purpose.id as PurposeId, n, randomUnit, log);
     await v.close();
   }

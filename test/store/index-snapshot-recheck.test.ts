@@ -12,7 +12,7 @@ import { FakeAnalyzer } from '../../support/fake-analyzer.js';
 import { ENGINE } from '../../support/database.js';
 import { pseudoUnit } from '../../support/unit-vectors.js';
 import { seedBulk } from '../../bench/scale/startup.js';
-import { N, SEGMENT, seeded, type Setup } from './snapshot.fixture.js';
+import { N, SEGMENT, fullRebuild, seeded, type Setup } from './snapshot.fixture.js';
 
 // Start-up from the snapshot re-checks only what the change feed names since the segments were
 // current, and the subject ranges no segment covers (src/gallery/index-recheck.ts). Each change below
@@ -23,15 +23,6 @@ const owners = (v: Veil, i: number) => v.index.ownerOf(v.index.templateIds()[i]!
 /** Whether a segment row still names a range holding the person (its file would open for them). */
 const segmentHolds = async (v: Veil, who: string) =>
   (await indexSegmentRepository.all(v.store.db)).some((r) => r.subjectLo <= who && who <= r.subjectHi);
-
-async function fullRebuild(s: Setup): Promise<Record<string, string[]>> {
-  const v = await s.open(false);
-  try {
-    return v.index.snapshot();
-  } finally {
-    await v.close();
-  }
-}
 
 /** Opens the instance with the snapshot checked in full once older than `maxAgeMs`. */
 const openAged = (s: Setup, maxAgeMs: number) =>

@@ -16,7 +16,7 @@ import { indexChangeRepository } from '../../src/vector/index-change.repository.
 import { liveIndex } from '../../src/gallery/index-startup.js';
 import { ENGINE } from '../../support/database.js';
 import { pseudoUnit as unit } from '../../support/unit-vectors.js';
-import { N, SEGMENT, seeded, type Setup } from './snapshot.fixture.js';
+import { N, SEGMENT, fullRebuild, seeded } from './snapshot.fixture.js';
 
 /** Every segment file left, opened the way an attacker holding the data directory and master key would. */
 async function openEverySegment(v: Veil, dir: string): Promise<SegmentRows[]> {
@@ -55,15 +55,6 @@ async function anyLiveKeyOpens(v: Veil, sealed: Buffer, aad: string): Promise<bo
     }
   }
   return false;
-}
-
-async function fullRebuild(s: Setup): Promise<Record<string, string[]>> {
-  const v = await s.open(false);
-  try {
-    return v.index.snapshot();
-  } finally {
-    await v.close();
-  }
 }
 
 test(`${ENGINE}: a start from the sealed snapshot decrypts nothing and holds what a full rebuild holds`, async () => {

@@ -46,3 +46,13 @@ export async function seeded(prefix: string): Promise<Setup> {
   await first.close();
   return { dir, db, purposeId: purpose.id as PurposeId, open };
 }
+
+/** The index a start without the snapshot builds (every template decrypted): what any start must equal. */
+export async function fullRebuild(s: Setup): Promise<Record<string, string[]>> {
+  const v = await s.open(false);
+  try {
+    return v.index.snapshot();
+  } finally {
+    await v.close();
+  }
+}
