@@ -52,7 +52,7 @@ export async function changedSince(
  * destroyed by a change, or dropped at load) can differ from a full read. Their matchable rows are
  * read by the same rules (matchableRepository); a loaded row of a changed person that is not among
  * them leaves the index, and every matchable row the index lacks is returned to be decrypted.
- * Segments of purposes that may not match now were not loaded (IndexSnapshots.load).
+ * Segments of purposes that no longer exist were not loaded (IndexSnapshots.load).
  */
 export async function narrowCheck(
   store: Store,

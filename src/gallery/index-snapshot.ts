@@ -58,7 +58,7 @@ export class IndexSnapshots {
    * Loads every usable segment of this model into `index` (which must be empty), each purpose as a
    * quantised index. A segment whose key is destroyed, whose file is gone or fails to open is dropped
    * (its row, key and file) unless another process is writing a snapshot; files no row names are deleted.
-   * Segments of a purpose not in `purposes` (those that may match now) are not loaded but destroyed
+   * Segments of a purpose not in `purposes` (one deleted since) are not loaded but destroyed
    * too, as the rows they hold no longer match.
    */
   async load(index: GalleryIndex, purposes?: ReadonlySet<string>): Promise<SnapshotLoad> {

@@ -59,7 +59,7 @@ export interface IndexStart {
 
 /**
  * Builds the live index at start. Without a snapshot: every matchable template read and decrypted
- * (TemplateVault.matchablePages). With one: the segments of purposes that may match loaded, then put
+ * (TemplateVault.matchablePages). With one: the segments of existing purposes loaded, then put
  * in step with the store without decrypting what they hold. Narrowly when the change feed vouches
  * for them (index-recheck.ts): only the people it names since the segments' position and the
  * subject ranges no segment covers are read, by the same rules; otherwise in full, the ids of every

@@ -168,10 +168,9 @@ export const subjectRepository = {
             .onRef('enrollments.purpose_id', '=', 'templates.purpose_id'),
         )
         .leftJoin('consents', 'consents.id', 'enrollments.consent_id')
-        .innerJoin('purposes', 'purposes.id', 'templates.purpose_id')
-        // A consent-based enrollment matches only while its consent is given.
-        .where((eb) => eb.or([eb('enrollments.consent_id', 'is', null), eb('consents.state', '=', 'given')]))
-        .where('purposes.status', '=', 'active');
+        // A consent-based enrollment matches only while its consent is given. A suspended purpose's
+        // templates stay in the index: the policy refuses its processing (matchable.repository.ts).
+        .where((eb) => eb.or([eb('enrollments.consent_id', 'is', null), eb('consents.state', '=', 'given')]));
     }
     const rows = await q.orderBy('templates.created_at').orderBy('templates.id').execute();
     return rows.map((r) => ({

@@ -14,12 +14,11 @@ export interface MatchableRow {
 /** A matchable row without its sealed template. */
 export type MatchableRef = Omit<MatchableRow, 'sealed'>;
 
-/** The purpose half of the rules: a purpose's templates may match only while it is active. */
-const PURPOSE_MATCHES = 'active';
-
 /**
  * Templates that may match now, of one model: the rules of the rebuild's read (below), in this one
  * place. Every read of which templates may match (a page, the narrow start-up reads) starts here.
+ * A suspended purpose's templates stay: AccessPolicy refuses its processing (the one place that
+ * decides it), and the rights face finder must still find its people (Art. 15, 17).
  */
 const matchableOf = (ex: Executor, model: string) =>
   ex
@@ -37,7 +36,6 @@ const matchableOf = (ex: Executor, model: string) =>
     .where('templates.model', '=', model)
     .where('subjects.state', '=', 'active')
     .where((eb) => eb.or([eb('enrollments.consent_id', 'is', null), eb('consents.state', '=', 'given')]))
-    .where('purposes.status', '=', PURPOSE_MATCHES)
     // Written so that no index applies: SQLite would otherwise start from key_slots (by its
     // destroyed_at index) and sort the whole join for every page, instead of walking templates by id.
     .where(sql<string | null>`key_slots.destroyed_at || ''`, 'is', null);
@@ -100,9 +98,9 @@ export const matchableRepository = {
     return !!row && (row.provider === null || row.provider === 'c') && /^(C|POSIX)(\..*)?$/.test(row.coll);
   },
 
-  /** The purposes whose templates may match now (the purpose half of the rules). */
+  /** The purposes whose templates the index holds: every one (a suspended purpose's too, see matchableOf). */
   async purposes(ex: Executor): Promise<PurposeId[]> {
-    const rows = await ex.selectFrom('purposes').select('id').where('status', '=', PURPOSE_MATCHES).execute();
+    const rows = await ex.selectFrom('purposes').select('id').execute();
     return rows.map((r) => r.id as PurposeId);
   },
 
@@ -165,9 +163,6 @@ export const matchableRepository = {
     const active = new Set(
       (await ex.selectFrom('subjects').select('id').where('state', '=', 'active').execute()).map((r) => r.id),
     );
-    const purposes = new Set(
-      (await ex.selectFrom('purposes').select('id').where('status', '=', 'active').execute()).map((r) => r.id),
-    );
     const given = new Set(
       (await ex.selectFrom('consents').select('id').where('state', '=', 'given').execute()).map((r) => r.id),
     );
@@ -186,7 +181,7 @@ export const matchableRepository = {
       .execute();
     for (const r of rows) {
       const slot = slots.get(r.subject_id);
-      if (slot !== undefined && purposes.has(r.purpose_id) && enrolled.has(`${r.subject_id} ${r.purpose_id}`))
+      if (slot !== undefined && enrolled.has(`${r.subject_id} ${r.purpose_id}`))
         out.push({
           id: r.id as TemplateId,
           subjectId: r.subject_id as SubjectId,

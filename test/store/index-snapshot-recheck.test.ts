@@ -8,7 +8,8 @@ import { matchableRepository } from '../../src/vector/matchable.repository.js';
 import { uncovered } from '../../src/gallery/index-recheck.js';
 import { indexChangeRepository } from '../../src/vector/index-change.repository.js';
 import { subjectRepository } from '../../src/gallery/subject.repository.js';
-import { FakeAnalyzer } from '../../support/fake-analyzer.js';
+import { FakeAnalyzer, fakePhoto } from '../../support/fake-analyzer.js';
+import { isVeilError } from '../../src/errors.js';
 import { ENGINE } from '../../support/database.js';
 import { pseudoUnit } from '../../support/unit-vectors.js';
 import { seedBulk } from '../../bench/scale/startup.js';
@@ -34,9 +35,10 @@ const openAged = (s: Setup, maxAgeMs: number) =>
     index: { quantiseFrom: 64, segmentTemplates: SEGMENT, snapshotMaxAgeMs: maxAgeMs },
   });
 
-test(`${ENGINE}: a person erased, a consent withdrawn, a person restricted and a purpose suspended by another process while this one was down are absent after a narrow start from the snapshot`, async () => {
+test(`${ENGINE}: a person erased, a consent withdrawn and a person restricted by another process while this one was down are absent after a narrow start from the snapshot; a suspended purpose's people stay, refused to every search`, async () => {
   const s = await seeded('veil-snapshot-recheck-');
-  // A second quantised purpose with its own segments, to be suspended.
+  // A second quantised purpose with its own segments, to be suspended: its people stay findable by
+  // the rights face finder, and the policy refuses its processing.
   const v0 = await s.open(false);
   const q = await v0.purposes.create(system, {
     key: 'other',
@@ -81,8 +83,11 @@ test(`${ENGINE}: a person erased, a consent withdrawn, a person restricted and a
       assert.deepEqual(v.index.templatesOf(who), [], `${who} is not matchable`);
       assert.ok(!(await segmentHolds(v, who)), 'the segment that outlived the change is destroyed');
     }
-    assert.equal(v.index.size(q.id as PurposeId), 0, 'the suspended purpose matches nobody');
-    assert.ok(!(await indexSegmentRepository.all(v.store.db)).some((r) => r.purposeId === q.id));
+    assert.equal(v.index.size(q.id as PurposeId), 100, "the suspended purpose's people stay in the index");
+    await assert.rejects(
+      v.search.identify(system, { purpose: 'other', image: fakePhoto('x'), justification: 'test' }),
+      (e) => isVeilError(e, 'PURPOSE_SUSPENDED'),
+    );
     snap = v.index.snapshot();
   } finally {
     await v.close();
