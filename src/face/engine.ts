@@ -3,7 +3,7 @@ import { narrowFormats } from './image-format.js';
 import { DEFAULT_MODELS_DIR, MODELS, loadSession } from './models.js';
 import { DEFAULT_DETECTOR_OPTIONS, UltraFaceDetector, type DetectorOptions } from './detector.js';
 import { Landmarker, toFivePoints, type FivePoints } from './landmarks.js';
-import { Embedder, align } from './embedder.js';
+import { Embedder, align, type AlignedFace } from './embedder.js';
 import { faceQuality, type FaceQuality } from './quality.js';
 import type { Box, Point } from './geometry.js';
 import { LIVENESS_MODEL, LivenessModel, type LivenessVerdict } from './liveness.js';
@@ -148,9 +148,13 @@ export class FaceEngine {
       const pts = toFivePoints(await this.landmarker.landmarks68(img, box, this.opts.landmarkPasses));
       const aligned = align(img, pts);
       faceQuality(box, pts, 1, aligned.pixels, img.scale);
-      if (this.embedder instanceof DeclaredEmbedder) await this.embedder.embed(img, pts);
-      else await this.embedder.embed(aligned);
+      await this.embed(img, pts, aligned);
     }
+  }
+
+  /** A declared embedder warps the face itself from the five points; the shipped one takes the aligned crop. */
+  private embed(img: DecodedImage, pts: FivePoints, aligned: AlignedFace): Promise<Float32Array> {
+    return this.embedder instanceof DeclaredEmbedder ? this.embedder.embed(img, pts) : this.embedder.embed(aligned);
   }
 
   decode(bytes: Uint8Array, call?: ImageCallOptions): Promise<DecodedImage> {
@@ -213,10 +217,7 @@ export class FaceEngine {
         ...(call?.liveness ? { liveness: await (await this.livenessModel()).check(img, d.box) } : {}),
       };
       if (withEmbedding) {
-        const embedding =
-          this.embedder instanceof DeclaredEmbedder
-            ? await this.embedder.embed(img, pts)
-            : await this.embedder.embed(aligned);
+        const embedding = await this.embed(img, pts, aligned);
         if (t) t.embed += performance.now() - t0;
         faces.push({ ...face, embedding, model: this.modelId });
       } else faces.push(face);

@@ -18,6 +18,9 @@ import type { RateLimiter } from './rate-limit.service.js';
 import { opsRepository } from './ops.repository.js';
 import { modelSwitchRepository } from '../gallery/model-switch.repository.js';
 
+// Outlives the hour, so the holder of the hourly jobs keeps it and the other processes stay out.
+const HOURLY_LEASE_MS = 65 * 60_000;
+
 export interface MetricFamily {
   readonly name: string;
   readonly help: string;
@@ -110,7 +113,7 @@ export class OpsService {
    */
   async hourly(holder: string, log: (line: string) => void): Promise<boolean> {
     const now = this.deps.clock.now();
-    if (!(await opsRepository.tryLease(this.deps.store.db, 'hourly', holder, now, 65 * 60_000))) return false;
+    if (!(await opsRepository.tryLease(this.deps.store.db, 'hourly', holder, now, HOURLY_LEASE_MS))) return false;
     const step = async (name: string, fn: () => Promise<unknown>) => {
       try {
         await fn();
@@ -144,7 +147,7 @@ export class OpsService {
   async expireConsents(holder: string): Promise<boolean> {
     const now = this.deps.clock.now();
     if (!(await consentRepository.anyExpiredButGiven(this.deps.store.db, now.toISOString()))) return false;
-    if (!(await opsRepository.tryLease(this.deps.store.db, 'hourly', holder, now, 65 * 60_000))) return false;
+    if (!(await opsRepository.tryLease(this.deps.store.db, 'hourly', holder, now, HOURLY_LEASE_MS))) return false;
     await this.deps.retention.run(actors.system('retention'), { dryRun: false });
     return true;
   }

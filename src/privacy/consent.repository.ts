@@ -2,6 +2,13 @@ import type { Executor } from '../store/store.js';
 import type { ConsentId, PurposeId, SubjectId } from '../ids.js';
 import type { ConsentRecord, ConsentState, CollectionMethod } from './consent.js';
 
+const expiredButGiven = (ex: Executor, now: string) =>
+  ex
+    .selectFrom('consents')
+    .where('state', '=', 'given')
+    .where('expires_at', 'is not', null)
+    .where('expires_at', '<', now);
+
 export const consentRepository = {
   async insert(ex: Executor, c: ConsentRecord, actor: string): Promise<void> {
     await ex
@@ -94,26 +101,12 @@ export const consentRepository = {
 
   /** Consents still marked given whose own expiry date has passed (the retention job expires them). */
   async expiredButGiven(ex: Executor, now: string) {
-    return ex
-      .selectFrom('consents')
-      .select(['id', 'subject_id', 'purpose_id', 'expires_at'])
-      .where('state', '=', 'given')
-      .where('expires_at', 'is not', null)
-      .where('expires_at', '<', now)
-      .execute();
+    return expiredButGiven(ex, now).select(['id', 'subject_id', 'purpose_id', 'expires_at']).execute();
   },
 
   /** Whether any consent still marked given is past its own expiry (the minute check: cheap, one row at most). */
   async anyExpiredButGiven(ex: Executor, now: string): Promise<boolean> {
-    const r = await ex
-      .selectFrom('consents')
-      .select('id')
-      .where('state', '=', 'given')
-      .where('expires_at', 'is not', null)
-      .where('expires_at', '<', now)
-      .limit(1)
-      .executeTakeFirst();
-    return r !== undefined;
+    return (await expiredButGiven(ex, now).select('id').limit(1).executeTakeFirst()) !== undefined;
   },
 
   /** The consents of one subject and purpose in a state (e.g. every given one, to expire them). */
