@@ -14,7 +14,6 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import sharp from 'sharp';
-import autocannon from 'autocannon';
 import { actors } from '../src/auth/actor.js';
 import { openVeil } from '../src/app/veil.js';
 import { FaceEngine } from '../src/face/engine.js';
@@ -23,6 +22,7 @@ import type { PurposeId } from '../src/ids.js';
 import { FACES } from '../support/faces.js';
 import { tempDir } from '../support/database.js';
 import { seedBulk } from './scale/startup.js';
+import { openLoop } from './open-loop.js';
 import { startServer } from './serve.js';
 import { median, percentile } from './stats.js';
 import { benchPurpose } from './seed.js';
@@ -148,20 +148,13 @@ async function served(warmUp: number) {
   await sequential(url, at640.slice(0, 2));
   const c1at640 = await sequential(url, at640);
   const c1large = await sequential(url, large);
-  const at30 = await new Promise<autocannon.Result>((resolve, reject) =>
-    autocannon(
-      {
-        url: `${url}/v1/identify`,
-        method: 'POST',
-        headers,
-        requests: at640.map((b) => ({ body: bodyOf(b) })),
-        connections: 4,
-        overallRate: 30,
-        duration: SECONDS,
-      },
-      (e, r) => (e ? reject(e) : resolve(r)),
-    ),
-  );
+  const at30 = await openLoop({
+    url: `${url}/v1/identify`,
+    headers,
+    bodies: at640.map(bodyOf),
+    rate: 30,
+    seconds: SECONDS,
+  });
   await server.stop();
   return {
     warmUp,
@@ -170,14 +163,7 @@ async function served(warmUp: number) {
     loadAverageAtStart: load,
     concurrency1at640: c1at640,
     concurrency1large: c1large,
-    at30rps640: {
-      rps: at30.requests.average,
-      p50: at30.latency.p50,
-      p99: at30.latency.p99,
-      total: at30.requests.total,
-      non2xx: at30.non2xx,
-      errors: at30.errors,
-    },
+    at30rps640: at30,
   };
 }
 
