@@ -1,235 +1,261 @@
-// Embedding variants on lfw-dev: which five points, a second landmark pass, flip, crop margin.
-// Chosen on folds 7-8 (the first two folds of lfw-dev), confirmed on folds 9-10. Run:
-//   node --import tsx scripts/accuracy/variants.ts [limit]
-// Never run by `npm test`; docs/accuracy.md holds the table it printed.
-import { readFileSync, writeFileSync } from 'node:fs';
+// Embedding variants on lfw-dev, chosen on folds 7-8 (lfw-dev's first two folds) and confirmed on folds
+// 9-10: which five points, the landmark passes, the template's scale and position (crop margins), the
+// warp's interpolation, the similarity fit, pixel conventions. Never run by `npm test`; docs/accuracy.md
+// holds the tables it printed. Three steps, each cached under ACC_CACHE (default /tmp/acc-cache):
+//   node --import tsx scripts/accuracy/variants.ts points            # detect + both landmark passes, once
+//   node --import tsx scripts/accuracy/variants.ts embed base,s0.95   # warp + embed every photo per variant
+//   node --import tsx scripts/accuracy/variants.ts table base,s0.95   # the table (and per-variant warp cost)
+//   node --import tsx scripts/accuracy/variants.ts drift s0.95        # each photo's template against base's
+// Each variant's embeddings are saved as <cache>/<variant>.{json,bin}: `LFW_CACHE=<cache>/<variant>`
+// feeds them to `npm run accuracy`'s lfw-dev report.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decode } from '../../src/face/image.js';
+import { decode, type RgbImage } from '../../src/face/image.js';
 import { DEFAULT_MODELS_DIR, MODELS, loadSession, ort } from '../../src/face/models.js';
 import { DEFAULT_DETECTOR_OPTIONS, UltraFaceDetector } from '../../src/face/detector.js';
-import { Landmarker, landmarkSquare, type FivePoints } from '../../src/face/landmarks.js';
-import { ARCFACE_TEMPLATE, ALIGNED_SIZE, Embedder, cosine, type AlignedFace } from '../../src/face/embedder.js';
+import { Landmarker, type FivePoints } from '../../src/face/landmarks.js';
+import { ARCFACE_TEMPLATE, ALIGNED_SIZE, cosine, l2normalize } from '../../src/face/embedder.js';
 import {
-  applyAffine,
-  composeAffine,
   invertAffine,
   similarityTransform,
   warpCrop,
+  type Affine,
+  type Box,
   type Point,
 } from '../../src/face/geometry.js';
-import { crossFoldAccuracy, loadLfwDev, saveEmbeddings, tarAtFar } from './lfw.js';
+import { crossFoldAccuracy, loadEmbeddings, loadLfwDev, saveEmbeddings, tarAtFar } from './lfw.js';
+import {
+  eyesMouthScaleTransform,
+  eyesMouthTransform,
+  warpAntialiased,
+  warpBicubic,
+  warpBicubicAntialiased,
+  warpBilinearFloat,
+  weightedSimilarity,
+} from './variant-warps.js';
 
-const so = { intraOpThreads: 1 };
-const [ds, ls, es] = await Promise.all([
-  loadSession(DEFAULT_MODELS_DIR, MODELS.detector, so),
-  loadSession(DEFAULT_MODELS_DIR, MODELS.landmarks, so),
-  loadSession(DEFAULT_MODELS_DIR, MODELS.embedder, so),
-]);
-const detector = new UltraFaceDetector(ds, DEFAULT_DETECTOR_OPTIONS);
-const landmarker = new Landmarker(ls);
-const embedder = new Embedder(es);
+const CACHE = process.env.ACC_CACHE ?? '/tmp/acc-cache';
+mkdirSync(CACHE, { recursive: true });
+const lfw = loadLfwDev();
+const photos = [...new Set(lfw.folds.flat().flatMap((p) => [p.a, p.b]))];
 
 const mean = (ps: Point[]): Point => ({
   x: ps.reduce((a, p) => a + p.x, 0) / ps.length,
   y: ps.reduce((a, p) => a + p.y, 0) / ps.length,
 });
 const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => a + i);
-type Five = (p: readonly Point[]) => FivePoints;
-const FIVES: Record<string, Five> = {
-  lids: (p) => [
+const mouth = (p: readonly Point[]): [Point, Point] => [mean([p[48]!, p[60]!]), mean([p[54]!, p[64]!])];
+const FIVES = {
+  lids: (p: readonly Point[]): FivePoints => [
     mean([37, 38, 40, 41].map((i) => p[i]!)),
     mean([43, 44, 46, 47].map((i) => p[i]!)),
     p[30]!,
-    mean([p[48]!, p[60]!]),
-    mean([p[54]!, p[64]!]),
+    ...mouth(p),
   ],
-  eye6: (p) => [
+  eye6: (p: readonly Point[]): FivePoints => [
     mean(range(36, 41).map((i) => p[i]!)),
     mean(range(42, 47).map((i) => p[i]!)),
     p[30]!,
-    mean([p[48]!, p[60]!]),
-    mean([p[54]!, p[64]!]),
-  ],
-  eye6outer: (p) => [
-    mean(range(36, 41).map((i) => p[i]!)),
-    mean(range(42, 47).map((i) => p[i]!)),
-    p[30]!,
-    p[48]!,
-    p[54]!,
+    ...mouth(p),
   ],
 };
 
-function alignWith(img: { width: number; height: number; data: Uint8Array }, pts: FivePoints, scale = 1): AlignedFace {
-  const c = { x: ALIGNED_SIZE / 2, y: ALIGNED_SIZE / 2 };
-  const tpl = ARCFACE_TEMPLATE.map((q) => ({ x: c.x + (q.x - c.x) * scale, y: c.y + (q.y - c.y) * scale }));
-  const toCrop = similarityTransform(pts, tpl);
-  const data = warpCrop(img, invertAffine(toCrop), ALIGNED_SIZE, ALIGNED_SIZE);
-  return { pixels: { width: ALIGNED_SIZE, height: ALIGNED_SIZE, data }, transform: toCrop };
+type Warp = (src: RgbImage, m: Affine, w: number, h: number) => ArrayLike<number>;
+interface Variant {
+  /** Which landmark pass's 68 points: the first, the second (shipped), or their average. */
+  pass: 1 | 2 | 'avg';
+  five: keyof typeof FIVES;
+  /** Template scaled about the crop centre (> 1: the face larger in the crop, less margin) and shifted (px, + is down). */
+  scale: number;
+  dy: number;
+  fit: (from: readonly Point[], to: readonly Point[]) => Affine;
+  warp: Warp;
+  /** Added to the five points before the fit (-0.5: pixel-centre coordinates to pixel-index ones). */
+  offset: number;
+  /** Pixel value v -> (v - mean) / std. */
+  norm: readonly [number, number];
+  /** Round the warped pixels to bytes, as the engine does (false: the embedder gets the warp's floats). */
+  bytes: boolean;
 }
+const SHIPPED: Variant = {
+  pass: 2,
+  five: 'eye6',
+  scale: 1,
+  dy: 0,
+  fit: similarityTransform,
+  warp: warpCrop,
+  offset: 0,
+  norm: [127, 128],
+  bytes: true,
+};
+const VARIANTS: Record<string, Partial<Variant>> = {
+  base: {},
+  p1: { pass: 1 },
+  avg12: { pass: 'avg' },
+  's0.95': { scale: 0.95 },
+  's1.05': { scale: 1.05 },
+  up2: { dy: -2 },
+  down2: { dy: 2 },
+  bicubic: { warp: warpBicubic },
+  aa: { warp: warpAntialiased },
+  bicubicaa: { warp: warpBicubicAntialiased },
+  nonose: { fit: (f, t) => similarityTransform([f[0]!, f[1]!, f[3]!, f[4]!], [t[0]!, t[1]!, t[3]!, t[4]!]) },
+  weighted: { fit: (f, t) => weightedSimilarity(f, t, [2, 2, 0.5, 1, 1]) },
+  eyesmouth: { fit: eyesMouthTransform },
+  eyesmouthscale: { fit: eyesMouthScaleTransform },
+  halfpx: { offset: -0.5 },
+  float: { warp: warpBilinearFloat, bytes: false },
+  norm1275: { norm: [127.5, 127.5] },
+};
+const variant = (name: string): Variant => {
+  const v = VARIANTS[name];
+  if (!v) throw new Error(`unknown variant ${name}: one of ${Object.keys(VARIANTS).join(', ')}`);
+  return { ...SHIPPED, ...v };
+};
 
-function mirror(a: AlignedFace): AlignedFace {
-  const s = ALIGNED_SIZE;
-  const src = a.pixels.data;
-  const out = new Uint8Array(src.length);
-  for (let y = 0; y < s; y++)
-    for (let x = 0; x < s; x++)
-      for (let c = 0; c < 3; c++) out[(y * s + x) * 3 + c] = src[(y * s + (s - 1 - x)) * 3 + c]!;
-  return { pixels: { width: s, height: s, data: out }, transform: a.transform };
+const so = { intraOpThreads: 1 };
+interface Found {
+  box: Box;
+  p1: Point[];
+  p2: Point[];
 }
+const pointsFile = join(CACHE, 'points.json');
 
-/** The landmark square in aligned-crop coordinates, averaged over the first pass (fixed after warm-up). */
-const sqStats = { n: 0, cx: 0, cy: 0, side: 0 };
-
-async function secondPass(
-  img: { width: number; height: number; data: Uint8Array },
-  pts1: FivePoints,
-): Promise<Point[]> {
-  // Aligned-crop continuous coordinates -> photo continuous coordinates.
-  const back = invertAffine(similarityTransform(pts1, ARCFACE_TEMPLATE));
-  // Measured on a first run (printed below): where the first pass's square lands in the aligned crop.
-  const side = 114;
-  const x0 = 57.6 - side / 2;
-  const y0 = 63.7 - side / 2;
-  const k = side / 64;
-  // 64-grid continuous coordinate g -> aligned (x0 + k g) -> photo.
-  const g2p = composeAffine(back, [k, 0, x0, 0, k, y0]);
-  // Sampling: grid pixel i has its centre at g = i + 0.5; the photo's pixel j has its centre at j + 0.5.
-  const sample = composeAffine([1, 0, -0.5, 0, 1, -0.5], composeAffine(g2p, [1, 0, 0.5, 0, 1, 0.5]));
-  const rgb = warpCrop(img, sample, 64, 64);
-  const input = new Float32Array(64 * 64);
-  for (let i = 0; i < input.length; i++)
-    input[i] = (0.299 * rgb[i * 3]! + 0.587 * rgb[i * 3 + 1]! + 0.114 * rgb[i * 3 + 2]!) / 256;
-  const o = await ls.run({ input: new ort.Tensor('float32', input, [1, 1, 64, 64]) });
-  const v = o['output']!.data as Float32Array;
-  const out: Point[] = [];
-  for (let i = 0; i < 68; i++) out.push(applyAffine(g2p, { x: v[i * 2]! * 64, y: v[i * 2 + 1]! * 64 }));
-  return out;
-}
-
-const lfw = loadLfwDev();
-if (process.argv[2] === 'merge') merge(process.argv.slice(3));
-else await embedAll(process.argv[2] ?? '.tmp/scores.json');
-
-async function embedAll(out: string): Promise<void> {
-  // FOLDS=0,1 embeds only the photos of folds 7-8 (lfw-dev's first two), so two processes can share the work;
-  // `variants.ts merge a.json b.json` then scores all four folds.
-  const only = process.env.FOLDS?.split(',').map(Number);
-  const wanted = [
-    ...new Set(
-      lfw.folds
-        .filter((_, i) => !only || only.includes(i))
-        .flat()
-        .flatMap((p) => [p.a, p.b]),
-    ),
-  ];
-  const VARIANTS = (process.env.VARIANTS ?? 'lids,eye6,p2lids,p2eye6').split(',');
-  const emb = new Map<string, Map<string, Float32Array>>();
+async function points(): Promise<void> {
+  const [ds, ls] = await Promise.all([
+    loadSession(DEFAULT_MODELS_DIR, MODELS.detector, so),
+    loadSession(DEFAULT_MODELS_DIR, MODELS.landmarks, so),
+  ]);
+  const detector = new UltraFaceDetector(ds, DEFAULT_DETECTOR_OPTIONS);
+  const landmarker = new Landmarker(ls);
+  const out: Record<string, Found> = {};
   const t0 = performance.now();
-  const ms = { detect: 0, lm: 0, lm2: 0, embed: 0 };
-  for (const [n, f] of wanted.entries()) {
+  for (const [n, f] of photos.entries()) {
     const img = await decode(readFileSync(join(lfw.root, 'images', f)));
-    let t = performance.now();
     let dets = await detector.detect(img);
     if (!dets.length) dets = await detector.detectHarder(img);
-    ms.detect += performance.now() - t;
     if (!dets.length) continue;
-    const cx = img.width / 2,
-      cy = img.height / 2;
-    const d = [...dets].sort(
-      (a, b) =>
-        Math.hypot(a.box.x + a.box.width / 2 - cx, a.box.y + a.box.height / 2 - cy) -
-        Math.hypot(b.box.x + b.box.width / 2 - cx, b.box.y + b.box.height / 2 - cy),
-    )[0]!;
-    t = performance.now();
-    const p68 = await landmarker.landmarks68(img, d.box, 1);
-    ms.lm += performance.now() - t;
-    const out = new Map<string, Float32Array>();
-    const put = async (name: string, a: AlignedFace) => {
-      const s = performance.now();
-      out.set(name, await embedder.embed(a));
-      if (name === 'lids') out.set(name + '+flip', await embedder.embed(mirror(a)));
-      ms.embed += performance.now() - s;
+    // The face nearest the centre, as LFW's photos are centred on their person (as the report does).
+    const c = { x: img.width / 2, y: img.height / 2 };
+    const dist = (b: Box) => Math.hypot(b.x + b.width / 2 - c.x, b.y + b.height / 2 - c.y);
+    const d = [...dets].sort((a, b) => dist(a.box) - dist(b.box))[0]!;
+    const round = (ps: Point[]) => ps.map((p) => ({ x: +p.x.toFixed(4), y: +p.y.toFixed(4) }));
+    out[f] = {
+      box: d.box,
+      p1: round(await landmarker.landmarks68(img, d.box, 1)),
+      p2: round(await landmarker.landmarks68(img, d.box, 2)),
     };
-    const base = FIVES.lids!(p68);
-    const sq = landmarkSquare(d.box);
-    const tc = similarityTransform(base, ARCFACE_TEMPLATE);
-    const c = applyAffine(tc, { x: sq.x + sq.width / 2, y: sq.y + sq.height / 2 });
-    sqStats.n++;
-    sqStats.cx += c.x;
-    sqStats.cy += c.y;
-    sqStats.side += sq.width * Math.hypot(tc[0], tc[3]);
-    for (const v of VARIANTS) {
-      const [five, m] = v.split('/m');
-      if (five!.startsWith('p2')) continue;
-      await put(v, alignWith(img, FIVES[five!]!(p68), m ? Number(m) : 1));
-    }
-    if (VARIANTS.some((v) => v.startsWith('p2'))) {
-      t = performance.now();
-      const p2 = await secondPass(img, base);
-      ms.lm2 += performance.now() - t;
-      for (const v of VARIANTS) if (v.startsWith('p2')) await put(v, alignWith(img, FIVES[v.slice(2)]!(p2)));
-    }
-    emb.set(f, out);
-    if (n % 100 === 0) process.stderr.write(`${n}/${wanted.length} ${((performance.now() - t0) / 1000).toFixed(0)}s\n`);
+    if (n % 250 === 0)
+      process.stderr.write(`points ${n}/${photos.length} ${((performance.now() - t0) / 1e3).toFixed(0)}s\n`);
   }
-  const N = wanted.length;
-  console.log(
-    `images ${N}, no face ${N - emb.size}; median-free means per image: detect ${(ms.detect / N).toFixed(1)} ms, 68 landmarks ${(ms.lm / N).toFixed(1)} ms, second pass ${(ms.lm2 / N).toFixed(1)} ms, embed ${(ms.embed / N / (VARIANTS.length + 2)).toFixed(1)} ms`,
-  );
-  console.log(
-    `canonical landmark square in the aligned crop: centre (${(sqStats.cx / sqStats.n).toFixed(2)}, ${(sqStats.cy / sqStats.n).toFixed(2)}), side ${(sqStats.side / sqStats.n).toFixed(2)}`,
-  );
-
-  const add = (a: Float32Array, b: Float32Array) => a.map((x, i) => x + b[i]!);
-  const names = VARIANTS.flatMap((v) => (v === 'lids' ? [v, v + '+flip', v + '+sum'] : [v]));
-  const get = (f: string, v: string): Float32Array | undefined => {
-    const e = emb.get(f);
-    if (!e) return undefined;
-    if (v.endsWith('+sum')) return add(e.get(v.slice(0, -4))!, e.get(v.slice(0, -4) + '+flip')!);
-    return e.get(v);
-  };
-  type Scores = Record<string, Record<number, { s: number; same: boolean }[]>>;
-  const scores: Scores = {};
-  for (const v of names) {
-    scores[v] = {};
-    lfw.folds.forEach((fold, i) => {
-      if (only && !only.includes(i)) return;
-      scores[v]![i] = fold.map((p) => {
-        const a = get(p.a, v),
-          b = get(p.b, v);
-        return { s: a && b ? cosine(a, b) : -1, same: p.same };
-      });
-    });
-  }
-  writeFileSync(out, JSON.stringify(scores));
-  // Each variant's embeddings, so `LFW_CACHE=<out>.<variant> npm run accuracy` need not embed again.
-  for (const v of names) saveEmbeddings(`${out}.${v}`, new Map([...emb.keys()].map((f) => [f, get(f, v)!])));
-  console.log(`scores written to ${out}`);
+  writeFileSync(pointsFile, JSON.stringify(out));
+  console.log(`${Object.keys(out).length} of ${photos.length} photos with a face -> ${pointsFile}`);
 }
 
-/** Prints the table from the score files of the two halves. */
-function merge(files: string[]): void {
-  const parts = files.map(
-    (f) => JSON.parse(readFileSync(f, 'utf8')) as Record<string, Record<number, { s: number; same: boolean }[]>>,
-  );
+function fivePoints(v: Variant, f: Found): FivePoints {
+  const pick = FIVES[v.five];
+  const five =
+    v.pass === 1
+      ? pick(f.p1)
+      : v.pass === 2
+        ? pick(f.p2)
+        : (pick(f.p1).map((p, i) => mean([p, pick(f.p2)[i]!])) as unknown as FivePoints);
+  return five.map((p) => ({ x: p.x + v.offset, y: p.y + v.offset })) as unknown as FivePoints;
+}
+
+function template(v: Variant): Point[] {
+  const c = ALIGNED_SIZE / 2;
+  return ARCFACE_TEMPLATE.map((q) => ({ x: c + (q.x - c) * v.scale, y: c + (q.y - c) * v.scale + v.dy }));
+}
+
+async function embed(names: string[]): Promise<void> {
+  const es = await loadSession(DEFAULT_MODELS_DIR, MODELS.embedder, so);
+  const found = JSON.parse(readFileSync(pointsFile, 'utf8')) as Record<string, Found>;
+  const plane = ALIGNED_SIZE * ALIGNED_SIZE;
+  for (const name of names) {
+    if (existsSync(join(CACHE, `${name}.json`))) {
+      console.log(`${name}: cached`);
+      continue;
+    }
+    const v = variant(name);
+    const tpl = template(v);
+    const emb = new Map<string, Float32Array>();
+    let warpMs = 0;
+    const t0 = performance.now();
+    for (const [n, f] of Object.keys(found).entries()) {
+      const img = await decode(readFileSync(join(lfw.root, 'images', f)));
+      const t = performance.now();
+      const px = v.warp(img, invertAffine(v.fit(fivePoints(v, found[f]!), tpl)), ALIGNED_SIZE, ALIGNED_SIZE);
+      warpMs += performance.now() - t;
+      const input = new Float32Array(3 * plane);
+      const [mu, sd] = v.norm;
+      // Bytes, as the engine feeds the embedder, unless the variant keeps the warp's floats.
+      const q = v.bytes ? (x: number) => Math.max(0, Math.min(255, Math.round(x))) : (x: number) => x;
+      for (let i = 0; i < plane; i++) {
+        input[i] = (q(px[i * 3 + 2]!) - mu) / sd; // B
+        input[plane + i] = (q(px[i * 3 + 1]!) - mu) / sd; // G
+        input[2 * plane + i] = (q(px[i * 3]!) - mu) / sd; // R
+      }
+      const o = await es.run({ input: new ort.Tensor('float32', input, [1, 3, ALIGNED_SIZE, ALIGNED_SIZE]) });
+      emb.set(f, l2normalize(o['output']!.data as Float32Array));
+      if (n % 500 === 0) process.stderr.write(`${name} ${n} ${((performance.now() - t0) / 1e3).toFixed(0)}s\n`);
+    }
+    saveEmbeddings(join(CACHE, name), emb);
+    writeFileSync(join(CACHE, `${name}.cost.json`), JSON.stringify({ warpMs: warpMs / emb.size, n: emb.size }));
+    console.log(`${name}: ${emb.size} embeddings, warp ${(warpMs / emb.size).toFixed(2)} ms/image`);
+  }
+}
+
+/** Each photo's template under a variant against its template under `base`: what enrolled templates keep. */
+function drift(names: string[]): void {
+  const base = loadEmbeddings(join(CACHE, 'base'));
+  console.log('| variant | photos | median cosine to base | 10th pct | 1st pct | lowest |');
+  console.log('|---|---|---|---|---|---|');
+  for (const name of names) {
+    const emb = loadEmbeddings(join(CACHE, name));
+    const s = [...emb].filter(([f]) => base.has(f)).map(([f, e]) => cosine(e, base.get(f)!));
+    s.sort((a, b) => a - b);
+    const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!.toFixed(3);
+    console.log(`| ${name} | ${s.length} | ${q(0.5)} | ${q(0.1)} | ${q(0.01)} | ${s[0]!.toFixed(3)} |`);
+  }
+}
+
+type Scored = { s: number; same: boolean }[];
+function table(names: string[]): void {
   console.log(
-    '| variant | folds 7-8 acc (chosen on) | errors | folds 9-10 acc (confirmed on) | errors | 4 folds acc | TAR@FAR1e-3 (4 folds) |',
+    '| variant | folds 7-8 (chosen on) | errors | folds 9-10 (confirmed on) | errors | 4 folds | errors | TAR @ FAR 1e-3 | warp ms/image |',
   );
-  console.log('|---|---|---|---|---|---|---|');
-  for (const v of Object.keys(parts[0]!)) {
-    const byFold: Record<number, { s: number; same: boolean }[]> = Object.assign({}, ...parts.map((p) => p[v] ?? {}));
-    const scored = [0, 1, 2, 3].map((i) => byFold[i]!);
-    const dev = crossFoldAccuracy(scored.slice(0, 2));
-    const test = crossFoldAccuracy(scored.slice(2));
-    const all = crossFoldAccuracy(scored);
-    const flat = scored.flat();
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const name of names) {
+    const emb = loadEmbeddings(join(CACHE, name));
+    const cost = JSON.parse(readFileSync(join(CACHE, `${name}.cost.json`), 'utf8')) as { warpMs: number };
+    const folds: Scored[] = lfw.folds.map((fold) =>
+      fold.map((p) => {
+        const a = emb.get(p.a),
+          b = emb.get(p.b);
+        return { s: a && b ? cosine(a, b) : -1, same: p.same };
+      }),
+    );
+    const dev = crossFoldAccuracy(folds.slice(0, 2));
+    const test = crossFoldAccuracy(folds.slice(2));
+    const all = crossFoldAccuracy(folds);
+    const flat = folds.flat();
     const tar = tarAtFar(
       flat.filter((x) => x.same).map((x) => x.s),
       flat.filter((x) => !x.same).map((x) => x.s),
       1e-3,
     );
+    const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
     console.log(
-      `| ${v} | ${(dev.mean * 100).toFixed(2)}% | ${dev.errors} | ${(test.mean * 100).toFixed(2)}% | ${test.errors} | ${(all.mean * 100).toFixed(2)}% ± ${(all.std * 100).toFixed(2)} | ${(tar.tar * 100).toFixed(2)}% |`,
+      `| ${name} | ${pct(dev.mean)} | ${dev.errors} | ${pct(test.mean)} | ${test.errors} | ${pct(all.mean)} ± ${(all.std * 100).toFixed(2)} | ${all.errors} | ${pct(tar.tar)} | ${cost.warpMs.toFixed(2)} |`,
     );
   }
 }
+
+const [cmd, list] = process.argv.slice(2);
+const names = (list ?? 'base').split(',');
+if (cmd === 'points') await points();
+else if (cmd === 'embed') await embed(names);
+else if (cmd === 'table') table(names);
+else if (cmd === 'drift') drift(names);
+else throw new Error('usage: variants.ts points | embed <variants> | table <variants> | drift <variants>');
