@@ -2,15 +2,17 @@
 // are planted among face-like distractors (support/distractors.ts, fitted on lfw-dev people who are
 // neither enrolled nor probes). Built through GalleryIndex.add, the path the start-up rebuild and the
 // index feed take (the store's side of start-up is bench/scale/startup.ts). Prints one JSON line.
-import { Worker } from 'node:worker_threads';
 import usearch from 'usearch';
 import { newId, type PurposeId, type SubjectId, type TemplateId } from '../src/ids.js';
 import { GalleryIndex } from '../src/vector/gallery-index.js';
 import { AdaptiveIndex } from '../src/vector/adaptive-index.js';
 import { loadavg } from 'node:os';
 import { spawn } from 'node:child_process';
-import { DEFAULT_CALIBRATION } from '../src/face/calibration.default.js';
-import { fitDistractors, Gaussian, sampleDistractors } from '../support/distractors.js';
+import { DEFAULT_CALIBRATION, DEFAULT_IMPOSTOR_TAIL } from '../src/face/calibration.default.js';
+import { FPIR_LIMITS, openSetThreshold } from '../src/gallery/open-set.js';
+import { fitDistractors } from '../support/distractors.js';
+import { GemmTopK, StreamingTopK, type Ranked } from '../support/exact-reference.js';
+import { distractorRow, rowStream, streamRows, tsWorker } from './scale/stream.js';
 import { lfwEmbeddings } from './scale/lfw.js';
 import { histogram, quantile, splitProbes } from './scale/probes.js';
 import { percentile } from './stats.js';
@@ -32,6 +34,7 @@ const t0 = performance.now();
 const log = (s: string) => process.stderr.write(`scale [${((performance.now() - t0) / 1000).toFixed(0)} s]: ${s}\n`);
 const rss = () => process.memoryUsage().rss / 2 ** 20;
 const threshold = DEFAULT_CALIBRATION.threshold;
+let t = 0;
 
 const lfw = await lfwEmbeddings(log);
 const set = splitProbes(lfw);
@@ -40,17 +43,49 @@ const M = set.mates.length;
 const total = N + M;
 log(`${M} mated probes, ${set.nonMated.length} non-mated, distractors fitted on ${set.fit.length / D} embeddings`);
 
-// Every row, shared so the concurrency-2 searchers and the exact reference read the same bytes.
-// Mates first: the quantised index is centred on the first rows it holds, as in a real gallery.
-const shared = new SharedArrayBuffer(total * D * 4);
-const all = new Float32Array(shared);
-set.mates.forEach((v, i) => all.set(v, i * D));
-let t = performance.now();
-const rng = new Gaussian(1);
-for (let at = 0; at < N; at += 65536) sampleDistractors(model, Math.min(65536, N - at), rng, all, M + at);
-const generateSeconds = (performance.now() - t) / 1000;
-log(`${N} distractors in ${generateSeconds.toFixed(1)} s`);
+// The rows stream (bench/scale/stream.ts): mates first (the quantised index is centred on the first
+// rows it holds, as in a real gallery), then the seeded distractors, a chunk at a time: each chunk is
+// added to the index and scored exactly against every probe (the streaming exact reference), then
+// dropped. SCALE_STREAM=0 (the default up to 2M rows) also keeps every row in shared memory for the
+// concurrency-2 searchers; SCALE_STREAM=1 (the default above) keeps none, and the exact re-score makes
+// a distractor again from its saved generator state. SCALE_CHECK=1 compares the streamed reference
+// with an exact search over the held rows, per probe, and rows made again with the held ones.
+const STREAM = process.env['SCALE_STREAM'] ? process.env['SCALE_STREAM'] === '1' : N > 2_000_000;
+const CHECK = process.env['SCALE_CHECK'] === '1';
+if (STREAM && CHECK) throw new Error('SCALE_CHECK compares with the held rows: run it with SCALE_STREAM=0');
+const probes = [...set.mated, ...set.nonMated];
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+const rssStart = rss();
+const shared = STREAM ? null : new SharedArrayBuffer(total * D * 4);
+const all = shared ? new Float32Array(shared).fill(0) : null;
+const stream = rowStream(N, 65536);
+// The exact reference: usearch's exact scores, top 1 per probe; SCALE_EXACT=usearch scores every row with
+// usearch (the reference before the GEMM pre-filter, about 5x the CPU).
+const reference =
+  process.env['SCALE_EXACT'] === 'usearch' ? new StreamingTopK(probes, D, 1) : await GemmTopK.create(probes, D, 1);
+gc();
+const rssBefore = rss();
+const scratchMb = rssBefore - rssStart;
 
+// The index, built as rebuild() builds it: ids of the store's length (the row number in base 36, so
+// the exact source below finds a row without a map of its own), one subject per template. The
+// quantised tier keeps no float vectors: its candidates are re-scored on exact vectors, read here
+// from the held rows or made again (in the service, read and decrypted from the store:
+// bench/scale/startup.ts times that); the time that takes is counted apart (`readMs`).
+const pid = newId.purpose() as PurposeId;
+const templateId = (r: number) => `tpl_${r.toString(36).padStart(16, '0')}` as TemplateId;
+const mateIds = Array.from({ length: M }, (_, i) => templateId(i));
+const exactReads: number[] = [];
+let readMs = 0;
+const exact = async (ids: readonly string[]) => {
+  const t = performance.now();
+  exactReads.push(ids.length);
+  const m = new Map(ids.map((id) => [id, row(Number.parseInt(id.slice(4), 36))] as const));
+  readMs += performance.now() - t;
+  return m;
+};
+let adaptive: AdaptiveIndex | undefined;
+const gallery = new GalleryIndex(D, { exact, makeIndex: (d) => (adaptive = new AdaptiveIndex(d)) });
 // Score distributions: real impostors (probe vs other people's enrolled photos) and probe vs distractor.
 const real: number[] = [];
 set.mated.forEach((p, i) =>
@@ -59,41 +94,47 @@ set.mated.forEach((p, i) =>
   }),
 );
 const synthetic: number[] = [];
-for (const p of set.mated.slice(0, 200))
-  for (let r = M; r < M + Math.min(N, 20_000); r++) synthetic.push(dot(p, row(r)));
+let buildSeconds = 0;
+let exactSeconds = 0;
+t = performance.now();
+const streamed = await streamRows(stream, model, set.mates, N, async (rows, n, first) => {
+  all?.set(rows.subarray(0, n * D), first * D);
+  let t1 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const vector = rows.subarray(i * D, (i + 1) * D);
+    gallery.add({ templateId: templateId(first + i), subjectId: newId.subject() as SubjectId, purposeId: pid, vector });
+  }
+  buildSeconds += (performance.now() - t1) / 1000;
+  t1 = performance.now();
+  await reference.addChunk(rows, n, first);
+  exactSeconds += (performance.now() - t1) / 1000;
+  for (let r = Math.max(first, M); r < Math.min(first + n, M + Math.min(N, 20_000)); r++)
+    for (const p of set.mated.slice(0, 200))
+      synthetic.push(dot(p, rows.subarray((r - first) * D, (r - first + 1) * D)));
+  if ((first / 65536) % 16 === 15) log(`${first + n} rows streamed, RSS ${rss().toFixed(0)} MB`);
+});
+const streamSeconds = (performance.now() - t) / 1000;
+const generateSeconds = streamed.generateSeconds;
+gc();
+const rssBuilt = rss();
+const rssIndex = rssBuilt - rssBefore;
 const realScores = Float32Array.from(real);
 const syntheticScores = Float32Array.from(synthetic);
-
-// The index, built as rebuild() builds it: ids of the store's length (the row number in base 36, so
-// the exact source below finds a row without a map of its own), one subject per template. The
-// quantised tier keeps no float vectors: its candidates are re-scored on exact vectors, read here
-// from the rows (in the service, read and decrypted from the store: bench/scale/startup.ts times that).
-const pid = newId.purpose() as PurposeId;
-const templateId = (r: number) => `tpl_${r.toString(36).padStart(16, '0')}` as TemplateId;
-const mateIds = Array.from({ length: M }, (_, i) => templateId(i));
-const exactReads: number[] = [];
-const exact = async (ids: readonly string[]) => {
-  exactReads.push(ids.length);
-  return new Map(ids.map((id) => [id, row(Number.parseInt(id.slice(4), 36))] as const));
-};
-const rssBefore = rss();
-let adaptive: AdaptiveIndex | undefined;
-const gallery = new GalleryIndex(D, { exact, makeIndex: (d) => (adaptive = new AdaptiveIndex(d)) });
-t = performance.now();
-for (let r = 0; r < total; r++) {
-  gallery.add({ templateId: templateId(r), subjectId: newId.subject() as SubjectId, purposeId: pid, vector: row(r) });
-}
-const buildSeconds = (performance.now() - t) / 1000;
-const rssIndex = rss() - rssBefore;
-log(`index of ${total} in ${buildSeconds.toFixed(1)} s, +${rssIndex.toFixed(0)} MB RSS`);
-
-// The exact reference: rank 1 over every row for every probe (chunks of rows, every probe per chunk).
-t = performance.now();
-const exactBest = exactRank1([...set.mated, ...set.nonMated]);
-const exactTop = (i: number) => exactBest[i]!;
-log(`exact reference in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-const probes = [...set.mated, ...set.nonMated];
+log(
+  `${total} rows in ${streamSeconds.toFixed(1)} s: distractors ${generateSeconds.toFixed(1)} s (worker), index add ` +
+    `${buildSeconds.toFixed(1)} s, exact reference ${exactSeconds.toFixed(1)} s (${'rescored' in reference ? reference.rescored : total} rows scored by usearch), waiting ${streamed.waitSeconds.toFixed(1)} s; ` +
+    `RSS ${rssBuilt.toFixed(0)} MB, +${rssIndex.toFixed(0)} MB for the index (scratch ${scratchMb.toFixed(0)} MB before)`,
+);
+const exactTop = (i: number) => reference.top(i)[0]!;
+const check = CHECK ? checkReference() : null;
 const quantised = adaptive!.quantisedIndex!;
+// The default decision rule: the open-set threshold for the purpose's default target FPIR at this size.
+const openSet = openSetThreshold({
+  gallerySize: total,
+  fpir: FPIR_LIMITS.default,
+  tail: DEFAULT_IMPOSTOR_TAIL,
+  minimum: threshold,
+});
 // Timing only from here: SCALE_LOCK names a lock file shared by benches (flock), held until the end.
 const releaseLock = process.env['SCALE_LOCK'] ? await holdLock(process.env['SCALE_LOCK']) : () => {};
 const runs = [];
@@ -105,7 +146,9 @@ for (const { share, divisor } of CONFIGS) {
   log(
     `preselect ${share} n/${divisor}: c1 p50/p99 ${r.c1.p50.toFixed(2)}/${r.c1.p99.toFixed(2)} ms (cpu ${r.c1.cpuSeconds.toFixed(1)} s, ` +
       `wall ${r.c1.wallSeconds.toFixed(1)} s); rank 1 exact ${r.rank1.exact}, index ${r.rank1.index}, both ${r.rank1.kept}; ` +
-      `DIR ${r.decision.exact.dir}/${r.decision.index.dir}; FPIR ${r.decision.exact.fpir}/${r.decision.index.fpir}; load ${r.load}`,
+      `DIR ${r.decision.exact.dir}/${r.decision.index.dir}; FPIR ${r.decision.exact.fpir}/${r.decision.index.fpir}; ` +
+      `at ${openSet} DIR ${r.openSet.exact.dir}/${r.openSet.index.dir} FPIR ${r.openSet.exact.fpir}/${r.openSet.index.fpir}; ` +
+      `reads ${r.readMsPerSearch.mean.toFixed(2)} ms/search; load ${r.load}`,
   );
 }
 
@@ -113,14 +156,18 @@ for (const { share, divisor } of CONFIGS) {
 // then rank 1 by the index vs by exact search over the same rows, and DIR/FPIR at the default threshold.
 async function measure() {
   const ms1: number[] = [];
+  const read1: number[] = [];
   const cpu = process.cpuUsage();
   const wall = performance.now();
   for (let rep = 0; rep < 2; rep++)
     for (const p of probes) {
       t = performance.now();
+      const r0 = readMs;
       await gallery.search(pid, p, 5, threshold);
       ms1.push(performance.now() - t);
+      read1.push(readMs - r0);
     }
+  const searchOnly = ms1.map((x, i) => x - read1[i]!);
   const cpuSeconds = (process.cpuUsage().user - cpu.user + process.cpuUsage().system - cpu.system) / 1e6;
   const wallSeconds = (performance.now() - wall) / 1000;
   const load = loadavg()[0]!;
@@ -130,6 +177,8 @@ async function measure() {
   let indexHits = 0;
   let exactDetected = 0;
   let indexDetected = 0;
+  let exactDetectedOpen = 0;
+  let indexDetectedOpen = 0;
   for (const [i, p] of set.mated.entries()) {
     const e = exactTop(i);
     const q = (await gallery.search(pid, p, 1, -1))[0];
@@ -140,16 +189,25 @@ async function measure() {
     kept += eHit && qHit ? 1 : 0;
     exactDetected += eHit && e.score >= threshold ? 1 : 0;
     indexDetected += qHit && q!.similarity >= threshold ? 1 : 0;
+    exactDetectedOpen += eHit && e.score >= openSet ? 1 : 0;
+    indexDetectedOpen += qHit && q!.similarity >= openSet ? 1 : 0;
   }
   const readsRank1 = exactReads.splice(0);
   let exactFalse = 0;
   let indexFalse = 0;
+  let exactFalseOpen = 0;
+  let indexFalseOpen = 0;
   for (const [i, p] of set.nonMated.entries()) {
     exactFalse += exactTop(M + i).score >= threshold ? 1 : 0;
     indexFalse += (await gallery.search(pid, p, 1, threshold)).length ? 1 : 0;
+    exactFalseOpen += exactTop(M + i).score >= openSet ? 1 : 0;
+    indexFalseOpen += (await gallery.search(pid, p, 1, openSet)).length ? 1 : 0;
   }
   return {
     c1: { p50: percentile(ms1, 50), p99: percentile(ms1, 99), n: ms1.length, cpuSeconds, wallSeconds },
+    // The same searches less the time the exact rows took to read (held) or make again (streamed).
+    c1WithoutReads: { p50: percentile(searchOnly, 50), p99: percentile(searchOnly, 99) },
+    readMsPerSearch: { mean: read1.reduce((a, b) => a + b, 0) / read1.length, p99: percentile(read1, 99) },
     load,
     exactReadsPerSearch: {
       atThreshold: { mean: mean(readsAtThreshold, ms1.length), max: Math.max(0, ...readsAtThreshold) },
@@ -161,24 +219,20 @@ async function measure() {
       exact: { dir: exactDetected / M, fpir: exactFalse / set.nonMated.length },
       index: { dir: indexDetected / M, fpir: indexFalse / set.nonMated.length },
     },
+    openSet: {
+      threshold: openSet,
+      exact: { dir: exactDetectedOpen / M, fpir: exactFalseOpen / set.nonMated.length },
+      index: { dir: indexDetectedOpen / M, fpir: indexFalseOpen / set.nonMated.length },
+    },
   };
 }
 
-// Concurrency 2: two searchers, each with its own index (as two API processes would have).
+// Concurrency 2: two searchers, each with its own index (as two API processes would have), over the
+// held rows: not with SCALE_STREAM=1 (no rows held, and two more indexes would not fit at 10M).
 const ms2: { share: number; divisor: number; p50: number; p99: number; n: number; load: number }[] = [];
-if (CONCURRENCY2) {
-  const workers = [0, 1].map(
-    () =>
-      new Worker(
-        new URL(
-          'data:text/javascript,' +
-            encodeURIComponent(
-              `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))};\nregister();\n` +
-                `await import(${JSON.stringify(new URL('./scale/search-worker.ts', import.meta.url).href)});\n`,
-            ),
-        ),
-        { workerData: { rows: shared, n: total, probes } },
-      ),
+if (CONCURRENCY2 && shared) {
+  const workers = [0, 1].map(() =>
+    tsWorker(new URL('./scale/search-worker.ts', import.meta.url), { rows: shared, n: total, probes }),
   );
   await Promise.all(workers.map((w) => new Promise((ok) => w.once('message', ok))));
   for (const { share, divisor } of CONFIGS) {
@@ -189,7 +243,7 @@ if (CONCURRENCY2) {
     log(`preselect ${share} n/${divisor}: c2 p50/p99 ${ms2.at(-1)!.p50.toFixed(2)}/${ms2.at(-1)!.p99.toFixed(2)} ms`);
   }
   await Promise.all(workers.map((w) => w.terminate()));
-}
+} else if (CONCURRENCY2) log('concurrency 2 not run: the rows are streamed, not held (SCALE_STREAM=1)');
 
 const peakRssMb = process.resourceUsage().maxRSS / 1024;
 process.stdout.write(
@@ -198,11 +252,17 @@ process.stdout.write(
     distractors: N,
     matedProbes: M,
     nonMatedProbes: set.nonMated.length,
+    streamed: STREAM,
     generateSeconds,
     buildSeconds,
+    exactReferenceSeconds: exactSeconds,
+    streamSeconds,
+    scratchMb,
+    processRssAfterBuildMb: rssBuilt,
     indexRssMb: rssIndex,
     indexBytesPerTemplate: (rssIndex * 2 ** 20) / total,
     peakRssMb,
+    check,
     runs,
     c2: ms2,
     scores: {
@@ -234,25 +294,35 @@ async function holdLock(file: string): Promise<() => void> {
   return () => child.stdin.end();
 }
 
-function exactRank1(qs: Float32Array[]): { row: number; score: number }[] {
-  const queries = new Float32Array(qs.length * D);
-  qs.forEach((q, i) => queries.set(q, i * D));
-  const best = qs.map(() => ({ row: -1, score: -Infinity }));
-  const CH = 65536;
-  const chunk = new Float32Array(CH * D);
-  for (let at = 0; at < total; at += CH) {
-    const n = Math.min(CH, total - at);
-    chunk.set(all.subarray(at * D, (at + n) * D));
-    const r = usearch.exactSearch(chunk.subarray(0, n * D), queries, D, 1, usearch.MetricKind.IP, 1) as {
-      keys: BigUint64Array;
-      distances: Float32Array;
-    };
-    for (let i = 0; i < qs.length; i++) {
-      const score = 1 - r.distances[i]!;
-      if (score > best[i]!.score) best[i] = { row: at + Number(r.keys[i]!), score };
-    }
+/**
+ * SCALE_CHECK: the streamed reference against one exact search over every held row at once (top-1
+ * row and score per probe, compared exactly), and distractors made again against the held ones.
+ */
+function checkReference() {
+  const queries = new Float32Array(probes.length * D);
+  probes.forEach((q, i) => queries.set(q, i * D));
+  const t1 = performance.now();
+  const whole = usearch.exactSearch(new Float32Array(all!), queries, D, 1, usearch.MetricKind.IP, 1) as {
+    keys: BigUint64Array;
+    distances: Float32Array;
+  };
+  const differ: { probe: number; streamed: Ranked; whole: Ranked }[] = [];
+  probes.forEach((_, i) => {
+    const w = { row: Number(whole.keys[i]!), score: 1 - whole.distances[i]! };
+    const s = exactTop(i);
+    if (s.row !== w.row || s.score !== w.score) differ.push({ probe: i, streamed: s, whole: w });
+  });
+  const rowsChecked = Math.min(N, 2000);
+  let rowsDiffer = 0;
+  for (let k = 0; k < rowsChecked; k++) {
+    const i = k === rowsChecked - 1 ? N - 1 : Math.floor((k * N) / rowsChecked);
+    const again = distractorRow(model, stream.states, i);
+    const held = all!.subarray((M + i) * D, (M + i + 1) * D);
+    if (again.some((x, j) => x !== held[j])) rowsDiffer++;
   }
-  return best;
+  const r = { probes: probes.length, top1Differ: differ.length, differ: differ.slice(0, 5), rowsChecked, rowsDiffer };
+  log(`check (${((performance.now() - t1) / 1000).toFixed(1)} s): ${JSON.stringify(r)}`);
+  return r;
 }
 
 /** Templates read for exact re-scoring per search (searches that needed none count as 0). */
@@ -260,8 +330,10 @@ function mean(reads: number[], searches: number): number {
   return reads.reduce((a, b) => a + b, 0) / Math.max(1, searches);
 }
 
+/** Row r: a mate, or a distractor held or made again. */
 function row(r: number): Float32Array {
-  return all.subarray(r * D, (r + 1) * D);
+  if (all) return all.subarray(r * D, (r + 1) * D);
+  return r < M ? set.mates[r]! : distractorRow(model, stream.states, r - M);
 }
 
 function dot(a: Float32Array, b: Float32Array): number {

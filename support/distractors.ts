@@ -73,6 +73,29 @@ export class Gaussian {
     this.c = seed >>> 0;
     for (let i = 0; i < 15; i++) this.uint();
   }
+  /**
+   * Writes the state (4 int32 words) at `out[at..at + 4)`, so that `Gaussian.resume` continues the
+   * stream from here. Only between pairs of normals: sampleDistractors draws an even number per row,
+   * so every row starts at such a point and one row can be made again on its own.
+   */
+  saveTo(out: Int32Array, at: number): void {
+    if (this.spare !== null) throw new Error('a Gaussian stream can be saved only between pairs of normals');
+    out[at] = this.a;
+    out[at + 1] = this.b;
+    out[at + 2] = this.c;
+    out[at + 3] = this.d;
+  }
+
+  /** The stream saved by `saveTo` at `at`. */
+  static resume(state: Int32Array, at: number): Gaussian {
+    const g = new Gaussian(0);
+    g.a = state[at]!;
+    g.b = state[at + 1]!;
+    g.c = state[at + 2]!;
+    g.d = state[at + 3]!;
+    return g;
+  }
+
   private uint(): number {
     const t = (((this.a + this.b) | 0) + this.d) | 0;
     this.d = (this.d + 1) | 0;
