@@ -16,6 +16,8 @@ import { distractorRow, rowStream, streamRows, tsWorker } from './scale/stream.j
 import { lfwEmbeddings } from './scale/lfw.js';
 import { histogram, quantile, splitProbes } from './scale/probes.js';
 import { percentile } from './stats.js';
+import { StageClock } from '../src/vector/stage-clock.js';
+import type { Int8Kernel } from '../src/vector/int8-stage.js';
 
 const D = 512;
 const SCALE = process.env['SCALE'] ?? '1M';
@@ -23,11 +25,14 @@ const N = /^\d+M$/i.test(SCALE) ? Number(SCALE.slice(0, -1)) * 1e6 : Number(SCAL
 const CONCURRENCY2 = process.env['SCALE_C2'] !== '0';
 // The configurations compared on the same index, share:divisor: the share of rows the short codes
 // pre-select (code-scan.ts; 0 is the full 512-bit scan of step 3), and n / divisor rows (at least 512)
-// scored on int8 (400 is the default).
-const CONFIGS = (process.env['SCALE_RUNS'] ?? '0:400,0.02:400,0.03:400,0.05:400,0.03:1000').split(',').map((c) => {
-  const [share, divisor] = c.split(':').map(Number);
-  return { share: share!, divisor: divisor ?? 400 };
-});
+// scored on int8 (1000 is the default), and the int8 stage's kernel ('wasm', the default, or 'js', the
+// JavaScript loop before it: int8-stage.ts).
+const CONFIGS = (process.env['SCALE_RUNS'] ?? '0.03:1000:js,0.03:1000:wasm,0.02:1000:wasm,0.03:2000:wasm')
+  .split(',')
+  .map((c) => {
+    const [share, divisor, kernel] = c.split(':');
+    return { share: Number(share), divisor: Number(divisor ?? 1000), kernel: (kernel ?? 'wasm') as Int8Kernel };
+  });
 const budget = (divisor: number) => (n: number, k: number) =>
   Math.max(4 * k, Math.min(32_768, Math.max(512, Math.ceil(n / divisor))));
 const t0 = performance.now();
@@ -138,13 +143,15 @@ const openSet = openSetThreshold({
 // Timing only from here: SCALE_LOCK names a lock file shared by benches (flock), held until the end.
 const releaseLock = process.env['SCALE_LOCK'] ? await holdLock(process.env['SCALE_LOCK']) : () => {};
 const runs = [];
-for (const { share, divisor } of CONFIGS) {
+for (const { share, divisor, kernel } of CONFIGS) {
   quantised.preselect = share;
   quantised.candidates = budget(divisor);
-  runs.push({ share, divisor, ...(await measure()) });
+  quantised.int8Kernel = kernel;
+  runs.push({ share, divisor, kernel, ...(await measure()) });
   const r = runs.at(-1)!;
   log(
-    `preselect ${share} n/${divisor}: c1 p50/p99 ${r.c1.p50.toFixed(2)}/${r.c1.p99.toFixed(2)} ms (cpu ${r.c1.cpuSeconds.toFixed(1)} s, ` +
+    `preselect ${share} n/${divisor} ${kernel}: c1 p50/p99 ${r.c1.p50.toFixed(2)}/${r.c1.p99.toFixed(2)} ms (cpu ${r.c1.cpuSeconds.toFixed(1)} s, ` +
+      `stages ms ${JSON.stringify(r.stagesMs)}; ` +
       `wall ${r.c1.wallSeconds.toFixed(1)} s); rank 1 exact ${r.rank1.exact}, index ${r.rank1.index}, both ${r.rank1.kept}; ` +
       `DIR ${r.decision.exact.dir}/${r.decision.index.dir}; FPIR ${r.decision.exact.fpir}/${r.decision.index.fpir}; ` +
       `at ${openSet} DIR ${r.openSet.exact.dir}/${r.openSet.index.dir} FPIR ${r.openSet.exact.fpir}/${r.openSet.index.fpir}; ` +
@@ -171,6 +178,15 @@ async function measure() {
   const cpuSeconds = (process.cpuUsage().user - cpu.user + process.cpuUsage().system - cpu.system) / 1e6;
   const wallSeconds = (performance.now() - wall) / 1000;
   const load = loadavg()[0]!;
+  // The stages, timed in a second pass (the clock's own cost stays out of the latencies above): mean
+  // ms per search; 'rest' is GalleryIndex's part (the exact re-score, its reads and the per-subject best).
+  const clock = (quantised.clock = new StageClock());
+  const whole = performance.now();
+  for (const p of probes) await gallery.search(pid, p, 5, threshold);
+  const perSearch = (performance.now() - whole) / probes.length;
+  quantised.clock = undefined;
+  const stagesMs = Object.fromEntries(Object.entries(clock.take()).map(([s, ms]) => [s, ms / probes.length]));
+  stagesMs['rest'] = perSearch - Object.values(stagesMs).reduce((a, b) => a + b, 0);
   const readsAtThreshold = exactReads.splice(0);
   let exactHits = 0;
   let kept = 0;
@@ -205,6 +221,8 @@ async function measure() {
   }
   return {
     c1: { p50: percentile(ms1, 50), p99: percentile(ms1, 99), n: ms1.length, cpuSeconds, wallSeconds },
+    cpuMsPerSearch: (cpuSeconds * 1000) / ms1.length,
+    stagesMs,
     // The same searches less the time the exact rows took to read (held) or make again (streamed).
     c1WithoutReads: { p50: percentile(searchOnly, 50), p99: percentile(searchOnly, 99) },
     readMsPerSearch: { mean: read1.reduce((a, b) => a + b, 0) / read1.length, p99: percentile(read1, 99) },
@@ -229,18 +247,19 @@ async function measure() {
 
 // Concurrency 2: two searchers, each with its own index (as two API processes would have), over the
 // held rows: not with SCALE_STREAM=1 (no rows held, and two more indexes would not fit at 10M).
-const ms2: { share: number; divisor: number; p50: number; p99: number; n: number; load: number }[] = [];
+const ms2: { share: number; divisor: number; kernel: string; p50: number; p99: number; n: number; load: number }[] = [];
 if (CONCURRENCY2 && shared) {
   const workers = [0, 1].map(() =>
     tsWorker(new URL('./scale/search-worker.ts', import.meta.url), { rows: shared, n: total, probes }),
   );
   await Promise.all(workers.map((w) => new Promise((ok) => w.once('message', ok))));
-  for (const { share, divisor } of CONFIGS) {
+  for (const { share, divisor, kernel } of CONFIGS) {
     const done = workers.map((w) => new Promise<{ ms: number[] }>((ok) => w.once('message', ok)));
-    workers.forEach((w) => w.postMessage({ share, divisor }));
+    workers.forEach((w) => w.postMessage({ share, divisor, kernel }));
     const ms = (await Promise.all(done)).flatMap((d) => d.ms);
-    ms2.push({ share, divisor, p50: percentile(ms, 50), p99: percentile(ms, 99), n: ms.length, load: loadavg()[0]! });
-    log(`preselect ${share} n/${divisor}: c2 p50/p99 ${ms2.at(-1)!.p50.toFixed(2)}/${ms2.at(-1)!.p99.toFixed(2)} ms`);
+    const [p50, p99] = [percentile(ms, 50), percentile(ms, 99)];
+    ms2.push({ share, divisor, kernel, p50, p99, n: ms.length, load: loadavg()[0]! });
+    log(`preselect ${share} n/${divisor} ${kernel}: c2 p50/p99 ${p50.toFixed(2)}/${p99.toFixed(2)} ms`);
   }
   await Promise.all(workers.map((w) => w.terminate()));
 } else if (CONCURRENCY2) log('concurrency 2 not run: the rows are streamed, not held (SCALE_STREAM=1)');

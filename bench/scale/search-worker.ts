@@ -5,6 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { QuantizedIndex } from '../../src/vector/quantized-index.js';
 import { QUANTISE_FROM } from '../../src/vector/adaptive-index.js';
 import { rescoreExactly } from '../../src/vector/exact-rescore.js';
+import type { Int8Kernel } from '../../src/vector/int8-stage.js';
 
 const { rows, n, probes } = workerData as { rows: SharedArrayBuffer; n: number; probes: Float32Array[] };
 const D = 512;
@@ -21,8 +22,10 @@ parentPort!.postMessage({ ready: true });
 // The exact vectors of the candidates, from the shared rows (the service reads them from the store).
 const exact = async (ids: readonly string[]) =>
   new Map(ids.map((id) => [id, all.subarray(Number(id.slice(1)) * D, (Number(id.slice(1)) + 1) * D)] as const));
-parentPort!.on('message', async ({ share, divisor }: { share: number; divisor: number }) => {
+type Config = { share: number; divisor: number; kernel: Int8Kernel };
+parentPort!.on('message', async ({ share, divisor, kernel }: Config) => {
   idx.preselect = share;
+  idx.int8Kernel = kernel;
   idx.candidates = (m, k) => Math.max(4 * k, Math.min(32_768, Math.max(512, Math.ceil(m / divisor))));
   const ms: number[] = [];
   for (const p of probes) {

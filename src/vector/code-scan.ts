@@ -1,4 +1,5 @@
 import type { PopcountKernel } from './popcount.wasm.js';
+import type { StageClock } from './stage-clock.js';
 
 /**
  * Which rows of the quantised index get scored on int8 (quantized-index.ts): the Hamming stages, over
@@ -27,7 +28,12 @@ const QUERY = 4096;
 const SHORT_QUERY = QUERY + CODE_BYTES;
 const OUT = 8192;
 export const MAX_OUT = 65536;
-const CODES = OUT + MAX_OUT * 4;
+// The int8 stage (int8-stage.ts): the int16 query, a batch of copied int8 rows, their dot products.
+export const INT8_ROWS = 256;
+export const INT8_QUERY = OUT + MAX_OUT * 4;
+export const INT8_BATCH = INT8_QUERY + DIMS * 2;
+export const INT8_DOTS = INT8_BATCH + INT8_ROWS * DIMS;
+const CODES = INT8_DOTS + INT8_ROWS * 4;
 
 export interface ScanLayout {
   readonly codes: number;
@@ -157,6 +163,7 @@ export function scanCandidates(
   n: number,
   want: number,
   share: number,
+  clock?: StageClock,
 ): Uint32Array {
   const mem = k.memory.buffer;
   const hist = new Uint32Array(mem, HIST, DIMS + 1);
@@ -165,7 +172,9 @@ export function scanCandidates(
   const full = () => {
     hist.fill(0);
     k.scan(lay.codes, n, QUERY, lay.dist, HIST);
-    return nearest(k, lay.dist, n, cutAt(hist, want, DIMS));
+    const out = nearest(k, lay.dist, n, cutAt(hist, want, DIMS));
+    clock?.lap('codes');
+    return out;
   };
   if (share <= 0 || keep > n / 4) return full();
   // The cut that keeps about `keep` rows, from the short distances of 4 blocks spread over the rows,
@@ -178,11 +187,13 @@ export function scanCandidates(
   while (m < want && cutoff < SHORT_BITS) m = k.under(lay.short, n, SHORT_QUERY, ++cutoff, lay.pick, lay.pickMax);
   // `under` stops when its list is full: the rows after it were never compared (ties at the cut, or a
   // sample unlike the rest), and the nearest may be among them. Every code is scanned instead.
+  clock?.lap('short');
   if (m + 4 > lay.pickMax) return full();
   hist.fill(0);
   k.gather(lay.codes, m, QUERY, lay.dist, HIST, lay.pick);
   const out = nearest(k, lay.dist, m, cutAt(hist, want, DIMS));
   const pick = new Uint32Array(mem, lay.pick, m);
   for (let i = 0; i < out.length; i++) out[i] = pick[out[i]!]!;
+  clock?.lap('codes');
   return out;
 }

@@ -10,6 +10,8 @@
  *   under(codes, n, query, cutoff, out, max): scanShort and collect in one pass, no distance or histogram kept
  *   collect(dist, n, cutoff, out, max): writes the row numbers i with dist[i] <= cutoff into out (u32),
  *     at most max of them; returns how many
+ *   dots(rows, n, query, out): out[i] (i32) = the exact dot product of the i-th 512-byte int8 row at rows
+ *     with the 512 int16 components at query (int8-dot.wasm.ts)
  */
 
 import {
@@ -27,6 +29,7 @@ import {
 } from './wasm-encode.js';
 import { set, uleb, V128, v128Load, v128Xor, vec } from './wasm-encode.js';
 import { underBody, underLocals } from './under.wasm.js';
+import { dotsBody, dotsLocals } from './int8-dot.wasm.js';
 
 // scan(codes=0, n=1, query=2, dist=3, hist=4[, rows=5]): the Hamming distance of `words` 16-byte words per
 // code, over n consecutive codes, or (gather) over the codes at the n row numbers (u32) at `rows`.
@@ -173,12 +176,13 @@ function moduleBytes(): Uint8Array {
       [0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), 1, I32],
       [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32]]), 0],
       [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32]]), 1, I32],
+      [0x60, ...vec([[I32], [I32], [I32], [I32]]), 0],
     ]),
   );
   // (import "env" "mem" (memory 1 65536))
   const enc = (s: string) => vec([...Buffer.from(s)].map((b) => [b]));
   const imports = section(2, vec([[...enc('env'), ...enc('mem'), 0x02, 0x01, ...uleb(1), ...uleb(65536)]]));
-  const funcs = section(3, vec([[0], [1], [0], [2], [3]]));
+  const funcs = section(3, vec([[0], [1], [0], [2], [3], [4]]));
   const exports = section(
     7,
     vec([
@@ -187,6 +191,7 @@ function moduleBytes(): Uint8Array {
       [...enc('scanShort'), 0x00, 2],
       [...enc('gather'), 0x00, 3],
       [...enc('under'), 0x00, 4],
+      [...enc('dots'), 0x00, 5],
     ]),
   );
   const body = (locals: number[][], code: number[]) => {
@@ -201,6 +206,7 @@ function moduleBytes(): Uint8Array {
       body(hammingLocals(1), hammingBody(1, false)),
       body(hammingLocals(4), hammingBody(4, true)),
       body(underLocals, underBody),
+      body(dotsLocals, dotsBody),
     ]),
   );
   return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, ...types, ...imports, ...funcs, ...exports, ...code]);
@@ -227,6 +233,8 @@ export interface PopcountKernel {
   gather(codes: number, n: number, query: number, dist: number, hist: number, rows: number): void;
   /** The rows of 16-byte codes within `cutoff` of the query, at most max of them, into out (u32): their count. */
   under(codes: number, n: number, query: number, cutoff: number, out: number, max: number): number;
+  /** The exact int8 . int16 dot products of n 512-byte rows at `rows` with the query at `query`, into out (i32). */
+  dots(rows: number, n: number, query: number, out: number): void;
 }
 
 let compiled: object | undefined;
@@ -237,5 +245,13 @@ export function popcountKernel(initialPages = 1): PopcountKernel {
   const memory = new WebAssembly.Memory({ initial: initialPages, maximum: 65536 });
   const inst = new WebAssembly.Instance(compiled, { env: { mem: memory } });
   const e = inst.exports as unknown as Omit<PopcountKernel, 'memory'>;
-  return { memory, scan: e.scan, collect: e.collect, scanShort: e.scanShort, gather: e.gather, under: e.under };
+  return {
+    memory,
+    scan: e.scan,
+    collect: e.collect,
+    scanShort: e.scanShort,
+    gather: e.gather,
+    under: e.under,
+    dots: e.dots,
+  };
 }

@@ -1,7 +1,9 @@
 import { popcountKernel, type PopcountKernel } from './popcount.wasm.js';
 import type { SearchOptions, VectorHit, VectorIndex } from './vector-index.js';
-import { CODE_BYTES, DIMS, int8Dot, layout, MAX_OUT, meanOf, queryCodes, scanCandidates } from './code-scan.js';
+import { CODE_BYTES, DIMS, layout, MAX_OUT, meanOf, queryCodes, scanCandidates } from './code-scan.js';
 import { SHORT_BYTES, shortCode, type ScanLayout } from './code-scan.js';
+import { int8Scores, type Int8Kernel } from './int8-stage.js';
+import type { StageClock } from './stage-clock.js';
 
 const PAGE = 65536;
 const CHUNK_BITS = 14;
@@ -24,8 +26,8 @@ export const DEFAULT_PRESELECT = 0.03;
  * codes by Hamming distance (it tracks the angle) with SIMD popcount, on the rows a 128-bit short code
  * pre-selects in large galleries (code-scan.ts).
  *
- * Those are scored on int8 copies of the templates (one scale per row: v ~ scale * int8), whose
- * error against the exact float cosine is bounded: |v.q - scale * (int8.q)| <= scale / 2 * |q|_1.
+ * Those are scored on int8 copies of the templates (one scale per row: v ~ scale * int8) against an
+ * int16 copy of the query, with SIMD (int8-stage.ts, which states the error bound against the exact cosine).
  * The hits returned carry that bound (`error`): every row that may be in the exact top k above the
  * threshold is returned, possibly more than k, and the caller re-scores them on the exact float
  * templates read from the store (gallery-index.ts), so every decision is an exact float cosine and
@@ -44,6 +46,10 @@ export class QuantizedIndex implements VectorIndex {
   private lay!: ScanLayout;
   /** The share of rows the short codes pre-select (bench/scale compares it with 0, every code scanned). */
   preselect = DEFAULT_PRESELECT;
+  /** How the int8 stage computes (int8-stage.ts; bench/scale compares 'js', the path before the kernel). */
+  int8Kernel: Int8Kernel = 'wasm';
+  /** Per-stage times of the searches, when set (bench/scale's profile). */
+  clock?: StageClock;
   private readonly bytes: Int8Array[] = [];
   private readonly scales: Float32Array[] = [];
   private rowIds: string[] = [];
@@ -126,11 +132,6 @@ export class QuantizedIndex implements VectorIndex {
     const o = (r & (CHUNK - 1)) * DIMS;
     this.bytes[r >> CHUNK_BITS]!.fill(0, o, o + DIMS);
     this.scales[r >> CHUNK_BITS]![r & (CHUNK - 1)] = 0;
-  }
-
-  /** scale * (int8 . q): within scale / 2 * |q|_1 of the exact v . q. */
-  private approx(r: number, q: Float32Array): number {
-    return this.scaleOf(r) * int8Dot(this.bytes[r >> CHUNK_BITS]!, (r & (CHUNK - 1)) * DIMS, q);
   }
 
   private scaleOf(r: number): number {
@@ -243,7 +244,7 @@ export class QuantizedIndex implements VectorIndex {
   /** The rows the Hamming stages keep for int8 scoring (at least `want`, ties at the cut included). */
   candidateRows(q: Float32Array, want: number): Uint32Array {
     queryCodes(q, this.center, new Uint8Array(this.kernel.memory.buffer));
-    return scanCandidates(this.kernel, this.lay, this.rowIds.length, want, this.preselect);
+    return scanCandidates(this.kernel, this.lay, this.rowIds.length, want, this.preselect, this.clock);
   }
 
   /**
@@ -260,16 +261,21 @@ export class QuantizedIndex implements VectorIndex {
     // Half a quantisation step per component (the sums themselves are float64: rounding is far below the margin).
     const unit = l1 / 2;
     const want = this.candidates(n, k);
+    this.clock?.start();
+    const cands = n <= want ? Uint32Array.from({ length: n }, (_, r) => r) : this.candidateRows(q, want);
+    const { dots, slack } = int8Scores(this.kernel, this.int8Kernel, this.bytes, CHUNK_BITS, cands, q);
+    this.clock?.lap('int8');
     const rows: number[] = [];
     const scores: number[] = [];
     const errors: number[] = [];
     // The k best lower bounds seen (ascending); a row whose upper bound is below the k-th cannot be in the top k.
     const lows: number[] = [];
-    const consider = (r: number) => {
-      const s = this.approx(r, q);
-      const e = this.scaleOf(r) * unit + 1e-6;
-      if (s + e < threshold || (lows.length >= k && s + e < lows[0]!)) return;
-      if (opts.filter && !opts.filter(this.rowIds[r]!)) return;
+    for (let i = 0; i < cands.length; i++) {
+      const r = cands[i]!;
+      const s = this.scaleOf(r) * dots[i]!;
+      const e = this.scaleOf(r) * (unit + slack) + 1e-6;
+      if (s + e < threshold || (lows.length >= k && s + e < lows[0]!)) continue;
+      if (opts.filter && !opts.filter(this.rowIds[r]!)) continue;
       rows.push(r);
       scores.push(s);
       errors.push(e);
@@ -280,14 +286,14 @@ export class QuantizedIndex implements VectorIndex {
         lows.splice(p, 0, low);
         if (lows.length > k) lows.shift();
       }
-    };
-    if (n <= want) for (let r = 0; r < n; r++) consider(r);
-    else for (const r of this.candidateRows(q, want)) consider(r);
+    }
     const kth = lows.length >= k ? lows[0]! : -Infinity;
     const out: VectorHit[] = [];
     for (let i = 0; i < rows.length; i++)
       if (scores[i]! + errors[i]! >= kth)
         out.push({ id: this.rowIds[rows[i]!]!, score: scores[i]!, error: errors[i]! });
-    return out.sort((a, b) => b.score - a.score);
+    out.sort((a, b) => b.score - a.score);
+    this.clock?.lap('select');
+    return out;
   }
 }

@@ -1,0 +1,132 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { popcountKernel } from '../../src/vector/popcount.wasm.js';
+import { int8DotI16, int8Scores, queryInt16 } from '../../src/vector/int8-stage.js';
+import { int8Dot, INT8_BATCH, INT8_ROWS } from '../../src/vector/code-scan.js';
+import { QuantizedIndex } from '../../src/vector/quantized-index.js';
+import { ExactIndex } from '../../src/vector/vector-index.js';
+import { dot, rescoreExactly } from '../../src/vector/exact-rescore.js';
+import { Gaussian } from '../../support/distractors.js';
+
+// The int8 stage of the quantised index (src/vector/int8-stage.ts, int8-dot.wasm.ts).
+const D = 512;
+const pages = (bytes: number) => Math.ceil(bytes / 65536);
+
+function unit(rng: Gaussian): Float32Array {
+  const v = Float32Array.from({ length: D }, () => rng.next());
+  const n = Math.sqrt(v.reduce((a, x) => a + x * x, 0));
+  return v.map((x) => x / n);
+}
+
+test('the wasm int8 dot equals the JavaScript one exactly, extremes (-128, 127, +-32767) included', () => {
+  const k = popcountKernel(pages(INT8_BATCH + INT8_ROWS * D + 4096));
+  const n = 300;
+  const rows = new Int8Array(k.memory.buffer, 0, n * D);
+  const q = new Int16Array(k.memory.buffer, n * D, D);
+  const out = n * D + D * 2;
+  let x = 12345;
+  const next = () => ((x = (x * 1103515245 + 12345) >>> 0) >>> 8) & 0xffff;
+  for (let i = 0; i < rows.length; i++) rows[i] = (next() & 0xff) - 128;
+  for (let j = 0; j < D; j++) q[j] = Math.max(-32767, next() - 32768);
+  rows.fill(-128, 0, D); // the largest magnitude there is: 512 * 128 * 32767 is just under 2^31
+  rows.fill(127, D, 2 * D);
+  for (let j = 0; j < D; j++) rows[2 * D + j] = j % 2 ? 127 : -128;
+  const check = () => {
+    k.dots(0, n, n * D, out);
+    const got = new Int32Array(k.memory.buffer, out, n);
+    for (let i = 0; i < n; i++) assert.equal(got[i], int8DotI16(rows, i * D, q), `row ${i}`);
+  };
+  check();
+  q.fill(-32767);
+  check();
+  assert.equal(new Int32Array(k.memory.buffer, out, 1)[0], 512 * 128 * 32767);
+  q.fill(32767);
+  check();
+  assert.equal(new Int32Array(k.memory.buffer, out, 2)[1], 512 * 127 * 32767);
+  // n = 0 writes nothing.
+  new Int32Array(k.memory.buffer, out, 1)[0] = 7;
+  k.dots(0, 0, n * D, out);
+  assert.equal(new Int32Array(k.memory.buffer, out, 1)[0], 7);
+});
+
+test('the int16 query is within half a step of the float query in every component', () => {
+  const rng = new Gaussian(3);
+  const q = unit(rng);
+  const q16 = new Int16Array(D);
+  const qs = queryInt16(q, q16);
+  for (let j = 0; j < D; j++) assert.ok(Math.abs(q[j]! - qs * q16[j]!) <= qs / 2 + 1e-12, `component ${j}`);
+  assert.equal(Math.max(...q16.map(Math.abs)), 32767);
+  assert.equal(queryInt16(new Float32Array(D), q16), 0);
+  assert.deepEqual([...new Set(q16)], [0]);
+});
+
+test('both kernels score every candidate across batches and chunks; the batch keeps no copy of a row', () => {
+  const k = popcountKernel(pages(INT8_BATCH + INT8_ROWS * D + 4096));
+  // Chunks of 16 rows (bits 4), 700 candidates in three batches, in no particular order.
+  const bits = 4;
+  const chunks = Array.from({ length: 64 }, (_, c) =>
+    Int8Array.from({ length: 16 * D }, (_, i) => ((i * 7 + c * 13) % 256) - 128),
+  );
+  const rows = Array.from({ length: 700 }, (_, i) => (i * 389) % 1024);
+  const q = unit(new Gaussian(9));
+  const q16 = new Int16Array(D);
+  const qs = queryInt16(q, q16);
+  const wasm = int8Scores(k, 'wasm', chunks, bits, rows, q);
+  const js = int8Scores(k, 'js', chunks, bits, rows, q);
+  rows.forEach((r, i) => {
+    const [c, o] = [chunks[r >> bits]!, (r & 15) * D];
+    assert.equal(wasm.dots[i], qs * int8DotI16(c, o, q16), `wasm, candidate ${i}`);
+    assert.equal(js.dots[i], int8Dot(c, o, q), `js, candidate ${i}`);
+    // The int16 rounding of the query stays within the slack the wasm kernel adds to the bound.
+    assert.ok(Math.abs(wasm.dots[i]! - js.dots[i]!) <= wasm.slack, `candidate ${i}`);
+  });
+  assert.equal(js.slack, 0);
+  assert.ok(
+    new Int8Array(k.memory.buffer, INT8_BATCH, INT8_ROWS * D).every((b) => b === 0),
+    'batch zeroed',
+  );
+});
+
+test('with every row a candidate, both kernels give the exact top k of a full float scan', async () => {
+  const rng = new Gaussian(11);
+  const rows = Array.from({ length: 1500 }, () => unit(rng));
+  const exact = new ExactIndex(D);
+  const idx = new QuantizedIndex(new Float32Array(D), 1024, () => 1500);
+  rows.forEach((v, i) => {
+    exact.add(`t${i}`, v);
+    idx.add(`t${i}`, v);
+  });
+  const vectors = async (ids: readonly string[]) => new Map(ids.map((id) => [id, rows[Number(id.slice(1))]!]));
+  for (const kernel of ['wasm', 'js'] as const) {
+    idx.int8Kernel = kernel;
+    for (let p = 0; p < 20; p++) {
+      const probe = p % 2 ? unit(rng) : rows[p * 50]!.map((x, j) => x + 0.02 * Math.sin(j + p));
+      const got = await rescoreExactly(idx.search(probe, 10), probe, 10, -Infinity, vectors);
+      const want = exact.search(probe, 10);
+      assert.deepEqual(
+        got.map((h) => h.id),
+        want.map((h) => h.id),
+        `${kernel}, probe ${p}`,
+      );
+      got.forEach((h) => assert.equal(h.score, dot(rows[Number(h.id.slice(1))]!, probe)));
+    }
+  }
+});
+
+test('a planted near neighbour among 40,000 rows is always found through every stage, by either kernel', async () => {
+  const rng = new Gaussian(21);
+  const rows = Array.from({ length: 40_000 }, () => unit(rng));
+  const idx = QuantizedIndex.centredOn(rows.slice(0, 4096), rows.length);
+  rows.forEach((v, i) => idx.add(`t${i}`, v));
+  const vectors = async (ids: readonly string[]) => new Map(ids.map((id) => [id, rows[Number(id.slice(1))]!]));
+  for (const kernel of ['wasm', 'js'] as const) {
+    idx.int8Kernel = kernel;
+    for (let p = 0; p < 25; p++) {
+      const mate = (p * 1597) % rows.length;
+      const noise = unit(rng);
+      const probe = rows[mate]!.map((x, j) => 0.7 * x + 0.714 * noise[j]!);
+      const [top] = await rescoreExactly(idx.search(probe, 1, { threshold: 0.3 }), probe, 1, 0.3, vectors);
+      assert.equal(top?.id, `t${mate}`, `${kernel}, probe ${p}`);
+    }
+  }
+});
