@@ -63,7 +63,8 @@ const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 const rssStart = rss();
 const shared = STREAM ? null : new SharedArrayBuffer(total * D * 4);
 const all = shared ? new Float32Array(shared).fill(0) : null;
-const stream = rowStream(N, 65536);
+// SCALE_GENERATORS worker threads make the distractors (default 2), each its own chunks of the one stream.
+const stream = rowStream(N, 65536, Number(process.env['SCALE_GENERATORS'] ?? 2));
 // The exact reference: usearch's exact scores, top 1 per probe; SCALE_EXACT=usearch scores every row with
 // usearch (the reference before the GEMM pre-filter, about 5x the CPU).
 const reference =
@@ -126,7 +127,7 @@ const rssIndex = rssBuilt - rssBefore;
 const realScores = Float32Array.from(real);
 const syntheticScores = Float32Array.from(synthetic);
 log(
-  `${total} rows in ${streamSeconds.toFixed(1)} s: distractors ${generateSeconds.toFixed(1)} s (worker), index add ` +
+  `${total} rows in ${streamSeconds.toFixed(1)} s: distractors ${generateSeconds.toFixed(1)} s (${streamed.generators} workers, summed), index add ` +
     `${buildSeconds.toFixed(1)} s, exact reference ${exactSeconds.toFixed(1)} s (${'rescored' in reference ? reference.rescored : total} rows scored by usearch), waiting ${streamed.waitSeconds.toFixed(1)} s; ` +
     `RSS ${rssBuilt.toFixed(0)} MB, +${rssIndex.toFixed(0)} MB for the index (scratch ${scratchMb.toFixed(0)} MB before)`,
 );

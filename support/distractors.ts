@@ -60,6 +60,16 @@ export function sampleDistractors(
   }
 }
 
+/**
+ * Moves `rng` past `count` distractors exactly as sampleDistractors would, without making them (so
+ * that several threads can make disjoint parts of one stream). A row draws dims + m normals and m
+ * uniforms; when dims + m is even and no normal is pending, that is dims + 2 m draws of 32 bits.
+ */
+export function skipDistractors(model: DistractorModel, count: number, rng: Gaussian, m = 24): void {
+  if ((model.dims + m) % 2 === 0 && rng.pairStart()) rng.skip(count * (model.dims + 2 * m));
+  else sampleDistractors(model, count, rng, new Float32Array(count * model.dims), 0, m);
+}
+
 /** A seeded generator (sfc32 with Box-Muller), so a gallery can be rebuilt identically. */
 export class Gaussian {
   private a: number;
@@ -84,6 +94,16 @@ export class Gaussian {
     out[at + 1] = this.b;
     out[at + 2] = this.c;
     out[at + 3] = this.d;
+  }
+
+  /** No normal is pending (the stream is between pairs of normals). */
+  pairStart(): boolean {
+    return this.spare === null;
+  }
+
+  /** Skips n draws of 32 bits (what `uniform` takes once and `next` twice a pair). */
+  skip(n: number): void {
+    for (let i = 0; i < n; i++) this.uint();
   }
 
   /** The stream saved by `saveTo` at `at`. */

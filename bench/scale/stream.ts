@@ -1,5 +1,5 @@
 // The scale bench's rows as a stream (what lets it run at 10M: 20 GB of float rows are never held):
-// the mates first, then the seeded distractors, made a chunk at a time on a worker thread
+// the mates first, then the seeded distractors, made a chunk at a time on worker threads
 // (generate-worker.ts) while the caller adds the previous chunk to the index and scores it exactly
 // (support/exact-reference.ts). Any distractor can be made again alone from its saved generator
 // state, for the quantised tier's exact re-score (the service reads those rows from the store).
@@ -19,20 +19,20 @@ export function tsWorker(module: URL, workerData: unknown): Worker {
 export interface RowStream {
   /** 4 int32 words a distractor: the generator's state before it. */
   readonly states: Int32Array;
-  /** Chunk buffers of `chunkRows` rows, allocated (and touched) before the stream starts. */
-  readonly buffers: [ArrayBuffer, ArrayBuffer];
+  /** Chunk buffers of `chunkRows` rows (one per generator and one for the caller), allocated and touched before the stream starts. */
+  readonly buffers: ArrayBuffer[];
   readonly chunkRows: number;
 }
 
 /** States and buffers made (and their pages touched) up front, so RSS measured around the build leaves them out. */
-export function rowStream(distractors: number, chunkRows: number): RowStream {
+export function rowStream(distractors: number, chunkRows: number, generators = 1): RowStream {
   const states = new Int32Array(new SharedArrayBuffer(distractors * 16)).fill(1);
   const buffer = () => {
     const b = new ArrayBuffer(chunkRows * D * 4);
     new Float32Array(b).fill(1);
     return b;
   };
-  return { states, buffers: [buffer(), buffer()], chunkRows };
+  return { states, buffers: Array.from({ length: generators + 1 }, buffer), chunkRows };
 }
 
 interface Reply {
@@ -45,7 +45,9 @@ interface Reply {
 
 /**
  * Every row in order, `onChunk(rows, n, first)` once per chunk of global rows [first, first + n):
- * rows 0..mates-1 are the mates, row mates + i is distractor i. Resolves to the generator's seconds.
+ * rows 0..mates-1 are the mates, row mates + i is distractor i. Chunk c is made by generator
+ * c mod G (G = buffers - 1), each a worker thread skipping the others' rows of the one stream.
+ * Resolves to the generators' seconds (summed) and the time the caller waited for them.
  */
 export async function streamRows(
   s: RowStream,
@@ -53,15 +55,19 @@ export async function streamRows(
   mates: readonly Float32Array[],
   distractors: number,
   onChunk: (rows: Float32Array, n: number, first: number) => void | Promise<void>,
-): Promise<{ generateSeconds: number; waitSeconds: number }> {
+): Promise<{ generateSeconds: number; waitSeconds: number; generators: number }> {
   const M = mates.length;
   const total = M + distractors;
   const CH = s.chunkRows;
   const chunks = Math.ceil(total / CH);
-  const worker = tsWorker(new URL('./generate-worker.ts', import.meta.url), { model, states: s.states.buffer });
-  const waiting: { ok: (r: Reply) => void; fail: (e: unknown) => void }[] = [];
-  worker.on('message', (r: Reply) => waiting.shift()!.ok(r));
-  worker.on('error', (e) => waiting.splice(0).forEach((w) => w.fail(e)));
+  const G = s.buffers.length - 1;
+  const workers = Array.from({ length: G }, () => {
+    const worker = tsWorker(new URL('./generate-worker.ts', import.meta.url), { model, states: s.states.buffer });
+    const waiting: { ok: (r: Reply) => void; fail: (e: unknown) => void }[] = [];
+    worker.on('message', (r: Reply) => waiting.shift()!.ok(r));
+    worker.on('error', (e) => waiting.splice(0).forEach((w) => w.fail(e)));
+    return { worker, waiting };
+  });
   const ask = (c: number, buffer: ArrayBuffer): Promise<Reply> => {
     const first = c * CH;
     const end = Math.min(total, first + CH);
@@ -69,11 +75,13 @@ export async function streamRows(
     const count = Math.max(0, end - M - from);
     const offset = Math.max(0, M - first);
     if (!count) return Promise.resolve({ buffer, from, count, offset, seconds: 0 });
-    const p = new Promise<Reply>((ok, fail) => waiting.push({ ok, fail }));
-    worker.postMessage({ buffer, from, count, offset }, [buffer]);
+    const w = workers[c % G]!;
+    const p = new Promise<Reply>((ok, fail) => w.waiting.push({ ok, fail }));
+    w.worker.postMessage({ buffer, from, count, offset }, [buffer]);
     return p;
   };
-  const queue = s.buffers.slice(0, Math.min(2, chunks)).map((b, c) => ask(c, b));
+  const queue = s.buffers.slice(0, Math.min(G, chunks)).map((b, c) => ask(c, b));
+  let spare = s.buffers[G]!;
   let generateSeconds = 0;
   let waitSeconds = 0;
   try {
@@ -82,17 +90,19 @@ export async function streamRows(
       const r = await queue[c]!;
       waitSeconds += (performance.now() - t) / 1000;
       generateSeconds += r.seconds;
+      // The next chunk of this generator goes into the spare buffer while this one is used.
+      if (c + G < chunks) queue.push(ask(c + G, spare));
       const rows = new Float32Array(r.buffer);
       const first = c * CH;
       const n = Math.min(CH, total - first);
       for (let m = first; m < Math.min(first + n, M); m++) rows.set(mates[m]!, (m - first) * D);
       await onChunk(rows, n, first);
-      if (c + 2 < chunks) queue.push(ask(c + 2, r.buffer));
+      spare = r.buffer;
     }
   } finally {
-    await worker.terminate();
+    await Promise.all(workers.map((w) => w.worker.terminate()));
   }
-  return { generateSeconds, waitSeconds };
+  return { generateSeconds, waitSeconds, generators: G };
 }
 
 /** Distractor i again, from its saved state: the same float32 values as when it was streamed. */

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import usearch from 'usearch';
-import { fitDistractors, Gaussian, sampleDistractors } from '../../support/distractors.js';
+import { fitDistractors, Gaussian, sampleDistractors, skipDistractors } from '../../support/distractors.js';
 import { GemmTopK, StreamingTopK } from '../../support/exact-reference.js';
 
 const D = 512;
@@ -124,6 +124,12 @@ test('a distractor row made again from its saved generator state equals the one 
     sampleDistractors(model, 1, Gaussian.resume(states, r * 4), again);
     assert.deepEqual(again, sequential.subarray(r * D, (r + 1) * D), `row ${r}`);
   }
+  // Two threads' way: rows 100-199 made after skipping the first 100, as the one stream made them.
+  const skipped = new Gaussian(1);
+  skipDistractors(model, 100, skipped);
+  const part = new Float32Array(100 * D);
+  sampleDistractors(model, 100, skipped, part);
+  assert.deepEqual(part, sequential.subarray(100 * D, 200 * D));
   const odd = new Gaussian(2);
   odd.next();
   assert.throws(() => odd.saveTo(states, 0), /between pairs of normals/);
