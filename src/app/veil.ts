@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
 import { loadSettings, sqlitePath, type Settings } from '../config/settings.js';
 import { openStore, type Store } from '../store/store.js';
-import { IndexFollower } from '../vector/index-feed.js';
 import { AuditLog, type AuditLogOptions } from '../audit/audit.log.js';
 import { loadOrCreateSigningKey } from '../audit/signing-key.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -22,7 +21,7 @@ import { PortalService } from '../gallery/portal.service.js';
 import { FaceFinder } from '../rights/face-finder.js';
 import { SuppressionList } from '../gallery/suppression.js';
 import { FaceDataLifecycle } from '../gallery/face-data.lifecycle.js';
-import { liveIndex, snapshotFailed, type IndexOptions } from '../gallery/index-startup.js';
+import { followIndex, liveIndex, snapshotFailed, type IndexOptions } from '../gallery/index-startup.js';
 import { ModelSwitch } from '../gallery/model-switch.service.js';
 import { LazyEngine } from '../face/lazy-engine.js';
 import { activeModel } from '../face/model-calibration.js';
@@ -241,9 +240,8 @@ export async function openVeil(opts: VeilOptions) {
   });
   await lifecycle.rebuild();
   const snapshotting = lifecycle.refreshSnapshot().catch(snapshotFailed);
-  // Changes committed by other processes (another API process, a CLI command) reach this index.
-  const follower = new IndexFollower({ store, vault, index, pollMs: store.engine === 'postgres' ? 5_000 : 250 });
-  await follower.start(lifecycle.started?.since);
+  // Other processes' changes reach this index; the snapshot segments a change destroys are written again from it.
+  const { follower, rewrites } = await followIndex({ store, vault, index, snapshots, since: lifecycle.started?.since });
   const services = {
     purposes,
     consents,
@@ -287,9 +285,10 @@ export async function openVeil(opts: VeilOptions) {
     lifecycle,
     mailer,
     follower,
+    rewrites,
     notices,
     async close(): Promise<void> {
-      await Promise.all([follower.stop(), snapshotting]);
+      await Promise.all([follower.stop(), snapshotting, rewrites?.stop()]);
       await store.close();
     },
   };

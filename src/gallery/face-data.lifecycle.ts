@@ -77,7 +77,7 @@ export class FaceDataLifecycle {
   ): Promise<T> {
     drop();
     let result: T;
-    let segments: string[] = [];
+    let segments: Awaited<ReturnType<IndexSnapshots['forget']>> = [];
     try {
       result = await this.deps.store.transaction(async (tx) => {
         const r = await work(tx);
@@ -87,7 +87,11 @@ export class FaceDataLifecycle {
         return r;
       });
     } catch (e) {
-      for (const s of subjectIds) await this.reload(s).catch(() => undefined);
+      for (const s of subjectIds) {
+        await this.reload(s).catch(() => undefined);
+        // And in the feed: a snapshot segment written while they were out of this index is read again for them.
+        await this.deps.store.transaction((tx) => touchIndex(this.deps.store, tx, s, this.now())).catch(() => null);
+      }
       throw e;
     }
     this.deps.vault.deleteFiles(result.files);
@@ -110,7 +114,7 @@ export class FaceDataLifecycle {
   /** After a rebuild (in the background): a fresh snapshot if the one loaded is stale (IndexSnapshots.stale). */
   async refreshSnapshot(): Promise<{ segments: number; templates: number } | null> {
     const { snapshots, index } = this.deps;
-    if (!snapshots || !this.started || !snapshots.stale(index, this.started)) return null;
+    if (!snapshots?.enabled || !this.started || !snapshots.stale(index, this.started)) return null;
     return snapshots.write(index, this.started.since);
   }
 
@@ -150,14 +154,8 @@ export class FaceDataLifecycle {
             ? []
             : await consents.idsFor(tx, subjectId, purposeId, 'given');
       for (const id of given) await consents.setState(tx, id, state, at, actorLabel(actor));
-      await this.templatesRemoved(
-        tx,
-        actor,
-        subjectId,
-        purposeId,
-        gone.map((t) => t.id),
-        why.reason,
-      );
+      const ids = gone.map((t) => t.id);
+      await this.templatesRemoved(tx, actor, subjectId, purposeId, ids, why.reason);
       const detail: Record<string, Json> = { templatesDeleted: gone.length, sightingsUnlinked: sightings };
       if (why.reason === 'consent-withdrawn') detail['consentId'] = why.consentId;
       else if (why.reason === 'unenrolled') detail['note'] = why.note;

@@ -6,7 +6,8 @@ import type { KeyRing } from '../privacy/keyring.js';
 import { sealInSteps } from '../privacy/keys.js';
 import { writeSecretFileAsync } from '../privacy/secret-files.js';
 import type { GalleryIndex } from '../vector/gallery-index.js';
-import type { QuantizedIndex } from '../vector/quantized-index.js';
+import { QuantizedIndex } from '../vector/quantized-index.js';
+import { AdaptiveIndex } from '../vector/adaptive-index.js';
 import { indexChangeRepository as changes } from '../vector/index-change.repository.js';
 import { indexSegmentRepository as segments } from '../vector/index-segment.repository.js';
 import { encodeSegment, segmentAad } from '../vector/segment-codec.js';
@@ -20,6 +21,13 @@ export interface WriterDeps {
   readonly path: (id: string) => string;
   /** Destroys segments: keys (shredded), rows and files. */
   readonly destroy: (ids: readonly string[]) => Promise<void>;
+}
+
+/** A subject range of one purpose whose segment a change destroyed: written again from the live index. */
+export interface SegmentRange {
+  readonly purposeId: PurposeId;
+  readonly lo: string;
+  readonly hi: string;
 }
 
 /** Where the writer is in the change feed, and everyone changed since the index was known current. */
@@ -43,6 +51,9 @@ export interface FeedView {
  * leaves no readable file that no row names. On a failure the segment being written is destroyed.
  * When the feed was pruned past what the writer has read, the changes in between are unknown:
  * every segment this write made is destroyed and the write stops.
+ * With `ranges` (segments a change destroyed, written again: SegmentRewrites), only those subject
+ * ranges, each sliced on its own; in step 1 people a live segment of the purpose covers are left out,
+ * and no segment is written whose range would span a live one's.
  */
 export async function writeSegments(
   d: WriterDeps,
@@ -50,84 +61,98 @@ export async function writeSegments(
   index: GalleryIndex,
   since: number,
   perSegment: number,
+  ranges?: readonly SegmentRange[],
 ): Promise<{ ids: string[]; templates: number; stopped?: true }> {
   const feed: FeedView = { cursor: since, touched: new Set() };
   const made: string[] = [];
   let templates = 0;
   let current: string | undefined;
   try {
-    for (const [purposeId, q] of quantised) {
-      const order = q
-        .ids()
-        .map((t) => [index.ownerOf(t as TemplateId)?.subjectId ?? '', t] as const)
-        .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : 1));
-      for (let i = 0; i < order.length; i += perSegment) {
-        const id = newId.other('seg');
-        current = id;
-        const named = await d.store.transaction(async (tx) => {
-          await d.store.serializeAudit(tx);
-          if (!(await readFeed(tx, feed))) return 'pruned' as const;
-          const part = order.slice(i, i + perSegment).filter(([s, t]) => s && q.has(t) && !feed.touched.has(s));
-          if (!part.length) return null;
-          const at = new Date().toISOString();
-          const key = await d.keyring.create(tx, d.owner(id), at);
-          const [lo, hi] = [part[0]![0], part[part.length - 1]![0]];
-          await segments.insert(tx, {
+    for (const [purposeId, q] of quantised)
+      for (const within of ranges ? ranges.filter((r) => r.purposeId === purposeId) : [undefined]) {
+        const order = q
+          .ids()
+          .map((t) => [index.ownerOf(t as TemplateId)?.subjectId ?? '', t] as const)
+          .filter(([s]) => !within || (within.lo <= s && s <= within.hi))
+          .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : 1));
+        for (let i = 0; i < order.length; i += perSegment) {
+          const id = newId.other('seg');
+          current = id;
+          const named = await d.store.transaction(async (tx) => {
+            await d.store.serializeAudit(tx);
+            if (!(await readFeed(tx, feed))) return 'pruned' as const;
+            // A range rewritten: whoever a live segment of the purpose covers stays out (its rows are there).
+            const live = within
+              ? (await segments.all(tx)).filter((r) => r.model === d.model && r.purposeId === purposeId)
+              : [];
+            const part = order
+              .slice(i, i + perSegment)
+              .filter(
+                ([s, t]) =>
+                  s && q.has(t) && !feed.touched.has(s) && !live.some((r) => r.subjectLo <= s && s <= r.subjectHi),
+              );
+            if (!part.length) return null;
+            const [lo, hi] = [part[0]![0], part[part.length - 1]![0]];
+            // Nor may its range span a live one's: were that one dropped at a start, its people would read as covered.
+            if (live.some((r) => r.subjectLo <= hi && lo <= r.subjectHi)) return null;
+            const at = new Date().toISOString();
+            const key = await d.keyring.create(tx, d.owner(id), at);
+            await segments.insert(tx, {
+              id,
+              model: d.model,
+              purposeId,
+              subjectLo: lo,
+              subjectHi: hi,
+              templates: part.length,
+              createdAt: at,
+              // Its rows are the index as known current at `since` (people changed after it left out).
+              feedSeq: since,
+            });
+            return { part, key };
+          });
+          if (named === 'pruned') {
+            await d.destroy(made);
+            return { ids: [], templates: 0, stopped: true };
+          }
+          if (!named) continue;
+          const { part, key } = named;
+          // A row removed from the index while the row committed: its person changed; the count would lie.
+          if (!part.every(([, t]) => q.has(t))) {
+            await d.destroy([id]);
+            continue;
+          }
+          const templateIds = part.map((p) => p[1]);
+          const subjectIds = part.map((p) => p[0]);
+          // Export and encode run without a pause: what is exported is what the row names.
+          const rows = q.exportRows(templateIds);
+          const plain = encodeSegment({
             id,
             model: d.model,
             purposeId,
-            subjectLo: lo,
-            subjectHi: hi,
-            templates: part.length,
-            createdAt: at,
-            // Its rows are the index as known current at `since` (people changed after it left out).
-            feedSeq: since,
+            centre: q.centre(),
+            templateIds,
+            subjectIds,
+            ...rows,
           });
-          return { part, key };
-        });
-        if (named === 'pruned') {
-          await d.destroy(made);
-          return { ids: [], templates: 0, stopped: true };
+          rows.rows.fill(0);
+          try {
+            // In steps and asynchronously: a change in this process is not held up by the write.
+            const sealed = await sealInSteps(key, plain, segmentAad(id, d.model, purposeId));
+            await writeSecretFileAsync(join(d.dataDir, d.path(id)), sealed);
+          } finally {
+            plain.fill(0);
+            key.fill(0);
+          }
+          if (!(await segments.has(d.store.db, id))) {
+            // Destroyed by a change since step 1: its settle may have looked for the file before it existed.
+            rmSync(join(d.dataDir, d.path(id)), { force: true });
+          } else {
+            made.push(id);
+            templates += part.length;
+          }
+          current = undefined;
         }
-        if (!named) continue;
-        const { part, key } = named;
-        // A row removed from the index while the row committed: its person changed; the count would lie.
-        if (!part.every(([, t]) => q.has(t))) {
-          await d.destroy([id]);
-          continue;
-        }
-        const templateIds = part.map((p) => p[1]);
-        const subjectIds = part.map((p) => p[0]);
-        // Export and encode run without a pause: what is exported is what the row names.
-        const rows = q.exportRows(templateIds);
-        const plain = encodeSegment({
-          id,
-          model: d.model,
-          purposeId,
-          centre: q.centre(),
-          templateIds,
-          subjectIds,
-          ...rows,
-        });
-        rows.rows.fill(0);
-        try {
-          // In steps and asynchronously: a change in this process is not held up by the write.
-          const sealed = await sealInSteps(key, plain, segmentAad(id, d.model, purposeId));
-          await writeSecretFileAsync(join(d.dataDir, d.path(id)), sealed);
-        } finally {
-          plain.fill(0);
-          key.fill(0);
-        }
-        if (!(await segments.has(d.store.db, id))) {
-          // Destroyed by a change since step 1: its settle may have looked for the file before it existed.
-          rmSync(join(d.dataDir, d.path(id)), { force: true });
-        } else {
-          made.push(id);
-          templates += part.length;
-        }
-        current = undefined;
       }
-    }
   } catch (e) {
     if (current) await d.destroy([current]).catch(() => undefined);
     throw e;
@@ -161,4 +186,13 @@ export function snapshotFailed(e: unknown): null {
     `veil: the index snapshot write failed (${String(code)}); the next start decrypts what it lacks\n`,
   );
   return null;
+}
+
+/** The quantised purposes of `index` (those a snapshot holds). */
+export function* quantised(index: GalleryIndex): Generator<[PurposeId, QuantizedIndex]> {
+  for (const p of index.purposes()) {
+    const idx = index.indexOf(p);
+    const q = idx instanceof AdaptiveIndex ? idx.quantisedIndex : idx instanceof QuantizedIndex ? idx : undefined;
+    if (q) yield [p, q];
+  }
 }

@@ -9,7 +9,9 @@ import { AdaptiveIndex } from '../vector/adaptive-index.js';
 import { QuantizedIndex } from '../vector/quantized-index.js';
 import { indexSegmentRepository as segments, type SegmentRow } from '../vector/index-segment.repository.js';
 import { decodeSegment, openInto, segmentAad, type SegmentRows } from '../vector/segment-codec.js';
-import { writeSegments } from './index-snapshot-writer.js';
+import { quantised, writeSegments, type SegmentRange } from './index-snapshot-writer.js';
+import { REWRITE_DELAY_MS, SegmentRewrites } from './index-segment-rewrite.js';
+import type { IndexOptions } from './index-startup.js';
 
 /** Snapshot segments live here, under the data directory (never in a backup: BACKUP_DIRS). */
 export const SEGMENT_DIR = 'index';
@@ -45,11 +47,15 @@ export class IndexSnapshots {
   /** Older than this, start-up checks the snapshot in full (index-recheck.ts; undefined: its default). */
   readonly maxAgeMs: number | undefined;
   private readonly holder = `${process.pid}:${newId.other('w')}`;
+  /** Whether snapshots are loaded and written; when not, changes still destroy the segments on disk. */
+  readonly enabled: boolean;
+  private rewrites: SegmentRewrites | undefined;
 
   constructor(
     private readonly deps: { store: Store; keyring: KeyRing; dataDir: string; model: string },
-    opts: { segmentTemplates?: number; snapshotMaxAgeMs?: number } = {},
+    private readonly opts: IndexOptions = {},
   ) {
+    this.enabled = opts.snapshot !== false;
     this.segmentTemplates = opts.segmentTemplates ?? SEGMENT_TEMPLATES;
     this.maxAgeMs = opts.snapshotMaxAgeMs;
   }
@@ -185,29 +191,33 @@ export class IndexSnapshots {
    * its people. One process at a time (a lease); null when another holds it.
    */
   async write(index: GalleryIndex, since: number): Promise<{ segments: number; templates: number } | null> {
+    return this.leased(() => this.writeHeld(index, since));
+  }
+
+  /** `fn` under the writer's lease (one writer of segments at a time, in every process); null when another holds it. */
+  private async leased<T>(fn: () => Promise<T>): Promise<T | null> {
     const { store } = this.deps;
     if (!(await opsRepository.tryLease(store.db, LEASE, this.holder, new Date(), LEASE_MS))) return null;
     try {
-      return await this.writeHeld(index, since);
+      return await fn();
     } finally {
       // Released: a lease that expires now is free for the next writer.
       await opsRepository.tryLease(store.db, LEASE, this.holder, new Date(), 0);
     }
   }
 
-  private async writeHeld(index: GalleryIndex, since: number): Promise<{ segments: number; templates: number }> {
+  private writeWith(index: GalleryIndex, since: number, ranges?: readonly SegmentRange[]) {
     const { store, keyring, dataDir, model } = this.deps;
-    const previous = (await segments.all(store.db)).filter((r) => r.model === model).map((r) => r.id);
     const deps = { store, keyring, dataDir, model, owner: segmentOwner, path: segmentPath };
-    const made = await writeSegments(
-      { ...deps, destroy: (ids) => this.destroy(ids) },
-      quantised(index),
-      index,
-      since,
-      this.segmentTemplates,
-    );
+    const destroy = (ids: readonly string[]) => this.destroy(ids);
+    return writeSegments({ ...deps, destroy }, quantised(index), index, since, this.segmentTemplates, ranges);
+  }
+
+  private async writeHeld(index: GalleryIndex, since: number): Promise<{ segments: number; templates: number }> {
+    const previous = (await segments.all(this.deps.store.db)).filter((r) => r.model === this.deps.model);
+    const made = await this.writeWith(index, since);
     // Stopped (the feed was pruned under it): the previous generation stays, it is as current.
-    if (!made.stopped) await this.destroy(previous);
+    if (!made.stopped) await this.destroy(previous.map((r) => r.id));
     return { segments: made.ids.length, templates: made.templates };
   }
 
@@ -228,27 +238,42 @@ export class IndexSnapshots {
   /**
    * In the transaction that changes these people's face data: the segments whose subject range
    * holds any of them lose their keys (marked destroyed, shredded once it commits) and their rows.
-   * Returns the files to delete after commit (relative to the data directory).
+   * Returns those rows (their files are deleted, and their ranges written again, after commit).
    */
-  async forget(tx: Tx, subjectIds: readonly string[]): Promise<string[]> {
-    const hit = (await segments.all(tx))
-      .filter((r) => subjectIds.some((s) => r.subjectLo <= s && s <= r.subjectHi))
-      .map((r) => r.id);
-    for (const id of await segments.delete(tx, hit)) await this.deps.keyring.destroy(tx, segmentOwner(id));
-    return hit.map(segmentPath);
+  async forget(tx: Tx, subjectIds: readonly string[]): Promise<SegmentRow[]> {
+    const hit = (await segments.all(tx)).filter((r) => subjectIds.some((s) => r.subjectLo <= s && s <= r.subjectHi));
+    const gone = new Set(
+      await segments.delete(
+        tx,
+        hit.map((r) => r.id),
+      ),
+    );
+    for (const id of gone) await this.deps.keyring.destroy(tx, segmentOwner(id));
+    return hit.filter((r) => gone.has(r.id));
   }
 
   /**
    * After that transaction commits: looks again (a segment a concurrent writer committed meanwhile;
-   * the writer's own check covers the other order), then shreds the keys and deletes the files.
+   * the writer's own check covers the other order), then shreds the keys and deletes the files; the
+   * destroyed ranges are written again from the live index in the background (SegmentRewrites).
    */
-  async settle(subjectIds: readonly string[], files: readonly string[]): Promise<void> {
+  async settle(subjectIds: readonly string[], destroyed: readonly SegmentRow[]): Promise<void> {
     const covering = (r: SegmentRow) => subjectIds.some((s) => r.subjectLo <= s && s <= r.subjectHi);
     const again = (await segments.all(this.deps.store.db)).some(covering)
       ? await this.deps.store.transaction((tx) => this.forget(tx, subjectIds))
       : [];
     await this.deps.keyring.shred(this.deps.store);
-    for (const f of [...files, ...again]) rmSync(join(this.deps.dataDir, f), { force: true });
+    for (const r of [...destroyed, ...again]) rmSync(join(this.deps.dataDir, segmentPath(r.id)), { force: true });
+    this.rewrites?.schedule([...destroyed, ...again]);
+  }
+
+  /** From now on, the segments a change destroys are written again from `index` (SegmentRewrites). */
+  rewriteFrom(index: GalleryIndex, position: () => number): SegmentRewrites | undefined {
+    if (!this.enabled) return undefined;
+    const write = (i: GalleryIndex, since: number, ranges: readonly SegmentRange[]) =>
+      this.leased(() => this.writeWith(i, since, ranges));
+    const delayMs = this.opts.rewriteDelayMs ?? REWRITE_DELAY_MS;
+    return (this.rewrites = new SegmentRewrites({ index, position, model: this.deps.model, delayMs, write }));
   }
 
   /** Destroys segments: their keys (shredded at once), rows and files. */
@@ -260,14 +285,6 @@ export class IndexSnapshots {
     });
     await this.deps.keyring.shred(this.deps.store);
     for (const id of ids) rmSync(join(this.deps.dataDir, segmentPath(id)), { force: true });
-  }
-}
-
-function* quantised(index: GalleryIndex): Generator<[PurposeId, QuantizedIndex]> {
-  for (const p of index.purposes()) {
-    const idx = index.indexOf(p);
-    const q = idx instanceof AdaptiveIndex ? idx.quantisedIndex : idx instanceof QuantizedIndex ? idx : undefined;
-    if (q) yield [p, q];
   }
 }
 

@@ -5,7 +5,9 @@ import { AdaptiveIndex } from '../vector/adaptive-index.js';
 import { indexChangeRepository as changes } from '../vector/index-change.repository.js';
 import { matchableRepository } from '../vector/matchable.repository.js';
 import type { TemplateVault } from './template-vault.js';
+import { IndexFollower } from '../vector/index-feed.js';
 import { IndexSnapshots } from './index-snapshot.js';
+import type { SegmentRewrites } from './index-segment-rewrite.js';
 import { changedSince, fullCheck, narrowCheck, type FullReason } from './index-recheck.js';
 
 export { snapshotFailed } from './index-snapshot-writer.js';
@@ -15,26 +17,50 @@ export interface IndexOptions {
   readonly quantiseFrom?: number;
   /** Rows per snapshot segment (SEGMENT_TEMPLATES by default). */
   readonly segmentTemplates?: number;
-  /** false: no snapshot is loaded or written (every start decrypts the whole gallery). */
+  /**
+   * false: no snapshot is loaded or written (every start decrypts the whole gallery); a change still
+   * destroys the segments holding its people that an earlier run with snapshots wrote.
+   */
   readonly snapshot?: boolean;
   /** A snapshot older than this is checked in full, not narrowly (NARROW_MAX_AGE_MS by default). */
   readonly snapshotMaxAgeMs?: number;
+  /** A segment a change destroyed is written again this long after it (REWRITE_DELAY_MS by default). */
+  readonly rewriteDelayMs?: number;
 }
 
 /** The live index (exact re-scores read through the vault) and its sealed snapshot. */
 export function liveIndex(
   d: { store: Store; keyring: KeyRing; vault: TemplateVault; dataDir: string; dims: number },
   opts: IndexOptions = {},
-): { index: GalleryIndex; snapshots: IndexSnapshots | undefined } {
+): { index: GalleryIndex; snapshots: IndexSnapshots } {
   const index = new GalleryIndex(d.dims, {
     exact: (ids) => d.vault.vectors(d.store.db, ids),
     makeIndex: (n) => new AdaptiveIndex(n, opts.quantiseFrom),
   });
-  const snapshots =
-    opts.snapshot === false
-      ? undefined
-      : new IndexSnapshots({ store: d.store, keyring: d.keyring, dataDir: d.dataDir, model: d.vault.model }, opts);
+  // With snapshots off too: a change must still destroy the segments an earlier run left on disk.
+  const snapshots = new IndexSnapshots(
+    { store: d.store, keyring: d.keyring, dataDir: d.dataDir, model: d.vault.model },
+    opts,
+  );
   return { index, snapshots };
+}
+
+/**
+ * Keeps `index` in step with the changes every process commits (IndexFollower, from `since`), and
+ * writes again, from it, the snapshot segments a change destroys (SegmentRewrites), at the feed
+ * position the follower has applied.
+ */
+export async function followIndex(d: {
+  store: Store;
+  vault: TemplateVault;
+  index: GalleryIndex;
+  snapshots: IndexSnapshots;
+  since: number | undefined;
+}): Promise<{ follower: IndexFollower; rewrites: SegmentRewrites | undefined }> {
+  const { store, vault, index } = d;
+  const follower = new IndexFollower({ store, vault, index, pollMs: store.engine === 'postgres' ? 5_000 : 250 });
+  await follower.start(d.since);
+  return { follower, rewrites: d.snapshots.rewriteFrom(index, () => follower.position) };
 }
 
 export interface IndexStart {
@@ -80,7 +106,7 @@ export async function startIndex(d: {
   let t = performance.now();
   const lap = () => -t + (t = performance.now());
   const purposes = await matchableRepository.purposes(store.db);
-  const load = d.snapshots
+  const load = d.snapshots?.enabled
     ? await d.snapshots.load(index, new Set(purposes))
     : { segments: 0, templates: 0, dropped: 0, loaded: [] };
   if (!load.templates) {

@@ -28,6 +28,11 @@ export class IndexFollower {
   private unlisten: (() => Promise<void>) | null = null;
   applied = 0;
 
+  /** The feed position this index is current at: every change up to it has been applied. */
+  get position(): number {
+    return this.cursor;
+  }
+
   constructor(private readonly deps: { store: Store; vault: TemplateVault; index: GalleryIndex; pollMs: number }) {}
 
   /**

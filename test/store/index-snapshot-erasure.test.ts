@@ -1,13 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Veil } from '../../src/app/veil.js';
 import { actors } from '../../src/auth/actor.js';
 import type { SubjectId } from '../../src/ids.js';
-import { open as openSealed } from '../../src/privacy/keys.js';
 import { SEGMENT_DIR } from '../../src/gallery/index-snapshot.js';
-import { decodeSegment, segmentAad } from '../../src/vector/segment-codec.js';
 import { indexSegmentRepository } from '../../src/vector/index-segment.repository.js';
 import { indexChangeRepository } from '../../src/vector/index-change.repository.js';
 import { subjectRepository } from '../../src/gallery/subject.repository.js';
@@ -15,29 +13,10 @@ import { opsRepository } from '../../src/ops/ops.repository.js';
 import { liveIndex } from '../../src/gallery/index-startup.js';
 import { FaceDataLifecycle } from '../../src/gallery/face-data.lifecycle.js';
 import { ENGINE } from '../../support/database.js';
-import { N, SEGMENT, seeded, type Setup } from './snapshot.fixture.js';
+import { N, SEGMENT, readable, seeded, type Setup } from './snapshot.fixture.js';
 
 // The index snapshot's erasure holes a review found (issue 17 item 3): a write that stops half-way,
 // a segment transaction that rolls back, a change feed pruned under the writer.
-
-/**
- * What someone holding the data directory and the master key reads: every file under index/ that a
- * live keystore key opens as the segment its name says, whether or not a row names it.
- */
-async function readable(v: Veil, dir: string, purposeId: string) {
-  const live = (await v.keyring.keystore.readAll()).filter((s) => s.state === 'live' && s.wrapped);
-  const named = new Set((await indexSegmentRepository.all(v.store.db)).map((r) => r.id));
-  const out: { id: string; subjectIds: readonly string[]; named: boolean }[] = [];
-  for (const f of existsSync(join(dir, SEGMENT_DIR)) ? readdirSync(join(dir, SEGMENT_DIR)) : []) {
-    const id = f.replace(/\.seg$/, '');
-    const s = live.find((x) => x.owner === `idxseg:${id}`);
-    if (!s) continue;
-    const key = v.keyring.master.unwrapSlot(s.wrapped!, s.owner, s.slot);
-    const plain = openSealed(key, readFileSync(join(dir, SEGMENT_DIR, f)), segmentAad(id, v.vault.model, purposeId));
-    out.push({ id, subjectIds: decodeSegment(plain).subjectIds, named: named.has(id) });
-  }
-  return out;
-}
 
 const holding = async (v: Veil, dir: string, purposeId: string, who: string) =>
   (await readable(v, dir, purposeId)).filter((x) => x.subjectIds.includes(who));

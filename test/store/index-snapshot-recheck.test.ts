@@ -13,7 +13,7 @@ import { isVeilError } from '../../src/errors.js';
 import { ENGINE } from '../../support/database.js';
 import { pseudoUnit } from '../../support/unit-vectors.js';
 import { seedBulk } from '../../bench/scale/startup.js';
-import { N, SEGMENT, fullRebuild, seeded, type Setup } from './snapshot.fixture.js';
+import { N, SEGMENT, fullRebuild, seeded, withoutForget, type Setup } from './snapshot.fixture.js';
 
 // Start-up from the snapshot re-checks only what the change feed names since the segments were
 // current, and the subject ranges no segment covers (src/gallery/index-recheck.ts). Each change below
@@ -56,10 +56,10 @@ test(`${ENGINE}: a person erased, a consent withdrawn and a person restricted by
   assert.equal(v2.lifecycle.started?.decrypted, 0, 'both purposes come from the snapshot');
   assert.ok((await indexSegmentRepository.all(v2.store.db)).some((r) => r.purposeId === q.id));
   await v2.close();
-  // Another process, with the snapshot off: it records each change in the feed and destroys no
-  // segment, so every segment outlives the change and only the restart's check can drop the rows.
+  // Another process whose changes destroy no segment: each is in the feed, every segment outlives
+  // the change, and only the restart's check can drop the rows.
   const other = await s.open(false);
-  try {
+  await withoutForget(async () => {
     await other.lifecycle.erase([erased], system, null);
     const { consent } = await other.consents.give(system, {
       purpose: 'snap',
@@ -72,9 +72,7 @@ test(`${ENGINE}: a person erased, a consent withdrawn and a person restricted by
     await other.consents.withdraw(system, consent.id);
     await other.lifecycle.setRestricted(restricted, true, system, 'do not match');
     await other.purposes.setSuspended(system, 'other', true, 'test');
-  } finally {
-    await other.close();
-  }
+  }).finally(() => other.close());
   const v = await s.open();
   let snap: Record<string, string[]>;
   try {
