@@ -62,6 +62,12 @@ export const keySlotRepository = {
     return rows.map((r) => ({ owner: r.owner_id, slot: Number(r.slot), destroyed: r.destroyed_at !== null }));
   },
 
+  /** The slot numbers from `first` on that a row names, destroyed or not (the start-up sweep's new slots). */
+  async namedFrom(ex: Executor, first: number): Promise<Set<number>> {
+    const rows = await ex.selectFrom('key_slots').select('slot').where('slot', '>=', first).execute();
+    return new Set(rows.map((r) => Number(r.slot)));
+  },
+
   async count(ex: Executor): Promise<number> {
     const r = await ex
       .selectFrom('key_slots')

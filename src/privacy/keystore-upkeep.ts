@@ -5,11 +5,14 @@ import type { MasterKey } from './keys.js';
 import { encodeLive, encodeTombstone, type KeystoreHeader } from './keystore-format.js';
 import { Keystore } from './keystore.js';
 import { KeyRing } from './keyring.js';
+import { planSweep } from './orphan-sweep.js';
 import { keySlotRepository as slots } from './key-slot.repository.js';
 
 /** A live slot nobody names that is younger than this may belong to a transaction still running elsewhere. */
 const ORPHAN_GRACE_S = 3600;
 const BATCH = 200;
+/** keystore_state: every slot up to this one is settled (see planSweep). */
+const SWEPT_TO = 'orphans-swept-to';
 
 export interface KeyRingReport {
   /** Keys moved out of the subject_keys table (first start after the upgrade). */
@@ -142,13 +145,16 @@ async function moveLegacyKeys(store: Store, keyring: KeyRing, tombstoned: Set<st
  * Live slots the database does not name: a key written by a transaction that then rolled back (its
  * data never committed, but PostgreSQL keeps the rolled-back rows in its files for a while), or the
  * keys of people a restored database never had. Tombstoned once older than any transaction can be.
+ * Only the slots past the mark of the last sweep are read (planSweep says how far it may move): at a
+ * million keys, reading every slot and every row took about 10 s of each start.
  */
 async function sweepOrphans(store: Store, keyring: KeyRing): Promise<number> {
-  const named = new Set((await slots.all(store.db)).map((r) => r.slot));
-  const old = Math.floor(Date.now() / 1000) - ORPHAN_GRACE_S;
-  const orphans = (await keyring.keystore.readAll()).filter(
-    (s) => s.state === 'live' && !named.has(s.slot) && s.createdAt < old,
-  );
-  await keyring.keystore.write(orphans.map((s) => ({ slot: s.slot, bytes: encodeTombstone(s.slot, s.owner) })));
-  return orphans.length;
+  const from = Number((await slots.state(store.db, SWEPT_TO)) ?? 0);
+  // The keystore before the names: a key written and committed between the two reads is named.
+  const tail = await keyring.keystore.readFrom(from + 1);
+  const named = await slots.namedFrom(store.db, from + 1);
+  const plan = planSweep(tail, named, Math.floor(Date.now() / 1000) - ORPHAN_GRACE_S, from);
+  await keyring.keystore.write(plan.orphans.map((s) => ({ slot: s.slot, bytes: encodeTombstone(s.slot, s.owner) })));
+  if (plan.sweptTo !== from) await slots.setState(store.db, SWEPT_TO, String(plan.sweptTo));
+  return plan.orphans.length;
 }

@@ -140,13 +140,21 @@ export class Keystore {
     return out;
   }
 
-  /** Every slot, in one read (start-up upkeep, restore, rotation). */
+  /** Every slot, in one read (restore, rotation, backup). */
   async readAll(): Promise<Slot[]> {
+    return this.readFrom(1);
+  }
+
+  /** The slots from `first` to the end of the file, in one read (the start-up sweep reads only the new ones). */
+  async readFrom(first: number): Promise<Slot[]> {
     return this.withFile('r', async (fh) => {
-      const all = await readWhole(fh, (await fh.stat()).size);
+      const size = (await fh.stat()).size;
+      const from = Math.max(1, first) * SLOT_BYTES;
+      if (from >= size) return [];
+      const b = await readWhole(fh, size, from);
       const out: Slot[] = [];
-      for (let s = 1; (s + 1) * SLOT_BYTES <= all.length; s++)
-        out.push(parseSlot(all.subarray(s * SLOT_BYTES, (s + 1) * SLOT_BYTES), s));
+      for (let o = 0, s = Math.max(1, first); o + SLOT_BYTES <= b.length; o += SLOT_BYTES, s++)
+        out.push(parseSlot(b.subarray(o, o + SLOT_BYTES), s));
       return out;
     });
   }
@@ -169,10 +177,11 @@ export class Keystore {
   }
 }
 
-async function readWhole(fh: FileHandle, size: number): Promise<Buffer> {
-  const all = Buffer.alloc(size);
-  for (let at = 0; at < size;) {
-    const { bytesRead } = await fh.read(all, at, size - at, at);
+/** The file's bytes from `from` (default 0) to `size`. */
+async function readWhole(fh: FileHandle, size: number, from = 0): Promise<Buffer> {
+  const all = Buffer.alloc(size - from);
+  for (let at = 0; at < all.length;) {
+    const { bytesRead } = await fh.read(all, at, all.length - at, from + at);
     if (!bytesRead) return all.subarray(0, at);
     at += bytesRead;
   }

@@ -184,6 +184,41 @@ describe('keyring on the keystore', () => {
     }
   });
 
+  test('start-up upkeep reads the slots past its mark; a restored database, with its older mark, has them read again', async () => {
+    const { dir, url, store } = await install();
+    const old = Math.floor(Date.now() / 1000) - 7200;
+    let slot: number;
+    try {
+      // A key written long ago and named: settled, so the next start moves its mark past it.
+      const owner = 'sub_restored00000000';
+      slot = await slots.allocate(store.db, owner, at);
+      await new Keystore(dir, await Keystore.readHeader(dir)).write([
+        { slot, bytes: encodeLive(slot, owner, master.wrapSlot(randomBytes(32), owner, slot), old) },
+      ]);
+    } finally {
+      await store.close();
+    }
+    const second = await install(dir, url);
+    try {
+      assert.equal(second.report.orphans, 0);
+      assert.equal(await slots.state(second.store.db, 'orphans-swept-to'), String(slot));
+      // The database restored from before that key: no row names it, and its mark is older.
+      await second.store.db.deleteFrom('key_slots').where('slot', '=', slot).execute();
+      await slots.setState(second.store.db, 'orphans-swept-to', String(slot - 1));
+    } finally {
+      await second.store.close();
+    }
+    const third = await install(dir, url);
+    try {
+      assert.equal(third.report.orphans, 1);
+      const s = await third.keyring.keystore.readFrom(slot);
+      assert.equal(s[0]!.state, 'tombstone');
+      assert.equal(s[0]!.owner, 'sub_restored00000000');
+    } finally {
+      await third.store.close();
+    }
+  });
+
   test('the keystore and its database must belong together, under the same master key', async () => {
     const a = await install();
     await a.store.transaction((tx) => a.keyring.create(tx, 'sub_k000000000000000', at));
