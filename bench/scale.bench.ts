@@ -62,7 +62,7 @@ const probes = [...set.mated, ...set.nonMated];
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 const rssStart = rss();
 const shared = STREAM ? null : new SharedArrayBuffer(total * D * 4);
-const all = shared ? new Float32Array(shared).fill(0) : null;
+const all = shared ? new Float32Array(shared).fill(1) : null; // touched: its pages are scratch, not index
 // SCALE_GENERATORS worker threads make the distractors (default 2), each its own chunks of the one stream.
 const stream = rowStream(N, 65536, Number(process.env['SCALE_GENERATORS'] ?? 2));
 // The exact reference: usearch's exact scores, top 1 per probe; SCALE_EXACT=usearch scores every row with
@@ -117,7 +117,11 @@ const streamed = await streamRows(stream, model, set.mates, N, async (rows, n, f
   for (let r = Math.max(first, M); r < Math.min(first + n, M + Math.min(N, 20_000)); r++)
     for (const p of set.mated.slice(0, 200))
       synthetic.push(dot(p, rows.subarray((r - first) * D, (r - first + 1) * D)));
-  if ((first / 65536) % 16 === 15) log(`${first + n} rows streamed, RSS ${rss().toFixed(0)} MB`);
+  if ((first / 65536) % 16 === 15)
+    log(
+      `${first + n} rows streamed, RSS ${rss().toFixed(0)} MB; so far index add ${buildSeconds.toFixed(0)} s, ` +
+        `exact reference ${exactSeconds.toFixed(0)} s, load ${loadavg()[0]!.toFixed(1)}`,
+    );
 });
 const streamSeconds = (performance.now() - t) / 1000;
 const generateSeconds = streamed.generateSeconds;

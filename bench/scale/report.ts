@@ -1,43 +1,61 @@
 import { round, table } from '../stats.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-/** Markdown for one run of bench/scale.bench.ts. */
+/** Markdown for one run of bench/scale.bench.ts: the build, then one row per configuration compared. */
 export function renderScale(s: any): string {
   const pct = (x: number) => `${round(100 * x, 2)}%`;
-  const ms = (x: { p50: number; p99: number } | null) => (x ? `${round(x.p50, 2)} / ${round(x.p99, 2)}` : 'not run');
+  const ms = (x: { p50: number; p99: number }) => `${round(x.p50, 2)} / ${round(x.p99, 2)}`;
+  const c2 = (r: any) => s.c2.find((c: any) => c.share === r.share && c.divisor === r.divisor);
   const out = [
     `### Scale: ${s.templates.toLocaleString('en')} templates (${s.distractors.toLocaleString('en')} distractors, ${s.matedProbes} real mates), quantised index`,
     table(
       ['measure', 'value'],
       [
+        ['rows', s.streamed ? 'streamed (no float rows held; re-scored rows made again)' : 'held in memory'],
+        ['distractors generated (worker threads, summed), s', round(s.generateSeconds, 1)],
         ['index build through GalleryIndex.add, s', round(s.buildSeconds, 1)],
+        ['exact reference (streamed, every probe against every row), s', round(s.exactReferenceSeconds, 1)],
+        ['process RSS after the build, MB', round(s.processRssAfterBuildMb, 0)],
         [
           'RSS added by the index, MB (bytes per template)',
           `${round(s.indexRssMb, 0)} (${round(s.indexBytesPerTemplate, 0)})`,
         ],
-        ['peak RSS of the bench process, MB (rows, exact reference and 2 searchers included)', round(s.peakRssMb, 0)],
-        ['search p50 / p99 ms, concurrency 1', ms(s.searchMs.c1)],
-        ['search p50 / p99 ms, concurrency 2 (one index per searcher)', ms(s.searchMs.c2)],
         [
-          'exact templates read per search for the re-score: at the threshold (k 5) / rank 1 (k 1, no threshold), mean (max)',
-          s.exactReadsPerSearch
-            ? `${round(s.exactReadsPerSearch.atThreshold.mean, 1)} (${s.exactReadsPerSearch.atThreshold.max}) / ${round(s.exactReadsPerSearch.rank1.mean, 1)} (${s.exactReadsPerSearch.rank1.max})`
-            : 'not measured',
+          "the bench's scratch before the build (chunk buffers, generator states, held rows), MB",
+          round(s.scratchMb, 0),
         ],
-        [
-          'real probes whose mate is rank 1: exact / index / both',
-          `${s.rank1.exact} / ${s.rank1.index} / ${s.rank1.kept}`,
-        ],
-        ['genuine-match retention (index rank 1 among exact rank-1 hits)', pct(s.rank1.retention)],
-        [
-          `DIR at threshold ${s.decision.threshold}: exact / index`,
-          `${pct(s.decision.exact.dir)} / ${pct(s.decision.index.dir)}`,
-        ],
-        [
-          `FPIR at threshold ${s.decision.threshold}: exact / index (${s.nonMatedProbes} non-mated probes)`,
-          `${pct(s.decision.exact.fpir)} / ${pct(s.decision.index.fpir)}`,
-        ],
+        ['peak RSS of the bench process, MB', round(s.peakRssMb, 0)],
+        ...(s.check
+          ? [
+              [
+                'SCALE_CHECK: top-1 rows or scores differing / rows made again differing',
+                `${s.check.top1Differ} of ${s.check.probes} / ${s.check.rowsDiffer} of ${s.check.rowsChecked}`,
+              ],
+            ]
+          : []),
       ],
+    ),
+    table(
+      [
+        'share : int8 budget',
+        'c1 p50 / p99 ms',
+        'c1 less exact reads p50 / p99 ms',
+        'c1 CPU s',
+        'rank 1 kept (of exact)',
+        `DIR / FPIR at ${s.runs[0]?.decision.threshold}, exact / index`,
+        `DIR / FPIR at the open-set ${s.runs[0]?.openSet.threshold}, exact / index`,
+        'c2 p50 / p99 ms',
+      ],
+      s.runs.map((r: any) => [
+        r.share ? `${r.share * 100}% : n/${r.divisor}` : `full scan : n/${r.divisor}`,
+        ms(r.c1),
+        ms(r.c1WithoutReads),
+        round(r.c1.cpuSeconds, 1),
+        `${r.rank1.kept} of ${r.rank1.exact} (${pct(r.rank1.retention)})`,
+        `${pct(r.decision.exact.dir)} / ${pct(r.decision.exact.fpir)}, ${pct(r.decision.index.dir)} / ${pct(r.decision.index.fpir)}`,
+        `${pct(r.openSet.exact.dir)} / ${pct(r.openSet.exact.fpir)}, ${pct(r.openSet.index.dir)} / ${pct(r.openSet.index.fpir)}`,
+        c2(r) ? ms(c2(r)) : 'not run',
+      ]),
     ),
     'Probe-to-distractor cosine scores next to the real impostor scores of lfw-dev (share of scores per bin):',
     table(
