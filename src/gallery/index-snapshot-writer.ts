@@ -70,11 +70,12 @@ export async function writeSegments(
   try {
     for (const [purposeId, q] of quantised)
       for (const within of ranges ? ranges.filter((r) => r.purposeId === purposeId) : [undefined]) {
-        const order = q
-          .ids()
-          .map((t) => [index.ownerOf(t as TemplateId)?.subjectId ?? '', t] as const)
-          .filter(([s]) => !within || (within.lo <= s && s <= within.hi))
-          .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : 1));
+        const order: (readonly [string, string])[] = [];
+        for (const t of q.ids()) {
+          const s = index.ownerOf(t as TemplateId)?.subjectId ?? '';
+          if (!within || (within.lo <= s && s <= within.hi)) order.push([s, t]);
+        }
+        order.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : 1));
         for (let i = 0; i < order.length; i += perSegment) {
           const id = newId.other('seg');
           current = id;
