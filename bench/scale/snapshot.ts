@@ -5,9 +5,10 @@
 // alone, wall and CPU seconds of the process (worker threads included), alternating: a full rebuild
 // (every template read and decrypted, workers from 4,096 on) and a start from the snapshot (segments
 // opened, matchable ids read, nothing decrypted). Then the whole instance is opened (openVeil, loading
-// the snapshot) and SNAPSHOT_ERASE people are erased through the lifecycle, each timed; then one
-// more index start from the snapshot, which reads again the ranges of the segments those erasures
-// destroyed. Each start says how the snapshot was checked (`check`: 'narrow', only what the change
+// the snapshot) and SNAPSHOT_ERASE people are erased through the lifecycle, each timed, while the
+// segments they destroy are written again in the background (the rewrite's runs timed); then one more
+// index start from the snapshot. Then the same without the rewrite (as before it existed): that start
+// reads again the ranges of the segments those erasures destroyed. Each start says how the snapshot was checked (`check`: 'narrow', only what the change
 // feed names since the segments' position; otherwise why every template was read).
 //
 //   SNAPSHOT_N=1000000 [SNAPSHOT_DIR=/tmp/dir to reuse] nice -n 10 node --import tsx bench/scale/snapshot.ts
@@ -78,6 +79,7 @@ const start = (snapshot: boolean, snapshotMaxAgeMs?: number) =>
   });
 
 const full: { seconds: number; cpuSeconds: number }[] = [];
+let templates = 0;
 type SnapshotStart = { seconds: number; cpuSeconds: number; decrypted: number; segments: number; ms: object };
 const fromSnapshot: (SnapshotStart & { check: string })[] = [];
 const fullCheck: (SnapshotStart & { check: string })[] = [];
@@ -87,6 +89,7 @@ for (let round = 0; round < Math.max(fullRounds, snapshotRounds, checkRounds); r
   if (round < fullRounds) {
     const f = await start(false);
     full.push({ seconds: f.seconds, cpuSeconds: f.cpuSeconds });
+    templates = f.value.r.templates;
     log(
       `full rebuild ${f.seconds.toFixed(1)} s wall, ${f.cpuSeconds.toFixed(1)} s CPU, ${f.value.r.templates} templates`,
     );
@@ -118,47 +121,63 @@ for (let round = 0; round < Math.max(fullRounds, snapshotRounds, checkRounds); r
 }
 await store.close();
 
-// The whole instance from the snapshot, then erasures through the lifecycle.
-const open = await timed(() => openVeil({ dataDir, engine, env: {}, databaseUrl }));
-const v = open.value;
-log(`openVeil from snapshot ${open.seconds.toFixed(1)} s (decrypted ${v.lifecycle.started?.decrypted})`);
-const ids = v.index.templateIds();
-const eraseSeconds: number[] = [];
-for (let i = 0; i < erasures; i++) {
-  const subject = v.index.ownerOf(ids[Math.floor(((i + 0.5) * ids.length) / erasures)]!)!.subjectId as SubjectId;
-  const e = await timed(() => v.lifecycle.erase([subject], actors.system('bench'), null));
-  eraseSeconds.push(e.seconds);
-  log(`erasure ${(e.seconds * 1000).toFixed(0)} ms`);
+// The whole instance from the snapshot, then erasures through the lifecycle; the segments they destroy
+// are written again from the live index in the background (SegmentRewrites, a second after the first
+// erasure, so later erasures run while it writes); its remaining work is flushed and timed. Then the
+// same without the rewrite (rewriteDelayMs too long to run before close: as before it existed).
+type Erasures = { eraseMs: number[]; rewrites: object[]; flushSeconds: number };
+async function eraseSome(round: number, rewrite: boolean): Promise<Erasures> {
+  const index = rewrite ? {} : { rewriteDelayMs: 3_600_000 };
+  const open = await timed(() => openVeil({ dataDir, engine, env: {}, databaseUrl, index }));
+  const v = open.value;
+  log(`openVeil from snapshot ${open.seconds.toFixed(1)} s (decrypted ${v.lifecycle.started?.decrypted})`);
+  const ids = v.index.templateIds();
+  const eraseMs: number[] = [];
+  for (let i = 0; i < erasures; i++) {
+    const at = Math.floor(((i + 0.5 + round / 3) * ids.length) / erasures) % ids.length;
+    const subject = v.index.ownerOf(ids[at]!)!.subjectId as SubjectId;
+    const e = await timed(() => v.lifecycle.erase([subject], actors.system('bench'), null));
+    eraseMs.push(e.seconds * 1000);
+    log(`erasure ${(e.seconds * 1000).toFixed(0)} ms${rewrite ? '' : ' (no rewrite)'}`);
+  }
+  const flush = await timed(async () => (rewrite ? v.rewrites?.flush() : undefined));
+  const rewrites = [...(v.rewrites?.runs ?? [])];
+  log(`rewrites ${JSON.stringify(rewrites)}; flushed in ${flush.seconds.toFixed(1)} s`);
+  await v.close();
+  return { eraseMs, rewrites, flushSeconds: flush.seconds };
 }
-await v.close();
 
-// After the erasures: their segments are gone, so the start reads (and decrypts) those ranges again.
-const store2 = await openStore({ sqlitePath: join(dataDir, 'veil.db'), databaseUrl, migrations: 'none' });
-const { keyring: keyring2 } = await openKeyRing({ store: store2, master, dataDir });
-const vault2 = new TemplateVault({ keyring: keyring2, dataDir, model: MODELS.embedder.id });
-const after = await timed(async () => {
-  const { index, snapshots } = liveIndex({ store: store2, keyring: keyring2, vault: vault2, dataDir, dims: 512 });
-  const r = await startIndex({ store: store2, vault: vault2, index, snapshots });
-  index.clear();
-  return r;
-});
-await store2.close();
-const afterErasures = {
-  seconds: after.seconds,
-  cpuSeconds: after.cpuSeconds,
-  check: after.value.check,
-  decrypted: after.value.decrypted,
-  segments: after.value.segments,
-  ms: after.value.ms,
-};
-log(`from snapshot after the erasures ${JSON.stringify(afterErasures)}`);
+// A start after the erasures: the ranges of the segments they destroyed are read (and decrypted)
+// again unless they were written again.
+async function startAfter() {
+  const store2 = await openStore({ sqlitePath: join(dataDir, 'veil.db'), databaseUrl, migrations: 'none' });
+  const { keyring: keyring2 } = await openKeyRing({ store: store2, master, dataDir });
+  const vault2 = new TemplateVault({ keyring: keyring2, dataDir, model: MODELS.embedder.id });
+  const after = await timed(async () => {
+    const { index, snapshots } = liveIndex({ store: store2, keyring: keyring2, vault: vault2, dataDir, dims: 512 });
+    const r = await startIndex({ store: store2, vault: vault2, index, snapshots });
+    index.clear();
+    return r;
+  });
+  await store2.close();
+  const { check, decrypted, segments, ms } = after.value;
+  const out = { seconds: after.seconds, cpuSeconds: after.cpuSeconds, check, decrypted, segments, ms };
+  log(`from snapshot after the erasures ${JSON.stringify(out)}`);
+  return out;
+}
+
+const withRewrite = await eraseSome(0, true);
+const afterErasures = await startAfter();
+const withoutRewrite = await eraseSome(1, false);
+const afterErasuresNoRewrite = await startAfter();
+const eraseSeconds = withRewrite.eraseMs.map((x) => x / 1000);
 
 process.stdout.write(
   JSON.stringify({
     date: new Date().toISOString(),
     dataDir,
     engine: databaseUrl ? 'postgres' : 'sqlite',
-    templates: ids.length,
+    templates,
     full,
     fromSnapshot,
     fullCheck,
@@ -171,8 +190,10 @@ process.stdout.write(
       eraseMs: median(eraseSeconds) * 1000,
     },
     maxEraseMs: Math.max(...eraseSeconds) * 1000,
-    openVeilFromSnapshotSeconds: open.seconds,
     afterErasures,
+    withRewrite,
+    withoutRewrite: { ...withoutRewrite, medianEraseMs: median(withoutRewrite.eraseMs) },
+    afterErasuresNoRewrite,
   }) + '\n',
 );
 
