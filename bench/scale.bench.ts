@@ -254,6 +254,11 @@ async function measure() {
 // held rows: not with SCALE_STREAM=1 (no rows held, and two more indexes would not fit at 10M).
 const ms2: { share: number; divisor: number; kernel: string; p50: number; p99: number; n: number; load: number }[] = [];
 if (CONCURRENCY2 && shared) {
+  // The concurrency-1 index goes first (its int8 rows and maps; about 0.9 GB at 1M), so that the two
+  // searchers' own indexes fit beside the held rows (peak RSS about 4 GB at 1M instead of 5).
+  for (const id of quantised.ids()) quantised.remove(id);
+  gallery.clear();
+  gc();
   const workers = [0, 1].map(() =>
     tsWorker(new URL('./scale/search-worker.ts', import.meta.url), { rows: shared, n: total, probes }),
   );

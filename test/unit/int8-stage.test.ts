@@ -130,3 +130,33 @@ test('a planted near neighbour among 40,000 rows is always found through every s
     }
   }
 });
+
+test('a row scored by a search, then removed, leaves no copy of its int8 row in the kernel memory', () => {
+  const rng = new Gaussian(31);
+  const rows = Array.from({ length: 600 }, () => unit(rng));
+  const idx = new QuantizedIndex(new Float32Array(D), 1024, () => 600);
+  rows.forEach((v, i) => idx.add(`t${i}`, v));
+  const { rows: held } = idx.exportRows(['t7']);
+  const mem = () =>
+    new Int8Array((idx as unknown as { kernel: { memory: { buffer: ArrayBuffer } } }).kernel.memory.buffer);
+  const copies = (m: Int8Array = mem()) => {
+    const at: number[] = [];
+    for (let i = m.indexOf(held[0]!); i >= 0; i = m.indexOf(held[0]!, i + 1))
+      if (held.every((b, j) => m[i + j] === b)) at.push(i);
+    return at;
+  };
+  // Every row is a candidate: t7's row went through the batch, which is zeroed after the search.
+  assert.equal(idx.search(rows[7]!, 1)[0]!.id, 't7');
+  assert.deepEqual(copies(), []);
+  // The JavaScript copy of the batch would show it: the check can fail.
+  mem().set(held, 300_000);
+  assert.deepEqual(copies(), [300_000]);
+  mem().fill(0, 300_000, 300_000 + D);
+  const chunks = (idx as unknown as { bytes: Int8Array[] }).bytes;
+  assert.equal(chunks.flatMap((c) => copies(c)).length, 1, 'held once before the removal');
+  assert.ok(idx.remove('t7'));
+  assert.notEqual(idx.search(rows[7]!, 1)[0]!.id, 't7');
+  assert.deepEqual(copies(), []);
+  // Nor in the index's own int8 rows (the last row moved into its place, the vacated one zeroed).
+  for (const chunk of chunks) assert.deepEqual(copies(chunk), []);
+});
