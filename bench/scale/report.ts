@@ -5,7 +5,13 @@ import { round, table } from '../stats.js';
 export function renderScale(s: any): string {
   const pct = (x: number) => `${round(100 * x, 2)}%`;
   const ms = (x: { p50: number; p99: number }) => `${round(x.p50, 2)} / ${round(x.p99, 2)}`;
-  const c2 = (r: any) => s.c2.find((c: any) => c.share === r.share && c.divisor === r.divisor);
+  const c2 = (r: any) => s.c2.find((c: any) => c.share === r.share && c.divisor === r.divisor && c.kernel === r.kernel);
+  const stages = (r: any) =>
+    r.stagesMs
+      ? Object.entries(r.stagesMs)
+          .map(([k, v]) => `${k} ${round(v as number, 2)}`)
+          .join(', ')
+      : '';
   const out = [
     `### Scale: ${s.templates.toLocaleString('en')} templates (${s.distractors.toLocaleString('en')} distractors, ${s.matedProbes} real mates), quantised index`,
     table(
@@ -40,17 +46,20 @@ export function renderScale(s: any): string {
         'share : int8 budget',
         'c1 p50 / p99 ms',
         'c1 less exact reads p50 / p99 ms',
-        'c1 CPU s',
+        'c1 CPU s (ms a search)',
+        'stages, wall ms a search',
         'rank 1 kept (of exact)',
         `DIR / FPIR at ${s.runs[0]?.decision.threshold}, exact / index`,
         `DIR / FPIR at the open-set ${s.runs[0]?.openSet.threshold}, exact / index`,
         'c2 p50 / p99 ms',
       ],
       s.runs.map((r: any) => [
-        r.share ? `${r.share * 100}% : n/${r.divisor}` : `full scan : n/${r.divisor}`,
+        (r.share ? `${r.share * 100}% : n/${r.divisor}` : `full scan : n/${r.divisor}`) +
+          (r.kernel ? ` (int8 ${r.kernel})` : ''),
         ms(r.c1),
         ms(r.c1WithoutReads),
-        round(r.c1.cpuSeconds, 1),
+        `${round(r.c1.cpuSeconds, 1)} (${round(r.cpuMsPerSearch ?? 0, 2)})`,
+        stages(r),
         `${r.rank1.kept} of ${r.rank1.exact} (${pct(r.rank1.retention)})`,
         `${pct(r.decision.exact.dir)} / ${pct(r.decision.exact.fpir)}, ${pct(r.decision.index.dir)} / ${pct(r.decision.index.fpir)}`,
         `${pct(r.openSet.exact.dir)} / ${pct(r.openSet.exact.fpir)}, ${pct(r.openSet.index.dir)} / ${pct(r.openSet.index.fpir)}`,
