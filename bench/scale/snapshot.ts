@@ -7,9 +7,11 @@
 // opened, matchable ids read, nothing decrypted). Then the whole instance is opened (openVeil, loading
 // the snapshot) and SNAPSHOT_ERASE people are erased through the lifecycle, each timed, while the
 // segments they destroy are written again in the background (the rewrite's runs timed); then one more
-// index start from the snapshot. Then the same without the rewrite (as before it existed): that start
-// reads again the ranges of the segments those erasures destroyed. Each start says how the snapshot was checked (`check`: 'narrow', only what the change
-// feed names since the segments' position; otherwise why every template was read).
+// index start from the snapshot. SNAPSHOT_ERASE_DURING more people (default 4) are erased once the
+// rewrite has started. Then the same without the rewrite (as before it existed): that start reads
+// again the ranges of the segments those erasures destroyed. Each start says how the snapshot was
+// checked (`check`: 'narrow', only what the change feed names since the segments' position;
+// otherwise why every template was read).
 //
 //   SNAPSHOT_N=1000000 [SNAPSHOT_DIR=/tmp/dir to reuse] nice -n 10 node --import tsx bench/scale/snapshot.ts
 //
@@ -35,6 +37,8 @@ const snapshotRounds = Number(process.env['SNAPSHOT_ROUNDS'] ?? 3);
 // Starts from the snapshot checked in full (every template's matchability read, as before the narrow check).
 const checkRounds = Number(process.env['SNAPSHOT_CHECK_ROUNDS'] ?? 1);
 const erasures = Number(process.env['SNAPSHOT_ERASE'] ?? 5);
+// Erasures of people in other ranges once the rewrite of the first ones has started.
+const during = Number(process.env['SNAPSHOT_ERASE_DURING'] ?? 4);
 const log = (s: string) => process.stderr.write(`snapshot: ${s}\n`);
 const reuse = process.env['SNAPSHOT_DIR'];
 const dataDir = reuse ?? tempDir('veil-scale-snapshot-');
@@ -125,7 +129,7 @@ await store.close();
 // are written again from the live index in the background (SegmentRewrites, a second after the first
 // erasure, so later erasures run while it writes); its remaining work is flushed and timed. Then the
 // same without the rewrite (rewriteDelayMs too long to run before close: as before it existed).
-type Erasures = { eraseMs: number[]; rewrites: object[]; flushSeconds: number };
+type Erasures = { eraseMs: number[]; duringMs: number[]; rewrites: object[]; flushSeconds: number };
 async function eraseSome(round: number, rewrite: boolean): Promise<Erasures> {
   const index = rewrite ? {} : { rewriteDelayMs: 3_600_000 };
   const open = await timed(() => openVeil({ dataDir, engine, env: {}, databaseUrl, index }));
@@ -140,11 +144,23 @@ async function eraseSome(round: number, rewrite: boolean): Promise<Erasures> {
     eraseMs.push(e.seconds * 1000);
     log(`erasure ${(e.seconds * 1000).toFixed(0)} ms${rewrite ? '' : ' (no rewrite)'}`);
   }
+  // Erasures while a rewrite runs: wait for it to start (it records its run when done), then erase
+  // people of other ranges, each timed.
+  const duringMs: number[] = [];
+  if (rewrite && during) {
+    await new Promise((r) => setTimeout(r, 1_200));
+    for (let i = 0; i < during; i++) {
+      const subject = v.index.ownerOf(ids[Math.floor(((i + 0.25) * ids.length) / during)]!)!.subjectId as SubjectId;
+      const e = await timed(() => v.lifecycle.erase([subject], actors.system('bench'), null));
+      duringMs.push(e.seconds * 1000);
+      log(`erasure during the rewrite ${(e.seconds * 1000).toFixed(0)} ms (runs done: ${v.rewrites?.runs.length})`);
+    }
+  }
   const flush = await timed(async () => (rewrite ? v.rewrites?.flush() : undefined));
   const rewrites = [...(v.rewrites?.runs ?? [])];
   log(`rewrites ${JSON.stringify(rewrites)}; flushed in ${flush.seconds.toFixed(1)} s`);
   await v.close();
-  return { eraseMs, rewrites, flushSeconds: flush.seconds };
+  return { eraseMs, duringMs, rewrites, flushSeconds: flush.seconds };
 }
 
 // A start after the erasures: the ranges of the segments they destroyed are read (and decrypted)
