@@ -242,12 +242,8 @@ export class IndexSnapshots {
    */
   async forget(tx: Tx, subjectIds: readonly string[]): Promise<SegmentRow[]> {
     const hit = (await segments.all(tx)).filter((r) => subjectIds.some((s) => r.subjectLo <= s && s <= r.subjectHi));
-    const gone = new Set(
-      await segments.delete(
-        tx,
-        hit.map((r) => r.id),
-      ),
-    );
+    const ids = hit.map((r) => r.id);
+    const gone = new Set(await segments.delete(tx, ids));
     for (const id of gone) await this.deps.keyring.destroy(tx, segmentOwner(id));
     return hit.filter((r) => gone.has(r.id));
   }
