@@ -76,6 +76,8 @@ interface Variant {
   norm: readonly [number, number];
   /** Round the warped pixels to bytes, as the engine does (false: the embedder gets the warp's floats). */
   bytes: boolean;
+  /** Flip augmentation: the crop only, its mirror only, or the sum of both embeddings (two inferences). */
+  flip: 'none' | 'mirror' | 'sum';
 }
 const SHIPPED: Variant = {
   pass: 2,
@@ -87,10 +89,16 @@ const SHIPPED: Variant = {
   offset: 0,
   norm: [127, 128],
   bytes: true,
+  flip: 'none',
 };
 const VARIANTS: Record<string, Partial<Variant>> = {
   base: {},
+  // The first round (docs/accuracy.md, first table): one pass or two, eyelid or 6-point eye centres, flip.
+  p1lids: { pass: 1, five: 'lids' },
+  p1lidsmirror: { pass: 1, five: 'lids', flip: 'mirror' },
+  p1lidsflip: { pass: 1, five: 'lids', flip: 'sum' },
   p1: { pass: 1 },
+  p2lids: { five: 'lids' },
   avg12: { pass: 'avg' },
   's0.95': { scale: 0.95 },
   's1.05': { scale: 1.05 },
@@ -187,17 +195,25 @@ async function embed(names: string[]): Promise<void> {
       const t = performance.now();
       const px = v.warp(img, invertAffine(v.fit(fivePoints(v, found[f]!), tpl)), ALIGNED_SIZE, ALIGNED_SIZE);
       warpMs += performance.now() - t;
-      const input = new Float32Array(3 * plane);
       const [mu, sd] = v.norm;
       // Bytes, as the engine feeds the embedder, unless the variant keeps the warp's floats.
       const q = v.bytes ? (x: number) => Math.max(0, Math.min(255, Math.round(x))) : (x: number) => x;
-      for (let i = 0; i < plane; i++) {
-        input[i] = (q(px[i * 3 + 2]!) - mu) / sd; // B
-        input[plane + i] = (q(px[i * 3 + 1]!) - mu) / sd; // G
-        input[2 * plane + i] = (q(px[i * 3]!) - mu) / sd; // R
-      }
-      const o = await es.run({ input: new ort.Tensor('float32', input, [1, 3, ALIGNED_SIZE, ALIGNED_SIZE]) });
-      emb.set(f, l2normalize(o['output']!.data as Float32Array));
+      const run = async (mirror: boolean) => {
+        const input = new Float32Array(3 * plane);
+        for (let i = 0; i < plane; i++) {
+          const x = i % ALIGNED_SIZE;
+          const j = mirror ? i - x + (ALIGNED_SIZE - 1 - x) : i;
+          input[i] = (q(px[j * 3 + 2]!) - mu) / sd; // B
+          input[plane + i] = (q(px[j * 3 + 1]!) - mu) / sd; // G
+          input[2 * plane + i] = (q(px[j * 3]!) - mu) / sd; // R
+        }
+        const o = await es.run({ input: new ort.Tensor('float32', input, [1, 3, ALIGNED_SIZE, ALIGNED_SIZE]) });
+        return l2normalize(o['output']!.data as Float32Array);
+      };
+      if (v.flip === 'sum') {
+        const [a, b] = [await run(false), await run(true)];
+        emb.set(f, l2normalize(a.map((x, i) => x + b[i]!)));
+      } else emb.set(f, await run(v.flip === 'mirror'));
       if (n % 500 === 0) process.stderr.write(`${name} ${n} ${((performance.now() - t0) / 1e3).toFixed(0)}s\n`);
     }
     saveEmbeddings(join(CACHE, name), emb);
