@@ -10,7 +10,7 @@ import type { ConsentRecord } from '../privacy/consent.js';
 import { consentRepository as consents } from '../privacy/consent.repository.js';
 import type { KeyRing } from '../privacy/keyring.js';
 import type { GalleryIndex } from '../vector/gallery-index.js';
-import { touchIndex } from '../vector/index-feed.js';
+import { reloadSubject, touchIndex } from '../vector/index-feed.js';
 import { subjectRepository as subjects } from './subject.repository.js';
 import { mediaRepository as media } from './media.repository.js';
 import { aliasRepository as aliases } from '../compreface/alias.repository.js';
@@ -100,9 +100,8 @@ export class FaceDataLifecycle {
   }
 
   /** The subject's matchable templates, read again from the store into this process's index. */
-  private async reload(subjectId: SubjectId): Promise<void> {
-    this.deps.index.removeSubject(subjectId);
-    for (const t of await this.deps.vault.matchable(this.deps.store.db, { subjectId })) this.deps.index.add(t);
+  private reload(subjectId: SubjectId): Promise<void> {
+    return reloadSubject(this.deps, subjectId);
   }
 
   /** Builds the live index from the snapshot and the store (start-up, or after a restore): index-startup.ts. */

@@ -32,6 +32,18 @@ export const indexChangeRepository = {
       .execute();
   },
 
+  /** Whether the subject has an entry after `seq` (one committed since that position was read). */
+  async touchedAfter(ex: Executor, seq: number, subjectId: string): Promise<boolean> {
+    const r = await ex
+      .selectFrom('index_changes')
+      .select('seq')
+      .where('seq', '>', seq)
+      .where('subject_id', '=', subjectId)
+      .limit(1)
+      .executeTakeFirst();
+    return r !== undefined;
+  },
+
   async pruneUpTo(ex: Executor, seq: number): Promise<void> {
     await ex.deleteFrom('index_changes').where('seq', '<=', seq).execute();
   },
