@@ -13,6 +13,17 @@ export const keySlotRepository = {
     return Number(r.slot);
   },
 
+  /**
+   * The highest slot number the counter can never hand out again. A PostgreSQL sequence never goes
+   * back; SQLite's AUTOINCREMENT counter (sqlite_sequence) is rolled back with the transaction that
+   * drew from it, so a number past its committed value is handed out again (infinite: no bound).
+   */
+  async neverReissuedTo(ex: Executor, engine: 'sqlite' | 'postgres'): Promise<number> {
+    if (engine === 'postgres') return Number.POSITIVE_INFINITY;
+    const r = await sql<{ seq: number }>`select seq from sqlite_sequence where name = 'key_slots'`.execute(ex);
+    return Number(r.rows[0]?.seq ?? 0);
+  },
+
   /** The slot of a key not destroyed. */
   async slotOf(ex: Executor, owner: string): Promise<number | undefined> {
     const r = await ex

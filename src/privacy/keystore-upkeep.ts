@@ -155,6 +155,10 @@ async function sweepOrphans(store: Store, keyring: KeyRing): Promise<number> {
   const named = await slots.namedFrom(store.db, from + 1);
   const plan = planSweep(tail, named, Math.floor(Date.now() / 1000) - ORPHAN_GRACE_S, from);
   await keyring.keystore.write(plan.orphans.map((s) => ({ slot: s.slot, bytes: encodeTombstone(s.slot, s.owner) })));
-  if (plan.sweptTo !== from) await slots.setState(store.db, SWEPT_TO, String(plan.sweptTo));
+  // Not past a number the counter may hand out again (SQLite rolls it back with a failed transaction):
+  // that slot can get a new key, which no row names if its transaction rolls back too. (A mark an
+  // earlier version moved past it comes back, so those slots are read again.)
+  const to = Math.min(plan.sweptTo, await slots.neverReissuedTo(store.db, store.engine));
+  if (to !== from) await slots.setState(store.db, SWEPT_TO, String(to));
   return plan.orphans.length;
 }
