@@ -37,26 +37,16 @@ export class StreamingTopK {
 
   /** Scores `n` rows (`chunk` holds them from its start), whose first is global row `first`. */
   addChunk(chunk: Float32Array, n: number, first: number): void {
-    if (n <= 0) return;
-    const k = Math.min(this.k, n);
-    const r = usearch.exactSearch(
-      chunk.subarray(0, n * this.dims),
-      this.queries,
-      this.dims,
-      k,
-      usearch.MetricKind.IP,
-      1,
-    ) as {
-      keys: BigUint64Array;
-      distances: Float32Array;
-    };
-    for (let i = 0; i < this.count; i++)
-      for (let j = 0; j < k; j++) this.offer(i, first + Number(r.keys[i * k + j]!), 1 - r.distances[i * k + j]!);
+    if (n > 0) this.score(chunk, n, (r) => first + r);
   }
 
   /** Scores rows given with their global numbers (ascending), as addChunk does a contiguous run. */
   addRows(rows: Float32Array, numbers: readonly number[]): void {
-    const n = numbers.length;
+    this.score(rows, numbers.length, (r) => numbers[r]!);
+  }
+
+  /** usearch's exact top k of each probe among the first `n` rows, offered under their global numbers. */
+  private score(rows: Float32Array, n: number, global: (row: number) => number): void {
     const k = Math.min(this.k, n);
     const r = usearch.exactSearch(
       rows.subarray(0, n * this.dims),
@@ -70,7 +60,7 @@ export class StreamingTopK {
       distances: Float32Array;
     };
     for (let i = 0; i < this.count; i++)
-      for (let j = 0; j < k; j++) this.offer(i, numbers[Number(r.keys[i * k + j]!)]!, 1 - r.distances[i * k + j]!);
+      for (let j = 0; j < k; j++) this.offer(i, global(Number(r.keys[i * k + j]!)), 1 - r.distances[i * k + j]!);
   }
 
   /** Probe i's top k so far, best first (rows -1 where fewer rows were seen). */

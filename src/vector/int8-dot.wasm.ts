@@ -1,4 +1,4 @@
-import { add, c32, get, I32, i32x4Extract, op, set, simd, V128, v128Load } from './wasm-encode.js';
+import { add, c32, get, I32, i32x4Extract, op, set, simd, V128, v128Load, loopBelow } from './wasm-encode.js';
 
 /**
  * dots(rows=0, n=1, query=2, out=3), part of the kernel of popcount.wasm.ts: for each of n int8 rows of
@@ -32,15 +32,7 @@ export const dotsBody = [
   op.i32Shl,
   op.i32Add,
   ...set(END),
-  op.block,
-  0x40,
-  op.loop,
-  0x40,
-  ...get(PTR),
-  ...get(END),
-  op.i32GeU,
-  op.brIf,
-  1,
+  ...loopBelow(PTR, END),
   ...[...Array(WORDS).keys()].flatMap((w) => [
     ...get(PTR),
     ...v128Load(16 * w),

@@ -26,6 +26,7 @@ import {
   op,
   popcnt,
   section,
+  loopBelow,
 } from './wasm-encode.js';
 import { set, uleb, V128, v128Load, v128Xor, vec } from './wasm-encode.js';
 import { underBody, underLocals } from './under.wasm.js';
@@ -50,15 +51,7 @@ const hammingBody = (words: number, gather: boolean): number[] => {
     op.i32Shl,
     op.i32Add,
     ...set(END),
-    op.block,
-    0x40,
-    op.loop,
-    0x40,
-    ...get(PTR),
-    ...get(END),
-    op.i32GeU,
-    op.brIf,
-    1,
+    ...loopBelow(PTR, END),
     // addr = ptr, or codes + rows[i] * 64
     ...(gather ? [...get(0), ...get(PTR), op.i32Load, 2, 0, ...c32(6), op.i32Shl, op.i32Add] : get(PTR)),
     ...set(ADDR),
@@ -114,15 +107,7 @@ const hammingBody = (words: number, gather: boolean): number[] => {
 
 // collect(dist=0, n=1, cutoff=2, out=3, max=4) -> count; locals: i=5, found=6
 const collectBody = [
-  op.block,
-  0x40,
-  op.loop,
-  0x40,
-  ...get(5),
-  ...get(1),
-  op.i32GeU,
-  op.brIf,
-  1,
+  ...loopBelow(5, 1),
   ...get(6),
   ...get(4),
   op.i32GeU,

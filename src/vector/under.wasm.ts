@@ -9,6 +9,7 @@ import {
   i32x4Extract,
   i32x4LeU,
   i32x4Splat,
+  loopBelow,
 } from './wasm-encode.js';
 import { narrowI16U, op, popcnt, set, V128, v128Load, v128Xor } from './wasm-encode.js';
 
@@ -75,15 +76,7 @@ export const underBody = [
   op.i32Shl,
   op.i32Add,
   ...set(END),
-  op.block,
-  0x40,
-  op.loop,
-  0x40,
-  ...get(PTR),
-  ...get(END),
-  op.i32GeU,
-  op.brIf,
-  1,
+  ...loopBelow(PTR, END),
   ...get(FOUND),
   ...c32(4),
   op.i32Add,

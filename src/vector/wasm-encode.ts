@@ -61,6 +61,18 @@ export const get = (i: number) => [op.localGet, i];
 export const set = (i: number) => [op.localSet, i];
 export const c32 = (n: number) => [op.i32Const, ...sleb(n)];
 export const add = (i: number, n: number) => [...get(i), ...c32(n), op.i32Add, ...set(i)];
+/** The head of a loop over [local ptr, local end): block, loop, and out of the block once ptr >= end (unsigned). */
+export const loopBelow = (ptr: number, end: number) => [
+  op.block,
+  0x40,
+  op.loop,
+  0x40,
+  ...get(ptr),
+  ...get(end),
+  op.i32GeU,
+  op.brIf,
+  1,
+];
 
 export const i32x4Splat = simd(0x11);
 export const narrowI16U = simd(0x66);
