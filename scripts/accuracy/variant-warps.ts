@@ -2,7 +2,7 @@
 // own path is src/face/geometry.ts). Each warp samples the photo at a dst->src affine, as warpBilinear
 // does, and returns floats (the caller rounds to bytes or not): pixels outside the photo are black.
 import type { RgbImage } from '../../src/face/image.js';
-import { similarityTransform, type Affine, type Point } from '../../src/face/geometry.js';
+import { similarityTransform, warpBilinearInto, type Affine, type Point } from '../../src/face/geometry.js';
 
 /** Weighted least-squares similarity transform (Umeyama with per-point weights). */
 export function weightedSimilarity(from: readonly Point[], to: readonly Point[], w: readonly number[]): Affine {
@@ -166,31 +166,5 @@ export const warpBicubicAntialiased = (src: RgbImage, m: Affine, w: number, h: n
   warpKernel(src, m, w, h, cubic, 2, true);
 
 /** Bilinear without rounding to bytes (the embedder's input quantisation left out). */
-export function warpBilinearFloat(src: RgbImage, m: Affine, outW: number, outH: number): Float32Array {
-  const out = new Float32Array(outW * outH * 3);
-  const { width: w, height: h, data } = src;
-  for (let y = 0; y < outH; y++) {
-    for (let x = 0; x < outW; x++) {
-      const sx = m[0] * x + m[1] * y + m[2];
-      const sy = m[3] * x + m[4] * y + m[5];
-      const x0 = Math.floor(sx),
-        y0 = Math.floor(sy);
-      const fx = sx - x0,
-        fy = sy - y0;
-      const o = (y * outW + x) * 3;
-      for (let c = 0; c < 3; c++) {
-        let acc = 0;
-        if (y0 >= 0 && y0 < h) {
-          if (x0 >= 0 && x0 < w) acc += (1 - fx) * (1 - fy) * data[(y0 * w + x0) * 3 + c]!;
-          if (x0 + 1 >= 0 && x0 + 1 < w) acc += fx * (1 - fy) * data[(y0 * w + x0 + 1) * 3 + c]!;
-        }
-        if (y0 + 1 >= 0 && y0 + 1 < h) {
-          if (x0 >= 0 && x0 < w) acc += (1 - fx) * fy * data[((y0 + 1) * w + x0) * 3 + c]!;
-          if (x0 + 1 >= 0 && x0 + 1 < w) acc += fx * fy * data[((y0 + 1) * w + x0 + 1) * 3 + c]!;
-        }
-        out[o + c] = acc;
-      }
-    }
-  }
-  return out;
-}
+export const warpBilinearFloat = (src: RgbImage, m: Affine, outW: number, outH: number): Float32Array =>
+  warpBilinearInto(new Float32Array(outW * outH * 3), src, m, outW, outH, 0);

@@ -74,7 +74,21 @@ export function similarityTransform(from: readonly Point[], to: readonly Point[]
  * Pixels outside the source are black, as in the embedder's training crops.
  */
 export function warpBilinear(src: RgbImage, m: Affine, outW: number, outH: number): Uint8Array {
-  const out = new Uint8Array(outW * outH * 3);
+  return warpBilinearInto(new Uint8Array(outW * outH * 3), src, m, outW, outH, 0.5);
+}
+
+/**
+ * warpBilinear into `out`, each sample plus `bias` (0.5 rounds to the nearest byte in a Uint8Array;
+ * 0 in a Float32Array keeps the unrounded values, which the accuracy scripts compare against).
+ */
+export function warpBilinearInto<T extends Uint8Array | Float32Array>(
+  out: T,
+  src: RgbImage,
+  m: Affine,
+  outW: number,
+  outH: number,
+  bias: number,
+): T {
   const { width: w, height: h, data } = src;
   for (let y = 0; y < outH; y++) {
     for (let x = 0; x < outW; x++) {
@@ -96,7 +110,7 @@ export function warpBilinear(src: RgbImage, m: Affine, outW: number, outH: numbe
           if (x0 >= 0 && x0 < w) acc += (1 - fx) * fy * data[((y0 + 1) * w + x0) * 3 + c]!;
           if (x0 + 1 >= 0 && x0 + 1 < w) acc += fx * fy * data[((y0 + 1) * w + x0 + 1) * 3 + c]!;
         }
-        out[o + c] = acc + 0.5;
+        out[o + c] = acc + bias;
       }
     }
   }
