@@ -10,6 +10,11 @@
 // servers alternating old/new/new/old over IDENTIFY_PAIRS pairs. IDENTIFY_DIR keeps the seeded
 // gallery between runs (seeded when empty; IDENTIFY_SEED_ONLY=1 seeds and exits, so the timed run
 // can hold the bench lock without the seeding).
+//
+// Every server runs with VEIL_SERVER_TIMING=1: each 30 req/s row also reports each stage's p50 / p99
+// and what its slowest requests were made of (bench/stages.ts). IDENTIFY_AB=NAME=old,new alternates
+// the servers on another setting instead of the warm-up (old/new/new/old as above), e.g. a change's
+// before and after in one run.
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
@@ -32,6 +37,8 @@ const SECONDS = Number(process.env['IDENTIFY_SECONDS'] ?? 30);
 const ROUNDS = Number(process.env['IDENTIFY_ROUNDS'] ?? 12);
 const PAIRS = Number(process.env['IDENTIFY_PAIRS'] ?? 1);
 const WARM = Number(process.env['IDENTIFY_WARMUP'] ?? 8);
+const [abName, abValues] = (process.env['IDENTIFY_AB'] ?? `VEIL_ENGINE_WARMUP=0,${WARM}`).split('=');
+const [abOld, abNew] = abValues!.split(',') as [string, string];
 const log = (s: string) => process.stderr.write(`identify: ${s}\n`);
 
 const keep = process.env['IDENTIFY_DIR'];
@@ -137,10 +144,11 @@ async function sequential(
   return { p50: median(lat), p99: percentile(lat, 99), n: lat.length, matches };
 }
 
-/** One server with the given warm-up: start-up, concurrency 1 (640 px, then large probes), 30 req/s. */
-async function served(warmUp: number) {
+/** One server with the A/B setting at `value`: start-up, concurrency 1 (640 px, then large probes), 30 req/s. */
+async function served(value: string) {
   const t0 = performance.now();
-  const server = await startServer(dataDir, { logs: true, env: { VEIL_ENGINE_WARMUP: String(warmUp) } });
+  const env = { VEIL_ENGINE_WARMUP: String(WARM), VEIL_SERVER_TIMING: '1', [abName!]: value };
+  const server = await startServer(dataDir, { logs: true, env });
   const startSeconds = (performance.now() - t0) / 1000;
   const { url } = server;
   const load = loadavg()[0];
@@ -148,6 +156,8 @@ async function served(warmUp: number) {
   await sequential(url, at640.slice(0, 2));
   const c1at640 = await sequential(url, at640);
   const c1large = await sequential(url, large);
+  const cpu0 = cpuSeconds(server.pid);
+  const wall0 = performance.now();
   const at30 = await openLoop({
     url: `${url}/v1/identify`,
     headers,
@@ -155,23 +165,44 @@ async function served(warmUp: number) {
     rate: 30,
     seconds: SECONDS,
   });
+  const at30Server = { cpuSeconds: cpuSeconds(server.pid) - cpu0, wallSeconds: (performance.now() - wall0) / 1000 };
+  const loadAfter30 = loadavg()[0];
   await server.stop();
+  const t = at30.stages;
+  if (t) {
+    log(
+      `${abName}=${value}: 30 req/s p50 / p99 ${at30.p50.toFixed(1)} / ${at30.p99.toFixed(1)} ms; per stage p50 / p99 / mean of the slowest ${t.tailP99n} / of ${t.tailP95n}:`,
+    );
+    for (const r of t.rows)
+      log(
+        `  ${r.stage.padEnd(11)} ${[r.p50, r.p99, r.tailP99Mean, r.tailP95Mean].map((x) => x.toFixed(1).padStart(6)).join(' ')}`,
+      );
+  }
   return {
-    warmUp,
+    setting: `${abName}=${value}`,
+    warmUp: abName === 'VEIL_ENGINE_WARMUP' ? Number(value) : WARM,
     workers: server.workers,
     startSeconds,
     loadAverageAtStart: load,
     concurrency1at640: c1at640,
     concurrency1large: c1large,
     at30rps640: at30,
+    at30Server,
+    loadAverageAfter30: loadAfter30,
   };
+}
+
+/** User + system CPU seconds of a process so far (Linux /proc; clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
 }
 
 const runs: Awaited<ReturnType<typeof served>>[] = [];
 for (let p = 0; p < PAIRS; p++) {
-  for (const w of p % 2 ? [WARM, 0] : [0, WARM]) {
-    log(`server with VEIL_ENGINE_WARMUP=${w}`);
-    runs.push(await served(w));
+  for (const v of p % 2 ? [abNew, abOld] : [abOld, abNew]) {
+    log(`server with ${abName}=${v}`);
+    runs.push(await served(v));
   }
 }
 const cpu = process.resourceUsage();
@@ -182,6 +213,7 @@ process.stdout.write(
     largeProbeWidths: sizes,
     benchProcessCpuSeconds: (cpu.userCPUTime + cpu.systemCPUTime) / 1e6,
     loadAverageAtEnd: loadavg(),
+    ab: { name: abName, old: abOld, new: abNew },
     engineAlone640,
     servers: runs,
   }) + '\n',

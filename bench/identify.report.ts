@@ -1,5 +1,6 @@
 import { round, table } from './stats.js';
 import type { Results } from './report.js';
+import type { StageSummary } from './stages.js';
 
 type Lat = { p50: number; p99: number; n?: number };
 const lat = (x: Lat) => `${round(x.p50, 1)} / ${round(x.p99, 1)}`;
@@ -15,7 +16,17 @@ export function renderIdentify(id: Results[string]): string {
     loadAverageAtStart: number;
     concurrency1at640: Lat;
     concurrency1large: Lat;
-    at30rps640: Lat & { rps: number; total: number; non2xx: number; errors: number; max: number };
+    at30rps640: Lat & {
+      rps: number;
+      total: number;
+      non2xx: number;
+      errors: number;
+      max: number;
+      stages?: StageSummary | null;
+    };
+    setting?: string;
+    at30Server?: { cpuSeconds: number; wallSeconds: number };
+    loadAverageAfter30?: number;
   };
   const alone = id.engineAlone640 as Alone[];
   const servers = id.servers as Server[];
@@ -47,7 +58,7 @@ export function renderIdentify(id: Results[string]): string {
         'load average',
       ],
       servers.map((s) => [
-        warm(s.warmUp),
+        s.setting ?? warm(s.warmUp),
         lat(s.concurrency1at640),
         lat(s.concurrency1large),
         `${lat(s.at30rps640)} / ${round(s.at30rps640.max, 1)} (${round(s.at30rps640.rps, 1)}, ${s.at30rps640.errors + s.at30rps640.non2xx})`,
@@ -55,6 +66,32 @@ export function renderIdentify(id: Results[string]): string {
         round(s.loadAverageAtStart, 2),
       ]),
     ),
+    ...servers.flatMap((s) => {
+      const t = s.at30rps640.stages;
+      if (!t) return [];
+      const cpu = s.at30Server
+        ? `; server CPU ${round(s.at30Server.cpuSeconds, 1)} s in ${round(s.at30Server.wallSeconds, 1)} s wall`
+        : '';
+      return [
+        `30 req/s per stage, ${s.setting ?? warm(s.warmUp)} (end to end p50 / p99 ${lat(s.at30rps640)} ms${cpu}; load average ${round(s.loadAverageAfter30 ?? Number.NaN, 2)} after):`,
+        table(
+          [
+            'stage',
+            'p50 ms',
+            'p99 ms',
+            `mean in the slowest 1% (${t.tailP99n}) ms`,
+            `mean in the slowest 5% (${t.tailP95n}) ms`,
+          ],
+          t.rows.map((r) => [
+            r.stage,
+            round(r.p50, 1),
+            round(r.p99, 1),
+            round(r.tailP99Mean, 1),
+            round(r.tailP95Mean, 1),
+          ]),
+        ),
+      ];
+    }),
     `Bench process CPU: ${round(id.benchProcessCpuSeconds, 1)} s; load average at the end: ${(id.loadAverageAtEnd as number[]).map((x) => round(x, 2)).join(', ')}.`,
   ].join('\n\n');
 }

@@ -7,6 +7,7 @@
 // which adds a synthetic sample at every millisecond below it: its percentiles at a set rate are not
 // the latencies the requests had.
 import { median, percentile } from './stats.js';
+import { summariseStages, type StageSummary } from './stages.js';
 
 export interface OpenLoopResult {
   /** Requests that completed per second of the run (due times span `seconds`). */
@@ -19,6 +20,8 @@ export interface OpenLoopResult {
   total: number;
   non2xx: number;
   errors: number;
+  /** Per-stage times from the server's Server-Timing headers (VEIL_SERVER_TIMING), else null. */
+  stages: StageSummary | null;
 }
 
 export async function openLoop(opts: {
@@ -30,6 +33,7 @@ export async function openLoop(opts: {
 }): Promise<OpenLoopResult> {
   const n = Math.round(opts.rate * opts.seconds);
   const latencies: number[] = [];
+  const samples: { ms: number; serverTiming: string | null }[] = [];
   let non2xx = 0;
   let errors = 0;
   let maxSendLagMs = 0;
@@ -47,7 +51,11 @@ export async function openLoop(opts: {
       });
       await res.arrayBuffer();
       if (res.status < 200 || res.status > 299) non2xx++;
-      else latencies.push(performance.now() - due);
+      else {
+        const ms = performance.now() - due;
+        latencies.push(ms);
+        samples.push({ ms, serverTiming: res.headers.get('server-timing') });
+      }
     } catch {
       errors++;
     }
@@ -64,5 +72,6 @@ export async function openLoop(opts: {
     total: n,
     non2xx,
     errors,
+    stages: summariseStages(samples),
   };
 }

@@ -27,6 +27,7 @@ export async function startServer(dataDir: string, opts: { logs?: boolean; env?:
   return {
     url: `http://127.0.0.1:${port}`,
     workers: 2,
+    pid: server.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
         server.on('exit', () => resolve());

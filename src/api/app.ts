@@ -36,6 +36,8 @@ export interface AppOptions {
   readonly onRoute?: (method: string, url: string) => void;
   /** Readiness beyond the database (the engine pool has live workers). */
   readonly ready?: () => Promise<boolean>;
+  /** A `Server-Timing` header of stage times on every API answer (VEIL_SERVER_TIMING). */
+  readonly serverTiming?: boolean;
 }
 
 export const DEFAULT_LIMITS: SurfaceLimits = {
@@ -77,6 +79,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.decorateRequest('actor', null);
   if (opts.onRoute) app.addHook('onRoute', (r) => [r.method].flat().forEach((m) => opts.onRoute!(m, r.url)));
   app.decorateRequest('handling', false);
+  app.decorateRequest('timing', null);
   // JSON and multipart only: anything else is refused with 415 rather than guessed at.
   app.removeContentTypeParser('text/plain');
   await app.register(helmet, {
@@ -146,7 +149,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready' });
   });
   app.get('/openapi.json', async () => doc);
-  for (const s of surfaces) await registerSurface(app, s, services, limits);
+  for (const s of surfaces) await registerSurface(app, s, services, limits, opts.serverTiming);
   // Metrics name purposes and gallery sizes: a key is needed unless the operator made them public.
   await registerSurface(app, metricsSurface(metrics, services), services, limits);
   if (opts.extra) await opts.extra(app);

@@ -9,6 +9,7 @@ import { isDatabaseUnavailable } from '../store/errors.js';
 import type { RouteDef } from './route.js';
 import { clientKey } from '../ops/client-key.js';
 import { rejectNul } from './nul.js';
+import { RequestTiming, withTiming } from '../request-timing.js';
 
 /** Public routes take the formats every phone and browser makes; operators' tools may also send GIF and TIFF. */
 export const PUBLIC_FORMATS = ['jpeg', 'png', 'webp'] as const;
@@ -45,6 +46,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     actor: Actor | null;
     handling: boolean;
+    /** Stage times for the Server-Timing header (VEIL_SERVER_TIMING), else null. */
+    timing: RequestTiming | null;
   }
 }
 
@@ -99,9 +102,11 @@ export async function registerSurface(
   surface: Surface,
   services: Services,
   limits: SurfaceLimits,
+  serverTiming = false,
 ): Promise<void> {
   await app.register(async (scope) => {
     surface.setup?.(scope);
+    if (serverTiming) scope.addHook('onSend', serverTimingHeader);
     scope.setErrorHandler((err, req, reply) => {
       const e = errorCode(err as Error & { code?: string; statusCode?: number }, req);
       const r = surface.render(e.code, e.message, req, e.extra);
@@ -142,12 +147,15 @@ export async function registerSurface(
           },
         },
         onRequest: async (req) => {
+          if (serverTiming) req.timing = new RequestTiming();
           if (open) boundPublicMultipart(req, r, bodyLimit);
           req.actor = await caller(r, surface, services, req, limits);
+          req.timing?.lap('auth');
         },
         handler: async (req, reply) => {
           req.handling = true;
           const actor = req.actor!;
+          req.timing?.lap('body');
           rejectNul({ params: req.params, query: req.query, body: req.body });
           const ctx = {
             services,
@@ -161,6 +169,7 @@ export async function registerSurface(
           };
           const idem = r.idempotent && actor.kind === 'api-key' ? req.headers['idempotency-key'] : undefined;
           if (typeof idem === 'string' && idem) return idempotent(r, ctx, idem, actor, services, reply);
+          if (req.timing) return timedHandler(req.timing, r, ctx, reply);
           const result = await r.handler(ctx as never);
           if (reply.sent) return reply;
           return reply.code(r.status ?? 200).send(result);
@@ -168,6 +177,24 @@ export async function registerSurface(
       });
     }
   });
+}
+
+/** A route's handler with request timing on: validation so far, the handler's stages, then serialisation. */
+async function timedHandler(t: RequestTiming, r: RouteDef, ctx: unknown, reply: FastifyReply): Promise<unknown> {
+  t.lap('validate');
+  const result = await withTiming(t, () => r.handler(ctx as never));
+  t.restart();
+  if (reply.sent) return reply;
+  return reply.code(r.status ?? 200).send(result);
+}
+
+/** `Server-Timing` on every answer of a timed request; `serialize` is the time since its handler returned. */
+async function serverTimingHeader(req: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+  if (req.timing && !reply.hasHeader('server-timing')) {
+    req.timing.lap('serialize');
+    reply.header('server-timing', req.timing.header());
+  }
+  return payload;
 }
 
 /**

@@ -58,6 +58,7 @@ export async function serve(
     logger: settings.log !== 'off' && log.json,
     limits: limitsOf(settings),
     ready: async () => pool.size > 0,
+    serverTiming: settings.serverTiming,
     ...(web ? { extra: web.registerWeb } : {}),
   });
   if (settings.log !== 'off' && !log.json) log.attach(app);

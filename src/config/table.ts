@@ -149,6 +149,12 @@ export const TABLE = {
     default: 'on',
     doc: 'Request log of the server (on or off).',
   }),
+  serverTiming: setting({
+    env: 'VEIL_SERVER_TIMING',
+    type: bool(),
+    default: false,
+    doc: 'Add a Server-Timing header of stage times (auth, body, engine queue and stages, search, store writes, serialisation) to every API answer: for measuring where latency goes; stage names and milliseconds only.',
+  }),
   metrics: {
     public: setting({
       env: 'VEIL_METRICS_PUBLIC',

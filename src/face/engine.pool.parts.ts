@@ -1,7 +1,8 @@
 import { Worker } from 'node:worker_threads';
-import type { ErrorCode } from '../errors.js';
+import { VeilError, type ErrorCode } from '../errors.js';
 import type { ImageFormat } from './image-format.js';
-import type { Analysis, EmbeddedFace, FaceEngineOptions } from './engine.js';
+import type { Analysis, EmbeddedFace, FaceEngineOptions, StageTimings } from './engine.js';
+import { currentTiming, type RequestTiming } from '../request-timing.js';
 
 export interface PoolOptions {
   /** Worker threads; default one per core. */
@@ -32,6 +33,10 @@ export interface Job {
   deadline: NodeJS.Timeout;
   /** The caller has been answered; a late result from the worker is dropped. */
   settled: boolean;
+  /** The request's stage timing when VEIL_SERVER_TIMING is on (request-timing.ts). */
+  timing?: RequestTiming | undefined;
+  /** When it was posted to a worker (timed jobs only). */
+  posted?: number;
 }
 
 export interface Slot {
@@ -46,6 +51,39 @@ export interface WorkerMessage {
   id?: number;
   result?: Analysis<EmbeddedFace>;
   error?: { code: ErrorCode; message: string; details?: Record<string, unknown> };
+  /** The worker's own stage times, for a timed job. */
+  stages?: StageTimings;
+}
+
+/** A job not answered within the pool's deadline, queued or running. */
+export const engineTimeout = (timeoutMs: number, details: Record<string, unknown>) =>
+  new VeilError('ENGINE_TIMEOUT', `The face engine did not answer within ${timeoutMs} ms.`, { timeoutMs, ...details });
+
+/** A timed job at submission: the current request's timing, if any. */
+export const timingOf = (): Pick<Job, 'timing'> => {
+  const timing = currentTiming();
+  return timing ? { timing } : {};
+};
+
+/** A timed job leaves the queue for a worker: its wait in the queue. */
+export function timePosted(job: Job): void {
+  if (!job.timing) return;
+  job.posted = performance.now();
+  job.timing.add('queue', job.posted - job.submitted);
+}
+
+/**
+ * A timed job's answer arrived: the worker's stages, and `engine-ipc`, the rest of the round trip
+ * (copying the message both ways, the worker's and this thread's event loops getting to it).
+ */
+export function timeAnswered(job: Job, stages: StageTimings | undefined): void {
+  if (!job.timing || job.posted === undefined) return;
+  let inWorker = 0;
+  for (const [k, v] of Object.entries(stages ?? {})) {
+    job.timing.add(k, v);
+    inWorker += v;
+  }
+  job.timing.add('engine-ipc', Math.max(0, performance.now() - job.posted - inWorker));
 }
 
 // Workers start from a tiny ES module that registers tsx first: on Node 20 a worker's `--import`

@@ -10,6 +10,10 @@ import {
   within,
   stopWorker,
   newWorker,
+  engineTimeout,
+  timingOf,
+  timePosted,
+  timeAnswered,
   type Job,
   type PoolOptions,
   type Slot,
@@ -143,6 +147,7 @@ export class EnginePool {
         reject,
         settled: false,
         deadline: setTimeout(() => this.expire(job), this.opts.timeoutMs),
+        ...timingOf(),
       };
       this.queue.push(job);
       this.pump();
@@ -162,14 +167,7 @@ export class EnginePool {
     const i = this.queue.indexOf(job);
     if (i >= 0) this.queue.splice(i, 1);
     const waited = Math.round(performance.now() - job.submitted);
-    this.answer(
-      job,
-      new VeilError('ENGINE_TIMEOUT', `The face engine did not answer within ${this.opts.timeoutMs} ms.`, {
-        timeoutMs: this.opts.timeoutMs,
-        elapsedMs: waited,
-        stage: i >= 0 ? 'queued' : 'running',
-      }),
-    );
+    this.answer(job, engineTimeout(this.opts.timeoutMs, { elapsedMs: waited, stage: i >= 0 ? 'queued' : 'running' }));
     // A running job's worker carries on (its result will be dropped) until it answers or overruns.
   }
 
@@ -180,8 +178,9 @@ export class EnginePool {
       if (!job) return;
       slot.job = job;
       slot.overrun = setTimeout(() => this.overran(slot), this.opts.timeoutMs);
+      timePosted(job);
       const { id, op, bytes, formats, liveness } = job;
-      slot.worker.postMessage({ id, op, bytes, formats, liveness });
+      slot.worker.postMessage({ id, op, bytes, formats, liveness, timed: job.timing !== undefined });
     }
   }
 
@@ -189,14 +188,7 @@ export class EnginePool {
   private overran(slot: Slot): void {
     slot.overrun = null;
     if (!this.slots.includes(slot)) return;
-    if (slot.job)
-      this.answer(
-        slot.job,
-        new VeilError('ENGINE_TIMEOUT', `The face engine did not answer within ${this.opts.timeoutMs} ms.`, {
-          timeoutMs: this.opts.timeoutMs,
-          stage: 'running',
-        }),
-      );
+    if (slot.job) this.answer(slot.job, engineTimeout(this.opts.timeoutMs, { stage: 'running' }));
     this.retire(slot, true);
   }
 
@@ -291,6 +283,7 @@ export class EnginePool {
         if (slot.overrun) clearTimeout(slot.overrun);
         slot.overrun = null;
         slot.job = null;
+        timeAnswered(job, msg.stages);
         if (msg.error) this.answer(job, new VeilError(msg.error.code, msg.error.message, msg.error.details));
         else this.answer(job, msg.result!);
         this.pump();

@@ -11,6 +11,8 @@ interface Request {
   /** The formats this call accepts (already narrowed by the pool). */
   formats: ImageFormat[];
   liveness?: boolean;
+  /** Report this job's stage times (VEIL_SERVER_TIMING). */
+  timed?: boolean;
 }
 
 const port = parentPort;
@@ -20,11 +22,15 @@ port.postMessage({ ready: true });
 port.on('message', async (req: Request) => {
   try {
     const call = { formats: req.formats, liveness: req.liveness === true };
-    const result = req.op === 'analyze' ? await engine.analyze(req.bytes, call) : await engine.detect(req.bytes, call);
+    const stages = req.timed ? { decode: 0, detect: 0, align: 0, embed: 0 } : undefined;
+    const result =
+      req.op === 'analyze'
+        ? await engine.analyze(req.bytes, call, stages)
+        : await engine.detect(req.bytes, call, stages);
     const transfer = result.faces.flatMap((f) =>
       'embedding' in f ? [(f as { embedding: Float32Array }).embedding.buffer as ArrayBuffer] : [],
     );
-    port.postMessage({ id: req.id, result }, transfer);
+    port.postMessage({ id: req.id, result, ...(stages ? { stages } : {}) }, transfer);
   } catch (e) {
     const err =
       e instanceof VeilError

@@ -25,6 +25,7 @@ import {
   type IdentifyFacesResult,
 } from './search.faces.js';
 import type { CoreDeps } from '../service-deps.js';
+import { timed } from '../request-timing.js';
 
 export type { Candidate, FaceSearchResult, IdentifyFacesInput, IdentifyFacesResult } from './search.faces.js';
 
@@ -134,7 +135,7 @@ export class SearchService {
    * and compatibility surfaces call this with their own limits.
    */
   async identifyFaces(actor: Actor, input: IdentifyFacesInput, opts?: ImageOptions): Promise<IdentifyFacesResult> {
-    const purpose = await this.deps.policy.purpose(actor, 'gallery.search', input.purpose);
+    const purpose = await timed('policy', () => this.deps.policy.purpose(actor, 'gallery.search', input.purpose));
     const why = this.deps.policy.accountability(actor, purpose, input);
     const k = bounded(input.limit, 1, MAX_CANDIDATES_PER_FACE, 5);
     const maxFaces = bounded(input.maxFaces, 1, MAX_FACES_PER_PROBE, MAX_FACES_PER_PROBE);
@@ -143,8 +144,9 @@ export class SearchService {
     const analysis = await this.deps.engine.analyze(input.image, opts);
     const faces = facesToSearch(analysis.faces, maxFaces, input.minDetectorScore ?? 0);
     if (!faces.length) throw new VeilError('NO_FACE', 'No face was found in the probe image.');
-    const hits = await Promise.all(faces.map((f) => this.deps.index.search(purpose.id, f.embedding, k, threshold)));
-    const confirmed = await this.confirm(hits, purpose.id, gallerySize, purpose.confirmations);
+    const search = () => Promise.all(faces.map((f) => this.deps.index.search(purpose.id, f.embedding, k, threshold)));
+    const hits = await timed('search', search);
+    const confirmed = await timed('confirm', () => this.confirm(hits, purpose.id, gallerySize, purpose.confirmations));
     const results: FaceSearchResult[] = faces.map((f, i) => ({
       face: i,
       box: f.box,
@@ -278,7 +280,8 @@ export class SearchService {
     return Math.max(1e-6, Number(r.toPrecision(2)));
   }
 
+  /** The search record and its audit entry (the `record` stage of a timed request). */
   private account(tx: Tx, a: SearchAccount): Promise<void> {
-    return recordSearch(this.deps, tx, a);
+    return timed('record', () => recordSearch(this.deps, tx, a));
   }
 }

@@ -5,6 +5,7 @@ import { VeilError } from '../errors.js';
 import { openSqlite, SQLITE_BUSY_WAIT_MS } from './sqlite.js';
 import { openPostgres } from './postgres.js';
 import type { Database } from './schema.js';
+import { currentTiming } from '../request-timing.js';
 
 export type Db = Kysely<Database>;
 export type Tx = Transaction<Database>;
@@ -70,13 +71,37 @@ async function prepareSchema(db: Db, mode: MigrationMode): Promise<void> {
   }
 }
 
+/**
+ * Transactions; with request timing on (request-timing.ts), the wait to begin one (the connection, the
+ * write lock) and its commit are stages of the request (`db-begin`, `db-commit`).
+ */
+function transactionOf(db: Db): Store['transaction'] {
+  return (fn) => {
+    const t = currentTiming();
+    if (!t) return db.transaction().execute(fn);
+    const asked = performance.now();
+    let ended = asked;
+    return db
+      .transaction()
+      .execute(async (tx) => {
+        t.add('db-begin', performance.now() - asked);
+        try {
+          return await fn(tx);
+        } finally {
+          ended = performance.now();
+        }
+      })
+      .finally(() => t.add('db-commit', performance.now() - ended));
+  };
+}
+
 export async function openSqliteStore(path: string, mode: MigrationMode = 'apply'): Promise<Store> {
   const { db } = openSqlite(path);
   await prepareSchema(db, mode);
   return {
     db,
     engine: 'sqlite',
-    transaction: (fn) => db.transaction().execute(fn),
+    transaction: transactionOf(db),
     serializeAudit: async () => undefined,
     notifyIndexChange: async () => undefined,
     listenIndexChanges: async () => async () => undefined,
@@ -120,7 +145,7 @@ export async function openPostgresStore(url: string, mode: MigrationMode = 'appl
   return {
     db,
     engine: 'postgres',
-    transaction: (fn) => db.transaction().execute(fn),
+    transaction: transactionOf(db),
     async serializeAudit(tx) {
       // Held until the transaction ends: once per transaction is enough.
       if (locked.has(tx)) return;
