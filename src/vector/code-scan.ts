@@ -23,10 +23,10 @@ const SHORT_BITS = SHORT_BYTES * 8;
 // Rows per block of the sample the pre-selection's cut is taken from (4 blocks).
 const SAMPLE_BLOCK = 8192;
 // Fixed regions at the start of the kernel's memory; the per-row regions follow (`layout`).
-const HIST = 0;
-const QUERY = 4096;
+export const HIST = 0;
+export const QUERY = 4096;
 const SHORT_QUERY = QUERY + CODE_BYTES;
-const OUT = 8192;
+export const OUT = 8192;
 export const MAX_OUT = 65536;
 // The int8 stage (int8-stage.ts): the int16 query, a batch of copied int8 rows, their dot products.
 export const INT8_ROWS = 256;
@@ -131,7 +131,7 @@ export function meanOf(vectors: Iterable<Float32Array>): Float32Array {
 }
 
 /** The smallest distance d such that at least `want` rows are at d or nearer (or the largest). */
-function cutAt(hist: Uint32Array, want: number, max: number): number {
+export function cutAt(hist: Uint32Array, want: number, max: number): number {
   let cutoff = 0;
   for (let seen = hist[0]!; seen < want && cutoff < max; seen += hist[++cutoff]!);
   return cutoff;
