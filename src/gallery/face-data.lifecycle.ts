@@ -75,6 +75,8 @@ export class FaceDataLifecycle {
     work: (tx: Tx) => Promise<T>,
     drop: () => void = () => subjectIds.forEach((s) => this.deps.index.removeSubject(s, purposeId)),
   ): Promise<T> {
+    // Until the transaction's outcome is known, the follower must not apply a read of these people.
+    const release = this.deps.index.fence.hold(subjectIds);
     drop();
     let result: T;
     let segments: Awaited<ReturnType<IndexSnapshots['forget']>> = [];
@@ -87,6 +89,7 @@ export class FaceDataLifecycle {
         return r;
       });
     } catch (e) {
+      release();
       for (const s of subjectIds) {
         await this.reload(s).catch(() => undefined);
         // And in the feed: a snapshot segment written while they were out of this index is read again for them.
@@ -94,12 +97,12 @@ export class FaceDataLifecycle {
       }
       throw e;
     }
+    release();
     this.deps.vault.deleteFiles(result.files);
     await this.deps.snapshots?.settle(subjectIds, segments);
     return result;
   }
 
-  /** The subject's matchable templates, read again from the store into this process's index. */
   private reload(subjectId: SubjectId): Promise<void> {
     return reloadSubject(this.deps, subjectId);
   }

@@ -2,6 +2,7 @@ import type { PurposeId, SubjectId, TemplateId } from '../ids.js';
 import { AdaptiveIndex } from './adaptive-index.js';
 import type { VectorIndex } from './vector-index.js';
 import { rescoreExactly, type ExactVectors } from './exact-rescore.js';
+import { SubjectFence } from './subject-fence.js';
 
 export interface TemplateVector {
   readonly templateId: TemplateId;
@@ -32,6 +33,8 @@ export class GalleryIndex {
 
   private readonly makeIndex: (dims: number) => VectorIndex;
   private readonly exact: ExactVectors;
+  /** Every change made here through add/remove is a local change the follower's older reads must not undo. */
+  readonly fence = new SubjectFence();
 
   constructor(
     readonly dimensions: number,
@@ -44,10 +47,30 @@ export class GalleryIndex {
   }
 
   add(t: TemplateVector): void {
+    this.fence.touch(t.subjectId);
+    this.put(t);
+  }
+
+  /**
+   * The change follower's apply: the subject's matchable rows as read from the store at `mark`
+   * replace what the index holds, unless a local change touched the subject since (then false:
+   * read again later).
+   */
+  replaceSubject(subjectId: SubjectId, rows: readonly TemplateVector[], mark: number): boolean {
+    if (!this.fence.current(subjectId, mark)) return false;
+    for (const tid of this.templatesOf(subjectId)) this.unput(tid);
+    for (const t of rows) this.put(t);
+    return true;
+  }
+
+  private put(t: TemplateVector): void {
     let idx = this.byPurpose.get(t.purposeId);
     if (!idx) this.byPurpose.set(t.purposeId, (idx = this.makeIndex(this.dimensions)));
     const prev = this.owner.get(t.templateId);
-    if (prev && (prev.subjectId !== t.subjectId || prev.purposeId !== t.purposeId)) this.removeTemplate(t.templateId);
+    if (prev && (prev.subjectId !== t.subjectId || prev.purposeId !== t.purposeId)) {
+      this.fence.touch(prev.subjectId);
+      this.unput(t.templateId);
+    }
     idx.add(t.templateId, t.vector);
     if (!this.owner.has(t.templateId)) this.own(t.templateId, t.subjectId, t.purposeId);
   }
@@ -89,6 +112,12 @@ export class GalleryIndex {
 
   removeTemplate(id: TemplateId): boolean {
     const o = this.owner.get(id);
+    if (o) this.fence.touch(o.subjectId);
+    return this.unput(id);
+  }
+
+  private unput(id: TemplateId): boolean {
+    const o = this.owner.get(id);
     if (!o) return false;
     this.owner.delete(id);
     const held = this.bySubject.get(o.subjectId);
@@ -99,9 +128,10 @@ export class GalleryIndex {
 
   /** Removes every template of a subject (all purposes, or one). Returns how many were removed. */
   removeSubject(subjectId: SubjectId, purposeId?: PurposeId): number {
+    this.fence.touch(subjectId);
     let n = 0;
     for (const tid of this.templatesOf(subjectId)) {
-      if (!purposeId || this.owner.get(tid)?.purposeId === purposeId) n += this.removeTemplate(tid) ? 1 : 0;
+      if (!purposeId || this.owner.get(tid)?.purposeId === purposeId) n += this.unput(tid) ? 1 : 0;
     }
     return n;
   }
@@ -157,5 +187,12 @@ export class GalleryIndex {
     this.byPurpose.clear();
     this.owner.clear();
     this.bySubject.clear();
+  }
+
+  /** The follower's full rebuild: every matchable row as read at `mark`; returns the subjects to read again. */
+  replaceAll(rows: readonly TemplateVector[], mark: number): SubjectId[] {
+    this.clear();
+    for (const t of rows) this.put(t);
+    return this.fence.changedSince(mark);
   }
 }

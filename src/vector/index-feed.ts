@@ -46,13 +46,20 @@ export class IndexFollower {
   private cursor = 0;
   private running: Promise<void> | null = null;
   private again = false;
+  /**
+   * Subjects whose last read was overtaken by a local change, read again on the next pass, with the
+   * first feed position that read stood for (the index is not current there until they are read).
+   */
+  private readonly retry = new Map<SubjectId, number>();
   private timer: NodeJS.Timeout | null = null;
   private unlisten: (() => Promise<void>) | null = null;
   applied = 0;
 
   /** The feed position this index is current at: every change up to it has been applied. */
   get position(): number {
-    return this.cursor;
+    let at = this.cursor;
+    for (const seq of this.retry.values()) at = Math.min(at, seq - 1);
+    return at;
   }
 
   constructor(private readonly deps: { store: Store; vault: TemplateVault; index: GalleryIndex; pollMs: number }) {}
@@ -75,27 +82,34 @@ export class IndexFollower {
       this.again = true;
       return this.running;
     }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        const rows = await changes.after(this.deps.store.db, this.cursor, 5000);
-        if (rows.length && Number(rows[0]!.seq) > this.cursor + 1 && this.cursor > 0 && (await this.pruned())) {
-          // Changes we never saw were pruned: the only safe answer is a full rebuild from the store.
-          const all = await this.deps.vault.matchable(this.deps.store.db);
-          this.deps.index.clear();
-          for (const t of all) this.deps.index.add(t);
-        }
-        for (const s of new Set(rows.map((r) => r.subject_id as SubjectId))) {
-          const fresh = await this.deps.vault.matchable(this.deps.store.db, { subjectId: s });
-          this.deps.index.removeSubject(s);
-          for (const t of fresh) this.deps.index.add(t);
-          this.applied++;
-        }
-        if (rows.length) this.cursor = Number(rows[rows.length - 1]!.seq);
-      } while (this.again);
-      // The feed only has to outlive the slowest follower's catch-up; one far behind rebuilds instead.
-      if (this.cursor > PRUNE_BEHIND) await changes.pruneUpTo(this.deps.store.db, this.cursor - PRUNE_BEHIND);
-    })()
+    const { store, vault, index } = this.deps;
+    this.running = index.fence
+      .reading(async () => {
+        do {
+          this.again = false;
+          const rows = await changes.after(store.db, this.cursor, 5000);
+          if (rows.length && Number(rows[0]!.seq) > this.cursor + 1 && this.cursor > 0 && (await this.pruned())) {
+            // Changes we never saw were pruned: the only safe answer is a full rebuild from the store.
+            const mark = index.fence.mark();
+            for (const s of index.replaceAll(await vault.matchable(store.db), mark))
+              this.retry.set(s, Math.min(this.retry.get(s) ?? Infinity, this.cursor + 1));
+          }
+          const subjects = new Map(this.retry);
+          this.retry.clear();
+          for (const r of rows)
+            if (!subjects.has(r.subject_id as SubjectId)) subjects.set(r.subject_id as SubjectId, Number(r.seq));
+          for (const [s, seq] of subjects) {
+            const mark = index.fence.mark();
+            const fresh = await vault.matchable(store.db, { subjectId: s });
+            // A local change since the mark: this read may be older than it; read again next pass.
+            if (index.replaceSubject(s, fresh, mark)) this.applied++;
+            else this.retry.set(s, seq);
+          }
+          if (rows.length) this.cursor = Number(rows[rows.length - 1]!.seq);
+        } while (this.again);
+        // The feed only has to outlive the slowest follower's catch-up; one far behind rebuilds instead.
+        if (this.position > PRUNE_BEHIND) await changes.pruneUpTo(store.db, this.position - PRUNE_BEHIND);
+      })
       .catch(() => undefined)
       .finally(() => {
         this.running = null;
