@@ -28,6 +28,7 @@ import { FACES } from '../support/faces.js';
 import { tempDir } from '../support/database.js';
 import { seedBulk } from './scale/startup.js';
 import { openLoop } from './open-loop.js';
+import { summariseStages, type StageSummary } from './stages.js';
 import { startServer } from './serve.js';
 import { median, percentile } from './stats.js';
 import { benchPurpose } from './seed.js';
@@ -127,9 +128,10 @@ const bodyOf = (b: Buffer) =>
 async function sequential(
   url: string,
   probes: Buffer[],
-): Promise<{ p50: number; p99: number; n: number; matches: number }> {
+): Promise<{ p50: number; p99: number; n: number; matches: number; stages: StageSummary | null }> {
   const bodies = probes.map(bodyOf);
   const lat: number[] = [];
+  const samples: { ms: number; serverTiming: string | null }[] = [];
   let matches = 0;
   for (let r = 0; r < ROUNDS; r++) {
     for (const body of bodies) {
@@ -137,11 +139,12 @@ async function sequential(
       const res = await fetch(`${url}/v1/identify`, { method: 'POST', headers, body });
       const j = (await res.json()) as { faces?: unknown[] };
       lat.push(performance.now() - s);
+      samples.push({ ms: lat.at(-1)!, serverTiming: res.headers.get('server-timing') });
       if (res.status !== 200) throw new Error(`identify answered ${res.status}: ${JSON.stringify(j).slice(0, 200)}`);
       if (j.faces?.length) matches++;
     }
   }
-  return { p50: median(lat), p99: percentile(lat, 99), n: lat.length, matches };
+  return { p50: median(lat), p99: percentile(lat, 99), n: lat.length, matches, stages: summariseStages(samples) };
 }
 
 /** One server with the A/B setting at `value`: start-up, concurrency 1 (640 px, then large probes), 30 req/s. */
@@ -165,19 +168,14 @@ async function served(value: string) {
     rate: 30,
     seconds: SECONDS,
   });
+  const raw = process.env['IDENTIFY_RAW'];
+  if (raw) writeFileSync(`${raw}-${runs.length}-${value}.json`, JSON.stringify(at30.samples));
+  delete at30.samples;
   const at30Server = { cpuSeconds: cpuSeconds(server.pid) - cpu0, wallSeconds: (performance.now() - wall0) / 1000 };
   const loadAfter30 = loadavg()[0];
   await server.stop();
-  const t = at30.stages;
-  if (t) {
-    log(
-      `${abName}=${value}: 30 req/s p50 / p99 ${at30.p50.toFixed(1)} / ${at30.p99.toFixed(1)} ms; per stage p50 / p99 / mean of the slowest ${t.tailP99n} / of ${t.tailP95n}:`,
-    );
-    for (const r of t.rows)
-      log(
-        `  ${r.stage.padEnd(11)} ${[r.p50, r.p99, r.tailP99Mean, r.tailP95Mean].map((x) => x.toFixed(1).padStart(6)).join(' ')}`,
-      );
-  }
+  logStages(`${abName}=${value}: concurrency 1`, c1at640);
+  logStages(`${abName}=${value}: 30 req/s`, at30);
   return {
     setting: `${abName}=${value}`,
     warmUp: abName === 'VEIL_ENGINE_WARMUP' ? Number(value) : WARM,
@@ -190,6 +188,18 @@ async function served(value: string) {
     at30Server,
     loadAverageAfter30: loadAfter30,
   };
+}
+
+/** A run's per-stage table on stderr, as it finishes. */
+function logStages(label: string, r: { p50: number; p99: number; stages?: StageSummary | null }): void {
+  const t = r.stages;
+  if (!t) return;
+  const head = `p50 / p99 ${r.p50.toFixed(1)} / ${r.p99.toFixed(1)} ms; per stage p50 / p99 / mean of the slowest ${t.tailP99n} / of ${t.tailP95n}`;
+  log(`${label} ${head}:`);
+  for (const x of t.rows)
+    log(
+      `  ${x.stage.padEnd(11)} ${[x.p50, x.p99, x.tailP99Mean, x.tailP95Mean].map((v) => v.toFixed(1).padStart(6)).join(' ')}`,
+    );
 }
 
 /** User + system CPU seconds of a process so far (Linux /proc; clock ticks of 1/100 s). */

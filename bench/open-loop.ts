@@ -22,6 +22,8 @@ export interface OpenLoopResult {
   errors: number;
   /** Per-stage times from the server's Server-Timing headers (VEIL_SERVER_TIMING), else null. */
   stages: StageSummary | null;
+  /** Each answered request in send order: latency and Server-Timing header (not for the results file). */
+  samples?: { ms: number; serverTiming: string | null }[];
 }
 
 export async function openLoop(opts: {
@@ -54,7 +56,7 @@ export async function openLoop(opts: {
       else {
         const ms = performance.now() - due;
         latencies.push(ms);
-        samples.push({ ms, serverTiming: res.headers.get('server-timing') });
+        samples[i] = { ms, serverTiming: res.headers.get('server-timing') };
       }
     } catch {
       errors++;
@@ -72,6 +74,7 @@ export async function openLoop(opts: {
     total: n,
     non2xx,
     errors,
-    stages: summariseStages(samples),
+    stages: summariseStages(samples.filter(Boolean)),
+    samples: samples.filter(Boolean),
   };
 }

@@ -39,7 +39,12 @@ export async function serve(
         : { embedder: activeEmbedder(settings.engine.embedders, settings.engine.embedder) }),
     },
   });
-  const veil = await openVeil({ dataDir: settings.dataDir, settings, engine: pool });
+  const veil = await openVeil({
+    dataDir: settings.dataDir,
+    settings,
+    engine: pool,
+    sqliteCheckpoint: settings.sqliteCheckpoint,
+  });
   for (const n of veil.notices) {
     if (n.level === 'warn') log.warn(n.message);
     else log.info(n.message);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
 import { loadSettings, sqlitePath, type Settings } from '../config/settings.js';
-import { openStore, type Store } from '../store/store.js';
+import { openStore, type SqliteCheckpoint, type Store } from '../store/store.js';
 import { AuditLog, type AuditLogOptions } from '../audit/audit.log.js';
 import { loadOrCreateSigningKey } from '../audit/signing-key.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -60,6 +60,7 @@ export interface VeilOptions {
   /** Outgoing mail; SMTP from VEIL_SMTP_URL, else .eml files in <dataDir>/outbox. */
   readonly mailer?: Mailer;
   readonly index?: IndexOptions; // the live index and its sealed snapshot (tests shrink them)
+  readonly sqliteCheckpoint?: SqliteCheckpoint; // SQLite's own ('commit', here) or the server's ('background')
 }
 
 /** Startup notices the caller should show (never containing secrets). */
@@ -75,8 +76,7 @@ export interface StartupNotice {
  */
 export async function openVeil(opts: VeilOptions) {
   const settings = opts.settings ?? loadSettings({ ...(opts.env ?? process.env), VEIL_DATA_DIR: opts.dataDir });
-  const dataDir = opts.dataDir;
-  const clock = opts.clock ?? systemClock;
+  const { dataDir, clock = systemClock } = opts;
   const notices: StartupNotice[] = [];
   // The active embedder decides with its own calibration and tail, never another model's (model-calibration.ts).
   const { model, shipped, calibration } = activeModel(settings.engine);
@@ -87,6 +87,7 @@ export async function openVeil(opts: VeilOptions) {
       databaseUrl: opts.databaseUrl ?? settings.databaseUrl,
       sqlitePath: opts.databaseUrl ? join(dataDir, 'veil.db') : sqlitePath(settings),
       migrations: settings.autoMigrate ? 'apply' : 'require',
+      sqliteCheckpoint: opts.sqliteCheckpoint,
     }));
   const { key: signingKey, created } = loadOrCreateSigningKey(dataDir, settings.auditSigningKey);
   if (created)

@@ -149,6 +149,12 @@ export const TABLE = {
     default: 'on',
     doc: 'Request log of the server (on or off).',
   }),
+  sqliteCheckpoint: setting({
+    env: 'VEIL_SQLITE_CHECKPOINT',
+    type: z.enum(['background', 'commit']),
+    default: 'background',
+    doc: "Who copies SQLite's write-ahead log into the database file in the server: 'background' (a worker thread, every 200 ms, so no request waits for its fsyncs) or 'commit' (SQLite's default: the commit that fills 1,000 pages, on the event loop). Durability is the same either way.",
+  }),
   serverTiming: setting({
     env: 'VEIL_SERVER_TIMING',
     type: bool(),

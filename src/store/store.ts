@@ -6,6 +6,7 @@ import { openSqlite, SQLITE_BUSY_WAIT_MS } from './sqlite.js';
 import { openPostgres } from './postgres.js';
 import type { Database } from './schema.js';
 import { currentTiming } from '../request-timing.js';
+import { BACKSTOP_PAGES, startWalCheckpointer } from './wal-checkpointer.js';
 
 export type Db = Kysely<Database>;
 export type Tx = Transaction<Database>;
@@ -95,9 +96,18 @@ function transactionOf(db: Db): Store['transaction'] {
   };
 }
 
-export async function openSqliteStore(path: string, mode: MigrationMode = 'apply'): Promise<Store> {
-  const { db } = openSqlite(path);
+/** Who checkpoints SQLite's WAL: the committing connection (SQLite's default) or a worker thread (wal-checkpointer.ts). */
+export type SqliteCheckpoint = 'commit' | 'background';
+
+export async function openSqliteStore(
+  path: string,
+  mode: MigrationMode = 'apply',
+  checkpoint: SqliteCheckpoint = 'commit',
+): Promise<Store> {
+  const { db, raw } = openSqlite(path);
   await prepareSchema(db, mode);
+  const worker = checkpoint === 'background' && path !== ':memory:' ? startWalCheckpointer(path) : null;
+  if (worker) raw.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
   return {
     db,
     engine: 'sqlite',
@@ -106,7 +116,10 @@ export async function openSqliteStore(path: string, mode: MigrationMode = 'apply
     notifyIndexChange: async () => undefined,
     listenIndexChanges: async () => async () => undefined,
     scrub: () => truncateWal(db),
-    close: () => db.destroy(),
+    close: async () => {
+      await worker?.close();
+      await db.destroy();
+    },
   };
 }
 
@@ -206,8 +219,9 @@ export function openStore(opts: {
   databaseUrl?: string | undefined;
   sqlitePath: string;
   migrations?: MigrationMode;
+  sqliteCheckpoint?: SqliteCheckpoint | undefined;
 }): Promise<Store> {
   return opts.databaseUrl
     ? openPostgresStore(opts.databaseUrl, opts.migrations)
-    : openSqliteStore(opts.sqlitePath, opts.migrations);
+    : openSqliteStore(opts.sqlitePath, opts.migrations, opts.sqliteCheckpoint);
 }
