@@ -151,9 +151,9 @@ export const TABLE = {
   }),
   sqliteCheckpoint: setting({
     env: 'VEIL_SQLITE_CHECKPOINT',
-    type: z.enum(['background', 'commit']),
-    default: 'background',
-    doc: "Who copies SQLite's write-ahead log into the database file in the server: 'background' (a worker thread, every 200 ms, so no request waits for its fsyncs) or 'commit' (SQLite's default: the commit that fills 1,000 pages, on the event loop). Durability is the same either way.",
+    type: z.enum(['commit', 'background']),
+    default: 'commit',
+    doc: "Who copies SQLite's write-ahead log into the database file in the server: 'commit' (SQLite's own: the commit that fills 1,000 pages, on the event loop) or 'background' (experimental: a worker thread every 200 ms; not shown to cut identify's tail on a shared disk, see docs/benchmarks.md). Durability is the same either way.",
   }),
   serverTiming: setting({
     env: 'VEIL_SERVER_TIMING',

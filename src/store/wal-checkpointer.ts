@@ -2,13 +2,16 @@ import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 
 /**
- * SQLite's WAL checkpoints off the event loop (VEIL_SQLITE_CHECKPOINT=background, the server's default).
+ * SQLite's WAL checkpoints off the event loop (VEIL_SQLITE_CHECKPOINT=background; opt-in: the default
+ * stays SQLite's own, 'commit', until a quiet-machine run shows this cuts the tail, docs/benchmarks.md).
  *
  * Why: better-sqlite3 is synchronous, and by default the connection that commits the transaction
  * taking the WAL past 1,000 pages runs the checkpoint inside that commit: it copies the pages into
  * the database file and fsyncs it (two syncs of several ms each on a VM disk), on the main thread,
- * while every other request in flight waits. At 30 identifies a second (each writes a search record and
- * an audit entry) that happened every few seconds and made the tail of identify (issue 17 item 5).
+ * while every other request in flight waits; at 30 identifies a second (each writes a search record
+ * and an audit entry) that is every few seconds (issue 17 item 5). Measured on a loaded, shared disk,
+ * moving it to a worker did not cut slow commits: its fsyncs of the WAL and the database file contend
+ * with the main thread's WAL writes, and most slow commits were not checkpoints.
  *
  * Here a worker thread holds its own connection and runs a PASSIVE checkpoint every `intervalMs`:
  * it never takes the write lock, so commits go on meanwhile, and the fsyncs happen on its thread.

@@ -1,6 +1,6 @@
-// VEIL_SQLITE_CHECKPOINT=background (the server's default): SQLite's WAL is copied into the database
-// file by a worker thread, not by the commit that fills it (issue 17 item 5: those fsyncs on the event
-// loop made the tail of identify). SQLite files only: the PostgreSQL pass runs it on SQLite too.
+// VEIL_SQLITE_CHECKPOINT=background (opt-in; 'commit' is the default): SQLite's WAL is copied into the database
+// file by a worker thread, not by the commit that fills it (issue 17 item 5: its fsyncs on the event
+// loop were a suspect for identify's tail). SQLite files only: the PostgreSQL pass runs it on SQLite too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
