@@ -65,7 +65,9 @@ export async function restoreCommand(argv: string[], io: Io, env: NodeJS.Process
       await v.close();
     }
   } else r = await restoreBackup(loadSettings(env), resolve(positionals[0]!), cliActor());
-  if (values.json) io.out(JSON.stringify({ replayed: r.replayed, setAside: r.setAside, files: r.files }) + '\n');
+  const { journal } = r;
+  if (values.json)
+    io.out(JSON.stringify({ replayed: r.replayed, journal, setAside: r.setAside, files: r.files }) + '\n');
   else
     io.out(
       [
@@ -74,6 +76,7 @@ export async function restoreCommand(argv: string[], io: Io, env: NodeJS.Process
         r.replayed.length
           ? `replayed ${r.replayed.length} erasures the keystore records since the backup (audit actor system:restore): ${r.replayed.join(', ')}`
           : 'no erasure to replay: nobody in the restored database was erased since',
+        `replayed from keys/restore-journal.jsonl: ${journal.purposesRemoved} purpose removals (${journal.consentsWithdrawn} consent withdrawals), ${journal.restrictions} restrictions set or lifted`,
       ].join('\n') + '\n',
     );
   return 0;

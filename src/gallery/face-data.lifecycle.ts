@@ -157,7 +157,14 @@ export class FaceDataLifecycle {
             : await consents.idsFor(tx, subjectId, purposeId, 'given');
       for (const id of given) await consents.setState(tx, id, state, at, actorLabel(actor));
       const ids = gone.map((t) => t.id);
-      await this.templatesRemoved(tx, actor, subjectId, purposeId, ids, why.reason);
+      if (ids.length)
+        await this.deps.audit.append(tx, {
+          actor,
+          action: 'template.removed',
+          subjectIds: [subjectId],
+          purposeId,
+          detail: { templates: ids, reason: why.reason },
+        });
       const detail: Record<string, Json> = { templatesDeleted: gone.length, sightingsUnlinked: sightings };
       if (why.reason === 'consent-withdrawn') detail['consentId'] = why.consentId;
       else if (why.reason === 'unenrolled') detail['note'] = why.note;
@@ -172,6 +179,15 @@ export class FaceDataLifecycle {
         detail,
       });
       return { files: gone.map((t) => t.imagePath), templates: gone.length };
+    });
+    const consentId = why.reason === 'consent-withdrawn' ? { consentId: why.consentId } : {};
+    await this.deps.keyring.journal.append({
+      kind: 'purpose-removed',
+      at,
+      subjectId,
+      purposeId,
+      reason: why.reason,
+      ...consentId,
     });
     return { templates: r.templates };
   }
@@ -248,9 +264,10 @@ export class FaceDataLifecycle {
     const s = await subjects.get(this.deps.store.db, subjectId);
     if (!s || s.state === 'erased') throw new VeilError('UNKNOWN_SUBJECT', `No subject '${subjectId}'.`);
     if ((s.state === 'restricted') === restricted) return false;
+    const at = this.now();
     if (restricted) {
       await this.change([s.id], undefined, async (tx) => {
-        await subjects.setState(tx, s.id, 'restricted', this.now());
+        await subjects.setState(tx, s.id, 'restricted', at);
         await this.deps.audit.append(tx, {
           actor,
           action: 'subject.restricted',
@@ -261,8 +278,8 @@ export class FaceDataLifecycle {
       });
     } else {
       await this.deps.store.transaction(async (tx) => {
-        await subjects.setState(tx, s.id, 'active', this.now());
-        await touchIndex(this.deps.store, tx, s.id, this.now());
+        await subjects.setState(tx, s.id, 'active', at);
+        await touchIndex(this.deps.store, tx, s.id, at);
         await this.deps.audit.append(tx, {
           actor,
           action: 'subject.unrestricted',
@@ -272,29 +289,12 @@ export class FaceDataLifecycle {
       });
       await this.reload(s.id);
     }
+    await this.deps.keyring.journal.append({ kind: 'restriction', at, subjectId: s.id, restricted });
     return true;
   }
 
   /** Erasure (Art. 17): everything about the subjects, ending with their data key. */
   erase(subjectIds: readonly SubjectId[], actor: Actor, requestId: string | null): Promise<ErasureCertificate> {
     return this.eraser.erase(subjectIds, actor, requestId);
-  }
-
-  private async templatesRemoved(
-    tx: Tx,
-    actor: Actor,
-    subjectId: SubjectId,
-    purposeId: PurposeId,
-    ids: readonly string[],
-    reason: string,
-  ): Promise<void> {
-    if (!ids.length) return;
-    await this.deps.audit.append(tx, {
-      actor,
-      action: 'template.removed',
-      subjectIds: [subjectId],
-      purposeId,
-      detail: { templates: [...ids], reason },
-    });
   }
 }

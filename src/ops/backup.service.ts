@@ -22,6 +22,7 @@ import { keySlotRepository } from '../privacy/key-slot.repository.js';
 import type { FaceDataLifecycle } from '../gallery/face-data.lifecycle.js';
 import type { ErasureCertificate } from '../rights/certificate.js';
 import { backupRepository } from './backup.repository.js';
+import { replayJournal, type JournalReplay } from './restore-replay.js';
 
 /** The sealed files a backup carries: everything a restored database refers to. */
 export const BACKUP_DIRS = ['images', 'media', 'exports'] as const;
@@ -49,6 +50,8 @@ export interface ReplayReport {
   /** Subjects the restored database held that the keystore says were erased (or whose key is gone). */
   readonly replayed: readonly SubjectId[];
   readonly certificate: ErasureCertificate | null;
+  /** Withdrawals, removals and restrictions since the backup, applied again (restore-journal.ts). */
+  readonly journal: JournalReplay;
 }
 
 /**
@@ -113,9 +116,10 @@ export class BackupService {
       if (!r.destroyed && (s?.state !== 'live' || s.owner !== r.owner)) gone.add(r.owner);
     }
     const ids = (await backupRepository.subjectsNotErased(store.db, [...gone])) as SubjectId[];
-    if (!ids.length) return { replayed: [], certificate: null };
-    const certificate = await this.deps.lifecycle.erase(ids, actors.system('restore'), null);
-    return { replayed: ids, certificate };
+    const system = actors.system('restore');
+    const certificate = ids.length ? await this.deps.lifecycle.erase(ids, system, null) : null;
+    const journal = await replayJournal({ ...this.deps, journal: keyring.journal }, system);
+    return { replayed: ids, certificate, journal };
   }
 }
 

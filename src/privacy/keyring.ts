@@ -4,6 +4,7 @@ import { newDataKey, type MasterKey } from './keys.js';
 import { assertOwner, encodeLive, encodeTombstone, parseSlot, SLOT_BYTES, type Slot } from './keystore-format.js';
 import type { Keystore } from './keystore.js';
 import { keySlotRepository as slots } from './key-slot.repository.js';
+import { RestoreJournal } from './restore-journal.js';
 
 const destroyedError = (owner: string) =>
   new VeilError('KEY_DESTROYED', `The data key of ${owner} has been destroyed.`);
@@ -20,10 +21,15 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
  * finished by the next start (keystore-upkeep.ts).
  */
 export class KeyRing {
+  /** Beside the keystore and, like it, never in a backup: what a restore must not undo. */
+  readonly journal: RestoreJournal;
+
   constructor(
     readonly master: MasterKey,
     readonly keystore: Keystore,
-  ) {}
+  ) {
+    this.journal = new RestoreJournal(keystore.dataDir);
+  }
 
   /** A new key, on disk before this returns, so it exists before the transaction naming it commits. */
   async create(ex: Executor, owner: string, at: string): Promise<Buffer> {

@@ -183,3 +183,94 @@ test(
     );
   },
 );
+
+test(`a ${ENGINE} backup restored after a consent withdrawal, a removal and a restriction does not undo them; a later re-enrollment stays`, async () => {
+  const masterHex = randomBytes(32).toString('hex');
+  const dataDir = tempDir('veil-restore-journal-');
+  const { databaseUrl } = await engineOptions();
+  let v = await open(dataDir, masterHex, databaseUrl);
+  const JON = 'face_recognition/kit_harington/knn_train_kit_harington_john1.jpeg';
+  const ROSE = 'face_recognition/rose_leslie/knn_train_rose_leslie_img1.jpg';
+  let withdrawn: string, restricted: SubjectId, removed: SubjectId, back: SubjectId, backup;
+  try {
+    await v.purposes.create(operator, {
+      key: 'members',
+      name: 'Members',
+      description: 'Members check in by face.',
+      lawfulBasis: 'consent',
+    });
+    const members = (await v.purposes.list(operator)).find((p) => p.key === 'members')!.id;
+    const given = await v.consents.give(operator, {
+      purpose: 'members',
+      noticeText: NOTICE,
+      noticeVersion: '1',
+      method: 'api',
+      collector: 'test',
+    });
+    withdrawn = given.consent.id;
+    await v.gallery.enroll(operator, { purpose: 'members', consentId: withdrawn, images: [face(OBAMA[0]!)] });
+    restricted = await enroll(v, BIDEN);
+    removed = await enroll(v, JON);
+    back = await enroll(v, ROSE);
+    // Removed and enrolled again before the backup: the backup holds the later enrollment.
+    await v.lifecycle.removePurpose(back, members, operator, { reason: 'unenrolled', note: 'test' });
+    const again = await v.consents.give(operator, {
+      purpose: 'members',
+      subjectId: back,
+      noticeText: NOTICE,
+      noticeVersion: '1',
+      method: 'api',
+      collector: 'test',
+    });
+    await v.gallery.enroll(operator, { purpose: 'members', consentId: again.consent.id, images: [face(ROSE)] });
+    backup = await backUpAndRestoreLater(v, dataDir, masterHex, databaseUrl);
+    await v.consents.withdraw(operator, withdrawn);
+    await v.subjects.setRestricted(operator, restricted, true, 'contested');
+    await v.lifecycle.removePurpose(removed, members, operator, { reason: 'unenrolled', note: 'test' });
+    for (const p of [OBAMA[1]!, BIDEN, JON]) assert.deepEqual(await matches(v, p), [], p);
+  } finally {
+    await v.close();
+  }
+  const restored = await backup.restore();
+  let url = databaseUrl;
+  let report;
+  if ('url' in restored) {
+    url = restored.url;
+    const r = await open(dataDir, masterHex, url);
+    try {
+      report = (await r.backup.replayErasures(operator)).journal;
+    } finally {
+      await r.close();
+    }
+  } else report = restored.journal;
+  assert.deepEqual(report, { purposesRemoved: 2, consentsWithdrawn: 1, restrictions: 1 });
+
+  v = await open(dataDir, masterHex, url);
+  try {
+    for (const p of [OBAMA[1]!, BIDEN, JON])
+      assert.deepEqual(await matches(v, p), [], `${p} matches after the restore`);
+    assert.deepEqual(await matches(v, ROSE), [back], 'the enrollment made after the removal, before the backup, stays');
+    assert.equal((await v.consents.get(operator, withdrawn)).state, 'withdrawn');
+    assert.equal((await v.subjects.get(operator, restricted)).state, 'restricted');
+    const replayed = await v.store.db
+      .selectFrom('audit_entries')
+      .select(['action'])
+      .where('actor_id', '=', 'restore')
+      .execute();
+    assert.deepEqual(replayed.map((a) => a.action).sort(), [
+      'consent.withdrawn',
+      'enrollment.removed',
+      'subject.restricted',
+      'template.removed',
+      'template.removed',
+    ]);
+    // Replaying again changes nothing.
+    assert.deepEqual((await v.backup.replayErasures(operator)).journal, {
+      purposesRemoved: 0,
+      consentsWithdrawn: 0,
+      restrictions: 0,
+    });
+  } finally {
+    await v.close();
+  }
+});
