@@ -17,7 +17,9 @@
 //
 // On PostgreSQL: SNAPSHOT_PG_URL=postgres://admin-url seeds a fresh database on that server (its URL is
 // printed); SNAPSHOT_DATABASE_URL=postgres://... with SNAPSHOT_DIR reuses one.
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { actors } from '../../src/auth/actor.js';
 import type { PurposeId, SubjectId } from '../../src/ids.js';
 import { openStore } from '../../src/store/store.js';
@@ -40,8 +42,21 @@ const erasures = Number(process.env['SNAPSHOT_ERASE'] ?? 5);
 // Erasures of people in other ranges once the rewrite of the first ones has started.
 const during = Number(process.env['SNAPSHOT_ERASE_DURING'] ?? 4);
 const log = (s: string) => process.stderr.write(`snapshot: ${s}\n`);
-const reuse = process.env['SNAPSHOT_DIR'];
-const dataDir = reuse ?? tempDir('veil-scale-snapshot-');
+// SNAPSHOT_TRACE=1: a step's label and its time (ms since the erasure began) from a hook a traced build calls (globalThis.__vt).
+const trace: [string, number][] = [];
+if (process.env['SNAPSHOT_TRACE'] === '1')
+  (globalThis as unknown as { __vt: (l: string) => void }).__vt = (l) => {
+    trace.push([l, performance.now()]);
+    if (l.startsWith('rw:')) rwTrace.push([l, performance.now()]);
+  };
+const rwTrace: [string, number][] = [];
+// SNAPSHOT_DIR naming a directory without a database: seeded there (SNAPSHOT_SEED_ONLY=1: then exits).
+const reuse =
+  process.env['SNAPSHOT_DIR'] && existsSync(join(process.env['SNAPSHOT_DIR'], 'veil.db'))
+    ? process.env['SNAPSHOT_DIR']
+    : undefined;
+const dataDir = process.env['SNAPSHOT_DIR'] ?? tempDir('veil-scale-snapshot-');
+mkdirSync(dataDir, { recursive: true });
 const engine = new FakeAnalyzer();
 const pgAdmin = process.env['SNAPSHOT_PG_URL'];
 const databaseUrl =
@@ -54,7 +69,7 @@ const timed = async <T>(fn: () => Promise<T>) => {
   const c0 = process.cpuUsage();
   const value = await fn();
   const c = process.cpuUsage(c0);
-  return { value, seconds: (performance.now() - t0) / 1000, cpuSeconds: (c.user + c.system) / 1e6 };
+  return { value, t0, seconds: (performance.now() - t0) / 1000, cpuSeconds: (c.user + c.system) / 1e6 };
 };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -66,6 +81,7 @@ if (!reuse) {
     await v.close();
   });
   log(`seeded ${n} in ${seed.seconds.toFixed(0)} s`);
+  if (process.env['SNAPSHOT_SEED_ONLY'] === '1') process.exit(0);
 }
 
 // The index part of start-up, as openVeil runs it, on its own.
@@ -129,7 +145,7 @@ await store.close();
 // are written again from the live index in the background (SegmentRewrites, a second after the first
 // erasure, so later erasures run while it writes); its remaining work is flushed and timed. Then the
 // same without the rewrite (rewriteDelayMs too long to run before close: as before it existed).
-type Erasures = { eraseMs: number[]; duringMs: number[]; rewrites: object[]; flushSeconds: number };
+type Erasures = { eraseMs: number[]; duringMs: number[]; stallMs: number[]; rewrites: object[]; flushSeconds: number };
 async function eraseSome(round: number, rewrite: boolean): Promise<Erasures> {
   const index = rewrite ? {} : { rewriteDelayMs: 3_600_000 };
   const open = await timed(() => openVeil({ dataDir, engine, env: {}, databaseUrl, index }));
@@ -147,20 +163,35 @@ async function eraseSome(round: number, rewrite: boolean): Promise<Erasures> {
   // Erasures while a rewrite runs: wait for it to start (it records its run when done), then erase
   // people of other ranges, each timed.
   const duringMs: number[] = [];
+  // The event loop's longest stall while each of those erasures ran (what a request would wait).
+  const stallMs: number[] = [];
   if (rewrite && during) {
     await new Promise((r) => setTimeout(r, 1_200));
     for (let i = 0; i < during; i++) {
       const subject = v.index.ownerOf(ids[Math.floor(((i + 0.25) * ids.length) / during)]!)!.subjectId as SubjectId;
+      const loop = monitorEventLoopDelay({ resolution: 5 });
+      loop.enable();
+      trace.length = 0;
       const e = await timed(() => v.lifecycle.erase([subject], actors.system('bench'), null));
+      loop.disable();
       duringMs.push(e.seconds * 1000);
-      log(`erasure during the rewrite ${(e.seconds * 1000).toFixed(0)} ms (runs done: ${v.rewrites?.runs.length})`);
+      stallMs.push(loop.max / 1e6);
+      log(
+        `erasure during the rewrite ${(e.seconds * 1000).toFixed(0)} ms, ${e.cpuSeconds.toFixed(2)} CPU s, longest loop stall ${(loop.max / 1e6).toFixed(0)} ms (runs done: ${v.rewrites?.runs.length})`,
+      );
+      if (trace.length) log(`  steps ${trace.map(([l, t]) => `${l}@${(t - e.t0).toFixed(0)}`).join(' ')}`);
     }
   }
   const flush = await timed(async () => (rewrite ? v.rewrites?.flush() : undefined));
   const rewrites = [...(v.rewrites?.runs ?? [])];
   log(`rewrites ${JSON.stringify(rewrites)}; flushed in ${flush.seconds.toFixed(1)} s`);
+  if (rwTrace.length)
+    log(
+      `rewrite steps (ms since the previous) ${rwTrace.map(([l, t], i) => `${l}+${(t - (rwTrace[i - 1]?.[1] ?? t)).toFixed(0)}`).join(' ')}`,
+    );
+  rwTrace.length = 0;
   await v.close();
-  return { eraseMs, duringMs, rewrites, flushSeconds: flush.seconds };
+  return { eraseMs, duringMs, stallMs, rewrites, flushSeconds: flush.seconds };
 }
 
 // A start after the erasures: the ranges of the segments they destroyed are read (and decrypted)
@@ -184,8 +215,10 @@ async function startAfter() {
 
 const withRewrite = await eraseSome(0, true);
 const afterErasures = await startAfter();
-const withoutRewrite = await eraseSome(1, false);
-const afterErasuresNoRewrite = await startAfter();
+// SNAPSHOT_NO_REWRITE=0: the round without the rewrite is skipped.
+const again = process.env['SNAPSHOT_NO_REWRITE'] !== '0';
+const withoutRewrite = again ? await eraseSome(1, false) : { eraseMs: [0] };
+const afterErasuresNoRewrite = again ? await startAfter() : null;
 const eraseSeconds = withRewrite.eraseMs.map((x) => x / 1000);
 
 process.stdout.write(

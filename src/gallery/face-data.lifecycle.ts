@@ -78,6 +78,8 @@ export class FaceDataLifecycle {
     // Until the transaction's outcome is known, the follower must not apply a read of these people.
     const release = this.deps.index.fence.hold(subjectIds);
     drop();
+    // Until it has settled, background snapshot writes wait between their steps (ChangeGate).
+    const leave = this.deps.snapshots?.gate.enter();
     let result: T;
     let segments: Awaited<ReturnType<IndexSnapshots['forget']>> = [];
     try {
@@ -95,11 +97,12 @@ export class FaceDataLifecycle {
         // And in the feed: a snapshot segment written while they were out of this index is read again for them.
         await this.deps.store.transaction((tx) => touchIndex(this.deps.store, tx, s, this.now())).catch(() => null);
       }
+      leave?.();
       throw e;
     }
     release();
     this.deps.vault.deleteFiles(result.files);
-    await this.deps.snapshots?.settle(subjectIds, segments);
+    await this.deps.snapshots?.settle(subjectIds, segments).finally(leave);
     return result;
   }
 

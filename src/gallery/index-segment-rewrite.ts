@@ -1,6 +1,7 @@
 import type { GalleryIndex } from '../vector/gallery-index.js';
 import type { SegmentRow } from '../vector/index-segment.repository.js';
 import { snapshotFailed, type SegmentRange } from './index-snapshot-writer.js';
+import type { ChangeGate } from './change-gate.js';
 
 /** How long after a change its destroyed segments are written again (the changes of a burst share one write). */
 export const REWRITE_DELAY_MS = 1_000;
@@ -15,6 +16,8 @@ export interface RewriteRun {
   readonly ms: number;
   /** Not written: another process holds the writer's lease (retried), or the feed was pruned past `since`. */
   readonly skipped?: 'lease' | 'pruned' | 'failed';
+  /** How many times, and how long in all, its steps waited for changes in flight (ChangeGate). */
+  readonly waited: { readonly count: number; readonly ms: number };
 }
 
 export interface RewriteDeps {
@@ -23,6 +26,8 @@ export interface RewriteDeps {
   readonly position: () => number;
   readonly model: string;
   readonly delayMs: number;
+  /** The changes in flight its steps wait for (the writer's `pause`). */
+  readonly gate: ChangeGate;
   /** Writes segments of these ranges under the writer's lease (IndexSnapshots.writeRanges); null: lease held. */
   readonly write: (
     index: GalleryIndex,
@@ -105,8 +110,11 @@ export class SegmentRewrites {
     this.pending = [];
     const t0 = performance.now();
     const since = this.d.position();
-    const done = (r: Omit<RewriteRun, 'ranges' | 'since' | 'ms'>) => {
-      this.runs.push({ ranges: ranges.length, since, ms: performance.now() - t0, ...r });
+    const w0 = { ...this.d.gate.waits };
+    const done = (r: Omit<RewriteRun, 'ranges' | 'since' | 'ms' | 'waited'>) => {
+      const { count, ms } = this.d.gate.waits;
+      const waited = { count: count - w0.count, ms: ms - w0.ms };
+      this.runs.push({ ranges: ranges.length, since, ms: performance.now() - t0, waited, ...r });
       if (this.runs.length > 100) this.runs.shift();
     };
     this.running = this.d

@@ -10,7 +10,13 @@ import { QuantizedIndex } from '../vector/quantized-index.js';
 import { AdaptiveIndex } from '../vector/adaptive-index.js';
 import { indexChangeRepository as changes } from '../vector/index-change.repository.js';
 import { indexSegmentRepository as segments } from '../vector/index-segment.repository.js';
-import { encodeSegment, segmentAad } from '../vector/segment-codec.js';
+import { encodeSegmentInSteps, segmentAad } from '../vector/segment-codec.js';
+
+/** Bytes sealed, and written and synced, per step of a segment; rows exported, and ids ordered, per step. */
+const STEP = 1 << 22;
+const EXPORT_STEP = 4096;
+const ORDER_STEP = 16_384;
+const nextTurn = () => new Promise<void>((r) => setImmediate(r));
 
 export interface WriterDeps {
   readonly store: Store;
@@ -21,6 +27,8 @@ export interface WriterDeps {
   readonly path: (id: string) => string;
   /** Destroys segments: keys (shredded), rows and files. */
   readonly destroy: (ids: readonly string[]) => Promise<void>;
+  /** Awaited between steps, outside any transaction: resolves once no change is in flight here (ChangeGate). */
+  readonly pause?: () => Promise<void>;
 }
 
 /** A subject range of one purpose whose segment a change destroyed: written again from the live index. */
@@ -45,7 +53,7 @@ export interface FeedView {
  *    that committed first is in the feed; one that commits after sees the row and destroys the key.
  * 2. only then, outside any transaction: the rows exported, sealed under that key, the file written
  *    (in steps and asynchronously, so neither this process's changes nor, on SQLite, anyone's
- *    transactions wait for it).
+ *    transactions wait for it; between steps `pause` holds the work while a change is in flight).
  * 3. the row looked up again: gone (a change destroyed it meanwhile) means the file goes too.
  * Nothing is sealed under a key whose row has not committed, so a failure or a kill at any point
  * leaves no readable file that no row names. On a failure the segment being written is destroyed.
@@ -71,7 +79,10 @@ export async function writeSegments(
     for (const [purposeId, q] of quantised)
       for (const within of ranges ? ranges.filter((r) => r.purposeId === purposeId) : [undefined]) {
         const order: (readonly [string, string])[] = [];
-        for (const t of q.ids()) {
+        const held = q.ids();
+        for (let k = 0; k < held.length; k++) {
+          if (k % ORDER_STEP === 0) await d.pause?.();
+          const t = held[k]!;
           const s = index.ownerOf(t as TemplateId)?.subjectId ?? '';
           if (!within || (within.lo <= s && s <= within.hi)) order.push([s, t]);
         }
@@ -79,6 +90,7 @@ export async function writeSegments(
         for (let i = 0; i < order.length; i += perSegment) {
           const id = newId.other('seg');
           current = id;
+          await d.pause?.();
           const named = await d.store.transaction(async (tx) => {
             await d.store.serializeAudit(tx);
             if (!(await readFeed(tx, feed))) return 'pruned' as const;
@@ -117,29 +129,26 @@ export async function writeSegments(
           }
           if (!named) continue;
           const { part, key } = named;
-          // A row removed from the index while the row committed: its person changed; the count would lie.
-          if (!part.every(([, t]) => q.has(t))) {
+          const templateIds = part.map((p) => p[1]);
+          const subjectIds = part.map((p) => p[0]);
+          // Exported a step at a time, each step only if all its rows are still in the index. A row
+          // gone means its person changed (the count would lie): the segment goes. One exported and
+          // then changed is safe: that change found this segment's row (committed above) and destroys it.
+          const take = (from: number, to: number) => {
+            const ids = templateIds.slice(from, to);
+            return ids.every((t) => q.has(t)) ? q.exportRows(ids) : null;
+          };
+          const head = { id, model: d.model, purposeId, centre: q.centre(), templateIds, subjectIds };
+          const plain = await encodeSegmentInSteps(head, take, EXPORT_STEP, d.pause ?? nextTurn);
+          if (!plain) {
+            key.fill(0);
             await d.destroy([id]);
             continue;
           }
-          const templateIds = part.map((p) => p[1]);
-          const subjectIds = part.map((p) => p[0]);
-          // Export and encode run without a pause: what is exported is what the row names.
-          const rows = q.exportRows(templateIds);
-          const plain = encodeSegment({
-            id,
-            model: d.model,
-            purposeId,
-            centre: q.centre(),
-            templateIds,
-            subjectIds,
-            ...rows,
-          });
-          rows.rows.fill(0);
           try {
             // In steps and asynchronously: a change in this process is not held up by the write.
-            const sealed = await sealInSteps(key, plain, segmentAad(id, d.model, purposeId));
-            await writeSecretFileAsync(join(d.dataDir, d.path(id)), sealed);
+            const sealed = await sealInSteps(key, plain, segmentAad(id, d.model, purposeId), STEP, d.pause);
+            await writeSecretFileAsync(join(d.dataDir, d.path(id)), sealed, STEP, d.pause);
           } finally {
             plain.fill(0);
             key.fill(0);

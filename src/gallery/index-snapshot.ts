@@ -12,6 +12,7 @@ import { decodeSegment, openInto, segmentAad, type SegmentRows } from '../vector
 import { quantised, writeSegments, type SegmentRange } from './index-snapshot-writer.js';
 import { REWRITE_DELAY_MS, SegmentRewrites } from './index-segment-rewrite.js';
 import type { IndexOptions } from './index-startup.js';
+import { ChangeGate } from './change-gate.js';
 
 /** Snapshot segments live here, under the data directory (never in a backup: BACKUP_DIRS). */
 export const SEGMENT_DIR = 'index';
@@ -50,6 +51,8 @@ export class IndexSnapshots {
   /** Whether snapshots are loaded and written; when not, changes still destroy the segments on disk. */
   readonly enabled: boolean;
   private rewrites: SegmentRewrites | undefined;
+  /** Changes in flight in this process (FaceDataLifecycle): segment writes take their steps between them. */
+  readonly gate = new ChangeGate();
 
   constructor(
     private readonly deps: { store: Store; keyring: KeyRing; dataDir: string; model: string },
@@ -210,7 +213,8 @@ export class IndexSnapshots {
     const { store, keyring, dataDir, model } = this.deps;
     const deps = { store, keyring, dataDir, model, owner: segmentOwner, path: segmentPath };
     const destroy = (ids: readonly string[]) => this.destroy(ids);
-    return writeSegments({ ...deps, destroy }, quantised(index), index, since, this.segmentTemplates, ranges);
+    const pause = () => this.gate.quiet();
+    return writeSegments({ ...deps, destroy, pause }, quantised(index), index, since, this.segmentTemplates, ranges);
   }
 
   private async writeHeld(index: GalleryIndex, since: number): Promise<{ segments: number; templates: number }> {
@@ -269,7 +273,8 @@ export class IndexSnapshots {
     const write = (i: GalleryIndex, since: number, ranges: readonly SegmentRange[]) =>
       this.leased(() => this.writeWith(i, since, ranges));
     const delayMs = this.opts.rewriteDelayMs ?? REWRITE_DELAY_MS;
-    return (this.rewrites = new SegmentRewrites({ index, position, model: this.deps.model, delayMs, write }));
+    const { gate } = this;
+    return (this.rewrites = new SegmentRewrites({ index, position, model: this.deps.model, delayMs, write, gate }));
   }
 
   /** Destroys segments: their keys (shredded at once), rows and files. */

@@ -51,14 +51,21 @@ export function writeSecretFile(path: string, content: Buffer | string): void {
 /**
  * `writeSecretFile` without holding the event loop while the bytes are written and synced, synced a
  * few MiB at a time: an fsync elsewhere (the keystore's, in an erasure) can have to wait for every
- * dirty page of the file system's journal, so few are left dirty at any time.
+ * dirty page of the file system's journal, so few are left dirty at any time. `between` runs before
+ * each step (a snapshot write waits there for changes in flight, so none waits behind its syncs).
  */
-export async function writeSecretFileAsync(path: string, content: Buffer, step = 1 << 22): Promise<void> {
+export async function writeSecretFileAsync(
+  path: string,
+  content: Buffer,
+  step = 1 << 22,
+  between?: () => Promise<void>,
+): Promise<void> {
   secretDir(dirname(path));
   const tmp = `${path}.tmp-${process.pid}`;
   const fh = await fsp.open(tmp, 'w', 0o600);
   try {
     for (let at = 0; at < content.length;) {
+      await between?.();
       const end = Math.min(at + step, content.length);
       while (at < end) at += (await fh.write(content, at, end - at, at)).bytesWritten;
       await fh.datasync();

@@ -31,6 +31,54 @@ export const segmentAad = (id: string, model: string, purposeId: string) =>
  * subject id of each row, "tid subject" joined by newlines. Little-endian arrays (the machine's).
  */
 export function encodeSegment(s: SegmentRows): Buffer {
+  const { out, at } = layout(s);
+  let o = at;
+  for (const part of [s.centre, s.scales, s.codes, s.rows]) {
+    out.set(new Uint8Array(part.buffer, part.byteOffset, part.byteLength), o);
+    o += part.byteLength;
+  }
+  return out;
+}
+
+type SegmentHead = Omit<SegmentRows, 'codes' | 'rows' | 'scales'>;
+type RowParts = Pick<SegmentRows, 'codes' | 'rows' | 'scales'>;
+
+/**
+ * `encodeSegment`'s bytes, the rows taken `step` at a time (`take(from, to)`: null when they can no
+ * longer be, and then null), `between` awaited before each step: a segment's 38 MB are not copied in
+ * one go on the event loop. `take`'s arrays are zeroed once copied.
+ */
+export async function encodeSegmentInSteps(
+  s: SegmentHead,
+  take: (from: number, to: number) => RowParts | null,
+  step: number,
+  between: () => Promise<void>,
+): Promise<Buffer | null> {
+  const n = s.templateIds.length;
+  const { out, at } = layout(s);
+  const bytes = (a: Uint8Array | Int8Array | Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  out.set(bytes(s.centre), at);
+  const scalesAt = at + DIMS * 4;
+  const codesAt = scalesAt + n * 4;
+  const rowsAt = codesAt + n * CODE_BYTES;
+  for (let i = 0; i < n; i += step) {
+    await between();
+    const j = Math.min(n, i + step);
+    const p = take(i, j);
+    if (!p) {
+      out.fill(0);
+      return null;
+    }
+    out.set(bytes(p.scales), scalesAt + i * 4);
+    out.set(p.codes, codesAt + i * CODE_BYTES);
+    out.set(bytes(p.rows), rowsAt + i * DIMS);
+    p.rows.fill(0);
+  }
+  return out;
+}
+
+/** The buffer for a segment of these rows, its magic and header written; `at`: where the centre goes. */
+function layout(s: SegmentHead): { out: Buffer; at: number } {
   const n = s.templateIds.length;
   const ids = s.templateIds.map((t, i) => `${t} ${s.subjectIds[i]}`).join('\n');
   const header = Buffer.from(JSON.stringify({ id: s.id, model: s.model, purposeId: s.purposeId, n, ids }), 'utf8');
@@ -40,12 +88,7 @@ export function encodeSegment(s: SegmentRows): Buffer {
   MAGIC.copy(out, 0);
   out.writeUInt32BE(header.length, MAGIC.length);
   header.copy(out, MAGIC.length + 4);
-  let o = at;
-  for (const part of [s.centre, s.scales, s.codes, s.rows]) {
-    out.set(new Uint8Array(part.buffer, part.byteOffset, part.byteLength), o);
-    o += part.byteLength;
-  }
-  return out;
+  return { out, at };
 }
 
 export function decodeSegment(b: Buffer): SegmentRows {

@@ -80,8 +80,8 @@ test(`${ENGINE}: an erasure's destroyed segment is written again from the live i
     assert.equal(v.rewrites!.runs.length, 0, 'the erasure did not wait for the rewrite');
     await v.rewrites!.flush();
     assert.deepEqual(
-      v.rewrites!.runs.map((r) => ({ ...r, ms: 0, since: 0 })),
-      [{ ranges: 1, segments: 1, templates: SEGMENT - 1, ms: 0, since: 0 }],
+      v.rewrites!.runs.map((r) => ({ ...r, ms: 0, since: 0, waited: null })),
+      [{ ranges: 1, segments: 1, templates: SEGMENT - 1, ms: 0, since: 0, waited: null }],
     );
     // (b) a new segment for the range: the erased person's ids, int8 row and code absent, everyone else present.
     const fresh = (await indexSegmentRepository.all(v.store.db)).filter(
