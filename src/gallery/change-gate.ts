@@ -38,6 +38,11 @@ export class ChangeGate {
     };
   }
 
+  /** Whether a change is in flight. */
+  get busy(): boolean {
+    return this.active > 0;
+  }
+
   /** `fn` as a change: background steps wait while it runs. */
   async during<T>(fn: () => Promise<T>): Promise<T> {
     const leave = this.enter();

@@ -6,6 +6,7 @@ import type { SubjectId, TemplateId } from '../../src/ids.js';
 import { AdaptiveIndex } from '../../src/vector/adaptive-index.js';
 import { indexSegmentRepository, type SegmentRow } from '../../src/vector/index-segment.repository.js';
 import { ENGINE } from '../../support/database.js';
+import type { IndexSnapshots } from '../../src/gallery/index-snapshot.js';
 import { N, SEGMENT, fullRebuild, readable, seeded, type Setup } from './snapshot.fixture.js';
 
 // Erasures issued while a rewrite of destroyed segments runs (issue 17): they complete without
@@ -40,26 +41,35 @@ test(`${ENGINE}: erasures issued while a rewrite runs complete without waiting f
     const wanted = [first, same, other].map((p) => ({ p, ...codesOf(v, s, p) }));
     await v.lifecycle.erase([first as SubjectId], system, null);
     erased.push(first);
-    // Once the rewrite has committed its new segment's row (step 1, in its transaction), both
-    // erasures are issued; they start at once, the rewrite's next step waits for them.
+    // Once the rewrite has committed its new segment's row (step 1), at its next step, both erasures
+    // are issued and have begun (the one of the range being written first) before it goes on.
+    const gate = (v.lifecycle as unknown as { deps: { snapshots: IndexSnapshots } }).deps.snapshots.gate;
     const insert = indexSegmentRepository.insert;
+    const quiet = gate.quiet.bind(gate);
+    let named = false;
     let during: Promise<number[]> | undefined;
+    const timedErase = async (who: string) => {
+      const t0 = performance.now();
+      await v.lifecycle.erase([who as SubjectId], system, null);
+      return performance.now() - t0;
+    };
     indexSegmentRepository.insert = async (ex, row) => {
       await insert(ex, row);
-      if (during) return;
-      during = Promise.all(
-        [same, other].map(async (who) => {
-          await new Promise((r) => setImmediate(r));
-          const t0 = performance.now();
-          await v.lifecycle.erase([who as SubjectId], system, null);
-          return performance.now() - t0;
-        }),
-      );
+      named = true;
+    };
+    gate.quiet = async () => {
+      if (named && !during) {
+        const a = timedErase(same);
+        while (!gate.busy) await new Promise((r) => setImmediate(r));
+        during = Promise.all([a, timedErase(other)]);
+      }
+      return quiet();
     };
     try {
       await v.rewrites!.flush();
     } finally {
       indexSegmentRepository.insert = insert;
+      gate.quiet = quiet;
     }
     assert.ok(during, 'the erasures were issued during the rewrite');
     for (const ms of await during) assert.ok(ms < 1000, `an erasure during the rewrite took ${ms.toFixed(0)} ms`);
@@ -71,7 +81,7 @@ test(`${ENGINE}: erasures issued while a rewrite runs complete without waiting f
     // The ranges both erasures destroyed are written again, without anyone erased.
     await v.rewrites!.flush();
     assert.equal(v.rewrites!.runs.length, 2);
-    assert.equal(v.rewrites!.runs[1]!.segments, 2);
+    assert.equal(v.rewrites!.runs[1]!.segments, 2, JSON.stringify(v.rewrites!.runs));
     const segments = await readable(v, s.dir, s.purposeId);
     assert.equal(segments.length, N / SEGMENT);
     for (const seg of segments)
