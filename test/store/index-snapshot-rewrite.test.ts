@@ -235,7 +235,8 @@ test(`${ENGINE}: a burst of changes in two ranges makes one rewrite of those two
       v.rewrites!.runs.map((r) => [r.ranges, r.segments, r.skipped]),
       [[2, 0, 'lease']],
     );
-    await opsRepository.tryLease(v.store.db, 'index-snapshot', 'another-process', new Date(), 0);
+    // Released a millisecond back: a lease is free only once it expired before now, not in the same millisecond.
+    await opsRepository.tryLease(v.store.db, 'index-snapshot', 'another-process', new Date(Date.now() - 1), 0);
     await v.rewrites!.flush();
     assert.deepEqual(
       v.rewrites!.runs.map((r) => [r.ranges, r.segments, r.templates]),
