@@ -65,10 +65,7 @@ export class FaceDataLifecycle {
     return this.deps.clock.now().toISOString();
   }
 
-  /**
-   * The order every change follows. `work` runs in the transaction and returns the files to delete
-   * once it has committed.
-   */
+  /** The order every change follows: `work` runs in the transaction, returns the files to delete after commit. */
   private async change<T extends { files: readonly (string | null)[] }>(
     subjectIds: readonly SubjectId[],
     purposeId: PurposeId | undefined,
@@ -78,8 +75,7 @@ export class FaceDataLifecycle {
     // Until the transaction's outcome is known, the follower must not apply a read of these people.
     const release = this.deps.index.fence.hold(subjectIds);
     drop();
-    // Until it has settled, background snapshot writes wait between their steps (ChangeGate).
-    const leave = this.deps.snapshots?.gate.enter();
+    const leave = this.deps.snapshots?.gate.enter(); // till it settles, snapshot writes wait (ChangeGate)
     let result: T;
     let segments: Awaited<ReturnType<IndexSnapshots['forget']>> = [];
     try {
