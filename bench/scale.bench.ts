@@ -7,7 +7,6 @@ import { newId, type PurposeId, type SubjectId, type TemplateId } from '../src/i
 import { GalleryIndex } from '../src/vector/gallery-index.js';
 import { AdaptiveIndex } from '../src/vector/adaptive-index.js';
 import { loadavg } from 'node:os';
-import { spawn } from 'node:child_process';
 import { DEFAULT_CALIBRATION, DEFAULT_IMPOSTOR_TAIL } from '../src/face/calibration.default.js';
 import { FPIR_LIMITS, openSetThreshold } from '../src/gallery/open-set.js';
 import { fitDistractors } from '../support/distractors.js';
@@ -18,6 +17,7 @@ import { histogram, quantile, splitProbes } from './scale/probes.js';
 import { percentile } from './stats.js';
 import { StageClock } from '../src/vector/stage-clock.js';
 import type { Int8Kernel } from '../src/vector/int8-stage.js';
+import { holdLock } from './scale/bench-lock.js';
 
 const D = 512;
 const SCALE = process.env['SCALE'] ?? '1M';
@@ -146,7 +146,7 @@ const openSet = openSetThreshold({
   minimum: threshold,
 });
 // Timing only from here: SCALE_LOCK names a lock file shared by benches (flock), held until the end.
-const releaseLock = process.env['SCALE_LOCK'] ? await holdLock(process.env['SCALE_LOCK']) : () => {};
+const releaseLock = process.env['SCALE_LOCK'] ? await holdLock(process.env['SCALE_LOCK'], log) : () => {};
 const runs = [];
 for (const { share, divisor, kernel } of CONFIGS) {
   quantised.preselect = share;
@@ -307,21 +307,6 @@ process.stdout.write(
   }) + '\n',
 );
 releaseLock();
-
-/** Waits for an flock(1) lock, held by a child process until the function returned is called. */
-async function holdLock(file: string): Promise<() => void> {
-  log(`waiting for ${file}`);
-  const child = spawn('flock', [file, 'sh', '-c', 'echo taken; cat > /dev/null'], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  await new Promise((ok) => child.stdout.once('data', ok));
-  log(
-    `lock taken, load average ${loadavg()
-      .map((x) => x.toFixed(2))
-      .join(' ')}`,
-  );
-  return () => child.stdin.end();
-}
 
 /**
  * SCALE_CHECK: the streamed reference against one exact search over every held row at once (top-1

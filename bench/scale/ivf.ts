@@ -13,7 +13,6 @@
 // exact top 1, and the exact re-score ranks it first), so it is counted directly on the candidates.
 // `IVF_N=1000000 IVF_C=1024,2048 IVF_PROBES=0.01,0.02,0.03,0.05 IVF_LOCK=/tmp/veil-bench.lock \
 //   nice -n 10 node --expose-gc --import tsx bench/scale/ivf.ts`
-import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fitDistractors, Gaussian } from '../../support/distractors.js';
 import { GemmTopK } from '../../support/exact-reference.js';
@@ -37,6 +36,7 @@ import { lfwEmbeddings } from './lfw.js';
 import { splitProbes } from './probes.js';
 import { rowStream, streamRows } from './stream.js';
 import { percentile } from '../stats.js';
+import { holdLock } from './bench-lock.js';
 
 const D = 512;
 const N = Number(process.env['IVF_N'] ?? 1_000_000);
@@ -330,7 +330,7 @@ log(
 
 // 5. Timing under the bench lock: every probe twice through the Hamming stages alone, then through
 // the whole quantised search (int8 and the selection included), per configuration.
-const release = process.env['IVF_LOCK'] ? await holdLock(process.env['IVF_LOCK']) : () => {};
+const release = process.env['IVF_LOCK'] ? await holdLock(process.env['IVF_LOCK'], log) : () => {};
 function time(fn: (q: Float32Array) => unknown) {
   for (const q of probes.slice(0, 50)) fn(q);
   const ms: number[] = [];
@@ -424,18 +424,3 @@ process.stdout.write(
   }) + '\n',
 );
 release();
-
-/** Waits for an flock(1) lock, held by a child process until the function returned is called. */
-async function holdLock(file: string): Promise<() => void> {
-  log(`waiting for ${file}`);
-  const child = spawn('flock', [file, 'sh', '-c', 'echo taken; cat > /dev/null'], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  await new Promise((ok) => child.stdout.once('data', ok));
-  log(
-    `lock taken, load average ${loadavg()
-      .map((x) => x.toFixed(2))
-      .join(' ')}`,
-  );
-  return () => child.stdin.end();
-}
