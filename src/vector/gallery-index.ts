@@ -189,10 +189,16 @@ export class GalleryIndex {
     this.bySubject.clear();
   }
 
-  /** The follower's full rebuild: every matchable row as read at `mark`; returns the subjects to read again. */
+  /**
+   * The follower's full rebuild: every matchable row as read at `mark`, except those of people a local
+   * change touched since or holds (the read may be older than it: a withdrawal in flight would be put
+   * back). They are left out until read again: returns them.
+   */
   replaceAll(rows: readonly TemplateVector[], mark: number): SubjectId[] {
+    const changed = this.fence.changedSince(mark);
+    const skip = new Set(changed);
     this.clear();
-    for (const t of rows) this.put(t);
-    return this.fence.changedSince(mark);
+    for (const t of rows) if (!skip.has(t.subjectId)) this.put(t);
+    return changed;
   }
 }

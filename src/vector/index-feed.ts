@@ -94,16 +94,18 @@ export class IndexFollower {
             for (const s of index.replaceAll(await vault.matchable(store.db), mark))
               this.retry.set(s, Math.min(this.retry.get(s) ?? Infinity, this.cursor + 1));
           }
+          // Those waiting stay in `retry` until applied: a pass that fails must not lose them.
           const subjects = new Map(this.retry);
-          this.retry.clear();
           for (const r of rows)
             if (!subjects.has(r.subject_id as SubjectId)) subjects.set(r.subject_id as SubjectId, Number(r.seq));
           for (const [s, seq] of subjects) {
             const mark = index.fence.mark();
             const fresh = await vault.matchable(store.db, { subjectId: s });
             // A local change since the mark: this read may be older than it; read again next pass.
-            if (index.replaceSubject(s, fresh, mark)) this.applied++;
-            else this.retry.set(s, seq);
+            if (index.replaceSubject(s, fresh, mark)) {
+              this.applied++;
+              this.retry.delete(s);
+            } else this.retry.set(s, Math.min(this.retry.get(s) ?? Infinity, seq));
           }
           if (rows.length) this.cursor = Number(rows[rows.length - 1]!.seq);
         } while (this.again);
