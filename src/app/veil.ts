@@ -143,7 +143,7 @@ export async function openVeil(opts: VeilOptions) {
     controller,
     afterErase: (_s, contact) => purgeOutbox(mailer, contact),
   });
-  const purposes = new PurposeService({ ...base, templatesIn });
+  const purposes = new PurposeService({ ...base, templatesIn, journal: keyring.journal });
   const gallery = new GalleryService({ ...base, engine, keyring, vault, index, suppression, threshold });
   const search = new SearchService({ ...base, engine, vault, index, threshold, tail });
   const consents = new ConsentService({ ...base, keyring, vault, signingKey, controller, lifecycle });
@@ -230,7 +230,7 @@ export async function openVeil(opts: VeilOptions) {
     mailer,
     metricsPublic: settings.metrics.public,
   });
-  const backup = new BackupService({ store, clock, policy, dataDir, keyring, lifecycle });
+  const backup = new BackupService({ store, audit: auditLog, clock, policy, dataDir, keyring, lifecycle });
   const keyRotation = new KeyRotationService({
     ...base,
     keyring,

@@ -1,6 +1,8 @@
 import type { Store } from '../store/store.js';
 import type { Actor } from '../auth/actor.js';
-import type { SubjectId } from '../ids.js';
+import type { PurposeId, SubjectId } from '../ids.js';
+import type { AuditLog } from '../audit/audit.log.js';
+import { purposeRepository as purposes } from '../privacy/purpose.repository.js';
 import type { FaceDataLifecycle, PurposeRemoval } from '../gallery/face-data.lifecycle.js';
 import { subjectRepository as subjects } from '../gallery/subject.repository.js';
 import { consentRepository as consents } from '../privacy/consent.repository.js';
@@ -12,6 +14,8 @@ export interface JournalReplay {
   readonly consentsWithdrawn: number;
   /** People whose restriction the restored database had set or lifted differently from the last change. */
   readonly restrictions: number;
+  /** Purposes whose suspension the restored database had set or lifted differently from the last change. */
+  readonly suspensions: number;
 }
 
 /**
@@ -20,10 +24,11 @@ export interface JournalReplay {
  * - a withdrawal: its consent is still given there;
  * - any other removal of a purpose's data: templates made before the removal are still there (ones
  *   made after it come from a later enrollment the backup already held, and stay);
- * - restriction: the person's last line is the present state; an erased person is left alone.
+ * - restriction: the person's last line is the present state; an erased person is left alone;
+ * - a purpose's suspension: its last line is the present status.
  */
 export async function replayJournal(
-  d: { store: Store; lifecycle: FaceDataLifecycle; journal: RestoreJournal },
+  d: { store: Store; audit: AuditLog; lifecycle: FaceDataLifecycle; journal: RestoreJournal },
   actor: Actor,
 ): Promise<JournalReplay> {
   const entries = d.journal.read();
@@ -31,9 +36,14 @@ export async function replayJournal(
   let consentsWithdrawn = 0;
   let restrictions = 0;
   const lastRestriction = new Map<SubjectId, Extract<JournalEntry, { kind: 'restriction' }>>();
+  const lastStatus = new Map<PurposeId, Extract<JournalEntry, { kind: 'purpose-status' }>>();
   for (const e of entries) {
     if (e.kind === 'restriction') {
       lastRestriction.set(e.subjectId, e);
+      continue;
+    }
+    if (e.kind === 'purpose-status') {
+      lastStatus.set(e.purposeId, e);
       continue;
     }
     if (e.consentId) {
@@ -56,7 +66,32 @@ export async function replayJournal(
     await d.lifecycle.setRestricted(e.subjectId, e.restricted, actor, `replayed after a restore (set at ${e.at})`);
     restrictions++;
   }
-  return { purposesRemoved, consentsWithdrawn, restrictions };
+  const suspensions = await replayStatuses(d, [...lastStatus.values()], actor);
+  return { purposesRemoved, consentsWithdrawn, restrictions, suspensions };
+}
+
+/** A purpose's last suspension or resumption is its present status (a suspension is an order: it must hold). */
+async function replayStatuses(
+  d: { store: Store; audit: AuditLog },
+  last: readonly Extract<JournalEntry, { kind: 'purpose-status' }>[],
+  actor: Actor,
+): Promise<number> {
+  let n = 0;
+  for (const e of last) {
+    const p = await purposes.byIdOrKey(d.store.db, e.purposeId);
+    if (!p || (p.status === 'suspended') === e.suspended) continue;
+    await d.store.transaction(async (tx) => {
+      await purposes.setStatus(tx, p.id, e.suspended ? 'suspended' : 'active');
+      await d.audit.append(tx, {
+        actor,
+        action: e.suspended ? 'purpose.suspended' : 'purpose.resumed',
+        purposeId: p.id,
+        detail: { reason: `replayed after a restore (set at ${e.at})` },
+      });
+    });
+    n++;
+  }
+  return n;
 }
 
 function removal(e: Extract<JournalEntry, { kind: 'purpose-removed' }>): PurposeRemoval {

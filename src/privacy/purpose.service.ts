@@ -13,6 +13,7 @@ const ConfirmationsChange = z
 import type { CoreDeps } from '../service-deps.js';
 import { FPIR_LIMITS } from '../gallery/open-set.js';
 import { mediaRepository } from '../gallery/media.repository.js';
+import type { RestoreJournal } from './restore-journal.js';
 
 /** A purpose as its readers see it: with how many templates may match under it now. */
 export type PurposeView = Purpose & { readonly templates: number };
@@ -22,6 +23,8 @@ export class PurposeService {
     private readonly deps: CoreDeps & {
       /** Matchable templates per purpose, from the live index. */
       templatesIn: (purposeId: PurposeId) => number;
+      /** Where a suspension (or resumption) is kept so a restored backup does not undo it. */
+      journal: RestoreJournal;
     },
   ) {}
 
@@ -77,6 +80,12 @@ export class PurposeService {
         purposeId: p.id,
         detail: { reason },
       });
+    });
+    await this.deps.journal.append({
+      kind: 'purpose-status',
+      at: this.deps.clock.now().toISOString(),
+      purposeId: p.id,
+      suspended,
     });
     return { ...p, status };
   }

@@ -7,7 +7,7 @@ import type { ConsentId, PurposeId, SubjectId } from '../ids.js';
  * Changes a restored backup must not undo, kept beside the keystore (`keys/`, never in a backup).
  *
  * The keystore's tombstones bring erasures back after a restore; nothing brought back a consent
- * withdrawn, a purpose's data removed or a restriction set since the backup, so the restored
+ * withdrawn, a purpose's data removed, a restriction set or a purpose suspended since the backup, so the restored
  * database made those people matchable again. One line per change, appended and synced after its
  * transaction commits; `veil restore` replays the lines the restored database does not reflect
  * (src/ops/restore-replay.ts). Ids and times only: never a template, a photo or a contact.
@@ -21,7 +21,13 @@ export type JournalEntry =
       readonly reason: 'consent-withdrawn' | 'consent-expired' | 'retention' | 'unenrolled';
       readonly consentId?: ConsentId;
     }
-  | { readonly kind: 'restriction'; readonly at: string; readonly subjectId: SubjectId; readonly restricted: boolean };
+  | { readonly kind: 'restriction'; readonly at: string; readonly subjectId: SubjectId; readonly restricted: boolean }
+  | {
+      readonly kind: 'purpose-status';
+      readonly at: string;
+      readonly purposeId: PurposeId;
+      readonly suspended: boolean;
+    };
 
 export const JOURNAL_FILE = join('keys', 'restore-journal.jsonl');
 

@@ -10,6 +10,7 @@ import { actors } from '../../src/auth/actor.js';
 import { restoreBackup } from '../../src/ops/restore.js';
 import type { SubjectId } from '../../src/ids.js';
 import { engine, NOTICE, operator } from '../gallery/fixture.js';
+import { keyActor } from '../../support/actors.js';
 import { createDatabase, ENGINE, engineOptions, face, tempDir } from '../helpers.js';
 import { filesUnder } from './disk.js';
 import { GcmWindowScanner } from './gcm-scan.js';
@@ -243,7 +244,7 @@ test(`a ${ENGINE} backup restored after a consent withdrawal, a removal and a re
       await r.close();
     }
   } else report = restored.journal;
-  assert.deepEqual(report, { purposesRemoved: 2, consentsWithdrawn: 1, restrictions: 1 });
+  assert.deepEqual(report, { purposesRemoved: 2, consentsWithdrawn: 1, restrictions: 1, suspensions: 0 });
 
   v = await open(dataDir, masterHex, url);
   try {
@@ -269,7 +270,52 @@ test(`a ${ENGINE} backup restored after a consent withdrawal, a removal and a re
       purposesRemoved: 0,
       consentsWithdrawn: 0,
       restrictions: 0,
+      suspensions: 0,
     });
+  } finally {
+    await v.close();
+  }
+});
+
+// A purpose suspended (by its DPO, or on a supervisory authority's order) after the backup: the
+// restored database says active, and nothing but the journal remembers the suspension.
+test(`a ${ENGINE} backup restored after a purpose was suspended does not resume it`, async () => {
+  const masterHex = randomBytes(32).toString('hex');
+  const dataDir = tempDir('veil-restore-suspend-');
+  const { databaseUrl } = await engineOptions();
+  const dpo = keyActor('dpo', '*');
+  let v = await open(dataDir, masterHex, databaseUrl);
+  let backup;
+  try {
+    await v.purposes.create(operator, {
+      key: 'members',
+      name: 'Members',
+      description: 'Members check in by face.',
+      lawfulBasis: 'consent',
+    });
+    const who = await enroll(v, OBAMA[0]!);
+    assert.deepEqual(await matches(v, OBAMA[1]!), [who]);
+    backup = await backUpAndRestoreLater(v, dataDir, masterHex, databaseUrl);
+    await v.purposes.setSuspended(dpo, 'members', true, 'order 12/2026 of the supervisory authority');
+    await assert.rejects(matches(v, OBAMA[1]!), { code: 'PURPOSE_SUSPENDED' });
+  } finally {
+    await v.close();
+  }
+  const restored = await backup.restore();
+  let url = databaseUrl;
+  if ('url' in restored) {
+    url = restored.url;
+    const r = await open(dataDir, masterHex, url);
+    try {
+      assert.equal((await r.backup.replayErasures(operator)).journal.suspensions, 1);
+    } finally {
+      await r.close();
+    }
+  } else assert.equal(restored.journal.suspensions, 1);
+  v = await open(dataDir, masterHex, url);
+  try {
+    await assert.rejects(matches(v, OBAMA[1]!), { code: 'PURPOSE_SUSPENDED' }, 'the restore resumed the purpose');
+    assert.equal((await v.backup.replayErasures(operator)).journal.suspensions, 0, 'a replay again changes nothing');
   } finally {
     await v.close();
   }
