@@ -177,16 +177,16 @@ export class FaceDataLifecycle {
         purposeId,
         detail,
       });
-      return { files: gone.map((t) => t.imagePath), templates: gone.length };
+      return { files: gone.map((t) => t.imagePath), templates: gone.length, ids };
     });
-    const consentId = why.reason === 'consent-withdrawn' ? { consentId: why.consentId } : {};
     await this.deps.keyring.journal.append({
       kind: 'purpose-removed',
       at,
       subjectId,
       purposeId,
       reason: why.reason,
-      ...consentId,
+      templates: r.ids,
+      ...(why.reason === 'consent-withdrawn' ? { consentId: why.consentId } : {}),
     });
     return { templates: r.templates };
   }

@@ -22,8 +22,8 @@ export interface JournalReplay {
  * Re-applies, through the one face-data lifecycle, what the journal says happened and the restored
  * database does not show. Each line is judged on the restored rows, so a replay twice changes nothing:
  * - a withdrawal: its consent is still given there;
- * - any other removal of a purpose's data: templates made before the removal are still there (ones
- *   made after it come from a later enrollment the backup already held, and stay);
+ * - any other removal of a purpose's data: templates it deleted are still there (others come from a
+ *   later enrollment the backup already held, and stay);
  * - restriction: the person's last line is the present state; an erased person is left alone;
  * - a purpose's suspension: its last line is the present status.
  */
@@ -56,7 +56,10 @@ export async function replayJournal(
       continue;
     }
     const held = await subjects.templates(d.store.db, { subjectId: e.subjectId, purposeId: e.purposeId });
-    if (!held.some((t) => t.createdAt < e.at)) continue;
+    // By the ids it deleted: a template's createdAt and the entry's time come from different
+    // processes' clocks (skewed, or the same millisecond). Entries without ids fall back to time.
+    const removed = new Set<string>(e.templates ?? []);
+    if (!held.some((t) => (e.templates ? removed.has(t.id) : t.createdAt < e.at))) continue;
     await d.lifecycle.removePurpose(e.subjectId, e.purposeId, actor, removal(e));
     purposesRemoved++;
   }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { ConsentId, PurposeId, SubjectId } from '../ids.js';
+import type { ConsentId, PurposeId, SubjectId, TemplateId } from '../ids.js';
 
 /**
  * Changes a restored backup must not undo, kept beside the keystore (`keys/`, never in a backup).
@@ -20,6 +20,8 @@ export type JournalEntry =
       readonly purposeId: PurposeId;
       readonly reason: 'consent-withdrawn' | 'consent-expired' | 'retention' | 'unenrolled';
       readonly consentId?: ConsentId;
+      /** The templates it deleted (ids only): the replay judges by them, not by clocks. */
+      readonly templates?: readonly TemplateId[];
     }
   | { readonly kind: 'restriction'; readonly at: string; readonly subjectId: SubjectId; readonly restricted: boolean }
   | {

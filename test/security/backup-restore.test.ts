@@ -8,6 +8,7 @@ import { openVeil, type Veil } from '../../src/app/veil.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { actors } from '../../src/auth/actor.js';
 import { restoreBackup } from '../../src/ops/restore.js';
+import { ManualClock } from '../../src/clock.js';
 import type { SubjectId } from '../../src/ids.js';
 import { engine, NOTICE, operator } from '../gallery/fixture.js';
 import { keyActor } from '../../support/actors.js';
@@ -19,8 +20,9 @@ const BIDEN = 'face_recognition/biden/test_biden.jpg';
 const OBAMA = ['face_recognition/obama/test_obama.jpg', 'face_recognition/obama/test_obama2.jpg'];
 const why = { justification: 'restore test' };
 
-async function open(dataDir: string, masterHex: string, databaseUrl?: string): Promise<Veil> {
+async function open(dataDir: string, masterHex: string, databaseUrl?: string, clock?: ManualClock): Promise<Veil> {
   return openVeil({
+    ...(clock ? { clock } : {}),
     dataDir,
     engine: await engine(),
     env: { VEIL_MASTER_KEY: masterHex },
@@ -316,6 +318,51 @@ test(`a ${ENGINE} backup restored after a purpose was suspended does not resume 
   try {
     await assert.rejects(matches(v, OBAMA[1]!), { code: 'PURPOSE_SUSPENDED' }, 'the restore resumed the purpose');
     assert.equal((await v.backup.replayErasures(operator)).journal.suspensions, 0, 'a replay again changes nothing');
+  } finally {
+    await v.close();
+  }
+});
+
+// Processes' clocks differ: the removal ran in one whose clock is behind the one that enrolled (or in
+// the same millisecond). Judged by the template's createdAt against the removal's time, the removed
+// template looked like a later enrollment and came back matchable with the restore.
+test(`a ${ENGINE} backup restored after a removal timed by a clock behind the enrollment's does not undo it`, async () => {
+  const masterHex = randomBytes(32).toString('hex');
+  const dataDir = tempDir('veil-restore-skew-');
+  const { databaseUrl } = await engineOptions();
+  const clock = new ManualClock('2026-03-01T12:00:00.000Z');
+  let v = await open(dataDir, masterHex, databaseUrl, clock);
+  let backup, members;
+  try {
+    await v.purposes.create(operator, {
+      key: 'members',
+      name: 'Members',
+      description: 'Members check in by face.',
+      lawfulBasis: 'consent',
+    });
+    members = (await v.purposes.list(operator)).find((p) => p.key === 'members')!.id;
+    const who = await enroll(v, OBAMA[0]!);
+    backup = await backUpAndRestoreLater(v, dataDir, masterHex, databaseUrl);
+    clock.advance(-2_000);
+    await v.lifecycle.removePurpose(who, members, operator, { reason: 'unenrolled', note: 'test' });
+    assert.deepEqual(await matches(v, OBAMA[1]!), []);
+  } finally {
+    await v.close();
+  }
+  const restored = await backup.restore();
+  let url = databaseUrl;
+  if ('url' in restored) {
+    url = restored.url;
+    const r = await open(dataDir, masterHex, url, clock);
+    try {
+      await r.backup.replayErasures(operator);
+    } finally {
+      await r.close();
+    }
+  }
+  v = await open(dataDir, masterHex, url, clock);
+  try {
+    assert.deepEqual(await matches(v, OBAMA[1]!), [], 'the removed person matches after the restore');
   } finally {
     await v.close();
   }
