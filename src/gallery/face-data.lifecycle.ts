@@ -221,14 +221,14 @@ export class FaceDataLifecycle {
       },
       () => mine.forEach((t) => this.deps.index.removeTemplate(t.id)),
     );
+    const templates = mine.map((t) => t.id); // A restore must not bring them back: restore-journal.ts.
+    await this.deps.keyring.journal.append({ kind: 'templates-removed', at: this.now(), subjectId, templates });
     return r.files.length;
   }
 
   /**
-   * A template made again under the active model (`ModelSwitch`): the old one removed and the new one
-   * (written by `add`) inserted in one transaction with the audit entry, the old photo file deleted
-   * after commit, and the subject read again into this process's index. CONFLICT when the old
-   * template is already gone (another run replaced it): nothing is written.
+   * Re-embedding under the active model (`ModelSwitch`): the old template out and the new one (by `add`) in, with
+   * the audit entry, in one transaction; old photo deleted after commit; subject read again. CONFLICT if it is gone.
    */
   async replaceTemplate(
     old: { id: TemplateId; subjectId: SubjectId; purposeId: PurposeId; imagePath: string | null },

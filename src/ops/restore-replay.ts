@@ -16,6 +16,8 @@ export interface JournalReplay {
   readonly restrictions: number;
   /** Purposes whose suspension the restored database had set or lifted differently from the last change. */
   readonly suspensions: number;
+  /** Templates removed since as not the person's (rectification, a client's face deletion) that the restored database held. */
+  readonly templatesRemoved: number;
 }
 
 /**
@@ -25,7 +27,8 @@ export interface JournalReplay {
  * - any other removal of a purpose's data: templates it deleted are still there (others come from a
  *   later enrollment the backup already held, and stay);
  * - restriction: the person's last line is the present state; an erased person is left alone;
- * - a purpose's suspension: its last line is the present status.
+ * - a purpose's suspension: its last line is the present status;
+ * - templates removed as not the person's: those of them still there.
  */
 export async function replayJournal(
   d: { store: Store; audit: AuditLog; lifecycle: FaceDataLifecycle; journal: RestoreJournal },
@@ -35,6 +38,7 @@ export async function replayJournal(
   let purposesRemoved = 0;
   let consentsWithdrawn = 0;
   let restrictions = 0;
+  let templatesRemoved = 0;
   const lastRestriction = new Map<SubjectId, Extract<JournalEntry, { kind: 'restriction' }>>();
   const lastStatus = new Map<PurposeId, Extract<JournalEntry, { kind: 'purpose-status' }>>();
   for (const e of entries) {
@@ -44,6 +48,19 @@ export async function replayJournal(
     }
     if (e.kind === 'purpose-status') {
       lastStatus.set(e.purposeId, e);
+      continue;
+    }
+    if (e.kind === 'templates-removed') {
+      const ids = new Set<string>(e.templates);
+      const back = (await subjects.templates(d.store.db, { subjectId: e.subjectId })).filter((t) => ids.has(t.id));
+      if (!back.length) continue;
+      const note = `replayed after a restore (removed at ${e.at})`;
+      templatesRemoved += await d.lifecycle.removeTemplates(
+        e.subjectId,
+        back.map((t) => t.id),
+        actor,
+        { reason: note },
+      );
       continue;
     }
     if (e.consentId) {
@@ -70,7 +87,7 @@ export async function replayJournal(
     restrictions++;
   }
   const suspensions = await replayStatuses(d, [...lastStatus.values()], actor);
-  return { purposesRemoved, consentsWithdrawn, restrictions, suspensions };
+  return { purposesRemoved, consentsWithdrawn, restrictions, suspensions, templatesRemoved };
 }
 
 /** A purpose's last suspension or resumption is its present status (a suspension is an order: it must hold). */

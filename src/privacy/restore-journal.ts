@@ -24,6 +24,13 @@ export type JournalEntry =
       readonly templates?: readonly TemplateId[];
     }
   | { readonly kind: 'restriction'; readonly at: string; readonly subjectId: SubjectId; readonly restricted: boolean }
+  /** Rectification or a client's deletion of one face: templates that were not the person's. */
+  | {
+      readonly kind: 'templates-removed';
+      readonly at: string;
+      readonly subjectId: SubjectId;
+      readonly templates: readonly TemplateId[];
+    }
   | {
       readonly kind: 'purpose-status';
       readonly at: string;

@@ -9,7 +9,7 @@ import { loadSettings } from '../../src/config/settings.js';
 import { actors } from '../../src/auth/actor.js';
 import { restoreBackup } from '../../src/ops/restore.js';
 import { ManualClock } from '../../src/clock.js';
-import type { SubjectId } from '../../src/ids.js';
+import type { SubjectId, TemplateId } from '../../src/ids.js';
 import { engine, NOTICE, operator } from '../gallery/fixture.js';
 import { keyActor } from '../../support/actors.js';
 import { createDatabase, ENGINE, engineOptions, face, tempDir } from '../helpers.js';
@@ -246,7 +246,13 @@ test(`a ${ENGINE} backup restored after a consent withdrawal, a removal and a re
       await r.close();
     }
   } else report = restored.journal;
-  assert.deepEqual(report, { purposesRemoved: 2, consentsWithdrawn: 1, restrictions: 1, suspensions: 0 });
+  assert.deepEqual(report, {
+    purposesRemoved: 2,
+    consentsWithdrawn: 1,
+    restrictions: 1,
+    suspensions: 0,
+    templatesRemoved: 0,
+  });
 
   v = await open(dataDir, masterHex, url);
   try {
@@ -273,6 +279,7 @@ test(`a ${ENGINE} backup restored after a consent withdrawal, a removal and a re
       consentsWithdrawn: 0,
       restrictions: 0,
       suspensions: 0,
+      templatesRemoved: 0,
     });
   } finally {
     await v.close();
@@ -363,6 +370,53 @@ test(`a ${ENGINE} backup restored after a removal timed by a clock behind the en
   v = await open(dataDir, masterHex, url, clock);
   try {
     assert.deepEqual(await matches(v, OBAMA[1]!), [], 'the removed person matches after the restore');
+  } finally {
+    await v.close();
+  }
+});
+
+// Rectification (Art. 16) and a client's deletion of one face remove a template that was not the
+// person's (a photo of someone else): restored, that other person would match as them again.
+test(`a ${ENGINE} backup restored after a rectification does not bring back the template removed`, async () => {
+  const masterHex = randomBytes(32).toString('hex');
+  const dataDir = tempDir('veil-restore-rectify-');
+  const { databaseUrl } = await engineOptions();
+  let v = await open(dataDir, masterHex, databaseUrl);
+  let backup;
+  try {
+    await v.purposes.create(operator, {
+      key: 'members',
+      name: 'Members',
+      description: 'Members check in by face.',
+      lawfulBasis: 'consent',
+    });
+    const who = await enroll(v, OBAMA[0]!);
+    const [t] = await v.store.db.selectFrom('templates').select('id').where('subject_id', '=', who).execute();
+    backup = await backUpAndRestoreLater(v, dataDir, masterHex, databaseUrl);
+    await v.lifecycle.removeTemplates(who, [t!.id as TemplateId], operator, { reason: 'rectification' });
+    assert.deepEqual(await matches(v, OBAMA[1]!), []);
+  } finally {
+    await v.close();
+  }
+  const restored = await backup.restore();
+  let url = databaseUrl;
+  if ('url' in restored) {
+    url = restored.url;
+    const r = await open(dataDir, masterHex, url);
+    try {
+      assert.equal((await r.backup.replayErasures(operator)).journal.templatesRemoved, 1);
+    } finally {
+      await r.close();
+    }
+  } else assert.equal(restored.journal.templatesRemoved, 1);
+  v = await open(dataDir, masterHex, url);
+  try {
+    assert.deepEqual(await matches(v, OBAMA[1]!), [], 'the template removed matches after the restore');
+    assert.equal(
+      (await v.backup.replayErasures(operator)).journal.templatesRemoved,
+      0,
+      'a replay again changes nothing',
+    );
   } finally {
     await v.close();
   }
