@@ -50,9 +50,13 @@ export class RestoreJournal {
   /** Appends one entry and syncs it (one write of a short line: appends from several processes do not interleave). */
   async append(entry: JournalEntry): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
-    const fh = await open(this.path, 'a', 0o600);
+    const fh = await open(this.path, 'a+', 0o600);
     try {
-      await fh.write(`${JSON.stringify(entry)}\n`);
+      // After a crash mid-append the last line has no end: this entry must not join it (and be lost with it).
+      const { size } = await fh.stat();
+      const last = Buffer.alloc(1);
+      const torn = size > 0 && (await fh.read(last, 0, 1, size - 1)).bytesRead === 1 && last[0] !== 0x0a;
+      await fh.write(`${torn ? '\n' : ''}${JSON.stringify(entry)}\n`);
       await fh.sync();
     } finally {
       await fh.close();
