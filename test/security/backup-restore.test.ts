@@ -9,7 +9,8 @@ import { loadSettings } from '../../src/config/settings.js';
 import { actors } from '../../src/auth/actor.js';
 import { restoreBackup } from '../../src/ops/restore.js';
 import { ManualClock } from '../../src/clock.js';
-import type { SubjectId, TemplateId } from '../../src/ids.js';
+import type { PurposeId, SubjectId, TemplateId } from '../../src/ids.js';
+import type { JournalReplay } from '../../src/ops/restore-replay.js';
 import { engine, NOTICE, operator } from '../gallery/fixture.js';
 import { keyActor } from '../../support/actors.js';
 import { createDatabase, ENGINE, engineOptions, face, tempDir } from '../helpers.js';
@@ -71,6 +72,38 @@ async function backUpAndRestoreLater(v: Veil, dataDir: string, masterHex: string
       return { url };
     },
   };
+}
+
+/** The purpose the journal tests enroll under (no kept photos); its id. */
+async function membersPurpose(v: Veil): Promise<PurposeId> {
+  await v.purposes.create(operator, {
+    key: 'members',
+    name: 'Members',
+    description: 'Members check in by face.',
+    lawfulBasis: 'consent',
+  });
+  return (await v.purposes.list(operator)).find((p) => p.key === 'members')!.id as PurposeId;
+}
+
+/**
+ * Puts the backup back and replays what happened since (on PostgreSQL, `veil restore --replay-only`
+ * after the dump is loaded): the database to open next, and what the journal's replay did.
+ */
+async function restoreAndReplay(
+  backup: Awaited<ReturnType<typeof backUpAndRestoreLater>>,
+  dataDir: string,
+  masterHex: string,
+  databaseUrl: string | undefined,
+  clock?: ManualClock,
+): Promise<{ url: string | undefined; journal: JournalReplay }> {
+  const restored = await backup.restore();
+  if (!('url' in restored)) return { url: databaseUrl, journal: restored.journal };
+  const r = await open(dataDir, masterHex, restored.url, clock);
+  try {
+    return { url: restored.url, journal: (await r.backup.replayErasures(operator)).journal };
+  } finally {
+    await r.close();
+  }
 }
 
 test(`a ${ENGINE} backup taken before an erasure, restored after it, does not bring the person back`, async () => {
@@ -196,13 +229,7 @@ test(`a ${ENGINE} backup restored after a consent withdrawal, a removal and a re
   const ROSE = 'face_recognition/rose_leslie/knn_train_rose_leslie_img1.jpg';
   let withdrawn: string, restricted: SubjectId, removed: SubjectId, back: SubjectId, backup;
   try {
-    await v.purposes.create(operator, {
-      key: 'members',
-      name: 'Members',
-      description: 'Members check in by face.',
-      lawfulBasis: 'consent',
-    });
-    const members = (await v.purposes.list(operator)).find((p) => p.key === 'members')!.id;
+    const members = await membersPurpose(v);
     const given = await v.consents.give(operator, {
       purpose: 'members',
       noticeText: NOTICE,
@@ -234,18 +261,7 @@ test(`a ${ENGINE} backup restored after a consent withdrawal, a removal and a re
   } finally {
     await v.close();
   }
-  const restored = await backup.restore();
-  let url = databaseUrl;
-  let report;
-  if ('url' in restored) {
-    url = restored.url;
-    const r = await open(dataDir, masterHex, url);
-    try {
-      report = (await r.backup.replayErasures(operator)).journal;
-    } finally {
-      await r.close();
-    }
-  } else report = restored.journal;
+  const { url, journal: report } = await restoreAndReplay(backup, dataDir, masterHex, databaseUrl);
   assert.deepEqual(report, {
     purposesRemoved: 2,
     consentsWithdrawn: 1,
@@ -296,12 +312,7 @@ test(`a ${ENGINE} backup restored after a purpose was suspended does not resume 
   let v = await open(dataDir, masterHex, databaseUrl);
   let backup;
   try {
-    await v.purposes.create(operator, {
-      key: 'members',
-      name: 'Members',
-      description: 'Members check in by face.',
-      lawfulBasis: 'consent',
-    });
+    await membersPurpose(v);
     const who = await enroll(v, OBAMA[0]!);
     assert.deepEqual(await matches(v, OBAMA[1]!), [who]);
     backup = await backUpAndRestoreLater(v, dataDir, masterHex, databaseUrl);
@@ -310,17 +321,8 @@ test(`a ${ENGINE} backup restored after a purpose was suspended does not resume 
   } finally {
     await v.close();
   }
-  const restored = await backup.restore();
-  let url = databaseUrl;
-  if ('url' in restored) {
-    url = restored.url;
-    const r = await open(dataDir, masterHex, url);
-    try {
-      assert.equal((await r.backup.replayErasures(operator)).journal.suspensions, 1);
-    } finally {
-      await r.close();
-    }
-  } else assert.equal(restored.journal.suspensions, 1);
+  const { url, journal } = await restoreAndReplay(backup, dataDir, masterHex, databaseUrl);
+  assert.equal(journal.suspensions, 1);
   v = await open(dataDir, masterHex, url);
   try {
     await assert.rejects(matches(v, OBAMA[1]!), { code: 'PURPOSE_SUSPENDED' }, 'the restore resumed the purpose');
@@ -341,13 +343,7 @@ test(`a ${ENGINE} backup restored after a removal timed by a clock behind the en
   let v = await open(dataDir, masterHex, databaseUrl, clock);
   let backup, members;
   try {
-    await v.purposes.create(operator, {
-      key: 'members',
-      name: 'Members',
-      description: 'Members check in by face.',
-      lawfulBasis: 'consent',
-    });
-    members = (await v.purposes.list(operator)).find((p) => p.key === 'members')!.id;
+    members = await membersPurpose(v);
     const who = await enroll(v, OBAMA[0]!);
     backup = await backUpAndRestoreLater(v, dataDir, masterHex, databaseUrl);
     clock.advance(-2_000);
@@ -356,17 +352,7 @@ test(`a ${ENGINE} backup restored after a removal timed by a clock behind the en
   } finally {
     await v.close();
   }
-  const restored = await backup.restore();
-  let url = databaseUrl;
-  if ('url' in restored) {
-    url = restored.url;
-    const r = await open(dataDir, masterHex, url, clock);
-    try {
-      await r.backup.replayErasures(operator);
-    } finally {
-      await r.close();
-    }
-  }
+  const { url } = await restoreAndReplay(backup, dataDir, masterHex, databaseUrl, clock);
   v = await open(dataDir, masterHex, url, clock);
   try {
     assert.deepEqual(await matches(v, OBAMA[1]!), [], 'the removed person matches after the restore');
@@ -384,12 +370,7 @@ test(`a ${ENGINE} backup restored after a rectification does not bring back the 
   let v = await open(dataDir, masterHex, databaseUrl);
   let backup;
   try {
-    await v.purposes.create(operator, {
-      key: 'members',
-      name: 'Members',
-      description: 'Members check in by face.',
-      lawfulBasis: 'consent',
-    });
+    await membersPurpose(v);
     const who = await enroll(v, OBAMA[0]!);
     const [t] = await v.store.db.selectFrom('templates').select('id').where('subject_id', '=', who).execute();
     backup = await backUpAndRestoreLater(v, dataDir, masterHex, databaseUrl);
@@ -398,17 +379,8 @@ test(`a ${ENGINE} backup restored after a rectification does not bring back the 
   } finally {
     await v.close();
   }
-  const restored = await backup.restore();
-  let url = databaseUrl;
-  if ('url' in restored) {
-    url = restored.url;
-    const r = await open(dataDir, masterHex, url);
-    try {
-      assert.equal((await r.backup.replayErasures(operator)).journal.templatesRemoved, 1);
-    } finally {
-      await r.close();
-    }
-  } else assert.equal(restored.journal.templatesRemoved, 1);
+  const { url, journal } = await restoreAndReplay(backup, dataDir, masterHex, databaseUrl);
+  assert.equal(journal.templatesRemoved, 1);
   v = await open(dataDir, masterHex, url);
   try {
     assert.deepEqual(await matches(v, OBAMA[1]!), [], 'the template removed matches after the restore');
