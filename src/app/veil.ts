@@ -230,7 +230,7 @@ export async function openVeil(opts: VeilOptions) {
     mailer,
     metricsPublic: settings.metrics.public,
   });
-  const backup = new BackupService({ store, audit: auditLog, clock, policy, dataDir, keyring, lifecycle });
+  const backup = new BackupService({ store, purposes, clock, policy, dataDir, keyring, lifecycle });
   const keyRotation = new KeyRotationService({
     ...base,
     keyring,

@@ -21,7 +21,7 @@ import type { KeyRing } from '../privacy/keyring.js';
 import { keySlotRepository } from '../privacy/key-slot.repository.js';
 import type { FaceDataLifecycle } from '../gallery/face-data.lifecycle.js';
 import type { ErasureCertificate } from '../rights/certificate.js';
-import type { AuditLog } from '../audit/audit.log.js';
+import type { PurposeService } from '../privacy/purpose.service.js';
 import { backupRepository } from './backup.repository.js';
 import { replayJournal, type JournalReplay } from './restore-replay.js';
 
@@ -65,7 +65,7 @@ export class BackupService {
   constructor(
     private readonly deps: {
       store: Store;
-      audit: AuditLog;
+      purposes: PurposeService;
       clock: Clock;
       policy: AccessPolicy;
       dataDir: string;

@@ -1,7 +1,7 @@
 import type { Store } from '../store/store.js';
 import type { Actor } from '../auth/actor.js';
 import type { PurposeId, SubjectId } from '../ids.js';
-import type { AuditLog } from '../audit/audit.log.js';
+import type { PurposeService } from '../privacy/purpose.service.js';
 import { purposeRepository as purposes } from '../privacy/purpose.repository.js';
 import type { FaceDataLifecycle, PurposeRemoval } from '../gallery/face-data.lifecycle.js';
 import { subjectRepository as subjects } from '../gallery/subject.repository.js';
@@ -31,7 +31,7 @@ export interface JournalReplay {
  * - templates removed as not the person's: those of them still there.
  */
 export async function replayJournal(
-  d: { store: Store; audit: AuditLog; lifecycle: FaceDataLifecycle; journal: RestoreJournal },
+  d: { store: Store; purposes: PurposeService; lifecycle: FaceDataLifecycle; journal: RestoreJournal },
   actor: Actor,
 ): Promise<JournalReplay> {
   const entries = d.journal.read();
@@ -90,9 +90,12 @@ export async function replayJournal(
   return { purposesRemoved, consentsWithdrawn, restrictions, suspensions, templatesRemoved };
 }
 
-/** A purpose's last suspension or resumption is its present status (a suspension is an order: it must hold). */
+/**
+ * A purpose's last suspension or resumption is its present status (a suspension is an order: it must
+ * hold). Set again through the purpose service, as the DPO's decision it replays.
+ */
 async function replayStatuses(
-  d: { store: Store; audit: AuditLog },
+  d: { store: Store; purposes: PurposeService },
   last: readonly Extract<JournalEntry, { kind: 'purpose-status' }>[],
   actor: Actor,
 ): Promise<number> {
@@ -100,15 +103,12 @@ async function replayStatuses(
   for (const e of last) {
     const p = await purposes.byIdOrKey(d.store.db, e.purposeId);
     if (!p || (p.status === 'suspended') === e.suspended) continue;
-    await d.store.transaction(async (tx) => {
-      await purposes.setStatus(tx, p.id, e.suspended ? 'suspended' : 'active');
-      await d.audit.append(tx, {
-        actor,
-        action: e.suspended ? 'purpose.suspended' : 'purpose.resumed',
-        purposeId: p.id,
-        detail: { reason: `replayed after a restore (set at ${e.at})` },
-      });
-    });
+    await d.purposes.setSuspended(
+      { ...actor, role: 'dpo' },
+      p.id,
+      e.suspended,
+      `replayed after a restore (set at ${e.at})`,
+    );
     n++;
   }
   return n;
