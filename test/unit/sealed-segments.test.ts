@@ -45,7 +45,8 @@ test('segments open back to the bytes pushed, in memory and from a file a segmen
     const plain = randomBytes(n);
     const bytes = sealedInPieces(plain);
     assert.ok(isSegmented(bytes));
-    assert.ok(!bytes.includes(plain.subarray(0, Math.min(n, 32))) || n === 0, 'no clear bytes');
+    // A run of 32 plaintext bytes cannot occur in ciphertext by chance; one byte does (about one time in seven at n = 1: the test failed so in CI).
+    if (n >= 32) assert.ok(!bytes.includes(plain.subarray(0, 32)), 'no clear bytes');
     assert.ok(openSealedFile(key, bytes, AAD).equals(plain), `${n} bytes`);
     assert.equal([...openSegments(key, bytes, AAD)].length, Math.floor(n / 1024) + 1);
     const file = join(tempDir('veil-seg-'), 'f.sealed');
