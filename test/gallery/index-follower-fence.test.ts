@@ -17,6 +17,53 @@ function follower(v: V, vault: TemplateVault): IndexFollower {
   return new IndexFollower({ store, vault, index: v.index, pollMs: 3_600_000 });
 }
 
+// The change follower reads a person's matchable rows and then applies them. If their consent is
+// withdrawn in this process between the read and the apply, the read is older than the withdrawal:
+// applied, it would make them matchable again until the follower's next pass.
+
+test(`${ENGINE}: a follower's read taken before a withdrawal is not applied after it, and is read again`, async () => {
+  const v = await veil();
+  try {
+    await eventPurpose(v);
+    const from = await indexChangeRepository.lastSeq(v.store.db);
+    const a = await consentAndEnroll(v, 'event-photos', [face('face_recognition/obama/test_obama.jpg')]);
+    const who = a.subjectId as SubjectId;
+    assert.equal(v.index.templatesOf(who).length, 1);
+
+    let raced = false;
+    const vault = Object.create(v.vault) as TemplateVault;
+    vault.matchable = async (...args: Parameters<TemplateVault['matchable']>) => {
+      const rows = await v.vault.matchable(...args);
+      if (!raced && args[1]?.subjectId === who) {
+        assert.equal(rows.length, 1, 'the read sees the template before the withdrawal');
+        raced = true;
+        await v.consents.withdraw(operator, a.consent.id);
+        assert.deepEqual(v.index.templatesOf(who), [], 'the withdrawal takes them out at once');
+      }
+      return rows;
+    };
+    // Behind the enrollment's feed entry: its first catch-up reads the person.
+    const f = follower(v, vault);
+    await f.start(from);
+    try {
+      await f.catchUp();
+      assert.ok(raced, 'the race ran');
+      assert.deepEqual(v.index.templatesOf(who), [], 'the stale read put the withdrawn person back');
+      // Its index is not current past the enrollment's entry yet (a segment rewrite trusts this position).
+      assert.equal(f.position, from);
+      const applied = f.applied;
+      await f.catchUp();
+      assert.ok(f.applied > applied, 'the overtaken read is read again on the next pass');
+      assert.deepEqual(v.index.templatesOf(who), []);
+      assert.equal(f.position, await indexChangeRepository.lastSeq(v.store.db));
+    } finally {
+      await f.stop();
+    }
+  } finally {
+    await v.close();
+  }
+});
+
 // A follower far enough behind that the feed was pruned rebuilds from one read of every matchable row.
 // A person whose withdrawal is in flight in this process (dropped from the index, transaction not yet
 // committed) is still in that read: the rebuild must not put them back, or they stay matchable after
