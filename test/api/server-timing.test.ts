@@ -117,10 +117,11 @@ test('off (the default): no Server-Timing header, no request timing in scope', a
 test('the pool times a job only for a timed request, and adds a stage timed twice', async () => {
   const t = new RequestTiming();
   await withTiming(t, () => pool.analyze(face('face_recognition/obama/test_obama2.jpg')));
+  const once = t.ms.get('embed')!;
   await withTiming(t, () => pool.analyze(face('face_recognition/obama/test_obama2.jpg')));
-  const once = new RequestTiming();
-  await withTiming(once, () => pool.analyze(face('face_recognition/obama/test_obama2.jpg')));
   assert.deepEqual([...t.ms.keys()].sort(), ['align', 'decode', 'detect', 'embed', 'engine-ipc', 'queue']);
-  assert.ok(t.ms.get('embed')! > once.ms.get('embed')! * 1.2, 'two jobs add up');
+  // The second job's embedding time is added to the first's (not compared with a third job's: a CI
+  // run where that one ran slower failed here).
+  assert.ok(once > 0 && t.ms.get('embed')! > once, 'two jobs add up');
   assert.deepEqual(parseServerTiming('a;dur=1.5, b;desc="x";dur=2, c;dur=3'), { a: 1.5, c: 3 });
 });
