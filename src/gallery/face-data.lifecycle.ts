@@ -1,38 +1,24 @@
 import type { Clock } from '../clock.js';
 import type { Store, Tx } from '../store/store.js';
 import type { AuditLog } from '../audit/audit.log.js';
-import type { AuditAction } from '../audit/entry.js';
 import type { Json } from '../audit/canonical.js';
-import { actorLabel, type Actor } from '../auth/actor.js';
-import type { ConsentId, PurposeId, SubjectId, TemplateId } from '../ids.js';
+import type { Actor } from '../auth/actor.js';
+import type { PurposeId, SubjectId, TemplateId } from '../ids.js';
 import { VeilError } from '../errors.js';
 import type { ConsentRecord } from '../privacy/consent.js';
-import { consentRepository as consents } from '../privacy/consent.repository.js';
 import type { KeyRing } from '../privacy/keyring.js';
+import type { JournalChange } from '../privacy/restore-journal.js';
 import type { GalleryIndex } from '../vector/gallery-index.js';
 import { reloadSubject, touchIndex } from '../vector/index-feed.js';
 import { subjectRepository as subjects } from './subject.repository.js';
-import { mediaRepository as media } from './media.repository.js';
-import { aliasRepository as aliases } from '../compreface/alias.repository.js';
 import type { TemplateVault } from './template-vault.js';
 import { SubjectEraser, type EraserDeps } from './subject-eraser.js';
 import type { ErasureCertificate } from '../rights/certificate.js';
 import type { IndexSnapshots } from './index-snapshot.js';
 import { startIndex, type IndexStart } from './index-startup.js';
+import { removalEntry, removePurposeIn, type PurposeRemoval } from './purpose-removal.js';
 
-/** Why a subject's data under one purpose stops: each reason writes its own audit entry. */
-export type PurposeRemoval =
-  | { readonly reason: 'consent-withdrawn'; readonly consentId: ConsentId }
-  | { readonly reason: 'consent-expired'; readonly expiredAt: string }
-  | { readonly reason: 'retention'; readonly expiredAt: string }
-  | { readonly reason: 'unenrolled'; readonly note: string };
-
-const REMOVAL_ACTION: Record<PurposeRemoval['reason'], AuditAction> = {
-  'consent-withdrawn': 'consent.withdrawn',
-  'consent-expired': 'consent.expired',
-  retention: 'retention.run',
-  unenrolled: 'enrollment.removed',
-};
+export type { PurposeRemoval } from './purpose-removal.js';
 
 /**
  * The one lifecycle of someone's face data. Every way it stops being matched or is removed — consent
@@ -71,6 +57,8 @@ export class FaceDataLifecycle {
     purposeId: PurposeId | undefined,
     work: (tx: Tx) => Promise<T>,
     drop: () => void = () => subjectIds.forEach((s) => this.deps.index.removeSubject(s, purposeId)),
+    /** Its restore-journal line (restore-journal.ts: written in the transaction, last, as it narrows processing). */
+    entry?: (r: NoInfer<T>) => JournalChange,
   ): Promise<T> {
     // Until the transaction's outcome is known, the follower must not apply a read of these people.
     const release = this.deps.index.fence.hold(subjectIds);
@@ -79,13 +67,16 @@ export class FaceDataLifecycle {
     let result: T;
     let segments: Awaited<ReturnType<IndexSnapshots['forget']>> = [];
     try {
-      result = await this.deps.store.transaction(async (tx) => {
-        const r = await work(tx);
-        for (const s of subjectIds) await touchIndex(this.deps.store, tx, s, this.now());
-        // Snapshot segments holding these people lose their keys in the same transaction.
-        segments = (await this.deps.snapshots?.forget(tx, subjectIds)) ?? [];
-        return r;
-      });
+      result = await this.deps.keyring.journal.journaled((note) =>
+        this.deps.store.transaction(async (tx) => {
+          const r = await work(tx);
+          for (const s of subjectIds) await touchIndex(this.deps.store, tx, s, this.now());
+          // Snapshot segments holding these people lose their keys in the same transaction.
+          segments = (await this.deps.snapshots?.forget(tx, subjectIds)) ?? [];
+          if (entry) await note(entry(r));
+          return r;
+        }),
+      );
     } catch (e) {
       release();
       for (const s of subjectIds) {
@@ -140,54 +131,14 @@ export class FaceDataLifecycle {
     why: PurposeRemoval,
   ): Promise<{ templates: number }> {
     const at = this.now();
-    const r = await this.change([subjectId], purposeId, async (tx) => {
-      const gone = await subjects.deleteTemplates(tx, { subjectId, purposeId });
-      await subjects.deleteEnrollment(tx, subjectId, purposeId);
-      // Without the purpose, its photos no longer name the person.
-      const sightings = await media.unlinkSubjectIn(tx, subjectId, purposeId);
-      // A client's name for the person under this purpose (CompreFace-compatible API) goes with the data.
-      const names = await aliases.removeForSubject(tx, subjectId, purposeId);
-      const state = why.reason === 'consent-withdrawn' ? 'withdrawn' : 'expired';
-      const given =
-        why.reason === 'consent-withdrawn'
-          ? [why.consentId]
-          : why.reason === 'unenrolled'
-            ? []
-            : await consents.idsFor(tx, subjectId, purposeId, 'given');
-      for (const id of given) await consents.setState(tx, id, state, at, actorLabel(actor));
-      const ids = gone.map((t) => t.id);
-      if (ids.length)
-        await this.deps.audit.append(tx, {
-          actor,
-          action: 'template.removed',
-          subjectIds: [subjectId],
-          purposeId,
-          detail: { templates: ids, reason: why.reason },
-        });
-      const detail: Record<string, Json> = { templatesDeleted: gone.length, sightingsUnlinked: sightings };
-      if (why.reason === 'consent-withdrawn') detail['consentId'] = why.consentId;
-      else if (why.reason === 'unenrolled') detail['note'] = why.note;
-      else detail['expiredAt'] = why.expiredAt;
-      if (why.reason !== 'consent-withdrawn' && given.length) detail['consentsExpired'] = given.length;
-      if (names) detail['aliasesRemoved'] = names;
-      await this.deps.audit.append(tx, {
-        actor,
-        action: REMOVAL_ACTION[why.reason],
-        subjectIds: [subjectId],
-        purposeId,
-        detail,
-      });
-      return { files: gone.map((t) => t.imagePath), templates: gone.length, ids };
-    });
-    await this.deps.keyring.journal.append({
-      kind: 'purpose-removed',
-      at,
-      subjectId,
+    const removal = { subjectId, purposeId, actor, why, at };
+    const r = await this.change(
+      [subjectId],
       purposeId,
-      reason: why.reason,
-      templates: r.ids,
-      ...(why.reason === 'consent-withdrawn' ? { consentId: why.consentId } : {}),
-    });
+      (tx) => removePurposeIn(tx, this.deps.audit, removal),
+      undefined,
+      (done) => removalEntry(removal, done.ids),
+    );
     return { templates: r.templates };
   }
 
@@ -220,9 +171,9 @@ export class FaceDataLifecycle {
         return { files: mine.map((t) => t.imagePath) };
       },
       () => mine.forEach((t) => this.deps.index.removeTemplate(t.id)),
+      // A restore must not bring them back: restore-journal.ts.
+      () => ({ kind: 'templates-removed', at: this.now(), subjectId, templates: mine.map((t) => t.id) }),
     );
-    const templates = mine.map((t) => t.id); // A restore must not bring them back: restore-journal.ts.
-    await this.deps.keyring.journal.append({ kind: 'templates-removed', at: this.now(), subjectId, templates });
     return r.files.length;
   }
 
@@ -264,31 +215,40 @@ export class FaceDataLifecycle {
     if (!s || s.state === 'erased') throw new VeilError('UNKNOWN_SUBJECT', `No subject '${subjectId}'.`);
     if ((s.state === 'restricted') === restricted) return false;
     const at = this.now();
+    const entry: JournalChange = { kind: 'restriction', at, subjectId: s.id, restricted };
     if (restricted) {
-      await this.change([s.id], undefined, async (tx) => {
-        await subjects.setState(tx, s.id, 'restricted', at);
-        await this.deps.audit.append(tx, {
-          actor,
-          action: 'subject.restricted',
-          subjectIds: [s.id],
-          detail: { reason },
-        });
-        return { files: [] };
-      });
+      await this.change(
+        [s.id],
+        undefined,
+        async (tx) => {
+          await subjects.setState(tx, s.id, 'restricted', at);
+          await this.deps.audit.append(tx, {
+            actor,
+            action: 'subject.restricted',
+            subjectIds: [s.id],
+            detail: { reason },
+          });
+          return { files: [] };
+        },
+        undefined,
+        () => entry,
+      );
     } else {
-      await this.deps.store.transaction(async (tx) => {
-        await subjects.setState(tx, s.id, 'active', at);
-        await touchIndex(this.deps.store, tx, s.id, at);
-        await this.deps.audit.append(tx, {
-          actor,
-          action: 'subject.unrestricted',
-          subjectIds: [s.id],
-          detail: { reason },
+      await this.deps.keyring.journal.journaled(async (note) => {
+        await this.deps.store.transaction(async (tx) => {
+          await subjects.setState(tx, s.id, 'active', at);
+          await touchIndex(this.deps.store, tx, s.id, at);
+          await this.deps.audit.append(tx, {
+            actor,
+            action: 'subject.unrestricted',
+            subjectIds: [s.id],
+            detail: { reason },
+          });
+          await note(entry);
         });
+        await this.reload(s.id);
       });
-      await this.reload(s.id);
     }
-    await this.deps.keyring.journal.append({ kind: 'restriction', at, subjectId: s.id, restricted });
     return true;
   }
 

@@ -72,21 +72,19 @@ export class PurposeService {
   async setSuspended(actor: Actor, ref: string, suspended: boolean, reason: string): Promise<Purpose> {
     const p = await this.deps.policy.purpose(actor, 'purposes.suspend', ref);
     const status = suspended ? 'suspended' : 'active';
-    await this.deps.store.transaction(async (tx) => {
-      await repo.setStatus(tx, p.id, status);
-      await this.deps.audit.append(tx, {
-        actor,
-        action: suspended ? 'purpose.suspended' : 'purpose.resumed',
-        purposeId: p.id,
-        detail: { reason },
-      });
-    });
-    await this.deps.journal.append({
-      kind: 'purpose-status',
-      at: this.deps.clock.now().toISOString(),
-      purposeId: p.id,
-      suspended,
-    });
+    const at = this.deps.clock.now().toISOString();
+    await this.deps.journal.journaled((note) =>
+      this.deps.store.transaction(async (tx) => {
+        await repo.setStatus(tx, p.id, status);
+        await this.deps.audit.append(tx, {
+          actor,
+          action: suspended ? 'purpose.suspended' : 'purpose.resumed',
+          purposeId: p.id,
+          detail: { reason },
+        });
+        await note({ kind: 'purpose-status', at, purposeId: p.id, suspended });
+      }),
+    );
     return { ...p, status };
   }
 

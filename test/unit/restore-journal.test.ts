@@ -2,30 +2,73 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { JOURNAL_FILE, RestoreJournal } from '../../src/privacy/restore-journal.js';
-import type { SubjectId } from '../../src/ids.js';
+import { JOURNAL_FILE, RestoreJournal, type JournalChange } from '../../src/privacy/restore-journal.js';
+import type { PurposeId, SubjectId } from '../../src/ids.js';
 import { tempDir } from '../helpers.js';
+
+const restriction = (subject: string, restricted: boolean, day = 1): JournalChange => ({
+  kind: 'restriction',
+  at: `2026-01-0${day}T00:00:00.000Z`,
+  subjectId: subject as SubjectId,
+  restricted,
+});
+const suspension = (suspended: boolean): JournalChange => ({
+  kind: 'purpose-status',
+  at: '2026-01-01T00:00:00.000Z',
+  purposeId: 'pur_a' as PurposeId,
+  suspended,
+});
+/** What a restore would read, without the lines' random ids. */
+const changes = (j: RestoreJournal) => j.read().map(({ id: _id, ...e }) => e);
+const record = (j: RestoreJournal, e: JournalChange) => j.journaled((note) => note(e));
 
 // A crash mid-append leaves the last line without its end. The next change's line must not be
 // written onto it: the read skips a line it cannot parse, and the later change would go with it.
 test('an entry appended after a torn line is read back', async () => {
   const dir = tempDir('veil-journal-');
   const j = new RestoreJournal(dir);
-  const first = {
-    kind: 'restriction',
-    at: '2026-01-01T00:00:00.000Z',
-    subjectId: 'sub_a' as SubjectId,
-    restricted: true,
-  } as const;
-  await j.append(first);
+  await record(j, restriction('sub_a', true));
   mkdirSync(join(dir, 'keys'), { recursive: true });
   appendFileSync(join(dir, JOURNAL_FILE), '{"kind":"restriction","at":"2026-01-02T0');
-  const later = {
-    kind: 'restriction',
-    at: '2026-01-03T00:00:00.000Z',
-    subjectId: 'sub_b' as SubjectId,
-    restricted: true,
-  } as const;
-  await j.append(later);
-  assert.deepEqual(j.read(), [first, later]);
+  await record(j, restriction('sub_b', true, 3));
+  assert.deepEqual(changes(j), [restriction('sub_a', true), restriction('sub_b', true, 3)]);
+});
+
+// A crash between the line and the commit: a narrowing change's line is already on disk (a restore
+// applies what was asked), a widening change's is not yet (a restore keeps the narrower state).
+test('a narrowing change is journaled before its transaction ends, a widening one only after', async () => {
+  const dir = tempDir('veil-journal-');
+  const j = new RestoreJournal(dir);
+  for (const [e, narrows] of [
+    [restriction('sub_a', true), true],
+    [suspension(true), true],
+    [restriction('sub_a', false), false],
+    [suspension(false), false],
+  ] as const) {
+    const before = changes(j).length;
+    let during: number | undefined;
+    await j.journaled(async (note) => {
+      await note(e);
+      // Still inside the "transaction": what a crash here would leave, read as a restore would.
+      during = changes(new RestoreJournal(dir)).length - before;
+    });
+    assert.equal(during, narrows ? 1 : 0, `${e.kind} ${JSON.stringify(e)} during`);
+    assert.deepEqual(changes(j).at(-1), e, 'written once it committed');
+    assert.equal(changes(j).length, before + 1);
+  }
+});
+
+test('a change whose transaction fails leaves nothing a restore would replay', async () => {
+  const j = new RestoreJournal(tempDir('veil-journal-'));
+  await record(j, restriction('sub_kept', true));
+  for (const e of [restriction('sub_a', true), suspension(true), restriction('sub_b', false), suspension(false)]) {
+    await assert.rejects(
+      j.journaled(async (note) => {
+        await note(e);
+        throw new Error('commit failed');
+      }),
+      /commit failed/,
+    );
+  }
+  assert.deepEqual(changes(j), [restriction('sub_kept', true)]);
 });
