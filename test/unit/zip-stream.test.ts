@@ -82,3 +82,56 @@ test('a failing source stops the ZIP with its error', async () => {
     /crop failed/,
   );
 });
+
+// Past 65,535 entries the classic end record cannot hold the count: the ZIP64 end record must, and another reader must find it.
+test('more than 65,535 entries: a ZIP64 end record another reader follows', async () => {
+  const count = 70_000;
+  async function* many() {
+    for (let i = 0; i < count; i += 1000)
+      yield Array.from({ length: 1000 }, (_, j) => ({ name: `p/${i + j}.jpg`, bytes: Uint8Array.of((i + j) & 0xff) }));
+  }
+  const chunks: Uint8Array[] = [];
+  assert.equal(await writeZip(many(), (c) => chunks.push(c)), count);
+  const zip = Buffer.concat(chunks);
+  const end = zip.length - 22;
+  assert.equal(zip.readUInt16LE(end + 10), 0xffff, 'the classic count says: see ZIP64');
+  assert.equal(zip.readUInt32LE(end - 20), 0x07064b50, 'the locator precedes the classic end');
+  const record = Number(zip.readBigUInt64LE(end - 12));
+  assert.equal(zip.readUInt32LE(record), 0x06064b50);
+  assert.equal(Number(zip.readBigUInt64LE(record + 32)), count);
+  const back = unzipSync(new Uint8Array(zip));
+  assert.equal(Object.keys(back).length, count);
+  assert.deepEqual([...back['p/69999.jpg']!], [69_999 & 0xff]);
+});
+
+// Entries that start past 4 GiB carry their offset in a ZIP64 extra field. Writing 4 GiB in a unit
+// test is too slow, so the limit is lowered: the same fields, the same reader.
+test('entries past the offset limit carry ZIP64 offsets, and the archive reads back whole', async () => {
+  const photos = Array.from({ length: 6 }, (_, i) => ({
+    name: `photos/${i}.jpg`,
+    bytes: Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), randomBytes(700)]),
+  }));
+  const text = { name: 'manifest.json', bytes: strToU8('{"sightings":6}'.repeat(50)) };
+  const chunks: Uint8Array[] = [];
+  await writeZip(from([text, ...photos]), (c) => chunks.push(c), new Date(), { offset: 1500, entries: 0xffff });
+  const zip = Buffer.concat(chunks);
+  const end = zip.length - 22;
+  assert.equal(zip.readUInt32LE(end + 16), 0xffffffff, 'the directory starts past the limit: its offset is in ZIP64');
+  const record = Number(zip.readBigUInt64LE(end - 12));
+  let at = Number(zip.readBigUInt64LE(record + 48));
+  const offsets: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    assert.equal(zip.readUInt32LE(at), 0x02014b50);
+    const [nameLength, extraLength] = [zip.readUInt16LE(at + 28), zip.readUInt16LE(at + 30)];
+    const local = zip.readUInt32LE(at + 42);
+    const offset = local === 0xffffffff ? Number(zip.readBigUInt64LE(at + 46 + nameLength + 4)) : local;
+    assert.equal(local === 0xffffffff, offset >= 1500, `entry ${i}: ZIP64 exactly when past the limit`);
+    assert.equal(zip.readUInt32LE(offset), 0x04034b50, `entry ${i}: its local header`);
+    offsets.push(offset);
+    at += 46 + nameLength + extraLength;
+  }
+  assert.ok(offsets.some((o) => o < 1500) && offsets.some((o) => o >= 1500), 'both kinds of entry were written');
+  const back = unzipSync(new Uint8Array(zip));
+  assert.ok(Buffer.from(back['manifest.json']!).equals(Buffer.from(text.bytes)));
+  for (const p of photos) assert.ok(Buffer.from(back[p.name]!).equals(p.bytes), p.name);
+});
