@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FaceEngine } from '../../src/face/engine.js';
 import { largestFace } from '../../src/gallery/search.service.js';
+import { engineFingerprint } from '../../support/engine-fingerprint.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const LFW = process.env['VEIL_LFW_DIR'] ?? join(here, '..', '..', '..', 'shared', 'datasets', 'lfw-dev');
@@ -23,11 +24,16 @@ export interface LfwEmbeddings {
 
 export async function lfwEmbeddings(log: (s: string) => void = () => undefined): Promise<LfwEmbeddings> {
   const engine = await FaceEngine.create();
+  const fingerprint = engineFingerprint(engine.modelId);
   if (existsSync(CACHE)) {
     const raw = readFileSync(CACHE);
     const headLen = raw.readUInt32LE(0);
-    const head = JSON.parse(raw.subarray(4, 4 + headLen).toString('utf8')) as { files: string[]; modelId: string };
-    if (head.modelId === engine.modelId) {
+    const head = JSON.parse(raw.subarray(4, 4 + headLen).toString('utf8')) as {
+      files: string[];
+      modelId: string;
+      fingerprint?: string;
+    };
+    if (head.fingerprint === fingerprint) {
       const off = 4 + headLen;
       const vectors = new Float32Array(raw.buffer.slice(raw.byteOffset + off, raw.byteOffset + raw.length));
       return { files: head.files, identity: head.files.map((f) => f.split('/')[0]!), vectors, modelId: head.modelId };
@@ -50,7 +56,7 @@ export async function lfwEmbeddings(log: (s: string) => void = () => undefined):
   }
   const vectors = new Float32Array(rows.length * DIMS);
   rows.forEach((v, i) => vectors.set(v, i * DIMS));
-  const head = Buffer.from(JSON.stringify({ files, modelId: engine.modelId }));
+  const head = Buffer.from(JSON.stringify({ files, modelId: engine.modelId, fingerprint }));
   const len = Buffer.alloc(4);
   len.writeUInt32LE(head.length);
   mkdirSync(dirname(CACHE), { recursive: true });

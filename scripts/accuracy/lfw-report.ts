@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FaceEngine } from '../../src/face/engine.js';
 import { fitImpostorTail, openSetThreshold, type ImpostorTail } from '../../src/gallery/open-set.js';
+import { engineFingerprint } from '../../support/engine-fingerprint.js';
 import { crossFoldAccuracy, identityOf, loadEmbeddings, loadLfwDev, saveEmbeddings, tarAtFar, LFW_DEV } from './lfw.js';
 
 const pct = (x: number, d = 2) => `${(x * 100).toFixed(d)}%`;
@@ -20,14 +21,19 @@ async function embedAll(
   images: readonly string[],
   cache?: string,
 ): Promise<Map<string, Float32Array>> {
-  if (cache && existsSync(`${cache}.json`)) return loadEmbeddings(cache);
+  const fingerprint = engineFingerprint(engine.modelId);
+  if (cache && existsSync(`${cache}.json`)) {
+    const cached = loadEmbeddings(cache, fingerprint);
+    if (cached) return cached;
+    process.stderr.write(`${cache}: made by another model or engine code, embedding again\n`);
+  }
   const out = new Map<string, Float32Array>();
   for (const [i, f] of images.entries()) {
     const r = await engine.analyze(readFileSync(join(LFW_DEV, 'images', f)));
     if (r.faces[0]) out.set(f, r.faces[0].embedding);
     if (i % 250 === 0) process.stderr.write(`lfw-dev ${i}/${images.length}\n`);
   }
-  if (cache) saveEmbeddings(cache, out);
+  if (cache) saveEmbeddings(cache, out, fingerprint);
   return out;
 }
 

@@ -122,17 +122,27 @@ export function tarAtFar(
 }
 
 /** Embeddings by image, kept between runs as `<path>.json` (image names) and `<path>.bin` (Float32, in that order). */
-export function saveEmbeddings(path: string, emb: ReadonlyMap<string, Float32Array>): void {
+/** `fingerprint`: support/engine-fingerprint.ts, what the embeddings were made by. */
+export function saveEmbeddings(path: string, emb: ReadonlyMap<string, Float32Array>, fingerprint: string): void {
   const names = [...emb.keys()];
   const dims = names.length ? emb.get(names[0]!)!.length : 0;
   const all = new Float32Array(names.length * dims);
   names.forEach((n, i) => all.set(emb.get(n)!, i * dims));
-  writeFileSync(`${path}.json`, JSON.stringify({ dims, names }));
+  writeFileSync(`${path}.json`, JSON.stringify({ dims, names, fingerprint }));
   writeFileSync(`${path}.bin`, new Uint8Array(all.buffer));
 }
 
-export function loadEmbeddings(path: string): Map<string, Float32Array> {
-  const { dims, names } = JSON.parse(readFileSync(`${path}.json`, 'utf8')) as { dims: number; names: string[] };
+/** The cached embeddings; undefined when `fingerprint` is given and they were made by another engine. */
+export function loadEmbeddings(path: string): Map<string, Float32Array>;
+export function loadEmbeddings(path: string, fingerprint: string): Map<string, Float32Array> | undefined;
+export function loadEmbeddings(path: string, fingerprint?: string): Map<string, Float32Array> | undefined {
+  const head = JSON.parse(readFileSync(`${path}.json`, 'utf8')) as {
+    dims: number;
+    names: string[];
+    fingerprint?: string;
+  };
+  if (fingerprint !== undefined && head.fingerprint !== fingerprint) return undefined;
+  const { dims, names } = head;
   const buf = readFileSync(`${path}.bin`);
   const all = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
   return new Map(names.map((n, i) => [n, all.slice(i * dims, (i + 1) * dims)]));

@@ -24,6 +24,7 @@ import {
   type Point,
 } from '../../src/face/geometry.js';
 import { crossFoldAccuracy, loadEmbeddings, loadLfwDev, saveEmbeddings, tarAtFar } from './lfw.js';
+import { engineFingerprint } from '../../support/engine-fingerprint.js';
 import {
   eyesMouthScaleTransform,
   eyesMouthTransform,
@@ -216,7 +217,7 @@ async function embed(names: string[]): Promise<void> {
       } else emb.set(f, await run(v.flip === 'mirror'));
       if (n % 500 === 0) process.stderr.write(`${name} ${n} ${((performance.now() - t0) / 1e3).toFixed(0)}s\n`);
     }
-    saveEmbeddings(join(CACHE, name), emb);
+    saveEmbeddings(join(CACHE, name), emb, engineFingerprint(`variant ${name}`));
     writeFileSync(join(CACHE, `${name}.cost.json`), JSON.stringify({ warpMs: warpMs / emb.size, n: emb.size }));
     console.log(`${name}: ${emb.size} embeddings, warp ${(warpMs / emb.size).toFixed(2)} ms/image`);
   }

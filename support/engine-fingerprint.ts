@@ -1,0 +1,19 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * What a cached embedding depends on: the model id, the model files' manifest and the engine's code
+ * (src/face: decoding, detection, landmarks, alignment). A cache checked by the model id alone kept
+ * embeddings from before an alignment change, so the numbers reported were not the code's.
+ */
+export function engineFingerprint(modelId: string): string {
+  const h = createHash('sha256').update(modelId);
+  h.update(readFileSync(join(root, 'models', 'MANIFEST.json')));
+  const dir = join(root, 'src', 'face');
+  for (const f of readdirSync(dir).sort()) if (f.endsWith('.ts')) h.update(f).update(readFileSync(join(dir, f)));
+  return h.digest('hex').slice(0, 16);
+}
