@@ -65,12 +65,22 @@ export interface ReceivedCallback {
   readonly body: Record<string, unknown>;
 }
 
-/** A real HTTP receiver on loopback for status callbacks; `failFirst` answers 503 to that many first. */
-export async function startCallbackReceiver(opts: { failFirst?: number } = {}) {
+/**
+ * A real HTTP receiver on loopback for status callbacks; `failFirst` answers 503 to that many first;
+ * `hang` never answers (an agent that is down behind a proxy), `onRequest` is told of each arrival.
+ */
+export async function startCallbackReceiver(opts: { failFirst?: number; hang?: boolean; onRequest?: () => void } = {}) {
   const received: ReceivedCallback[] = [];
   let failures = opts.failFirst ?? 0;
+  const hung = { held: 0, dropped: 0 };
   const waiters: (() => void)[] = [];
   const server = createServer((req: IncomingMessage, res) => {
+    opts.onRequest?.();
+    if (opts.hang) {
+      hung.held++;
+      req.socket.on('close', () => hung.dropped++);
+      return;
+    }
     let raw = '';
     req.on('data', (d: Buffer) => (raw += d.toString('utf8')));
     req.on('end', () => {
@@ -104,6 +114,12 @@ export async function startCallbackReceiver(opts: { failFirst?: number } = {}) {
         });
       }
     },
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    /** Requests held unanswered (`hang`), and of them those whose sender gave up. */
+    hung: () => ({ ...hung }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
   };
 }

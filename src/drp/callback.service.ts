@@ -13,14 +13,18 @@ export const BACKOFF_MS = [1_000, 5_000, 30_000, 120_000, 600_000, 3_600_000, 6 
 
 /** Outlives several runs, so the holder keeps it while it lives and another process takes over soon after. */
 const LEASE_MS = 30_000;
+/** Agents whose callbacks are sent at once, each agent's one after the other (an agent that hangs holds one lane). */
+const LANES = 4;
 
 const SENDER = actors.system('drp-callbacks');
 
-type Pending = Awaited<ReturnType<typeof repo.pendingCallbacks>>[number];
+type Pending = Awaited<ReturnType<typeof repo.dueCallbacks>>[number];
 
 /**
  * The status callbacks owed to agents, sent from the durable outbox by the one process holding its
  * lease, in order per request, with retries and backoff; a request never waits for its callback.
+ * Several agents are served at once, so one that hangs (each attempt up to the HTTP timeout) delays
+ * only its own callbacks.
  * Every attempt is in the audit log: which request and agent, which status, the HTTP status or the
  * error class. Never the callback URL, never a body, nothing about the person.
  */
@@ -48,24 +52,29 @@ export class CallbackOutbox {
     try {
       const now = this.deps.clock.now();
       if (!(await opsRepository.tryLease(this.deps.store.db, 'drp-outbox', holder, now, LEASE_MS))) return null;
+      // No attempt starts that could outlast the lease: past it another process may send the same callback.
+      const until = performance.now() + LEASE_MS - this.deps.http.timeoutMs - 5_000;
       await this.deps.drp.advance(log);
-      return { sent: await this.sendDue() };
+      return { sent: await this.sendDue(until) };
     } finally {
       this.running = false;
     }
   }
 
-  private async sendDue(): Promise<number> {
-    const pending = await repo.pendingCallbacks(this.deps.store.db, 500);
-    // The oldest pending change of each request goes first: an agent learns the changes in order.
-    const first = new Map<string, Pending>();
-    for (const c of pending) if (!first.has(c.request_id)) first.set(c.request_id, c);
-    const now = this.deps.clock.now().toISOString();
+  private async sendDue(until: number): Promise<number> {
+    const due = await repo.dueCallbacks(this.deps.store.db, this.deps.clock.now().toISOString(), 500);
+    const byAgent = new Map<string, Pending[]>();
+    for (const c of due) byAgent.set(c.agent_id, [...(byAgent.get(c.agent_id) ?? []), c]);
+    const lanes = [...byAgent.values()];
     let sent = 0;
-    for (const c of first.values()) {
-      if (c.next_at > now) continue;
-      if (await this.attempt(c)) sent++;
-    }
+    const lane = async () => {
+      for (let next = lanes.shift(); next; next = lanes.shift())
+        for (const c of next) {
+          if (performance.now() > until) return;
+          if (await this.attempt(c)) sent++;
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(LANES, lanes.length) }, lane));
     return sent;
   }
 

@@ -88,11 +88,23 @@ export const drpRepository = {
   },
 
   /** Pending callbacks, oldest first (the sender takes the first of each request, so they arrive in order). */
-  async pendingCallbacks(ex: Executor, limit: number) {
+  /**
+   * The callbacks to attempt now: each request's oldest pending one (an agent learns a request's changes
+   * in order), if it is due. Callbacks backing off are not in the list, so they never crowd out due ones.
+   */
+  async dueCallbacks(ex: Executor, now: string, limit: number) {
     return ex
       .selectFrom('drp_callbacks')
       .selectAll()
       .where('status', '=', 'pending')
+      .where('next_at', '<=', now)
+      .where('seq', 'in', (eb) =>
+        eb
+          .selectFrom('drp_callbacks as o')
+          .select((o) => o.fn.min<number>('o.seq').as('first'))
+          .where('o.status', '=', 'pending')
+          .groupBy('o.request_id'),
+      )
       .orderBy('seq')
       .limit(limit)
       .execute();

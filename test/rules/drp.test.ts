@@ -5,6 +5,8 @@ import { strFromU8, unzipSync } from 'fflate';
 import { auditRepository } from '../../src/audit/audit.repository.js';
 import { subjectRepository } from '../../src/gallery/subject.repository.js';
 import { agentRepository } from '../../src/drp/agent.repository.js';
+import { drpRepository } from '../../src/drp/drp.repository.js';
+import { CallbackOutbox } from '../../src/drp/callback.service.js';
 import { STATE_MAP, normalizeAction } from '../../src/drp/protocol.js';
 import { callbackOrigin, postCallback } from '../../src/drp/callback-http.js';
 import { isVeilError } from '../../src/errors.js';
@@ -19,16 +21,19 @@ const ENV = { VEIL_DRP_BUSINESS_ID: BUSINESS, VEIL_DRP_LOOPBACK_CALLBACKS: 'true
 async function drpVeil(origin?: string) {
   const r = await ruleVeil(ENV);
   r.v.rights.drp.listeningAt('http://127.0.0.1:9');
-  const agent = new TestAgent('agent-a', BUSINESS);
+  return { ...r, ...(await pairedAgent(r, 'agent-a', 'Agent A', origin)) };
+}
+
+async function pairedAgent(r: Awaited<ReturnType<typeof ruleVeil>>, id: string, name: string, origin?: string) {
+  const agent = new TestAgent(id, BUSINESS);
   await r.v.rights.agents.add(admin, {
     id: agent.id,
-    name: 'Agent A',
+    name,
     verifyKey: agent.verifyKey,
     ...(origin ? { callbackOrigin: origin } : {}),
   });
   const { token } = await r.v.rights.agents.pair(agent.id, agent.sign(agent.claims({}, r.clock.now())));
-  const actor = await r.v.rights.agents.authenticate(token);
-  return { ...r, agent, token, actor };
+  return { agent, token, actor: await r.v.rights.agents.authenticate(token) };
 }
 
 /** The error a call fails with: its code, and whether the protocol should call it fatal. */
@@ -275,6 +280,67 @@ test('callbacks: every change reaches the agent in order, retried with backoff, 
   assert.ok(!JSON.stringify(attempts).includes('fa@example.org') && !JSON.stringify(attempts).includes('127.0.0.1'));
   await rx.close();
   await v.close();
+});
+
+test("due callbacks: each request's oldest pending one, only once due, so callbacks backing off never hide due ones", async () => {
+  const { v } = await ruleVeil(ENV);
+  const at = (s: number) => new Date(Date.parse('2026-06-01T00:00:00Z') + s * 1000).toISOString();
+  await v.store.transaction(async (tx) => {
+    for (const event of ['in_progress', 'fulfilled'])
+      await drpRepository.enqueueCallback(tx, { requestId: 'drq_slow', agentId: 'a', event, at: at(0) });
+    await drpRepository.enqueueCallback(tx, { requestId: 'drq_ok', agentId: 'b', event: 'in_progress', at: at(0) });
+  });
+  const shown = (cs: { request_id: string; event: string }[]) => cs.map((c) => `${c.request_id} ${c.event}`);
+  const first = await drpRepository.dueCallbacks(v.store.db, at(0), 500);
+  assert.deepEqual(shown(first), ['drq_slow in_progress', 'drq_ok in_progress'], 'the oldest of each request');
+  // The slow request's first callback backs off for an hour: neither it nor the one behind it is due,
+  // and a list of one still reaches the other request (it was the first 500 pending, due or not, before).
+  await drpRepository.updateCallback(v.store.db, first[0]!.seq, { attempts: 1, next_at: at(3600) });
+  assert.deepEqual(shown(await drpRepository.dueCallbacks(v.store.db, at(10), 1)), ['drq_ok in_progress']);
+  assert.deepEqual(shown(await drpRepository.dueCallbacks(v.store.db, at(3600), 500)), [
+    'drq_slow in_progress',
+    'drq_ok in_progress',
+  ]);
+  await v.close();
+});
+
+test("an agent that never answers holds one lane: another agent's callback goes out meanwhile", async (t) => {
+  const downWhenOtherArrived: { held: number; dropped: number }[] = [];
+  const down = await startCallbackReceiver({ hang: true });
+  const up = await startCallbackReceiver({ onRequest: () => downWhenOtherArrived.push(down.hung()) });
+  const r = await drpVeil(down.origin);
+  const { v, clock, mail } = r;
+  t.after(() => Promise.all([down.close(), up.close(), v.close()]));
+  const other = await pairedAgent(r, 'agent-b', 'Agent B', up.origin);
+  const file = async (a: typeof other, email: string, origin: string) => {
+    const st = await v.rights.drp.exercise(
+      a.actor,
+      a.agent.exercise('deletion', email, { status_callback: `${origin}/cb` }, clock.now()),
+    );
+    await v.rights.intake.verify(st.request_id, { code: mail.codeFor(email) });
+    return st.request_id;
+  };
+  await file(r, 'down@example.org', down.origin); // filed first: sent serially, it went first and blocked
+  const fine = await file(other, 'up@example.org', up.origin);
+  const outbox = new CallbackOutbox({
+    store: v.store,
+    audit: v.auditLog,
+    clock,
+    drp: v.rights.drp,
+    agents: v.rights.agents,
+    http: { loopback: true, timeoutMs: 8_000 },
+  });
+  await outbox.run('me', (l) => assert.fail(l));
+  assert.deepEqual(up.statuses(fine), ['in_progress']);
+  // Sent one after the other, the first agent's attempt had to time out (dropped) before this one went.
+  assert.deepEqual(
+    downWhenOtherArrived.map((d) => d.dropped),
+    [0],
+    "it arrived before the other agent's attempt gave up",
+  );
+  assert.equal(down.hung().held, 1, 'the hanging agent was tried (and given up on: the audit below)');
+  const attempts = (await auditActions(v)).filter((e) => e['action'] === 'agent.callback.attempted');
+  assert.deepEqual(attempts.map((e) => (e['detail'] as Record<string, unknown>)['result']).sort(), ['200', 'timeout']);
 });
 
 test('callback origins: https only (loopback http when allowed), never a private address or a foreign origin', async () => {
