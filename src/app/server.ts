@@ -34,6 +34,7 @@ export async function serve(
     timeoutMs: settings.engine.timeoutMs,
     engine: {
       warmUp: settings.engine.warmUp,
+      flushTinyWeights: settings.engine.flushTinyWeights,
       ...(settings.engine.embedder === SHIPPED_EMBEDDER.id
         ? {}
         : { embedder: activeEmbedder(settings.engine.embedders, settings.engine.embedder) }),

@@ -124,6 +124,12 @@ export const TABLE = {
       default: 8,
       doc: 'Passes of a synthetic photo through every stage of each engine worker before the server serves: a fresh engine costs 2-5x more per photo for its first few calls, which made the p99 of identify (0: no warm-up).',
     }),
+    flushTinyWeights: setting({
+      env: 'VEIL_ENGINE_FLUSH_TINY_WEIGHTS',
+      type: bool(),
+      default: true,
+      doc: "Zero the shipped models' weights below 1e-15 as they load: the same results (bit-identical embeddings on the project's photos), about a quarter of the embedder's CPU on Intel machines, where those near-zero weights made subnormal arithmetic (false: the weights as shipped).",
+    }),
     embedders: setting({
       env: 'VEIL_MODELS',
       type: EmbedderDeclarationsSetting,

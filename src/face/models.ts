@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { VeilError } from '../errors.js';
+import { flushTinyWeights } from './tiny-weights.js';
 
 /** Where `scripts/fetch-models.mjs` (run by `npm ci`) puts the weights. */
 export const DEFAULT_MODELS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'models');
@@ -40,6 +41,8 @@ export const MODELS = {
 export interface SessionOptions {
   /** Threads inside one inference; parallelism across requests comes from worker threads instead. */
   readonly intraOpThreads: number;
+  /** Zero float weights below this magnitude before loading (src/face/tiny-weights.ts); 0 or unset: none. */
+  readonly flushWeightsBelow?: number;
 }
 
 /** Loads a model file from disk after checking its hash; never fetches anything. */
@@ -56,7 +59,8 @@ export async function loadSession(dir: string, spec: ModelSpec, opts: SessionOpt
   if (digest !== spec.sha256) {
     throw new VeilError('MODEL_CORRUPT', `Model file ${spec.file} does not match its expected SHA-256; reinstall it.`);
   }
-  return ort.InferenceSession.create(bytes, {
+  const weights = opts.flushWeightsBelow ? flushTinyWeights(bytes, opts.flushWeightsBelow).bytes : bytes;
+  return ort.InferenceSession.create(weights, {
     intraOpNumThreads: opts.intraOpThreads,
     interOpNumThreads: 1,
     executionMode: 'sequential',

@@ -56,6 +56,7 @@ test('defaults: every setting has one that the embedded mode can run with', () =
     queue: 32,
     timeoutMs: 20_000,
     warmUp: 8,
+    flushTinyWeights: true,
     embedders: [],
     embedder: 'faceplugin-fr_feature@0.0.1',
   });
