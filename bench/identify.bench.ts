@@ -155,6 +155,8 @@ async function served(value: string) {
   const startSeconds = (performance.now() - t0) / 1000;
   const { url } = server;
   const load = loadavg()[0];
+  // Every thread of the server process (main, engine workers, libuv, libvips, V8), counted once ready.
+  const threads = readdirSync(`/proc/${server.pid}/task`).length;
   // Two requests first, as before the warm-up existed (the bench's own warm-up of the first worker).
   await sequential(url, at640.slice(0, 2));
   const c1at640 = await sequential(url, at640);
@@ -180,6 +182,7 @@ async function served(value: string) {
     setting: `${abName}=${value}`,
     warmUp: abName === 'VEIL_ENGINE_WARMUP' ? Number(value) : WARM,
     workers: server.workers,
+    threads,
     startSeconds,
     loadAverageAtStart: load,
     concurrency1at640: c1at640,

@@ -9,12 +9,13 @@ import { REPO } from '../support/faces.js';
  */
 export async function startServer(dataDir: string, opts: { logs?: boolean; env?: NodeJS.ProcessEnv } = {}) {
   const port = 18000 + Math.floor(Math.random() * 1000);
+  const workers = Number(opts.env?.['VEIL_ENGINE_WORKERS'] ?? 2);
   const server = spawn(process.execPath, [join(REPO, 'bin/veil.mjs'), 'serve', '--log-json'], {
     env: {
       ...process.env,
       VEIL_DATA_DIR: dataDir,
       VEIL_PORT: String(port),
-      VEIL_ENGINE_WORKERS: '2',
+      VEIL_ENGINE_WORKERS: String(workers),
       VEIL_LOG: 'off',
       ...opts.env,
     },
@@ -26,7 +27,7 @@ export async function startServer(dataDir: string, opts: { logs?: boolean; env?:
   });
   return {
     url: `http://127.0.0.1:${port}`,
-    workers: 2,
+    workers,
     pid: server.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
