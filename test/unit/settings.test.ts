@@ -129,6 +129,7 @@ test('every invalid setting is named with its key path and environment variable'
     'engine.queue': ['VEIL_ENGINE_QUEUE', '-1'],
     'engine.timeoutMs': ['VEIL_ENGINE_TIMEOUT_MS', '1.5'],
     'engine.warmUp': ['VEIL_ENGINE_WARMUP', '101'],
+    'engine.flushTinyWeights': ['VEIL_ENGINE_FLUSH_TINY_WEIGHTS', 'maybe'],
     trustProxy: ['VEIL_TRUST_PROXY', 'proxy.example.org'],
     log: ['VEIL_LOG', 'verbose'],
     'metrics.public': ['VEIL_METRICS_PUBLIC', 'maybe'],
