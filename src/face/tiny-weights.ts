@@ -6,10 +6,10 @@
  * ones. On Intel CPUs every multiply that reads or yields a subnormal takes a microcode assist, and
  * ONNX Runtime sets flush-to-zero only once per process (the first session's option) and on its own
  * pool threads, not on the worker threads that run Veil's sessions: on this project's machine the
- * embedder took 56 ms of CPU per face, 7.5 ms with these weights zeroed, with bit-identical outputs
- * on every shared photo (docs/benchmarks.md, "Identify, CPU per photo"). A weight below 1e-15 times
- * an activation of these models (|a| < 1e3) moves a sum by less than 1e-12: below the float32
- * rounding of any value that reaches the output.
+ * embedder took 56 ms of CPU per face, 7.5 ms with these weights zeroed. The threshold is checked,
+ * not argued: bit-identical embeddings, boxes and landmarks on every shared photo and on 1,000
+ * lfw-dev photos (bench/engine-same.ts; docs/benchmarks.md, "Identify, CPU per photo"). Zeroing
+ * only the subnormal weights left products of tiny ones going subnormal (15 ms per face).
  *
  * Only float tensors stored as graph initializers are touched (ModelProto.graph = 7,
  * GraphProto.initializer = 5, TensorProto.data_type = 2 with FLOAT = 1, float_data = 4, raw_data = 9);
