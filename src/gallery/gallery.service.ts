@@ -18,7 +18,7 @@ import { needsConsent, type Purpose } from '../privacy/purpose.js';
 import type { KeyRing } from '../privacy/keyring.js';
 import { consentRepository } from '../privacy/consent.repository.js';
 import type { GalleryIndex } from '../vector/gallery-index.js';
-import { touchIndex } from '../vector/index-feed.js';
+import { reloadSubject, touchIndex } from '../vector/index-feed.js';
 import { subjectRepository as subjects } from './subject.repository.js';
 import type { TemplateVault } from './template-vault.js';
 import type { SuppressionList } from './suppression.js';
@@ -113,7 +113,6 @@ export class GalleryService {
     const sid = subjectId ?? newId.subject();
     const made: {
       templateId: TemplateId;
-      vector: Float32Array;
       quality: EmbeddedFace['quality'];
       imagePath: string | null;
       box: Box;
@@ -139,7 +138,7 @@ export class GalleryService {
             ? this.deps.vault.writeImage(key, id, sid, purpose.id, input.images[i]!)
             : null;
           const face = (f as EnrollFace).chosen ?? 'only';
-          made.push({ templateId: id, vector: f.embedding, quality: f.quality, imagePath, box: f.box, face });
+          made.push({ templateId: id, quality: f.quality, imagePath, box: f.box, face });
           const sealed = this.deps.vault.sealTemplate(key, id, sid, purpose.id, f.embedding);
           await subjects.insertTemplate(
             tx,
@@ -182,8 +181,9 @@ export class GalleryService {
         this.deps.vault.deleteFiles(made.map((m) => m.imagePath));
         throw e;
       });
-    for (const m of made)
-      this.deps.index.add({ templateId: m.templateId, subjectId: sid, purposeId: purpose.id, vector: m.vector });
+    // Read from the store, not added from memory: a withdrawal or erasure of this person committing
+    // since our commit must win, and the follower may already be past its feed entry.
+    await reloadSubject(this.deps, sid);
     return {
       subjectId: sid,
       templates: made.map((m) => ({ templateId: m.templateId, quality: m.quality, box: m.box, face: m.face })),

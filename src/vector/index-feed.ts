@@ -19,24 +19,32 @@ export async function touchIndex(store: Store, tx: Tx, subjectId: SubjectId, at:
 
 /**
  * A subject's matchable templates read again into `index` by the process that changed them (outside
- * the follower: a lifted restriction, a replaced template, a failed change put back). A change that
- * commits while the read is in flight may be applied by the follower before the rows read reach the
- * index, and the follower, past its entry, would never take them out again (nor would a snapshot
- * segment written at its position leave them out): so the read is repeated until no entry for the
- * subject committed after the feed position read before it. One committing later is applied after.
+ * the follower: a new enrollment, a lifted restriction, a replaced template, a failed change put back).
+ * A change that commits while the read is in flight may be applied by the follower before the rows
+ * read reach the index, and the follower, past its entry, would never take them out again (nor would
+ * a snapshot segment written at its position leave them out): so the read is repeated until no entry
+ * for the subject committed after the feed position read before it. A local change in flight (held
+ * by the fence) may not have committed yet: the read is not applied; that change reads the person
+ * again if it fails, and the follower does once it commits.
  */
 export async function reloadSubject(
   d: { store: Store; vault: TemplateVault; index: GalleryIndex },
   subjectId: SubjectId,
 ): Promise<void> {
-  for (;;) {
-    const from = await changes.lastSeq(d.store.db);
-    d.index.removeSubject(subjectId);
-    const fresh = await d.vault.matchable(d.store.db, { subjectId });
-    d.index.removeSubject(subjectId);
-    for (const t of fresh) d.index.add(t);
-    if (!(await changes.touchedAfter(d.store.db, from, subjectId))) return;
-  }
+  const { fence } = d.index;
+  await fence.reading(async () => {
+    for (;;) {
+      const from = await changes.lastSeq(d.store.db);
+      const mark = fence.mark();
+      const fresh = await d.vault.matchable(d.store.db, { subjectId });
+      if (fence.holds(subjectId)) return;
+      // A local change settled during the read: it may be newer than the read.
+      if (!fence.current(subjectId, mark)) continue;
+      d.index.removeSubject(subjectId);
+      for (const t of fresh) d.index.add(t);
+      if (!(await changes.touchedAfter(d.store.db, from, subjectId))) return;
+    }
+  });
 }
 
 const PRUNE_BEHIND = 10_000;

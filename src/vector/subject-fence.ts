@@ -65,6 +65,11 @@ export class SubjectFence {
     return [...out];
   }
 
+  /** Whether a local change to the subject is in flight. */
+  holds(subjectId: SubjectId): boolean {
+    return this.held.has(subjectId);
+  }
+
   /** Whether a read of the subject begun at `mark` may be applied. */
   current(subjectId: SubjectId, mark: number): boolean {
     return !this.held.has(subjectId) && (this.touched.get(subjectId) ?? 0) <= mark;
