@@ -42,37 +42,53 @@ test(`${ENGINE}: erasures issued while a rewrite runs complete without waiting f
     await v.lifecycle.erase([first as SubjectId], system, null);
     erased.push(first);
     // Once the rewrite has committed its new segment's row (step 1), at its next step, both erasures
-    // are issued and have begun (the one of the range being written first) before it goes on.
+    // are issued and have begun (the one of the range being written first) before it goes on. That
+    // step's wait begins while they are in flight, and it does not go on until the test lets it: the
+    // erasures must complete while the rewrite is held there.
     const gate = (v.lifecycle as unknown as { deps: { snapshots: IndexSnapshots } }).deps.snapshots.gate;
     const insert = indexSegmentRepository.insert;
     const quiet = gate.quiet.bind(gate);
     let named = false;
-    let during: Promise<number[]> | undefined;
-    const timedErase = async (who: string) => {
-      const t0 = performance.now();
-      await v.lifecycle.erase([who as SubjectId], system, null);
-      return performance.now() - t0;
-    };
+    let resumed = false;
+    let issued!: () => void;
+    const begun = new Promise<void>((r) => (issued = r));
+    let go!: () => void;
+    const paused = new Promise<void>((r) => (go = r));
+    let during: Promise<unknown> | undefined;
     indexSegmentRepository.insert = async (ex, row) => {
       await insert(ex, row);
       named = true;
     };
     gate.quiet = async () => {
       if (named && !during) {
-        const a = timedErase(same);
+        const a = v.lifecycle.erase([same as SubjectId], system, null);
         while (!gate.busy) await new Promise((r) => setImmediate(r));
-        during = Promise.all([a, timedErase(other)]);
+        during = Promise.all([a, v.lifecycle.erase([other as SubjectId], system, null)]);
+        const step = quiet();
+        issued();
+        await paused;
+        resumed = true;
+        return step;
       }
       return quiet();
     };
+    let flushing: Promise<void> | undefined;
     try {
-      await v.rewrites!.flush();
+      flushing = v.rewrites!.flush();
+      await Promise.race([begun, flushing]);
+      assert.ok(during, 'the erasures were issued during the rewrite');
+      // A generous hang guard: an erasure that waited for the rewrite would never complete here.
+      let guard: NodeJS.Timeout | undefined;
+      const stuck = new Promise<'stuck'>((r) => (guard = setTimeout(() => r('stuck'), 60_000)));
+      const outcome = await Promise.race([during, stuck]).finally(() => clearTimeout(guard));
+      assert.notEqual(outcome, 'stuck', 'an erasure waited for the held rewrite');
+      assert.equal(resumed, false);
     } finally {
+      go();
+      await flushing;
       indexSegmentRepository.insert = insert;
       gate.quiet = quiet;
     }
-    assert.ok(during, 'the erasures were issued during the rewrite');
-    for (const ms of await during) assert.ok(ms < 1000, `an erasure during the rewrite took ${ms.toFixed(0)} ms`);
     erased.push(same, other);
     const run = v.rewrites!.runs[0]!;
     assert.ok(run.waited.count >= 1, 'the rewrite waited for the erasures');

@@ -70,10 +70,8 @@ test(`${ENGINE}: an erasure's destroyed segment is written again from the live i
     others = seg.people.filter((p) => p !== erased);
     const before = (await readable(v, s.dir, s.purposeId)).find((x) => x.id === seg.row.id)!;
     assert.deepEqual(copies(before, erasedRow), { rows: 1, codes: 1 }, 'the check finds the row where it is');
-    const t0 = performance.now();
+    // Its time (one segment destroyed, none written in the step) is measured in bench/scale/snapshot.ts.
     await v.lifecycle.erase([erased], system, null);
-    const ms = performance.now() - t0;
-    assert.ok(ms < 1000, `erasure took ${ms.toFixed(0)} ms`);
     // (a) as before: the old segment's row, key and file are gone at once, before any rewrite.
     assert.equal(await keyLive(v, seg.row.id), false);
     assert.ok(!existsSync(join(s.dir, SEGMENT_DIR, `${seg.row.id}.seg`)));

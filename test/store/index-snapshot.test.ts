@@ -114,10 +114,8 @@ test(`${ENGINE}: erasure destroys the segment holding the person in the same ste
     const holding = segs.filter((r) => r.subjectLo <= erased && erased <= r.subjectHi);
     assert.equal(holding.length, 1);
     const holdingSeg = (await openEverySegment(v, s.dir)).find((x) => x.id === holding[0]!.id)!;
-    const t0 = performance.now();
+    // Its time (one segment destroyed, none written in the step) is measured in bench/scale/snapshot.ts.
     await v.lifecycle.erase([erased], actors.system('test'), null);
-    const ms = performance.now() - t0;
-    assert.ok(ms < 1000, `erasure took ${ms.toFixed(0)} ms`);
 
     const gone = `${holding[0]!.id}.seg`;
     assert.ok(!existsSync(join(s.dir, SEGMENT_DIR, gone)), 'the segment file is deleted');
