@@ -269,10 +269,8 @@ describe('every right, end to end', () => {
       decision: 'approve',
       note: 'same face as the approved access request',
     });
-    const t0 = performance.now();
+    // How long an erasure takes is measured in bench/rights.bench.ts (20 templates, 10,000 sightings).
     const out = await v.rights.queue.fulfil(operator, r.requestId);
-    const ms = performance.now() - t0;
-    assert.ok(ms < 5_000, `erasure took ${ms} ms`);
     const cert = out.certificate!;
     assert.deepEqual(verifyCertificate(cert, v.auditLog.publicKeyPem), []);
     assert.ok(verifyHeadSignature(cert.audit.head, v.auditLog.publicKeyPem));

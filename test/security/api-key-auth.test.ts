@@ -30,15 +30,13 @@ test('API key secrets: SHA-256 stored, old scrypt keys upgraded, failures rate-l
     assert.equal((await get(token, '192.0.2.1')).statusCode, 200);
     assert.match((await apiKeyRepository.get(db, id))!.secret_hash, /^sha256\$/);
 
-    // Wrong secrets for a known (public) key id: cheap 401s, then a typed 429 with Retry-After.
+    // Wrong secrets for a known (public) key id: 401s, then a typed 429 with Retry-After. (Cheap, as
+    // the key is checked against the SHA-256 asserted above, not a slow KDF: no clock needed.)
     const wrong = `veil_${id}_${randomBytes(24).toString('base64url')}`;
-    const t0 = performance.now();
     const statuses: number[] = [];
     for (let i = 0; i < AUTH_FAILURES_PER_MINUTE + 3; i++) statuses.push((await get(wrong)).statusCode);
-    const ms = performance.now() - t0;
     assert.deepEqual(statuses.slice(0, AUTH_FAILURES_PER_MINUTE), Array(AUTH_FAILURES_PER_MINUTE).fill(401));
     assert.deepEqual(statuses.slice(AUTH_FAILURES_PER_MINUTE), [429, 429, 429]);
-    assert.ok(ms < 2000, `${statuses.length} failed authentications took ${ms.toFixed(0)} ms`);
     const limited = await get(wrong);
     assert.equal(limited.statusCode, 429);
     assert.equal(limited.json().code, 'RATE_LIMITED');
