@@ -17,8 +17,12 @@ import { spawnServer, type ServerProcess } from '../../support/server-process.js
 
 const NOTICE = 'We match your face against event photos to find the pictures you appear in.';
 
-/** Polls until `done` holds; returns the milliseconds it took, or throws after `limitMs`. */
-async function within(limitMs: number, done: () => Promise<boolean>): Promise<number> {
+/**
+ * Polls until `done` holds; returns the milliseconds it took (a diagnostic: how fast a change reaches
+ * another process is measured in bench/cluster.bench.ts). The limit is a hang guard only: on SQLite the
+ * follower polls every 250 ms, on PostgreSQL NOTIFY wakes it and a 5 s poll covers a lost notification.
+ */
+async function eventually(done: () => Promise<boolean>, limitMs = 30_000): Promise<number> {
   const t0 = performance.now();
   for (;;) {
     if (await done()) return performance.now() - t0;
@@ -76,7 +80,7 @@ describe(`two API processes on one ${ENGINE} database`, () => {
   const probe = (who: VeilClient, path: string) =>
     who.identify({ purpose: 'events', image: face(path), justification: 'cluster test' });
 
-  test('enrolled through A is found through B; erased through A is gone from B within 1 s; withdrawal through B reaches A', async () => {
+  test('enrolled through A is found through B; erased through A is gone from B without a restart; withdrawal through B reaches A', async () => {
     const { consent } = await A.giveConsent({
       purpose: 'events',
       noticeText: NOTICE,
@@ -90,8 +94,7 @@ describe(`two API processes on one ${ENGINE} database`, () => {
       consentId: consent.id,
       images: [face('face_recognition/kit_harington/knn_train_kit_harington_john1.jpeg')],
     });
-    const seen = await within(
-      1000,
+    const seen = await eventually(
       async () =>
         (await probe(B, 'face_recognition/kit_harington/knn_train_kit_harington_john2.jpeg')).candidates[0]
           ?.subjectId === e.subjectId,
@@ -105,8 +108,7 @@ describe(`two API processes on one ${ENGINE} database`, () => {
       (await probe(A, 'face_recognition/kit_harington/knn_train_kit_harington_john2.jpeg')).decision,
       'no-match',
     );
-    const gone = await within(
-      1000,
+    const gone = await eventually(
       async () =>
         (await probe(B, 'face_recognition/kit_harington/knn_train_kit_harington_john2.jpeg')).decision === 'no-match',
     );
@@ -126,15 +128,13 @@ describe(`two API processes on one ${ENGINE} database`, () => {
       consentId: c2.id,
       images: [face('face_recognition/rose_leslie/knn_train_rose_leslie_img1.jpg')],
     });
-    await within(
-      1000,
+    await eventually(
       async () =>
         (await probe(A, 'face_recognition/rose_leslie/knn_train_rose_leslie_img2.jpg')).candidates[0]?.subjectId ===
         r.subjectId,
     );
     await B.withdrawConsent(c2.id);
-    const withdrawn = await within(
-      1000,
+    const withdrawn = await eventually(
       async () =>
         (await probe(A, 'face_recognition/rose_leslie/knn_train_rose_leslie_img2.jpg')).decision === 'no-match',
     );
@@ -173,7 +173,7 @@ describe(`two API processes on one ${ENGINE} database`, () => {
       consentId: consent.id,
       images: [face('face_recognition/obama/test_obama.jpg')],
     });
-    await within(1000, async () => (await probe(B, 'face_recognition/obama/test_obama2.jpg')).decision === 'match');
+    await eventually(async () => (await probe(B, 'face_recognition/obama/test_obama2.jpg')).decision === 'match');
     const photos = [
       'face_recognition/_multi_face/knn_test_obama_and_biden.jpg',
       'face_recognition/_multi_face/ex_two_people.jpg',
@@ -421,8 +421,15 @@ describe(
           statuses.join(','),
         );
         assert.equal(statuses.at(-1), 200, `serving again: ${statuses.join(',')}`);
-        // Its LISTEN connection died too: a change committed by another process still reaches it.
-        await new Promise((r) => setTimeout(r, 1000));
+        // Its LISTEN connection died too: it listens again (as does this process's, killed with it), and
+        // a change committed by another process reaches it.
+        await eventually(async () => {
+          const { rows } = await admin.query<{ n: number }>(
+            `select count(*)::int as n from pg_stat_activity where datname = $1 and query = 'LISTEN veil_index_changes'`,
+            [dbName],
+          );
+          return rows[0]!.n === 2;
+        });
         const { consent } = await other.consents.give(SYSTEM, {
           purpose: 'events',
           noticeText: NOTICE,
@@ -435,8 +442,7 @@ describe(
           consentId: consent.id,
           images: [face('face_recognition/obama/test_obama.jpg')],
         });
-        await within(
-          1000,
+        await eventually(
           async () =>
             (
               await api.identify({
