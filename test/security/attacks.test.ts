@@ -296,7 +296,7 @@ describe('attacks of the security review, against a real server', () => {
         JSON.stringify({ code: smtp.codeFor('formats@example.org'), selfie: b.toString('base64') }),
         'application/json',
       );
-    const t1 = performance.now();
+    // Refused by the sniff (the code says so), so no decoder ran: no clock needed.
     const svg = await selfie(Buffer.from(svgBomb()));
     assert.equal(svg.status, 415);
     assert.equal(((await svg.json()) as { code: string }).code, 'UNSUPPORTED_IMAGE_FORMAT');
@@ -305,7 +305,6 @@ describe('attacks of the security review, against a real server', () => {
       415,
       'GIF only for operators',
     );
-    assert.ok(performance.now() - t1 < 5_000);
     assert.equal((await selfie(face(VICTIM_PHOTO))).status, 200, 'the same code still works with a photo');
     // Malformed multipart is the client's error, public or not.
     const broken =
