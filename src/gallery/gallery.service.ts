@@ -20,40 +20,14 @@ import { consentRepository } from '../privacy/consent.repository.js';
 import type { GalleryIndex } from '../vector/gallery-index.js';
 import { reloadSubject, touchIndex } from '../vector/index-feed.js';
 import { subjectRepository as subjects } from './subject.repository.js';
+import type { EnrollFace, EnrollInput, EnrollResult } from './enroll-input.js';
 import type { TemplateVault } from './template-vault.js';
 import type { SuppressionList } from './suppression.js';
 import { qualityNumbers, round4 } from './numbers.js';
 import type { CoreDeps } from '../service-deps.js';
+import type { Executor, Tx } from '../store/store.js';
 
-export interface EnrollInput {
-  readonly purpose: string;
-  /** An existing subject (e.g. the one a consent record created); omitted for non-consent purposes to create one. */
-  readonly subjectId?: string | undefined;
-  readonly consentId?: string | undefined;
-  /** Where the data came from, required when the basis is not consent (Art. 14(2)(f), 15(1)(g)). */
-  readonly sourceReference?: string | undefined;
-  readonly images: readonly Uint8Array[];
-  /** Which face of each image to enroll, on a retry after MULTIPLE_FACES (index or box; null: let Veil choose). */
-  readonly faces?: readonly (FacePick | null)[] | undefined;
-  /** The quality gate: `import` (an operator's existing photos; the default) or the strict `selfie`. */
-  readonly gate?: EnrollmentGateName | undefined;
-}
-
-export interface EnrollResult {
-  readonly subjectId: SubjectId;
-  /** `box`: the face enrolled; `face`: why it (the only face, the dominant one, the one picked). */
-  readonly templates: readonly {
-    templateId: TemplateId;
-    quality: EmbeddedFace['quality'];
-    box: Box;
-    face: 'only' | 'dominant' | 'picked';
-  }[];
-  /** Other subjects of this purpose whose face matches (possible duplicate enrollment). */
-  readonly possibleDuplicates: readonly { subjectId: SubjectId; similarity: number }[];
-}
-
-/** A face to enroll; `chosen` when the photo had others (the dominant face, or the one picked). */
-type EnrollFace = EmbeddedFace & { readonly chosen?: 'dominant' | 'picked' };
+export type { EnrollInput, EnrollResult } from './enroll-input.js';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const SUPPRESSED = 'This person asked not to be enrolled; the face is on the do-not-enroll list.';
@@ -85,10 +59,10 @@ export class GalleryService {
   }
 
   /**
-   * Enrollment once the caller's right to enroll under this purpose is established (the actor's key,
-   * or the portal after the person proved their address and consented).
+   * Enrollment once the caller's right to enroll under this purpose is established (the actor's key, or the
+   * portal after the person proved their address and consented). `inspected`: the faces as a caller already
+   * checked them (the portal), so the engine runs once.
    */
-  /** `inspected`: the faces of these images as a caller already checked them (the portal), so the engine runs once. */
   async enrollUnder(
     actor: Actor,
     purpose: Purpose,
@@ -120,6 +94,7 @@ export class GalleryService {
     }[] = [];
     await this.deps.store
       .transaction(async (tx) => {
+        await this.recheck(tx, subjectId, consentId);
         if (!subjectId) {
           await subjects.insert(tx, { id: sid, region: null, contactHash: null, contactSealed: null, at: now });
           await this.deps.audit.append(tx, {
@@ -261,10 +236,7 @@ export class GalleryService {
       const consent = cid && (await consentRepository.get(db, cid));
       if (!consent)
         throw new VeilError('CONSENT_REQUIRED', `Subject ${subjectId} has not consented to '${purpose.key}'.`);
-      if (consent.state === 'withdrawn')
-        throw new VeilError('CONSENT_WITHDRAWN', 'This consent was withdrawn; new consent is needed.');
-      if (consent.state !== 'given' || (consent.expiresAt && consent.expiresAt <= this.deps.clock.now().toISOString()))
-        throw new VeilError('CONSENT_REQUIRED', 'This consent has expired.');
+      this.stillGiven(consent);
       consentId = consent.id;
     } else if (!input.sourceReference?.trim()) {
       throw new VeilError(
@@ -272,13 +244,32 @@ export class GalleryService {
         `Purpose '${purpose.key}' rests on ${purpose.lawfulBasis}: each enrollment needs a source reference.`,
       );
     }
-    if (subjectId) {
-      const s = await subjects.get(db, subjectId);
-      if (!s) throw new VeilError('UNKNOWN_SUBJECT', `No subject '${subjectId}'.`);
-      if (s.state === 'restricted')
-        throw new VeilError('SUBJECT_RESTRICTED', 'Processing of this subject is restricted (Art. 18).');
-      if (s.state === 'erased') throw new VeilError('SUBJECT_ERASED', 'This subject has been erased.');
-    }
+    if (subjectId) await this.stillProcessable(db, subjectId);
     return { subjectId, consentId };
+  }
+
+  /** The basis checked again in the enrollment's transaction: a withdrawal since `basis()` must win. */
+  private async recheck(tx: Tx, subjectId: SubjectId | undefined, consentId: ConsentId | null): Promise<void> {
+    if (consentId) {
+      const c = await consentRepository.lockedState(tx, consentId, this.deps.store.engine);
+      if (!c) throw new VeilError('CONSENT_REQUIRED', `No consent record '${consentId}'.`);
+      this.stillGiven(c);
+    }
+    if (subjectId) await this.stillProcessable(tx, subjectId);
+  }
+
+  private stillGiven(c: { state: string; expiresAt: string | null }): void {
+    if (c.state === 'withdrawn')
+      throw new VeilError('CONSENT_WITHDRAWN', 'This consent was withdrawn; new consent is needed.');
+    if (c.state !== 'given' || (c.expiresAt && c.expiresAt <= this.deps.clock.now().toISOString()))
+      throw new VeilError('CONSENT_REQUIRED', 'This consent has expired.');
+  }
+
+  private async stillProcessable(ex: Executor, subjectId: SubjectId): Promise<void> {
+    const s = await subjects.get(ex, subjectId);
+    if (!s) throw new VeilError('UNKNOWN_SUBJECT', `No subject '${subjectId}'.`);
+    if (s.state === 'restricted')
+      throw new VeilError('SUBJECT_RESTRICTED', 'Processing of this subject is restricted (Art. 18).');
+    if (s.state === 'erased') throw new VeilError('SUBJECT_ERASED', 'This subject has been erased.');
   }
 }

@@ -42,12 +42,8 @@ export async function removePurposeIn(
   audit: AuditLog,
   { subjectId, purposeId, actor, why, at }: Removal,
 ): Promise<{ files: (string | null)[]; templates: number; ids: TemplateId[] }> {
-  const gone = await subjects.deleteTemplates(tx, { subjectId, purposeId });
-  await subjects.deleteEnrollment(tx, subjectId, purposeId);
-  // Without the purpose, its photos no longer name the person.
-  const sightings = await media.unlinkSubjectIn(tx, subjectId, purposeId);
-  // A client's name for the person under this purpose (CompreFace-compatible API) goes with the data.
-  const names = await aliases.removeForSubject(tx, subjectId, purposeId);
+  // Consents first: their row lock orders this against an enrollment resting on one (which reads it
+  // locked, gallery.service.ts), so the template delete below sees any template that enrollment wrote.
   const state = why.reason === 'consent-withdrawn' ? 'withdrawn' : 'expired';
   const given =
     why.reason === 'consent-withdrawn'
@@ -56,6 +52,12 @@ export async function removePurposeIn(
         ? []
         : await consents.idsFor(tx, subjectId, purposeId, 'given');
   for (const id of given) await consents.setState(tx, id, state, at, actorLabel(actor));
+  const gone = await subjects.deleteTemplates(tx, { subjectId, purposeId });
+  await subjects.deleteEnrollment(tx, subjectId, purposeId);
+  // Without the purpose, its photos no longer name the person.
+  const sightings = await media.unlinkSubjectIn(tx, subjectId, purposeId);
+  // A client's name for the person under this purpose (CompreFace-compatible API) goes with the data.
+  const names = await aliases.removeForSubject(tx, subjectId, purposeId);
   const ids = gone.map((t) => t.id);
   if (ids.length)
     await audit.append(tx, {

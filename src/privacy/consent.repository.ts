@@ -10,6 +10,24 @@ const expiredButGiven = (ex: Executor, now: string) =>
     .where('expires_at', '<', now);
 
 export const consentRepository = {
+  /**
+   * A consent's state, read under a row lock on PostgreSQL (SQLite's writers are serialised already):
+   * an enrollment resting on it and its withdrawal then commit one after the other, never across.
+   */
+  async lockedState(
+    ex: Executor,
+    id: ConsentId,
+    engine: 'sqlite' | 'postgres',
+  ): Promise<{ state: ConsentState; expiresAt: string | null } | undefined> {
+    const r = await ex
+      .selectFrom('consents')
+      .select(['state', 'expires_at'])
+      .where('id', '=', id)
+      .$if(engine === 'postgres', (q) => q.forUpdate())
+      .executeTakeFirst();
+    return r && { state: r.state as ConsentState, expiresAt: r.expires_at };
+  },
+
   async insert(ex: Executor, c: ConsentRecord, actor: string): Promise<void> {
     await ex
       .insertInto('consents')

@@ -118,3 +118,31 @@ test(`${ENGINE}: an enrollment's index update does not put back a person whose w
     }
   }
 });
+
+// The other side of the same race: the withdrawal commits after the enrollment checked the consent
+// but before its transaction. Nothing may be stored on a withdrawn consent (on PostgreSQL the consent
+// row's lock also orders a withdrawal that runs alongside the enrollment's transaction).
+test(`${ENGINE}: a withdrawal committed between an enrollment's consent check and its transaction refuses the enrollment`, async () => {
+  const v = await veil();
+  try {
+    const { consent, who } = await given(v);
+    const transaction = v.store.transaction.bind(v.store);
+    let raced = false;
+    v.store.transaction = (async (fn: Parameters<typeof transaction>[0]) => {
+      if (!raced && enrolling()) {
+        raced = true;
+        await v.consents.withdraw(operator, consent.id);
+      }
+      return transaction(fn);
+    }) as typeof v.store.transaction;
+    await assert.rejects(
+      v.gallery.enroll(operator, { purpose: 'event-photos', consentId: consent.id, images: [face(OBAMA)] }),
+      (e: { code?: string }) => e.code === 'CONSENT_WITHDRAWN',
+    );
+    assert.ok(raced, 'the race ran');
+    assert.deepEqual(await subjectRepository.templates(v.store.db, { subjectId: who }), [], 'no template stored');
+    assert.deepEqual(v.index.templatesOf(who), []);
+  } finally {
+    await v.close();
+  }
+});
