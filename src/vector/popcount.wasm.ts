@@ -164,9 +164,9 @@ function moduleBytes(): Uint8Array {
       [0x60, ...vec([[I32], [I32], [I32], [I32]]), 0],
     ]),
   );
-  // (import "env" "mem" (memory 1 65536))
+  // (import "env" "mem" (memory 1 65536 shared)): limits flag 3, a maximum and shared
   const enc = (s: string) => vec([...Buffer.from(s)].map((b) => [b]));
-  const imports = section(2, vec([[...enc('env'), ...enc('mem'), 0x02, 0x01, ...uleb(1), ...uleb(65536)]]));
+  const imports = section(2, vec([[...enc('env'), ...enc('mem'), 0x02, 0x03, ...uleb(1), ...uleb(MAX_PAGES)]]));
   const funcs = section(3, vec([[0], [1], [0], [2], [3], [4]]));
   const exports = section(
     7,
@@ -199,14 +199,24 @@ function moduleBytes(): Uint8Array {
 
 // The WebAssembly global of Node, typed here: the project's lib (ES2023, no DOM) does not declare it.
 interface WasmMemory {
-  readonly buffer: ArrayBuffer;
+  readonly buffer: SharedArrayBuffer;
   grow(pages: number): number;
 }
 declare const WebAssembly: {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  Memory: new (d: { initial: number; maximum: number }) => WasmMemory;
+  Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
 };
+
+/**
+ * 4 GiB, the most a 32-bit memory addresses. The memory is shared (a search helper thread runs the same
+ * kernel over it: search-helper.ts), so it can never move and V8 reserves its address space at once; but
+ * V8 reserves 10 GiB of address space for every wasm memory on x64 (guard regions), shared or not, with
+ * any maximum (measured on Node 20: 3 memories, 30,720 MiB of VmSize, for a maximum of 65,536 pages or
+ * 22,000): a smaller maximum would save no address space and could only refuse rows. No physical page
+ * is used until it is grown into.
+ */
+const MAX_PAGES = 65536;
 
 export interface PopcountKernel {
   readonly memory: WasmMemory;
@@ -224,11 +234,18 @@ export interface PopcountKernel {
 
 let compiled: object | undefined;
 
-/** A kernel instance over a memory of its own (64 KiB pages, grown by the caller). */
+/** The compiled kernel (a search helper thread instantiates it over the same memory). */
+export function kernelModule(): object {
+  return (compiled ??= new WebAssembly.Module(moduleBytes()));
+}
+
+/**
+ * A kernel instance over a shared memory of its own (64 KiB pages, grown by the caller). A grow of a
+ * shared memory is in place, but `memory.buffer` is then a new buffer: views are taken again after it.
+ */
 export function popcountKernel(initialPages = 1): PopcountKernel {
-  compiled ??= new WebAssembly.Module(moduleBytes());
-  const memory = new WebAssembly.Memory({ initial: initialPages, maximum: 65536 });
-  const inst = new WebAssembly.Instance(compiled, { env: { mem: memory } });
+  const memory = new WebAssembly.Memory({ initial: initialPages, maximum: MAX_PAGES, shared: true });
+  const inst = new WebAssembly.Instance(kernelModule(), { env: { mem: memory } });
   const e = inst.exports as unknown as Omit<PopcountKernel, 'memory'>;
   return {
     memory,
