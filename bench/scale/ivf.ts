@@ -17,7 +17,8 @@ import { loadavg } from 'node:os';
 import { fitDistractors, Gaussian } from '../../support/distractors.js';
 import { GemmTopK } from '../../support/exact-reference.js';
 import { MatMul } from '../../support/matmul-onnx.js';
-import { QuantizedIndex, defaultCandidates } from '../../src/vector/quantized-index.js';
+import { QuantizedIndex } from '../../src/vector/quantized-index.js';
+import { defaultCandidates } from '../../src/vector/code-scan.js';
 import {
   CODE_BYTES,
   cutAt,

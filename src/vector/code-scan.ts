@@ -25,7 +25,7 @@ const SAMPLE_BLOCK = 8192;
 // Fixed regions at the start of the kernel's memory; the per-row regions follow (`layout`).
 export const HIST = 0;
 export const QUERY = 4096;
-const SHORT_QUERY = QUERY + CODE_BYTES;
+export const SHORT_QUERY = QUERY + CODE_BYTES;
 export const OUT = 8192;
 export const MAX_OUT = 65536;
 // The int8 stage (int8-stage.ts): the int16 query, a batch of copied int8 rows, their dot products.
@@ -33,7 +33,19 @@ export const INT8_ROWS = 256;
 export const INT8_QUERY = OUT + MAX_OUT * 4;
 export const INT8_BATCH = INT8_QUERY + DIMS * 2;
 export const INT8_DOTS = INT8_BATCH + INT8_ROWS * DIMS;
-const CODES = INT8_DOTS + INT8_ROWS * 4;
+// The search helper's histogram (shared-scan.ts).
+export const HELPER_HIST = INT8_DOTS + INT8_ROWS * 4;
+const CODES = HELPER_HIST + 4096;
+
+/**
+ * How many Hamming candidates the quantised index scores on int8 for a gallery of n templates: n / 1000, at least 512
+ * (1,000 at 1M: n / 400 kept the same real mates at 1M and cost 1.4x the CPU, bench/scale 2026-12-01).
+ */
+export const defaultCandidates = (n: number, k: number): number =>
+  Math.max(4 * k, Math.min(MAX_OUT / 2, Math.max(512, Math.ceil(n / 1000))));
+
+/** The share of rows the 128-bit pre-selection keeps for the 512-bit scan (code-scan.ts; 0: scan every code). */
+export const DEFAULT_PRESELECT = 0.03;
 
 export interface ScanLayout {
   readonly codes: number;
@@ -42,16 +54,24 @@ export interface ScanLayout {
   /** Rows the pre-selection keeps (u32), at most `pickMax`. */
   readonly pick: number;
   readonly pickMax: number;
+  /**
+   * The search helper's picks (u32) and their distances (u16), pickMax / 2 each (shared-scan.ts): apart
+   * from every region the single-thread path writes, so a helper that answers late corrupts nothing.
+   */
+  readonly helperPick: number;
+  readonly helperDist: number;
   readonly end: number;
 }
 
-/** Where each per-row region lies for a capacity (a multiple of 4): codes, short codes, distances, picks. */
+/** Where each per-row region lies for a capacity (a multiple of 8): codes, short codes, distances, picks. */
 export function layout(capacity: number): ScanLayout {
   const short = CODES + capacity * CODE_BYTES;
   const dist = short + capacity * SHORT_BYTES;
   const pick = dist + capacity * 2;
   const pickMax = capacity / 2;
-  return { codes: CODES, short, dist, pick, pickMax, end: pick + pickMax * 4 };
+  const helperPick = pick + pickMax * 4;
+  const helperDist = helperPick + pickMax * 2;
+  return { codes: CODES, short, dist, pick, pickMax, helperPick, helperDist, end: helperDist + pickMax };
 }
 
 // The sparse directions: a fixed pseudo-random partition of the components into groups of 4, with signs.
@@ -154,6 +174,20 @@ function nearest(k: PopcountKernel, dist: number, n: number, cutoff: number): Ui
 }
 
 /**
+ * The two Hamming stages over two threads (shared-scan.ts): given the cut, the rows under it listed at
+ * `pick` and their 512-bit distances at `dist` and HIST, as the single-thread pass leaves them (its
+ * 'short' lap taken); or undefined (no helper, or a case it leaves to that pass: then nothing the pass
+ * reads was written).
+ */
+export type SplitScan = (
+  lay: ScanLayout,
+  n: number,
+  cutoff: number,
+  want: number,
+  clock?: StageClock,
+) => number | undefined;
+
+/**
  * The rows to score (row numbers, a view valid until the next scan), the query's codes being at QUERY
  * and SHORT_QUERY. The pre-selection runs when it keeps at most a quarter of the rows.
  */
@@ -164,6 +198,7 @@ export function scanCandidates(
   want: number,
   share: number,
   clock?: StageClock,
+  split?: SplitScan,
 ): Uint32Array {
   const mem = k.memory.buffer;
   const hist = new Uint32Array(mem, HIST, DIMS + 1);
@@ -183,14 +218,18 @@ export function scanCandidates(
   for (let b = 0; b < 4; b++)
     k.scanShort(lay.short + Math.floor((b * n) / 4) * SHORT_BYTES, block, SHORT_QUERY, lay.dist, HIST);
   let cutoff = cutAt(hist, Math.ceil((4 * block * keep) / n), SHORT_BITS);
-  let m = k.under(lay.short, n, SHORT_QUERY, cutoff, lay.pick, lay.pickMax);
-  while (m < want && cutoff < SHORT_BITS) m = k.under(lay.short, n, SHORT_QUERY, ++cutoff, lay.pick, lay.pickMax);
-  // `under` stops when its list is full: the rows after it were never compared (ties at the cut, or a
-  // sample unlike the rest), and the nearest may be among them. Every code is scanned instead.
-  clock?.lap('short');
-  if (m + 4 > lay.pickMax) return full();
-  hist.fill(0);
-  k.gather(lay.codes, m, QUERY, lay.dist, HIST, lay.pick);
+  // The cut is taken before the split: both threads list the rows under the same cut, the same set.
+  let m = split?.(lay, n, cutoff, want, clock) ?? -1;
+  if (m < 0) {
+    m = k.under(lay.short, n, SHORT_QUERY, cutoff, lay.pick, lay.pickMax);
+    while (m < want && cutoff < SHORT_BITS) m = k.under(lay.short, n, SHORT_QUERY, ++cutoff, lay.pick, lay.pickMax);
+    // `under` stops when its list is full: the rows after it were never compared (ties at the cut, or a
+    // sample unlike the rest), and the nearest may be among them. Every code is scanned instead.
+    clock?.lap('short');
+    if (m + 4 > lay.pickMax) return full();
+    hist.fill(0);
+    k.gather(lay.codes, m, QUERY, lay.dist, HIST, lay.pick);
+  }
   const out = nearest(k, lay.dist, m, cutAt(hist, want, DIMS));
   const pick = new Uint32Array(mem, lay.pick, m);
   for (let i = 0; i < out.length; i++) out[i] = pick[out[i]!]!;

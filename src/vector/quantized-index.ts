@@ -1,23 +1,14 @@
 import { popcountKernel, type PopcountKernel } from './popcount.wasm.js';
 import type { SearchOptions, VectorHit, VectorIndex } from './vector-index.js';
-import { CODE_BYTES, DIMS, layout, MAX_OUT, meanOf, queryCodes, scanCandidates } from './code-scan.js';
-import { SHORT_BYTES, shortCode, type ScanLayout } from './code-scan.js';
+import { CODE_BYTES, DIMS, layout, meanOf, queryCodes, scanCandidates } from './code-scan.js';
+import { DEFAULT_PRESELECT, defaultCandidates, SHORT_BYTES, shortCode, type ScanLayout } from './code-scan.js';
 import { int8Scores, type Int8Kernel } from './int8-stage.js';
 import type { StageClock } from './stage-clock.js';
+import { SharedScan, SPLIT_FROM } from './shared-scan.js';
 
 const PAGE = 65536;
 const CHUNK_BITS = 14;
 const CHUNK = 1 << CHUNK_BITS;
-
-/**
- * How many Hamming candidates are scored on int8 for a gallery of n templates: n / 1000, at least 512
- * (1,000 at 1M: n / 400 kept the same real mates at 1M and cost 1.4x the CPU, bench/scale 2026-12-01).
- */
-export const defaultCandidates = (n: number, k: number): number =>
-  Math.max(4 * k, Math.min(MAX_OUT / 2, Math.max(512, Math.ceil(n / 1000))));
-
-/** The share of rows the 128-bit pre-selection keeps for the 512-bit scan (code-scan.ts; 0: scan every code). */
-export const DEFAULT_PRESELECT = 0.03;
 
 /**
  * Quantised scan with bounded re-ranking. Every template has a 512-bit code: the signs of its
@@ -50,6 +41,11 @@ export class QuantizedIndex implements VectorIndex {
   int8Kernel: Int8Kernel = 'wasm';
   /** Per-stage times of the searches, when set (bench/scale's profile). */
   clock?: StageClock;
+  /** 1: every search on its own thread; 2: large ones split with the search helper (shared-scan.ts). */
+  static threads = 2;
+  /** From how many rows a search splits (tests lower it). */
+  splitFrom = SPLIT_FROM;
+  private readonly shared: SharedScan;
   private readonly bytes: Int8Array[] = [];
   private readonly scales: Float32Array[] = [];
   private rowIds: string[] = [];
@@ -66,6 +62,7 @@ export class QuantizedIndex implements VectorIndex {
     this.center = Float32Array.from(center);
     this.capacity = Math.ceil(Math.max(1, initialCapacity) / CHUNK) * CHUNK;
     this.kernel = popcountKernel(this.pagesFor(this.capacity));
+    this.shared = new SharedScan(this.kernel);
     this.views();
   }
 
@@ -140,6 +137,7 @@ export class QuantizedIndex implements VectorIndex {
 
   add(id: string, v: Float32Array): void {
     if (v.length !== DIMS) throw new Error(`vector has ${v.length} dimensions, index has ${DIMS}`);
+    this.shared.settle();
     this.quantise(this.slot.get(id) ?? this.append(id), v);
   }
 
@@ -189,6 +187,7 @@ export class QuantizedIndex implements VectorIndex {
   loadRows(ids: readonly string[], codes: Uint8Array, rows: Int8Array, scales: Float32Array): void {
     const first = this.rowIds.length;
     for (const id of ids) if (this.slot.has(id)) throw new Error(`row ${id} is already held`);
+    this.shared.settle();
     try {
       for (const id of ids) this.append(id);
     } catch (e) {
@@ -203,15 +202,9 @@ export class QuantizedIndex implements VectorIndex {
       const k = Math.min(ids.length - i, CHUNK - o);
       this.bytes[r >> CHUNK_BITS]!.set(rows.subarray(i * DIMS, (i + k) * DIMS), o * DIMS);
       this.scales[r >> CHUNK_BITS]!.set(scales.subarray(i, i + k), o);
+      const chunk = this.bytes[r >> CHUNK_BITS]!;
       for (let j = 0; j < k; j++)
-        shortCode(
-          this.bytes[r >> CHUNK_BITS]!,
-          (o + j) * DIMS,
-          scales[i + j]!,
-          this.center,
-          this.short,
-          (r + j) * SHORT_BYTES,
-        );
+        shortCode(chunk, (o + j) * DIMS, scales[i + j]!, this.center, this.short, (r + j) * SHORT_BYTES);
       i += k;
     }
   }
@@ -219,6 +212,7 @@ export class QuantizedIndex implements VectorIndex {
   remove(id: string): boolean {
     const i = this.slot.get(id);
     if (i === undefined) return false;
+    this.shared.settle();
     const last = this.rowIds.length - 1;
     if (i !== last) {
       this.moveRow(last, i);
@@ -243,8 +237,15 @@ export class QuantizedIndex implements VectorIndex {
 
   /** The rows the Hamming stages keep for int8 scoring (at least `want`, ties at the cut included). */
   candidateRows(q: Float32Array, want: number): Uint32Array {
+    const n = this.rowIds.length;
     queryCodes(q, this.center, new Uint8Array(this.kernel.memory.buffer));
-    return scanCandidates(this.kernel, this.lay, this.rowIds.length, want, this.preselect, this.clock);
+    const split = QuantizedIndex.threads > 1 && n >= this.splitFrom ? this.shared : undefined;
+    return scanCandidates(this.kernel, this.lay, n, want, this.preselect, this.clock, split?.split.bind(split));
+  }
+
+  /** The search helper lets go of this index's memory (it still searches, on one thread). */
+  close(): void {
+    this.shared.close();
   }
 
   /**
