@@ -53,6 +53,9 @@ export class AdaptiveIndex implements VectorIndex {
   search(q: Float32Array, k: number, opts?: SearchOptions): VectorHit[] {
     return this.inner.search(q, k, opts);
   }
+  close(): void {
+    this.inner.close?.();
+  }
 
   add(id: string, v: Float32Array): void {
     this.inner.add(id, v);

@@ -184,6 +184,7 @@ export class GalleryIndex {
   }
 
   clear(): void {
+    for (const idx of this.byPurpose.values()) idx.close?.();
     this.byPurpose.clear();
     this.owner.clear();
     this.bySubject.clear();

@@ -29,6 +29,8 @@ export interface VectorIndex {
   has(id: string): boolean;
   search(query: Float32Array, k: number, opts?: SearchOptions): VectorHit[];
   ids(): string[];
+  /** Lets go of what the index holds outside its own objects (the quantised index's search helper). */
+  close?(): void;
 }
 
 /**
