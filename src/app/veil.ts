@@ -80,7 +80,7 @@ export async function openVeil(opts: VeilOptions) {
   const notices: StartupNotice[] = [];
   // The active embedder decides with its own calibration and tail, never another model's (model-calibration.ts).
   const { model, shipped, calibration } = activeModel(settings.engine);
-  const { threshold, tail } = calibration;
+  const [{ threshold, tail }, dims] = [calibration, model.outputDimensions];
   const store =
     opts.store ??
     (await openStore({
@@ -125,7 +125,7 @@ export async function openVeil(opts: VeilOptions) {
   if (keys.moved)
     notices.push({ level: 'info', message: `Moved ${keys.moved} data keys out of the database into keys/.` });
   const vault = new TemplateVault({ keyring, dataDir, model: engine.modelId });
-  const { index, snapshots } = liveIndex({ store, keyring, vault, dataDir, dims: model.outputDimensions }, opts.index);
+  const { index, snapshots } = liveIndex({ store, keyring, vault, dataDir, dims, settings }, opts.index);
   const templatesIn = (p: Parameters<typeof index.size>[0]) => index.size(p);
   const suppression = new SuppressionList(master, threshold, engine.modelId);
   const secrets = new ContactSecrets(master);

@@ -167,6 +167,12 @@ export const TABLE = {
     default: false,
     doc: 'Add a Server-Timing header of stage times (auth, body, engine queue and stages, search, store writes, serialisation) to every API answer: for measuring where latency goes; stage names and milliseconds only.',
   }),
+  searchThreads: setting({
+    env: 'VEIL_SEARCH_THREADS',
+    type: int(1, 2),
+    default: 2,
+    doc: 'Threads of one search of a large quantised gallery (from 131,072 templates): 2 splits its memory-bound Hamming stages with one helper thread per process (about a third less latency at 1M, the same CPU; docs/benchmarks.md, Scale step 11); 1 keeps every search on one thread.',
+  }),
   metrics: {
     public: setting({
       env: 'VEIL_METRICS_PUBLIC',

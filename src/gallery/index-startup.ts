@@ -2,6 +2,8 @@ import type { Store } from '../store/store.js';
 import type { KeyRing } from '../privacy/keyring.js';
 import { GalleryIndex } from '../vector/gallery-index.js';
 import { AdaptiveIndex } from '../vector/adaptive-index.js';
+import { QuantizedIndex } from '../vector/quantized-index.js';
+import type { Settings } from '../config/settings.js';
 import { indexChangeRepository as changes } from '../vector/index-change.repository.js';
 import { matchableRepository } from '../vector/matchable.repository.js';
 import type { TemplateVault } from './template-vault.js';
@@ -28,11 +30,15 @@ export interface IndexOptions {
   readonly rewriteDelayMs?: number;
 }
 
-/** The live index (exact re-scores read through the vault) and its sealed snapshot. */
+/**
+ * The live index (exact re-scores read through the vault) and its sealed snapshot. The threads of a
+ * search (VEIL_SEARCH_THREADS) are the process's: its one search helper serves every quantised index.
+ */
 export function liveIndex(
-  d: { store: Store; keyring: KeyRing; vault: TemplateVault; dataDir: string; dims: number },
+  d: { store: Store; keyring: KeyRing; vault: TemplateVault; dataDir: string; dims: number; settings?: Settings },
   opts: IndexOptions = {},
 ): { index: GalleryIndex; snapshots: IndexSnapshots } {
+  if (d.settings) QuantizedIndex.threads = d.settings.searchThreads;
   const index = new GalleryIndex(d.dims, {
     exact: (ids) => d.vault.vectors(d.store.db, ids),
     makeIndex: (n) => new AdaptiveIndex(n, opts.quantiseFrom),
