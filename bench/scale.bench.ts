@@ -18,6 +18,8 @@ import { percentile } from './stats.js';
 import { StageClock } from '../src/vector/stage-clock.js';
 import type { Int8Kernel } from '../src/vector/int8-stage.js';
 import { holdLock } from './scale/bench-lock.js';
+import { QuantizedIndex } from '../src/vector/quantized-index.js';
+import { helperStats } from '../src/vector/search-helper.js';
 
 const D = 512;
 const SCALE = process.env['SCALE'] ?? '1M';
@@ -25,14 +27,18 @@ const N = /^\d+M$/i.test(SCALE) ? Number(SCALE.slice(0, -1)) * 1e6 : Number(SCAL
 const CONCURRENCY2 = process.env['SCALE_C2'] !== '0';
 // The configurations compared on the same index, share:divisor: the share of rows the short codes
 // pre-select (code-scan.ts; 0 is the full 512-bit scan of step 3), and n / divisor rows (at least 512)
-// scored on int8 (1000 is the default), and the int8 stage's kernel ('wasm', the default, or 'js', the
-// JavaScript loop before it: int8-stage.ts).
-const CONFIGS = (process.env['SCALE_RUNS'] ?? '0.03:1000:js,0.03:1000:wasm,0.02:1000:wasm,0.03:2000:wasm')
-  .split(',')
-  .map((c) => {
-    const [share, divisor, kernel] = c.split(':');
-    return { share: Number(share), divisor: Number(divisor ?? 1000), kernel: (kernel ?? 'wasm') as Int8Kernel };
-  });
+// scored on int8 (1000 is the default), the int8 stage's kernel ('wasm', the default, or 'js', the
+// JavaScript loop before it: int8-stage.ts), and the threads of a search (QuantizedIndex.threads: 2, the
+// default, splits the Hamming stages with the search helper, shared-scan.ts; 1 runs them on one thread).
+const CONFIGS = (process.env['SCALE_RUNS'] ?? '0.03:1000:wasm:1,0.03:1000:wasm:2').split(',').map((c) => {
+  const [share, divisor, kernel, threads] = c.split(':');
+  return {
+    share: Number(share),
+    divisor: Number(divisor ?? 1000),
+    kernel: (kernel ?? 'wasm') as Int8Kernel,
+    threads: Number(threads ?? 2),
+  };
+});
 const budget = (divisor: number) => (n: number, k: number) =>
   Math.max(4 * k, Math.min(32_768, Math.max(512, Math.ceil(n / divisor))));
 const t0 = performance.now();
@@ -148,14 +154,16 @@ const openSet = openSetThreshold({
 // Timing only from here: SCALE_LOCK names a lock file shared by benches (flock), held until the end.
 const releaseLock = process.env['SCALE_LOCK'] ? await holdLock(process.env['SCALE_LOCK'], log) : () => {};
 const runs = [];
-for (const { share, divisor, kernel } of CONFIGS) {
+for (const { share, divisor, kernel, threads } of CONFIGS) {
   quantised.preselect = share;
   quantised.candidates = budget(divisor);
   quantised.int8Kernel = kernel;
-  runs.push({ share, divisor, kernel, ...(await measure()) });
+  QuantizedIndex.threads = threads;
+  const before = { ...helperStats };
+  runs.push({ share, divisor, kernel, threads, ...(await measure()), helper: since(before) });
   const r = runs.at(-1)!;
   log(
-    `preselect ${share} n/${divisor} ${kernel}: c1 p50/p99 ${r.c1.p50.toFixed(2)}/${r.c1.p99.toFixed(2)} ms (cpu ${r.c1.cpuSeconds.toFixed(1)} s, ` +
+    `preselect ${share} n/${divisor} ${kernel} threads ${threads}: helper ${JSON.stringify(r.helper)}; c1 p50/p99 ${r.c1.p50.toFixed(2)}/${r.c1.p99.toFixed(2)} ms (cpu ${r.c1.cpuSeconds.toFixed(1)} s, ` +
       `stages ms ${JSON.stringify(r.stagesMs)}; ` +
       `wall ${r.c1.wallSeconds.toFixed(1)} s); rank 1 exact ${r.rank1.exact}, index ${r.rank1.index}, both ${r.rank1.kept}; ` +
       `DIR ${r.decision.exact.dir}/${r.decision.index.dir}; FPIR ${r.decision.exact.fpir}/${r.decision.index.fpir}; ` +
@@ -252,7 +260,17 @@ async function measure() {
 
 // Concurrency 2: two searchers, each with its own index (as two API processes would have), over the
 // held rows: not with SCALE_STREAM=1 (no rows held, and two more indexes would not fit at 10M).
-const ms2: { share: number; divisor: number; kernel: string; p50: number; p99: number; n: number; load: number }[] = [];
+const ms2: {
+  share: number;
+  divisor: number;
+  kernel: string;
+  threads: number;
+  p50: number;
+  p99: number;
+  cpuMsPerSearch: number;
+  n: number;
+  load: number;
+}[] = [];
 if (CONCURRENCY2 && shared) {
   // The concurrency-1 index goes first (its int8 rows and maps; about 0.9 GB at 1M), so that the two
   // searchers' own indexes fit beside the held rows (peak RSS about 4 GB at 1M instead of 5).
@@ -263,13 +281,19 @@ if (CONCURRENCY2 && shared) {
     tsWorker(new URL('./scale/search-worker.ts', import.meta.url), { rows: shared, n: total, probes }),
   );
   await Promise.all(workers.map((w) => new Promise((ok) => w.once('message', ok))));
-  for (const { share, divisor, kernel } of CONFIGS) {
+  for (const { share, divisor, kernel, threads } of CONFIGS) {
     const done = workers.map((w) => new Promise<{ ms: number[] }>((ok) => w.once('message', ok)));
-    workers.forEach((w) => w.postMessage({ share, divisor, kernel }));
+    const cpu = process.cpuUsage();
+    workers.forEach((w) => w.postMessage({ share, divisor, kernel, threads }));
     const ms = (await Promise.all(done)).flatMap((d) => d.ms);
+    const used = process.cpuUsage(cpu);
+    const cpuMsPerSearch = (used.user + used.system) / 1000 / ms.length;
     const [p50, p99] = [percentile(ms, 50), percentile(ms, 99)];
-    ms2.push({ share, divisor, kernel, p50, p99, n: ms.length, load: loadavg()[0]! });
-    log(`preselect ${share} n/${divisor} ${kernel}: c2 p50/p99 ${p50.toFixed(2)}/${p99.toFixed(2)} ms`);
+    ms2.push({ share, divisor, kernel, threads, p50, p99, cpuMsPerSearch, n: ms.length, load: loadavg()[0]! });
+    log(
+      `preselect ${share} n/${divisor} ${kernel} threads ${threads}: c2 p50/p99 ${p50.toFixed(2)}/${p99.toFixed(2)} ms, ` +
+        `cpu ${cpuMsPerSearch.toFixed(2)} ms/search`,
+    );
   }
   await Promise.all(workers.map((w) => w.terminate()));
 } else if (CONCURRENCY2) log('concurrency 2 not run: the rows are streamed, not held (SCALE_STREAM=1)');
@@ -337,6 +361,11 @@ function checkReference() {
   const r = { probes: probes.length, top1Differ: differ.length, differ: differ.slice(0, 5), rowsChecked, rowsDiffer };
   log(`check (${((performance.now() - t1) / 1000).toFixed(1)} s): ${JSON.stringify(r)}`);
   return r;
+}
+
+/** The search helper's counts since `before` (search-helper.ts). */
+function since(before: typeof helperStats) {
+  return Object.fromEntries(Object.entries(helperStats).map(([k, v]) => [k, v - before[k as keyof typeof before]]));
 }
 
 /** Templates read for exact re-scoring per search (searches that needed none count as 0). */

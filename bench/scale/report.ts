@@ -5,7 +5,10 @@ import { round, table } from '../stats.js';
 export function renderScale(s: any): string {
   const pct = (x: number) => `${round(100 * x, 2)}%`;
   const ms = (x: { p50: number; p99: number }) => `${round(x.p50, 2)} / ${round(x.p99, 2)}`;
-  const c2 = (r: any) => s.c2.find((c: any) => c.share === r.share && c.divisor === r.divisor && c.kernel === r.kernel);
+  const c2 = (r: any) =>
+    s.c2.find(
+      (c: any) => c.share === r.share && c.divisor === r.divisor && c.kernel === r.kernel && c.threads === r.threads,
+    );
   const stages = (r: any) =>
     r.stagesMs
       ? Object.entries(r.stagesMs)
@@ -51,11 +54,12 @@ export function renderScale(s: any): string {
         'rank 1 kept (of exact)',
         `DIR / FPIR at ${s.runs[0]?.decision.threshold}, exact / index`,
         `DIR / FPIR at the open-set ${s.runs[0]?.openSet.threshold}, exact / index`,
-        'c2 p50 / p99 ms',
+        'c2 p50 / p99 ms (CPU ms a search)',
       ],
       s.runs.map((r: any) => [
         (r.share ? `${r.share * 100}% : n/${r.divisor}` : `full scan : n/${r.divisor}`) +
-          (r.kernel ? ` (int8 ${r.kernel})` : ''),
+          (r.kernel ? ` (int8 ${r.kernel})` : '') +
+          (r.threads ? `, ${r.threads} thread${r.threads > 1 ? 's' : ''}` : ''),
         ms(r.c1),
         ms(r.c1WithoutReads),
         `${round(r.c1.cpuSeconds, 1)} (${round(r.cpuMsPerSearch ?? 0, 2)})`,
@@ -63,7 +67,7 @@ export function renderScale(s: any): string {
         `${r.rank1.kept} of ${r.rank1.exact} (${pct(r.rank1.retention)})`,
         `${pct(r.decision.exact.dir)} / ${pct(r.decision.exact.fpir)}, ${pct(r.decision.index.dir)} / ${pct(r.decision.index.fpir)}`,
         `${pct(r.openSet.exact.dir)} / ${pct(r.openSet.exact.fpir)}, ${pct(r.openSet.index.dir)} / ${pct(r.openSet.index.fpir)}`,
-        c2(r) ? ms(c2(r)) : 'not run',
+        c2(r) ? `${ms(c2(r))}${c2(r).cpuMsPerSearch ? ` (${round(c2(r).cpuMsPerSearch, 2)})` : ''}` : 'not run',
       ]),
     ),
     'Probe-to-distractor cosine scores next to the real impostor scores of lfw-dev (share of scores per bin):',

@@ -22,8 +22,10 @@ parentPort!.postMessage({ ready: true });
 // The exact vectors of the candidates, from the shared rows (the service reads them from the store).
 const exact = async (ids: readonly string[]) =>
   new Map(ids.map((id) => [id, all.subarray(Number(id.slice(1)) * D, (Number(id.slice(1)) + 1) * D)] as const));
-type Config = { share: number; divisor: number; kernel: Int8Kernel };
-parentPort!.on('message', async ({ share, divisor, kernel }: Config) => {
+type Config = { share: number; divisor: number; kernel: Int8Kernel; threads: number };
+parentPort!.on('message', async ({ share, divisor, kernel, threads }: Config) => {
+  // Each searcher thread has its own search helper: four threads on two cores.
+  QuantizedIndex.threads = threads;
   idx.preselect = share;
   idx.int8Kernel = kernel;
   idx.candidates = (m, k) => Math.max(4 * k, Math.min(32_768, Math.max(512, Math.ceil(m / divisor))));
