@@ -83,6 +83,8 @@ export class SharedScan {
 
   /** The helper lets go of this index's memory (searches go on, on one thread). */
   close(): void {
+    // (a half still running would leave its scratch unscrubbed if the thread stopped under it)
+    this.settle();
     this.closed = true;
     dropped.unregister(this);
     currentHelper()?.detach(this.id);

@@ -71,7 +71,8 @@ test('two threads keep the same candidate rows and hits as one: random rows, tie
     for (let t = 0; t < 12; t++) compare(idx, gen.near(rows[(t * 1777) % rows.length]!, 0.6), 64, `probe ${t}`);
     // 36 searches each way: those waiting for the helper answered by it, those not waking it by the searching thread.
     assert.ok(helperStats.helped - before.helped >= 24, 'answered by the helper');
-    assert.ok(helperStats.taken - before.taken >= 24, 'taken back by the searching thread');
+    // (a helper awake at the moment of a post may still take a job it was not woken for)
+    assert.ok(helperStats.taken - before.taken >= 12, 'taken back by the searching thread');
     assert.equal(helperStats.helped + helperStats.taken - before.helped - before.taken, 72);
     // Ties at the cut: 3,000 copies of one row on each side of the split, at one short-code distance from
     // the probe; the cut falls on them or next to them.
