@@ -192,6 +192,40 @@ test('a helper that is not waited for (late) never changes an answer, nor a row 
   }
 });
 
+test('a helper thread that dies leaves the searches to the searching thread, with the same answers', async () => {
+  const gen = vectors(16);
+  const rows = Array.from({ length: 8000 }, () => gen.sample());
+  const idx = new QuantizedIndex(new Float32Array(D), 1, () => 64);
+  rows.forEach((v, i) => idx.add(`t${i}`, v));
+  idx.splitFrom = 0;
+  helperMode.waitMs = 10_000;
+  try {
+    warm(idx, rows[1]!);
+    const helper = currentHelper()!;
+    await (helper as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    // (the exit event is delivered on the event loop)
+    await new Promise((ok) => setImmediate(ok));
+    assert.ok(helper.dead);
+    helperMode.takeBack = 'never';
+    const before = { ...helperStats };
+    for (let t = 0; t < 10; t++) {
+      const probe = gen.near(rows[t * 700]!, 0.6);
+      QuantizedIndex.threads = 1;
+      const one = [...idx.candidateRows(probe, 64)];
+      QuantizedIndex.threads = 2;
+      assert.deepEqual([...idx.candidateRows(probe, 64)], one, `probe ${t}`);
+      assert.equal(idx.search(probe, 1)[0]!.id, `t${t * 700}`);
+    }
+    assert.notEqual(currentHelper(), helper, 'the dead thread is not asked again');
+    assert.equal(helperStats.abandoned, before.abandoned, 'nor waited for');
+  } finally {
+    QuantizedIndex.threads = 2;
+    helperMode.waitMs = undefined;
+    helperMode.takeBack = 'auto';
+    idx.close();
+  }
+});
+
 test('closing the last index stops the helper thread; an index left open does not keep the process alive', () => {
   const gen = vectors(14);
   const idx = new QuantizedIndex(new Float32Array(D), 1, () => 64);
