@@ -44,7 +44,7 @@ const CODES = HELPER_HIST + 4096;
 export const defaultCandidates = (n: number, k: number): number =>
   Math.max(4 * k, Math.min(MAX_OUT / 2, Math.max(512, Math.ceil(n / 1000))));
 
-/** The share of rows the 128-bit pre-selection keeps for the 512-bit scan (code-scan.ts; 0: scan every code). */
+/** The share of rows the 128-bit pre-selection keeps for the 512-bit scan (0: scan every code). */
 export const DEFAULT_PRESELECT = 0.03;
 
 export interface ScanLayout {
@@ -63,7 +63,7 @@ export interface ScanLayout {
   readonly end: number;
 }
 
-/** Where each per-row region lies for a capacity (a multiple of 8): codes, short codes, distances, picks. */
+/** Where each per-row region lies for a capacity (a multiple of 4): codes, short codes, distances, picks. */
 export function layout(capacity: number): ScanLayout {
   const short = CODES + capacity * CODE_BYTES;
   const dist = short + capacity * SHORT_BYTES;
@@ -176,8 +176,8 @@ function nearest(k: PopcountKernel, dist: number, n: number, cutoff: number): Ui
 /**
  * The two Hamming stages over two threads (shared-scan.ts): given the cut, the rows under it listed at
  * `pick` and their 512-bit distances at `dist` and HIST, as the single-thread pass leaves them (its
- * 'short' lap taken); or undefined (no helper, or a case it leaves to that pass: then nothing the pass
- * reads was written).
+ * 'short' lap taken); or undefined (no helper, or a case it leaves to that pass, which then runs as
+ * without it: it reads only what it writes itself).
  */
 export type SplitScan = (
   lay: ScanLayout,
