@@ -97,15 +97,29 @@ for (;;) {
 }
 `;
 
-/** Searches the helper answered, the searching thread took back, abandoned, or ran alone (it was busy). */
-export const helperStats = { helped: 0, taken: 0, abandoned: 0, busy: 0 };
+/**
+ * Searches the helper answered, the searching thread took back, abandoned, ran alone (the helper busy),
+ * or ran alone because the helper had been getting no core (`post`).
+ */
+export const helperStats = { helped: 0, taken: 0, abandoned: 0, busy: 0, resting: 0 };
+
+// When the machine's other core is taken, the helper competes with the searching thread for one core:
+// a search then costs more than on one thread. After MISSES of the last 16 searches found the helper
+// not running alongside (its half not started, or finished well after the own half), REST searches run
+// alone, then the helper is tried again.
+const MISSES = 4;
+const REST = 256;
 
 /**
  * takeBack 'auto': the searching thread takes a job back when the helper has not started it by the time
  * its own half is done; tests: 'never' (wait for the helper), 'always' (the helper is not woken: every
- * job taken back). waitMs: how long to wait for a started half (unset: a few times the own half).
+ * job taken back). waitMs: how long to wait for a started half (unset: a few times the own half). rest:
+ * whether a helper that does not run alongside is rested (tests that count who answered turn it off).
  */
-export const helperMode: { takeBack: 'auto' | 'never' | 'always'; waitMs?: number } = { takeBack: 'auto' };
+export const helperMode: { takeBack: 'auto' | 'never' | 'always'; waitMs?: number; rest: boolean } = {
+  takeBack: 'auto',
+  rest: true,
+};
 
 export class SearchHelper {
   readonly control = new Int32Array(new SharedArrayBuffer(64));
@@ -114,6 +128,9 @@ export class SearchHelper {
   private readonly attached = new Set<number>();
   dead = false;
   static failed = false;
+  /** The last 16 searches, a bit each: 1 when the helper did not run alongside. */
+  private recent = 0;
+  private rest = 0;
 
   constructor() {
     const { port1, port2 } = new MessageChannel();
@@ -157,6 +174,11 @@ export class SearchHelper {
   /** Writes a job (words 1-11) and wakes the helper: false when it is busy or gone. */
   post(words: readonly number[]): boolean {
     if (this.dead) return false;
+    if (this.rest > 0) {
+      this.rest--;
+      helperStats.resting++;
+      return false;
+    }
     if (Atomics.load(this.control, STATE) !== IDLE) {
       helperStats.busy++;
       return false;
@@ -172,29 +194,44 @@ export class SearchHelper {
    * run of it; undefined when the helper started it but did not finish within `waitMs` (abandoned).
    * Then `release` after reading the answer's regions.
    */
-  answer(e: HalfKernel, buf: SharedArrayBuffer, waitMs: number): number | undefined {
+  answer(e: HalfKernel, buf: SharedArrayBuffer, ownMs: number, waitMs: number): number | undefined {
     const c = this.control;
     const takeBack = () => Atomics.compareExchange(c, STATE, POSTED, IDLE) === POSTED;
     if (helperMode.takeBack !== 'never' && takeBack()) {
       helperStats.taken++;
+      this.note(true);
       return runHalf(e, buf, c);
     }
-    const deadline = performance.now() + waitMs;
+    const start = performance.now();
+    const deadline = start + waitMs;
     for (let s = Atomics.load(c, STATE); s === POSTED || s === RUNNING; s = Atomics.load(c, STATE)) {
       const left = deadline - performance.now();
       if (left <= 0) break;
       Atomics.wait(c, STATE, s, left);
     }
+    const late = performance.now() - start > Math.max(0.1, ownMs / 2);
     if (takeBack()) {
       helperStats.taken++;
+      this.note(true);
       return runHalf(e, buf, c);
     }
     if (Atomics.compareExchange(c, STATE, RUNNING, ABANDONED) === RUNNING) {
       helperStats.abandoned++;
+      this.note(true);
       return undefined;
     }
     helperStats.helped++;
+    this.note(late);
     return c[COUNT]!;
+  }
+
+  private note(miss: boolean): void {
+    this.recent = ((this.recent << 1) | (miss ? 1 : 0)) & 0xffff;
+    let misses = 0;
+    for (let r = this.recent; r; r &= r - 1) misses++;
+    if (misses < MISSES || !helperMode.rest) return;
+    this.rest = REST;
+    this.recent = 0;
   }
 
   /** Scrubs the half's regions and frees the helper for the next job. */

@@ -65,7 +65,8 @@ export class SharedScan {
       k.gather(lay.codes, a, QUERY, lay.dist, HIST, lay.pick);
     }
     // A late helper costs at most a few times the own half (then the single pass runs), never forever.
-    const b = helper.answer(k, buf, helperMode.waitMs ?? Math.max(20, 4 * (performance.now() - t)));
+    const own = performance.now() - t;
+    const b = helper.answer(k, buf, own, helperMode.waitMs ?? Math.max(20, 4 * own));
     if (b === undefined) return undefined;
     try {
       if (a + 4 > max || b < 0 || a + b < want || a + b + 4 > lay.pickMax) return undefined;

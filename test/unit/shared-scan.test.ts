@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { QuantizedIndex } from '../../src/vector/quantized-index.js';
@@ -28,6 +28,10 @@ function vectors(seed: number) {
 const memOf = (idx: QuantizedIndex) =>
   (idx as unknown as { kernel: { memory: { buffer: SharedArrayBuffer } } }).kernel.memory.buffer;
 const capacityOf = (idx: QuantizedIndex) => (idx as unknown as { capacity: number }).capacity;
+
+// The counting tests take every search to the helper; resting a helper that falls behind has its own test.
+before(() => (helperMode.rest = false));
+after(() => (helperMode.rest = true));
 
 /** The candidate rows and hits of a probe on one thread, then on two with each way of running the second half. */
 function compare(idx: QuantizedIndex, probe: Float32Array, want: number, what: string): void {
@@ -222,6 +226,38 @@ test('a helper thread that dies leaves the searches to the searching thread, wit
     QuantizedIndex.threads = 2;
     helperMode.waitMs = undefined;
     helperMode.takeBack = 'auto';
+    idx.close();
+  }
+});
+
+test('a helper that does not run alongside (its halves taken back) is rested: the searches after run alone, with the same answers', () => {
+  const gen = vectors(17);
+  const rows = Array.from({ length: 8000 }, () => gen.sample());
+  const idx = new QuantizedIndex(new Float32Array(D), 1, () => 64);
+  rows.forEach((v, i) => idx.add(`t${i}`, v));
+  idx.splitFrom = 0;
+  helperMode.waitMs = 10_000;
+  try {
+    warm(idx, rows[1]!);
+    helperMode.rest = true;
+    helperMode.takeBack = 'always';
+    const before = { ...helperStats };
+    for (let t = 0; t < 20; t++) {
+      const probe = gen.near(rows[t * 300]!, 0.6);
+      QuantizedIndex.threads = 1;
+      const one = [...idx.candidateRows(probe, 64)];
+      QuantizedIndex.threads = 2;
+      assert.deepEqual([...idx.candidateRows(probe, 64)], one, `probe ${t}`);
+    }
+    // At most four misses of the last 16 (the warm-up's late answers count too), then rest.
+    const taken = helperStats.taken - before.taken;
+    assert.ok(taken >= 1 && taken <= 4, `${taken} halves taken back`);
+    assert.equal(helperStats.resting - before.resting, 20 - taken, 'then the searches ran alone');
+  } finally {
+    QuantizedIndex.threads = 2;
+    helperMode.waitMs = undefined;
+    helperMode.takeBack = 'auto';
+    helperMode.rest = false;
     idx.close();
   }
 });
