@@ -104,9 +104,9 @@ for (;;) {
 export const helperStats = { helped: 0, taken: 0, abandoned: 0, busy: 0, resting: 0 };
 
 // When the machine's other core is taken, the helper competes with the searching thread for one core:
-// a search then costs more than on one thread. After MISSES of the last 16 searches found the helper
-// not running alongside (its half not started, or finished well after the own half), REST searches run
-// alone, then the helper is tried again.
+// a search then costs more than on one thread. After MISSES of the last 16 searches waited for a helper
+// that ran behind (its half finished a whole own half's time or more after the own half, or abandoned),
+// REST searches run alone, then the helper is tried again. A half taken back costs about nothing: no miss.
 const MISSES = 4;
 const REST = 256;
 
@@ -199,7 +199,6 @@ export class SearchHelper {
     const takeBack = () => Atomics.compareExchange(c, STATE, POSTED, IDLE) === POSTED;
     if (helperMode.takeBack !== 'never' && takeBack()) {
       helperStats.taken++;
-      this.note(true);
       return runHalf(e, buf, c);
     }
     const start = performance.now();
@@ -209,10 +208,9 @@ export class SearchHelper {
       if (left <= 0) break;
       Atomics.wait(c, STATE, s, left);
     }
-    const late = performance.now() - start > Math.max(0.1, ownMs / 2);
+    const late = performance.now() - start > Math.max(0.2, ownMs);
     if (takeBack()) {
       helperStats.taken++;
-      this.note(true);
       return runHalf(e, buf, c);
     }
     if (Atomics.compareExchange(c, STATE, RUNNING, ABANDONED) === RUNNING) {
