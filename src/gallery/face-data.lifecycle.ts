@@ -234,8 +234,8 @@ export class FaceDataLifecycle {
         () => entry,
       );
     } else {
-      await this.deps.keyring.journal.journaled(async (note) => {
-        await this.deps.store.transaction(async (tx) => {
+      await this.deps.keyring.journal.journaled((note) =>
+        this.deps.store.transaction(async (tx) => {
           await subjects.setState(tx, s.id, 'active', at);
           await touchIndex(this.deps.store, tx, s.id, at);
           await this.deps.audit.append(tx, {
@@ -245,9 +245,9 @@ export class FaceDataLifecycle {
             detail: { reason },
           });
           await note(entry);
-        });
-        await this.reload(s.id);
-      });
+        }),
+      );
+      await this.reload(s.id);
     }
     return true;
   }

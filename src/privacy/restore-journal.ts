@@ -13,14 +13,17 @@ import type { ConsentId, PurposeId, SubjectId, TemplateId } from '../ids.js';
  * restored database does not reflect (src/ops/restore-replay.ts). Ids and times only: never a template,
  * a photo or a contact.
  *
- * When a line is written decides what a crash between it and the commit does (`journaled`): a change
- * that narrows processing is written before its transaction commits, so a crash leaves the line and a
- * later restore applies the change that was asked for; one that widens it (a restriction lifted, a
- * purpose resumed) is written after, so a crash loses the line and a restore keeps the narrower state.
- * Either way a crash never makes a restored gallery match more than was asked. A narrowing line whose
- * transaction then fails is cancelled by a later line.
+ * Every line is written inside its change's transaction, as its last step, while the change holds
+ * its rows' locks: so the lines of one person's (or purpose's) changes are in the order those changes
+ * committed, which the replay's "last line wins" relies on. What a crash between the line and the
+ * commit does depends on the change (`journaled`): a change that narrows processing counts from its
+ * line on, so a crash leaves it and a later restore applies the change that was asked for; one that
+ * widens it (a restriction lifted, a purpose resumed) counts only once a `confirmed` line follows its
+ * commit, so a crash loses it and a restore keeps the narrower state. Either way a crash never makes
+ * a restored gallery match more than was asked. A narrowing line whose transaction then fails is
+ * cancelled by a later line.
  */
-export type JournalEntry = Change & { readonly id?: string };
+export type JournalEntry = Change & { readonly id?: string; readonly pending?: true };
 
 export type JournalChange = Change;
 
@@ -50,7 +53,12 @@ type Change =
       readonly suspended: boolean;
     };
 
-type Cancelled = { readonly kind: 'cancelled'; readonly at: string; readonly id: string };
+type Marker = {
+  readonly kind: 'cancelled' | 'confirmed';
+  readonly at: string;
+  readonly id: string;
+  readonly pending?: never;
+};
 
 /** Whether the change narrows processing (less matching, fewer templates): see `journaled`. */
 function narrows(e: Change): boolean {
@@ -69,34 +77,33 @@ export class RestoreJournal {
   }
 
   /**
-   * Runs a change whose transaction calls `note` with its entry, as the last step before commit, and
-   * writes the entry in the order the header says: inside the transaction if it narrows processing
-   * (cancelled if the transaction then fails), after the commit if it widens it.
+   * Runs a change whose transaction calls `note` with its entry, as the last step before commit; the
+   * line is written there, and confirmed after the commit if it widens processing, cancelled if the
+   * transaction fails and it narrows it (the header says why).
    */
   async journaled<T>(run: (note: (e: Change) => Promise<void>) => Promise<T>): Promise<T> {
-    let early: string | undefined;
-    let late: Change | undefined;
+    let noted: { id: string; narrowing: boolean } | undefined;
     const note = async (e: Change) => {
-      if (!narrows(e)) return void (late = e);
       const id = randomBytes(8).toString('hex');
-      await this.append({ ...e, id });
-      early = id;
+      const narrowing = narrows(e);
+      await this.append(narrowing ? { ...e, id } : { ...e, id, pending: true });
+      noted = { id, narrowing };
     };
+    const marker = (kind: Marker['kind'], id: string) => this.append({ kind, at: new Date().toISOString(), id });
     let result: T;
     try {
       result = await run(note);
     } catch (err) {
       // Left uncancelled (the disk failing too), a restore would apply a change that was asked for and failed: narrower, never wider.
-      if (early)
-        await this.append({ kind: 'cancelled', at: new Date().toISOString(), id: early }).catch(() => undefined);
+      if (noted?.narrowing) await marker('cancelled', noted.id).catch(() => undefined);
       throw err;
     }
-    if (late) await this.append(late);
+    if (noted && !noted.narrowing) await marker('confirmed', noted.id);
     return result;
   }
 
   /** Appends one entry and syncs it (one write of a short line: appends from several processes do not interleave). */
-  private async append(entry: JournalEntry | Cancelled): Promise<void> {
+  private async append(entry: JournalEntry | Marker): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
     const fh = await open(this.path, 'a+', 0o600);
     try {
@@ -111,19 +118,28 @@ export class RestoreJournal {
     }
   }
 
-  /** Every entry not cancelled, oldest first; a line cut short by a crash is skipped. */
+  /** Every entry that counts (not cancelled; a widening one confirmed), in line order; a line cut short by a crash is skipped. */
   read(): JournalEntry[] {
     if (!existsSync(this.path)) return [];
-    const out: (JournalEntry | Cancelled)[] = [];
+    const out: (JournalEntry | Marker)[] = [];
     for (const line of readFileSync(this.path, 'utf8').split('\n')) {
       if (!line) continue;
       try {
-        out.push(JSON.parse(line) as JournalEntry | Cancelled);
+        out.push(JSON.parse(line) as JournalEntry | Marker);
       } catch {
-        // A torn last line: its change committed (a widening one) or not (a narrowing one); the header says why either is safe.
+        // A torn last line: a narrowing change that did not commit, or a confirmation lost; the header says why either is safe.
       }
     }
-    const cancelled = new Set(out.flatMap((e) => (e.kind === 'cancelled' ? [e.id] : [])));
-    return out.filter((e): e is JournalEntry => e.kind !== 'cancelled' && !(e.id && cancelled.has(e.id)));
+    const marked = (kind: Marker['kind']) => new Set(out.flatMap((e) => (e.kind === kind ? [e.id] : [])));
+    const [cancelled, confirmed] = [marked('cancelled'), marked('confirmed')];
+    return out
+      .filter(
+        (e): e is JournalEntry =>
+          e.kind !== 'cancelled' &&
+          e.kind !== 'confirmed' &&
+          !(e.id && cancelled.has(e.id)) &&
+          !(e.pending && !(e.id && confirmed.has(e.id))),
+      )
+      .map(({ pending: _confirmed, ...e }) => e as JournalEntry);
   }
 }

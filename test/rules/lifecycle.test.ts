@@ -92,6 +92,36 @@ test('restriction takes a subject out of matching and lifting puts them back, ea
   await v.close();
 });
 
+// The restore journal's replay takes each person's last restriction line as their state: the lines must
+// be in the order the changes committed. A lift's line used to follow its commit and the index reload,
+// so a restriction committed in between came first in the file and a restore lifted it again.
+test('a restriction set right after a lift commits stays the last restriction line of the journal', async () => {
+  const { v } = await ruleVeil();
+  try {
+    await consentPurpose(v, 'events');
+    const p = await person(v, 'events', 'cal');
+    const dpo = actors.system('dpo-test');
+    await v.subjects.setRestricted(dpo, p.subjectId, true, 'first');
+    const lifecycle = v.lifecycle as unknown as { reload: (s: string) => Promise<void> };
+    const reload = lifecycle.reload.bind(lifecycle);
+    let raced = false;
+    lifecycle.reload = async (s) => {
+      if (!raced) {
+        raced = true; // The lift has committed; another request restricts the person again.
+        await v.subjects.setRestricted(dpo, p.subjectId, true, 'second');
+      }
+      return reload(s);
+    };
+    await v.subjects.setRestricted(dpo, p.subjectId, false, 'lift');
+    assert.ok(raced, 'the race ran');
+    assert.equal((await subjectRepository.get(v.store.db, p.subjectId))?.state, 'restricted');
+    const lines = v.keyring.journal.read().flatMap((e) => (e.kind === 'restriction' ? [e.restricted] : []));
+    assert.deepEqual(lines, [true, false, true]);
+  } finally {
+    await v.close();
+  }
+});
+
 test('erasure leaves a tombstone and nothing else: no template, consent, enrollment, key or index entry', async () => {
   const { v } = await ruleVeil();
   await consentPurpose(v, 'events', { keepSourceImages: true });

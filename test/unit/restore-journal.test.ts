@@ -72,3 +72,21 @@ test('a change whose transaction fails leaves nothing a restore would replay', a
   }
   assert.deepEqual(changes(j), [restriction('sub_kept', true)]);
 });
+
+// Lines are written inside their transactions, so they are in commit order: a lift whose commit came
+// first keeps its place ahead of a restriction that committed while the lift was still confirming.
+test('a widening line keeps its place in the order of commits, and counts only once confirmed', async () => {
+  const dir = tempDir('veil-journal-');
+  const j = new RestoreJournal(dir);
+  let committed!: () => void;
+  const lift = j.journaled(async (note) => {
+    await note(restriction('sub_a', false));
+    await new Promise<void>((r) => (committed = r));
+  });
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(changes(new RestoreJournal(dir)), [], 'an unconfirmed lift does not count');
+  await record(j, restriction('sub_a', true, 2));
+  committed();
+  await lift;
+  assert.deepEqual(changes(j), [restriction('sub_a', false), restriction('sub_a', true, 2)]);
+});
