@@ -130,7 +130,12 @@ export function postCallback(
       res.on('end', () => resolve({ ok: status >= 200 && status < 300, result: String(status) }));
       res.on('error', () => resolve({ ok: false, result: 'network' }));
     });
-    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
+    const timeout = () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' }));
+    // The socket's timeout is an idle one: an answer trickled a byte at a time would never end. The
+    // outbox counts on an attempt ending within timeoutMs (its lease), so this bounds the whole exchange.
+    const deadline = setTimeout(timeout, policy.timeoutMs);
+    req.on('close', () => clearTimeout(deadline));
+    req.on('timeout', timeout);
     req.on('error', (e: NodeJS.ErrnoException) =>
       resolve({
         ok: false,

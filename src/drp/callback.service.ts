@@ -92,7 +92,7 @@ export class CallbackOutbox {
     const outcome = res.ok ? 'delivered' : final ? 'failed' : 'retry';
     const now = this.deps.clock.now();
     await this.deps.store.transaction(async (tx) => {
-      await repo.updateCallback(tx, c.seq, {
+      const settled = await repo.settleAttempt(tx, c.seq, c.attempts, {
         attempts,
         status: outcome === 'retry' ? 'pending' : outcome,
         next_at: outcome === 'retry' ? new Date(now.getTime() + BACKOFF_MS[attempts - 1]!).toISOString() : c.next_at,
@@ -109,7 +109,8 @@ export class CallbackOutbox {
           attempt: attempts,
           status: status.status,
           result: res.result,
-          outcome,
+          // Another sender settled it meanwhile (this attempt outlived its lease): the attempt is recorded, its outcome not applied.
+          outcome: settled ? outcome : 'superseded',
         },
       });
     });

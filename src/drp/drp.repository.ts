@@ -113,4 +113,24 @@ export const drpRepository = {
   async updateCallback(ex: Executor, seq: number, set: Updateable<DrpCallbacksTable>): Promise<void> {
     await ex.updateTable('drp_callbacks').set(set).where('seq', '=', seq).execute();
   },
+
+  /**
+   * An attempt's outcome, only if the callback is still as the attempt found it (pending, after
+   * `attempts` tries): an attempt that outlived its sender's lease must not undo another process's.
+   */
+  async settleAttempt(
+    ex: Executor,
+    seq: number,
+    attempts: number,
+    set: Updateable<DrpCallbacksTable>,
+  ): Promise<boolean> {
+    const r = await ex
+      .updateTable('drp_callbacks')
+      .set(set)
+      .where('seq', '=', seq)
+      .where('status', '=', 'pending')
+      .where('attempts', '=', attempts)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  },
 };

@@ -1,4 +1,6 @@
 import { test } from 'node:test';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { strFromU8, unzipSync } from 'fflate';
@@ -341,6 +343,34 @@ test("an agent that never answers holds one lane: another agent's callback goes 
   assert.equal(down.hung().held, 1, 'the hanging agent was tried (and given up on: the audit below)');
   const attempts = (await auditActions(v)).filter((e) => e['action'] === 'agent.callback.attempted');
   assert.deepEqual(attempts.map((e) => (e['detail'] as Record<string, unknown>)['result']).sort(), ['200', 'timeout']);
+});
+
+test('a callback answer trickled a byte at a time ends at the timeout, not when the agent stops', async (t) => {
+  let stop!: () => void;
+  const server = createServer((_req, res) => {
+    res.writeHead(200);
+    const drip = setInterval(() => res.write('.'), 50); // never idle long enough for a socket timeout
+    stop = () => clearInterval(drip);
+    setTimeout(() => (stop(), res.end()), 20_000).unref();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.after(() => (stop?.(), server.closeAllConnections(), server.close()));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const r = await postCallback(`${origin}/cb`, origin, { status: 'in_progress' }, { loopback: true, timeoutMs: 500 });
+  assert.deepEqual(r, { ok: false, result: 'timeout' });
+});
+
+test('an attempt settles its callback only as it found it: one that outlived its lease does not undo another sender', async () => {
+  const { v } = await ruleVeil(ENV);
+  const at = '2026-06-01T00:00:00.000Z';
+  await drpRepository.enqueueCallback(v.store.db, { requestId: 'drq_a', agentId: 'a', event: 'in_progress', at });
+  const [c] = await drpRepository.dueCallbacks(v.store.db, at, 10);
+  // Another process delivered it meanwhile.
+  assert.ok(await drpRepository.settleAttempt(v.store.db, c!.seq, 0, { attempts: 1, status: 'delivered' }));
+  // The stale attempt (it found 0 attempts) fails late: its retry must not put the callback back.
+  assert.equal(await drpRepository.settleAttempt(v.store.db, c!.seq, 0, { attempts: 1, status: 'pending' }), false);
+  assert.deepEqual(await drpRepository.dueCallbacks(v.store.db, '2027-01-01T00:00:00.000Z', 10), []);
+  await v.close();
 });
 
 test('callback origins: https only (loopback http when allowed), never a private address or a foreign origin', async () => {
