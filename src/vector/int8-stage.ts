@@ -1,5 +1,15 @@
 import type { PopcountKernel } from './popcount.wasm.js';
-import { DIMS, int8Dot, INT8_BATCH, INT8_DOTS, INT8_QUERY, INT8_ROWS } from './code-scan.js';
+import {
+  CODE_BYTES,
+  DIMS,
+  int8Dot,
+  INT8_BATCH,
+  INT8_DOTS,
+  INT8_QUERY,
+  INT8_ROWS,
+  QUERY,
+  SHORT_BYTES,
+} from './code-scan.js';
 
 /**
  * The int8 stage of the quantised index (quantized-index.ts): the candidates the Hamming stages kept
@@ -59,6 +69,7 @@ export function int8Scores(
   const mask = (1 << bits) - 1;
   if (mode === 'js') {
     for (let i = 0; i < m; i++) dots[i] = int8Dot(bytes[rows[i]! >> bits]!, (rows[i]! & mask) * DIMS, q);
+    forgetQuery(kernel.memory.buffer);
     return { dots, slack: 0 };
   }
   const buf = kernel.memory.buffer;
@@ -79,7 +90,19 @@ export function int8Scores(
   }
   // What the batch held was copies of templates' rows: nothing of them stays in the kernel's memory.
   batch.fill(0, 0, Math.min(m, INT8_ROWS) * DIMS);
+  out.fill(0);
+  forgetQuery(buf);
   return { dots, slack: qs * 256 * 128 };
+}
+
+/**
+ * The last stage of a search to use the probe: its copies in the kernel's memory (the sign and short
+ * codes the Hamming stages read, the int16 query here, a cosine of 1 with the probe) go with it. The
+ * probe is biometric data that no search keeps.
+ */
+function forgetQuery(buf: ArrayBufferLike): void {
+  new Uint8Array(buf, QUERY, CODE_BYTES + SHORT_BYTES).fill(0);
+  new Int16Array(buf, INT8_QUERY, DIMS).fill(0);
 }
 
 /**

@@ -159,12 +159,15 @@ export class SearchHelper {
     this.mail();
   }
 
-  /** Drops an index's memory; the last one closes the thread. */
+  /**
+   * Drops an index's memory by closing the thread: an idle helper seldom collects garbage, so a memory
+   * it merely forgot stayed resident with every code of the index (and of people a rebuild left out).
+   * The indexes still open attach again to the next helper on their next split search.
+   */
   detach(id: number): void {
     if (!this.attached.delete(id)) return;
-    this.port.postMessage({ id });
-    if (this.attached.size) this.mail();
-    else this.close();
+    this.settle(); // an abandoned half of another index is scrubbed before the thread stops
+    this.close();
   }
 
   private mail(): void {

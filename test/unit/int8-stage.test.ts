@@ -2,7 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { popcountKernel } from '../../src/vector/popcount.wasm.js';
 import { int8DotI16, int8Scores, queryInt16 } from '../../src/vector/int8-stage.js';
-import { int8Dot, INT8_BATCH, INT8_ROWS } from '../../src/vector/code-scan.js';
+import {
+  CODE_BYTES,
+  int8Dot,
+  INT8_BATCH,
+  INT8_QUERY,
+  INT8_ROWS,
+  QUERY,
+  SHORT_BYTES,
+} from '../../src/vector/code-scan.js';
 import { QuantizedIndex } from '../../src/vector/quantized-index.js';
 import { ExactIndex } from '../../src/vector/vector-index.js';
 import { dot, rescoreExactly } from '../../src/vector/exact-rescore.js';
@@ -159,4 +167,35 @@ test('a row scored by a search, then removed, leaves no copy of its int8 row in 
   assert.deepEqual(copies(), []);
   // Nor in the index's own int8 rows (the last row moved into its place, the vacated one zeroed).
   for (const chunk of chunks) assert.deepEqual(copies(chunk), []);
+});
+
+// The probe is biometric data a search does not keep: its sign and short codes and its int16 copy
+// (a cosine of 1 with the probe) used to stay in the kernel memory until the next search.
+test('a search leaves no copy of its probe in the kernel memory, by either kernel', () => {
+  const rng = new Gaussian(41);
+  const rows = Array.from({ length: 40_000 }, () => unit(rng));
+  const idx = QuantizedIndex.centredOn(rows.slice(0, 4096), rows.length);
+  rows.forEach((v, i) => idx.add(`t${i}`, v));
+  const buf = () => (idx as unknown as { kernel: { memory: { buffer: ArrayBuffer } } }).kernel.memory.buffer;
+  const probe = unit(rng);
+  const q16 = new Int16Array(D);
+  queryInt16(probe, q16);
+  const int16Copy = () => {
+    const m = new Int16Array(buf());
+    for (let i = m.indexOf(q16[0]!); i >= 0; i = m.indexOf(q16[0]!, i + 1))
+      if (q16.every((x, j) => m[i + j] === x)) return i;
+    return -1;
+  };
+  const codes = () => new Uint8Array(buf(), QUERY, CODE_BYTES + SHORT_BYTES).some((b) => b !== 0);
+  for (const kernel of ['wasm', 'js'] as const) {
+    idx.int8Kernel = kernel;
+    // The checks can fail: in the middle of a search both copies are there.
+    idx.candidateRows(probe, 600);
+    assert.ok(codes(), `${kernel}: the probe's codes during a search`);
+    idx.search(probe, 5);
+    assert.equal(codes(), false, `${kernel}: the probe's codes after it`);
+    assert.equal(int16Copy(), -1, `${kernel}: the probe's int16 copy after it`);
+  }
+  new Int16Array(buf(), INT8_QUERY, D).set(q16);
+  assert.notEqual(int16Copy(), -1, 'a copy would be found');
 });

@@ -295,3 +295,42 @@ test('closing the last index stops the helper thread; an index left open does no
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), { helped: 1, running: true }, 'it exited with the helper running');
 });
+
+// An idle helper seldom collects garbage: a memory it only forgot stayed resident, every code of a
+// dropped index with it. Dropping an index stops the thread; the indexes left attach to the next one.
+test('closing one of two indexes stops the helper thread; the other is helped again by a new one', () => {
+  const gen = vectors(15);
+  const make = () => {
+    const idx = new QuantizedIndex(new Float32Array(D), 1, () => 64);
+    for (let i = 0; i < 2000; i++) idx.add(`t${i}`, gen.sample());
+    idx.splitFrom = 0;
+    return idx;
+  };
+  const [kept, dropped] = [make(), make()];
+  const probe = gen.sample();
+  warm(kept, probe);
+  warm(dropped, probe);
+  const first = currentHelper();
+  assert.ok(first, 'one helper serves both');
+  dropped.close();
+  assert.equal(currentHelper(), undefined, 'the thread that held the dropped memory stopped');
+  warm(kept, probe);
+  assert.ok(currentHelper() && currentHelper() !== first, 'a new helper serves the index left');
+  compare(kept, probe, 64, 'after the other index closed');
+  kept.close();
+  assert.equal(currentHelper(), undefined);
+});
+
+// The cut comes from samples of 4 blocks; when the near rows crowd one of them the cut keeps fewer rows
+// than wanted, and the single-thread pass widens it. The split must not answer with its narrower list.
+test('a cut that keeps fewer rows than wanted is widened as on one thread, not answered by the split', () => {
+  const gen = vectors(16);
+  const probe = gen.sample();
+  const idx = new QuantizedIndex(new Float32Array(D), 65_536, () => 64);
+  for (let i = 0; i < 65_536; i++) idx.add(`t${i}`, i < 3000 ? gen.near(probe, 0.5) : gen.sample());
+  idx.splitFrom = 0;
+  idx.preselect = 0.01;
+  warm(idx, probe);
+  for (const want of [1000, 2000, 4000]) compare(idx, probe, want, `want ${want}`);
+  idx.close();
+});
