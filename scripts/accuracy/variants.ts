@@ -182,7 +182,11 @@ async function embed(names: string[]): Promise<void> {
   const found = JSON.parse(readFileSync(pointsFile, 'utf8')) as Record<string, Found>;
   const plane = ALIGNED_SIZE * ALIGNED_SIZE;
   for (const name of names) {
-    if (existsSync(join(CACHE, `${name}.json`))) {
+    // A cache made by other engine code (support/engine-fingerprint.ts) is made again, not reported.
+    if (
+      existsSync(join(CACHE, `${name}.json`)) &&
+      loadEmbeddings(join(CACHE, name), engineFingerprint(`variant ${name}`))
+    ) {
       console.log(`${name}: cached`);
       continue;
     }
