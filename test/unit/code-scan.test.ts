@@ -3,28 +3,13 @@ import assert from 'node:assert/strict';
 import { QuantizedIndex } from '../../src/vector/quantized-index.js';
 import { shortCode } from '../../src/vector/code-scan.js';
 import { popcountKernel } from '../../src/vector/popcount.wasm.js';
-import { Gaussian } from '../../support/distractors.js';
+import { faceLikeVectors } from '../../support/unit-vectors.js';
 
 // The pre-selection stage of the quantised index (src/vector/code-scan.ts): 128-bit short codes keep a
 // share of the rows, the 512-bit codes of those rows only are scanned.
 const D = 512;
 
-function unit(x: Float32Array): Float32Array {
-  let s = 0;
-  for (let j = 0; j < D; j++) s += x[j]! * x[j]!;
-  return x.map((c) => c / Math.sqrt(s));
-}
-function vectors(seed: number) {
-  const rng = new Gaussian(seed);
-  const mean = Float32Array.from({ length: D }, () => rng.next() * 0.01);
-  const sample = () => unit(Float32Array.from({ length: D }, (_, j) => mean[j]! + rng.next() / Math.sqrt(D)));
-  /** Another photo of the same person: cosine about `cos` with v. */
-  const near = (v: Float32Array, cos: number) => {
-    const e = sample();
-    return unit(v.map((x, j) => cos * x + Math.sqrt(1 - cos * cos) * e[j]!));
-  };
-  return { sample, near };
-}
+const vectors = (seed: number) => faceLikeVectors(seed, D);
 const popcount = (a: Uint8Array, b: Uint8Array) => {
   let c = 0;
   for (let j = 0; j < a.length; j++) for (let x = a[j]! ^ b[j]!; x; x >>= 1) c += x & 1;

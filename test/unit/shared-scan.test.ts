@@ -4,27 +4,13 @@ import { spawnSync } from 'node:child_process';
 import { QuantizedIndex } from '../../src/vector/quantized-index.js';
 import { HELPER_HIST, layout } from '../../src/vector/code-scan.js';
 import { currentHelper, helperMode, helperStats } from '../../src/vector/search-helper.js';
-import { Gaussian } from '../../support/distractors.js';
+import { faceLikeVectors } from '../../support/unit-vectors.js';
 
 // The Hamming stages of the quantised index split with the search helper thread (src/vector/shared-scan.ts,
 // search-helper.ts): the same candidate rows and results as on one thread, whoever runs the second half.
 const D = 512;
 
-function unit(x: Float32Array): Float32Array {
-  let s = 0;
-  for (let j = 0; j < D; j++) s += x[j]! * x[j]!;
-  return x.map((c) => c / Math.sqrt(s));
-}
-function vectors(seed: number) {
-  const rng = new Gaussian(seed);
-  const mean = Float32Array.from({ length: D }, () => rng.next() * 0.01);
-  const sample = () => unit(Float32Array.from({ length: D }, (_, j) => mean[j]! + rng.next() / Math.sqrt(D)));
-  const near = (v: Float32Array, cos: number) => {
-    const e = sample();
-    return unit(v.map((x, j) => cos * x + Math.sqrt(1 - cos * cos) * e[j]!));
-  };
-  return { sample, near };
-}
+const vectors = (seed: number) => faceLikeVectors(seed, D);
 const memOf = (idx: QuantizedIndex) =>
   (idx as unknown as { kernel: { memory: { buffer: SharedArrayBuffer } } }).kernel.memory.buffer;
 const capacityOf = (idx: QuantizedIndex) => (idx as unknown as { capacity: number }).capacity;
