@@ -27,14 +27,14 @@ const N = /^\d+M$/i.test(SCALE) ? Number(SCALE.slice(0, -1)) * 1e6 : Number(SCAL
 const CONCURRENCY2 = process.env['SCALE_C2'] !== '0';
 // The configurations compared on the same index, share:divisor: the share of rows the short codes
 // pre-select (code-scan.ts; 0 is the full 512-bit scan of step 3), and n / divisor rows (at least 512)
-// scored on int8 (1000 is the default), the int8 stage's kernel ('wasm', the default, or 'js', the
+// scored on int8 (2000 is the default), the int8 stage's kernel ('wasm', the default, or 'js', the
 // JavaScript loop before it: int8-stage.ts), and the threads of a search (QuantizedIndex.threads: 2, the
 // default, splits the Hamming stages with the search helper, shared-scan.ts; 1 runs them on one thread).
-const CONFIGS = (process.env['SCALE_RUNS'] ?? '0.03:1000:wasm:1,0.03:1000:wasm:2').split(',').map((c) => {
+const CONFIGS = (process.env['SCALE_RUNS'] ?? '0.03:2000:wasm:1,0.03:2000:wasm:2').split(',').map((c) => {
   const [share, divisor, kernel, threads] = c.split(':');
   return {
     share: Number(share),
-    divisor: Number(divisor ?? 1000),
+    divisor: Number(divisor ?? 2000),
     kernel: (kernel ?? 'wasm') as Int8Kernel,
     threads: Number(threads ?? 2),
   };

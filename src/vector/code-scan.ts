@@ -38,11 +38,12 @@ export const HELPER_HIST = INT8_DOTS + INT8_ROWS * 4;
 const CODES = HELPER_HIST + 4096;
 
 /**
- * How many Hamming candidates the quantised index scores on int8 for a gallery of n templates: n / 1000, at least 512
- * (1,000 at 1M: n / 400 kept the same real mates at 1M and cost 1.4x the CPU, bench/scale 2026-12-01).
+ * How many Hamming candidates the quantised index scores on int8 for a gallery of n templates: n / 2000, at least
+ * 512 (512 at 1M). n / 400 kept the same real mates at 1M as n / 1000 at 1.4x the CPU; n / 1000 the same as n / 2000
+ * at 1.6x the int8 stage's CPU, and n / 2000 brought the 1M p99 under 5 ms (docs/benchmarks.md, scale step 12).
  */
 export const defaultCandidates = (n: number, k: number): number =>
-  Math.max(4 * k, Math.min(MAX_OUT / 2, Math.max(512, Math.ceil(n / 1000))));
+  Math.max(4 * k, Math.min(MAX_OUT / 2, Math.max(512, Math.ceil(n / 2000))));
 
 /** The share of rows the 128-bit pre-selection keeps for the 512-bit scan (0: scan every code). */
 export const DEFAULT_PRESELECT = 0.03;
