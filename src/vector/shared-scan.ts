@@ -57,12 +57,21 @@ export class SharedScan {
     if (!posted) return undefined;
     const k = this.kernel;
     const t = performance.now();
-    const a = k.under(lay.short, h, SHORT_QUERY, cutoff, lay.pick, max);
-    clock?.lap('short');
     const buf = k.memory.buffer;
-    if (a + 4 <= max) {
-      new Uint32Array(buf, HIST, 513).fill(0);
-      k.gather(lay.codes, a, QUERY, lay.dist, HIST, lay.pick);
+    let a: number;
+    try {
+      a = k.under(lay.short, h, SHORT_QUERY, cutoff, lay.pick, max);
+      clock?.lap('short');
+      if (a + 4 <= max) {
+        new Uint32Array(buf, HIST, 513).fill(0);
+        k.gather(lay.codes, a, QUERY, lay.dist, HIST, lay.pick);
+      }
+    } catch (e) {
+      // The posted half is still settled (taken back, waited for or abandoned) and released, or every
+      // later post would find the helper busy and its scratch would never be scrubbed.
+      const left = helper.answer(k, buf, 0, helperMode.waitMs ?? 20);
+      if (left !== undefined) helper.release(buf, left);
+      throw e;
     }
     // A late helper costs at most a few times the own half (then the single pass runs), never forever.
     const own = performance.now() - t;

@@ -320,3 +320,29 @@ test('a cut that keeps fewer rows than wanted is widened as on one thread, not a
   for (const want of [1000, 2000, 4000]) compare(idx, probe, want, `want ${want}`);
   idx.close();
 });
+
+// A failure in the searching thread's own half must still settle the half it posted: left posted, every
+// later search would find the helper busy (the split off for good) and its scratch never scrubbed.
+test('an own half that throws leaves the helper free: the next searches are split again, with the same answers', () => {
+  const gen = vectors(18);
+  const idx = new QuantizedIndex(new Float32Array(D), 1, () => 64);
+  for (let i = 0; i < 4000; i++) idx.add(`t${i}`, gen.sample());
+  idx.splitFrom = 0;
+  const probe = gen.sample();
+  warm(idx, probe);
+  const kernel = (idx as unknown as { kernel: { under: (...a: number[]) => number } }).kernel;
+  const under = kernel.under;
+  kernel.under = () => {
+    kernel.under = under;
+    throw new Error('own half failed');
+  };
+  assert.throws(() => idx.candidateRows(probe, 64), /own half failed/);
+  const { helped, busy } = helperStats;
+  helperMode.takeBack = 'never';
+  idx.candidateRows(probe, 64);
+  helperMode.takeBack = 'auto';
+  assert.equal(helperStats.busy, busy, 'the helper was not left busy');
+  assert.equal(helperStats.helped, helped + 1, 'the next search was split');
+  compare(idx, probe, 64, 'after a failed half');
+  idx.close();
+});
