@@ -79,11 +79,14 @@ test('a widening line keeps its place in the order of commits, and counts only o
   const dir = tempDir('veil-journal-');
   const j = new RestoreJournal(dir);
   let committed!: () => void;
+  let written!: () => void;
+  const onDisk = new Promise<void>((r) => (written = r));
   const lift = j.journaled(async (note) => {
     await note(restriction('sub_a', false));
+    written();
     await new Promise<void>((r) => (committed = r));
   });
-  await new Promise((r) => setImmediate(r));
+  await onDisk;
   assert.deepEqual(changes(new RestoreJournal(dir)), [], 'an unconfirmed lift does not count');
   await record(j, restriction('sub_a', true, 2));
   committed();
