@@ -87,7 +87,6 @@ export const drpRepository = {
       .execute();
   },
 
-  /** Pending callbacks, oldest first (the sender takes the first of each request, so they arrive in order). */
   /**
    * The callbacks to attempt now: each request's oldest pending one (an agent learns a request's changes
    * in order), if it is due. Callbacks backing off are not in the list, so they never crowd out due ones.
@@ -108,10 +107,6 @@ export const drpRepository = {
       .orderBy('seq')
       .limit(limit)
       .execute();
-  },
-
-  async updateCallback(ex: Executor, seq: number, set: Updateable<DrpCallbacksTable>): Promise<void> {
-    await ex.updateTable('drp_callbacks').set(set).where('seq', '=', seq).execute();
   },
 
   /**

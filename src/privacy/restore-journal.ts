@@ -23,11 +23,9 @@ import type { ConsentId, PurposeId, SubjectId, TemplateId } from '../ids.js';
  * a restored gallery match more than was asked. A narrowing line whose transaction then fails is
  * cancelled by a later line.
  */
-export type JournalEntry = Change & { readonly id?: string; readonly pending?: true };
+export type JournalEntry = JournalChange & { readonly id?: string; readonly pending?: true };
 
-export type JournalChange = Change;
-
-type Change =
+export type JournalChange =
   | {
       readonly kind: 'purpose-removed';
       readonly at: string;
@@ -61,7 +59,7 @@ type Marker = {
 };
 
 /** Whether the change narrows processing (less matching, fewer templates): see `journaled`. */
-function narrows(e: Change): boolean {
+function narrows(e: JournalChange): boolean {
   if (e.kind === 'restriction') return e.restricted;
   if (e.kind === 'purpose-status') return e.suspended;
   return true;
@@ -81,9 +79,9 @@ export class RestoreJournal {
    * line is written there, and confirmed after the commit if it widens processing, cancelled if the
    * transaction fails and it narrows it (the header says why).
    */
-  async journaled<T>(run: (note: (e: Change) => Promise<void>) => Promise<T>): Promise<T> {
+  async journaled<T>(run: (note: (e: JournalChange) => Promise<void>) => Promise<T>): Promise<T> {
     let noted: { id: string; narrowing: boolean } | undefined;
-    const note = async (e: Change) => {
+    const note = async (e: JournalChange) => {
       const id = randomBytes(8).toString('hex');
       const narrowing = narrows(e);
       await this.append(narrowing ? { ...e, id } : { ...e, id, pending: true });

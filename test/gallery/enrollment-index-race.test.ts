@@ -5,7 +5,7 @@ import type { TemplateVault } from '../../src/gallery/template-vault.js';
 import { subjectRepository } from '../../src/gallery/subject.repository.js';
 import { ENGINE } from '../../support/database.js';
 import { face } from '../helpers.js';
-import { NOTICE, eventPurpose, operator, veil } from './fixture.js';
+import { eventPurpose, giveConsent, operator, veil } from './fixture.js';
 
 type V = Awaited<ReturnType<typeof veil>>;
 
@@ -17,14 +17,20 @@ const OBAMA = 'face_recognition/obama/test_obama.jpg';
 
 async function given(v: V) {
   await eventPurpose(v);
-  const { consent } = await v.consents.give(operator, {
-    purpose: 'event-photos',
-    noticeText: NOTICE,
-    noticeVersion: '1',
-    method: 'api',
-    collector: 'test',
-  });
+  const consent = await giveConsent(v);
   return { consent, who: consent.subjectId as SubjectId };
+}
+
+/** Runs `then` around the first transaction an enrollment opens (the rest pass through). */
+function aroundEnrollment(v: V, then: (commit: () => Promise<unknown>) => Promise<unknown>): () => boolean {
+  const transaction = v.store.transaction.bind(v.store);
+  let raced = false;
+  v.store.transaction = ((fn: Parameters<typeof transaction>[0]) => {
+    if (raced || !enrolling()) return transaction(fn);
+    raced = true;
+    return then(() => transaction(fn));
+  }) as typeof v.store.transaction;
+  return () => raced;
 }
 
 const enrolling = () => new Error().stack?.includes('enrollUnder') ?? false;
@@ -33,27 +39,21 @@ test(`${ENGINE}: a withdrawal committed between an enrollment's commit and its i
   const v = await veil();
   try {
     const { consent, who } = await given(v);
-    const transaction = v.store.transaction.bind(v.store);
-    let raced = false;
-    v.store.transaction = (async (fn: Parameters<typeof transaction>[0]) => {
-      const mine = !raced && enrolling();
-      const r = await transaction(fn);
-      if (mine) {
-        // The enrollment has committed; the withdrawal commits, and the follower applies it, before
-        // the enrollment touches the index.
-        raced = true;
-        assert.equal((await subjectRepository.templates(v.store.db, { subjectId: who })).length, 1);
-        await v.consents.withdraw(operator, consent.id);
-        await v.follower.catchUp();
-      }
+    const raced = aroundEnrollment(v, async (commit) => {
+      const r = await commit();
+      // The enrollment has committed; the withdrawal commits, and the follower applies it, before
+      // the enrollment touches the index.
+      assert.equal((await subjectRepository.templates(v.store.db, { subjectId: who })).length, 1);
+      await v.consents.withdraw(operator, consent.id);
+      await v.follower.catchUp();
       return r;
-    }) as typeof v.store.transaction;
+    });
     const r = await v.gallery.enroll(operator, {
       purpose: 'event-photos',
       consentId: consent.id,
       images: [face(OBAMA)],
     });
-    assert.ok(raced, 'the race ran');
+    assert.ok(raced(), 'the race ran');
     assert.equal(r.subjectId, who);
     assert.deepEqual(await subjectRepository.templates(v.store.db, { subjectId: who }), [], 'withdrawn in the store');
     assert.deepEqual(v.index.templatesOf(who), [], 'the enrollment put a withdrawn person back in the index');
@@ -126,20 +126,15 @@ test(`${ENGINE}: a withdrawal committed between an enrollment's consent check an
   const v = await veil();
   try {
     const { consent, who } = await given(v);
-    const transaction = v.store.transaction.bind(v.store);
-    let raced = false;
-    v.store.transaction = (async (fn: Parameters<typeof transaction>[0]) => {
-      if (!raced && enrolling()) {
-        raced = true;
-        await v.consents.withdraw(operator, consent.id);
-      }
-      return transaction(fn);
-    }) as typeof v.store.transaction;
+    const raced = aroundEnrollment(v, async (commit) => {
+      await v.consents.withdraw(operator, consent.id);
+      return commit();
+    });
     await assert.rejects(
       v.gallery.enroll(operator, { purpose: 'event-photos', consentId: consent.id, images: [face(OBAMA)] }),
       (e: { code?: string }) => e.code === 'CONSENT_WITHDRAWN',
     );
-    assert.ok(raced, 'the race ran');
+    assert.ok(raced(), 'the race ran');
     assert.deepEqual(await subjectRepository.templates(v.store.db, { subjectId: who }), [], 'no template stored');
     assert.deepEqual(v.index.templatesOf(who), []);
   } finally {

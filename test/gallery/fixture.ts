@@ -41,7 +41,8 @@ export async function eventPurpose(v: Veil, key = 'event-photos') {
   });
 }
 
-export async function consentAndEnroll(v: Veil, purpose: string, images: Uint8Array[]) {
+/** A consent to the purpose, recorded through the API by the operator (a new subject with it). */
+export async function giveConsent(v: Veil, purpose = 'event-photos') {
   const { consent } = await v.consents.give(operator, {
     purpose,
     noticeText: NOTICE,
@@ -49,6 +50,11 @@ export async function consentAndEnroll(v: Veil, purpose: string, images: Uint8Ar
     method: 'api',
     collector: 'test',
   });
+  return consent;
+}
+
+export async function consentAndEnroll(v: Veil, purpose: string, images: Uint8Array[]) {
+  const consent = await giveConsent(v, purpose);
   const r = await v.gallery.enroll(operator, { purpose, consentId: consent.id, images });
   return { consent, ...r };
 }

@@ -11,7 +11,7 @@ import { verifyExport } from '../../src/audit/verify.js';
 import { auditRepository } from '../../src/audit/audit.repository.js';
 import { vectorBytes } from '../../src/privacy/keys.js';
 import { FACES, face } from '../helpers.js';
-import { NOTICE, consentAndEnroll, engine, eventPurpose, operator, veil } from './fixture.js';
+import { NOTICE, consentAndEnroll, engine, eventPurpose, giveConsent, operator, veil } from './fixture.js';
 
 const code = async (p: Promise<unknown>) =>
   p.then(
@@ -149,13 +149,7 @@ describe('enroll, identify, verify', () => {
   test('bad enrollment images give typed errors and write nothing', async () => {
     const v = await veil();
     await eventPurpose(v);
-    const { consent } = await v.consents.give(operator, {
-      purpose: 'event-photos',
-      noticeText: NOTICE,
-      noticeVersion: '1',
-      method: 'api',
-      collector: 't',
-    });
+    const consent = await giveConsent(v);
     const enroll = (images: Uint8Array[]) =>
       code(v.gallery.enroll(operator, { purpose: 'event-photos', consentId: consent.id, images }));
     assert.equal(await enroll([face('faceapi_bbt/_group_photos/bbt4.jpg')]), 'MULTIPLE_FACES');
@@ -411,13 +405,7 @@ describe('photo ingestion and redaction', () => {
     await v.store.transaction((tx) =>
       v.suppression.add(tx, emb, v.engine.modelId, 'objection (Art. 21)', v.clock.now().toISOString()),
     );
-    const { consent } = await v.consents.give(operator, {
-      purpose: 'event-photos',
-      noticeText: NOTICE,
-      noticeVersion: '1',
-      method: 'api',
-      collector: 't',
-    });
+    const consent = await giveConsent(v);
     assert.equal(
       await code(
         v.gallery.enroll(operator, {

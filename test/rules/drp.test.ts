@@ -297,7 +297,7 @@ test("due callbacks: each request's oldest pending one, only once due, so callba
   assert.deepEqual(shown(first), ['drq_slow in_progress', 'drq_ok in_progress'], 'the oldest of each request');
   // The slow request's first callback backs off for an hour: neither it nor the one behind it is due,
   // and a list of one still reaches the other request (it was the first 500 pending, due or not, before).
-  await drpRepository.updateCallback(v.store.db, first[0]!.seq, { attempts: 1, next_at: at(3600) });
+  assert.ok(await drpRepository.settleAttempt(v.store.db, first[0]!.seq, 0, { attempts: 1, next_at: at(3600) }));
   assert.deepEqual(shown(await drpRepository.dueCallbacks(v.store.db, at(10), 1)), ['drq_ok in_progress']);
   assert.deepEqual(shown(await drpRepository.dueCallbacks(v.store.db, at(3600), 500)), [
     'drq_slow in_progress',

@@ -15,6 +15,21 @@ const memOf = (idx: QuantizedIndex) =>
   (idx as unknown as { kernel: { memory: { buffer: SharedArrayBuffer } } }).kernel.memory.buffer;
 const capacityOf = (idx: QuantizedIndex) => (idx as unknown as { capacity: number }).capacity;
 
+/** An index of these rows (ids t0, t1, ...) whose every search is split with the helper. */
+function splitIndex(rows: readonly Float32Array[]): QuantizedIndex {
+  const idx = new QuantizedIndex(new Float32Array(D), 1, () => 64);
+  rows.forEach((v, i) => idx.add(`t${i}`, v));
+  idx.splitFrom = 0;
+  return idx;
+}
+
+/** What a test may have changed of the split's settings, back to the defaults (not the rest rule: its own hooks). */
+function resetHelperMode(): void {
+  QuantizedIndex.threads = 2;
+  helperMode.waitMs = undefined;
+  helperMode.takeBack = 'auto';
+}
+
 // The counting tests take every search to the helper; resting a helper that falls behind has its own test.
 before(() => (helperMode.rest = false));
 after(() => (helperMode.rest = true));
@@ -50,9 +65,7 @@ function warm(idx: QuantizedIndex, probe: Float32Array): void {
 test('two threads keep the same candidate rows and hits as one: random rows, ties at the cut, a full list', () => {
   const gen = vectors(11);
   const rows = Array.from({ length: 20_000 }, () => gen.sample());
-  const idx = new QuantizedIndex(new Float32Array(D), 1, () => 64);
-  rows.forEach((v, i) => idx.add(`t${i}`, v));
-  idx.splitFrom = 0;
+  const idx = splitIndex(rows);
   idx.preselect = 0.05;
   helperMode.waitMs = 10_000;
   try {
@@ -113,9 +126,7 @@ test('a list full on either side of the split ends, as on one thread, in the ful
 test('the helper’s scratch is zeroed after every search, and a removed row leaves no code of it in the kernel memory', () => {
   const gen = vectors(12);
   const rows = Array.from({ length: 17_000 }, () => gen.sample());
-  const idx = new QuantizedIndex(new Float32Array(D), 1, () => 64);
-  rows.forEach((v, i) => idx.add(`t${i}`, v));
-  idx.splitFrom = 0;
+  const idx = splitIndex(rows);
   helperMode.waitMs = 10_000;
   try {
     warm(idx, rows[5]!);
@@ -142,8 +153,7 @@ test('the helper’s scratch is zeroed after every search, and a removed row lea
       if (codes.every((b, j) => mem[at + j] === b)) left.push(at);
     assert.deepEqual(left, [], 'offsets holding the erased row’s 512-bit code');
   } finally {
-    helperMode.waitMs = undefined;
-    helperMode.takeBack = 'auto';
+    resetHelperMode();
     idx.close();
   }
 });
@@ -151,9 +161,7 @@ test('the helper’s scratch is zeroed after every search, and a removed row lea
 test('a helper that is not waited for (late) never changes an answer, nor a row it may still read', () => {
   const gen = vectors(13);
   const rows = Array.from({ length: 20_000 }, () => gen.sample());
-  const idx = new QuantizedIndex(new Float32Array(D), 1, () => 64);
-  rows.forEach((v, i) => idx.add(`t${i}`, v));
-  idx.splitFrom = 0;
+  const idx = splitIndex(rows);
   helperMode.waitMs = 0;
   helperMode.takeBack = 'never';
   try {
@@ -175,9 +183,7 @@ test('a helper that is not waited for (late) never changes an answer, nor a row 
     // Every row is still found by its own vector: no code changed under a late half.
     for (let r = 0; r < rows.length; r += 997) assert.equal(idx.search(rows[r]!, 1)[0]!.id, `t${r}`);
   } finally {
-    QuantizedIndex.threads = 2;
-    helperMode.waitMs = undefined;
-    helperMode.takeBack = 'auto';
+    resetHelperMode();
     idx.close();
   }
 });
@@ -185,9 +191,7 @@ test('a helper that is not waited for (late) never changes an answer, nor a row 
 test('a helper thread that dies leaves the searches to the searching thread, with the same answers', async () => {
   const gen = vectors(16);
   const rows = Array.from({ length: 8000 }, () => gen.sample());
-  const idx = new QuantizedIndex(new Float32Array(D), 1, () => 64);
-  rows.forEach((v, i) => idx.add(`t${i}`, v));
-  idx.splitFrom = 0;
+  const idx = splitIndex(rows);
   helperMode.waitMs = 10_000;
   try {
     warm(idx, rows[1]!);
@@ -209,9 +213,7 @@ test('a helper thread that dies leaves the searches to the searching thread, wit
     assert.notEqual(currentHelper(), helper, 'the dead thread is not asked again');
     assert.equal(helperStats.abandoned, before.abandoned, 'nor waited for');
   } finally {
-    QuantizedIndex.threads = 2;
-    helperMode.waitMs = undefined;
-    helperMode.takeBack = 'auto';
+    resetHelperMode();
     idx.close();
   }
 });
@@ -219,9 +221,7 @@ test('a helper thread that dies leaves the searches to the searching thread, wit
 test('a helper that ran behind in 4 of the last 16 searches is rested: the next 256 run alone, with the same answers', () => {
   const gen = vectors(17);
   const rows = Array.from({ length: 8000 }, () => gen.sample());
-  const idx = new QuantizedIndex(new Float32Array(D), 1, () => 64);
-  rows.forEach((v, i) => idx.add(`t${i}`, v));
-  idx.splitFrom = 0;
+  const idx = splitIndex(rows);
   helperMode.waitMs = 10_000;
   try {
     warm(idx, rows[1]!);
@@ -246,8 +246,7 @@ test('a helper that ran behind in 4 of the last 16 searches is rested: the next 
     for (let t = 0; t < 20; t++) ask(t);
     assert.equal(helperStats.resting - before.resting, 20, 'four: the searches run alone');
   } finally {
-    QuantizedIndex.threads = 2;
-    helperMode.waitMs = undefined;
+    resetHelperMode();
     helperMode.rest = false;
     idx.close();
   }
@@ -255,9 +254,7 @@ test('a helper that ran behind in 4 of the last 16 searches is rested: the next 
 
 test('closing the last index stops the helper thread; an index left open does not keep the process alive', () => {
   const gen = vectors(14);
-  const idx = new QuantizedIndex(new Float32Array(D), 1, () => 64);
-  for (let i = 0; i < 2000; i++) idx.add(`t${i}`, gen.sample());
-  idx.splitFrom = 0;
+  const idx = splitIndex(Array.from({ length: 2000 }, () => gen.sample()));
   idx.search(gen.sample(), 1);
   assert.ok(currentHelper(), 'the helper started');
   idx.close();
@@ -286,12 +283,7 @@ test('closing the last index stops the helper thread; an index left open does no
 // dropped index with it. Dropping an index stops the thread; the indexes left attach to the next one.
 test('closing one of two indexes stops the helper thread; the other is helped again by a new one', () => {
   const gen = vectors(15);
-  const make = () => {
-    const idx = new QuantizedIndex(new Float32Array(D), 1, () => 64);
-    for (let i = 0; i < 2000; i++) idx.add(`t${i}`, gen.sample());
-    idx.splitFrom = 0;
-    return idx;
-  };
+  const make = () => splitIndex(Array.from({ length: 2000 }, () => gen.sample()));
   const [kept, dropped] = [make(), make()];
   const probe = gen.sample();
   warm(kept, probe);
@@ -325,9 +317,7 @@ test('a cut that keeps fewer rows than wanted is widened as on one thread, not a
 // later search would find the helper busy (the split off for good) and its scratch never scrubbed.
 test('an own half that throws leaves the helper free: the next searches are split again, with the same answers', () => {
   const gen = vectors(18);
-  const idx = new QuantizedIndex(new Float32Array(D), 1, () => 64);
-  for (let i = 0; i < 4000; i++) idx.add(`t${i}`, gen.sample());
-  idx.splitFrom = 0;
+  const idx = splitIndex(Array.from({ length: 4000 }, () => gen.sample()));
   const probe = gen.sample();
   warm(idx, probe);
   const kernel = (idx as unknown as { kernel: { under: (...a: number[]) => number } }).kernel;
