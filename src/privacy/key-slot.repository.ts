@@ -24,6 +24,25 @@ export const keySlotRepository = {
     return Number(r.rows[0]?.seq ?? 0);
   },
 
+  /**
+   * Moves the counter past `slot` unless it is there already. A restored database's counter is the
+   * backup's, behind the slots written since: handed out again, a number would overwrite a key or
+   * tombstone the keystore still holds. Only ever forward: in normal use the counter is already past
+   * every slot written (a slot is allocated before its key is written), so this changes nothing.
+   */
+  async reserveThrough(ex: Executor, engine: 'sqlite' | 'postgres', slot: number): Promise<void> {
+    if (engine === 'postgres') {
+      await sql`select setval(s.seq, ${slot}) from (select pg_get_serial_sequence('key_slots', 'slot')::regclass as seq) s
+        where ${slot} > coalesce(pg_sequence_last_value(s.seq), 0)`.execute(ex);
+      return;
+    }
+    // Read first: a start that changes nothing takes no write lock.
+    if (slot <= (await keySlotRepository.neverReissuedTo(ex, engine))) return;
+    await sql`update sqlite_sequence set seq = ${slot} where name = 'key_slots' and seq < ${slot}`.execute(ex);
+    await sql`insert into sqlite_sequence (name, seq) select 'key_slots', ${slot}
+      where not exists (select 1 from sqlite_sequence where name = 'key_slots')`.execute(ex);
+  },
+
   /** The slot of a key not destroyed. */
   async slotOf(ex: Executor, owner: string): Promise<number | undefined> {
     const r = await ex

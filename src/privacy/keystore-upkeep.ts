@@ -35,6 +35,8 @@ export async function openKeyRing(d: {
 }): Promise<{ keyring: KeyRing; report: KeyRingReport }> {
   const header = await bind(d.store, d.master, d.dataDir);
   const keyring = new KeyRing(d.master, new Keystore(d.dataDir, header));
+  // Before anything here allocates a slot (the index snapshot a start writes, the restore's replay).
+  await slots.reserveThrough(d.store.db, d.store.engine, await keyring.keystore.highestSlot());
   const finished = await keyring.shred(d.store);
   const moved = await adoptLegacyKeys(d.store, keyring);
   const orphans = await sweepOrphans(d.store, keyring);

@@ -159,6 +159,11 @@ export class Keystore {
     });
   }
 
+  /** The highest slot number the file reaches (0: only the header), from its size. */
+  async highestSlot(): Promise<number> {
+    return this.withFile('r', async (fh) => Math.max(0, Math.floor((await fh.stat()).size / SLOT_BYTES) - 1));
+  }
+
   /** The whole file as it is now, in one read (the index rebuild unwraps nearly every key). */
   async image(): Promise<Buffer> {
     return this.withFile('r', async (fh) => readWhole(fh, (await fh.stat()).size));
