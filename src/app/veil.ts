@@ -127,7 +127,7 @@ export async function openVeil(opts: VeilOptions) {
   const vault = new TemplateVault({ keyring, dataDir, model: engine.modelId });
   const { index, snapshots } = liveIndex({ store, keyring, vault, dataDir, dims, settings }, opts.index);
   const templatesIn = (p: Parameters<typeof index.size>[0]) => index.size(p);
-  const suppression = new SuppressionList(master, threshold, engine.modelId);
+  const suppression = new SuppressionList({ store, audit: auditLog, keyring }, threshold, engine.modelId);
   const secrets = new ContactSecrets(master);
   const limiter = new RateLimiter({ store, clock, key: master.derive('rate-limits') });
   const base = { store, audit: auditLog, clock, policy };
@@ -230,7 +230,7 @@ export async function openVeil(opts: VeilOptions) {
     mailer,
     metricsPublic: settings.metrics.public,
   });
-  const backup = new BackupService({ store, purposes, clock, policy, dataDir, keyring, lifecycle });
+  const backup = new BackupService({ ...base, purposes, dataDir, keyring, lifecycle, suppression });
   const keyRotation = new KeyRotationService({
     ...base,
     keyring,

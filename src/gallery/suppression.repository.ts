@@ -11,6 +11,10 @@ export const suppressionRepository = {
       .execute();
   },
 
+  async has(ex: Executor, id: string): Promise<boolean> {
+    return (await ex.selectFrom('suppressions').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+  },
+
   /** A fingerprint of the table: changes whenever any process adds an entry. */
   async stamp(ex: Executor): Promise<string> {
     const f = await ex

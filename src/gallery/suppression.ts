@@ -1,38 +1,116 @@
-import type { Executor, Tx } from '../store/store.js';
+import type { Executor, Store, Tx } from '../store/store.js';
+import type { AuditLog } from '../audit/audit.log.js';
+import type { Actor } from '../auth/actor.js';
 import { newId } from '../ids.js';
-import { bytesVector, open, seal, vectorBytes, type MasterKey } from '../privacy/keys.js';
+import { bytesVector, open, seal, vectorBytes } from '../privacy/keys.js';
+import type { KeyRing } from '../privacy/keyring.js';
+import type { JournalChange } from '../privacy/restore-journal.js';
 import { cosine } from '../face/embedder.js';
 import { suppressionRepository as repo } from './suppression.repository.js';
+
+export type SuppressionLine = Extract<JournalChange, { kind: 'suppression-added' }>;
+type Entry = { readonly model: string; readonly reason: string; readonly at: string };
+
+/** The keystore key an entry's journal line is sealed under: one slot per entry. */
+const journalKeyOwner = (id: string) => `suppression:${id}`;
+const journalAad = (id: string) => `veil.suppression-journal:${id}`;
+
+function tryOpen<T>(f: () => T): T | null {
+  try {
+    return f();
+  } catch {
+    return null;
+  }
+}
 
 /**
  * The do-not-enroll / do-not-match list: templates of people who objected or asked for erasure and
  * chose to be remembered as "never again". Kept under the legal obligation to honour that objection,
- * encrypted under a key derived from the master key, used for nothing but blocking.
+ * encrypted under a key derived from the master key, used for nothing but blocking. Every entry is
+ * also a line of the restore journal, so that a restored backup cannot forget it (restore-journal.ts).
  */
 export class SuppressionList {
   private cache: { stamp: string; entries: { id: string; v: Float32Array }[] } | null = null;
   private readonly key: Buffer;
 
   constructor(
-    master: MasterKey,
+    private readonly deps: { store: Store; audit: AuditLog; keyring: KeyRing },
     private readonly threshold: number,
     /** The active embedder: entries kept under another model are another vector space, not compared. */
     private readonly model: string,
   ) {
-    this.key = master.derive('suppression');
+    this.key = deps.keyring.master.derive('suppression');
   }
 
-  async add(tx: Tx, embedding: Float32Array, model: string, reason: string, at: string): Promise<string> {
+  /**
+   * Adds an entry, audited, in one transaction whose last step is its journal line: the template
+   * sealed under a new key of the entry's own in the keystore. Adding a block narrows processing, so
+   * the line counts from when it is written (restore-journal.ts says why that is the safe side).
+   */
+  async add(
+    actor: Actor,
+    e: Entry & { readonly embedding: Float32Array; readonly requestId?: string },
+  ): Promise<string> {
     const id = newId.other('sup');
-    await repo.insert(tx, {
-      id,
-      model,
-      sealed: seal(this.key, vectorBytes(embedding), `veil.suppression:${id}`),
-      reason,
-      at,
-    });
-    this.cache = null;
+    const owner = journalKeyOwner(id);
+    await this.deps.keyring.journal.journaled((note) =>
+      this.deps.store.transaction(async (tx) => {
+        await this.insert(tx, id, e, e.embedding);
+        await this.deps.audit.append(tx, {
+          actor,
+          action: 'suppression.added',
+          detail: { ...(e.requestId ? { requestId: e.requestId } : {}), suppressionId: id },
+        });
+        const { key, slot } = await this.deps.keyring.createSlot(tx, owner, e.at);
+        const sealed = seal(key, vectorBytes(e.embedding), journalAad(id)).toString('base64');
+        await note({
+          kind: 'suppression-added',
+          at: e.at,
+          suppressionId: id,
+          model: e.model,
+          reason: e.reason,
+          key: { owner, slot },
+          sealed,
+        });
+      }),
+    );
     return id;
+  }
+
+  /**
+   * Adds again, under its id and this list's key, an entry a restored database lacks, from its
+   * journal line (src/ops/restore-replay.ts decides which). False when the line's key is gone
+   * (destroyed, or its slot holds another's): the entry cannot be read, and nothing is added.
+   */
+  async restore(actor: Actor, line: SuppressionLine): Promise<boolean> {
+    const owner = journalKeyOwner(line.suppressionId);
+    if (line.key.owner !== owner) return false;
+    const lost = new Error('unreadable');
+    return this.deps.store
+      .transaction(async (tx) => {
+        const key = await this.deps.keyring.reclaim(tx, owner, line.key.slot, line.at);
+        const sealed = Buffer.from(line.sealed, 'base64');
+        // A line that does not open under its key is as lost as one whose key is gone: nothing is kept, not even the key's row.
+        const embedding = key && tryOpen(() => bytesVector(open(key, sealed, journalAad(line.suppressionId))));
+        if (!embedding) throw lost;
+        await this.insert(tx, line.suppressionId, line, embedding);
+        await this.deps.audit.append(tx, {
+          actor,
+          action: 'suppression.added',
+          detail: { suppressionId: line.suppressionId, note: `replayed after a restore (added at ${line.at})` },
+        });
+        return true;
+      })
+      .catch((e: unknown) => {
+        if (e === lost) return false;
+        throw e;
+      });
+  }
+
+  private async insert(tx: Tx, id: string, e: Entry, embedding: Float32Array): Promise<void> {
+    const sealed = seal(this.key, vectorBytes(embedding), `veil.suppression:${id}`);
+    await repo.insert(tx, { id, model: e.model, sealed, reason: e.reason, at: e.at });
+    this.cache = null;
   }
 
   /**

@@ -20,6 +20,7 @@ import type { SubjectId } from '../ids.js';
 import type { KeyRing } from '../privacy/keyring.js';
 import { keySlotRepository } from '../privacy/key-slot.repository.js';
 import type { FaceDataLifecycle } from '../gallery/face-data.lifecycle.js';
+import type { SuppressionList } from '../gallery/suppression.js';
 import type { ErasureCertificate } from '../rights/certificate.js';
 import type { PurposeService } from '../privacy/purpose.service.js';
 import { backupRepository } from './backup.repository.js';
@@ -51,7 +52,7 @@ export interface ReplayReport {
   /** Subjects the restored database held that the keystore says were erased (or whose key is gone). */
   readonly replayed: readonly SubjectId[];
   readonly certificate: ErasureCertificate | null;
-  /** Withdrawals, removals and restrictions since the backup, applied again (restore-journal.ts). */
+  /** Withdrawals, removals, restrictions and do-not-enroll entries since the backup, applied again (restore-journal.ts). */
   readonly journal: JournalReplay;
 }
 
@@ -71,6 +72,7 @@ export class BackupService {
       dataDir: string;
       keyring: KeyRing;
       lifecycle: FaceDataLifecycle;
+      suppression: SuppressionList;
     },
   ) {}
 

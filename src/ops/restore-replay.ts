@@ -7,6 +7,8 @@ import type { FaceDataLifecycle, PurposeRemoval } from '../gallery/face-data.lif
 import { subjectRepository as subjects } from '../gallery/subject.repository.js';
 import { consentRepository as consents } from '../privacy/consent.repository.js';
 import type { JournalEntry, RestoreJournal } from '../privacy/restore-journal.js';
+import type { SuppressionList } from '../gallery/suppression.js';
+import { suppressionRepository as suppressions } from '../gallery/suppression.repository.js';
 
 export interface JournalReplay {
   /** Purposes whose data the restored database still held although it had been removed since (withdrawals among them). */
@@ -18,6 +20,10 @@ export interface JournalReplay {
   readonly suspensions: number;
   /** Templates removed since as not the person's (rectification, a client's face deletion) that the restored database held. */
   readonly templatesRemoved: number;
+  /** Do-not-enroll entries added since, which the restored database lacked, added again. */
+  readonly suppressionsAdded: number;
+  /** Entries of those whose key is gone (destroyed, or its slot another's): not added; the person must ask again. */
+  readonly suppressionsLost: readonly string[];
 }
 
 /**
@@ -28,10 +34,17 @@ export interface JournalReplay {
  *   later enrollment the backup already held, and stay);
  * - restriction: the person's last line is the present state; an erased person is left alone;
  * - a purpose's suspension: its last line is the present status;
- * - templates removed as not the person's: those of them still there.
+ * - templates removed as not the person's: those of them still there;
+ * - a do-not-enroll entry: its id is not there (added again from the line, by SuppressionList).
  */
 export async function replayJournal(
-  d: { store: Store; purposes: PurposeService; lifecycle: FaceDataLifecycle; journal: RestoreJournal },
+  d: {
+    store: Store;
+    purposes: PurposeService;
+    lifecycle: FaceDataLifecycle;
+    journal: RestoreJournal;
+    suppression: SuppressionList;
+  },
   actor: Actor,
 ): Promise<JournalReplay> {
   const entries = d.journal.read();
@@ -39,6 +52,8 @@ export async function replayJournal(
   let consentsWithdrawn = 0;
   let restrictions = 0;
   let templatesRemoved = 0;
+  let suppressionsAdded = 0;
+  const suppressionsLost: string[] = [];
   const lastRestriction = new Map<SubjectId, Extract<JournalEntry, { kind: 'restriction' }>>();
   const lastStatus = new Map<PurposeId, Extract<JournalEntry, { kind: 'purpose-status' }>>();
   for (const e of entries) {
@@ -48,6 +63,12 @@ export async function replayJournal(
     }
     if (e.kind === 'purpose-status') {
       lastStatus.set(e.purposeId, e);
+      continue;
+    }
+    if (e.kind === 'suppression-added') {
+      if (await suppressions.has(d.store.db, e.suppressionId)) continue;
+      if (await d.suppression.restore(actor, e)) suppressionsAdded++;
+      else suppressionsLost.push(e.suppressionId);
       continue;
     }
     if (e.kind === 'templates-removed') {
@@ -87,7 +108,15 @@ export async function replayJournal(
     restrictions++;
   }
   const suspensions = await replayStatuses(d, [...lastStatus.values()], actor);
-  return { purposesRemoved, consentsWithdrawn, restrictions, suspensions, templatesRemoved };
+  return {
+    purposesRemoved,
+    consentsWithdrawn,
+    restrictions,
+    suspensions,
+    templatesRemoved,
+    suppressionsAdded,
+    suppressionsLost,
+  };
 }
 
 /**

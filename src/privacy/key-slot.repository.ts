@@ -25,6 +25,19 @@ export const keySlotRepository = {
   },
 
   /**
+   * Names an existing slot for `owner` (a key a restored database lost the row of: restore-replay.ts);
+   * false when a row of the owner's is there already (one marked destroyed, or the slot another's).
+   */
+  async adopt(ex: Executor, owner: string, slot: number, at: string): Promise<boolean> {
+    const r = await ex
+      .insertInto('key_slots')
+      .values({ slot, owner_id: owner, created_at: at, destroyed_at: null })
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+  },
+
+  /**
    * Moves the counter past `slot` unless it is there already. A restored database's counter is the
    * backup's, behind the slots written since: handed out again, a number would overwrite a key or
    * tombstone the keystore still holds. Only ever forward: in normal use the counter is already past

@@ -33,12 +33,35 @@ export class KeyRing {
 
   /** A new key, on disk before this returns, so it exists before the transaction naming it commits. */
   async create(ex: Executor, owner: string, at: string): Promise<Buffer> {
+    return (await this.createSlot(ex, owner, at)).key;
+  }
+
+  /** The same, with the slot it is in (for a record that names the key outside the database: restore-journal.ts). */
+  async createSlot(ex: Executor, owner: string, at: string): Promise<{ key: Buffer; slot: number }> {
     assertOwner(owner);
     const key = newDataKey();
     const slot = await slots.allocate(ex, owner, at);
     const bytes = encodeLive(slot, owner, this.master.wrapSlot(key, owner, slot), nowSeconds());
     await this.keystore.write([{ slot, bytes }]);
-    return key;
+    return { key, slot };
+  }
+
+  /**
+   * The key a record outside the database says is the owner's in `slot`, named again in the caller's
+   * transaction if the database lost its row (a restored one); null when it is destroyed or the slot
+   * holds no key of the owner's.
+   */
+  async reclaim(ex: Executor, owner: string, slot: number, at: string): Promise<Buffer | null> {
+    const named = await slots.slotOf(ex, owner);
+    if (named !== undefined && named !== slot) return null;
+    let key: Buffer | null;
+    try {
+      key = this.unwrap(await this.keystore.read(slot), owner);
+    } catch {
+      return null; // a slot that does not open (damaged) is as lost as a destroyed one
+    }
+    // A row marked destroyed (its tombstone not yet written) keeps the key destroyed: adopt names none then.
+    return key && (named !== undefined || (await slots.adopt(ex, owner, slot, at))) ? key : null;
   }
 
   async get(ex: Executor, owner: string): Promise<Buffer> {

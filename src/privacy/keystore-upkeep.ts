@@ -146,7 +146,8 @@ async function moveLegacyKeys(store: Store, keyring: KeyRing, tombstoned: Set<st
 /**
  * Live slots the database does not name: a key written by a transaction that then rolled back (its
  * data never committed, but PostgreSQL keeps the rolled-back rows in its files for a while), or the
- * keys of people a restored database never had. Tombstoned once older than any transaction can be.
+ * keys of people a restored database never had. Tombstoned once older than any transaction can be,
+ * unless a line of the restore journal needs it (its replay opens it).
  * Only the slots past the mark of the last sweep are read (planSweep says how far it may move): at a
  * million keys, reading every slot and every row took about 10 s of each start.
  */
@@ -155,7 +156,14 @@ async function sweepOrphans(store: Store, keyring: KeyRing): Promise<number> {
   // The keystore before the names: a key written and committed between the two reads is named.
   const tail = await keyring.keystore.readFrom(from + 1);
   const named = await slots.namedFrom(store.db, from + 1);
-  const plan = planSweep(tail, named, Math.floor(Date.now() / 1000) - ORPHAN_GRACE_S, from);
+  const oldBefore = Math.floor(Date.now() / 1000) - ORPHAN_GRACE_S;
+  let plan = planSweep(tail, named, oldBefore, from);
+  if (plan.orphans.length) {
+    // A key a journal line still needs is not an orphan: a restored database never had its row (restore-journal.ts).
+    const needed = keyring.journal.keysNeeded();
+    for (const s of plan.orphans) if (needed.get(s.owner) === s.slot) named.add(s.slot);
+    plan = planSweep(tail, named, oldBefore, from);
+  }
   await keyring.keystore.write(plan.orphans.map((s) => ({ slot: s.slot, bytes: encodeTombstone(s.slot, s.owner) })));
   // Not past a number the counter may hand out again (SQLite rolls it back with a failed transaction):
   // that slot can get a new key, which no row names if its transaction rolls back too. (A mark an

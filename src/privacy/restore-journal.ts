@@ -10,8 +10,15 @@ import type { ConsentId, PurposeId, SubjectId, TemplateId } from '../ids.js';
  * The keystore's tombstones bring erasures back after a restore; nothing brought back a consent
  * withdrawn, a purpose's data removed, a restriction set or a purpose suspended since the backup, so the restored
  * database made those people matchable again. One line per change; `veil restore` replays the lines the
- * restored database does not reflect (src/ops/restore-replay.ts). Ids and times only: never a template,
- * a photo or a contact.
+ * restored database does not reflect (src/ops/restore-replay.ts). Ids and times only: never a photo or
+ * a contact, and a template only sealed, for a do-not-enroll entry (below).
+ *
+ * A do-not-enroll entry's content is a template, and a restore that lost it would let exactly the
+ * person who asked never to be enrolled be enrolled again. Its line carries the template sealed under
+ * a data key of the entry's own in the keystore (`key`), not under a key derived from the master key:
+ * a master rotation rewraps keystore slots in place, so the line still opens after one without this
+ * file being rewritten. While a line counts, its key is not an orphan to the start-up sweep
+ * (`keysNeeded`), though a restored database has no row naming it.
  *
  * Every line is written inside its change's transaction, as its last step, while the change holds
  * its rows' locks: so the lines of one person's (or purpose's) changes are in the order those changes
@@ -49,6 +56,17 @@ export type JournalChange =
       readonly at: string;
       readonly purposeId: PurposeId;
       readonly suspended: boolean;
+    }
+  | {
+      readonly kind: 'suppression-added';
+      readonly at: string;
+      readonly suppressionId: string;
+      readonly model: string;
+      readonly reason: string;
+      /** The keystore slot of the key `sealed` is under, and its owner. */
+      readonly key: { readonly owner: string; readonly slot: number };
+      /** The entry's template, AES-256-GCM under that key (base64). */
+      readonly sealed: string;
     };
 
 type Marker = {
@@ -100,7 +118,7 @@ export class RestoreJournal {
     return result;
   }
 
-  /** Appends one entry and syncs it (one write of a short line: appends from several processes do not interleave). */
+  /** Appends one entry and syncs it (one write of one line, at most a few kB, in append mode: appends from several processes do not interleave). */
   private async append(entry: JournalEntry | Marker): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
     const fh = await open(this.path, 'a+', 0o600);
@@ -114,6 +132,11 @@ export class RestoreJournal {
     } finally {
       await fh.close();
     }
+  }
+
+  /** The keystore keys the entries that count seal under: owner to slot. */
+  keysNeeded(): Map<string, number> {
+    return new Map(this.read().flatMap((e) => (e.kind === 'suppression-added' ? [[e.key.owner, e.key.slot]] : [])));
   }
 
   /** Every entry that counts (not cancelled; a widening one confirmed), in line order; a line cut short by a crash is skipped. */

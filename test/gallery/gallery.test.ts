@@ -402,9 +402,12 @@ describe('photo ingestion and redaction', () => {
     const img = face('face_recognition/obama/test_obama.jpg');
     const a = await consentAndEnroll(v, 'event-photos', [img]);
     const emb = (await (await engine()).analyze(face('face_recognition/obama/test_obama2.jpg'))).faces[0]!.embedding;
-    await v.store.transaction((tx) =>
-      v.suppression.add(tx, emb, v.engine.modelId, 'objection (Art. 21)', v.clock.now().toISOString()),
-    );
+    await v.suppression.add(operator, {
+      embedding: emb,
+      model: v.engine.modelId,
+      reason: 'objection (Art. 21)',
+      at: v.clock.now().toISOString(),
+    });
     const consent = await giveConsent(v);
     assert.equal(
       await code(

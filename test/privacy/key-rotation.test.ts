@@ -78,7 +78,12 @@ async function populate(v: Veil, smtp: Awaited<ReturnType<typeof startSmtp>>) {
   const waiting = await v.rights.intake.submit({ kind: 'erasure', email: 'later@example.org' });
   const portal = await v.portal.start({ purpose: 'events', email: 'portal@example.org', language: 'en' });
   const sheldon = (await v.engine.analyze(face(SHELDON))).faces[0]!.embedding;
-  await v.store.transaction((tx) => v.suppression.add(tx, sheldon, v.engine.modelId, 'objection', '2026-01-31'));
+  await v.suppression.add(operator, {
+    embedding: sheldon,
+    model: v.engine.modelId,
+    reason: 'objection',
+    at: '2026-01-31',
+  });
   return {
     subjectId,
     mediaId: media.status === 'ingested' ? media.mediaId : '',
@@ -131,7 +136,11 @@ test('rotate-master: everything works under the new key, and the old one opens n
   assert.equal(report.from, old.id);
   assert.equal(report.to, next.id);
   assert.equal(report.unreadable, 0);
-  assert.equal(report.counts.slots, 2, "the subject's key and the kept selfie's");
+  assert.equal(
+    report.counts.slots,
+    3,
+    "the subject's key, the kept selfie's and the do-not-enroll entry's journal key",
+  );
   assert.ok(report.counts.media >= 1 && report.counts.exports >= 1 && report.counts.suppressions === 1);
   assert.equal(existsSync(join(dataDir, NEXT_MASTER_FILE)), false);
   assert.notEqual(readFileSync(join(dataDir, 'master.key'), 'utf8').trim(), oldHex);

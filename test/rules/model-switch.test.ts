@@ -111,9 +111,12 @@ test('do-not-enroll entries of the old model are counted, reported and audited a
   const { open } = await gallery(1);
   const unit = (seed: number) => Float32Array.from({ length: 512 }, (_, i) => Math.sin(seed * 7 + i));
   const suppress = (v: Veil, model: string, seed: number) =>
-    v.store.transaction((tx) =>
-      v.suppression.add(tx, unit(seed), model, 'objection (Art. 21)', '2026-06-01T10:00:00Z'),
-    );
+    v.suppression.add(admin, {
+      embedding: unit(seed),
+      model,
+      reason: 'objection (Art. 21)',
+      at: '2026-06-01T10:00:00Z',
+    });
   let v = await open(new OldModel());
   await suppress(v, 'old-model@1', 1);
   await suppress(v, 'old-model@1', 2);

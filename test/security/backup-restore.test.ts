@@ -1,110 +1,28 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openVeil, type Veil } from '../../src/app/veil.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { actors } from '../../src/auth/actor.js';
 import { restoreBackup } from '../../src/ops/restore.js';
 import { ManualClock } from '../../src/clock.js';
-import type { PurposeId, SubjectId, TemplateId } from '../../src/ids.js';
-import type { JournalReplay } from '../../src/ops/restore-replay.js';
-import { engine, NOTICE, operator } from '../gallery/fixture.js';
+import type { SubjectId, TemplateId } from '../../src/ids.js';
+import { NOTICE, operator } from '../gallery/fixture.js';
 import { keyActor } from '../../support/actors.js';
-import { createDatabase, ENGINE, engineOptions, face, tempDir } from '../helpers.js';
+import { ENGINE, engineOptions, face, tempDir } from '../helpers.js';
 import { filesUnder } from './disk.js';
 import { GcmWindowScanner } from './gcm-scan.js';
-
-const BIDEN = 'face_recognition/biden/test_biden.jpg';
-const OBAMA = ['face_recognition/obama/test_obama.jpg', 'face_recognition/obama/test_obama2.jpg'];
-const why = { justification: 'restore test' };
-
-async function open(dataDir: string, masterHex: string, databaseUrl?: string, clock?: ManualClock): Promise<Veil> {
-  return openVeil({
-    ...(clock ? { clock } : {}),
-    dataDir,
-    engine: await engine(),
-    env: { VEIL_MASTER_KEY: masterHex },
-    controller: 'Test Controller',
-    ...(databaseUrl ? { databaseUrl } : {}),
-  });
-}
-
-async function enroll(v: Veil, photo: string): Promise<SubjectId> {
-  const { consent } = await v.consents.give(operator, {
-    purpose: 'members',
-    noticeText: NOTICE,
-    noticeVersion: '1',
-    method: 'api',
-    collector: 'test',
-  });
-  const r = await v.gallery.enroll(operator, { purpose: 'members', consentId: consent.id, images: [face(photo)] });
-  return r.subjectId as SubjectId;
-}
-
-const matches = async (v: Veil, photo: string) =>
-  (await v.search.identify(operator, { purpose: 'members', image: face(photo), ...why })).candidates.map(
-    (c) => c.subjectId,
-  );
-
-/** A copy of the database from before the erasure, put back after it, by this engine's tools. */
-async function backUpAndRestoreLater(v: Veil, dataDir: string, masterHex: string, databaseUrl: string | undefined) {
-  if (!databaseUrl) {
-    const dir = join(tempDir('veil-backup-'), 'b');
-    const m = await v.backup.backup(operator, dir);
-    return {
-      dir,
-      manifest: m,
-      restore: () => restoreBackup(loadSettings({ VEIL_DATA_DIR: dataDir, VEIL_MASTER_KEY: masterHex }), dir, operator),
-    };
-  }
-  await assert.rejects(v.backup.backup(operator, tempDir()), { code: 'INVALID_STATE' });
-  const dump = join(tempDir('veil-pgdump-'), 'dump.sql');
-  writeFileSync(dump, execFileSync('pg_dump', ['--no-owner', '--no-privileges', databaseUrl]));
-  return {
-    dir: null,
-    manifest: null,
-    restore: async () => {
-      const url = await createDatabase(process.env['VEIL_TEST_PG_URL']!);
-      execFileSync('psql', ['-q', '-v', 'ON_ERROR_STOP=1', '-f', dump, url], { stdio: 'pipe' });
-      return { url };
-    },
-  };
-}
-
-/** The purpose the journal tests enroll under (no kept photos); its id. */
-async function membersPurpose(v: Veil): Promise<PurposeId> {
-  await v.purposes.create(operator, {
-    key: 'members',
-    name: 'Members',
-    description: 'Members check in by face.',
-    lawfulBasis: 'consent',
-  });
-  return (await v.purposes.list(operator)).find((p) => p.key === 'members')!.id as PurposeId;
-}
-
-/**
- * Puts the backup back and replays what happened since (on PostgreSQL, `veil restore --replay-only`
- * after the dump is loaded): the database to open next, and what the journal's replay did.
- */
-async function restoreAndReplay(
-  backup: Awaited<ReturnType<typeof backUpAndRestoreLater>>,
-  dataDir: string,
-  masterHex: string,
-  databaseUrl: string | undefined,
-  clock?: ManualClock,
-): Promise<{ url: string | undefined; journal: JournalReplay }> {
-  const restored = await backup.restore();
-  if (!('url' in restored)) return { url: databaseUrl, journal: restored.journal };
-  const r = await open(dataDir, masterHex, restored.url, clock);
-  try {
-    return { url: restored.url, journal: (await r.backup.replayErasures(operator)).journal };
-  } finally {
-    await r.close();
-  }
-}
+import {
+  BIDEN,
+  OBAMA,
+  backUpAndRestoreLater,
+  enroll,
+  matches,
+  membersPurpose,
+  open,
+  restoreAndReplay,
+} from './restore-fixture.js';
 
 test(`a ${ENGINE} backup taken before an erasure, restored after it, does not bring the person back`, async () => {
   const masterHex = randomBytes(32).toString('hex');
@@ -268,6 +186,8 @@ test(`a ${ENGINE} backup restored after a consent withdrawal, a removal and a re
     restrictions: 1,
     suspensions: 0,
     templatesRemoved: 0,
+    suppressionsAdded: 0,
+    suppressionsLost: [],
   });
 
   v = await open(dataDir, masterHex, url);
@@ -296,6 +216,8 @@ test(`a ${ENGINE} backup restored after a consent withdrawal, a removal and a re
       restrictions: 0,
       suspensions: 0,
       templatesRemoved: 0,
+      suppressionsAdded: 0,
+      suppressionsLost: [],
     });
   } finally {
     await v.close();

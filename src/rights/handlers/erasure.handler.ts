@@ -1,5 +1,4 @@
 import type { Store } from '../../store/store.js';
-import type { AuditLog } from '../../audit/audit.log.js';
 import type { FaceDataLifecycle } from '../../gallery/face-data.lifecycle.js';
 import type { SuppressionList } from '../../gallery/suppression.js';
 import type { ConsentService } from '../../privacy/consent.service.js';
@@ -13,7 +12,6 @@ export class ErasureHandler implements RightHandler {
   constructor(
     private readonly deps: {
       store: Store;
-      audit: AuditLog;
       lifecycle: FaceDataLifecycle;
       suppression: SuppressionList;
       consents: ConsentService;
@@ -37,14 +35,12 @@ export class ErasureHandler implements RightHandler {
     if (selfie && (r.kind === 'objection' || opts.suppress)) {
       const reason =
         r.kind === 'objection' ? 'objection (Art. 21): do not enroll' : 'erasure with do-not-enroll (Art. 17)';
-      suppressionId = await this.deps.store.transaction(async (tx) => {
-        const id = await this.deps.suppression.add(tx, selfie, this.deps.modelId, reason, now);
-        await this.deps.audit.append(tx, {
-          actor,
-          action: 'suppression.added',
-          detail: { requestId: r.id, suppressionId: id },
-        });
-        return id;
+      suppressionId = await this.deps.suppression.add(actor, {
+        embedding: selfie,
+        model: this.deps.modelId,
+        reason,
+        at: now,
+        requestId: r.id,
       });
     }
     return {
