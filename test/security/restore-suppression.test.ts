@@ -4,6 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Veil } from '../../src/app/veil.js';
+import type { Store } from '../../src/store/store.js';
+import { SuppressionList } from '../../src/gallery/suppression.js';
 import { VeilError } from '../../src/errors.js';
 import { JOURNAL_FILE, type JournalEntry } from '../../src/privacy/restore-journal.js';
 import { MasterKey, open as openSealed } from '../../src/privacy/keys.js';
@@ -158,6 +160,47 @@ test(`a ${ENGINE} restore skips, and reports, a do-not-enroll line whose key was
     const rows = await v.store.db.selectFrom('suppressions').select('id').execute();
     assert.deepEqual(rows, [], 'nothing is added from a line whose key is gone');
     assert.equal((await v.keyring.keystore.read(s.line.key.slot)).state, 'tombstone');
+  } finally {
+    await v.close();
+  }
+});
+
+// The sweep spares only the keys of lines that count: an entry whose transaction failed after its
+// line was written has its line cancelled, and its key is an orphan like any other.
+test(`${ENGINE}: the key of a do-not-enroll entry whose transaction failed is swept, not kept for its cancelled line`, async () => {
+  const masterHex = randomBytes(32).toString('hex');
+  const dataDir = tempDir('veil-restore-sup-cancel-');
+  const { databaseUrl } = await engineOptions();
+  let v = await open(dataDir, masterHex, databaseUrl);
+  let slot: number;
+  try {
+    const failing: Store = {
+      ...v.store,
+      transaction: (fn) =>
+        v.store.transaction(async (tx) => {
+          await fn(tx);
+          throw new Error('commit failed');
+        }),
+    };
+    const list = new SuppressionList({ store: failing, audit: v.auditLog, keyring: v.keyring }, 0.5, 'm@1');
+    const embedding = Float32Array.from({ length: 512 }, (_, i) => Math.sin(i));
+    await assert.rejects(list.add(operator, { embedding, model: 'm@1', reason: 'objection', at: '2026-12-02' }));
+    const lines = readFileSync(join(dataDir, JOURNAL_FILE), 'utf8').split('\n').filter(Boolean);
+    assert.deepEqual(
+      lines.map((l) => (JSON.parse(l) as { kind: string }).kind),
+      ['suppression-added', 'cancelled'],
+    );
+    assert.equal(v.keyring.journal.read().length, 0);
+    const live = (await v.keyring.keystore.readAll()).filter((s) => s.owner.startsWith('suppression:'));
+    assert.equal(live.length, 1);
+    slot = live[0]!.slot;
+    await ageSlot(v, slot);
+  } finally {
+    await v.close();
+  }
+  v = await open(dataDir, masterHex, databaseUrl);
+  try {
+    assert.equal((await v.keyring.keystore.read(slot)).state, 'tombstone');
   } finally {
     await v.close();
   }
