@@ -52,6 +52,9 @@ export const ERROR_CODES = [
   'RATE_LIMITED',
   'PAYLOAD_TOO_LARGE',
   'UNSUPPORTED_MEDIA_TYPE',
+  // background jobs
+  'JOB_RUNNING',
+  'JOB_ABANDONED',
   // store
   'CONFLICT',
   'SCHEMA_OUTDATED',

@@ -106,6 +106,8 @@ export async function serve(
     (closing ??= (async () => {
       timers.forEach(clearInterval);
       await app.close();
+      // A re-embedding run stops between templates while the engine is still there (a later start carries on).
+      await veil.services.models.stop();
       // Bounded: engine jobs are answered by their deadline during the drain, and pool.close() stops waiting
       // for a worker stuck in native code after its closeTimeoutMs (5 s).
       await pool.close();

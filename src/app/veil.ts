@@ -289,7 +289,7 @@ export async function openVeil(opts: VeilOptions) {
     rewrites,
     notices,
     async close(): Promise<void> {
-      await Promise.all([follower.stop(), snapshotting, rewrites?.stop()]);
+      await Promise.all([follower.stop(), snapshotting, rewrites?.stop(), models.stop()]);
       await store.close();
     },
   };

@@ -26,7 +26,9 @@ export const AUDIT_ACTIONS = [
   'template.removed',
   /** A template made again from its kept photo under the active embedder (the old model's removed). */
   'template.reembedded',
-  /** A model-switch run: counts re-embedded, to re-enroll, held back. */
+  /** A re-embedding run started after a model switch: its id, model, dry run or not, templates left. */
+  'models.reembed.started',
+  /** A re-embedding run ended (done, cancelled or failed): counts re-embedded, to re-enroll, held back. */
   'models.reembed.run',
   'search.performed',
   'verify.performed',

@@ -28,6 +28,20 @@ export const opsRepository = {
       .executeTakeFirst();
     return r?.holder === holder;
   },
+  /** Gives the lease up at once (a lease that merely expires now is still held at this instant). */
+  async releaseLease(ex: Executor, name: string, holder: string): Promise<void> {
+    await ex.deleteFrom('job_leases').where('name', '=', name).where('holder', '=', holder).execute();
+  },
+  /** Who holds the lease now (not expired), if anyone. */
+  async leaseHolder(ex: Executor, name: string, now: Date): Promise<string | null> {
+    const r = await ex
+      .selectFrom('job_leases')
+      .select('holder')
+      .where('name', '=', name)
+      .where('expires_at', '>', now.toISOString())
+      .executeTakeFirst();
+    return r?.holder ?? null;
+  },
   /** Whether some process holds the lease now (not expired). */
   async leaseHeld(ex: Executor, name: string, now: Date): Promise<boolean> {
     const r = await ex

@@ -160,3 +160,21 @@ export interface SuppressionsTable {
   reason: string;
   created_at: string;
 }
+
+/** A re-embedding run after a model switch (version 18); who may go on is the job_leases row. */
+export interface ReembedRunsTable {
+  id: string;
+  model: string;
+  dry_run: number;
+  /** running | done | failed | cancelled */
+  state: string;
+  started_at: string;
+  finished_at: string | null;
+  done: number;
+  total: number;
+  cancel_requested: number;
+  /** The run's report as JSON (ids and counts, no biometric data); null until it ends. */
+  report: string | null;
+  error_code: string | null;
+  error_message: string | null;
+}

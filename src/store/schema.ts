@@ -11,6 +11,7 @@ import type {
   MediaFacesTable,
   MediaTable,
   PurposesTable,
+  ReembedRunsTable,
   SearchesTable,
   SearchResultsTable,
   SightingCropsTable,
@@ -224,6 +225,7 @@ export interface Database extends CompreFaceTables, ConfirmationTables {
   veil_migrations: MigrationsTable;
   kysely_migration: KyselyMigrationTable;
   job_leases: JobLeasesTable;
+  reembed_runs: ReembedRunsTable;
   portal_enrollments: PortalEnrollmentsTable;
   rate_limits: RateLimitsTable;
   key_slots: KeySlotsTable;

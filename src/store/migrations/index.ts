@@ -16,6 +16,7 @@ import * as sightingCrops from './0014-sighting-crops.js';
 import * as matchConfirmations from './0015-match-confirmations.js';
 import * as indexSegments from './0016-index-segments.js';
 import * as segmentFeedSeq from './0017-segment-feed-seq.js';
+import * as reembedRuns from './0018-reembed-runs.js';
 
 /**
  * Every schema migration, by the name Kysely records in `kysely_migration`. Append only: a released
@@ -41,6 +42,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0015-match-confirmations': matchConfirmations,
   '0016-index-segments': indexSegments,
   '0017-segment-feed-seq': segmentFeedSeq,
+  '0018-reembed-runs': reembedRuns,
 });
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) };

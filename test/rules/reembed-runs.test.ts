@@ -1,0 +1,214 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openVeil, type Veil } from '../../src/app/veil.js';
+import { ManualClock } from '../../src/clock.js';
+import { VeilError } from '../../src/errors.js';
+import type { FaceAnalyzer } from '../../src/face/analyzer.js';
+import { MODELS } from '../../src/face/models.js';
+import { REEMBED_LEASE_MS } from '../../src/gallery/reembed-runs.service.js';
+import { FakeAnalyzer } from '../../support/fake-analyzer.js';
+import { GatedEngine } from '../../support/gated-engine.js';
+import { engineOptions, tempDir } from '../helpers.js';
+import { admin, code, fakePhoto } from './fixture.js';
+
+// Re-embedding runs as jobs, on the fake engine held at a gate: one run at a time across processes
+// (two Veil instances on one database stand for two API processes), cancelled between templates,
+// and a dead run's lease taken over once it expires (a clock moved on, no waiting).
+
+class OldModel extends FakeAnalyzer {
+  override readonly modelId: string = 'old-model@1';
+}
+
+const T0 = '2026-06-01T10:00:00.000Z';
+
+async function gallery(people: number) {
+  const dataDir = tempDir('veil-rules-runs-');
+  const db = await engineOptions();
+  const open = (engine: FaceAnalyzer, clock = new ManualClock(T0)) =>
+    openVeil({ ...db, dataDir, clock, engine, env: {} });
+  const v = await open(new OldModel());
+  await v.purposes.create(admin, {
+    key: 'watch',
+    name: 'watch',
+    description: 'Watchlist under a legal obligation, photos kept.',
+    lawfulBasis: 'legal-obligation',
+    art9Condition: 'substantial-public-interest',
+    legalReference: 'Act 12 s.3',
+    keepSourceImages: true,
+  });
+  for (let i = 0; i < people; i++)
+    await v.gallery.enroll(admin, { purpose: 'watch', sourceReference: `file ${i}`, images: [fakePhoto(`p${i}`)] });
+  await v.close();
+  return { open };
+}
+
+const counts = async (v: Veil) =>
+  Object.fromEntries((await v.models.status(admin)).models.map((m) => [m.model, m.templates]));
+
+/** Polls a run until it ends (bounded: a run that never ends fails the test). */
+async function settle(v: Veil, id: string) {
+  for (let i = 0; i < 1000; i++) {
+    const r = await v.models.reembedRun(admin, id);
+    if (r.state !== 'running') return r;
+    await sleep(10);
+  }
+  throw new Error(`run ${id} never ended`);
+}
+
+async function log(v: Veil) {
+  const items = (await v.audit.entries(admin, { limit: 1000 })).items as {
+    action: string;
+    detail: Record<string, unknown>;
+  }[];
+  return items.reverse(); // oldest first
+}
+
+test('a background run answers at once and is watched until done; meanwhile every other start is refused with its id', async () => {
+  const { open } = await gallery(3);
+  const gate = new GatedEngine(new FakeAnalyzer());
+  const v = await open(gate);
+  const run = await v.models.startReembed(admin);
+  assert.deepEqual(
+    { ...run, id: undefined, startedAt: undefined },
+    {
+      id: undefined,
+      startedAt: undefined,
+      state: 'running',
+      model: MODELS.embedder.id,
+      dryRun: false,
+      finishedAt: null,
+      progress: { done: 0, total: 3 },
+      cancelRequested: false,
+    },
+  );
+  await gate.reached(1);
+  // Another start, in the background or the foreground (the CLI), dry or not: refused, naming the run.
+  const starts = [
+    () => v.models.startReembed(admin),
+    () => v.models.reembed(admin),
+    () => v.models.startReembed(admin, { dryRun: true }),
+  ];
+  for (const again of starts)
+    await assert.rejects(
+      again(),
+      (e) => e instanceof VeilError && e.code === 'JOB_RUNNING' && e.details?.['runId'] === run.id,
+    );
+  assert.equal((await v.models.reembedRun(admin, run.id)).state, 'running');
+  assert.deepEqual(
+    (await v.models.reembedRuns(admin)).map((r) => [r.id, r.state]),
+    [[run.id, 'running']],
+  );
+  gate.release();
+  const done = await settle(v, run.id);
+  assert.equal(done.state, 'done');
+  assert.deepEqual(done.progress, { done: 3, total: 3 });
+  assert.deepEqual(done.report, {
+    model: MODELS.embedder.id,
+    dryRun: false,
+    reembedded: 3,
+    held: 0,
+    reenroll: [],
+    suppressionsNotCarried: 0,
+  });
+  assert.deepEqual(await counts(v), { [MODELS.embedder.id]: 3 });
+  // Audited once at the start and once at the end, with counts; nothing else about the run.
+  const entries = (await log(v)).filter((e) => e.action.startsWith('models.reembed.'));
+  assert.deepEqual(
+    entries.map((e) => [e.action, e.detail]),
+    [
+      ['models.reembed.started', { runId: run.id, model: MODELS.embedder.id, dryRun: false, total: 3 }],
+      [
+        'models.reembed.run',
+        {
+          runId: run.id,
+          state: 'done',
+          model: MODELS.embedder.id,
+          dryRun: false,
+          done: 3,
+          reembedded: 3,
+          held: 0,
+          toReenroll: 0,
+          suppressionsNotCarried: 0,
+        },
+      ],
+    ],
+  );
+  // The lease is given up at the end: the next start goes, and finds nothing left.
+  const next = await settle(v, (await v.models.startReembed(admin)).id);
+  assert.deepEqual([next.state, next.progress, next.report?.reembedded], ['done', { done: 0, total: 0 }, 0]);
+  await assert.rejects(
+    v.models.reembedRun(admin, 'reemb_nosuchrunxxxxxxxx'),
+    (e) => e instanceof VeilError && e.code === 'NOT_FOUND',
+  );
+  await assert.rejects(
+    v.models.startReembed({ ...admin, role: 'dpo' }),
+    (e) => e instanceof VeilError && e.code === 'FORBIDDEN',
+  );
+  await v.close();
+});
+
+test('a cancelled run stops between templates, here or from another process; a later start finishes the rest', async () => {
+  const { open } = await gallery(4);
+  const gate = new GatedEngine(new FakeAnalyzer());
+  const a = await open(gate);
+  const first = await a.models.startReembed(admin);
+  await gate.reached(1);
+  const asked = await a.models.cancelReembed(admin, first.id);
+  assert.deepEqual([asked.state, asked.cancelRequested], ['running', true]);
+  gate.release();
+  const stopped = await settle(a, first.id);
+  // The template in hand when it was asked is finished; none after it is started.
+  assert.deepEqual([stopped.state, stopped.progress.done, stopped.report?.reembedded], ['cancelled', 1, 1]);
+  assert.equal(gate.calls, 1);
+  assert.deepEqual(await counts(a), { [MODELS.embedder.id]: 1, 'old-model@1': 3 });
+  assert.equal(await code(a.models.cancelReembed(admin, first.id)), 'INVALID_STATE', 'an ended run');
+
+  // Another process cancels a run of this one: seen at the run's next heartbeat.
+  const held = new GatedEngine(new FakeAnalyzer());
+  const [b, c] = [await open(held), await open(new FakeAnalyzer())];
+  const second = await b.models.startReembed(admin);
+  assert.equal(second.progress.total, 3);
+  await held.reached(1);
+  assert.equal((await c.models.cancelReembed(admin, second.id)).cancelRequested, true);
+  await sleep(600); // past the heartbeat's half second, so the run reads the request before its next template
+  held.release();
+  const cancelled = await settle(c, second.id);
+  assert.deepEqual([cancelled.state, cancelled.report?.reembedded], ['cancelled', 1]);
+  assert.equal(held.calls, 1);
+
+  const rest = await settle(c, (await c.models.startReembed(admin)).id);
+  assert.deepEqual([rest.state, rest.report?.reembedded], ['done', 2]);
+  assert.deepEqual(await counts(c), { [MODELS.embedder.id]: 4 });
+  const runs = (await log(c)).filter((e) => e.action === 'models.reembed.run').map((e) => e.detail['state']);
+  assert.deepEqual(runs, ['cancelled', 'cancelled', 'done']);
+  await Promise.all([a.close(), b.close(), c.close()]);
+});
+
+test("a dead run's lease expires: the next start takes over, marks it abandoned, and each template is replaced once", async () => {
+  const { open } = await gallery(4);
+  const hung = new GatedEngine(new FakeAnalyzer());
+  const a = await open(hung);
+  const dead = await a.models.startReembed(admin);
+  await hung.reached(1); // process a stops answering here, its lease unrenewed
+
+  const clock = new ManualClock(T0);
+  const b = await open(new FakeAnalyzer(), clock);
+  const refused = await b.models.startReembed(admin).catch((e: VeilError) => e);
+  assert.ok(refused instanceof VeilError && refused.code === 'JOB_RUNNING' && refused.details?.['runId'] === dead.id);
+  clock.advance(REEMBED_LEASE_MS + 1);
+  const shown = await b.models.reembedRun(admin, dead.id);
+  assert.deepEqual([shown.state, shown.error?.code], ['failed', 'JOB_ABANDONED']);
+  const taker = await b.models.startReembed(admin);
+  const done = await settle(b, taker.id);
+  assert.deepEqual([done.state, done.error, done.report?.reembedded], ['done', undefined, 4]);
+
+  // Process a wakes up: its template is gone, and its next heartbeat finds the lease lost.
+  await sleep(600);
+  hung.release();
+  const ended = await settle(a, dead.id);
+  assert.deepEqual([ended.state, ended.error?.code], ['failed', 'JOB_ABANDONED']);
+  assert.deepEqual(await counts(b), { [MODELS.embedder.id]: 4 });
+  assert.equal((await log(b)).filter((e) => e.action === 'template.reembedded').length, 4);
+  await Promise.all([a.close(), b.close()]);
+});
