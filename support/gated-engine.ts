@@ -33,6 +33,11 @@ export class GatedEngine implements FaceAnalyzer {
     return new Promise((resolve) => this.watchers.push({ n, resolve }));
   }
 
+  /** Shuts the gate again: later analyses wait until the next release. */
+  shut(): void {
+    this.open = false;
+  }
+
   /** Opens the gate: the waiting analyses and every later one go on. */
   release(): void {
     this.open = true;

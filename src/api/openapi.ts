@@ -57,7 +57,7 @@ const PROBLEMS: Record<string, string> = {
   '403': 'This key may not do this (FORBIDDEN)',
   '404': 'Not found, or not visible to this key (NOT_FOUND, UNKNOWN_PURPOSE, UNKNOWN_SUBJECT)',
   '409':
-    'Conflicts with the current state (CONFLICT, INVALID_STATE, PURPOSE_SUSPENDED, SUBJECT_RESTRICTED, SUBJECT_SUPPRESSED)',
+    'Conflicts with the current state (CONFLICT, INVALID_STATE, JOB_RUNNING, PURPOSE_SUSPENDED, SUBJECT_RESTRICTED, SUBJECT_SUPPRESSED)',
   '413': 'The body or image is too large (PAYLOAD_TOO_LARGE, IMAGE_TOO_LARGE)',
   '415': 'Not JSON or multipart, or not an accepted image format (UNSUPPORTED_MEDIA_TYPE, UNSUPPORTED_IMAGE_FORMAT)',
   '422':

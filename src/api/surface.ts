@@ -63,6 +63,7 @@ export function errorCode(
       extra: {
         ...(e.details?.['retryAfterSeconds'] ? { retryAfterSeconds: e.details['retryAfterSeconds'] } : {}),
         ...(typeof e.details?.['fatal'] === 'boolean' ? { fatal: e.details['fatal'] } : {}),
+        ...(typeof e.details?.['runId'] === 'string' ? { runId: e.details['runId'] } : {}),
       },
     };
   if (isDatabaseUnavailable(e))

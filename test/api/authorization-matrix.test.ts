@@ -33,6 +33,9 @@ const MATRIX: Record<string, { roles: readonly Role[] | 'public' | 'agent'; scop
   // Switching the embedder spans every purpose's templates: admin keys bound to all of them.
   'GET /v1/models': { roles: [], scoped: 'everywhere' },
   'POST /v1/models/reembed': { roles: [], scoped: 'everywhere' },
+  'GET /v1/models/reembed': { roles: [], scoped: 'everywhere' },
+  'GET /v1/models/reembed/:id': { roles: [], scoped: 'everywhere' },
+  'DELETE /v1/models/reembed/:id': { roles: [], scoped: 'everywhere' },
   'POST /v1/consents': { roles: ['operator'], scoped: true },
   'GET /v1/consents/:id': { roles: ['operator', 'dpo'], scoped: true },
   'GET /v1/consents/:id/receipt': { roles: ['operator', 'dpo'], scoped: true },
@@ -140,6 +143,10 @@ const NOT_2XX: Record<string, { status: number; why: string }> = {
     why: 'no review is pending (that takes a selfie that found someone)',
   },
   'POST /v1/portal/held/:id': { status: 404, why: 'the fixtures hold no portal enrollment' },
+  'DELETE /v1/models/reembed/:id': {
+    status: 409,
+    why: 'the fixture run has ended (nothing to re-embed) before it can be cancelled',
+  },
 };
 const ran = (route: string, status: number) => status < 300 || NOT_2XX[route]?.status === status;
 
@@ -196,6 +203,12 @@ async function build(route: string, purpose: 'alpha' | 'beta'): Promise<Req> {
       const a = new TestAgent(`spare-${Math.random().toString(36).slice(2, 10)}`, BUSINESS);
       return (await v.rights.agents.add(admin, { id: a.id, name: 'spare', verifyKey: a.verifyKey })).id;
     }
+    if (pattern.startsWith('/v1/models/reembed/')) {
+      await reembedIdle();
+      const run = await v.models.startReembed(admin);
+      await reembedIdle();
+      return run.id;
+    }
     if (pattern.startsWith('/v1/keys/'))
       return (await v.apiKeys.create(admin, { name: 'spare', role: 'auditor', purposes: ['*'] })).key.id;
     if (pattern.startsWith('/v1/oversight/orders/')) return (await v.orders.record(admin, ORDER)).id;
@@ -239,6 +252,7 @@ async function build(route: string, purpose: 'alpha' | 'beta'): Promise<Req> {
       payload = { fpir: 0.02 };
       break;
     case 'POST /v1/models/reembed':
+      await reembedIdle(); // one run at a time: the last caller's must have ended
       payload = { dryRun: true };
       break;
     case 'POST /v1/consents':
@@ -343,6 +357,15 @@ async function build(route: string, purpose: 'alpha' | 'beta'): Promise<Req> {
         ? { payload: {} }
         : {}),
   };
+}
+
+/** Waits until no re-embedding run is running (the fixtures have nothing to re-embed: a moment). */
+async function reembedIdle(): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    if (!(await v.models.reembedRuns(admin)).some((r) => r.state === 'running')) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error('a re-embedding run never ended');
 }
 
 const signed = (method: Req['method'], url: string, body: string): Req => ({

@@ -3,12 +3,14 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { openVeil } from '../../src/app/veil.js';
+import { FaceEngine } from '../../src/face/engine.js';
 import { MODELS } from '../../src/face/models.js';
 import { saveTestCalibration, TEST_FIT, twinModel } from '../../support/declared-model.js';
 import { DEFAULT_CALIBRATION, DEFAULT_IMPOSTOR_TAIL } from '../../src/face/calibration.default.js';
 import { STRICT_FMR } from '../../src/face/model-calibration.js';
 import { thresholdForFmr } from '../../src/gallery/open-set.js';
 import { anyPurposeAdmin as admin } from '../../support/actors.js';
+import { GatedEngine } from '../../support/gated-engine.js';
 import { engineEnv, face, REPO, tempDir } from '../helpers.js';
 
 function veil(env: Record<string, string>, ...args: string[]) {
@@ -81,6 +83,25 @@ test('faces status and faces reembed: counts per model, a table or one JSON docu
     /impostor tail fitted on 400 people, 800 photos, 319400 different-person pairs \(test, 2026-01-01\)/,
   );
   assert.match(human.out, /2 template\(s\) of other models are not matched: run 'veil faces reembed'/);
+
+  // One run at a time, the CLI's too: while a run (here a dry one, held at the engine) goes in another
+  // process, the command is refused with the running run's id.
+  const decl = JSON.parse((b as Record<string, string>)['VEIL_MODELS']!)[0];
+  const gate = new GatedEngine(await FaceEngine.create({ embedder: decl }));
+  const api = await openVeil({
+    dataDir,
+    env: b,
+    engine: gate,
+    ...(db['DATABASE_URL'] ? { databaseUrl: db['DATABASE_URL'] } : {}),
+  });
+  const held = await api.models.startReembed(admin, { dryRun: true });
+  await gate.reached(1);
+  const refused = veil(b, 'faces', 'reembed');
+  assert.equal(refused.code, 1);
+  assert.match(refused.err, new RegExp(`JOB_RUNNING.*${held.id}`));
+  gate.release();
+  // Closing stops the held run between templates and gives its lease up: the commands below run.
+  await api.close();
 
   const table = veil(b, 'faces', 'reembed', '--dry-run');
   assert.equal(table.code, 0, table.err);

@@ -23,6 +23,14 @@ test('a job lease goes to one process at a time, is renewed by its holder and pa
       tryLease(store.db, 'race', 'b', t0, 1000),
     ]);
     assert.equal(both.filter(Boolean).length, 1);
+    // Who holds it, and giving it up: only the holder can, and the job is free at that same instant.
+    assert.equal(await opsRepository.leaseHolder(store.db, 'hourly', at(82)), 'b');
+    assert.equal(await opsRepository.leaseHolder(store.db, 'hourly', at(200)), null, 'expired');
+    await opsRepository.releaseLease(store.db, 'hourly', 'a');
+    assert.equal(await opsRepository.leaseHolder(store.db, 'hourly', at(82)), 'b', 'not a: nothing given up');
+    await opsRepository.releaseLease(store.db, 'hourly', 'b');
+    assert.equal(await opsRepository.leaseHolder(store.db, 'hourly', at(82)), null);
+    assert.equal(await tryLease(store.db, 'hourly', 'a', at(82), 50 * 60_000), true);
   } finally {
     await store.close();
   }

@@ -59,6 +59,27 @@ const ReembedDoc = z.object({
     .meta({ description: 'Do-not-enroll entries of other models, which no run can carry over (no photo kept)' }),
 });
 
+const RunSummaryDoc = z.object({
+  id: z.string(),
+  state: z.enum(['running', 'done', 'failed', 'cancelled']),
+  model: z.string().meta({ description: 'The model it re-embeds under (the active one when it started)' }),
+  dryRun: z.boolean(),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  progress: z
+    .object({ done: z.number(), total: z.number() })
+    .meta({ description: 'Templates looked at, of the templates of other models there were when it started' }),
+  cancelRequested: z.boolean(),
+  error: z
+    .object({ code: z.string(), message: z.string() })
+    .optional()
+    .meta({ description: 'Failed: why (JOB_ABANDONED: its process stopped; a new start carries on)' }),
+});
+const RunDoc = RunSummaryDoc.extend({
+  report: ReembedDoc.optional().meta({ description: 'Done: the report; cancelled: what it did before it stopped' }),
+});
+const RunId = z.object({ id: z.string().min(1).max(64) });
+
 /** Switching the active embedder: admin keys bound to every purpose (the CLI: veil faces status|reembed). */
 export const modelRoutes = [
   route({
@@ -75,10 +96,42 @@ export const modelRoutes = [
     url: '/v1/models/reembed',
     tag: 'models',
     summary:
-      "Re-embed other models' templates from kept photos under the active model; list who must re-enroll (large galleries: veil faces reembed)",
+      "Start re-embedding other models' templates from kept photos under the active model, in the background; poll the run for its report (one run at a time: 409 JOB_RUNNING names the running one)",
     access: 'key',
+    status: 202,
     body: z.object({ dryRun: z.boolean().default(false) }).strict(),
-    response: ReembedDoc,
-    handler: async ({ services, actor, body }) => services.models.reembed(actor, { dryRun: body.dryRun }),
+    response: RunDoc,
+    handler: async ({ services, actor, body }) => services.models.startReembed(actor, { dryRun: body.dryRun }),
+  }),
+  route({
+    method: 'GET',
+    url: '/v1/models/reembed',
+    tag: 'models',
+    summary: 'The latest re-embedding runs, newest first (their reports: by id)',
+    access: 'key',
+    response: z.object({ items: z.array(RunSummaryDoc) }),
+    handler: async ({ services, actor }) => ({ items: await services.models.reembedRuns(actor) }),
+  }),
+  route({
+    method: 'GET',
+    url: '/v1/models/reembed/:id',
+    tag: 'models',
+    summary: 'A re-embedding run: its state and progress, its report once done, its error code if it failed',
+    access: 'key',
+    params: RunId,
+    response: RunDoc,
+    handler: async ({ services, actor, params }) => services.models.reembedRun(actor, params.id),
+  }),
+  route({
+    method: 'DELETE',
+    url: '/v1/models/reembed/:id',
+    tag: 'models',
+    summary:
+      'Cancel a running re-embedding run: it stops before its next template (each one already done stays); a new start carries on',
+    access: 'key',
+    status: 202,
+    params: RunId,
+    response: RunDoc,
+    handler: async ({ services, actor, params }) => services.models.cancelReembed(actor, params.id),
   }),
 ];
