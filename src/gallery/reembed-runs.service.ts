@@ -60,8 +60,7 @@ export class ReembedRuns {
   async start(actor: Actor, opts: { dryRun?: boolean } = {}): Promise<ReembedRun> {
     this.deps.policy.require(actor, 'models.manage');
     const row = await this.open(actor, opts.dryRun ?? false);
-    const cur = this.track(row.id);
-    cur.ended = this.drive(actor, row, cur).finally(() => this.live.delete(row.id));
+    void this.launch(actor, row); // never rejects: drive() records every end
     return this.view(row, [row.id]);
   }
 
@@ -72,19 +71,12 @@ export class ReembedRuns {
   ): Promise<ReembedReport> {
     this.deps.policy.require(actor, 'models.manage');
     const row = await this.open(actor, opts.dryRun ?? false);
-    const cur = this.track(row.id);
-    const ended = this.drive(actor, row, cur, opts.onProgress).finally(() => this.live.delete(row.id));
-    cur.ended = ended;
-    const end = await ended;
+    const end = await this.launch(actor, row, opts.onProgress);
     if (end.state === 'failed') throw end.cause;
-    if (end.state === 'cancelled')
-      throw new VeilError(
-        'INVALID_STATE',
-        `Run ${row.id} was cancelled after ${end.done} template(s); run again to carry on.`,
-        {
-          runId: row.id,
-        },
-      );
+    if (end.state === 'cancelled') {
+      const why = `Run ${row.id} was cancelled after ${end.done} template(s); run again to carry on.`;
+      throw new VeilError('INVALID_STATE', why, { runId: row.id });
+    }
     return end.report!;
   }
 
@@ -109,7 +101,7 @@ export class ReembedRuns {
   async cancel(actor: Actor, id: string): Promise<ReembedRun> {
     const run = await this.get(actor, id);
     if (run.state !== 'running' || !(await runs.requestCancel(this.deps.store.db, id)))
-      throw new VeilError('INVALID_STATE', `The run has ended (${run.state}); there is nothing to cancel.`);
+      throw new VeilError('INVALID_STATE', `The run has ended (${run.state === 'running' ? 'just now' : run.state}).`);
     const cur = this.live.get(id);
     if (cur) cur.stop = true;
     return { ...run, cancelRequested: true };
@@ -122,10 +114,12 @@ export class ReembedRuns {
     await Promise.all(all.map((cur) => cur.ended));
   }
 
-  private track(id: string): Current {
-    const cur: Current = { id, stop: false, done: 0 };
-    this.live.set(id, cur);
-    return cur;
+  private launch(actor: Actor, row: RunRow, onProgress?: (done: number) => void) {
+    const cur: Current = { id: row.id, stop: false, done: 0 };
+    this.live.set(row.id, cur);
+    const ended = this.drive(actor, row, cur, onProgress).finally(() => this.live.delete(row.id));
+    cur.ended = ended;
+    return ended;
   }
 
   /** The rule: takes the lease for a new run (or answers which run holds it) and records the start. */
