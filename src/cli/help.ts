@@ -124,7 +124,7 @@ export const COMMANDS: Readonly<Record<string, CommandHelp>> = {
       reembed: {
         usage: 'reembed [--dry-run] [--json]',
         about:
-          'templates of other models made again under the active one from kept photos; lists who must\nre-enroll where the purpose keeps no photo (subject, purpose, consent). Resumable; audited. One run\nat a time on the database: refused (JOB_RUNNING, with its id) while another runs, here or in the API',
+          'templates of other models made again under the active one from kept photos; lists who must\nre-enroll where the purpose keeps no photo (subject, purpose, consent). Resumable; audited.\nOne run at a time, here or through the API: refused with JOB_RUNNING and its id while one runs',
       },
     },
   },
