@@ -129,6 +129,42 @@ export const reembedRunsRepository = {
       .execute();
   },
 
+  /**
+   * Erasure: the person's re-enrollment entries leave every stored report (the runs and their audited
+   * counts stay). Ids hold no LIKE wildcard but `_`, which matches itself too: the filter below decides.
+   */
+  async forgetSubject(ex: Executor, subjectId: string): Promise<void> {
+    const rows = await ex
+      .selectFrom('reembed_runs')
+      .select(['id', 'report'])
+      .where('report', 'like', `%${subjectId}%`)
+      .execute();
+    for (const r of rows) {
+      const report = JSON.parse(r.report!) as { reenroll: { subjectId: string }[] };
+      report.reenroll = report.reenroll.filter((e) => e.subjectId !== subjectId);
+      await ex
+        .updateTable('reembed_runs')
+        .set({ report: JSON.stringify(report) })
+        .where('id', '=', r.id)
+        .execute();
+    }
+  },
+
+  /** Of these subjects, those erased (a run's report must not name them). */
+  async erasedAmong(ex: Executor, subjectIds: readonly string[]): Promise<Set<string>> {
+    const erased = new Set<string>();
+    for (let i = 0; i < subjectIds.length; i += 500) {
+      const rows = await ex
+        .selectFrom('subjects')
+        .select('id')
+        .where('id', 'in', subjectIds.slice(i, i + 500))
+        .where('state', '=', 'erased')
+        .execute();
+      for (const r of rows) erased.add(r.id);
+    }
+    return erased;
+  },
+
   /** Keeps the latest `keep` runs: older reports name people who may since have been erased. */
   async prune(ex: Executor, keep: number): Promise<void> {
     const kept = ex

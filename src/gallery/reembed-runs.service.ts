@@ -172,8 +172,8 @@ export class ReembedRuns {
       const { report, done, stopped } = await this.deps.walk.run(actor, row.dryRun, next);
       onProgress?.(done);
       const state = stopped ? 'cancelled' : 'done';
-      await this.finish(actor, row, { state, done, report, error: null });
-      return { state, done, report } as const;
+      const stored = await this.finish(actor, row, { state, done, report, error: null });
+      return { state, done, report: stored! } as const;
     } catch (e) {
       const error = isVeilError(e)
         ? { code: e.code, message: e.message }
@@ -200,17 +200,29 @@ export class ReembedRuns {
     actor: Actor,
     row: RunRow,
     end: { state: RunState; done: number; report: ReembedReport | null; error: RunRow['error'] },
-  ): Promise<void> {
-    const { report, error } = end;
-    const counts = report && {
-      reembedded: report.reembedded,
-      held: report.held,
-      toReenroll: report.reenroll.length,
-      suppressionsNotCarried: report.suppressionsNotCarried,
-    };
+  ): Promise<ReembedReport | null> {
     const at = this.deps.clock.now().toISOString();
-    await this.deps.store.transaction(async (tx) => {
+    return this.deps.store.transaction(async (tx) => {
+      // The audit lock first: an erasure takes it too before it scrubs stored reports (subject-eraser.ts),
+      // so whichever commits first, the person it erases is named by no report.
+      await this.deps.store.serializeAudit(tx);
+      const erased =
+        end.report &&
+        (await runs.erasedAmong(
+          tx,
+          end.report.reenroll.map((e) => e.subjectId),
+        ));
+      const report = end.report && {
+        ...end.report,
+        reenroll: end.report.reenroll.filter((e) => !erased!.has(e.subjectId)),
+      };
       await runs.finish(tx, row.id, { ...end, at, report: report && JSON.stringify(report) });
+      const counts = report && {
+        reembedded: report.reembedded,
+        held: report.held,
+        toReenroll: report.reenroll.length,
+        suppressionsNotCarried: report.suppressionsNotCarried,
+      };
       await this.deps.audit.append(tx, {
         actor,
         action: 'models.reembed.run',
@@ -221,10 +233,11 @@ export class ReembedRuns {
           dryRun: row.dryRun,
           done: end.done,
           ...counts,
-          ...(error ? { error: error.code } : {}),
+          ...(end.error ? { error: end.error.code } : {}),
         },
       });
       await leases.releaseLease(tx, LEASE, row.id);
+      return report;
     });
   }
 

@@ -11,6 +11,7 @@ import { subjectRepository as subjects } from './subject.repository.js';
 import { aliasRepository as aliases } from '../compreface/alias.repository.js';
 import { mediaRepository as media } from './media.repository.js';
 import { searchRepository as searches } from './search.repository.js';
+import { reembedRunsRepository as reembedRuns } from './reembed-runs.repository.js';
 import { artifactRepository as artifacts } from '../rights/artifact.repository.js';
 import { requestRepository as requests } from '../rights/request.repository.js';
 import type { SelfieVault } from '../rights/selfie-vault.js';
@@ -113,6 +114,8 @@ export class SubjectEraser {
             ...(names ? { aliases: names } : {}),
           },
         });
+        // After the audit append, whose lock orders this against a re-embedding run's end (reembed-runs.service.ts).
+        await reembedRuns.forgetSubject(tx, id);
         const keyShredded = await this.deps.keyring.destroy(tx, id);
         const shred = await audit.append(tx, {
           actor,

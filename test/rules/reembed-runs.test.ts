@@ -4,7 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { openVeil, type Veil } from '../../src/app/veil.js';
 import { ManualClock } from '../../src/clock.js';
 import { VeilError } from '../../src/errors.js';
-import type { FaceAnalyzer } from '../../src/face/analyzer.js';
+import type { FaceAnalyzer, ImageOptions } from '../../src/face/analyzer.js';
+import type { SubjectId } from '../../src/ids.js';
 import { MODELS } from '../../src/face/models.js';
 import { REEMBED_LEASE_MS } from '../../src/gallery/reembed-runs.service.js';
 import { FakeAnalyzer } from '../../support/fake-analyzer.js';
@@ -18,6 +19,23 @@ import { admin, code, fakePhoto } from './fixture.js';
 
 class OldModel extends FakeAnalyzer {
   override readonly modelId: string = 'old-model@1';
+}
+
+/** The active engine finds no face in any photo (everyone is listed for re-enrollment); it holds the second. */
+class Blind extends FakeAnalyzer {
+  readonly seen: string[] = [];
+  go!: () => void;
+  private readonly gate = new Promise<void>((r) => (this.go = r));
+  private atSecond!: () => void;
+  readonly second = new Promise<void>((r) => (this.atSecond = r));
+  override async analyze(bytes: Uint8Array, opts?: ImageOptions) {
+    this.seen.push(Buffer.from(bytes).toString());
+    if (this.seen.length === 2) {
+      this.atSecond();
+      await this.gate;
+    }
+    return super.analyze(new Uint8Array(Buffer.from('noface')), opts);
+  }
 }
 
 const T0 = '2026-06-01T10:00:00.000Z';
@@ -37,10 +55,17 @@ async function gallery(people: number) {
     legalReference: 'Act 12 s.3',
     keepSourceImages: true,
   });
-  for (let i = 0; i < people; i++)
-    await v.gallery.enroll(admin, { purpose: 'watch', sourceReference: `file ${i}`, images: [fakePhoto(`p${i}`)] });
+  const ids: SubjectId[] = [];
+  for (let i = 0; i < people; i++) {
+    const r = await v.gallery.enroll(admin, {
+      purpose: 'watch',
+      sourceReference: `file ${i}`,
+      images: [fakePhoto(`p${i}`)],
+    });
+    ids.push(r.subjectId);
+  }
   await v.close();
-  return { open };
+  return { open, ids };
 }
 
 const counts = async (v: Veil) =>
@@ -211,4 +236,30 @@ test("a dead run's lease expires: the next start takes over, marks it abandoned,
   assert.deepEqual(await counts(b), { [MODELS.embedder.id]: 4 });
   assert.equal((await log(b)).filter((e) => e.action === 'template.reembedded').length, 4);
   await Promise.all([a.close(), b.close()]);
+});
+
+test('an erased person is named by no run report: erased while the run goes, or after it ended', async () => {
+  const { open, ids } = await gallery(2);
+  const blind = new Blind();
+  const v = await open(blind);
+  const run = await v.models.startReembed(admin);
+  await blind.second;
+  // The first person the run looked at is already on its list; they are erased before the run ends.
+  const first = Number(/^face:p(\d+):/.exec(blind.seen[0]!)![1]);
+  const [gone, other] = [ids[first]!, ids[1 - first]!];
+  await v.lifecycle.erase([gone], admin, null);
+  blind.go();
+  const done = await settle(v, run.id);
+  assert.deepEqual(
+    done.report?.reenroll.map((e) => [e.subjectId, e.reasons]),
+    [[other, ['no-face']]],
+  );
+  const end = (await log(v)).find((e) => e.action === 'models.reembed.run')!;
+  assert.equal(end.detail['toReenroll'], 1);
+  // Erased after the run ended: their entry leaves the stored report.
+  await v.lifecycle.erase([other], admin, null);
+  assert.deepEqual((await v.models.reembedRun(admin, run.id)).report?.reenroll, []);
+  const stored = JSON.stringify(await v.store.db.selectFrom('reembed_runs').selectAll().execute());
+  assert.ok(!stored.includes(gone) && !stored.includes(other));
+  await v.close();
 });
