@@ -30,7 +30,7 @@ const LEASE = 'models-reembed';
 export const REEMBED_LEASE_MS = 60_000;
 /** How often a run renews its lease, writes its progress and reads whether it was cancelled. */
 const HEARTBEAT_MS = 500;
-/** Runs kept for watchers: older reports name people who may since have been erased. */
+/** Runs kept for watchers; older ones go (their reports are history, and the audit log keeps the counts). */
 const KEEP = 20;
 const ABANDONED = {
   code: 'JOB_ABANDONED',
