@@ -4,15 +4,13 @@ import type { Actor } from '../auth/actor.js';
 import { newId } from '../ids.js';
 import { bytesVector, open, seal, vectorBytes } from '../privacy/keys.js';
 import type { KeyRing } from '../privacy/keyring.js';
-import type { JournalChange } from '../privacy/restore-journal.js';
+import { suppressionKeyOwner, type JournalChange } from '../privacy/restore-journal.js';
 import { cosine } from '../face/embedder.js';
 import { suppressionRepository as repo } from './suppression.repository.js';
 
 export type SuppressionLine = Extract<JournalChange, { kind: 'suppression-added' }>;
 type Entry = { readonly model: string; readonly reason: string; readonly at: string };
 
-/** The keystore key an entry's journal line is sealed under: one slot per entry. */
-const journalKeyOwner = (id: string) => `suppression:${id}`;
 const journalAad = (id: string) => `veil.suppression-journal:${id}`;
 
 function tryOpen<T>(f: () => T): T | null {
@@ -52,7 +50,7 @@ export class SuppressionList {
     e: Entry & { readonly embedding: Float32Array; readonly requestId?: string },
   ): Promise<string> {
     const id = newId.other('sup');
-    const owner = journalKeyOwner(id);
+    const owner = suppressionKeyOwner(id);
     await this.deps.keyring.journal.journaled((note) =>
       this.deps.store.transaction(async (tx) => {
         await this.insert(tx, id, e, e.embedding);
@@ -83,7 +81,7 @@ export class SuppressionList {
    * (destroyed, or its slot holds another's): the entry cannot be read, and nothing is added.
    */
   async restore(actor: Actor, line: SuppressionLine): Promise<boolean> {
-    const owner = journalKeyOwner(line.suppressionId);
+    const owner = suppressionKeyOwner(line.suppressionId);
     if (line.key.owner !== owner) return false;
     const lost = new Error('unreadable');
     return this.deps.store

@@ -85,6 +85,9 @@ function narrows(e: JournalChange): boolean {
 
 export const JOURNAL_FILE = join('keys', 'restore-journal.jsonl');
 
+/** The keystore key a do-not-enroll entry's line is sealed under: one of the entry's own. */
+export const suppressionKeyOwner = (suppressionId: string) => `suppression:${suppressionId}`;
+
 export class RestoreJournal {
   private readonly path: string;
 
@@ -134,9 +137,16 @@ export class RestoreJournal {
     }
   }
 
-  /** The keystore keys the entries that count seal under: owner to slot. */
+  /**
+   * The keystore keys the entries that count seal under: owner to slot. Only an entry's own key: a
+   * line naming another owner's (forged, damaged) must not keep that key, a person's say, from the sweep.
+   */
   keysNeeded(): Map<string, number> {
-    return new Map(this.read().flatMap((e) => (e.kind === 'suppression-added' ? [[e.key.owner, e.key.slot]] : [])));
+    const out = new Map<string, number>();
+    for (const e of this.read())
+      if (e.kind === 'suppression-added' && e.key.owner === suppressionKeyOwner(e.suppressionId))
+        out.set(e.key.owner, e.key.slot);
+    return out;
   }
 
   /** Every entry that counts (not cancelled; a widening one confirmed), in line order; a line cut short by a crash is skipped. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Veil } from '../../src/app/veil.js';
 import type { Store } from '../../src/store/store.js';
@@ -201,6 +201,46 @@ test(`${ENGINE}: the key of a do-not-enroll entry whose transaction failed is sw
   v = await open(dataDir, masterHex, databaseUrl);
   try {
     assert.equal((await v.keyring.keystore.read(slot)).state, 'tombstone');
+  } finally {
+    await v.close();
+  }
+});
+
+// A line spares only its own entry's key (`suppression:<entry>`): one naming any other owner's slot
+// (forged, or damaged) must not keep that key from the sweep, here the orphan key of a person.
+test(`${ENGINE}: a do-not-enroll line naming another owner's key does not keep that key from the sweep`, async () => {
+  const masterHex = randomBytes(32).toString('hex');
+  const dataDir = tempDir('veil-restore-sup-forged-');
+  const { databaseUrl } = await engineOptions();
+  let v = await open(dataDir, masterHex, databaseUrl);
+  const owner = 'sub_forged0person';
+  let slot = 0;
+  try {
+    // A person's key whose transaction rolled back: an orphan, as a restored database leaves the keys of people enrolled since.
+    await assert.rejects(
+      v.store.transaction(async (tx) => {
+        slot = (await v.keyring.createSlot(tx, owner, '2026-12-02')).slot;
+        throw new Error('rolled back');
+      }),
+    );
+    await ageSlot(v, slot);
+    const forged: Line = {
+      kind: 'suppression-added',
+      at: '2026-12-02',
+      suppressionId: 'sup_forged',
+      model: 'm@1',
+      reason: 'objection',
+      key: { owner, slot },
+      sealed: '',
+    };
+    appendFileSync(join(dataDir, JOURNAL_FILE), JSON.stringify(forged) + '\n');
+    assert.equal(v.keyring.journal.read().length, 1, 'the forged line counts as a line');
+  } finally {
+    await v.close();
+  }
+  v = await open(dataDir, masterHex, databaseUrl);
+  try {
+    assert.equal((await v.keyring.keystore.read(slot)).state, 'tombstone', "another owner's key kept for a line");
   } finally {
     await v.close();
   }
