@@ -51,26 +51,28 @@ export class SuppressionList {
   ): Promise<string> {
     const id = newId.other('sup');
     const owner = suppressionKeyOwner(id);
-    await this.deps.keyring.journal.journaled((note) =>
-      this.deps.store.transaction(async (tx) => {
-        await this.insert(tx, id, e, e.embedding);
-        await this.deps.audit.append(tx, {
-          actor,
-          action: 'suppression.added',
-          detail: { ...(e.requestId ? { requestId: e.requestId } : {}), suppressionId: id },
-        });
-        const { key, slot } = await this.deps.keyring.createSlot(tx, owner, e.at);
-        const sealed = seal(key, vectorBytes(e.embedding), journalAad(id)).toString('base64');
-        await note({
-          kind: 'suppression-added',
-          at: e.at,
-          suppressionId: id,
-          model: e.model,
-          reason: e.reason,
-          key: { owner, slot },
-          sealed,
-        });
-      }),
+    await this.deps.keyring.journal.journaled(
+      (note) =>
+        this.deps.store.transaction(async (tx) => {
+          await this.insert(tx, id, e, e.embedding);
+          await this.deps.audit.append(tx, {
+            actor,
+            action: 'suppression.added',
+            detail: { ...(e.requestId ? { requestId: e.requestId } : {}), suppressionId: id },
+          });
+          const { key, slot } = await this.deps.keyring.createSlot(tx, owner, e.at);
+          const sealed = seal(key, vectorBytes(e.embedding), journalAad(id)).toString('base64');
+          await note({
+            kind: 'suppression-added',
+            at: e.at,
+            suppressionId: id,
+            model: e.model,
+            reason: e.reason,
+            key: { owner, slot },
+            sealed,
+          });
+        }),
+      () => repo.has(this.deps.store.db, id),
     );
     return id;
   }

@@ -98,9 +98,14 @@ export class RestoreJournal {
   /**
    * Runs a change whose transaction calls `note` with its entry, as the last step before commit; the
    * line is written there, and confirmed after the commit if it widens processing, cancelled if the
-   * transaction fails and it narrows it (the header says why).
+   * transaction fails and it narrows it (the header says why), unless `committed` finds the change
+   * in the database after all: PostgreSQL can commit a transaction its client sees fail (the
+   * connection lost at COMMIT), and a line cancelled then would let a restore forget a change made.
    */
-  async journaled<T>(run: (note: (e: JournalChange) => Promise<void>) => Promise<T>): Promise<T> {
+  async journaled<T>(
+    run: (note: (e: JournalChange) => Promise<void>) => Promise<T>,
+    committed?: () => Promise<boolean>,
+  ): Promise<T> {
     let noted: { id: string; narrowing: boolean } | undefined;
     const note = async (e: JournalChange) => {
       const id = randomBytes(8).toString('hex');
@@ -113,8 +118,9 @@ export class RestoreJournal {
     try {
       result = await run(note);
     } catch (err) {
-      // Left uncancelled (the disk failing too), a restore would apply a change that was asked for and failed: narrower, never wider.
-      if (noted?.narrowing) await marker('cancelled', noted.id).catch(() => undefined);
+      // Left uncancelled (the disk failing too, or the check whether it committed), a restore would apply a change that was asked for and failed: narrower, never wider.
+      if (noted?.narrowing && !(await (committed ? committed().catch(() => true) : false)))
+        await marker('cancelled', noted.id).catch(() => undefined);
       throw err;
     }
     if (noted && !noted.narrowing) await marker('confirmed', noted.id);

@@ -245,3 +245,43 @@ test(`${ENGINE}: a do-not-enroll line naming another owner's key does not keep t
     await v.close();
   }
 });
+
+// PostgreSQL can commit a transaction whose client then sees it fail (the connection lost at COMMIT).
+// The entry is in the database and blocks; its line must still count, or a restore from before it
+// forgets the entry, and reports nothing lost.
+test(`${ENGINE}: a do-not-enroll entry committed though its commit was reported failed survives a restore`, async () => {
+  const masterHex = randomBytes(32).toString('hex');
+  const dataDir = tempDir('veil-restore-sup-ambiguous-');
+  const { databaseUrl } = await engineOptions();
+  const v = await open(dataDir, masterHex, databaseUrl);
+  let backup;
+  try {
+    await membersPurpose(v);
+    await enroll(v, BIDEN);
+    backup = await backUpAndRestoreLater(v, dataDir, masterHex, databaseUrl);
+    const lostAtCommit: Store = {
+      ...v.store,
+      transaction: (fn) =>
+        v.store.transaction(fn).then(() => {
+          throw new Error('connection lost at commit');
+        }),
+    };
+    const list = new SuppressionList({ store: lostAtCommit, audit: v.auditLog, keyring: v.keyring }, 0.5, 'm@1');
+    const embedding = (await v.engine.analyze(face(SELFIE))).faces[0]!.embedding;
+    const model = v.engine.modelId;
+    await assert.rejects(list.add(operator, { embedding, model, reason: 'objection', at: '2026-12-02' }));
+    assert.equal((await v.store.db.selectFrom('suppressions').select('id').execute()).length, 1, 'committed');
+    assert.equal(await enrollCode(v, OBAMA[1]!), 'SUBJECT_SUPPRESSED');
+    assert.equal(v.keyring.journal.read().filter((e) => e.kind === 'suppression-added').length, 1, 'line cancelled');
+  } finally {
+    await v.close();
+  }
+  const { url, journal } = await restoreAndReplay(backup, dataDir, masterHex, databaseUrl);
+  assert.deepEqual([journal.suppressionsAdded, journal.suppressionsLost], [1, []]);
+  const w = await open(dataDir, masterHex, url, undefined, new MemoryMailer());
+  try {
+    assert.equal(await enrollCode(w, OBAMA[1]!), 'SUBJECT_SUPPRESSED', 'enrolled again after the restore');
+  } finally {
+    await w.close();
+  }
+});
