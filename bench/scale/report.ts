@@ -54,7 +54,8 @@ export function renderScale(s: any): string {
         'rank 1 kept (of exact)',
         `DIR / FPIR at ${s.runs[0]?.decision.threshold}, exact / index`,
         `DIR / FPIR at the open-set ${s.runs[0]?.openSet.threshold}, exact / index`,
-        'c2 p50 / p99 ms (CPU ms a search)',
+        'c2, two indexes (two processes): p50 / p99 ms (CPU ms a search)',
+        'c2, one index (two clients of one process): p50 / p99 ms (searches/s)',
       ],
       s.runs.map((r: any) => [
         (r.share ? `${r.share * 100}% : n/${r.divisor}` : `full scan : n/${r.divisor}`) +
@@ -68,6 +69,7 @@ export function renderScale(s: any): string {
         `${pct(r.decision.exact.dir)} / ${pct(r.decision.exact.fpir)}, ${pct(r.decision.index.dir)} / ${pct(r.decision.index.fpir)}`,
         `${pct(r.openSet.exact.dir)} / ${pct(r.openSet.exact.fpir)}, ${pct(r.openSet.index.dir)} / ${pct(r.openSet.index.fpir)}`,
         c2(r) ? `${ms(c2(r))}${c2(r).cpuMsPerSearch ? ` (${round(c2(r).cpuMsPerSearch, 2)})` : ''}` : 'not run',
+        r.c2OneIndex ? `${ms(r.c2OneIndex)} (${round(r.c2OneIndex.searchesPerSecond, 0)})` : 'not run',
       ]),
     ),
     'Probe-to-distractor cosine scores next to the real impostor scores of lfw-dev (share of scores per bin):',
