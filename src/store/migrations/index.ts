@@ -17,6 +17,7 @@ import * as matchConfirmations from './0015-match-confirmations.js';
 import * as indexSegments from './0016-index-segments.js';
 import * as segmentFeedSeq from './0017-segment-feed-seq.js';
 import * as reembedRuns from './0018-reembed-runs.js';
+import * as erasureLookups from './0019-erasure-lookups.js';
 
 /**
  * Every schema migration, by the name Kysely records in `kysely_migration`. Append only: a released
@@ -43,6 +44,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0016-index-segments': indexSegments,
   '0017-segment-feed-seq': segmentFeedSeq,
   '0018-reembed-runs': reembedRuns,
+  '0019-erasure-lookups': erasureLookups,
 });
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) };
