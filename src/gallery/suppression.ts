@@ -84,7 +84,7 @@ export class SuppressionList {
    */
   async restore(actor: Actor, line: SuppressionLine): Promise<boolean> {
     const owner = suppressionKeyOwner(line.suppressionId);
-    if (line.key.owner !== owner) return false;
+    if (line.key?.owner !== owner) return false; // a line without its key (damaged) is lost, not a crash of the replay
     const lost = new Error('unreadable');
     return this.deps.store
       .transaction(async (tx) => {

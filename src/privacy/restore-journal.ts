@@ -150,7 +150,7 @@ export class RestoreJournal {
   keysNeeded(): Map<string, number> {
     const out = new Map<string, number>();
     for (const e of this.read())
-      if (e.kind === 'suppression-added' && e.key.owner === suppressionKeyOwner(e.suppressionId))
+      if (e.kind === 'suppression-added' && e.key?.owner === suppressionKeyOwner(e.suppressionId))
         out.set(e.key.owner, e.key.slot);
     return out;
   }

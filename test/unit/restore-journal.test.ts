@@ -93,3 +93,32 @@ test('a widening line keeps its place in the order of commits, and counts only o
   await lift;
   assert.deepEqual(changes(j), [restriction('sub_a', false), restriction('sub_a', true, 2)]);
 });
+
+// A damaged do-not-enroll line that still parses (its key field gone) must not stop every start
+// whose sweep asks which keys the journal needs: it names none, and the other lines still count.
+test('a do-not-enroll line without its key names no key, and the good lines still do', async () => {
+  const dir = tempDir('veil-journal-');
+  const j = new RestoreJournal(dir);
+  const entry = (id: string, slot: number): JournalChange => ({
+    kind: 'suppression-added',
+    at: '2026-01-01T00:00:00.000Z',
+    suppressionId: id,
+    model: 'm',
+    reason: 'objection',
+    key: { owner: `suppression:${id}`, slot },
+    sealed: 'AAAA',
+  });
+  await record(j, entry('sup_a', 7));
+  appendFileSync(
+    join(dir, JOURNAL_FILE),
+    '{"kind":"suppression-added","at":"2026-01-02T00:00:00.000Z","suppressionId":"sup_b"}\n',
+  );
+  await record(j, entry('sup_c', 9));
+  assert.deepEqual(
+    [...j.keysNeeded()],
+    [
+      ['suppression:sup_a', 7],
+      ['suppression:sup_c', 9],
+    ],
+  );
+});
