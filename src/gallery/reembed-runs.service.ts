@@ -187,7 +187,8 @@ export class ReembedRuns {
   /** Renews the lease and writes the progress; false when someone asked the run to stop. */
   private async heartbeat(id: string, done: number): Promise<boolean> {
     const db = this.deps.store.db;
-    if (!(await leases.tryLease(db, LEASE, id, this.deps.clock.now(), REEMBED_LEASE_MS)))
+    // Renewed, never taken again: a free lease may have been given up by the run that took over.
+    if (!(await leases.renewLease(db, LEASE, id, this.deps.clock.now(), REEMBED_LEASE_MS)))
       throw new VeilError(
         'JOB_ABANDONED',
         `Run ${id} outlived its lease and another run took over; that one carries on.`,

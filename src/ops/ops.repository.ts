@@ -28,6 +28,20 @@ export const opsRepository = {
       .executeTakeFirst();
     return r?.holder === holder;
   },
+  /**
+   * Extends a lease only while it still names this holder, expired or not: once another holder has
+   * taken it (and perhaps given it up since), the job it fenced has been carried on by someone else.
+   */
+  async renewLease(ex: Executor, name: string, holder: string, now: Date, ttlMs: number): Promise<boolean> {
+    const until = new Date(now.getTime() + ttlMs).toISOString();
+    const r = await ex
+      .updateTable('job_leases')
+      .set({ expires_at: until })
+      .where('name', '=', name)
+      .where('holder', '=', holder)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  },
   /** Gives the lease up at once (a lease that merely expires now is still held at this instant). */
   async releaseLease(ex: Executor, name: string, holder: string): Promise<void> {
     await ex.deleteFrom('job_leases').where('name', '=', name).where('holder', '=', holder).execute();

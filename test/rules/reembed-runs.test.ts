@@ -81,6 +81,16 @@ async function settle(v: Veil, id: string) {
   throw new Error(`run ${id} never ended`);
 }
 
+/** The audit entry a run ended with, once it is written (bounded: a run that never ends fails the test). */
+async function endOf(v: Veil, runId: string) {
+  for (let i = 0; i < 1000; i++) {
+    const end = (await log(v)).find((e) => e.action === 'models.reembed.run' && e.detail['runId'] === runId);
+    if (end) return end.detail;
+    await sleep(10);
+  }
+  throw new Error(`run ${runId} never ended`);
+}
+
 async function log(v: Veil) {
   const items = (await v.audit.entries(admin, { limit: 1000 })).items as {
     action: string;
@@ -228,11 +238,16 @@ test("a dead run's lease expires: the next start takes over, marks it abandoned,
   const done = await settle(b, taker.id);
   assert.deepEqual([done.state, done.error, done.report?.reembedded], ['done', undefined, 4]);
 
-  // Process a wakes up: its template is gone, and its next heartbeat finds the lease lost.
+  // Process a wakes up: its template is gone, and its next heartbeat finds the lease lost (given up
+  // by the run that took over, not merely taken: a free lease must not let the dead run go on).
   await sleep(600);
   hung.release();
-  const ended = await settle(a, dead.id);
+  const end = await endOf(a, dead.id);
+  assert.deepEqual([end['state'], end['error']], ['failed', 'JOB_ABANDONED']);
+  assert.equal(hung.calls, 1, 'the dead run looked at no template after it woke');
+  const ended = await a.models.reembedRun(admin, dead.id);
   assert.deepEqual([ended.state, ended.error?.code], ['failed', 'JOB_ABANDONED']);
+  assert.equal(await a.store.db.selectFrom('job_leases').select('holder').executeTakeFirst(), undefined);
   assert.deepEqual(await counts(b), { [MODELS.embedder.id]: 4 });
   assert.equal((await log(b)).filter((e) => e.action === 'template.reembedded').length, 4);
   await Promise.all([a.close(), b.close()]);
