@@ -96,6 +96,7 @@ export class ReembedWalk {
         }
         const outcome = await this.one(actor, t, dryRun);
         if (outcome === 'reembedded') reembedded++;
+        else if (outcome === 'held') held++;
         else if (outcome !== 'gone') {
           const k = `${t.subjectId}\u0000${t.purposeId}`;
           const e = reenroll.get(k) ?? {
@@ -122,9 +123,12 @@ export class ReembedWalk {
     actor: Actor,
     t: StaleTemplateRow,
     dryRun: boolean,
-  ): Promise<'reembedded' | 'gone' | ReenrollReason> {
-    if (!t.keepsPhotos || !t.imagePath) return 'photo-not-kept';
+  ): Promise<'reembedded' | 'gone' | 'held' | ReenrollReason> {
     const db = this.deps.store.db;
+    // Read again: since the page was read the person may have been restricted, or their data here removed.
+    const now = await this.fate(t);
+    if (now) return now;
+    if (!t.keepsPhotos || !t.imagePath) return 'photo-not-kept';
     let key: Buffer;
     try {
       key = await this.deps.keyring.get(db, t.subjectId);
@@ -133,7 +137,8 @@ export class ReembedWalk {
       throw e;
     }
     const photo = this.deps.vault.readImage(key, t);
-    if (!photo) return 'photo-missing';
+    // A photo goes after the commit that removed its template: gone, not missing, if the template went.
+    if (!photo) return (await this.fate(t)) ?? 'photo-missing';
     const analysis = await this.deps.engine.analyze(photo);
     let face;
     try {
@@ -150,6 +155,11 @@ export class ReembedWalk {
     const imagePath = this.deps.vault.writeImage(key, id, t.subjectId, t.purposeId, photo);
     try {
       await this.deps.lifecycle.replaceTemplate(t, actor, async (tx) => {
+        // Restricted while the photo was analysed: nothing is stored (Art. 18), the old template stays.
+        const state = await repo.lockedSubjectState(tx, t.subjectId, this.deps.store.engine);
+        if (state === 'restricted')
+          throw new VeilError('SUBJECT_RESTRICTED', 'The subject was restricted during re-embedding.');
+        if (state !== 'active') throw new VeilError('CONFLICT', 'The subject was erased during re-embedding.');
         const now = this.deps.clock.now().toISOString();
         const sealed = this.deps.vault.sealTemplate(key, id, t.subjectId, t.purposeId, face.embedding);
         const row = { id, subjectId: t.subjectId, purposeId: t.purposeId, model: face.model, sealed, imagePath };
@@ -164,8 +174,15 @@ export class ReembedWalk {
     } catch (e) {
       this.deps.vault.deleteFiles([imagePath]);
       if (isVeilError(e, 'CONFLICT')) return 'gone';
+      if (isVeilError(e, 'SUBJECT_RESTRICTED')) return 'held';
       throw e;
     }
     return 'reembedded';
+  }
+
+  /** 'gone' or 'held' when the template may no longer be processed; null while it may. */
+  private async fate(t: StaleTemplateRow): Promise<'gone' | 'held' | null> {
+    const state = await repo.templateSubjectState(this.deps.store.db, t.id);
+    return state === null || state === 'erased' ? 'gone' : state === 'restricted' ? 'held' : null;
   }
 }

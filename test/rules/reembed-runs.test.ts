@@ -5,7 +5,7 @@ import { openVeil, type Veil } from '../../src/app/veil.js';
 import { ManualClock } from '../../src/clock.js';
 import { VeilError } from '../../src/errors.js';
 import type { FaceAnalyzer, ImageOptions } from '../../src/face/analyzer.js';
-import type { SubjectId } from '../../src/ids.js';
+import type { PurposeId, SubjectId } from '../../src/ids.js';
 import { MODELS } from '../../src/face/models.js';
 import { REEMBED_LEASE_MS } from '../../src/gallery/reembed-runs.service.js';
 import { FakeAnalyzer } from '../../support/fake-analyzer.js';
@@ -276,5 +276,34 @@ test('an erased person is named by no run report: erased while the run goes, or 
   assert.deepEqual((await v.models.reembedRun(admin, run.id)).report?.reenroll, []);
   const stored = JSON.stringify(await v.store.db.selectFrom('reembed_runs').selectAll().execute());
   assert.ok(!stored.includes(gone) && !stored.includes(other));
+  await v.close();
+});
+
+test('a person restricted or whose data under the purpose went while a run goes is neither processed nor listed for re-enrollment', async () => {
+  const { open } = await gallery(4);
+  const gate = new GatedEngine(new FakeAnalyzer());
+  const v = await open(gate);
+  const run = await v.models.startReembed(admin);
+  await gate.reached(1);
+  // The run read its page before these changes and holds the first template's photo in analysis:
+  // that person and the next are restricted, the third's data under the purpose is removed.
+  const order = await v.store.db.selectFrom('templates').select(['subject_id', 'purpose_id']).orderBy('id').execute();
+  const [inHand, next, removed, untouched] = order.map((t) => t.subject_id as SubjectId);
+  await v.subjects.setRestricted(admin, inHand!, true, 'contested accuracy');
+  await v.subjects.setRestricted(admin, next!, true, 'contested accuracy');
+  await v.lifecycle.removePurpose(removed!, order[2]!.purpose_id as PurposeId, admin, {
+    reason: 'unenrolled',
+    note: 'objection upheld',
+  });
+  gate.release();
+  const done = await settle(v, run.id);
+  assert.deepEqual(done.report?.reenroll, [], 'nobody whose data went is asked to enroll again');
+  assert.deepEqual([done.state, done.report?.reembedded, done.report?.held], ['done', 1, 2]);
+  assert.equal(gate.calls, 2, 'only the photos of the one in hand and the untouched person were analysed');
+  const left = await v.store.db.selectFrom('templates').select(['subject_id', 'model']).execute();
+  assert.deepEqual(
+    left.map((t) => `${t.subject_id} ${t.model}`).sort(),
+    [`${inHand} old-model@1`, `${next} old-model@1`, `${untouched} ${MODELS.embedder.id}`].sort(),
+  );
   await v.close();
 });
