@@ -31,6 +31,18 @@ test('a job lease goes to one process at a time, is renewed by its holder and pa
     await opsRepository.releaseLease(store.db, 'hourly', 'b');
     assert.equal(await opsRepository.leaseHolder(store.db, 'hourly', at(82)), null);
     assert.equal(await tryLease(store.db, 'hourly', 'a', at(82), 50 * 60_000), true);
+    // Renewing (a job's fence): only while the lease still names the holder, even once expired; never a
+    // lease taken by another since, nor one given up since (the lease free again is not the job's).
+    const renew = (holder: string, min: number) =>
+      opsRepository.renewLease(store.db, 'hourly', holder, at(min), 60_000);
+    assert.equal(await renew('a', 200), true, 'expired, but nobody took it: a goes on');
+    assert.equal(await opsRepository.leaseHolder(store.db, 'hourly', at(200)), 'a');
+    assert.equal(await renew('b', 200), false, 'held by a');
+    assert.equal(await tryLease(store.db, 'hourly', 'b', at(202), 60_000), true);
+    assert.equal(await renew('a', 203), false, 'b took it over');
+    await opsRepository.releaseLease(store.db, 'hourly', 'b');
+    assert.equal(await renew('a', 204), false, "given up by b: free, yet not a's again");
+    assert.equal(await opsRepository.leaseHolder(store.db, 'hourly', at(204)), null);
   } finally {
     await store.close();
   }
