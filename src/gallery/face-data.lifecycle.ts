@@ -69,6 +69,10 @@ export class FaceDataLifecycle {
     try {
       result = await this.deps.keyring.journal.journaled((note) =>
         this.deps.store.transaction(async (tx) => {
+          // PostgreSQL reads each statement at its start: unlocked, a delete of a person's templates
+          // misses one that a change committing meanwhile inserted (a re-embedded template kept past
+          // an erasure or withdrawal). SQLite runs one writer at a time.
+          await subjects.lockForChange(tx, subjectIds, this.deps.store.engine);
           const r = await work(tx);
           for (const s of subjectIds) await touchIndex(this.deps.store, tx, s, this.now());
           // Snapshot segments holding these people lose their keys in the same transaction.

@@ -38,20 +38,6 @@ export const modelSwitchRepository = {
     return r?.state ?? null;
   },
 
-  /**
-   * A subject's state inside a transaction that changes their face data. On PostgreSQL the row is
-   * locked for share until that transaction ends, so a restriction commits wholly before or after it.
-   */
-  async lockedSubjectState(ex: Executor, subjectId: string, engine: 'sqlite' | 'postgres'): Promise<string | null> {
-    const r = await ex
-      .selectFrom('subjects')
-      .select('state')
-      .where('id', '=', subjectId)
-      .$if(engine === 'postgres', (q) => q.forShare())
-      .executeTakeFirst();
-    return r?.state ?? null;
-  },
-
   /** Templates of any model but `model`, a page at a time in template id order (a run resumes after any id). */
   async stale(ex: Executor, model: string, afterId: string, limit: number): Promise<StaleTemplateRow[]> {
     const rows = await ex

@@ -156,7 +156,7 @@ export class ReembedWalk {
     try {
       await this.deps.lifecycle.replaceTemplate(t, actor, async (tx) => {
         // Restricted while the photo was analysed: nothing is stored (Art. 18), the old template stays.
-        const state = await repo.lockedSubjectState(tx, t.subjectId, this.deps.store.engine);
+        const state = (await subjects.get(tx, t.subjectId))?.state; // locked for the change (lifecycle)
         if (state === 'restricted')
           throw new VeilError('SUBJECT_RESTRICTED', 'The subject was restricted during re-embedding.');
         if (state !== 'active') throw new VeilError('CONFLICT', 'The subject was erased during re-embedding.');

@@ -55,6 +55,12 @@ export const subjectRepository = {
     );
   },
 
+  /** Rows locked first by every change of face data: a template written by one is seen by the next. */
+  async lockForChange(ex: Executor, ids: readonly SubjectId[], engine: 'sqlite' | 'postgres'): Promise<void> {
+    if (engine === 'postgres' && ids.length)
+      await ex.selectFrom('subjects').select('id').where('id', 'in', ids).orderBy('id').forNoKeyUpdate().execute();
+  },
+
   async setState(ex: Executor, id: SubjectId, state: SubjectState, at: string): Promise<void> {
     await ex.updateTable('subjects').set({ state, updated_at: at }).where('id', '=', id).execute();
   },
