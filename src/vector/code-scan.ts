@@ -1,5 +1,6 @@
 import type { PopcountKernel } from './popcount.wasm.js';
 import type { StageClock } from './stage-clock.js';
+import { gatherTouched } from './gather-touched.js';
 
 /**
  * Which rows of the quantised index get scored on int8 (quantized-index.ts): the Hamming stages, over
@@ -229,7 +230,7 @@ export function scanCandidates(
     clock?.lap('short');
     if (m + 4 > lay.pickMax) return full();
     hist.fill(0);
-    k.gather(lay.codes, m, QUERY, lay.dist, HIST, lay.pick);
+    gatherTouched(k, mem, lay.codes, m, QUERY, lay.dist, HIST, lay.pick);
   }
   const out = nearest(k, lay.dist, m, cutAt(hist, want, DIMS));
   const pick = new Uint32Array(mem, lay.pick, m);
