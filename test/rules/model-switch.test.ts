@@ -1,21 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openVeil, type Veil } from '../../src/app/veil.js';
-import { ManualClock } from '../../src/clock.js';
+import type { Veil } from '../../src/app/veil.js';
 import { VeilError } from '../../src/errors.js';
 import type { ImageOptions } from '../../src/face/analyzer.js';
 import { MODELS } from '../../src/face/models.js';
 import { FakeAnalyzer } from '../../support/fake-analyzer.js';
-import { engineOptions, tempDir } from '../helpers.js';
+import { switchGallery, templateCounts, OldModel } from './model-switch.fixture.js';
 import { admin, fakePhoto } from './fixture.js';
 
 // Re-embedding after a model switch, one rule per test on the fake engine: resumable after a failure
 // midway, one run at a time, restricted people held back (runs as jobs: reembed-runs.test.ts).
-
-/** The fake engine under another model id: what was active before the switch. */
-class OldModel extends FakeAnalyzer {
-  override readonly modelId: string = 'old-model@1';
-}
 
 /** The active engine, failing on the n-th photo it is given (a crash midway through a run). */
 class FailingOnce extends FakeAnalyzer {
@@ -29,48 +23,23 @@ class FailingOnce extends FakeAnalyzer {
   }
 }
 
-async function gallery(people: number) {
-  const dataDir = tempDir('veil-rules-switch-');
-  const db = await engineOptions();
-  const open = (engine: FakeAnalyzer) => openVeil({ ...db, dataDir, clock: new ManualClock(), engine, env: {} });
-  const v = await open(new OldModel());
-  await v.purposes.create(admin, {
-    key: 'watch',
-    name: 'watch',
-    description: 'Watchlist under a legal obligation, photos kept.',
-    lawfulBasis: 'legal-obligation',
-    art9Condition: 'substantial-public-interest',
-    legalReference: 'Act 12 s.3',
-    keepSourceImages: true,
-  });
-  const ids: string[] = [];
-  for (let i = 0; i < people; i++) {
-    const r = await v.gallery.enroll(admin, {
-      purpose: 'watch',
-      sourceReference: `file ${i}`,
-      images: [fakePhoto(`p${i}`)],
-    });
-    ids.push(r.subjectId);
-  }
-  await v.close();
-  return { open, ids };
-}
-
-const counts = async (v: Veil) =>
-  Object.fromEntries((await v.models.status(admin)).models.map((m) => [m.model, m.templates]));
 const why = { justification: 'model switch rule' };
 
 test('a run that stops midway resumes where it was: nothing lost, nothing made twice', async () => {
-  const { open, ids } = await gallery(4);
+  const { open, ids } = await switchGallery(4);
   const failing = new FailingOnce(3);
   let v = await open(failing);
   await assert.rejects(v.models.reembed(admin), (e) => e instanceof VeilError && e.code === 'ENGINE_TIMEOUT');
-  assert.deepEqual(await counts(v), { [MODELS.embedder.id]: 2, 'old-model@1': 2 }, 'the two before the failure kept');
+  assert.deepEqual(
+    await templateCounts(v),
+    { [MODELS.embedder.id]: 2, 'old-model@1': 2 },
+    'the two before the failure kept',
+  );
   await v.close();
   v = await open(new FakeAnalyzer());
   const rest = await v.models.reembed(admin);
   assert.equal(rest.reembedded, 2);
-  assert.deepEqual(await counts(v), { [MODELS.embedder.id]: 4 });
+  assert.deepEqual(await templateCounts(v), { [MODELS.embedder.id]: 4 });
   for (let i = 0; i < 4; i++) {
     const r = await v.search.identify(admin, { purpose: 'watch', image: fakePhoto(`p${i}`, '2'), ...why });
     assert.deepEqual(
@@ -83,10 +52,10 @@ test('a run that stops midway resumes where it was: nothing lost, nothing made t
 });
 
 test('two runs at once: the second is refused (JOB_RUNNING), the first replaces each template once', async () => {
-  const { open } = await gallery(6);
+  const { open } = await switchGallery(6);
   const v = await open(new FakeAnalyzer());
   const [a, b] = await Promise.allSettled([v.models.reembed(admin), v.models.reembed(admin)]);
-  const after = await counts(v);
+  const after = await templateCounts(v);
   const indexed = v.index.size();
   await v.close();
   // Whichever took the lease first ran; the other was refused.
@@ -98,20 +67,20 @@ test('two runs at once: the second is refused (JOB_RUNNING), the first replaces 
 });
 
 test('a restricted subject is held back (stored, not processed) and re-embedded once the restriction is lifted', async () => {
-  const { open, ids } = await gallery(2);
+  const { open, ids } = await switchGallery(2);
   const v = await open(new FakeAnalyzer());
   await v.subjects.setRestricted(admin, ids[0]!, true, 'Art. 18 request');
   const run = await v.models.reembed(admin);
   assert.deepEqual([run.reembedded, run.held, run.reenroll.length], [1, 1, 0]);
-  assert.deepEqual(await counts(v), { [MODELS.embedder.id]: 1, 'old-model@1': 1 });
+  assert.deepEqual(await templateCounts(v), { [MODELS.embedder.id]: 1, 'old-model@1': 1 });
   await v.subjects.setRestricted(admin, ids[0]!, false, 'restriction lifted');
   assert.deepEqual([(await v.models.reembed(admin)).reembedded], [1]);
-  assert.deepEqual(await counts(v), { [MODELS.embedder.id]: 2 });
+  assert.deepEqual(await templateCounts(v), { [MODELS.embedder.id]: 2 });
   await v.close();
 });
 
 test('do-not-enroll entries of the old model are counted, reported and audited as not carried over', async () => {
-  const { open } = await gallery(1);
+  const { open } = await switchGallery(1);
   const unit = (seed: number) => Float32Array.from({ length: 512 }, (_, i) => Math.sin(seed * 7 + i));
   const suppress = (v: Veil, model: string, seed: number) =>
     v.suppression.add(admin, {

@@ -1,25 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openVeil, type Veil } from '../../src/app/veil.js';
+import type { Veil } from '../../src/app/veil.js';
 import { ManualClock } from '../../src/clock.js';
 import { VeilError } from '../../src/errors.js';
-import type { FaceAnalyzer, ImageOptions } from '../../src/face/analyzer.js';
+import type { ImageOptions } from '../../src/face/analyzer.js';
 import type { PurposeId, SubjectId } from '../../src/ids.js';
 import { MODELS } from '../../src/face/models.js';
 import { REEMBED_LEASE_MS } from '../../src/gallery/reembed-runs.service.js';
 import { FakeAnalyzer } from '../../support/fake-analyzer.js';
 import { GatedEngine } from '../../support/gated-engine.js';
-import { engineOptions, tempDir } from '../helpers.js';
-import { admin, code, fakePhoto } from './fixture.js';
+import { switchGallery, templateCounts } from './model-switch.fixture.js';
+import { admin, code } from './fixture.js';
 
 // Re-embedding runs as jobs, on the fake engine held at a gate: one run at a time across processes
 // (two Veil instances on one database stand for two API processes), cancelled between templates,
 // and a dead run's lease taken over once it expires (a clock moved on, no waiting).
-
-class OldModel extends FakeAnalyzer {
-  override readonly modelId: string = 'old-model@1';
-}
 
 /** The active engine finds no face in any photo (everyone is listed for re-enrollment); it holds the second. */
 class Blind extends FakeAnalyzer {
@@ -39,37 +35,6 @@ class Blind extends FakeAnalyzer {
 }
 
 const T0 = '2026-06-01T10:00:00.000Z';
-
-async function gallery(people: number) {
-  const dataDir = tempDir('veil-rules-runs-');
-  const db = await engineOptions();
-  const open = (engine: FaceAnalyzer, clock = new ManualClock(T0)) =>
-    openVeil({ ...db, dataDir, clock, engine, env: {} });
-  const v = await open(new OldModel());
-  await v.purposes.create(admin, {
-    key: 'watch',
-    name: 'watch',
-    description: 'Watchlist under a legal obligation, photos kept.',
-    lawfulBasis: 'legal-obligation',
-    art9Condition: 'substantial-public-interest',
-    legalReference: 'Act 12 s.3',
-    keepSourceImages: true,
-  });
-  const ids: SubjectId[] = [];
-  for (let i = 0; i < people; i++) {
-    const r = await v.gallery.enroll(admin, {
-      purpose: 'watch',
-      sourceReference: `file ${i}`,
-      images: [fakePhoto(`p${i}`)],
-    });
-    ids.push(r.subjectId);
-  }
-  await v.close();
-  return { open, ids };
-}
-
-const counts = async (v: Veil) =>
-  Object.fromEntries((await v.models.status(admin)).models.map((m) => [m.model, m.templates]));
 
 /** Polls a run until it ends (bounded: a run that never ends fails the test). */
 async function settle(v: Veil, id: string) {
@@ -100,7 +65,7 @@ async function log(v: Veil) {
 }
 
 test('a background run answers at once and is watched until done; meanwhile every other start is refused with its id', async () => {
-  const { open } = await gallery(3);
+  const { open } = await switchGallery(3, T0);
   const gate = new GatedEngine(new FakeAnalyzer());
   const v = await open(gate);
   const run = await v.models.startReembed(admin);
@@ -146,7 +111,7 @@ test('a background run answers at once and is watched until done; meanwhile ever
     reenroll: [],
     suppressionsNotCarried: 0,
   });
-  assert.deepEqual(await counts(v), { [MODELS.embedder.id]: 3 });
+  assert.deepEqual(await templateCounts(v), { [MODELS.embedder.id]: 3 });
   // Audited once at the start and once at the end, with counts; nothing else about the run.
   const entries = (await log(v)).filter((e) => e.action.startsWith('models.reembed.'));
   assert.deepEqual(
@@ -184,7 +149,7 @@ test('a background run answers at once and is watched until done; meanwhile ever
 });
 
 test('a cancelled run stops between templates, here or from another process; a later start finishes the rest', async () => {
-  const { open } = await gallery(4);
+  const { open } = await switchGallery(4, T0);
   const gate = new GatedEngine(new FakeAnalyzer());
   const a = await open(gate);
   const first = await a.models.startReembed(admin);
@@ -196,7 +161,7 @@ test('a cancelled run stops between templates, here or from another process; a l
   // The template in hand when it was asked is finished; none after it is started.
   assert.deepEqual([stopped.state, stopped.progress.done, stopped.report?.reembedded], ['cancelled', 1, 1]);
   assert.equal(gate.calls, 1);
-  assert.deepEqual(await counts(a), { [MODELS.embedder.id]: 1, 'old-model@1': 3 });
+  assert.deepEqual(await templateCounts(a), { [MODELS.embedder.id]: 1, 'old-model@1': 3 });
   assert.equal(await code(a.models.cancelReembed(admin, first.id)), 'INVALID_STATE', 'an ended run');
 
   // Another process cancels a run of this one: seen at the run's next heartbeat.
@@ -214,14 +179,14 @@ test('a cancelled run stops between templates, here or from another process; a l
 
   const rest = await settle(c, (await c.models.startReembed(admin)).id);
   assert.deepEqual([rest.state, rest.report?.reembedded], ['done', 2]);
-  assert.deepEqual(await counts(c), { [MODELS.embedder.id]: 4 });
+  assert.deepEqual(await templateCounts(c), { [MODELS.embedder.id]: 4 });
   const runs = (await log(c)).filter((e) => e.action === 'models.reembed.run').map((e) => e.detail['state']);
   assert.deepEqual(runs, ['cancelled', 'cancelled', 'done']);
   await Promise.all([a.close(), b.close(), c.close()]);
 });
 
 test("a dead run's lease expires: the next start takes over, marks it abandoned, and each template is replaced once", async () => {
-  const { open } = await gallery(4);
+  const { open } = await switchGallery(4, T0);
   const hung = new GatedEngine(new FakeAnalyzer());
   const a = await open(hung);
   const dead = await a.models.startReembed(admin);
@@ -248,13 +213,13 @@ test("a dead run's lease expires: the next start takes over, marks it abandoned,
   const ended = await a.models.reembedRun(admin, dead.id);
   assert.deepEqual([ended.state, ended.error?.code], ['failed', 'JOB_ABANDONED']);
   assert.equal(await a.store.db.selectFrom('job_leases').select('holder').executeTakeFirst(), undefined);
-  assert.deepEqual(await counts(b), { [MODELS.embedder.id]: 4 });
+  assert.deepEqual(await templateCounts(b), { [MODELS.embedder.id]: 4 });
   assert.equal((await log(b)).filter((e) => e.action === 'template.reembedded').length, 4);
   await Promise.all([a.close(), b.close()]);
 });
 
 test('an erased person is named by no run report: erased while the run goes, or after it ended', async () => {
-  const { open, ids } = await gallery(2);
+  const { open, ids } = await switchGallery(2, T0);
   const blind = new Blind();
   const v = await open(blind);
   const run = await v.models.startReembed(admin);
@@ -280,7 +245,7 @@ test('an erased person is named by no run report: erased while the run goes, or 
 });
 
 test('a person restricted or whose data under the purpose went while a run goes is neither processed nor listed for re-enrollment', async () => {
-  const { open } = await gallery(4);
+  const { open } = await switchGallery(4, T0);
   const gate = new GatedEngine(new FakeAnalyzer());
   const v = await open(gate);
   const run = await v.models.startReembed(admin);

@@ -1,0 +1,49 @@
+import { openVeil, type Veil } from '../../src/app/veil.js';
+import { ManualClock } from '../../src/clock.js';
+import type { FaceAnalyzer } from '../../src/face/analyzer.js';
+import type { SubjectId } from '../../src/ids.js';
+import { FakeAnalyzer } from '../../support/fake-analyzer.js';
+import { engineOptions, tempDir } from '../helpers.js';
+import { admin, fakePhoto } from './fixture.js';
+
+/** The fake engine under another model id: what was active before the switch. */
+export class OldModel extends FakeAnalyzer {
+  override readonly modelId: string = 'old-model@1';
+}
+
+/**
+ * A gallery enrolled under OldModel (a watchlist purpose that keeps its photos), closed; `open` opens
+ * it again with another engine, as a process after a model switch would (each open its own clock,
+ * from `start` unless one is given).
+ */
+export async function switchGallery(people: number, start?: string) {
+  const dataDir = tempDir('veil-rules-switch-');
+  const db = await engineOptions();
+  const open = (engine: FaceAnalyzer, clock = new ManualClock(start)) =>
+    openVeil({ ...db, dataDir, clock, engine, env: {} });
+  const v = await open(new OldModel());
+  await v.purposes.create(admin, {
+    key: 'watch',
+    name: 'watch',
+    description: 'Watchlist under a legal obligation, photos kept.',
+    lawfulBasis: 'legal-obligation',
+    art9Condition: 'substantial-public-interest',
+    legalReference: 'Act 12 s.3',
+    keepSourceImages: true,
+  });
+  const ids: SubjectId[] = [];
+  for (let i = 0; i < people; i++) {
+    const r = await v.gallery.enroll(admin, {
+      purpose: 'watch',
+      sourceReference: `file ${i}`,
+      images: [fakePhoto(`p${i}`)],
+    });
+    ids.push(r.subjectId);
+  }
+  await v.close();
+  return { open, ids };
+}
+
+/** Templates per model id. */
+export const templateCounts = async (v: Veil) =>
+  Object.fromEntries((await v.models.status(admin)).models.map((m) => [m.model, m.templates]));
