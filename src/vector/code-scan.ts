@@ -1,6 +1,6 @@
 import type { PopcountKernel } from './popcount.wasm.js';
 import type { StageClock } from './stage-clock.js';
-import { gatherTouched } from './gather-touched.js';
+import { gatherReadAhead, underReadAhead } from './read-ahead.js';
 
 /**
  * Which rows of the quantised index get scored on int8 (quantized-index.ts): the Hamming stages, over
@@ -223,14 +223,15 @@ export function scanCandidates(
   // The cut is taken before the split: both threads list the rows under the same cut, the same set.
   let m = split?.(lay, n, cutoff, want, clock) ?? -1;
   if (m < 0) {
-    m = k.under(lay.short, n, SHORT_QUERY, cutoff, lay.pick, lay.pickMax);
-    while (m < want && cutoff < SHORT_BITS) m = k.under(lay.short, n, SHORT_QUERY, ++cutoff, lay.pick, lay.pickMax);
+    const under = (cut: number) => underReadAhead(k, mem, lay.short, n, SHORT_QUERY, cut, lay.pick, lay.pickMax);
+    m = under(cutoff);
+    while (m < want && cutoff < SHORT_BITS) m = under(++cutoff);
     // `under` stops when its list is full: the rows after it were never compared (ties at the cut, or a
     // sample unlike the rest), and the nearest may be among them. Every code is scanned instead.
     clock?.lap('short');
     if (m + 4 > lay.pickMax) return full();
     hist.fill(0);
-    gatherTouched(k, mem, lay.codes, m, QUERY, lay.dist, HIST, lay.pick);
+    gatherReadAhead(k, mem, lay.codes, m, QUERY, lay.dist, HIST, lay.pick);
   }
   const out = nearest(k, lay.dist, m, cutAt(hist, want, DIMS));
   const pick = new Uint32Array(mem, lay.pick, m);

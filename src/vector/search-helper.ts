@@ -1,6 +1,6 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { kernelModule } from './popcount.wasm.js';
-import { gatherTouched } from './gather-touched.js';
+import { gatherReadAhead, underReadAhead } from './read-ahead.js';
 
 /**
  * The search helper: one worker thread that runs half of a quantised search's memory-bound Hamming
@@ -32,13 +32,13 @@ export interface HalfKernel {
  * One half of the two stages, as the job words say: the rows under the cut listed, then their 512-bit
  * distances and histogram; -1 when the list is full. Runs on either thread: its source is also the
  * helper's (hence plain word numbers and no inner function, so that it stands alone as text, with
- * gatherTouched beside it).
+ * read-ahead.ts's two functions beside it).
  */
 export function runHalf(e: HalfKernel, buf: SharedArrayBuffer, c: Int32Array): number {
   new Uint32Array(buf, c[9]!, 513).fill(0);
-  const m = e.under(c[2]!, c[4]!, c[11]!, c[5]!, c[6]!, c[7]!);
+  const m = underReadAhead(e, buf, c[2]!, c[4]!, c[11]!, c[5]!, c[6]!, c[7]!);
   if (m + 4 > c[7]!) return -1;
-  gatherTouched(e, buf, c[3]!, m, c[10]!, c[8]!, c[9]!, c[6]!);
+  gatherReadAhead(e, buf, c[3]!, m, c[10]!, c[8]!, c[9]!, c[6]!);
   return m;
 }
 
@@ -59,7 +59,8 @@ const { workerData, receiveMessageOnPort } = require('node:worker_threads');
 const { module, control, port } = workerData;
 const c = new Int32Array(control);
 const [IDLE, POSTED, RUNNING, DONE, ABANDONED, MAIL, STOP] = [${[IDLE, POSTED, RUNNING, DONE, ABANDONED, MAIL, STOP].join(', ')}];
-const gatherTouched = ${gatherTouched.toString()};
+const underReadAhead = ${underReadAhead.toString()};
+const gatherReadAhead = ${gatherReadAhead.toString()};
 const runHalf = ${runHalf.toString()};
 const scrubHalf = ${scrubHalf.toString()};
 const kernels = new Map();

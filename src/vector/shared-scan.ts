@@ -2,7 +2,7 @@ import type { PopcountKernel } from './popcount.wasm.js';
 import { CODE_BYTES, HELPER_HIST, HIST, QUERY, SHORT_BYTES, SHORT_QUERY, type ScanLayout } from './code-scan.js';
 import { currentHelper, helperMode, searchHelper } from './search-helper.js';
 import type { StageClock } from './stage-clock.js';
-import { gatherTouched } from './gather-touched.js';
+import { gatherReadAhead, underReadAhead } from './read-ahead.js';
 
 /**
  * The pre-selection's two memory-bound stages (code-scan.ts: `under` over every short code, then the
@@ -61,11 +61,11 @@ export class SharedScan {
     const buf = k.memory.buffer;
     let a: number;
     try {
-      a = k.under(lay.short, h, SHORT_QUERY, cutoff, lay.pick, max);
+      a = underReadAhead(k, buf, lay.short, h, SHORT_QUERY, cutoff, lay.pick, max);
       clock?.lap('short');
       if (a + 4 <= max) {
         new Uint32Array(buf, HIST, 513).fill(0);
-        gatherTouched(k, buf, lay.codes, a, QUERY, lay.dist, HIST, lay.pick);
+        gatherReadAhead(k, buf, lay.codes, a, QUERY, lay.dist, HIST, lay.pick);
       }
     } catch (e) {
       // The posted half is still settled (taken back, waited for or abandoned) and released, or every
