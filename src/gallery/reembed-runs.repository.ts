@@ -1,4 +1,5 @@
 import type { Executor } from '../store/store.js';
+import type { ReembedRunsTable } from '../store/schema-gallery.js';
 
 export type RunState = 'running' | 'done' | 'failed' | 'cancelled';
 
@@ -18,20 +19,7 @@ export interface RunRow {
   readonly error: { readonly code: string; readonly message: string } | null;
 }
 
-type Row = {
-  id: string;
-  model: string;
-  dry_run: number;
-  state: string;
-  started_at: string;
-  finished_at: string | null;
-  done: number;
-  total: number;
-  cancel_requested: number;
-  report: string | null;
-  error_code: string | null;
-  error_message: string | null;
-};
+type Row = ReembedRunsTable;
 
 const toRun = (r: Row): RunRow => ({
   id: r.id,

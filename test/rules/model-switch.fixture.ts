@@ -22,15 +22,7 @@ export async function switchGallery(people: number, start?: string) {
   const open = (engine: FaceAnalyzer, clock = new ManualClock(start)) =>
     openVeil({ ...db, dataDir, clock, engine, env: {} });
   const v = await open(new OldModel());
-  await v.purposes.create(admin, {
-    key: 'watch',
-    name: 'watch',
-    description: 'Watchlist under a legal obligation, photos kept.',
-    lawfulBasis: 'legal-obligation',
-    art9Condition: 'substantial-public-interest',
-    legalReference: 'Act 12 s.3',
-    keepSourceImages: true,
-  });
+  await watchPurpose(v);
   const ids: SubjectId[] = [];
   for (let i = 0; i < people; i++) {
     const r = await v.gallery.enroll(admin, {
@@ -42,6 +34,19 @@ export async function switchGallery(people: number, start?: string) {
   }
   await v.close();
   return { open, ids };
+}
+
+/** The purpose every switched gallery enrolls under: a watchlist that keeps its photos (re-embeddable). */
+export async function watchPurpose(v: Veil): Promise<void> {
+  await v.purposes.create(admin, {
+    key: 'watch',
+    name: 'watch',
+    description: 'Watchlist under a legal obligation, photos kept.',
+    lawfulBasis: 'legal-obligation',
+    art9Condition: 'substantial-public-interest',
+    legalReference: 'Act 12 s.3',
+    keepSourceImages: true,
+  });
 }
 
 /** Templates per model id. */

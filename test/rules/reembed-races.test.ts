@@ -12,14 +12,11 @@ import { GatedEngine } from '../../support/gated-engine.js';
 import { testDatabaseUrl } from '../../support/database.js';
 import { tempDir } from '../helpers.js';
 import { admin, fakePhoto } from './fixture.js';
+import { OldModel, watchPurpose } from './model-switch.fixture.js';
 
 // A template's replacement by a re-embedding run racing a change that removes the person's templates:
 // the run's transaction is held after it wrote the new template, until the other change waits on it
 // (PostgreSQL: a lock wait; SQLite runs one writer at a time, so the other change simply comes after).
-
-class OldModel extends FakeAnalyzer {
-  override readonly modelId: string = 'old-model@1';
-}
 
 const T0 = '2026-06-01T10:00:00.000Z';
 
@@ -38,15 +35,7 @@ async function racing(remove: (v: Veil, subjectId: SubjectId, purposeId: Purpose
     engine: new OldModel(),
     env: {},
   });
-  await old.purposes.create(admin, {
-    key: 'watch',
-    name: 'watch',
-    description: 'Watchlist under a legal obligation, photos kept.',
-    lawfulBasis: 'legal-obligation',
-    art9Condition: 'substantial-public-interest',
-    legalReference: 'Act 12 s.3',
-    keepSourceImages: true,
-  });
+  await watchPurpose(old);
   const enrolled = await old.gallery.enroll(admin, {
     purpose: 'watch',
     sourceReference: 'f',
