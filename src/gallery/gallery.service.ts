@@ -250,6 +250,10 @@ export class GalleryService {
 
   /** The basis checked again in the enrollment's transaction: a withdrawal since `basis()` must win. */
   private async recheck(tx: Tx, subjectId: SubjectId | undefined, consentId: ConsentId | null): Promise<void> {
+    // PostgreSQL: the person's row first, shared (a change of their face data locks it first, then the
+    // consent's): an erasure or removal waits for this enrollment, or this one for it, so its delete of
+    // their templates never misses the one written here (read committed: test/rules/enroll-races.test.ts).
+    if (subjectId) await subjects.lockForChange(tx, [subjectId], this.deps.store.engine, true);
     if (consentId) {
       const c = await consentRepository.lockedState(tx, consentId, this.deps.store.engine);
       if (!c) throw new VeilError('CONSENT_REQUIRED', `No consent record '${consentId}'.`);

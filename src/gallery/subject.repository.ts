@@ -55,10 +55,11 @@ export const subjectRepository = {
     );
   },
 
-  /** Rows locked first by every change of face data: a template written by one is seen by the next. */
-  async lockForChange(ex: Executor, ids: readonly SubjectId[], engine: 'sqlite' | 'postgres'): Promise<void> {
-    if (engine === 'postgres' && ids.length)
-      await ex.selectFrom('subjects').select('id').where('id', 'in', ids).orderBy('id').forNoKeyUpdate().execute();
+  /** Rows locked first by every change of face data (shared by an enrollment): each sees the other's templates. */
+  async lockForChange(ex: Executor, ids: readonly SubjectId[], engine: 'sqlite' | 'postgres', share = false) {
+    if (engine !== 'postgres' || !ids.length) return;
+    const q = ex.selectFrom('subjects').select('id').where('id', 'in', ids).orderBy('id');
+    await (share ? q.forShare() : q.forNoKeyUpdate()).execute();
   },
 
   async setState(ex: Executor, id: SubjectId, state: SubjectState, at: string): Promise<void> {
