@@ -6,12 +6,13 @@ import { sql } from 'kysely';
 import { openVeil } from '../../src/app/veil.js';
 import { ManualClock } from '../../src/clock.js';
 import type { SubjectId } from '../../src/ids.js';
-import { openStore, type Store } from '../../src/store/store.js';
+import { openStore } from '../../src/store/store.js';
 import { FakeAnalyzer } from '../../support/fake-analyzer.js';
 import { testDatabaseUrl } from '../../support/database.js';
 import { tempDir } from '../helpers.js';
 import { admin, fakePhoto } from './fixture.js';
 import { watchPurpose } from './model-switch.fixture.js';
+import { heldAtAudit } from './held-audit.js';
 
 // An enrollment adding a template to a person, racing that person's erasure: the enrollment's
 // transaction is held after it wrote the template, before it commits. On PostgreSQL (read committed)
@@ -22,29 +23,13 @@ test('an erasure racing an enrollment into the same person leaves none of their 
   const dir = tempDir('veil-rules-enroll-race-');
   const url = await testDatabaseUrl();
   const real = await openStore({ databaseUrl: url, sqlitePath: join(dir, 'veil.db') });
-  // Holds the first transaction that takes the audit lock once armed: the enrollment's.
-  let hold: Promise<void> | null = null;
-  let held!: () => void;
-  const atHold = new Promise<void>((r) => (held = r));
-  const store: Store = {
-    ...real,
-    serializeAudit: async (tx) => {
-      const h = hold;
-      hold = null;
-      if (h) {
-        held();
-        await h;
-      }
-      return real.serializeAudit(tx);
-    },
-  };
+  const { store, arm } = heldAtAudit(real);
   const v = await openVeil({ dataDir: dir, store, clock: new ManualClock(), engine: new FakeAnalyzer(), env: {} });
   try {
     await watchPurpose(v);
     const first = await v.gallery.enroll(admin, { purpose: 'watch', sourceReference: 'a', images: [fakePhoto('p0')] });
     const subjectId = first.subjectId as SubjectId;
-    let go!: () => void;
-    hold = new Promise<void>((r) => (go = r));
+    const { atHold, go } = arm();
     const enrolling = v.gallery.enroll(admin, {
       purpose: 'watch',
       subjectId,

@@ -6,13 +6,14 @@ import { sql } from 'kysely';
 import { openVeil, type Veil } from '../../src/app/veil.js';
 import { ManualClock } from '../../src/clock.js';
 import type { PurposeId, SubjectId } from '../../src/ids.js';
-import { openStore, type Store } from '../../src/store/store.js';
+import { openStore } from '../../src/store/store.js';
 import { FakeAnalyzer } from '../../support/fake-analyzer.js';
 import { GatedEngine } from '../../support/gated-engine.js';
 import { testDatabaseUrl } from '../../support/database.js';
 import { tempDir } from '../helpers.js';
 import { admin, fakePhoto } from './fixture.js';
 import { OldModel, watchPurpose } from './model-switch.fixture.js';
+import { heldAtAudit } from './held-audit.js';
 
 // A template's replacement by a re-embedding run racing a change that removes the person's templates:
 // the run's transaction is held after it wrote the new template, until the other change waits on it
@@ -24,10 +25,6 @@ async function racing(remove: (v: Veil, subjectId: SubjectId, purposeId: Purpose
   const dir = tempDir('veil-rules-race-');
   const url = await testDatabaseUrl();
   const opened = () => openStore({ databaseUrl: url, sqlitePath: join(dir, 'veil.db') });
-  // Holds the first transaction that takes the audit lock once armed: the run's replacement.
-  let hold: Promise<void> | null = null;
-  let held!: () => void;
-  const atHold = new Promise<void>((r) => (held = r));
   const old = await openVeil({
     dataDir: dir,
     store: await opened(),
@@ -46,24 +43,13 @@ async function racing(remove: (v: Veil, subjectId: SubjectId, purposeId: Purpose
   await old.close();
 
   const real = await opened();
-  const store: Store = {
-    ...real,
-    serializeAudit: async (tx) => {
-      const h = hold;
-      hold = null;
-      if (h) {
-        held();
-        await h;
-      }
-      return real.serializeAudit(tx);
-    },
-  };
+  // The run's replacement is the transaction held.
+  const { store, arm } = heldAtAudit(real);
   const gate = new GatedEngine(new FakeAnalyzer());
   const v = await openVeil({ dataDir: dir, store, clock: new ManualClock(T0), engine: gate, env: {} });
   const run = await v.models.startReembed(admin);
   await gate.reached(1);
-  let go!: () => void;
-  hold = new Promise<void>((r) => (go = r));
+  const { atHold, go } = arm();
   gate.release();
   await atHold; // the old template deleted, the new one written, not committed
   const removing = remove(v, subjectId, purposeId);
