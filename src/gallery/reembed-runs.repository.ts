@@ -138,21 +138,6 @@ export const reembedRunsRepository = {
     }
   },
 
-  /** Of these subjects, those erased (a run's report must not name them). */
-  async erasedAmong(ex: Executor, subjectIds: readonly string[]): Promise<Set<string>> {
-    const erased = new Set<string>();
-    for (let i = 0; i < subjectIds.length; i += 500) {
-      const rows = await ex
-        .selectFrom('subjects')
-        .select('id')
-        .where('id', 'in', subjectIds.slice(i, i + 500))
-        .where('state', '=', 'erased')
-        .execute();
-      for (const r of rows) erased.add(r.id);
-    }
-    return erased;
-  },
-
   /** Keeps the latest `keep` runs: older reports name people who may since have been erased. */
   async prune(ex: Executor, keep: number): Promise<void> {
     const kept = ex

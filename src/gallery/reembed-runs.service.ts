@@ -4,6 +4,7 @@ import { newId } from '../ids.js';
 import { opsRepository as leases } from '../ops/ops.repository.js';
 import type { CoreDeps } from '../service-deps.js';
 import { modelSwitchRepository } from './model-switch.repository.js';
+import { subjectStateRepository as subjects } from './subject-state.repository.js';
 import type { ReembedReport, ReembedWalk } from './reembed.walk.js';
 import { reembedRunsRepository as runs, type RunRow, type RunState } from './reembed-runs.repository.js';
 
@@ -207,15 +208,15 @@ export class ReembedRuns {
       // The audit lock first: an erasure takes it too before it scrubs stored reports (subject-eraser.ts),
       // so whichever commits first, the person it erases is named by no report.
       await this.deps.store.serializeAudit(tx);
-      const erased =
+      const kept =
         end.report &&
-        (await runs.erasedAmong(
+        (await subjects.notErased(
           tx,
           end.report.reenroll.map((e) => e.subjectId),
         ));
       const report = end.report && {
         ...end.report,
-        reenroll: end.report.reenroll.filter((e) => !erased!.has(e.subjectId)),
+        reenroll: end.report.reenroll.filter((e) => kept!.has(e.subjectId)),
       };
       await runs.finish(tx, row.id, { ...end, at, report: report && JSON.stringify(report) });
       const counts = report && {

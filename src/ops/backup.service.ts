@@ -24,6 +24,7 @@ import type { SuppressionList } from '../gallery/suppression.js';
 import type { ErasureCertificate } from '../rights/certificate.js';
 import type { PurposeService } from '../privacy/purpose.service.js';
 import { backupRepository } from './backup.repository.js';
+import { subjectStateRepository } from '../gallery/subject-state.repository.js';
 import { replayJournal, type JournalReplay } from './restore-replay.js';
 
 /** The sealed files a backup carries: everything a restored database refers to. */
@@ -119,7 +120,7 @@ export class BackupService {
       const s = bySlot.get(r.slot);
       if (!r.destroyed && (s?.state !== 'live' || s.owner !== r.owner)) gone.add(r.owner);
     }
-    const ids = (await backupRepository.subjectsNotErased(store.db, [...gone])) as SubjectId[];
+    const ids = [...(await subjectStateRepository.notErased(store.db, [...gone]))] as SubjectId[];
     const system = actors.system('restore');
     const certificate = ids.length ? await this.deps.lifecycle.erase(ids, system, null) : null;
     const journal = await replayJournal({ ...this.deps, journal: keyring.journal }, system);
