@@ -1,6 +1,6 @@
 // Embedding variants on lfw-dev, chosen on folds 7-8 (lfw-dev's first two folds) and confirmed on folds
 // 9-10: which five points, the landmark passes, the template's scale and position (crop margins), the
-// warp's interpolation, the similarity fit, pixel conventions. Never run by `npm test`; docs/accuracy.md
+// warp's interpolation, the similarity fit, pixel conventions, the crop's lighting and colour. Never run by `npm test`; docs/accuracy.md
 // holds the tables it printed. Three steps, each cached under ACC_CACHE (default /tmp/acc-cache):
 //   node --import tsx scripts/accuracy/variants.ts points            # detect + both landmark passes, once
 //   node --import tsx scripts/accuracy/variants.ts embed base,s0.95   # warp + embed every photo per variant
@@ -79,6 +79,8 @@ interface Variant {
   bytes: boolean;
   /** Flip augmentation: the crop only, its mirror only, or the sum of both embeddings (two inferences). */
   flip: 'none' | 'mirror' | 'sum';
+  /** Photometric normalisation of the crop before the embedder (see `toned`). */
+  tone: Tone;
 }
 const SHIPPED: Variant = {
   pass: 2,
@@ -91,6 +93,7 @@ const SHIPPED: Variant = {
   norm: [127, 128],
   bytes: true,
   flip: 'none',
+  tone: 'none',
 };
 const VARIANTS: Record<string, Partial<Variant>> = {
   base: {},
@@ -115,7 +118,44 @@ const VARIANTS: Record<string, Partial<Variant>> = {
   halfpx: { offset: -0.5 },
   float: { warp: warpBilinearFloat, bytes: false },
   norm1275: { norm: [127.5, 127.5] },
+  gray: { tone: 'gray' },
+  lum: { tone: 'lum' },
+  chan: { tone: 'chan' },
 };
+/**
+ * Lighting and colour normalisations of the crop (third round): grey (luminance in every channel),
+ * `lum` (one gain and offset for all channels, so the crop's luminance has mean 127 and standard
+ * deviation 60: contrast and exposure, colours kept) and `chan` (the same per channel: also a grey-world
+ * white balance). LFW's news photos vary in lighting and colour cast more than in pose.
+ */
+type Tone = 'none' | 'gray' | 'lum' | 'chan';
+function toned(tone: Tone, px: ArrayLike<number>): ArrayLike<number> {
+  if (tone === 'none') return px;
+  const n = px.length / 3;
+  const out = new Float32Array(px.length);
+  const stats = (get: (i: number) => number) => {
+    let s = 0,
+      s2 = 0;
+    for (let i = 0; i < n; i++) {
+      const x = get(i);
+      s += x;
+      s2 += x * x;
+    }
+    const m = s / n;
+    return [m, Math.sqrt(Math.max(1e-6, s2 / n - m * m))] as const;
+  };
+  const lum = (i: number) => 0.299 * px[i * 3]! + 0.587 * px[i * 3 + 1]! + 0.114 * px[i * 3 + 2]!;
+  if (tone === 'gray') {
+    for (let i = 0; i < n; i++) out[i * 3] = out[i * 3 + 1] = out[i * 3 + 2] = lum(i);
+    return out;
+  }
+  for (let c = 0; c < 3; c++) {
+    const [m, sd] = tone === 'lum' ? stats(lum) : stats((i) => px[i * 3 + c]!);
+    for (let i = 0; i < n; i++) out[i * 3 + c] = (px[i * 3 + c]! - m) * (60 / sd) + 127;
+  }
+  return out;
+}
+
 const variant = (name: string): Variant => {
   const v = VARIANTS[name];
   if (!v) throw new Error(`unknown variant ${name}: one of ${Object.keys(VARIANTS).join(', ')}`);
@@ -198,7 +238,10 @@ async function embed(names: string[]): Promise<void> {
     for (const [n, f] of Object.keys(found).entries()) {
       const img = await decode(readFileSync(join(lfw.root, 'images', f)));
       const t = performance.now();
-      const px = v.warp(img, invertAffine(v.fit(fivePoints(v, found[f]!), tpl)), ALIGNED_SIZE, ALIGNED_SIZE);
+      const px = toned(
+        v.tone,
+        v.warp(img, invertAffine(v.fit(fivePoints(v, found[f]!), tpl)), ALIGNED_SIZE, ALIGNED_SIZE),
+      );
       warpMs += performance.now() - t;
       const [mu, sd] = v.norm;
       // Bytes, as the engine feeds the embedder, unless the variant keeps the warp's floats.
