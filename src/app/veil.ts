@@ -230,7 +230,7 @@ export async function openVeil(opts: VeilOptions) {
     mailer,
     metricsPublic: settings.metrics.public,
   });
-  const backup = new BackupService({ ...base, purposes, dataDir, keyring, lifecycle, suppression });
+  const backup = new BackupService({ ...base, purposes, dataDir, keyring, lifecycle, suppression, master, vault });
   const keyRotation = new KeyRotationService({
     ...base,
     keyring,

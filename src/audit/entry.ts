@@ -51,6 +51,7 @@ export const AUDIT_ACTIONS = [
   'key.shredded',
   'key.created',
   'key.master.rotated',
+  'key.master.resealed',
   'apikey.created',
   'apikey.revoked',
   'audit.key.rotated',

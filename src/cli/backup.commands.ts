@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
 import { loadSettings } from '../config/settings.js';
 import { restoreBackup } from '../ops/restore.js';
-import { NOT_IN_BACKUP } from '../ops/backup.service.js';
+import { NOT_IN_BACKUP, type ReplayReport } from '../ops/backup.service.js';
 import { parseCommand } from './args.js';
 import { cliActor, openLocalServices } from './context.js';
 import { UsageError, type Io } from './output.js';
+import { keyFrom } from './keys.commands.js';
 
 const BACKUP_USAGE = `usage: veil backup --out DIR [--json]
 A consistent copy of the embedded SQLite database (VACUUM INTO: no free pages) and the sealed files
@@ -12,11 +13,14 @@ under images/, media/ and exports/, with a manifest. Never the keystore (keys/) 
 backup holding keys would bring back everyone erased after it was taken. PostgreSQL: use pg_dump and
 'veil restore --replay-only' (docs/deploy.md).`;
 
-const RESTORE_USAGE = `usage: veil restore DIR [--json]
-       veil restore --replay-only [--json]
+const RESTORE_USAGE = `usage: veil restore DIR [--previous-master-key FILE] [--json]
+       veil restore --replay-only [--previous-master-key FILE] [--json]
 With every Veil process stopped: sets the database and sealed files in place aside, puts the backup in
 DIR there, then erases again everyone the keystore says was erased since the backup was taken.
---replay-only runs just that last step against the configured database (after a pg_restore).`;
+--replay-only runs just that last step against the configured database (after a pg_restore).
+A backup taken before 'veil keys rotate-master' needs the master key it was taken under, in FILE
+(64 hex digits): what it holds sealed under that key's derived keys is sealed again under the
+current one. Without it such a restore refuses before changing anything.`;
 
 /** `veil backup --out DIR`. */
 export async function backupCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -50,29 +54,38 @@ export async function backupCommand(argv: string[], io: Io, env: NodeJS.ProcessE
 export async function restoreCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const { values, positionals } = parseCommand(
     argv,
-    { 'replay-only': { type: 'boolean' }, json: { type: 'boolean' } },
+    { 'replay-only': { type: 'boolean' }, 'previous-master-key': { type: 'string' }, json: { type: 'boolean' } },
     RESTORE_USAGE,
   );
   if (values.help) return (io.out(RESTORE_USAGE + '\n'), 0);
   const replayOnly = Boolean(values['replay-only']);
   if (replayOnly ? positionals.length : positionals.length !== 1) throw new UsageError(RESTORE_USAGE);
+  const file = values['previous-master-key'];
+  const previousKey = file ? keyFrom(file) : undefined;
   let r;
   if (replayOnly) {
     const v = await openLocalServices(io, env);
     try {
-      r = { ...(await v.backup.replayErasures(cliActor())), setAside: null, files: 0 };
+      r = { ...(await v.backup.replayErasures(cliActor(), { previousKey })), setAside: null, files: 0 };
     } finally {
       await v.close();
     }
-  } else r = await restoreBackup(loadSettings(env), resolve(positionals[0]!), cliActor());
+  } else
+    r = await restoreBackup(loadSettings(env), resolve(positionals[0]!), cliActor(), {
+      ...(previousKey ? { previousKey } : {}),
+    });
   const { journal } = r;
   if (values.json)
-    io.out(JSON.stringify({ replayed: r.replayed, journal, setAside: r.setAside, files: r.files }) + '\n');
+    io.out(
+      JSON.stringify({ replayed: r.replayed, journal, resealed: r.resealed, setAside: r.setAside, files: r.files }) +
+        '\n',
+    );
   else
     io.out(
       [
         ...(replayOnly ? [] : [`restored the database and ${r.files} files from ${resolve(positionals[0]!)}`]),
         ...(r.setAside ? [`what was in place is in ${r.setAside}: delete it once the restore is checked`] : []),
+        ...(r.resealed ? [resealedLine(r.resealed)] : []),
         r.replayed.length
           ? `replayed ${r.replayed.length} erasures the keystore records since the backup (audit actor system:restore): ${r.replayed.join(', ')}`
           : 'no erasure to replay: nobody in the restored database was erased since',
@@ -85,4 +98,10 @@ export async function restoreCommand(argv: string[], io: Io, env: NodeJS.Process
       ].join('\n') + '\n',
     );
   return 0;
+}
+
+function resealedLine(r: NonNullable<ReplayReport['resealed']>): string {
+  const c = r.counts;
+  const unreadable = r.unreadable ? `; ${r.unreadable} items opened under neither key, left as they were` : '';
+  return `sealed again under the current master key, from ${r.from}: ${c.requests} rights requests, ${c.enrollments} portal enrollments, ${c.suppressions} do-not-enroll entries, ${c.media} media files, ${c.exports} export files; ${c.subjects} contact hashes recomputed${unreadable}`;
 }

@@ -98,9 +98,10 @@ export const COMMANDS: Readonly<Record<string, CommandHelp>> = {
   restore: {
     summary: 'put a backup in place and replay the erasures made since',
     usage: {
-      usage: 'DIR [--json]  |  veil restore --replay-only [--json]',
+      usage:
+        'DIR [--previous-master-key FILE] [--json]  |  veil restore --replay-only [--previous-master-key FILE] [--json]',
       about:
-        'With every Veil process stopped: sets the database and sealed files in place aside, puts the backup in\nDIR there, then erases again everyone the keystore says was erased since the backup was taken.\n--replay-only runs just that last step against the configured database (after a pg_restore).',
+        "With every Veil process stopped: sets the database and sealed files in place aside, puts the backup in\nDIR there, then erases again everyone the keystore says was erased since the backup was taken.\n--replay-only runs just that last step against the configured database (after a pg_restore).\nA backup taken before 'veil keys rotate-master' needs the master key it was taken under, in FILE\n(64 hex digits): what it holds sealed under that key's derived keys is sealed again under the\ncurrent one. Without it such a restore refuses before changing anything.",
     },
   },
   faces: {

@@ -64,7 +64,7 @@ export async function keysCommand(argv: string[], io: Io): Promise<number> {
 }
 
 /** Reads a key file as VEIL_MASTER_KEY is read: 64 hex digits, else base64. */
-function keyFrom(path: string): Buffer {
+export function keyFrom(path: string): Buffer {
   let v: string;
   try {
     v = readFileSync(path, 'utf8').trim();

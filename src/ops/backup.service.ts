@@ -18,6 +18,10 @@ import { actors, type Actor } from '../auth/actor.js';
 import { VeilError } from '../errors.js';
 import type { SubjectId } from '../ids.js';
 import type { KeyRing } from '../privacy/keyring.js';
+import { MasterKey } from '../privacy/keys.js';
+import { DerivedReseal, type ResealCounts } from '../privacy/derived-reseal.js';
+import type { TemplateVault } from '../gallery/template-vault.js';
+import type { AuditLog } from '../audit/audit.log.js';
 import { keySlotRepository } from '../privacy/key-slot.repository.js';
 import type { FaceDataLifecycle } from '../gallery/face-data.lifecycle.js';
 import type { SuppressionList } from '../gallery/suppression.js';
@@ -45,6 +49,8 @@ export interface BackupManifest {
   readonly engine: 'sqlite';
   readonly schemaVersion: number;
   readonly database: 'veil.db';
+  /** The master key (its public id) whose derived keys seal what the backup holds; absent in older backups. */
+  readonly masterKeyId?: string;
   readonly files: readonly { path: string; bytes: number; sha256: string }[];
   readonly excluded: typeof NOT_IN_BACKUP;
 }
@@ -55,6 +61,16 @@ export interface ReplayReport {
   readonly certificate: ErasureCertificate | null;
   /** Withdrawals, removals, restrictions and do-not-enroll entries since the backup, applied again (restore-journal.ts). */
   readonly journal: JournalReplay;
+  /** What was sealed under the previous master key's derived keys (a backup from before a rotation), sealed again. */
+  readonly resealed: { readonly from: string; readonly counts: ResealCounts; readonly unreadable: number } | null;
+}
+
+/** Which master key sealed the restored data, as far as the restore knows. */
+export interface SealedUnder {
+  /** The backup's manifest says (`masterKeyId`); otherwise the data is tried under the installation's key. */
+  readonly backupMasterId?: string | undefined;
+  /** The master key in use when the backup was taken (`--previous-master-key`): 32 bytes. */
+  readonly previousKey?: Buffer | undefined;
 }
 
 /**
@@ -67,6 +83,7 @@ export class BackupService {
   constructor(
     private readonly deps: {
       store: Store;
+      audit: AuditLog;
       purposes: PurposeService;
       clock: Clock;
       policy: AccessPolicy;
@@ -74,6 +91,8 @@ export class BackupService {
       keyring: KeyRing;
       lifecycle: FaceDataLifecycle;
       suppression: SuppressionList;
+      master: MasterKey;
+      vault: TemplateVault;
     },
   ) {}
 
@@ -99,6 +118,7 @@ export class BackupService {
       engine: 'sqlite',
       schemaVersion: Math.max(0, ...(await migrationStatus(store.db)).applied.map((a) => a.version)),
       database: 'veil.db',
+      masterKeyId: this.deps.master.id,
       files: listFiles(outDir).map((path) => fileEntry(outDir, path)),
       excluded: NOT_IN_BACKUP,
     };
@@ -110,9 +130,13 @@ export class BackupService {
    * Subjects the database holds as not erased whose key is a tombstone in the keystore, or whose slot
    * holds no key of theirs, are erased again (actor system:restore in the audit log).
    */
-  async replayErasures(actor: Actor): Promise<ReplayReport> {
+  async replayErasures(actor: Actor, sealed: SealedUnder = {}): Promise<ReplayReport> {
     this.deps.policy.require(actor, 'keys.manage');
     const { store, keyring } = this.deps;
+    // First, and before anything else changes: the replay's erasures and do-not-enroll entries, and
+    // every enrollment after it, open the restored list under this installation's keys.
+    const system = actors.system('restore');
+    const resealed = await this.reseal(system, sealed);
     const slots = await keyring.keystore.readAll();
     const gone = new Set(slots.filter((s) => s.state === 'tombstone').map((s) => s.owner));
     const bySlot = new Map(slots.map((s) => [s.slot, s]));
@@ -121,11 +145,63 @@ export class BackupService {
       if (!r.destroyed && (s?.state !== 'live' || s.owner !== r.owner)) gone.add(r.owner);
     }
     const ids = [...(await subjectStateRepository.notErased(store.db, [...gone]))] as SubjectId[];
-    const system = actors.system('restore');
     const certificate = ids.length ? await this.deps.lifecycle.erase(ids, system, null) : null;
     const journal = await replayJournal({ ...this.deps, journal: keyring.journal }, system);
-    return { replayed: ids, certificate, journal };
+    return { replayed: ids, certificate, journal, resealed };
   }
+
+  /**
+   * A backup taken before `veil keys rotate-master` holds data sealed under the old master's derived
+   * keys, which the new one cannot derive (the keystore, never in a backup, was rewrapped in place):
+   * sealed again under this installation's, given the old key; refused, naming it, without it.
+   */
+  private async reseal(actor: Actor, sealed: SealedUnder): Promise<ReplayReport['resealed']> {
+    const { master } = this.deps;
+    const moves = new DerivedReseal(this.deps);
+    const given = sealed.previousKey ? MasterKey.fromBytes(sealed.previousKey) : undefined;
+    const previous = await previousKeyFor(master, sealed.backupMasterId, given, (k) => moves.probe(k));
+    if (!previous) return null;
+    const from = sealed.backupMasterId ?? previous.id;
+    const r = await moves.run(previous, master);
+    await this.deps.store.transaction((tx) =>
+      this.deps.audit.append(tx, {
+        actor,
+        action: 'key.master.resealed',
+        detail: { from, to: master.id, ...r.counts, unreadable: r.unreadable },
+      }),
+    );
+    return { from, ...r };
+  }
+}
+
+/**
+ * The key to move the restored data from, null when it is under `current`'s keys already: by the
+ * backup's manifest, else by trying the data (`probe`); `current` itself when the manifest names
+ * another key but nothing is sealed under it (the contact hashes are recomputed all the same). Refuses, saying what to pass, when that key
+ * is needed and not given, or not the one; callers ask before they change anything.
+ */
+export async function previousKeyFor(
+  current: MasterKey,
+  id: string | undefined,
+  previous: MasterKey | undefined,
+  probe: (k: MasterKey) => Promise<'opens' | 'fails' | 'none'>,
+): Promise<MasterKey | null> {
+  const state = id === current.id ? 'opens' : await probe(current);
+  if (id ? id === current.id : state !== 'fails') return null;
+  // Nothing sealed that the current key cannot open: only the keyed contact hashes follow the key.
+  if (state === 'none') return current;
+  const what = id ? `master key ${id}` : 'another master key';
+  if (!previous)
+    throw new VeilError(
+      'MASTER_KEY_INVALID',
+      `The backup's data is sealed under keys derived from ${what}, not from this installation's (${current.id}): the master key was rotated since the backup. Run the restore again with --previous-master-key FILE, FILE holding the master key in use when the backup was taken (64 hex digits); nothing was changed.`,
+    );
+  if (id ? previous.id !== id : (await probe(previous)) !== 'opens')
+    throw new VeilError(
+      'MASTER_KEY_INVALID',
+      `The key given as the previous master key (${previous.id}) is not the one the backup's data is sealed under (${what}); nothing was changed.`,
+    );
+  return previous;
 }
 
 /** Copies a directory of sealed files, 0700 directories and 0600 files. */

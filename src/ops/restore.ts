@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sqlitePath, type Settings } from '../config/settings.js';
 import { assertSqliteUnused } from '../store/sqlite.js';
@@ -6,7 +7,17 @@ import { openVeil } from '../app/veil.js';
 import type { Actor } from '../auth/actor.js';
 import { VeilError } from '../errors.js';
 import { Keystore } from '../privacy/keystore.js';
-import { BACKUP_DIRS, copyTree, fileEntry, type BackupManifest, type ReplayReport } from './backup.service.js';
+import { MasterKey } from '../privacy/keys.js';
+import { probeDerived } from '../privacy/derived-reseal.js';
+import { openStore } from '../store/store.js';
+import {
+  BACKUP_DIRS,
+  copyTree,
+  fileEntry,
+  previousKeyFor,
+  type BackupManifest,
+  type ReplayReport,
+} from './backup.service.js';
 
 export interface RestoreReport extends ReplayReport {
   /** Where the database and files that were in place went (delete it once the restore is checked). */
@@ -18,9 +29,16 @@ export interface RestoreReport extends ReplayReport {
  * `veil restore DIR` for the embedded store, with every Veil process stopped: checks the backup
  * against its manifest, sets what is in place aside, puts the copy in, opens Veil on it (migrating an
  * older schema) and replays the erasures the keystore remembers. The keystore is not in the backup and
- * must be this installation's own: restoring without it would make every key read as destroyed.
+ * must be this installation's own: restoring without it would make every key read as destroyed. A
+ * backup taken before a master key rotation needs the key it was taken under (`previousKey`), to
+ * seal its derived-key data again under the installation's; without it the restore refuses first.
  */
-export async function restoreBackup(settings: Settings, from: string, actor: Actor): Promise<RestoreReport> {
+export async function restoreBackup(
+  settings: Settings,
+  from: string,
+  actor: Actor,
+  opts: { previousKey?: Buffer } = {},
+): Promise<RestoreReport> {
   if (settings.databaseUrl)
     throw new VeilError(
       'INVALID_STATE',
@@ -35,15 +53,48 @@ export async function restoreBackup(settings: Settings, from: string, actor: Act
     );
   const db = sqlitePath(settings);
   if (existsSync(db)) assertSqliteUnused(db);
+  const sealed = { backupMasterId: manifest.masterKeyId, previousKey: opts.previousKey };
+  const { master } = MasterKey.load(dataDir, settings.masterKey);
+  const previous = opts.previousKey ? MasterKey.fromBytes(opts.previousKey) : undefined;
+  await checkSealedUnder(from, dataDir, master, manifest.masterKeyId, previous);
   const setAside = moveAside(dataDir, db);
   writeFileSync(db, readFileSync(join(from, 'veil.db')), { mode: 0o600 });
   for (const d of BACKUP_DIRS) copyTree(join(from, d), join(dataDir, d));
   const v = await openVeil({ dataDir, settings });
   try {
-    const replay = await v.services.backup.replayErasures(actor);
+    const replay = await v.services.backup.replayErasures(actor, sealed);
     return { ...replay, setAside, files: manifest.files.length };
   } finally {
     await v.close();
+  }
+}
+
+/**
+ * Refuses a backup sealed under another master key's derived keys without that key, before anything is
+ * set aside: unless the manifest names the installation's key, the backup's sealed data is tried on a
+ * copy of its database (opened without migrating). A copy too old to read that way is judged after the
+ * migration instead, by the replay's same check, before its first change.
+ */
+async function checkSealedUnder(
+  from: string,
+  dataDir: string,
+  master: MasterKey,
+  id: string | undefined,
+  previous: MasterKey | undefined,
+): Promise<void> {
+  if (id === master.id) return;
+  const copy = join(dataDir, `restore-probe-${randomBytes(6).toString('hex')}.db`);
+  writeFileSync(copy, readFileSync(join(from, 'veil.db')), { mode: 0o600 });
+  try {
+    const store = await openStore({ sqlitePath: copy, migrations: 'none' });
+    try {
+      const probe = (k: MasterKey) => probeDerived({ store, dataDir: from }, k).catch(() => 'none' as const);
+      await previousKeyFor(master, id, previous, probe);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    for (const f of [copy, `${copy}-wal`, `${copy}-shm`]) rmSync(f, { force: true });
   }
 }
 

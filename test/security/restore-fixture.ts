@@ -8,6 +8,7 @@ import { restoreBackup } from '../../src/ops/restore.js';
 import type { ManualClock } from '../../src/clock.js';
 import type { PurposeId, SubjectId } from '../../src/ids.js';
 import type { JournalReplay } from '../../src/ops/restore-replay.js';
+import type { ReplayReport } from '../../src/ops/backup.service.js';
 import type { Mailer } from '../../src/rights/mailer.js';
 import { engine, NOTICE, operator } from '../gallery/fixture.js';
 import { createDatabase, face, tempDir } from '../helpers.js';
@@ -68,8 +69,13 @@ export async function backUpAndRestoreLater(
       dir,
       manifest: m,
       // The master key in use at the restore: another one after a rotation since the backup.
-      restore: (hex = masterHex) =>
-        restoreBackup(loadSettings({ VEIL_DATA_DIR: dataDir, VEIL_MASTER_KEY: hex }), dir, operator),
+      restore: (hex = masterHex, previousKey?: Buffer) =>
+        restoreBackup(
+          loadSettings({ VEIL_DATA_DIR: dataDir, VEIL_MASTER_KEY: hex }),
+          dir,
+          operator,
+          previousKey ? { previousKey } : {},
+        ),
     };
   }
   await assert.rejects(v.backup.backup(operator, tempDir()), { code: 'INVALID_STATE' });
@@ -107,12 +113,14 @@ export async function restoreAndReplay(
   masterHex: string,
   databaseUrl: string | undefined,
   clock?: ManualClock,
-): Promise<{ url: string | undefined; journal: JournalReplay }> {
-  const restored = await backup.restore(masterHex);
-  if (!('url' in restored)) return { url: databaseUrl, journal: restored.journal };
+  previousKey?: Buffer,
+): Promise<{ url: string | undefined; journal: JournalReplay; resealed: ReplayReport['resealed'] }> {
+  const restored = await backup.restore(masterHex, previousKey);
+  if (!('url' in restored)) return { url: databaseUrl, journal: restored.journal, resealed: restored.resealed };
   const r = await open(dataDir, masterHex, restored.url, clock);
   try {
-    return { url: restored.url, journal: (await r.backup.replayErasures(operator)).journal };
+    const { journal, resealed } = await r.backup.replayErasures(operator, { previousKey });
+    return { url: restored.url, journal, resealed };
   } finally {
     await r.close();
   }

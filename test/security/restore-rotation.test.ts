@@ -1,0 +1,177 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Veil } from '../../src/app/veil.js';
+import { VeilError } from '../../src/errors.js';
+import type { RestoreReport } from '../../src/ops/restore.js';
+import { MasterKey } from '../../src/privacy/keys.js';
+import { JOURNAL_FILE } from '../../src/privacy/restore-journal.js';
+import { operator } from '../gallery/fixture.js';
+import { ENGINE, engineOptions, face, tempDir } from '../helpers.js';
+import { BIDEN, OBAMA, backUpAndRestoreLater, enroll, matches, membersPurpose, open } from './restore-fixture.js';
+
+// A backup holds data sealed under keys derived from the master key in use when it was taken (here a
+// do-not-enroll entry). After `veil keys rotate-master` the installation's key derives other keys, and
+// the keystore (never in a backup) is under the new one: restored as it was, every enrollment failed
+// with KEY_DESTROYED. The restore needs the old key to seal that data again, and refuses without it.
+
+const ROSE = 'face_recognition/rose_leslie/knn_train_rose_leslie_img1.jpg';
+
+const enrollCode = (v: Veil, photo: string) =>
+  enroll(v, photo).then(
+    () => 'enrolled',
+    (e: unknown) => (e instanceof VeilError ? e.code : Promise.reject(e)),
+  );
+
+const key = (hex: string) => MasterKey.fromBytes(Buffer.from(hex, 'hex'));
+
+/** A do-not-enroll entry and one person in the backup; the master key rotated after it. */
+async function scenario() {
+  const oldHex = randomBytes(32).toString('hex');
+  const newHex = randomBytes(32).toString('hex');
+  const dataDir = tempDir('veil-restore-rot-');
+  const { databaseUrl } = await engineOptions();
+  const v = await open(dataDir, oldHex, databaseUrl);
+  let backup;
+  try {
+    await membersPurpose(v);
+    await enroll(v, BIDEN);
+    const embedding = (await v.engine.analyze(face(OBAMA[0]!))).faces[0]!.embedding;
+    await v.suppression.add(operator, { embedding, model: v.engine.modelId, reason: 'objection', at: '2026-12-02' });
+    assert.equal(await enrollCode(v, OBAMA[1]!), 'SUBJECT_SUPPRESSED');
+    backup = await backUpAndRestoreLater(v, dataDir, oldHex, databaseUrl);
+    await v.keyRotation.rotateMaster(operator, { newKey: Buffer.from(newHex, 'hex') });
+  } finally {
+    await v.close();
+  }
+  return { oldHex, newHex, dataDir, databaseUrl, backup };
+}
+
+/** What the installation holds outside the database, and the database file on SQLite: a refusal changes none of it. */
+function snapshot(dataDir: string, databaseUrl: string | undefined) {
+  const hash = (p: string) =>
+    createHash('sha256')
+      .update(readFileSync(join(dataDir, p)))
+      .digest('hex');
+  return {
+    entries: readdirSync(dataDir).sort(),
+    keystore: hash('keys/subject-keys.slots'),
+    journal: readdirSync(join(dataDir, 'keys')).includes('restore-journal.jsonl') ? hash(JOURNAL_FILE) : null,
+    db: databaseUrl ? null : hash('veil.db'),
+  };
+}
+
+async function assertBlocksAndWorks(dataDir: string, hex: string, url: string | undefined) {
+  const v = await open(dataDir, hex, url);
+  try {
+    assert.equal(await enrollCode(v, OBAMA[1]!), 'SUBJECT_SUPPRESSED', 'the do-not-enroll entry opens and blocks');
+    assert.equal(await enrollCode(v, ROSE), 'enrolled', 'anyone else enrolls');
+    assert.equal((await matches(v, BIDEN)).length, 1);
+    const audit = await v.store.db
+      .selectFrom('audit_entries')
+      .select(['body'])
+      .where('actor_id', '=', 'restore')
+      .where('action', '=', 'key.master.resealed')
+      .execute();
+    assert.equal(audit.length, 1);
+    assert.match(audit[0]!.body, new RegExp(key(hex).id));
+  } finally {
+    await v.close();
+  }
+}
+
+/** Restores the backup by the engine's tools: `veil restore DIR`, or a dump loaded and `veil restore --replay-only`. */
+async function restore(s: Awaited<ReturnType<typeof scenario>>, previous?: Buffer, url?: string) {
+  if (!s.databaseUrl) return { url: undefined, report: (await s.backup.restore(s.newHex, previous)) as RestoreReport };
+  const db = url ?? ((await s.backup.restore()) as { url: string }).url;
+  const v = await open(s.dataDir, s.newHex, db);
+  try {
+    return { url: db, report: await v.backup.replayErasures(operator, { previousKey: previous }) };
+  } finally {
+    await v.close();
+  }
+}
+
+test(`${ENGINE}: a backup taken before a master key rotation is refused without the old key, before anything changes, and restored with it`, async () => {
+  const s = await scenario();
+  const before = snapshot(s.dataDir, s.databaseUrl);
+  const url = s.databaseUrl ? ((await s.backup.restore()) as { url: string }).url : undefined;
+  const refused = (e: unknown) =>
+    e instanceof VeilError && e.code === 'MASTER_KEY_INVALID' && /--previous-master-key FILE/.test(e.message);
+  await assert.rejects(restore(s, undefined, url), refused);
+  assert.deepEqual(snapshot(s.dataDir, s.databaseUrl), before, 'a refused restore changed the installation');
+  await assert.rejects(restore(s, randomBytes(32), url), {
+    code: 'MASTER_KEY_INVALID',
+    message: /is not the one/,
+  });
+  assert.deepEqual(snapshot(s.dataDir, s.databaseUrl), before);
+  if (url) {
+    const v = await open(s.dataDir, s.newHex, url);
+    try {
+      const n = await v.store.db.selectFrom('audit_entries').select('seq').where('actor_id', '=', 'restore').execute();
+      assert.deepEqual(n, [], 'the refused replay changed the restored database');
+    } finally {
+      await v.close();
+    }
+  }
+
+  const { url: restored, report } = await restore(s, Buffer.from(s.oldHex, 'hex'), url);
+  assert.equal(report.resealed?.from, key(s.oldHex).id);
+  assert.equal(report.resealed?.counts.suppressions, 1);
+  assert.equal(report.resealed?.unreadable, 0);
+  await assertBlocksAndWorks(s.dataDir, s.newHex, restored);
+  if (restored) {
+    // The replay again, as after a crash: the data opens under the current key, nothing is moved.
+    const again = await restore(s, Buffer.from(s.oldHex, 'hex'), restored);
+    assert.equal(again.report.resealed, null);
+  }
+});
+
+test(`${ENGINE}: a backup taken and restored under the same master key needs no other key`, async () => {
+  const s = await scenario();
+  // Put the old key back in place of the new one: the rotation undone, as far as this backup is concerned.
+  const v = await open(s.dataDir, s.newHex, s.databaseUrl);
+  try {
+    await v.keyRotation.rotateMaster(operator, { newKey: Buffer.from(s.oldHex, 'hex') });
+  } finally {
+    await v.close();
+  }
+  const r = s.databaseUrl
+    ? await (async () => {
+        const url = ((await s.backup.restore()) as { url: string }).url;
+        const w = await open(s.dataDir, s.oldHex, url);
+        try {
+          return { url, report: await w.backup.replayErasures(operator) };
+        } finally {
+          await w.close();
+        }
+      })()
+    : { url: undefined, report: (await s.backup.restore(s.oldHex)) as RestoreReport };
+  assert.equal(r.report.resealed, null);
+  const w = await open(s.dataDir, s.oldHex, r.url);
+  try {
+    assert.equal(await enrollCode(w, OBAMA[1]!), 'SUBJECT_SUPPRESSED');
+  } finally {
+    await w.close();
+  }
+});
+
+// Backups written before the manifest named the master key: the restore tries their sealed data. A
+// PostgreSQL dump has no manifest: the first test runs that way there.
+if (ENGINE === 'sqlite')
+  test(`${ENGINE}: a backup whose manifest names no master key is tried, refused without the old key and restored with it`, async () => {
+    const s = await scenario();
+    const manifest = join(s.backup.dir!, 'manifest.json');
+    const m = JSON.parse(readFileSync(manifest, 'utf8')) as Record<string, unknown>;
+    assert.equal(m['masterKeyId'], key(s.oldHex).id);
+    delete m['masterKeyId'];
+    writeFileSync(manifest, JSON.stringify(m));
+    const before = snapshot(s.dataDir, undefined);
+    await assert.rejects(s.backup.restore(s.newHex), { code: 'MASTER_KEY_INVALID', message: /another master key/ });
+    assert.deepEqual(snapshot(s.dataDir, undefined), before, 'the probe left something behind');
+    const r = (await s.backup.restore(s.newHex, Buffer.from(s.oldHex, 'hex'))) as RestoreReport;
+    assert.equal(r.resealed?.counts.suppressions, 1);
+    await assertBlocksAndWorks(s.dataDir, s.newHex, undefined);
+  });
