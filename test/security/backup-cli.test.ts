@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openVeil } from '../../src/app/veil.js';
 import { actors } from '../../src/auth/actor.js';
 import type { SubjectId } from '../../src/ids.js';
+import { MasterKey } from '../../src/privacy/keys.js';
 import { engine, NOTICE, operator } from '../gallery/fixture.js';
 import { ENGINE, REPO, engineOptions, face, tempDir } from '../helpers.js';
 
@@ -107,5 +108,16 @@ test(`veil backup, veil restore and veil keys rotate-master from the command lin
     );
   } finally {
     await v.close();
+  }
+
+  if (ENGINE === 'sqlite') {
+    // The backup was taken under the key just rotated away: given it, the restore moves what it sealed.
+    const oldKey = join(tempDir('veil-cli-old-key-'), 'old.key');
+    writeFileSync(oldKey, before, { mode: 0o600 });
+    const again = veil('restore', out, '--previous-master-key', oldKey, '--json');
+    assert.equal(again.code, 0, again.err);
+    const from = MasterKey.fromBytes(Buffer.from(before.trim(), 'hex')).id;
+    assert.equal(JSON.parse(again.out).resealed.from, from);
+    assert.equal(veil('restore', out, '--previous-master-key', join(dir, 'no-such.key')).code, 1);
   }
 });
