@@ -18,6 +18,8 @@ export interface JournalReplay {
   readonly restrictions: number;
   /** Purposes whose suspension the restored database had set or lifted differently from the last change. */
   readonly suspensions: number;
+  /** Purpose settings (FPIR target, confirmation count) the restored database held otherwise than last set. */
+  readonly settings: number;
   /** Templates removed since as not the person's (rectification, a client's face deletion) that the restored database held. */
   readonly templatesRemoved: number;
   /** Do-not-enroll entries added since, which the restored database lacked, added again. */
@@ -34,6 +36,7 @@ export interface JournalReplay {
  *   later enrollment the backup already held, and stay);
  * - restriction: the person's last line is the present state; an erased person is left alone;
  * - a purpose's suspension: its last line is the present status;
+ * - a purpose's FPIR target or confirmation count: its last line per setting is the present value;
  * - templates removed as not the person's: those of them still there;
  * - a do-not-enroll entry: its id is not there (added again from the line, by SuppressionList).
  */
@@ -56,6 +59,7 @@ export async function replayJournal(
   const suppressionsLost: string[] = [];
   const lastRestriction = new Map<SubjectId, Extract<JournalEntry, { kind: 'restriction' }>>();
   const lastStatus = new Map<PurposeId, Extract<JournalEntry, { kind: 'purpose-status' }>>();
+  const lastSetting = new Map<string, Extract<JournalEntry, { kind: 'purpose-setting' }>>();
   for (const e of entries) {
     if (e.kind === 'restriction') {
       lastRestriction.set(e.subjectId, e);
@@ -63,6 +67,10 @@ export async function replayJournal(
     }
     if (e.kind === 'purpose-status') {
       lastStatus.set(e.purposeId, e);
+      continue;
+    }
+    if (e.kind === 'purpose-setting') {
+      lastSetting.set(`${e.purposeId} ${e.setting}`, e);
       continue;
     }
     if (e.kind === 'suppression-added') {
@@ -108,11 +116,13 @@ export async function replayJournal(
     restrictions++;
   }
   const suspensions = await replayStatuses(d, [...lastStatus.values()], actor);
+  const settings = await replaySettings(d, [...lastSetting.values()], actor);
   return {
     purposesRemoved,
     consentsWithdrawn,
     restrictions,
     suspensions,
+    settings,
     templatesRemoved,
     suppressionsAdded,
     suppressionsLost,
@@ -138,6 +148,22 @@ async function replayStatuses(
       e.suspended,
       `replayed after a restore (set at ${e.at})`,
     );
+    n++;
+  }
+  return n;
+}
+
+/** A purpose's last FPIR target and confirmation count are its present ones: a restore must not loosen them again. */
+async function replaySettings(
+  d: { store: Store; purposes: PurposeService },
+  last: readonly Extract<JournalEntry, { kind: 'purpose-setting' }>[],
+  actor: Actor,
+): Promise<number> {
+  let n = 0;
+  for (const e of last) {
+    const p = await purposes.byIdOrKey(d.store.db, e.purposeId);
+    if (!p || p[e.setting] === e.to) continue;
+    await d.purposes.replaySetting(actor, p.id, e.setting, e.to, `replayed after a restore (set at ${e.at})`);
     n++;
   }
   return n;

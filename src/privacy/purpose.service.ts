@@ -15,6 +15,9 @@ import { FPIR_LIMITS } from '../gallery/open-set.js';
 import { mediaRepository } from '../gallery/media.repository.js';
 import type { RestoreJournal } from './restore-journal.js';
 
+/** The settings an admin changes after the purpose is declared; each is a journal line (restore-journal.ts). */
+type Setting = 'fpir' | 'confirmations';
+
 /** A purpose as its readers see it: with how many templates may match under it now. */
 export type PurposeView = Purpose & { readonly templates: number };
 
@@ -23,7 +26,7 @@ export class PurposeService {
     private readonly deps: CoreDeps & {
       /** Matchable templates per purpose, from the live index. */
       templatesIn: (purposeId: PurposeId) => number;
-      /** Where a suspension (or resumption) is kept so a restored backup does not undo it. */
+      /** Where a suspension (or resumption), or a setting changed, is kept so a restored backup does not undo it. */
       journal: RestoreJournal;
     },
   ) {}
@@ -124,8 +127,24 @@ export class PurposeService {
     return this.view(await this.change(actor, p, 'fpir', fpir));
   }
 
-  /** One setting of a purpose changed, with its audit entry, in one transaction; no change, no entry. */
-  private async change<K extends 'fpir' | 'confirmations'>(
+  /**
+   * A setting as a restore's replay finds it in the journal: set again as it was decided, without the
+   * checks of a new decision (a purpose the backup holds with sightings since removed by retention).
+   */
+  async replaySetting(actor: Actor, ref: string, setting: Setting, to: number, reason: string): Promise<Purpose> {
+    const p = await this.deps.policy.purpose(actor, 'purposes.configure', ref);
+    const valid =
+      setting === 'fpir' ? to >= FPIR_LIMITS.min && to <= FPIR_LIMITS.max : ConfirmationsSchema.safeParse(to).success;
+    if (!valid)
+      throw new VeilError('INVALID_INPUT', `The journal's ${setting} for purpose '${p.key}' is out of range.`);
+    return this.change(actor, p, setting, to, reason);
+  }
+
+  /**
+   * One setting of a purpose changed, with its audit entry and its journal line, in one transaction;
+   * no change, no entry. Tightened, the line counts even if the commit is reported failed but happened.
+   */
+  private async change<K extends Setting>(
     actor: Actor,
     p: Purpose,
     setting: K,
@@ -133,12 +152,19 @@ export class PurposeService {
     reason?: string,
   ): Promise<Purpose> {
     if (to === p[setting]) return p;
-    await this.deps.store.transaction(async (tx) => {
-      if (setting === 'fpir') await repo.setFpir(tx, p.id, to);
-      else await repo.setConfirmations(tx, p.id, to);
-      const detail = { setting, from: p[setting], to, ...(reason === undefined ? {} : { reason }) };
-      await this.deps.audit.append(tx, { actor, action: 'purpose.updated', purposeId: p.id, detail });
-    });
+    const at = this.deps.clock.now().toISOString();
+    const { store, journal } = this.deps;
+    await journal.journaled(
+      (note) =>
+        store.transaction(async (tx) => {
+          if (setting === 'fpir') await repo.setFpir(tx, p.id, to);
+          else await repo.setConfirmations(tx, p.id, to);
+          const detail = { setting, from: p[setting], to, ...(reason === undefined ? {} : { reason }) };
+          await this.deps.audit.append(tx, { actor, action: 'purpose.updated', purposeId: p.id, detail });
+          await note({ kind: 'purpose-setting', at, purposeId: p.id, setting, from: p[setting], to });
+        }),
+      async () => (await repo.byIdOrKey(store.db, p.id))?.[setting] === to,
+    );
     return { ...p, [setting]: to };
   }
 

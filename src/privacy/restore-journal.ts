@@ -8,8 +8,8 @@ import type { ConsentId, PurposeId, SubjectId, TemplateId } from '../ids.js';
  * Changes a restored backup must not undo, kept beside the keystore (`keys/`, never in a backup).
  *
  * The keystore's tombstones bring erasures back after a restore; nothing brought back a consent
- * withdrawn, a purpose's data removed, a restriction set or a purpose suspended since the backup, so the restored
- * database made those people matchable again. One line per change; `veil restore` replays the lines the
+ * withdrawn, a purpose's data removed, a restriction set or a purpose suspended (or its FPIR target or
+ * confirmation count tightened) since the backup, so the restored database made those people matchable again. One line per change; `veil restore` replays the lines the
  * restored database does not reflect (src/ops/restore-replay.ts). Ids and times only: never a photo or
  * a contact, and a template only sealed, for a do-not-enroll entry (below).
  *
@@ -57,6 +57,15 @@ export type JournalChange =
       readonly purposeId: PurposeId;
       readonly suspended: boolean;
     }
+  /** A purpose's FPIR target or confirmation count changed: that setting's value from then on. */
+  | {
+      readonly kind: 'purpose-setting';
+      readonly at: string;
+      readonly purposeId: PurposeId;
+      readonly setting: 'fpir' | 'confirmations';
+      readonly from: number;
+      readonly to: number;
+    }
   | {
       readonly kind: 'suppression-added';
       readonly at: string;
@@ -80,6 +89,8 @@ type Marker = {
 function narrows(e: JournalChange): boolean {
   if (e.kind === 'restriction') return e.restricted;
   if (e.kind === 'purpose-status') return e.suspended;
+  // Fewer false matches let through (a lower FPIR), or more people to confirm each match.
+  if (e.kind === 'purpose-setting') return e.setting === 'fpir' ? e.to < e.from : e.to > e.from;
   return true;
 }
 
