@@ -152,18 +152,22 @@ export async function probeDerived(
 ): Promise<'opens' | 'fails' | 'none'> {
   const secrets = new ContactSecrets(master);
   const tries: (() => unknown)[] = [];
-  for (const r of (await repo.requests(store.db)).slice(0, PROBE))
+  for (const r of await repo.requests(store.db, PROBE)) tries.push(() => secrets.openContact(r.id, r.contact_sealed));
+  for (const r of await repo.enrollments(store.db, PROBE))
     tries.push(() => secrets.openContact(r.id, r.contact_sealed));
-  for (const r of (await repo.enrollments(store.db)).slice(0, PROBE))
-    tries.push(() => secrets.openContact(r.id, r.contact_sealed));
-  for (const r of (await repo.suppressions(store.db)).slice(0, PROBE))
+  for (const r of await repo.suppressions(store.db, PROBE))
     tries.push(() => openSealedFile(master.derive('suppression'), r.sealed, SUPPRESSION_AAD(r.id)));
   const files = [
     ...(await repo.mediaFiles(store.db)).map((r) => ({ ...r, label: 'media', aad: MEDIA_AAD(r.id) })),
     ...(await repo.exportFiles(store.db)).map((r) => ({ ...r, label: 'exports', aad: EXPORT_AAD(r.id) })),
-  ].filter((r) => existsSync(join(dataDir, r.path)));
-  for (const r of files.slice(0, PROBE))
+  ];
+  let found = 0;
+  for (const r of files) {
+    if (found >= PROBE) break;
+    if (!existsSync(join(dataDir, r.path))) continue;
+    found++;
     tries.push(() => openSealedFile(master.derive(r.label), readFileSync(join(dataDir, r.path)), r.aad));
+  }
   if (!tries.length) return 'none';
   return tries.some((f) => tryOpen(f) !== null) ? 'opens' : 'fails';
 }

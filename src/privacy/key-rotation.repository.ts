@@ -1,9 +1,17 @@
 import type { Executor } from '../store/store.js';
 
-/** Every column sealed under a key derived from the master key, and the keyed contact hashes. */
+/**
+ * Every column sealed under a key derived from the master key, and the keyed contact hashes. `limit`:
+ * the first few only, for a restore trying which master's keys open them (derived-reseal.ts).
+ */
 export const keyRotationRepository = {
-  async requests(ex: Executor) {
-    return ex.selectFrom('rights_requests').select(['id', 'contact_sealed', 'fulfil_options']).orderBy('id').execute();
+  async requests(ex: Executor, limit?: number) {
+    return ex
+      .selectFrom('rights_requests')
+      .select(['id', 'contact_sealed', 'fulfil_options'])
+      .orderBy('id')
+      .$if(limit !== undefined, (q) => q.limit(limit!))
+      .execute();
   },
 
   async updateRequest(
@@ -14,16 +22,26 @@ export const keyRotationRepository = {
     await ex.updateTable('rights_requests').set(v).where('id', '=', id).execute();
   },
 
-  async enrollments(ex: Executor) {
-    return ex.selectFrom('portal_enrollments').select(['id', 'contact_sealed']).orderBy('id').execute();
+  async enrollments(ex: Executor, limit?: number) {
+    return ex
+      .selectFrom('portal_enrollments')
+      .select(['id', 'contact_sealed'])
+      .orderBy('id')
+      .$if(limit !== undefined, (q) => q.limit(limit!))
+      .execute();
   },
 
   async updateEnrollment(ex: Executor, id: string, v: { contact_sealed: Buffer; contact_hash: string }): Promise<void> {
     await ex.updateTable('portal_enrollments').set(v).where('id', '=', id).execute();
   },
 
-  async suppressions(ex: Executor) {
-    return ex.selectFrom('suppressions').select(['id', 'sealed']).orderBy('id').execute();
+  async suppressions(ex: Executor, limit?: number) {
+    return ex
+      .selectFrom('suppressions')
+      .select(['id', 'sealed'])
+      .orderBy('id')
+      .$if(limit !== undefined, (q) => q.limit(limit!))
+      .execute();
   },
 
   async updateSuppression(ex: Executor, id: string, sealed: Buffer): Promise<void> {
