@@ -8,8 +8,8 @@ import type { ConsentId, PurposeId, SubjectId, TemplateId } from '../ids.js';
  * Changes a restored backup must not undo, kept beside the keystore (`keys/`, never in a backup).
  *
  * The keystore's tombstones bring erasures back after a restore; nothing brought back a consent
- * withdrawn, a purpose's data removed, a restriction set or a purpose suspended (or its FPIR target or
- * confirmation count tightened) since the backup, so the restored database made those people matchable again. One line per change; `veil restore` replays the lines the
+ * withdrawn, a purpose's data removed, a restriction set or a purpose suspended since the backup, so the restored
+ * database made those people matchable again. One line per change; `veil restore` replays the lines the
  * restored database does not reflect (src/ops/restore-replay.ts). Ids and times only: never a photo or
  * a contact, and a template only sealed, for a do-not-enroll entry (below).
  *
