@@ -55,6 +55,7 @@ export const ERROR_CODES = [
   // background jobs
   'JOB_RUNNING',
   'JOB_ABANDONED',
+  'SHUTTING_DOWN',
   // store
   'CONFLICT',
   'SCHEMA_OUTDATED',

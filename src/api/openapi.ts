@@ -57,13 +57,13 @@ const PROBLEMS: Record<string, string> = {
   '403': 'This key may not do this (FORBIDDEN)',
   '404': 'Not found, or not visible to this key (NOT_FOUND, UNKNOWN_PURPOSE, UNKNOWN_SUBJECT)',
   '409':
-    'Conflicts with the current state (CONFLICT, INVALID_STATE, JOB_RUNNING, PURPOSE_SUSPENDED, SUBJECT_RESTRICTED, SUBJECT_SUPPRESSED)',
+    'Conflicts with the current state (CONFLICT, INVALID_STATE, JOB_RUNNING, MODEL_MISMATCH, PURPOSE_SUSPENDED, SUBJECT_RESTRICTED, SUBJECT_SUPPRESSED)',
   '413': 'The body or image is too large (PAYLOAD_TOO_LARGE, IMAGE_TOO_LARGE)',
   '415': 'Not JSON or multipart, or not an accepted image format (UNSUPPORTED_MEDIA_TYPE, UNSUPPORTED_IMAGE_FORMAT)',
   '422':
     'The photo or the request cannot be processed (INVALID_IMAGE, NO_FACE, MULTIPLE_FACES, LOW_QUALITY, CONSENT_REQUIRED, CASE_REF_REQUIRED, ...)',
   '429': 'Too many requests, or the engine is busy (RATE_LIMITED, ENGINE_OVERLOADED); see Retry-After',
-  '503': 'Try again shortly (ENGINE_TIMEOUT, DATABASE_UNAVAILABLE, SCHEMA_OUTDATED)',
+  '503': 'Try again shortly (ENGINE_TIMEOUT, DATABASE_UNAVAILABLE, SCHEMA_OUTDATED, SHUTTING_DOWN)',
 };
 
 /** The problems an operation can answer, from what it takes: a key, parameters, a body, a photo. */

@@ -10,6 +10,8 @@ export interface ServerLog {
   readonly json: boolean;
   info(message: string): void;
   warn(message: string): void;
+  /** A failure no request answers for (a background run's): what it says, with fields such as the stack. */
+  error(message: string, fields: Record<string, string>): void;
   /** Human mode: one line per request on this app (JSON mode leaves it to Fastify's logger). */
   attach(app: FastifyInstance): void;
 }
@@ -19,13 +21,26 @@ const time = () => new Date().toTimeString().slice(0, 8);
 export function startLog(opts: { json: boolean; write: (text: string) => void }): ServerLog {
   const { write } = opts;
   if (opts.json) {
-    const line = (level: number, msg: string) => write(JSON.stringify({ level, time: Date.now(), msg }) + '\n');
-    return { json: true, info: (m) => line(30, m), warn: (m) => line(40, m), attach: () => undefined };
+    const line = (level: number, msg: string, fields = {}) =>
+      write(JSON.stringify({ level, time: Date.now(), msg, ...fields }) + '\n');
+    return {
+      json: true,
+      info: (m) => line(30, m),
+      warn: (m) => line(40, m),
+      error: (m, fields) => line(50, m, fields),
+      attach: () => undefined,
+    };
   }
   return {
     json: false,
     info: (m) => write(`veil: ${m}\n`),
     warn: (m) => write(`veil: WARNING: ${m}\n`),
+    error: (m, fields) =>
+      write(
+        `veil: ERROR: ${m}\n${Object.entries(fields)
+          .map(([k, v]) => `  ${k}: ${v}\n`)
+          .join('')}`,
+      ),
     attach(app) {
       const failures = new WeakMap<FastifyRequest, Error & { code?: string }>();
       app.addHook('onError', async (req, _reply, err) => {

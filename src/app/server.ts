@@ -45,6 +45,7 @@ export async function serve(
     settings,
     engine: pool,
     sqliteCheckpoint: settings.sqliteCheckpoint,
+    log,
   });
   for (const n of veil.notices) {
     if (n.level === 'warn') log.warn(n.message);

@@ -22,7 +22,7 @@ import { FaceFinder } from '../rights/face-finder.js';
 import { SuppressionList } from '../gallery/suppression.js';
 import { FaceDataLifecycle } from '../gallery/face-data.lifecycle.js';
 import { followIndex, liveIndex, snapshotFailed, type IndexOptions } from '../gallery/index-startup.js';
-import { ModelSwitch } from '../gallery/model-switch.service.js';
+import { ModelSwitch, type RunLog } from '../gallery/model-switch.service.js';
 import { LazyEngine } from '../face/lazy-engine.js';
 import { activeModel } from '../face/model-calibration.js';
 import type { FaceAnalyzer } from '../face/analyzer.js';
@@ -61,6 +61,7 @@ export interface VeilOptions {
   readonly mailer?: Mailer;
   readonly index?: IndexOptions; // the live index and its sealed snapshot (tests shrink them)
   readonly sqliteCheckpoint?: SqliteCheckpoint; // SQLite's own ('commit', here) or the server's ('background')
+  readonly log?: RunLog; // where background work's unexpected failures are told (the server's log; else stderr)
 }
 
 /** Startup notices the caller should show (never containing secrets). */
@@ -149,7 +150,7 @@ export async function openVeil(opts: VeilOptions) {
   const consents = new ConsentService({ ...base, keyring, vault, signingKey, controller, lifecycle });
   const media = new IngestService({ ...base, engine, index, suppression, master, keyring, vault, dataDir, threshold });
   const subjects = new SubjectService({ ...base, lifecycle, keyring, vault, ingest: media });
-  const models = new ModelSwitch({ ...base, engine, keyring, vault, lifecycle, calibration });
+  const models = new ModelSwitch({ ...base, engine, keyring, vault, lifecycle, calibration, log: opts.log });
   // Who a face already is, in every purpose and state, at the strict threshold: for the portal and rights intake.
   const faces = new FaceFinder({ store, index, keyring, vault, threshold: calibration.strictThreshold });
   const portal = new PortalService({
@@ -192,13 +193,7 @@ export async function openVeil(opts: VeilOptions) {
   });
   const apiKeys = new ApiKeyService(base);
   const compreface = openCompreFace({ ...base, apiKeys, gallery, search, subjects, lifecycle, engine });
-  const audit = new AuditService({
-    store,
-    audit: auditLog,
-    policy,
-    dataDir,
-    keyFromSettings: Boolean(settings.auditSigningKey),
-  });
+  const audit = new AuditService({ ...base, dataDir, keyFromSettings: Boolean(settings.auditSigningKey) });
   const retention = new RetentionService({ ...base, lifecycle, dataDir, settings: oversight });
   const orders = new OrderService({ ...base, purposes, signingKey, settings: oversight });
   const breaches = new BreachService(base);

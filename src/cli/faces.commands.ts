@@ -23,8 +23,10 @@ const HELP = `veil faces <command>
                                         is used). Needs 10/F different-person pairs; --save needs 400
                                         people and 200,000 different-person pairs
   status [--json]                       templates per model id (data directory needed)
-  reembed [--dry-run] [--json]          re-embed other models' templates from kept photos under the
-                                        active model; list who must re-enroll
+  reembed [--dry-run] [--model ID] [--json]
+                                        re-embed other models' templates from kept photos under the
+                                        active model; list who must re-enroll; --model: the model
+                                        meant, to change the runs' direction on purpose
 `;
 
 const round = (n: number, d = 2): number => Math.round(n * 10 ** d) / 10 ** d;

@@ -40,7 +40,7 @@ export async function reembedCommand(argv: string[], io: Io): Promise<number> {
   const usage = usageOf('faces', 'reembed');
   const { values, positionals } = parseCommand(
     argv,
-    { json: { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
+    { json: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, model: { type: 'string' } },
     usage,
   );
   if (positionals.length) throw new UsageError(usage);
@@ -48,6 +48,7 @@ export async function reembedCommand(argv: string[], io: Io): Promise<number> {
   try {
     const r = await v.models.reembed(cliActor(), {
       dryRun: values['dry-run'] ?? false,
+      model: values.model,
       ...(io.stderrIsTty ? { onProgress: (n: number) => io.err(`\rre-embedding: ${n} template(s) looked at`) } : {}),
     });
     if (io.stderrIsTty) io.err('\n');

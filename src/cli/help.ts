@@ -123,9 +123,9 @@ export const COMMANDS: Readonly<Record<string, CommandHelp>> = {
         about: 'templates per model id; only the active model (VEIL_EMBEDDER) matches',
       },
       reembed: {
-        usage: 'reembed [--dry-run] [--json]',
+        usage: 'reembed [--dry-run] [--model ID] [--json]',
         about:
-          'templates of other models made again under the active one from kept photos; lists who must\nre-enroll where the purpose keeps no photo (subject, purpose, consent). Resumable; audited.\nOne run at a time, here or through the API: refused with JOB_RUNNING and its id while one runs',
+          'templates of other models made again under the active one from kept photos; lists who must\nre-enroll where the purpose keeps no photo (subject, purpose, consent). Resumable; audited.\nOne run at a time, here or through the API: refused with JOB_RUNNING and its id while one runs.\nA run goes toward the model of the latest run (MODEL_MISMATCH otherwise); --model ID: the model\nmeant (the active one), to switch or roll back on purpose (docs/models.md: rolling switch)',
       },
     },
   },

@@ -1,11 +1,11 @@
 import type { Actor } from '../auth/actor.js';
 import type { ModelCalibration, StoredTail } from '../face/model-calibration.js';
 import { modelSwitchRepository as repo } from './model-switch.repository.js';
-import { ReembedRuns, type ReembedRun } from './reembed-runs.service.js';
+import { ReembedRuns, type ReembedRun, type RunLog } from './reembed-runs.service.js';
 import { ReembedWalk, suppressionCounts, type ReembedDeps, type ReembedReport } from './reembed.walk.js';
 
 export type { ReembedReport, ReenrollEntry, ReenrollReason } from './reembed.walk.js';
-export type { ReembedRun } from './reembed-runs.service.js';
+export type { ReembedRun, RunLog } from './reembed-runs.service.js';
 
 /** Templates per model id; only the active model's are ever compared. */
 export interface ModelStatus {
@@ -40,7 +40,7 @@ export interface CalibrationSummary {
 export class ModelSwitch {
   private readonly runs: ReembedRuns;
 
-  constructor(private readonly deps: ReembedDeps & { calibration: ModelCalibration }) {
+  constructor(private readonly deps: ReembedDeps & { calibration: ModelCalibration; log?: RunLog | undefined }) {
     this.runs = new ReembedRuns({ ...deps, walk: new ReembedWalk(deps), model: deps.vault.model });
   }
 
@@ -67,13 +67,16 @@ export class ModelSwitch {
     };
   }
 
-  /** A run in the foreground (the CLI), under the same one-at-a-time rule; its report at the end. */
-  reembed(actor: Actor, opts: { dryRun?: boolean; onProgress?: (done: number) => void } = {}): Promise<ReembedReport> {
+  /**
+   * A run in the foreground (the CLI), under the same rules; its report at the end. `model`: the one
+   * the caller means to re-embed toward (a rolling switch: reembed-run-ledger.ts).
+   */
+  reembed(actor: Actor, opts: RunOptions & { onProgress?: (done: number) => void } = {}): Promise<ReembedReport> {
     return this.runs.foreground(actor, opts);
   }
 
   /** A run in this process's background (the API): answered at once, watched and cancelled by its id. */
-  startReembed(actor: Actor, opts: { dryRun?: boolean } = {}): Promise<ReembedRun> {
+  startReembed(actor: Actor, opts: RunOptions = {}): Promise<ReembedRun> {
     return this.runs.start(actor, opts);
   }
 
@@ -95,3 +98,5 @@ export class ModelSwitch {
     return this.runs.stop();
   }
 }
+
+type RunOptions = { dryRun?: boolean; model?: string | undefined };

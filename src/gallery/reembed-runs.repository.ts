@@ -70,6 +70,19 @@ export const reembedRunsRepository = {
     return rows.map((r) => toRun({ ...r, report: null }));
   },
 
+  /** The latest run that was not a dry run, whatever its state: the model the runs are going toward. */
+  async latestApplied(ex: Executor): Promise<{ id: string; model: string } | null> {
+    const r = await ex
+      .selectFrom('reembed_runs')
+      .select(['id', 'model'])
+      .where('dry_run', '=', 0)
+      .orderBy('started_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return r ?? null;
+  },
+
   /** Progress so far; answers whether someone asked the run to stop. */
   async progress(ex: Executor, id: string, done: number): Promise<{ cancelRequested: boolean }> {
     await ex.updateTable('reembed_runs').set({ done }).where('id', '=', id).execute();

@@ -1,12 +1,11 @@
 import type { Actor } from '../auth/actor.js';
 import { VeilError, isVeilError } from '../errors.js';
-import { newId } from '../ids.js';
 import { opsRepository as leases } from '../ops/ops.repository.js';
-import type { CoreDeps } from '../service-deps.js';
-import { modelSwitchRepository } from './model-switch.repository.js';
-import { subjectStateRepository as subjects } from './subject-state.repository.js';
 import type { ReembedReport, ReembedWalk } from './reembed.walk.js';
 import { reembedRunsRepository as runs, type RunRow, type RunState } from './reembed-runs.repository.js';
+import { ABANDONED, KEEP, LEASE, REEMBED_LEASE_MS, closeRun, openRun, type LedgerDeps } from './reembed-run-ledger.js';
+
+export { REEMBED_LEASE_MS } from './reembed-run-ledger.js';
 
 /** A re-embedding run as its watchers see it (no biometric data: ids and counts). */
 export interface ReembedRun {
@@ -25,18 +24,22 @@ export interface ReembedRun {
   readonly error?: { readonly code: string; readonly message: string };
 }
 
-/** Which run may go on: of every process on the database, the holder of this lease (the run's id). */
-const LEASE = 'models-reembed';
-/** A live run renews its lease far more often than this; a dead one's frees the next start after it. */
-export const REEMBED_LEASE_MS = 60_000;
 /** How often a run renews its lease, writes its progress and reads whether it was cancelled. */
 const HEARTBEAT_MS = 500;
-/** Runs kept for watchers; older ones go (their reports are history, and the audit log keeps the counts). */
-const KEEP = 20;
-const ABANDONED = {
-  code: 'JOB_ABANDONED',
-  message: 'The process running it stopped before it ended (its lease expired); a new start carries on from there.',
-} as const;
+
+/** Where a background run's unexpected failure is told: the server's log (stderr by default). */
+export interface RunLog {
+  error(message: string, fields: Record<string, string>): void;
+}
+
+const stderrLog: RunLog = {
+  error: (message, fields) =>
+    void process.stderr.write(
+      `veil: ERROR: ${message}\n${Object.entries(fields)
+        .map(([k, v]) => `  ${k}: ${v}\n`)
+        .join('')}`,
+    ),
+};
 
 interface Current {
   readonly id: string;
@@ -55,24 +58,30 @@ export class ReembedRuns {
   /** This process's runs (one, unless a run that outlived its lease has not yet noticed). */
   private readonly live = new Map<string, Current>();
 
-  constructor(private readonly deps: CoreDeps & { walk: ReembedWalk; model: string }) {}
+  /** Starts between taking the lease and their run being live here: close() waits for them. */
+  private readonly starting = new Set<Promise<unknown>>();
+  private closed = false;
+  private readonly log: RunLog;
+
+  constructor(private readonly deps: LedgerDeps & { walk: ReembedWalk; log?: RunLog | undefined }) {
+    this.log = deps.log ?? stderrLog;
+  }
 
   /** Starts a run in this process's background; its state is in the store for every process to answer. */
-  async start(actor: Actor, opts: { dryRun?: boolean } = {}): Promise<ReembedRun> {
+  async start(actor: Actor, opts: StartOptions = {}): Promise<ReembedRun> {
     this.deps.policy.require(actor, 'models.manage');
-    const row = await this.open(actor, opts.dryRun ?? false);
-    void this.launch(actor, row); // never rejects: drive() records every end
+    const { row } = await this.begin(actor, opts); // its end never rejects: drive() records every end
     return this.view(row, [row.id]);
   }
 
   /** A run in the foreground (the CLI): the same rule and record, its report returned at the end. */
   async foreground(
     actor: Actor,
-    opts: { dryRun?: boolean; onProgress?: (done: number) => void } = {},
+    opts: StartOptions & { onProgress?: (done: number) => void } = {},
   ): Promise<ReembedReport> {
     this.deps.policy.require(actor, 'models.manage');
-    const row = await this.open(actor, opts.dryRun ?? false);
-    const end = await this.launch(actor, row, opts.onProgress);
+    const { row, ended } = await this.begin(actor, opts, opts.onProgress);
+    const end = await ended;
     if (end.state === 'failed') throw end.cause;
     if (end.state === 'cancelled') {
       const why = `Run ${row.id} was cancelled after ${end.done} template(s); run again to carry on.`;
@@ -108,55 +117,41 @@ export class ReembedRuns {
     return { ...run, cancelRequested: true };
   }
 
-  /** Shutting down: this process's runs stop before their next template and end as cancelled. */
+  /**
+   * Shutting down: starts under way are waited for (each holds the lease it took), and this process's
+   * runs stop before their next template and end as cancelled, giving their lease up. Later starts are refused.
+   */
   async stop(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([...this.starting]);
     const all = [...this.live.values()];
     for (const cur of all) cur.stop = true;
     await Promise.all(all.map((cur) => cur.ended));
   }
 
+  /** Opens a run and launches it, as one step close() can wait for: once it settles, the run is live here. */
+  private begin(actor: Actor, opts: StartOptions, onProgress?: (done: number) => void) {
+    if (this.closed)
+      return Promise.reject(
+        new VeilError('SHUTTING_DOWN', 'This process is shutting down: start the run on another, or once it is back.'),
+      );
+    const begun = openRun(this.deps, actor, { dryRun: opts.dryRun ?? false, model: opts.model }).then((row) => ({
+      row,
+      ended: this.launch(actor, row, onProgress),
+    }));
+    this.starting.add(begun);
+    const forget = () => void this.starting.delete(begun);
+    begun.then(forget, forget);
+    return begun;
+  }
+
   private launch(actor: Actor, row: RunRow, onProgress?: (done: number) => void) {
-    const cur: Current = { id: row.id, stop: false, done: 0 };
+    // Opened while this process closed: the run ends at once, cancelled, and gives its lease up.
+    const cur: Current = { id: row.id, stop: this.closed, done: 0 };
     this.live.set(row.id, cur);
     const ended = this.drive(actor, row, cur, onProgress).finally(() => this.live.delete(row.id));
     cur.ended = ended;
     return ended;
-  }
-
-  /** The rule: takes the lease for a new run (or answers which run holds it) and records the start. */
-  private async open(actor: Actor, dryRun: boolean): Promise<RunRow> {
-    const { store, clock, audit } = this.deps;
-    const id = newId.other('reemb');
-    const now = clock.now();
-    if (!(await leases.tryLease(store.db, LEASE, id, now, REEMBED_LEASE_MS))) {
-      const runId = await leases.leaseHolder(store.db, LEASE, now);
-      throw new VeilError(
-        'JOB_RUNNING',
-        `A re-embedding run is in progress (${runId ?? 'ending now'}): watch it, cancel it, or start again once it ends.`,
-        runId ? { runId } : {},
-      );
-    }
-    try {
-      const total = (await modelSwitchRepository.countsByModel(store.db))
-        .filter((c) => c.model !== this.deps.model)
-        .reduce((n, c) => n + c.templates, 0);
-      const row = { id, model: this.deps.model, dryRun, startedAt: now.toISOString(), total };
-      await store.transaction(async (tx) => {
-        // Runs still shown running lost the lease we now hold: their process stopped.
-        await runs.abandon(tx, id, row.startedAt, ABANDONED);
-        await runs.prune(tx, KEEP - 1);
-        await runs.insert(tx, row);
-        await audit.append(tx, {
-          actor,
-          action: 'models.reembed.started',
-          detail: { runId: id, model: row.model, dryRun, total },
-        });
-      });
-      return (await runs.get(store.db, id))!;
-    } catch (e) {
-      await leases.releaseLease(store.db, LEASE, id);
-      throw e;
-    }
   }
 
   private async drive(actor: Actor, row: RunRow, cur: Current, onProgress?: (done: number) => void) {
@@ -173,14 +168,20 @@ export class ReembedRuns {
       const { report, done, stopped } = await this.deps.walk.run(actor, row.dryRun, next);
       onProgress?.(done);
       const state = stopped ? 'cancelled' : 'done';
-      const stored = await this.finish(actor, row, { state, done, report, error: null });
-      return { state, done, report: stored! } as const;
+      const stored = await closeRun(this.deps, actor, row, { state, done, report, error: null });
+      // Stalled past its lease while another start took over: the taker recorded it, and carries on.
+      if (stored === 'lost') return { state: 'failed', done, error: ABANDONED, cause: lostLease(row.id) } as const;
+      return { state, done, report: stored.report! } as const;
     } catch (e) {
-      const error = isVeilError(e)
-        ? { code: e.code, message: e.message }
-        : { code: 'INTERNAL', message: 'The run stopped on an unexpected error; start it again to carry on.' };
+      const unexpected = !isVeilError(e);
+      if (unexpected) this.log.error('re-embedding run stopped on an unexpected error', { runId: row.id, ...told(e) });
+      const error = unexpected
+        ? { code: 'INTERNAL', message: 'The run stopped on an unexpected error; start it again to carry on.' }
+        : { code: e.code, message: e.message };
       // If even this fails (the database is gone), the lease expires and the next start records it.
-      await this.finish(actor, row, { state: 'failed', done: cur.done, report: null, error }).catch(() => undefined);
+      await closeRun(this.deps, actor, row, { state: 'failed', done: cur.done, report: null, error }).catch(
+        () => undefined,
+      );
       return { state: 'failed', done: cur.done, error, cause: e } as const;
     }
   }
@@ -189,58 +190,8 @@ export class ReembedRuns {
   private async heartbeat(id: string, done: number): Promise<boolean> {
     const db = this.deps.store.db;
     // Renewed, never taken again: a free lease may have been given up by the run that took over.
-    if (!(await leases.renewLease(db, LEASE, id, this.deps.clock.now(), REEMBED_LEASE_MS)))
-      throw new VeilError(
-        'JOB_ABANDONED',
-        `Run ${id} outlived its lease and another run took over; that one carries on.`,
-      );
+    if (!(await leases.renewLease(db, LEASE, id, this.deps.clock.now(), REEMBED_LEASE_MS))) throw lostLease(id);
     return !(await runs.progress(db, id, done)).cancelRequested;
-  }
-
-  /** The end: the run's state and report, its audit entry and the lease given up, in one transaction. */
-  private async finish(
-    actor: Actor,
-    row: RunRow,
-    end: { state: RunState; done: number; report: ReembedReport | null; error: RunRow['error'] },
-  ): Promise<ReembedReport | null> {
-    const at = this.deps.clock.now().toISOString();
-    return this.deps.store.transaction(async (tx) => {
-      // The audit lock first: an erasure takes it too before it scrubs stored reports (subject-eraser.ts),
-      // so whichever commits first, the person it erases is named by no report.
-      await this.deps.store.serializeAudit(tx);
-      const kept =
-        end.report &&
-        (await subjects.notErased(
-          tx,
-          end.report.reenroll.map((e) => e.subjectId),
-        ));
-      const report = end.report && {
-        ...end.report,
-        reenroll: end.report.reenroll.filter((e) => kept!.has(e.subjectId)),
-      };
-      await runs.finish(tx, row.id, { ...end, at, report: report && JSON.stringify(report) });
-      const counts = report && {
-        reembedded: report.reembedded,
-        held: report.held,
-        toReenroll: report.reenroll.length,
-        suppressionsNotCarried: report.suppressionsNotCarried,
-      };
-      await this.deps.audit.append(tx, {
-        actor,
-        action: 'models.reembed.run',
-        detail: {
-          runId: row.id,
-          state: end.state,
-          model: row.model,
-          dryRun: row.dryRun,
-          done: end.done,
-          ...counts,
-          ...(end.error ? { error: end.error.code } : {}),
-        },
-      });
-      await leases.releaseLease(tx, LEASE, row.id);
-      return report;
-    });
   }
 
   /**
@@ -269,4 +220,31 @@ export class ReembedRuns {
       ...(dead ? { error: ABANDONED } : r.error ? { error: r.error } : {}),
     };
   }
+}
+
+interface StartOptions {
+  readonly dryRun?: boolean;
+  /** The model the caller means to re-embed toward (reembed-run-ledger.ts: a rolling switch). */
+  readonly model?: string | undefined;
+}
+
+function lostLease(id: string): VeilError {
+  return new VeilError('JOB_ABANDONED', `Run ${id} outlived its lease and another run took over; that one carries on.`);
+}
+
+/**
+ * An unexpected error as logged: name, message and stack, bounded, with runs of numbers (a vector's
+ * components) and long encoded runs (a photo or sealed template) cut out: a library's message may
+ * quote the data it failed on, and face data goes in no log.
+ */
+function told(e: unknown): { error: string; stack: string } {
+  // A thrown non-error has no stack of its own (one made here would point here).
+  const err = e instanceof Error ? e : { name: typeof e, message: String(e), stack: '' };
+  const clean = (t: string) =>
+    t
+      .replace(/<Buffer[^>]*>/g, '[bytes]')
+      .replace(/-?\d+(\.\d+)?(e[-+]?\d+)?([\s,;]+-?\d+(\.\d+)?(e[-+]?\d+)?){3,}/gi, '[numbers]')
+      .replace(/[A-Za-z0-9+/]{100,}={0,2}|[0-9a-f]{64,}/gi, '[data]')
+      .slice(0, 4000);
+  return { error: clean(`${err.name}: ${err.message}`), stack: clean(err.stack ?? '') };
 }

@@ -119,6 +119,10 @@ test('a re-embedding run over HTTP: 202 at once, watched, one at a time, cancell
   const twice = await start(false);
   assert.equal(twice.statusCode, 409, twice.body);
   assert.deepEqual([twice.json().code, twice.json().runId], ['JOB_RUNNING', run.id]);
+  // Meant toward a model this process does not run (a rolling switch): refused before the lease is asked for.
+  const payload = { model: 'faceplugin-fr_feature@0.0.1' };
+  const elsewhere = await app.inject({ method: 'POST', url: '/v1/models/reembed', headers: h, payload });
+  assert.deepEqual([elsewhere.statusCode, elsewhere.json().code], [409, 'MODEL_MISMATCH'], elsewhere.body);
   const list = await app.inject({ method: 'GET', url: '/v1/models/reembed', headers: h });
   assert.deepEqual(
     list.json().items.map((r: { id: string; state: string }) => [r.id, r.state]),

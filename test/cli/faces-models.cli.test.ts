@@ -117,5 +117,9 @@ test('faces status and faces reembed: counts per model, a table or one JSON docu
     [['not-kept', rajConsent]],
   );
   assert.equal(JSON.parse(veil(b, 'faces', 'status', '--json').out).stale, 1);
+  // A run meant toward another model than this process's active one (a rolling switch): refused, nothing done.
+  const elsewhere = veil(b, 'faces', 'reembed', '--model', 'old@1');
+  assert.equal(elsewhere.code, 1);
+  assert.match(elsewhere.err, /MODEL_MISMATCH.*runs twin@1, not old@1/);
   assert.equal(veil(b, 'faces', 'reembed', '--bogus').code, 2);
 });

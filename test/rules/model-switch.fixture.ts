@@ -1,4 +1,4 @@
-import { openVeil, type Veil } from '../../src/app/veil.js';
+import { openVeil, type Veil, type VeilOptions } from '../../src/app/veil.js';
 import { ManualClock } from '../../src/clock.js';
 import type { FaceAnalyzer } from '../../src/face/analyzer.js';
 import type { SubjectId } from '../../src/ids.js';
@@ -14,13 +14,13 @@ export class OldModel extends FakeAnalyzer {
 /**
  * A gallery enrolled under OldModel (a watchlist purpose that keeps its photos), closed; `open` opens
  * it again with another engine, as a process after a model switch would (each open its own clock,
- * from `start` unless one is given).
+ * from `start` unless one is given, and any other option of openVeil).
  */
 export async function switchGallery(people: number, start?: string) {
   const dataDir = tempDir('veil-rules-switch-');
   const db = await engineOptions();
-  const open = (engine: FaceAnalyzer, clock = new ManualClock(start)) =>
-    openVeil({ ...db, dataDir, clock, engine, env: {} });
+  const open = (engine: FaceAnalyzer, clock = new ManualClock(start), more: Partial<VeilOptions> = {}) =>
+    openVeil({ ...db, dataDir, clock, engine, env: {}, ...more });
   const v = await open(new OldModel());
   await watchPurpose(v);
   const ids: SubjectId[] = [];
@@ -33,7 +33,7 @@ export async function switchGallery(people: number, start?: string) {
     ids.push(r.subjectId);
   }
   await v.close();
-  return { open, ids };
+  return { open, ids, dataDir, db };
 }
 
 /** The purpose every switched gallery enrolls under: a watchlist that keeps its photos (re-embeddable). */

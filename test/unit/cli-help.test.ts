@@ -68,4 +68,12 @@ test('server log: short human lines on a terminal, JSON lines otherwise', () => 
   let json = '';
   startLog({ json: true, write: (t) => (json += t) }).info('hello');
   assert.deepEqual({ ...JSON.parse(json), time: 0 }, { level: 30, time: 0, msg: 'hello' });
+  // A background failure: its fields (a stack) as fields of the JSON line, or indented under a human one.
+  const fields = { runId: 'reemb_1', stack: 'Error: x\n    at f (a.ts:1:2)' };
+  json = '';
+  startLog({ json: true, write: (t) => (json += t) }).error('run failed', fields);
+  assert.deepEqual({ ...JSON.parse(json), time: 0 }, { level: 50, time: 0, msg: 'run failed', ...fields });
+  human = '';
+  startLog({ json: false, write: (t) => (human += t) }).error('run failed', fields);
+  assert.equal(human, 'veil: ERROR: run failed\n  runId: reemb_1\n  stack: Error: x\n    at f (a.ts:1:2)\n');
 });

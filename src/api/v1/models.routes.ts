@@ -99,9 +99,18 @@ export const modelRoutes = [
       "Start re-embedding other models' templates from kept photos under the active model, in the background; poll the run for its report (one run at a time: 409 JOB_RUNNING names the running one)",
     access: 'key',
     status: 202,
-    body: z.object({ dryRun: z.boolean().default(false) }).strict(),
+    body: z
+      .object({
+        dryRun: z.boolean().default(false),
+        model: z.string().min(1).max(200).optional().meta({
+          description:
+            'The model to re-embed toward: 409 MODEL_MISMATCH from a process running another (a rolling switch). Without it, a run goes toward the model of the latest run that changed templates',
+        }),
+      })
+      .strict(),
     response: RunDoc,
-    handler: async ({ services, actor, body }) => services.models.startReembed(actor, { dryRun: body.dryRun }),
+    handler: async ({ services, actor, body }) =>
+      services.models.startReembed(actor, { dryRun: body.dryRun, model: body.model }),
   }),
   route({
     method: 'GET',
