@@ -138,7 +138,7 @@ export class RestoreJournal {
     return result;
   }
 
-  /** Appends one entry and syncs it (one write of one line, at most a few kB, in append mode: appends from several processes do not interleave). */
+  /** Appends one entry and syncs it (one write of one line, at most a few kB, in append mode: appends from several processes do not interleave); a line cut short fails the change. */
   private async append(entry: JournalEntry | Marker): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
     const fh = await open(this.path, 'a+', 0o600);
@@ -147,7 +147,13 @@ export class RestoreJournal {
       const { size } = await fh.stat();
       const last = Buffer.alloc(1);
       const torn = size > 0 && (await fh.read(last, 0, 1, size - 1)).bytesRead === 1 && last[0] !== 0x0a;
-      await fh.write(`${torn ? '\n' : ''}${JSON.stringify(entry)}\n`);
+      const line = Buffer.from(`${torn ? '\n' : ''}${JSON.stringify(entry)}\n`);
+      // A write may take less than it was given (a full disk). The rest is not written after it:
+      // another process's line could land in between and be torn with this one. The change fails
+      // instead, and the next append ends the torn line.
+      const { bytesWritten } = await fh.write(line, 0, line.length);
+      if (bytesWritten !== line.length)
+        throw new Error(`The restore journal took ${bytesWritten} of a line's ${line.length} bytes.`);
       await fh.sync();
     } finally {
       await fh.close();

@@ -1,6 +1,7 @@
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JOURNAL_FILE, RestoreJournal, type JournalChange } from '../../src/privacy/restore-journal.js';
 import type { PurposeId, SubjectId } from '../../src/ids.js';
@@ -121,4 +122,28 @@ test('a do-not-enroll line without its key names no key, and the good lines stil
       ['suppression:sup_c', 9],
     ],
   );
+});
+
+// A write may take only part of what it was given (a full disk): the line is torn, and a change
+// that went on as if it were written would count for nothing at a restore.
+test('a line the disk takes only part of fails its change, and the next line is read back', async () => {
+  const dir = tempDir('veil-journal-');
+  const j = new RestoreJournal(dir);
+  await record(j, restriction('sub_a', true));
+  const probe = await open(join(dir, 'probe'), 'w');
+  const proto = Object.getPrototypeOf(probe) as FileHandle;
+  await probe.close();
+  const write = proto.write;
+  const short = mock.method(proto, 'write', function (this: FileHandle, data: string | Buffer) {
+    const bytes = Buffer.from(data);
+    return write.call(this, bytes, 0, bytes.length - 2);
+  });
+  try {
+    await assert.rejects(record(j, restriction('sub_b', true, 2)), /took \d+ of a line/);
+  } finally {
+    short.mock.restore();
+  }
+  assert.ok(!readFileSync(join(dir, JOURNAL_FILE), 'utf8').endsWith('\n'), 'the line is torn');
+  await record(j, restriction('sub_c', true, 3));
+  assert.deepEqual(changes(j), [restriction('sub_a', true), restriction('sub_c', true, 3)]);
 });
