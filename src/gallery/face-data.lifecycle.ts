@@ -8,6 +8,7 @@ import { VeilError } from '../errors.js';
 import type { ConsentRecord } from '../privacy/consent.js';
 import type { KeyRing } from '../privacy/keyring.js';
 import type { JournalChange } from '../privacy/restore-journal.js';
+import { reflectedIn } from '../privacy/journal-reflected.js';
 import type { GalleryIndex } from '../vector/gallery-index.js';
 import { reloadSubject, touchIndex } from '../vector/index-feed.js';
 import { subjectRepository as subjects } from './subject.repository.js';
@@ -47,6 +48,9 @@ export class FaceDataLifecycle {
     this.eraser = new SubjectEraser(deps, (ids, work) => this.change(ids, undefined, work));
   }
 
+  /** Whether a change whose commit was seen failing is in the database after all (restore-journal.ts). */
+  private readonly reflected = (line: JournalChange) => reflectedIn(this.deps.store.db, line);
+
   private now(): string {
     return this.deps.clock.now().toISOString();
   }
@@ -67,19 +71,21 @@ export class FaceDataLifecycle {
     let result: T;
     let segments: Awaited<ReturnType<IndexSnapshots['forget']>> = [];
     try {
-      result = await this.deps.keyring.journal.journaled((note) =>
-        this.deps.store.transaction(async (tx) => {
-          // PostgreSQL reads each statement at its start: unlocked, a delete of a person's templates
-          // misses one that a change committing meanwhile inserted (a re-embedded template kept past
-          // an erasure or withdrawal). SQLite runs one writer at a time.
-          await subjects.lockForChange(tx, subjectIds, this.deps.store.engine);
-          const r = await work(tx);
-          for (const s of subjectIds) await touchIndex(this.deps.store, tx, s, this.now());
-          // Snapshot segments holding these people lose their keys in the same transaction.
-          segments = (await this.deps.snapshots?.forget(tx, subjectIds)) ?? [];
-          if (entry) await note(entry(r));
-          return r;
-        }),
+      result = await this.deps.keyring.journal.journaled(
+        (note) =>
+          this.deps.store.transaction(async (tx) => {
+            // PostgreSQL reads each statement at its start: unlocked, a delete of a person's templates
+            // misses one that a change committing meanwhile inserted (a re-embedded template kept past
+            // an erasure or withdrawal). SQLite runs one writer at a time.
+            await subjects.lockForChange(tx, subjectIds, this.deps.store.engine);
+            const r = await work(tx);
+            for (const s of subjectIds) await touchIndex(this.deps.store, tx, s, this.now());
+            // Snapshot segments holding these people lose their keys in the same transaction.
+            segments = (await this.deps.snapshots?.forget(tx, subjectIds)) ?? [];
+            if (entry) await note(entry(r));
+            return r;
+          }),
+        this.reflected,
       );
     } catch (e) {
       release();
@@ -238,18 +244,20 @@ export class FaceDataLifecycle {
         () => entry,
       );
     } else {
-      await this.deps.keyring.journal.journaled((note) =>
-        this.deps.store.transaction(async (tx) => {
-          await subjects.setState(tx, s.id, 'active', at);
-          await touchIndex(this.deps.store, tx, s.id, at);
-          await this.deps.audit.append(tx, {
-            actor,
-            action: 'subject.unrestricted',
-            subjectIds: [s.id],
-            detail: { reason },
-          });
-          await note(entry);
-        }),
+      await this.deps.keyring.journal.journaled(
+        (note) =>
+          this.deps.store.transaction(async (tx) => {
+            await subjects.setState(tx, s.id, 'active', at);
+            await touchIndex(this.deps.store, tx, s.id, at);
+            await this.deps.audit.append(tx, {
+              actor,
+              action: 'subject.unrestricted',
+              subjectIds: [s.id],
+              detail: { reason },
+            });
+            await note(entry);
+          }),
+        this.reflected,
       );
       await this.reload(s.id);
     }

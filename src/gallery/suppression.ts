@@ -5,6 +5,7 @@ import { newId } from '../ids.js';
 import { bytesVector, open, seal, vectorBytes } from '../privacy/keys.js';
 import type { KeyRing } from '../privacy/keyring.js';
 import { suppressionKeyOwner, type JournalChange } from '../privacy/restore-journal.js';
+import { reflectedIn } from '../privacy/journal-reflected.js';
 import { cosine } from '../face/embedder.js';
 import { suppressionRepository as repo } from './suppression.repository.js';
 
@@ -72,7 +73,7 @@ export class SuppressionList {
             sealed,
           });
         }),
-      () => repo.has(this.deps.store.db, id),
+      (line) => reflectedIn(this.deps.store.db, line),
     );
     return id;
   }

@@ -2,13 +2,12 @@ import type { Store } from '../store/store.js';
 import type { Actor } from '../auth/actor.js';
 import type { PurposeId, SubjectId } from '../ids.js';
 import type { PurposeService } from '../privacy/purpose.service.js';
-import { purposeRepository as purposes } from '../privacy/purpose.repository.js';
 import type { FaceDataLifecycle, PurposeRemoval } from '../gallery/face-data.lifecycle.js';
 import { subjectRepository as subjects } from '../gallery/subject.repository.js';
 import { consentRepository as consents } from '../privacy/consent.repository.js';
 import type { JournalEntry, RestoreJournal } from '../privacy/restore-journal.js';
 import type { SuppressionList } from '../gallery/suppression.js';
-import { suppressionRepository as suppressions } from '../gallery/suppression.repository.js';
+import { reflectedIn } from '../privacy/journal-reflected.js';
 
 export interface JournalReplay {
   /** Purposes whose data the restored database still held although it had been removed since (withdrawals among them). */
@@ -30,15 +29,10 @@ export interface JournalReplay {
 
 /**
  * Re-applies, through the one face-data lifecycle, what the journal says happened and the restored
- * database does not show. Each line is judged on the restored rows, so a replay twice changes nothing:
- * - a withdrawal: its consent is still given there;
- * - any other removal of a purpose's data: templates it deleted are still there (others come from a
- *   later enrollment the backup already held, and stay);
- * - restriction: the person's last line is the present state; an erased person is left alone;
- * - a purpose's suspension: its last line is the present status;
- * - a purpose's FPIR target or confirmation count: its last line per setting is the present value;
- * - templates removed as not the person's: those of them still there;
- * - a do-not-enroll entry: its id is not there (added again from the line, by SuppressionList).
+ * database does not show (`reflectedIn` judges each line on the restored rows, so a replay twice
+ * changes nothing). A person's last restriction line, a purpose's last suspension line, and its last
+ * line per setting (FPIR target, confirmation count) is the present state; a do-not-enroll entry is
+ * added again from its line, by SuppressionList.
  */
 export async function replayJournal(
   d: {
@@ -73,8 +67,8 @@ export async function replayJournal(
       lastSetting.set(`${e.purposeId} ${e.setting}`, e);
       continue;
     }
+    if (await reflectedIn(d.store.db, e)) continue;
     if (e.kind === 'suppression-added') {
-      if (await suppressions.has(d.store.db, e.suppressionId)) continue;
       if (await d.suppression.restore(actor, e)) suppressionsAdded++;
       else suppressionsLost.push(e.suppressionId);
       continue;
@@ -82,7 +76,6 @@ export async function replayJournal(
     if (e.kind === 'templates-removed') {
       const ids = new Set<string>(e.templates);
       const back = (await subjects.templates(d.store.db, { subjectId: e.subjectId })).filter((t) => ids.has(t.id));
-      if (!back.length) continue;
       const note = `replayed after a restore (removed at ${e.at})`;
       templatesRemoved += await d.lifecycle.removeTemplates(
         e.subjectId,
@@ -92,26 +85,15 @@ export async function replayJournal(
       );
       continue;
     }
-    if (e.consentId) {
-      const c = await consents.get(d.store.db, e.consentId);
-      if (c?.state === 'given' && c.subjectId === e.subjectId && c.purposeId === e.purposeId) {
-        await d.lifecycle.withdrawConsent(c, actor);
-        consentsWithdrawn++;
-        purposesRemoved++;
-      }
-      continue;
-    }
-    const held = await subjects.templates(d.store.db, { subjectId: e.subjectId, purposeId: e.purposeId });
-    // By the ids it deleted: a template's createdAt and the entry's time come from different
-    // processes' clocks (skewed, or the same millisecond). Entries without ids fall back to time.
-    const removed = new Set<string>(e.templates ?? []);
-    if (!held.some((t) => (e.templates ? removed.has(t.id) : t.createdAt < e.at))) continue;
-    await d.lifecycle.removePurpose(e.subjectId, e.purposeId, actor, removal(e));
+    const c = e.consentId ? await consents.get(d.store.db, e.consentId) : undefined;
+    if (c) {
+      await d.lifecycle.withdrawConsent(c, actor);
+      consentsWithdrawn++;
+    } else await d.lifecycle.removePurpose(e.subjectId, e.purposeId, actor, removal(e));
     purposesRemoved++;
   }
   for (const e of lastRestriction.values()) {
-    const s = await subjects.get(d.store.db, e.subjectId);
-    if (!s || s.state === 'erased' || (s.state === 'restricted') === e.restricted) continue;
+    if (await reflectedIn(d.store.db, e)) continue;
     await d.lifecycle.setRestricted(e.subjectId, e.restricted, actor, `replayed after a restore (set at ${e.at})`);
     restrictions++;
   }
@@ -140,11 +122,10 @@ async function replayStatuses(
 ): Promise<number> {
   let n = 0;
   for (const e of last) {
-    const p = await purposes.byIdOrKey(d.store.db, e.purposeId);
-    if (!p || (p.status === 'suspended') === e.suspended) continue;
+    if (await reflectedIn(d.store.db, e)) continue;
     await d.purposes.setSuspended(
       { ...actor, role: 'dpo' },
-      p.id,
+      e.purposeId,
       e.suspended,
       `replayed after a restore (set at ${e.at})`,
     );

@@ -14,6 +14,7 @@ import type { CoreDeps } from '../service-deps.js';
 import { FPIR_LIMITS } from '../gallery/open-set.js';
 import { mediaRepository } from '../gallery/media.repository.js';
 import type { RestoreJournal } from './restore-journal.js';
+import { reflectedIn } from './journal-reflected.js';
 
 /** The settings an admin changes after the purpose is declared; each is a journal line (restore-journal.ts). */
 type Setting = 'fpir' | 'confirmations';
@@ -76,17 +77,19 @@ export class PurposeService {
     const p = await this.deps.policy.purpose(actor, 'purposes.suspend', ref);
     const status = suspended ? 'suspended' : 'active';
     const at = this.deps.clock.now().toISOString();
-    await this.deps.journal.journaled((note) =>
-      this.deps.store.transaction(async (tx) => {
-        await repo.setStatus(tx, p.id, status);
-        await this.deps.audit.append(tx, {
-          actor,
-          action: suspended ? 'purpose.suspended' : 'purpose.resumed',
-          purposeId: p.id,
-          detail: { reason },
-        });
-        await note({ kind: 'purpose-status', at, purposeId: p.id, suspended });
-      }),
+    await this.deps.journal.journaled(
+      (note) =>
+        this.deps.store.transaction(async (tx) => {
+          await repo.setStatus(tx, p.id, status);
+          await this.deps.audit.append(tx, {
+            actor,
+            action: suspended ? 'purpose.suspended' : 'purpose.resumed',
+            purposeId: p.id,
+            detail: { reason },
+          });
+          await note({ kind: 'purpose-status', at, purposeId: p.id, suspended });
+        }),
+      (line) => reflectedIn(this.deps.store.db, line),
     );
     return { ...p, status };
   }

@@ -109,20 +109,21 @@ export class RestoreJournal {
   /**
    * Runs a change whose transaction calls `note` with its entry, as the last step before commit; the
    * line is written there, and confirmed after the commit if it widens processing, cancelled if the
-   * transaction fails and it narrows it (the header says why), unless `committed` finds the change
-   * in the database after all: PostgreSQL can commit a transaction its client sees fail (the
-   * connection lost at COMMIT), and a line cancelled then would let a restore forget a change made.
+   * transaction fails and it narrows it (the header says why), unless `reflected` finds the change
+   * in the database after all (journal-reflected.ts, one test for every kind): PostgreSQL can commit
+   * a transaction its client sees fail (the connection lost at COMMIT), and a line cancelled then
+   * would let a restore forget a change made.
    */
   async journaled<T>(
     run: (note: (e: JournalChange) => Promise<void>) => Promise<T>,
-    committed?: () => Promise<boolean>,
+    reflected: (e: JournalChange) => Promise<boolean>,
   ): Promise<T> {
-    let noted: { id: string; narrowing: boolean } | undefined;
+    let noted: { id: string; narrowing: boolean; change: JournalChange } | undefined;
     const note = async (e: JournalChange) => {
       const id = randomBytes(8).toString('hex');
       const narrowing = narrows(e);
       await this.append(narrowing ? { ...e, id } : { ...e, id, pending: true });
-      noted = { id, narrowing };
+      noted = { id, narrowing, change: e };
     };
     const marker = (kind: Marker['kind'], id: string) => this.append({ kind, at: new Date().toISOString(), id });
     let result: T;
@@ -130,7 +131,7 @@ export class RestoreJournal {
       result = await run(note);
     } catch (err) {
       // Left uncancelled (the disk failing too, or the check whether it committed), a restore would apply a change that was asked for and failed: narrower, never wider.
-      if (noted?.narrowing && !(await (committed ? committed().catch(() => true) : false)))
+      if (noted?.narrowing && !(await reflected(noted.change).catch(() => true)))
         await marker('cancelled', noted.id).catch(() => undefined);
       throw err;
     }

@@ -21,7 +21,9 @@ const suspension = (suspended: boolean): JournalChange => ({
 });
 /** What a restore would read, without the lines' random ids. */
 const changes = (j: RestoreJournal) => j.read().map(({ id: _id, ...e }) => e);
-const record = (j: RestoreJournal, e: JournalChange) => j.journaled((note) => note(e));
+/** No change is ever in a database here: a failed one was not made. */
+const absent = () => Promise.resolve(false);
+const record = (j: RestoreJournal, e: JournalChange) => j.journaled((note) => note(e), absent);
 
 // A crash mid-append leaves the last line without its end. The next change's line must not be
 // written onto it: the read skips a line it cannot parse, and the later change would go with it.
@@ -52,7 +54,7 @@ test('a narrowing change is journaled before its transaction ends, a widening on
       await note(e);
       // Still inside the "transaction": what a crash here would leave, read as a restore would.
       during = changes(new RestoreJournal(dir)).length - before;
-    });
+    }, absent);
     assert.equal(during, narrows ? 1 : 0, `${e.kind} ${JSON.stringify(e)} during`);
     assert.deepEqual(changes(j).at(-1), e, 'written once it committed');
     assert.equal(changes(j).length, before + 1);
@@ -67,7 +69,7 @@ test('a change whose transaction fails leaves nothing a restore would replay', a
       j.journaled(async (note) => {
         await note(e);
         throw new Error('commit failed');
-      }),
+      }, absent),
       /commit failed/,
     );
   }
@@ -86,7 +88,7 @@ test('a widening line keeps its place in the order of commits, and counts only o
     await note(restriction('sub_a', false));
     written();
     await new Promise<void>((r) => (committed = r));
-  });
+  }, absent);
   await onDisk;
   assert.deepEqual(changes(new RestoreJournal(dir)), [], 'an unconfirmed lift does not count');
   await record(j, restriction('sub_a', true, 2));
@@ -133,7 +135,7 @@ test('a line the disk takes only part of fails its change, and the next line is 
   const probe = await open(join(dir, 'probe'), 'w');
   const proto = Object.getPrototypeOf(probe) as FileHandle;
   await probe.close();
-  const write = proto.write;
+  const write = proto.write as (this: FileHandle, b: Buffer, at: number, n: number) => Promise<unknown>;
   const short = mock.method(proto, 'write', function (this: FileHandle, data: string | Buffer) {
     const bytes = Buffer.from(data);
     return write.call(this, bytes, 0, bytes.length - 2);
