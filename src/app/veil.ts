@@ -8,7 +8,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { AccessPolicy } from '../auth/policy.js';
 import { ApiKeyService } from '../auth/api-keys.js';
 import { MasterKey } from '../privacy/keys.js';
-import { openKeyRing } from '../privacy/keystore-upkeep.js';
+import { keyNotices, openKeyRing } from '../privacy/keystore-upkeep.js';
 import { ContactSecrets } from '../privacy/contact-secrets.js';
 import { PurposeService } from '../privacy/purpose.service.js';
 import { ConsentService } from '../privacy/consent.service.js';
@@ -62,6 +62,7 @@ export interface VeilOptions {
   readonly index?: IndexOptions; // the live index and its sealed snapshot (tests shrink them)
   readonly sqliteCheckpoint?: SqliteCheckpoint; // SQLite's own ('commit', here) or the server's ('background')
   readonly log?: RunLog; // where background work's unexpected failures are told (the server's log; else stderr)
+  readonly restoring?: boolean; // veil restore: its replay applies the journal's do-not-enroll lines (and reports them)
 }
 
 /** Startup notices the caller should show (never containing secrets). */
@@ -123,12 +124,11 @@ export async function openVeil(opts: VeilOptions) {
       : new OutboxMailer(join(dataDir, 'outbox'), settings.mail.from, () => clock.now()));
   const policy = new AccessPolicy({ store });
   const { keyring, report: keys } = await openKeyRing({ store, master, dataDir });
-  if (keys.moved)
-    notices.push({ level: 'info', message: `Moved ${keys.moved} data keys out of the database into keys/.` });
+  const suppression = new SuppressionList({ store, audit: auditLog, keyring }, threshold, engine.modelId);
+  notices.push(...keyNotices(keys), ...(await suppression.settle(keys.spared, !opts.restoring)));
   const vault = new TemplateVault({ keyring, dataDir, model: engine.modelId });
   const { index, snapshots } = liveIndex({ store, keyring, vault, dataDir, dims, settings }, opts.index);
   const templatesIn = (p: Parameters<typeof index.size>[0]) => index.size(p);
-  const suppression = new SuppressionList({ store, audit: auditLog, keyring }, threshold, engine.modelId);
   const secrets = new ContactSecrets(master);
   const limiter = new RateLimiter({ store, clock, key: master.derive('rate-limits') });
   const base = { store, audit: auditLog, clock, policy };

@@ -64,7 +64,7 @@ export async function restoreCommand(argv: string[], io: Io, env: NodeJS.Process
   const previousKey = file ? keyFrom(file) : undefined;
   let r;
   if (replayOnly) {
-    const v = await openLocalServices(io, env);
+    const v = await openLocalServices(io, env, { restoring: true });
     try {
       r = { ...(await v.backup.replayErasures(cliActor(), { previousKey })), setAside: null, files: 0 };
     } finally {

@@ -48,11 +48,11 @@ export function noticeLine(n: StartupNotice): string {
 export async function openLocalServices(
   io: Io,
   env: NodeJS.ProcessEnv = process.env,
-  opts: { create?: boolean; notices?: (n: readonly StartupNotice[]) => void } = {},
+  opts: { create?: boolean; notices?: (n: readonly StartupNotice[]) => void; restoring?: boolean } = {},
 ): Promise<LocalServices> {
   const settings = loadSettings(env);
   if (!opts.create) requireDataDir(settings);
-  const v = await openVeil({ dataDir: settings.dataDir, settings });
+  const v = await openVeil({ dataDir: settings.dataDir, settings, ...(opts.restoring ? { restoring: true } : {}) });
   if (opts.notices) opts.notices(v.notices);
   else for (const n of v.notices) io.err(noticeLine(n));
   return Object.assign(Object.create(null) as object, v.services, {

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Executor } from '../store/store.js';
 
 export const suppressionRepository = {
@@ -13,6 +14,26 @@ export const suppressionRepository = {
 
   async has(ex: Executor, id: string): Promise<boolean> {
     return (await ex.selectFrom('suppressions').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+  },
+
+  /**
+   * Entries whose journal key (owner `<keyOwnerPrefix><id>`) no row names, nor ever named: entries
+   * from before their lines were written (restore-journal.ts). Only `id`, when given.
+   */
+  async withoutKey(ex: Executor, keyOwnerPrefix: string, id?: string): Promise<string[]> {
+    let q = ex
+      .selectFrom('suppressions')
+      .leftJoin('key_slots', (j) => j.on(sql<boolean>`key_slots.owner_id = ${keyOwnerPrefix} || suppressions.id`))
+      .select('suppressions.id')
+      .where('key_slots.slot', 'is', null);
+    if (id !== undefined) q = q.where('suppressions.id', '=', id);
+    return (await q.orderBy('suppressions.id').execute()).map((r) => r.id);
+  },
+
+  /** One entry, its row locked (PostgreSQL) against another process writing its journal line at once. */
+  async locked(ex: Executor, id: string, engine: 'sqlite' | 'postgres') {
+    const q = ex.selectFrom('suppressions').select(['model', 'sealed', 'reason', 'created_at']).where('id', '=', id);
+    return (engine === 'postgres' ? q.forUpdate() : q).executeTakeFirst();
   },
 
   /** A fingerprint of the table: changes whenever any process adds an entry. */

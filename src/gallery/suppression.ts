@@ -1,11 +1,12 @@
 import type { Executor, Store, Tx } from '../store/store.js';
 import type { AuditLog } from '../audit/audit.log.js';
-import type { Actor } from '../auth/actor.js';
+import { actors, type Actor } from '../auth/actor.js';
 import { newId } from '../ids.js';
 import { bytesVector, open, seal, vectorBytes } from '../privacy/keys.js';
 import type { KeyRing } from '../privacy/keyring.js';
 import { suppressionKeyOwner, type JournalChange } from '../privacy/restore-journal.js';
 import { reflectedIn } from '../privacy/journal-reflected.js';
+import { keySlotRepository as slots } from '../privacy/key-slot.repository.js';
 import { cosine } from '../face/embedder.js';
 import { suppressionRepository as repo } from './suppression.repository.js';
 
@@ -13,6 +14,8 @@ export type SuppressionLine = Extract<JournalChange, { kind: 'suppression-added'
 type Entry = { readonly model: string; readonly reason: string; readonly at: string };
 
 const journalAad = (id: string) => `veil.suppression-journal:${id}`;
+/** keystore_state: every entry has its journal line (`SuppressionList.settle`). */
+const LINES_WRITTEN = 'suppression-lines-written';
 
 function tryOpen<T>(f: () => T): T | null {
   try {
@@ -51,7 +54,6 @@ export class SuppressionList {
     e: Entry & { readonly embedding: Float32Array; readonly requestId?: string },
   ): Promise<string> {
     const id = newId.other('sup');
-    const owner = suppressionKeyOwner(id);
     await this.deps.keyring.journal.journaled(
       (note) =>
         this.deps.store.transaction(async (tx) => {
@@ -61,17 +63,7 @@ export class SuppressionList {
             action: 'suppression.added',
             detail: { ...(e.requestId ? { requestId: e.requestId } : {}), suppressionId: id },
           });
-          const { key, slot } = await this.deps.keyring.createSlot(tx, owner, e.at);
-          const sealed = seal(key, vectorBytes(e.embedding), journalAad(id)).toString('base64');
-          await note({
-            kind: 'suppression-added',
-            at: e.at,
-            suppressionId: id,
-            model: e.model,
-            reason: e.reason,
-            key: { owner, slot },
-            sealed,
-          });
+          await note(await this.line(tx, id, e, e.embedding));
         }),
       (line) => reflectedIn(this.deps.store.db, line),
     );
@@ -83,7 +75,7 @@ export class SuppressionList {
    * journal line (src/ops/restore-replay.ts decides which). False when the line's key is gone
    * (destroyed, or its slot holds another's): the entry cannot be read, and nothing is added.
    */
-  async restore(actor: Actor, line: SuppressionLine): Promise<boolean> {
+  async restore(actor: Actor, line: SuppressionLine, why = 'replayed after a restore'): Promise<boolean> {
     const owner = suppressionKeyOwner(line.suppressionId);
     if (line.key?.owner !== owner) return false; // a line without its key (damaged) is lost, not a crash of the replay
     const lost = new Error('unreadable');
@@ -98,7 +90,7 @@ export class SuppressionList {
         await this.deps.audit.append(tx, {
           actor,
           action: 'suppression.added',
-          detail: { suppressionId: line.suppressionId, note: `replayed after a restore (added at ${line.at})` },
+          detail: { suppressionId: line.suppressionId, note: `${why} (added at ${line.at})` },
         });
         return true;
       })
@@ -106,6 +98,79 @@ export class SuppressionList {
         if (e === lost) return false;
         throw e;
       });
+  }
+
+  /** Its journal line: the template sealed under a new key of the entry's own (restore-journal.ts says why). */
+  private async line(tx: Tx, id: string, e: Entry, embedding: Float32Array): Promise<SuppressionLine> {
+    const owner = suppressionKeyOwner(id);
+    const { key, slot } = await this.deps.keyring.createSlot(tx, owner, e.at);
+    const sealed = seal(key, vectorBytes(embedding), journalAad(id)).toString('base64');
+    return {
+      kind: 'suppression-added',
+      at: e.at,
+      suppressionId: id,
+      model: e.model,
+      reason: e.reason,
+      key: { owner, slot },
+      sealed,
+    };
+  }
+
+  /**
+   * At start-up, before the list is used. Entries from before their lines were written get one
+   * (once: a mark in keystore_state, which a database restored from before then lacks). Then, unless
+   * a restore's replay is about to do it (`recover` false), the lines whose key the keystore's sweep
+   * spared are applied (`spared`, keystore-upkeep.ts): a crash between a line and its commit left an
+   * entry the person asked for, which counts (restore-journal.ts), and the journal must not hold a
+   * template the database does not. Entries are never lifted, so a line without its entry is never
+   * one undone on purpose. What cannot be applied is told, ids only.
+   */
+  async settle(spared: ReadonlyMap<string, number>, recover: boolean): Promise<{ level: 'warn'; message: string }[]> {
+    await this.writeMissingLines();
+    if (!recover || ![...spared.keys()].some((o) => o.startsWith(suppressionKeyOwner('')))) return [];
+    const lost: string[] = [];
+    for (const line of this.deps.keyring.journal.read()) {
+      // A line damaged so that it names no key is as lost as one whose key is gone (the sweep spares it none).
+      if (line.kind !== 'suppression-added' || line.key?.slot === undefined) continue;
+      if (spared.get(line.key.owner) !== line.key.slot) continue;
+      if (await reflectedIn(this.deps.store.db, line)) continue;
+      const why = 'its transaction never committed (a crash)';
+      const added = await this.restore(actors.system('restore-journal'), line, why).catch(() => false);
+      // Another process starting at once may have applied it first.
+      if (!added && !(await reflectedIn(this.deps.store.db, line))) lost.push(line.suppressionId);
+    }
+    return lost.length
+      ? [
+          {
+            level: 'warn',
+            message: `Do-not-enroll entries in keys/restore-journal.jsonl could not be added again (their key does not open them): ${lost.join(', ')}. Ask those people again.`,
+          },
+        ]
+      : [];
+  }
+
+  private async writeMissingLines(): Promise<void> {
+    const { store } = this.deps;
+    if (await slots.state(store.db, LINES_WRITTEN)) return;
+    for (const id of await repo.withoutKey(store.db, suppressionKeyOwner(''))) await this.writeLine(id);
+    await store.transaction((tx) => slots.setState(tx, LINES_WRITTEN, new Date().toISOString()));
+  }
+
+  /** An entry's line, unless another process starting at once wrote it first (its key is named then). */
+  private writeLine(id: string): Promise<void> {
+    const { store, keyring } = this.deps;
+    return keyring.journal.journaled(
+      (note) =>
+        store.transaction(async (tx) => {
+          const row = await repo.locked(tx, id, store.engine);
+          if (!row || !(await repo.withoutKey(tx, suppressionKeyOwner(''), id)).length) return;
+          const embedding = bytesVector(open(this.key, row.sealed, `veil.suppression:${id}`));
+          const e = { model: row.model, reason: row.reason, at: row.created_at };
+          await note(await this.line(tx, id, e, embedding));
+        }),
+      // The entry was there before: the line counts if its key's row committed.
+      async (l) => l.kind === 'suppression-added' && (await slots.slotOf(store.db, l.key.owner)) === l.key.slot,
+    );
   }
 
   private async insert(tx: Tx, id: string, e: Entry, embedding: Float32Array): Promise<void> {

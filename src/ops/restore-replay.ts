@@ -54,6 +54,7 @@ export async function replayJournal(
   const lastRestriction = new Map<SubjectId, Extract<JournalEntry, { kind: 'restriction' }>>();
   const lastStatus = new Map<PurposeId, Extract<JournalEntry, { kind: 'purpose-status' }>>();
   const lastSetting = new Map<string, Extract<JournalEntry, { kind: 'purpose-setting' }>>();
+  const lastSuppression = new Map<string, Extract<JournalEntry, { kind: 'suppression-added' }>>();
   for (const e of entries) {
     if (e.kind === 'restriction') {
       lastRestriction.set(e.subjectId, e);
@@ -67,12 +68,11 @@ export async function replayJournal(
       lastSetting.set(`${e.purposeId} ${e.setting}`, e);
       continue;
     }
-    if (await reflectedIn(d.store.db, e)) continue;
     if (e.kind === 'suppression-added') {
-      if (await d.suppression.restore(actor, e)) suppressionsAdded++;
-      else suppressionsLost.push(e.suppressionId);
+      lastSuppression.set(e.suppressionId, e);
       continue;
     }
+    if (await reflectedIn(d.store.db, e)) continue;
     if (e.kind === 'templates-removed') {
       const ids = new Set<string>(e.templates);
       const back = (await subjects.templates(d.store.db, { subjectId: e.subjectId })).filter((t) => ids.has(t.id));
@@ -91,6 +91,13 @@ export async function replayJournal(
       consentsWithdrawn++;
     } else await d.lifecycle.removePurpose(e.subjectId, e.purposeId, actor, removal(e));
     purposesRemoved++;
+  }
+  // An entry's last line: an entry from before the lines, in a database restored from before its first,
+  // gets another at the next start (SuppressionList.settle), whose key the sweep then keeps instead.
+  for (const e of lastSuppression.values()) {
+    if (await reflectedIn(d.store.db, e)) continue;
+    if (await d.suppression.restore(actor, e)) suppressionsAdded++;
+    else suppressionsLost.push(e.suppressionId);
   }
   for (const e of lastRestriction.values()) {
     if (await reflectedIn(d.store.db, e)) continue;

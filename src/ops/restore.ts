@@ -60,7 +60,7 @@ export async function restoreBackup(
   const setAside = moveAside(dataDir, db);
   writeFileSync(db, readFileSync(join(from, 'veil.db')), { mode: 0o600 });
   for (const d of BACKUP_DIRS) copyTree(join(from, d), join(dataDir, d));
-  const v = await openVeil({ dataDir, settings });
+  const v = await openVeil({ dataDir, settings, restoring: true });
   try {
     const replay = await v.services.backup.replayErasures(actor, sealed);
     return { ...replay, setAside, files: manifest.files.length };

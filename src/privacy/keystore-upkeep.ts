@@ -21,7 +21,16 @@ export interface KeyRingReport {
   readonly finished: number;
   /** Live slots no row names (a transaction that rolled back after writing its key), now tombstones. */
   readonly orphans: number;
+  /**
+   * Keys no row names that a restore-journal line needs (owner to slot): a do-not-enroll entry whose
+   * line was written and whose transaction never committed (a crash), or that a restored database lacks.
+   */
+  readonly spared: ReadonlyMap<string, number>;
 }
+
+/** What a start tells its operator about the keystore's upkeep. */
+export const keyNotices = (r: KeyRingReport) =>
+  r.moved ? [{ level: 'info' as const, message: `Moved ${r.moved} data keys out of the database into keys/.` }] : [];
 
 /**
  * Opens the data directory's keystore for this database and master key, and brings it in order:
@@ -39,8 +48,8 @@ export async function openKeyRing(d: {
   await slots.reserveThrough(d.store.db, d.store.engine, await keyring.keystore.highestSlot());
   const finished = await keyring.shred(d.store);
   const moved = await adoptLegacyKeys(d.store, keyring);
-  const orphans = await sweepOrphans(d.store, keyring);
-  return { keyring, report: { moved, finished, orphans } };
+  const { orphans, spared } = await sweepOrphans(d.store, keyring);
+  return { keyring, report: { moved, finished, orphans, spared } };
 }
 
 /**
@@ -151,24 +160,29 @@ async function moveLegacyKeys(store: Store, keyring: KeyRing, tombstoned: Set<st
  * Only the slots past the mark of the last sweep are read (planSweep says how far it may move): at a
  * million keys, reading every slot and every row took about 10 s of each start.
  */
-async function sweepOrphans(store: Store, keyring: KeyRing): Promise<number> {
+async function sweepOrphans(store: Store, keyring: KeyRing): Promise<{ orphans: number; spared: Map<string, number> }> {
   const from = Number((await slots.state(store.db, SWEPT_TO)) ?? 0);
   // The keystore before the names: a key written and committed between the two reads is named.
   const tail = await keyring.keystore.readFrom(from + 1);
   const named = await slots.namedFrom(store.db, from + 1);
   const oldBefore = Math.floor(Date.now() / 1000) - ORPHAN_GRACE_S;
   let plan = planSweep(tail, named, oldBefore, from);
+  const spared = new Map<string, number>();
   if (plan.orphans.length) {
     // A key a journal line still needs is not an orphan: a restored database never had its row (restore-journal.ts).
     const needed = keyring.journal.keysNeeded();
-    for (const s of plan.orphans) if (needed.get(s.owner) === s.slot) named.add(s.slot);
+    for (const s of plan.orphans) if (needed.get(s.owner) === s.slot) spared.set(s.owner, s.slot);
+    for (const slot of spared.values()) named.add(slot);
     plan = planSweep(tail, named, oldBefore, from);
   }
   await keyring.keystore.write(plan.orphans.map((s) => ({ slot: s.slot, bytes: encodeTombstone(s.slot, s.owner) })));
   // Not past a number the counter may hand out again (SQLite rolls it back with a failed transaction):
   // that slot can get a new key, which no row names if its transaction rolls back too. (A mark an
   // earlier version moved past it comes back, so those slots are read again.)
-  const to = Math.min(plan.sweptTo, await slots.neverReissuedTo(store.db, store.engine));
+  // Nor past a spared key: until its line is applied and the key named (the start-up, or a restore's
+  // replay, does it), every start looks at it again.
+  const held = Math.min(...[...spared.values()].map((slot) => slot - 1));
+  const to = Math.min(plan.sweptTo, held, await slots.neverReissuedTo(store.db, store.engine));
   if (to !== from) await slots.setState(store.db, SWEPT_TO, String(to));
-  return plan.orphans.length;
+  return { orphans: plan.orphans.length, spared };
 }

@@ -26,10 +26,13 @@ export async function open(
   databaseUrl?: string,
   clock?: ManualClock,
   mailer?: Mailer,
+  /** Opened for a restore's replay (veil restore --replay-only). */
+  restoring = false,
 ): Promise<Veil> {
   return openVeil({
     ...(clock ? { clock } : {}),
     ...(mailer ? { mailer } : {}),
+    ...(restoring ? { restoring } : {}),
     dataDir,
     engine: await engine(),
     env: { VEIL_MASTER_KEY: masterHex },
@@ -117,7 +120,7 @@ export async function restoreAndReplay(
 ): Promise<{ url: string | undefined; journal: JournalReplay; resealed: ReplayReport['resealed'] }> {
   const restored = await backup.restore(masterHex, previousKey);
   if (!('url' in restored)) return { url: databaseUrl, journal: restored.journal, resealed: restored.resealed };
-  const r = await open(dataDir, masterHex, restored.url, clock);
+  const r = await open(dataDir, masterHex, restored.url, clock, undefined, true);
   try {
     const { journal, resealed } = await r.backup.replayErasures(operator, { previousKey });
     return { url: restored.url, journal, resealed };
