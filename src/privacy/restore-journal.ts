@@ -28,7 +28,9 @@ import type { ConsentId, PurposeId, SubjectId, TemplateId } from '../ids.js';
  * widens it (a restriction lifted, a purpose resumed) counts only once a `confirmed` line follows its
  * commit, so a crash loses it and a restore keeps the narrower state. Either way a crash never makes
  * a restored gallery match more than was asked. A narrowing line whose transaction then fails is
- * cancelled by a later line.
+ * cancelled by a later line, unless the database shows the change after all (journal-reflected.ts).
+ * A do-not-enroll line left by a crash is applied by a later start (SuppressionList.settle), so this
+ * file does not keep a template the database lacks.
  */
 export type JournalEntry = JournalChange & { readonly id?: string; readonly pending?: true };
 
