@@ -149,9 +149,8 @@ async function replaySettings(
 ): Promise<number> {
   let n = 0;
   for (const e of last) {
-    const p = await purposes.byIdOrKey(d.store.db, e.purposeId);
-    if (!p || p[e.setting] === e.to) continue;
-    await d.purposes.replaySetting(actor, p.id, e.setting, e.to, `replayed after a restore (set at ${e.at})`);
+    if (await reflectedIn(d.store.db, e)) continue;
+    await d.purposes.replaySetting(actor, e.purposeId, e.setting, e.to, `replayed after a restore (set at ${e.at})`);
     n++;
   }
   return n;

@@ -166,7 +166,7 @@ export class PurposeService {
           await this.deps.audit.append(tx, { actor, action: 'purpose.updated', purposeId: p.id, detail });
           await note({ kind: 'purpose-setting', at, purposeId: p.id, setting, from: p[setting], to });
         }),
-      async () => (await repo.byIdOrKey(store.db, p.id))?.[setting] === to,
+      (line) => reflectedIn(store.db, line),
     );
     return { ...p, [setting]: to };
   }
