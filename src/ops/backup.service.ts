@@ -19,7 +19,7 @@ import { VeilError } from '../errors.js';
 import type { SubjectId } from '../ids.js';
 import type { KeyRing } from '../privacy/keyring.js';
 import { MasterKey } from '../privacy/keys.js';
-import { DerivedReseal, type ResealCounts } from '../privacy/derived-reseal.js';
+import { DerivedReseal, type Probe, type ResealCounts } from '../privacy/derived-reseal.js';
 import type { TemplateVault } from '../gallery/template-vault.js';
 import type { AuditLog } from '../audit/audit.log.js';
 import { keySlotRepository } from '../privacy/key-slot.repository.js';
@@ -184,10 +184,10 @@ export async function previousKeyFor(
   current: MasterKey,
   id: string | undefined,
   previous: MasterKey | undefined,
-  probe: (k: MasterKey) => Promise<'opens' | 'fails' | 'none'>,
+  probe: (k: MasterKey) => Promise<Probe>,
 ): Promise<MasterKey | null> {
   const state = id === current.id ? 'opens' : await probe(current);
-  if (id ? id === current.id : state !== 'fails') return null;
+  if (id ? id === current.id : state === 'opens' || state === 'none') return null;
   // Nothing sealed that the current key cannot open: only the keyed contact hashes follow the key.
   if (state === 'none') return current;
   const what = id ? `master key ${id}` : 'another master key';
@@ -196,7 +196,8 @@ export async function previousKeyFor(
       'MASTER_KEY_INVALID',
       `The backup's data is sealed under keys derived from ${what}, not from this installation's (${current.id}): the master key was rotated since the backup. Run the restore again with --previous-master-key FILE, FILE holding the master key in use when the backup was taken (64 hex digits); nothing was changed.`,
     );
-  if (id ? previous.id !== id : (await probe(previous)) !== 'opens')
+  // Part under the current key already (`mixed`): the re-seal leaves that part as it is.
+  if (id ? previous.id !== id : previous.id === current.id || !['opens', 'mixed'].includes(await probe(previous)))
     throw new VeilError(
       'MASTER_KEY_INVALID',
       `The key given as the previous master key (${previous.id}) is not the one the backup's data is sealed under (${what}); nothing was changed.`,

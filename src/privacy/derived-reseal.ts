@@ -20,6 +20,8 @@ const MEDIA_AAD = (id: string) => `veil.media:${id}`;
 const EXPORT_AAD = (id: string) => `veil.export:${id}`;
 const SUPPRESSION_AAD = (id: string) => `veil.suppression:${id}`;
 const BATCH = 200;
+/** What a probe finds of the data sealed under a master key's derived keys (`probeDerived`). */
+export type Probe = 'opens' | 'mixed' | 'fails' | 'none';
 /** Items of each kind a probe tries: enough that one damaged item does not decide. */
 const PROBE = 3;
 
@@ -48,7 +50,7 @@ export class DerivedReseal {
     return { counts, unreadable: move.unreadable };
   }
 
-  probe(master: MasterKey): Promise<'opens' | 'fails' | 'none'> {
+  probe(master: MasterKey): Promise<Probe> {
     return probeDerived(this.deps, master);
   }
 
@@ -144,32 +146,38 @@ export class DerivedReseal {
 
 /**
  * Whether the data sealed under derived keys opens under `master`'s: a few items of each kind are
- * tried. 'none' when there is nothing sealed that way (keyed contact hashes cannot be tried).
+ * tried. 'none' when there is nothing sealed that way (keyed contact hashes cannot be tried); 'mixed'
+ * when some kinds open and every item tried of another does not: a rotation (or a restore's re-seal)
+ * that stopped halfway, which moves kind after kind.
  */
 export async function probeDerived(
   { store, dataDir }: { store: Store; dataDir: string },
   master: MasterKey,
-): Promise<'opens' | 'fails' | 'none'> {
+): Promise<Probe> {
   const secrets = new ContactSecrets(master);
-  const tries: (() => unknown)[] = [];
-  for (const r of await repo.requests(store.db, PROBE)) tries.push(() => secrets.openContact(r.id, r.contact_sealed));
-  for (const r of await repo.enrollments(store.db, PROBE))
-    tries.push(() => secrets.openContact(r.id, r.contact_sealed));
-  for (const r of await repo.suppressions(store.db, PROBE))
-    tries.push(() => openSealedFile(master.derive('suppression'), r.sealed, SUPPRESSION_AAD(r.id)));
-  const files = [
-    ...(await repo.mediaFiles(store.db)).map((r) => ({ ...r, label: 'media', aad: MEDIA_AAD(r.id) })),
-    ...(await repo.exportFiles(store.db)).map((r) => ({ ...r, label: 'exports', aad: EXPORT_AAD(r.id) })),
+  const kinds: (() => unknown)[][] = [
+    (await repo.requests(store.db, PROBE)).map((r) => () => secrets.openContact(r.id, r.contact_sealed)),
+    (await repo.enrollments(store.db, PROBE)).map((r) => () => secrets.openContact(r.id, r.contact_sealed)),
+    (await repo.suppressions(store.db, PROBE)).map(
+      (r) => () => openSealedFile(master.derive('suppression'), r.sealed, SUPPRESSION_AAD(r.id)),
+    ),
   ];
-  let found = 0;
-  for (const r of files) {
-    if (found >= PROBE) break;
-    if (!existsSync(join(dataDir, r.path))) continue;
-    found++;
-    tries.push(() => openSealedFile(master.derive(r.label), readFileSync(join(dataDir, r.path)), r.aad));
+  for (const [label, rows, aad] of [
+    ['media', await repo.mediaFiles(store.db), MEDIA_AAD],
+    ['exports', await repo.exportFiles(store.db), EXPORT_AAD],
+  ] as const) {
+    const tries: (() => unknown)[] = [];
+    for (const r of rows) {
+      if (tries.length >= PROBE) break;
+      const path = join(dataDir, r.path);
+      if (existsSync(path)) tries.push(() => openSealedFile(master.derive(label), readFileSync(path), aad(r.id)));
+    }
+    kinds.push(tries);
   }
-  if (!tries.length) return 'none';
-  return tries.some((f) => tryOpen(f) !== null) ? 'opens' : 'fails';
+  const opens = kinds.filter((k) => k.length).map((k) => k.some((f) => tryOpen(f) !== null));
+  if (!opens.length) return 'none';
+  if (opens.every(Boolean)) return 'opens';
+  return opens.some(Boolean) ? 'mixed' : 'fails';
 }
 
 export function tryOpen<T>(f: () => T): T | null {
