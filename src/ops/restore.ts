@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sqlitePath, type Settings } from '../config/settings.js';
 import { assertSqliteUnused } from '../store/sqlite.js';
@@ -24,6 +24,9 @@ export interface RestoreReport extends ReplayReport {
   readonly setAside: string | null;
   readonly files: number;
 }
+
+/** The copy of a backup's database a restore tries keys on, in the data directory while it runs. */
+const PROBE_COPY = 'restore-probe-';
 
 /**
  * `veil restore DIR` for the embedded store, with every Veil process stopped: checks the backup
@@ -53,6 +56,7 @@ export async function restoreBackup(
     );
   const db = sqlitePath(settings);
   if (existsSync(db)) assertSqliteUnused(db);
+  removeProbeCopies(dataDir);
   const sealed = { backupMasterId: manifest.masterKeyId, previousKey: opts.previousKey };
   const { master } = MasterKey.load(dataDir, settings.masterKey);
   const previous = opts.previousKey ? MasterKey.fromBytes(opts.previousKey) : undefined;
@@ -83,7 +87,7 @@ async function checkSealedUnder(
   previous: MasterKey | undefined,
 ): Promise<void> {
   if (id === master.id) return;
-  const copy = join(dataDir, `restore-probe-${randomBytes(6).toString('hex')}.db`);
+  const copy = join(dataDir, `${PROBE_COPY}${randomBytes(6).toString('hex')}.db`);
   writeFileSync(copy, readFileSync(join(from, 'veil.db')), { mode: 0o600 });
   try {
     const store = await openStore({ sqlitePath: copy, migrations: 'none' });
@@ -96,6 +100,12 @@ async function checkSealedUnder(
   } finally {
     for (const f of [copy, `${copy}-wal`, `${copy}-shm`]) rmSync(f, { force: true });
   }
+}
+
+/** Copies a restore killed while probing left: each holds a backup's sealed data, people erased since among it. */
+function removeProbeCopies(dataDir: string): void {
+  for (const f of readdirSync(dataDir))
+    if (f.startsWith(PROBE_COPY) && /\.db(-wal|-shm)?$/.test(f)) rmSync(join(dataDir, f), { force: true });
 }
 
 function readManifest(from: string): BackupManifest {

@@ -296,3 +296,18 @@ test(`${ENGINE}: a backup holding a rotation stopped halfway is refused without 
     await w.close();
   }
 });
+
+// The restore's copy of the backup's database it tries keys on holds sealed data of people erased
+// since; a restore killed while it was open left it in the data directory for good.
+if (ENGINE === 'sqlite')
+  test(`${ENGINE}: a probe copy a killed restore left in the data directory is removed by the next restore`, async () => {
+    const s = await scenario();
+    const leftover = join(s.dataDir, 'restore-probe-0123456789ab.db');
+    for (const f of [leftover, `${leftover}-wal`]) writeFileSync(f, readFileSync(join(s.backup.dir!, 'veil.db')));
+    await assert.rejects(s.backup.restore(s.newHex), { code: 'MASTER_KEY_INVALID' });
+    assert.deepEqual(
+      readdirSync(s.dataDir).filter((f) => f.startsWith('restore-probe-')),
+      [],
+      'the leftover probe copy is still there',
+    );
+  });
