@@ -69,7 +69,9 @@ export function keyFrom(path: string): Buffer {
   try {
     v = readFileSync(path, 'utf8').trim();
   } catch {
-    throw new VeilError('NOT_FOUND', `${path}: no such file.`);
+    // The key itself given in place of its file's name: a message repeating it would put it in logs.
+    const key = /^[0-9a-fA-F]{64}$/.test(path) || /^[A-Za-z0-9+/_-]{43}=?$/.test(path);
+    throw new VeilError('NOT_FOUND', `${key ? 'The value given (a key, not a file name?)' : path}: no such file.`);
   }
   return /^[0-9a-fA-F]{64}$/.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64');
 }

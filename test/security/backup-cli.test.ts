@@ -120,4 +120,13 @@ test(`veil backup, veil restore and veil keys rotate-master from the command lin
     assert.equal(JSON.parse(again.out).resealed.from, from);
     assert.equal(veil('restore', out, '--previous-master-key', join(dir, 'no-such.key')).code, 1);
   }
+  // The key itself pasted where its file goes: refused without the message repeating it (stderr is logged).
+  for (const flag of [
+    ['restore', '--replay-only', '--previous-master-key'],
+    ['keys', 'rotate-master', '--new-key-file'],
+  ]) {
+    const pasted = veil(...flag, before.trim());
+    assert.equal(pasted.code, 1, pasted.err);
+    assert.ok(!(pasted.out + pasted.err).includes(before.trim()), `${flag.join(' ')} echoed the key it was given`);
+  }
 });
