@@ -187,6 +187,11 @@ export async function previousKeyFor(
   probe: (k: MasterKey) => Promise<Probe>,
 ): Promise<MasterKey | null> {
   const state = id === current.id ? 'opens' : await probe(current);
+  // Named by the operator, an old key moves whatever is still under it: the probe tries a few items of
+  // each kind, so a rotation or re-seal stopped inside one kind passes it as the current key's. The
+  // re-seal leaves what opens under the current key as it is, so this is only the cost of a pass.
+  const named = previous && previous.id !== current.id && (!id || id === current.id) ? previous : undefined;
+  if (named && (state === 'opens' || state === 'none')) return named;
   if (id ? id === current.id : state === 'opens' || state === 'none') return null;
   // Nothing sealed that the current key cannot open: only the keyed contact hashes follow the key.
   if (state === 'none') return current;
