@@ -57,6 +57,17 @@ export const purposeRepository = {
     return r && toPurpose(r);
   },
 
+  /** The purpose as a change inside a transaction must read it: locked against another change until commit (PostgreSQL; SQLite's writer is alone). */
+  async locked(ex: Executor, engine: 'sqlite' | 'postgres', id: PurposeId): Promise<Purpose | undefined> {
+    const r = await ex
+      .selectFrom('purposes')
+      .selectAll()
+      .where('id', '=', id)
+      .$if(engine === 'postgres', (q) => q.forUpdate())
+      .executeTakeFirst();
+    return r && toPurpose(r);
+  },
+
   async list(ex: Executor): Promise<Purpose[]> {
     return (await ex.selectFrom('purposes').selectAll().orderBy('created_at').orderBy('key').execute()).map(toPurpose);
   },

@@ -136,8 +136,12 @@ export class PurposeService {
    */
   async replaySetting(actor: Actor, ref: string, setting: Setting, to: number, reason: string): Promise<Purpose> {
     const p = await this.deps.policy.purpose(actor, 'purposes.configure', ref);
+    // A journal line is read from a file: its setting and value are checked as any input is.
     const valid =
-      setting === 'fpir' ? to >= FPIR_LIMITS.min && to <= FPIR_LIMITS.max : ConfirmationsSchema.safeParse(to).success;
+      typeof to === 'number' &&
+      (setting === 'fpir'
+        ? to >= FPIR_LIMITS.min && to <= FPIR_LIMITS.max
+        : setting === 'confirmations' && ConfirmationsSchema.safeParse(to).success);
     if (!valid)
       throw new VeilError('INVALID_INPUT', `The journal's ${setting} for purpose '${p.key}' is out of range.`);
     return this.change(actor, p, setting, to, reason);
@@ -157,18 +161,24 @@ export class PurposeService {
     if (to === p[setting]) return p;
     const at = this.deps.clock.now().toISOString();
     const { store, journal } = this.deps;
-    await journal.journaled(
+    // `from` is read under the row's lock: read before, a concurrent change could make a loosening
+    // look like a tightening, whose journal line then counts without its commit (restore-journal.ts).
+    const now = await journal.journaled(
       (note) =>
         store.transaction(async (tx) => {
+          const cur = (await repo.locked(tx, store.engine, p.id)) ?? p;
+          const from = cur[setting];
+          if (from === to) return cur;
           if (setting === 'fpir') await repo.setFpir(tx, p.id, to);
           else await repo.setConfirmations(tx, p.id, to);
-          const detail = { setting, from: p[setting], to, ...(reason === undefined ? {} : { reason }) };
+          const detail = { setting, from, to, ...(reason === undefined ? {} : { reason }) };
           await this.deps.audit.append(tx, { actor, action: 'purpose.updated', purposeId: p.id, detail });
-          await note({ kind: 'purpose-setting', at, purposeId: p.id, setting, from: p[setting], to });
+          await note({ kind: 'purpose-setting', at, purposeId: p.id, setting, from, to });
+          return cur;
         }),
       (line) => reflectedIn(store.db, line),
     );
-    return { ...p, [setting]: to };
+    return { ...now, [setting]: to };
   }
 
   private view(p: Purpose): PurposeView {
