@@ -90,6 +90,11 @@ export async function restoreCommand(argv: string[], io: Io, env: NodeJS.Process
           ? `replayed ${r.replayed.length} erasures the keystore records since the backup (audit actor system:restore): ${r.replayed.join(', ')}`
           : 'no erasure to replay: nobody in the restored database was erased since',
         `replayed from keys/restore-journal.jsonl: ${journal.purposesRemoved} purpose removals (${journal.consentsWithdrawn} consent withdrawals), ${journal.restrictions} restrictions set or lifted, ${journal.suspensions} purpose suspensions set or lifted, ${journal.settings} purpose settings set again, ${journal.suppressionsAdded} do-not-enroll entries`,
+        ...(journal.settingsInvalid.length
+          ? [
+              `NOT replayed: ${journal.settingsInvalid.length} purpose-setting lines with a value no purpose may have (check those purposes' settings): ${journal.settingsInvalid.join(', ')}`,
+            ]
+          : []),
         ...(journal.suppressionsLost.length
           ? [
               `NOT replayed: ${journal.suppressionsLost.length} do-not-enroll entries whose key is gone (ask those people again; the audit log's suppression.added names their requests): ${journal.suppressionsLost.join(', ')}`,

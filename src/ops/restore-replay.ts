@@ -1,4 +1,5 @@
 import type { Store } from '../store/store.js';
+import { VeilError } from '../errors.js';
 import type { Actor } from '../auth/actor.js';
 import type { PurposeId, SubjectId } from '../ids.js';
 import type { PurposeService } from '../privacy/purpose.service.js';
@@ -19,6 +20,8 @@ export interface JournalReplay {
   readonly suspensions: number;
   /** Purpose settings (FPIR target, confirmation count) the restored database held otherwise than last set. */
   readonly settings: number;
+  /** Purpose-setting lines not applied because their value is not a valid one (a damaged or forged line): "purpose setting". */
+  readonly settingsInvalid: readonly string[];
   /** Templates removed since as not the person's (rectification, a client's face deletion) that the restored database held. */
   readonly templatesRemoved: number;
   /** Do-not-enroll entries added since, which the restored database lacked, added again. */
@@ -105,13 +108,14 @@ export async function replayJournal(
     restrictions++;
   }
   const suspensions = await replayStatuses(d, [...lastStatus.values()], actor);
-  const settings = await replaySettings(d, [...lastSetting.values()], actor);
+  const { settings, settingsInvalid } = await replaySettings(d, [...lastSetting.values()], actor);
   return {
     purposesRemoved,
     consentsWithdrawn,
     restrictions,
     suspensions,
     settings,
+    settingsInvalid,
     templatesRemoved,
     suppressionsAdded,
     suppressionsLost,
@@ -146,14 +150,21 @@ async function replaySettings(
   d: { store: Store; purposes: PurposeService },
   last: readonly Extract<JournalEntry, { kind: 'purpose-setting' }>[],
   actor: Actor,
-): Promise<number> {
-  let n = 0;
+): Promise<{ settings: number; settingsInvalid: string[] }> {
+  let settings = 0;
+  const settingsInvalid: string[] = [];
   for (const e of last) {
     if (await reflectedIn(d.store.db, e)) continue;
-    await d.purposes.replaySetting(actor, e.purposeId, e.setting, e.to, `replayed after a restore (set at ${e.at})`);
-    n++;
+    try {
+      await d.purposes.replaySetting(actor, e.purposeId, e.setting, e.to, `replayed after a restore (set at ${e.at})`);
+      settings++;
+    } catch (err) {
+      // One damaged line must not stop every restore at its last step: it is reported, not applied.
+      if (!(err instanceof VeilError && err.code === 'INVALID_INPUT')) throw err;
+      settingsInvalid.push(`${e.purposeId} ${String(e.setting)}`);
+    }
   }
-  return n;
+  return { settings, settingsInvalid };
 }
 
 function removal(e: Extract<JournalEntry, { kind: 'purpose-removed' }>): PurposeRemoval {

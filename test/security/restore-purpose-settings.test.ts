@@ -90,3 +90,25 @@ test(`${ENGINE}: a purpose's setting loosened without its confirmation line is r
     await w.close();
   }
 });
+
+// The journal is a file: a line with a value no purpose may have (damaged, or written by hand) is
+// reported and left out; it must not stop the restore, whose other lines still apply.
+test(`${ENGINE}: a purpose-setting line with an impossible value is reported, not applied, and the restore goes on`, async () => {
+  const { w, journal } = await withBackup(async (v, dataDir) => {
+    await v.purposes.setConfirmations(admin, 'members', { confirmations: 2, reason: 'two-person rule' });
+    await v.purposes.setFpir(admin, 'members', 0.001);
+    const path = join(dataDir, JOURNAL_FILE);
+    const lines = readFileSync(path, 'utf8').split('\n').filter(Boolean);
+    const fpirLine = lines.findIndex((l) => (JSON.parse(l) as { setting?: string }).setting === 'fpir');
+    lines[fpirLine] = JSON.stringify({ ...(JSON.parse(lines[fpirLine]!) as object), to: 7 });
+    writeFileSync(path, lines.join('\n') + '\n');
+  });
+  try {
+    assert.equal(journal.settings, 1);
+    assert.equal(journal.settingsInvalid.length, 1);
+    assert.match(journal.settingsInvalid[0]!, / fpir$/);
+    assert.deepEqual(await settings(w), { fpir: 0.01, confirmations: 2 });
+  } finally {
+    await w.close();
+  }
+});
