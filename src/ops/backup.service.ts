@@ -51,6 +51,8 @@ export interface BackupManifest {
   readonly database: 'veil.db';
   /** The master key (its public id) whose derived keys seal what the backup holds; absent in older backups. */
   readonly masterKeyId?: string;
+  /** The installation's keystore (its id): a backup restores only where its keys are; absent in older backups. */
+  readonly keystoreId?: string;
   readonly files: readonly { path: string; bytes: number; sha256: string }[];
   readonly excluded: typeof NOT_IN_BACKUP;
 }
@@ -119,6 +121,7 @@ export class BackupService {
       schemaVersion: Math.max(0, ...(await migrationStatus(store.db)).applied.map((a) => a.version)),
       database: 'veil.db',
       masterKeyId: this.deps.master.id,
+      keystoreId: this.deps.keyring.keystore.header.keystoreId,
       files: listFiles(outDir).map((path) => fileEntry(outDir, path)),
       excluded: NOT_IN_BACKUP,
     };

@@ -54,6 +54,12 @@ export async function restoreBackup(
       'INVALID_STATE',
       `No keystore in ${join(dataDir, 'keys')}: a restore needs this installation's keys/ (backups never hold it). Put it back first; without it no restored key can be read and every erasure since the backup would be forgotten.`,
     );
+  const { keystoreId } = await Keystore.readHeader(dataDir);
+  if (manifest.keystoreId && manifest.keystoreId !== keystoreId)
+    throw new VeilError(
+      'INVALID_INPUT',
+      `${from} is a backup of another installation (keystore ${manifest.keystoreId}, not this one's ${keystoreId}): its keys are in that installation's keys/, never in a backup. Restore it there; nothing was changed here.`,
+    );
   const db = sqlitePath(settings);
   if (existsSync(db)) assertSqliteUnused(db);
   removeProbeCopies(dataDir);

@@ -127,6 +127,19 @@ test(
       await assert.rejects(restoreBackup(settings, dir, operator), /in use by another process/);
       const other = tempDir('veil-restore-empty-');
       await assert.rejects(restoreBackup({ ...settings, dataDir: other }, dir, operator), /No keystore/);
+      // Another installation, even one sharing the master key: refused before its data is set aside.
+      await (await open(other, masterHex)).close();
+      const before = readFileSync(join(other, 'veil.db'));
+      await assert.rejects(restoreBackup({ ...settings, dataDir: other }, dir, operator), {
+        code: 'INVALID_INPUT',
+        message: /backup of another installation/,
+      });
+      assert.deepEqual(readFileSync(join(other, 'veil.db')), before, 'the refused restore changed the database');
+      assert.deepEqual(
+        readdirSync(other).filter((f) => f.startsWith('replaced-')),
+        [],
+        'something was set aside',
+      );
       writeFileSync(join(dir, 'veil.db'), Buffer.concat([readFileSync(join(dir, 'veil.db')), Buffer.from('x')]));
     } finally {
       await v.close();
