@@ -49,14 +49,7 @@ export async function openRun(
     );
   const id = newId.other('reemb');
   const now = clock.now();
-  if (!(await leases.tryLease(store.db, LEASE, id, now, REEMBED_LEASE_MS))) {
-    const runId = await leases.leaseHolder(store.db, LEASE, now);
-    throw new VeilError(
-      'JOB_RUNNING',
-      `A re-embedding run is in progress (${runId ?? 'ending now'}): watch it, cancel it, or start again once it ends.`,
-      runId ? { runId } : {},
-    );
-  }
+  if (!(await leases.tryLease(store.db, LEASE, id, now, REEMBED_LEASE_MS))) throw await running(deps);
   try {
     // Read under the lease: no other start can write a run meanwhile.
     const last = await runs.latestApplied(store.db);
@@ -74,7 +67,10 @@ export async function openRun(
     const [prev] = await runs.recent(store.db, 1);
     const at = new Date(Math.max(now.getTime(), prev ? Date.parse(prev.startedAt) + 1 : 0));
     const row = { id, model, dryRun: opts.dryRun, startedAt: at.toISOString(), total };
-    await store.transaction(async (tx) => {
+    const recorded = await store.transaction(async (tx) => {
+      // Still ours, in the record's own transaction: a start that stalled past its lease while another
+      // took over would otherwise record the taker abandoned and run beside it.
+      if (!(await leases.renewLease(tx, LEASE, id, clock.now(), REEMBED_LEASE_MS))) return false;
       // Runs still shown running lost the lease we now hold: their process stopped.
       await runs.abandon(tx, id, row.startedAt, ABANDONED);
       await runs.prune(tx, KEEP - 1);
@@ -84,12 +80,24 @@ export async function openRun(
         action: 'models.reembed.started',
         detail: { runId: id, model, dryRun: opts.dryRun, total },
       });
+      return true;
     });
+    if (!recorded) throw await running(deps);
     return (await runs.get(store.db, id))!;
   } catch (e) {
     await leases.releaseLease(store.db, LEASE, id);
     throw e;
   }
+}
+
+/** Refused: the run holding the lease (read outside any transaction: SQLite has one connection). */
+async function running({ store, clock }: LedgerDeps): Promise<VeilError> {
+  const runId = await leases.leaseHolder(store.db, LEASE, clock.now());
+  return new VeilError(
+    'JOB_RUNNING',
+    `A re-embedding run is in progress (${runId ?? 'ending now'}): watch it, cancel it, or start again once it ends.`,
+    runId ? { runId } : {},
+  );
 }
 
 /**

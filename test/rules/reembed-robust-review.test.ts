@@ -1,0 +1,79 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Veil } from '../../src/app/veil.js';
+import { ManualClock } from '../../src/clock.js';
+import { MODELS } from '../../src/face/models.js';
+import { REEMBED_LEASE_MS } from '../../src/gallery/reembed-runs.service.js';
+import { openStore, type Store } from '../../src/store/store.js';
+import { FakeAnalyzer } from '../../support/fake-analyzer.js';
+import { GatedEngine } from '../../support/gated-engine.js';
+import { switchGallery, templateCounts } from './model-switch.fixture.js';
+import { admin, code } from './fixture.js';
+
+// Re-embedding runs where one process stalls or the record of the runs' direction thins out:
+// the cases a review of the robustness fixes (reembed-robust.test.ts) found still open.
+
+const T0 = '2026-06-01T10:00:00.000Z';
+const NEW = MODELS.embedder.id;
+
+async function settle(v: Veil, id: string) {
+  for (let i = 0; i < 1000; i++) {
+    const r = await v.models.reembedRun(admin, id);
+    if (r.state !== 'running') return r;
+    await sleep(10);
+  }
+  throw new Error(`run ${id} never ended`);
+}
+
+/** A store whose next transaction, once armed, waits before it begins: a process stalled between two steps. */
+function heldAtBegin(real: Store) {
+  let hold: Promise<void> | null = null;
+  let held!: () => void;
+  const atHold = new Promise<void>((r) => (held = r));
+  const store: Store = {
+    ...real,
+    transaction: async (fn) => {
+      const h = hold;
+      hold = null;
+      if (h) {
+        held();
+        await h;
+      }
+      return real.transaction(fn);
+    },
+  };
+  const arm = () => {
+    let go!: () => void;
+    hold = new Promise<void>((r) => (go = r));
+    return { atHold, go };
+  };
+  return { store, arm };
+}
+
+test('a start stalled past its lease before recording its run is refused, and the run that took over stays running', async () => {
+  const { open, dataDir, db } = await switchGallery(1, T0);
+  const real = await openStore({ databaseUrl: db.databaseUrl, sqlitePath: join(dataDir, 'veil.db') });
+  const { store, arm } = heldAtBegin(real);
+  const a = await open(new FakeAnalyzer(), undefined, { store });
+  const { atHold, go } = arm();
+  const stalled = code(a.models.startReembed(admin));
+  await atHold; // the lease taken, the run not yet recorded
+
+  const clock = new ManualClock(T0);
+  clock.advance(REEMBED_LEASE_MS + 1);
+  const gate = new GatedEngine(new FakeAnalyzer());
+  const b = await open(gate, clock);
+  const taker = await b.models.startReembed(admin);
+  await gate.reached(1); // the taker holds its one template
+
+  go();
+  assert.equal(await stalled, 'JOB_RUNNING');
+  assert.equal((await b.models.reembedRun(admin, taker.id)).state, 'running');
+  gate.release();
+  const end = await settle(b, taker.id);
+  assert.deepEqual([end.state, end.report?.reembedded], ['done', 1]);
+  assert.deepEqual(await templateCounts(b), { [NEW]: 1 });
+  await Promise.all([a.close(), b.close()]);
+});
