@@ -151,7 +151,11 @@ export const reembedRunsRepository = {
     }
   },
 
-  /** Keeps the latest `keep` runs: older reports name people who may since have been erased. */
+  /**
+   * Keeps the latest `keep` runs (older reports name people who may since have been erased), and the
+   * latest that was not a dry run: it sets the runs' direction (latestApplied), which dry runs after
+   * it must not push out of the record.
+   */
   async prune(ex: Executor, keep: number): Promise<void> {
     const kept = ex
       .selectFrom('reembed_runs')
@@ -159,6 +163,13 @@ export const reembedRunsRepository = {
       .orderBy('started_at', 'desc')
       .orderBy('id', 'desc')
       .limit(keep);
-    await ex.deleteFrom('reembed_runs').where('id', 'not in', kept).execute();
+    const direction = ex
+      .selectFrom('reembed_runs')
+      .select('id')
+      .where('dry_run', '=', 0)
+      .orderBy('started_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(1);
+    await ex.deleteFrom('reembed_runs').where('id', 'not in', kept).where('id', 'not in', direction).execute();
   },
 };

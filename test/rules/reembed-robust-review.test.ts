@@ -9,7 +9,7 @@ import { REEMBED_LEASE_MS } from '../../src/gallery/reembed-runs.service.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { FakeAnalyzer } from '../../support/fake-analyzer.js';
 import { GatedEngine } from '../../support/gated-engine.js';
-import { switchGallery, templateCounts } from './model-switch.fixture.js';
+import { OldModel, switchGallery, templateCounts } from './model-switch.fixture.js';
 import { admin, code } from './fixture.js';
 
 // Re-embedding runs where one process stalls or the record of the runs' direction thins out:
@@ -76,4 +76,21 @@ test('a start stalled past its lease before recording its run is refused, and th
   assert.deepEqual([end.state, end.report?.reembedded], ['done', 1]);
   assert.deepEqual(await templateCounts(b), { [NEW]: 1 });
   await Promise.all([a.close(), b.close()]);
+});
+
+test('the runs’ direction outlives the dry runs after it: the runs kept never drop the latest that changed templates', async () => {
+  const { open } = await switchGallery(1, T0);
+  const clock = new ManualClock(T0);
+  const [fresh, stale] = [await open(new FakeAnalyzer(), clock), await open(new OldModel(), clock)];
+  const forward = await settle(fresh, (await fresh.models.startReembed(admin)).id);
+  assert.deepEqual([forward.state, forward.report?.reembedded], ['done', 1]);
+  // A dry run a minute, as a watcher checking what is left would: more of them than the runs kept.
+  for (let i = 0; i < 25; i++) {
+    clock.advance(60_000);
+    assert.equal((await fresh.models.reembed(admin, { dryRun: true })).reembedded, 0);
+  }
+  assert.equal(await code(stale.models.startReembed(admin)), 'MODEL_MISMATCH');
+  assert.deepEqual(await templateCounts(fresh), { [NEW]: 1 });
+  assert.equal((await fresh.models.reembedRuns(admin)).length, 20, 'the list still shows the latest 20');
+  await Promise.all([fresh.close(), stale.close()]);
 });
