@@ -243,8 +243,10 @@ function told(e: unknown): { error: string; stack: string } {
   const clean = (t: string) =>
     t
       .replace(/<Buffer[^>]*>/g, '[bytes]')
-      .replace(/-?\d+(\.\d+)?(e[-+]?\d+)?([\s,;]+-?\d+(\.\d+)?(e[-+]?\d+)?){3,}/gi, '[numbers]')
-      .replace(/[A-Za-z0-9+/]{100,}={0,2}|[0-9a-f]{64,}/gi, '[data]')
+      // Numbers apart by anything JSON or a list puts between them: a typed array through JSON.stringify
+      // is {"0":0.1,"1":0.2,...}, and base64url (Buffer's, JWTs') has - and _ where base64 has + and /.
+      .replace(/-?\d+(\.\d+)?(e[-+]?\d+)?([\s,;:'"()[\]{}]+-?\d+(\.\d+)?(e[-+]?\d+)?){3,}/gi, '[numbers]')
+      .replace(/[A-Za-z0-9+/_-]{100,}={0,2}|[0-9a-f]{64,}/gi, '[data]')
       .slice(0, 4000);
   return { error: clean(`${err.name}: ${err.message}`), stack: clean(err.stack ?? '') };
 }

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Veil } from '../../src/app/veil.js';
 import { ManualClock } from '../../src/clock.js';
+import type { ImageOptions } from '../../src/face/analyzer.js';
+import type { Analysis, EmbeddedFace } from '../../src/face/engine.js';
 import { MODELS } from '../../src/face/models.js';
 import { REEMBED_LEASE_MS } from '../../src/gallery/reembed-runs.service.js';
 import { openStore, type Store } from '../../src/store/store.js';
@@ -93,4 +95,44 @@ test('the runs’ direction outlives the dry runs after it: the runs kept never 
   assert.deepEqual(await templateCounts(fresh), { [NEW]: 1 });
   assert.equal((await fresh.models.reembedRuns(admin)).length, 20, 'the list still shows the latest 20');
   await Promise.all([fresh.close(), stale.close()]);
+});
+
+/** The active engine fails quoting the vector as code often prints one: JSON, quoted, or encoded url-safe. */
+class Quoting extends FakeAnalyzer {
+  said: Float32Array[] = [];
+  override async analyze(bytes: Uint8Array, opts?: ImageOptions): Promise<Analysis<EmbeddedFace>> {
+    const { faces } = await super.analyze(bytes, opts);
+    const v = Float32Array.from(faces[0]!.embedding);
+    this.said.push(v);
+    const bytesOf = Buffer.from(v.buffer).toString('base64url');
+    throw new Error(`bad input ${JSON.stringify(v)} as ${JSON.stringify(Array.from(v, String))} sealed ${bytesOf}`);
+  }
+}
+
+test('an unexpected error quoting a vector as JSON, as strings or in base64url is logged without it', async () => {
+  const { open } = await switchGallery(1, T0);
+  const lines: unknown[] = [];
+  const engine = new Quoting();
+  const v = await open(engine, undefined, {
+    log: { error: (message, fields) => void lines.push({ message, fields }) },
+  });
+  const run = await settle(v, (await v.models.startReembed(admin)).id);
+  assert.deepEqual([run.state, run.error?.code, lines.length], ['failed', 'INTERNAL', 1]);
+  const told = JSON.stringify(lines);
+  const [vector] = engine.said as [Float32Array];
+  const components = Array.from(vector, String).filter((c) => c.length > 6);
+  assert.ok(components.length > 100, 'the fake vector has components worth hiding');
+  assert.deepEqual(
+    components.filter((c) => told.includes(c)),
+    [],
+    'no component of the vector is in the log',
+  );
+  const encoded = Buffer.from(vector.buffer).toString('base64url');
+  const pieces = Array.from({ length: encoded.length / 16 - 1 }, (_, i) => encoded.slice(i * 16, i * 16 + 16));
+  assert.deepEqual(
+    pieces.filter((p) => told.includes(p)),
+    [],
+    'no piece of the encoded vector is in the log',
+  );
+  await v.close();
 });
