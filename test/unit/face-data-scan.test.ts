@@ -15,9 +15,17 @@ test('a vector, a typed array through JSON, or an encoded blob is found wherever
       nested: [{ f: Float32Array.from(vector) }],
       image: photo,
       hex: 'ab'.repeat(40),
+      joined: { csv: vector.join(','), printed: String(Float32Array.from(vector.slice(0, 8))) },
     }),
   ) as unknown;
-  assert.deepEqual(faceDataIn(doc), ['$.report.reenroll.0.q', '$.nested.0.f', '$.image', '$.hex']);
+  assert.deepEqual(faceDataIn(doc), [
+    '$.report.reenroll.0.q',
+    '$.nested.0.f',
+    '$.image',
+    '$.hex',
+    '$.joined.csv',
+    '$.joined.printed',
+  ]);
 });
 
 test('counts, ids, progress and messages are not face data', () => {
