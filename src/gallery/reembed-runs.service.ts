@@ -82,7 +82,9 @@ export class ReembedRuns {
     this.deps.policy.require(actor, 'models.manage');
     const { row, ended } = await this.begin(actor, opts, opts.onProgress);
     const end = await ended;
-    if (end.state === 'failed') throw end.cause;
+    // An unexpected error is told (scrubbed) in the log: the caller, which prints what it is thrown, gets the record's.
+    if (end.state === 'failed')
+      throw isVeilError(end.cause) ? end.cause : new VeilError('INTERNAL', end.error.message, { runId: row.id });
     if (end.state === 'cancelled') {
       const why = `Run ${row.id} was cancelled after ${end.done} template(s); run again to carry on.`;
       throw new VeilError('INVALID_STATE', why, { runId: row.id });

@@ -7,6 +7,7 @@ import { ManualClock } from '../../src/clock.js';
 import type { ImageOptions } from '../../src/face/analyzer.js';
 import type { Analysis, EmbeddedFace } from '../../src/face/engine.js';
 import { MODELS } from '../../src/face/models.js';
+import { reportError } from '../../src/cli/output.js';
 import { REEMBED_LEASE_MS } from '../../src/gallery/reembed-runs.service.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { FakeAnalyzer } from '../../support/fake-analyzer.js';
@@ -134,5 +135,26 @@ test('an unexpected error quoting a vector as JSON, as strings or in base64url i
     [],
     'no piece of the encoded vector is in the log',
   );
+  await v.close();
+});
+
+test('a foreground run (the CLI) failing on such an error tells the command line no more than the log', async () => {
+  const { open } = await switchGallery(1, T0);
+  const lines: unknown[] = [];
+  const engine = new Quoting();
+  const v = await open(engine, undefined, {
+    log: { error: (message, fields) => void lines.push({ message, fields }) },
+  });
+  const printed: string[] = [];
+  const failed = await v.models.reembed(admin).then(
+    () => assert.fail('the run should fail'),
+    (e: unknown) => e,
+  );
+  assert.equal(reportError(failed, { out: () => undefined, err: (t) => void printed.push(t), stderrIsTty: false }), 1);
+  assert.match(printed.join(''), /^veil: INTERNAL: /);
+  assert.equal(lines.length, 1, 'the error itself is logged, scrubbed, once');
+  const [vector] = engine.said as [Float32Array];
+  const leaked = Array.from(vector, String).filter((c) => c.length > 6 && printed.join('').includes(c));
+  assert.deepEqual(leaked, [], 'no component of the vector reaches the command line');
   await v.close();
 });
