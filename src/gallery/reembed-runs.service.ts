@@ -1,6 +1,7 @@
 import type { Actor } from '../auth/actor.js';
 import { VeilError, isVeilError } from '../errors.js';
 import { opsRepository as leases } from '../ops/ops.repository.js';
+import type { Tx } from '../store/store.js';
 import type { ReembedReport, ReembedWalk } from './reembed.walk.js';
 import { reembedRunsRepository as runs, type RunRow, type RunState } from './reembed-runs.repository.js';
 import { ABANDONED, KEEP, LEASE, REEMBED_LEASE_MS, closeRun, openRun, type LedgerDeps } from './reembed-run-ledger.js';
@@ -167,7 +168,14 @@ export class ReembedRuns {
       return this.heartbeat(row.id, done);
     };
     try {
-      const { report, done, stopped } = await this.deps.walk.run(actor, row.dryRun, next);
+      // A heartbeat comes every half second at most: a run that stalled past its lease while another took
+      // over (or whose lease a host with a clock ahead took) finds out in the template's own transaction,
+      // before it writes a template back under the model the taker is leaving.
+      const fence = async (tx: Tx) => {
+        if (!(await leases.renewLease(tx, LEASE, row.id, this.deps.clock.now(), REEMBED_LEASE_MS)))
+          throw lostLease(row.id);
+      };
+      const { report, done, stopped } = await this.deps.walk.run(actor, row.dryRun, next, fence);
       onProgress?.(done);
       const state = stopped ? 'cancelled' : 'done';
       const stored = await closeRun(this.deps, actor, row, { state, done, report, error: null });

@@ -5,7 +5,7 @@ import { VeilError, isVeilError } from '../errors.js';
 import type { FaceAnalyzer } from '../face/analyzer.js';
 import type { KeyRing } from '../privacy/keyring.js';
 import type { CoreDeps } from '../service-deps.js';
-import type { Executor } from '../store/store.js';
+import type { Executor, Tx } from '../store/store.js';
 import { enrollmentFace } from './enrollment-gate.js';
 import type { FaceDataLifecycle } from './face-data.lifecycle.js';
 import { modelSwitchRepository as repo, type StaleTemplateRow } from './model-switch.repository.js';
@@ -69,11 +69,15 @@ export async function suppressionCounts(db: Executor, active: string) {
 export class ReembedWalk {
   constructor(private readonly deps: ReembedDeps) {}
 
-  /** `next(done)` is asked before each template; false stops the walk there (between templates). */
+  /**
+   * `next(done)` is asked before each template; false stops the walk there (between templates).
+   * `fence(tx)` runs in each replacement's transaction and throws to write nothing (a lost lease).
+   */
   async run(
     actor: Actor,
     dryRun: boolean,
     next: (done: number) => Promise<boolean>,
+    fence: (tx: Tx) => Promise<void>,
   ): Promise<{ report: ReembedReport; done: number; stopped: boolean }> {
     const model = this.deps.vault.model;
     const reenroll = new Map<string, ReenrollEntry & { reasons: ReenrollReason[]; templates: number }>();
@@ -94,7 +98,7 @@ export class ReembedWalk {
           held++;
           continue;
         }
-        const outcome = await this.one(actor, t, dryRun);
+        const outcome = await this.one(actor, t, dryRun, fence);
         if (outcome === 'reembedded') reembedded++;
         else if (outcome === 'held') held++;
         else if (outcome !== 'gone') {
@@ -123,6 +127,7 @@ export class ReembedWalk {
     actor: Actor,
     t: StaleTemplateRow,
     dryRun: boolean,
+    fence: (tx: Tx) => Promise<void>,
   ): Promise<'reembedded' | 'gone' | 'held' | ReenrollReason> {
     const db = this.deps.store.db;
     // Read again: since the page was read the person may have been restricted, or their data here removed.
@@ -155,6 +160,7 @@ export class ReembedWalk {
     const imagePath = this.deps.vault.writeImage(key, id, t.subjectId, t.purposeId, photo);
     try {
       await this.deps.lifecycle.replaceTemplate(t, actor, async (tx) => {
+        await fence(tx);
         // Restricted while the photo was analysed: nothing is stored (Art. 18), the old template stays.
         const state = (await subjects.get(tx, t.subjectId))?.state; // locked for the change (lifecycle)
         if (state === 'restricted')

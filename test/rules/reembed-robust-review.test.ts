@@ -30,6 +30,20 @@ async function settle(v: Veil, id: string) {
   throw new Error(`run ${id} never ended`);
 }
 
+/** A run's audited end: written by the process that ran it, whatever the record already says. */
+async function endOf(v: Veil, runId: string) {
+  for (let i = 0; i < 1000; i++) {
+    const items = (await v.audit.entries(admin, { limit: 1000 })).items as {
+      action: string;
+      detail: Record<string, unknown>;
+    }[];
+    const end = items.find((e) => e.action === 'models.reembed.run' && e.detail['runId'] === runId);
+    if (end) return end.detail;
+    await sleep(10);
+  }
+  throw new Error(`run ${runId} never ended`);
+}
+
 /** A store whose next transaction, once armed, waits before it begins: a process stalled between two steps. */
 function heldAtBegin(real: Store) {
   let hold: Promise<void> | null = null;
@@ -157,4 +171,26 @@ test('a foreground run (the CLI) failing on such an error tells the command line
   const leaked = Array.from(vector, String).filter((c) => c.length > 6 && printed.join('').includes(c));
   assert.deepEqual(leaked, [], 'no component of the vector reaches the command line');
   await v.close();
+});
+
+test('a rollback run that stalled past its lease writes no template back once a run toward the new model took over', async () => {
+  const { open } = await switchGallery(2, T0);
+  const fresh = await open(new FakeAnalyzer());
+  assert.equal((await fresh.models.reembed(admin)).reembedded, 2);
+  await fresh.close();
+  const gate = new GatedEngine(new OldModel());
+  const stale = await open(gate);
+  const back = await stale.models.startReembed(admin, { model: 'old-model@1' });
+  await gate.reached(1); // the rollback holds its first template
+
+  const clock = new ManualClock(T0);
+  clock.advance(REEMBED_LEASE_MS + 1);
+  const again = await open(new FakeAnalyzer(), clock);
+  const forward = await again.models.reembed(admin, { model: NEW });
+  assert.equal(forward.reembedded, 0, 'nothing had been rolled back yet');
+  gate.release();
+  const end = await endOf(stale, back.id); // the record says abandoned already: its process's own end
+  assert.deepEqual([end['state'], end['error'], end['done']], ['failed', 'JOB_ABANDONED', 0]);
+  assert.deepEqual(await templateCounts(again), { [NEW]: 2 });
+  await Promise.all([stale.close(), again.close()]);
 });
