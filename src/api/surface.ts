@@ -10,6 +10,7 @@ import type { RouteDef } from './route.js';
 import { clientKey } from '../ops/client-key.js';
 import { rejectNul } from './nul.js';
 import { RequestTiming, withTiming } from '../request-timing.js';
+import { scrubbed } from '../privacy/told.js';
 
 /** Public routes take the formats every phone and browser makes; operators' tools may also send GIF and TIFF. */
 export const PUBLIC_FORMATS = ['jpeg', 'png', 'webp'] as const;
@@ -116,7 +117,7 @@ export async function registerSurface(
           {
             reqId: req.id,
             code: e.code,
-            err: { message: (err as Error).message, code: (err as { code?: string }).code },
+            err: { message: scrubbed((err as Error).message ?? ''), code: (err as { code?: string }).code },
           },
           'request failed',
         );

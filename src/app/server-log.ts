@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { scrubbed } from '../privacy/told.js';
 
 /**
  * What `veil serve` tells its operator. On a terminal: short lines (`12:04:31  POST /v1/enroll  201
@@ -51,7 +52,7 @@ export function startLog(opts: { json: boolean; write: (text: string) => void })
         if (route === '/healthz' || route === '/readyz') return;
         const e = failures.get(req);
         const why = e
-          ? `  ${e.code ?? e.name}${reply.statusCode >= 500 ? `: ${e.message} (request ${req.id})` : ''}`
+          ? `  ${e.code ?? e.name}${reply.statusCode >= 500 ? `: ${scrubbed(e.message)} (request ${req.id})` : ''}`
           : '';
         write(`${time()}  ${req.method} ${route}  ${reply.statusCode}  ${Math.round(reply.elapsedTime)} ms${why}\n`);
       });

@@ -1,4 +1,5 @@
 import { isVeilError } from '../errors.js';
+import { scrubbed } from '../privacy/told.js';
 
 /** A usage mistake: exit 2 with the command's help. */
 export class UsageError extends Error {}
@@ -43,7 +44,7 @@ export function reportError(e: unknown, io: Io): number {
     io.err(`veil: ${code}: ${f.path}: ${why}\n`);
     return 1;
   }
-  io.err(`veil: INTERNAL: ${e instanceof Error ? e.message : String(e)}\n`);
+  io.err(`veil: INTERNAL: ${scrubbed(e instanceof Error ? e.message : String(e))}\n`);
   return 1;
 }
 

@@ -1,4 +1,5 @@
 import type { Actor } from '../auth/actor.js';
+import { told } from '../privacy/told.js';
 import { VeilError, isVeilError } from '../errors.js';
 import { opsRepository as leases } from '../ops/ops.repository.js';
 import type { Tx } from '../store/store.js';
@@ -240,23 +241,4 @@ interface StartOptions {
 
 function lostLease(id: string): VeilError {
   return new VeilError('JOB_ABANDONED', `Run ${id} outlived its lease and another run took over; that one carries on.`);
-}
-
-/**
- * An unexpected error as logged: name, message and stack, bounded, with runs of numbers (a vector's
- * components) and long encoded runs (a photo or sealed template) cut out: a library's message may
- * quote the data it failed on, and face data goes in no log.
- */
-function told(e: unknown): { error: string; stack: string } {
-  // A thrown non-error has no stack of its own (one made here would point here).
-  const err = e instanceof Error ? e : { name: typeof e, message: String(e), stack: '' };
-  const clean = (t: string) =>
-    t
-      .replace(/<Buffer[^>]*>/g, '[bytes]')
-      // Numbers apart by anything JSON or a list puts between them: a typed array through JSON.stringify
-      // is {"0":0.1,"1":0.2,...}, and base64url (Buffer's, JWTs') has - and _ where base64 has + and /.
-      .replace(/-?\d+(\.\d+)?(e[-+]?\d+)?([\s,;:'"()[\]{}]+-?\d+(\.\d+)?(e[-+]?\d+)?){3,}/gi, '[numbers]')
-      .replace(/[A-Za-z0-9+/_-]{100,}={0,2}|[0-9a-f]{64,}/gi, '[data]')
-      .slice(0, 4000);
-  return { error: clean(`${err.name}: ${err.message}`), stack: clean(err.stack ?? '') };
 }
