@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { openVeil, type Veil, type VeilOptions } from '../../src/app/veil.js';
 import { ManualClock } from '../../src/clock.js';
 import type { FaceAnalyzer } from '../../src/face/analyzer.js';
@@ -52,3 +53,32 @@ export async function watchPurpose(v: Veil): Promise<void> {
 /** Templates per model id. */
 export const templateCounts = async (v: Veil) =>
   Object.fromEntries((await v.models.status(admin)).models.map((m) => [m.model, m.templates]));
+
+/** Polls a re-embedding run until it ends (bounded: a run that never ends fails the test). */
+export async function settle(v: Veil, id: string) {
+  for (let i = 0; i < 1000; i++) {
+    const r = await v.models.reembedRun(admin, id);
+    if (r.state !== 'running') return r;
+    await sleep(10);
+  }
+  throw new Error(`run ${id} never ended`);
+}
+
+/** The audit log, oldest first. */
+export async function auditLog(v: Veil) {
+  const items = (await v.audit.entries(admin, { limit: 1000 })).items as {
+    action: string;
+    detail: Record<string, unknown>;
+  }[];
+  return items.reverse();
+}
+
+/** A run's audited end, once written by the process that ran it, whatever the record already says (bounded). */
+export async function endOf(v: Veil, runId: string) {
+  for (let i = 0; i < 1000; i++) {
+    const end = (await auditLog(v)).find((e) => e.action === 'models.reembed.run' && e.detail['runId'] === runId);
+    if (end) return end.detail;
+    await sleep(10);
+  }
+  throw new Error(`run ${runId} never ended`);
+}

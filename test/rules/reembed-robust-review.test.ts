@@ -1,8 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { Veil } from '../../src/app/veil.js';
 import { ManualClock } from '../../src/clock.js';
 import type { ImageOptions } from '../../src/face/analyzer.js';
 import type { Analysis, EmbeddedFace } from '../../src/face/engine.js';
@@ -12,7 +10,7 @@ import { REEMBED_LEASE_MS } from '../../src/gallery/reembed-runs.service.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { FakeAnalyzer } from '../../support/fake-analyzer.js';
 import { GatedEngine } from '../../support/gated-engine.js';
-import { OldModel, switchGallery, templateCounts } from './model-switch.fixture.js';
+import { OldModel, endOf, settle, switchGallery, templateCounts } from './model-switch.fixture.js';
 import { admin, code } from './fixture.js';
 
 // Re-embedding runs where one process stalls or the record of the runs' direction thins out:
@@ -20,29 +18,6 @@ import { admin, code } from './fixture.js';
 
 const T0 = '2026-06-01T10:00:00.000Z';
 const NEW = MODELS.embedder.id;
-
-async function settle(v: Veil, id: string) {
-  for (let i = 0; i < 1000; i++) {
-    const r = await v.models.reembedRun(admin, id);
-    if (r.state !== 'running') return r;
-    await sleep(10);
-  }
-  throw new Error(`run ${id} never ended`);
-}
-
-/** A run's audited end: written by the process that ran it, whatever the record already says. */
-async function endOf(v: Veil, runId: string) {
-  for (let i = 0; i < 1000; i++) {
-    const items = (await v.audit.entries(admin, { limit: 1000 })).items as {
-      action: string;
-      detail: Record<string, unknown>;
-    }[];
-    const end = items.find((e) => e.action === 'models.reembed.run' && e.detail['runId'] === runId);
-    if (end) return end.detail;
-    await sleep(10);
-  }
-  throw new Error(`run ${runId} never ended`);
-}
 
 /** A store whose next transaction, once armed, waits before it begins: a process stalled between two steps. */
 function heldAtBegin(real: Store) {

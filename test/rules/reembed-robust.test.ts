@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Veil } from '../../src/app/veil.js';
 import { ManualClock } from '../../src/clock.js';
 import { VeilError } from '../../src/errors.js';
 import type { ImageOptions } from '../../src/face/analyzer.js';
@@ -12,7 +11,7 @@ import { REEMBED_LEASE_MS } from '../../src/gallery/reembed-runs.service.js';
 import { openStore } from '../../src/store/store.js';
 import { FakeAnalyzer } from '../../support/fake-analyzer.js';
 import { GatedEngine } from '../../support/gated-engine.js';
-import { OldModel, switchGallery, templateCounts } from './model-switch.fixture.js';
+import { OldModel, endOf, settle, switchGallery, templateCounts } from './model-switch.fixture.js';
 import { heldAtAudit } from './held-audit.js';
 import { admin, code } from './fixture.js';
 
@@ -22,28 +21,6 @@ import { admin, code } from './fixture.js';
 
 const T0 = '2026-06-01T10:00:00.000Z';
 const NEW = MODELS.embedder.id;
-
-async function settle(v: Veil, id: string) {
-  for (let i = 0; i < 1000; i++) {
-    const r = await v.models.reembedRun(admin, id);
-    if (r.state !== 'running') return r;
-    await sleep(10);
-  }
-  throw new Error(`run ${id} never ended`);
-}
-
-async function endOf(v: Veil, runId: string) {
-  for (let i = 0; i < 1000; i++) {
-    const items = (await v.audit.entries(admin, { limit: 1000 })).items as {
-      action: string;
-      detail: Record<string, unknown>;
-    }[];
-    const end = items.find((e) => e.action === 'models.reembed.run' && e.detail['runId'] === runId);
-    if (end) return end.detail;
-    await sleep(10);
-  }
-  throw new Error(`run ${runId} never ended`);
-}
 
 const mismatch = (e: unknown) => (e instanceof VeilError && e.code === 'MODEL_MISMATCH' ? e.details : undefined);
 

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Veil } from '../../src/app/veil.js';
 import { ManualClock } from '../../src/clock.js';
 import { VeilError } from '../../src/errors.js';
 import type { ImageOptions } from '../../src/face/analyzer.js';
@@ -10,7 +9,7 @@ import { MODELS } from '../../src/face/models.js';
 import { REEMBED_LEASE_MS } from '../../src/gallery/reembed-runs.service.js';
 import { FakeAnalyzer } from '../../support/fake-analyzer.js';
 import { GatedEngine } from '../../support/gated-engine.js';
-import { switchGallery, templateCounts } from './model-switch.fixture.js';
+import { auditLog, endOf, settle, switchGallery, templateCounts } from './model-switch.fixture.js';
 import { admin, code } from './fixture.js';
 
 // Re-embedding runs as jobs, on the fake engine held at a gate: one run at a time across processes
@@ -35,34 +34,6 @@ class Blind extends FakeAnalyzer {
 }
 
 const T0 = '2026-06-01T10:00:00.000Z';
-
-/** Polls a run until it ends (bounded: a run that never ends fails the test). */
-async function settle(v: Veil, id: string) {
-  for (let i = 0; i < 1000; i++) {
-    const r = await v.models.reembedRun(admin, id);
-    if (r.state !== 'running') return r;
-    await sleep(10);
-  }
-  throw new Error(`run ${id} never ended`);
-}
-
-/** The audit entry a run ended with, once it is written (bounded: a run that never ends fails the test). */
-async function endOf(v: Veil, runId: string) {
-  for (let i = 0; i < 1000; i++) {
-    const end = (await log(v)).find((e) => e.action === 'models.reembed.run' && e.detail['runId'] === runId);
-    if (end) return end.detail;
-    await sleep(10);
-  }
-  throw new Error(`run ${runId} never ended`);
-}
-
-async function log(v: Veil) {
-  const items = (await v.audit.entries(admin, { limit: 1000 })).items as {
-    action: string;
-    detail: Record<string, unknown>;
-  }[];
-  return items.reverse(); // oldest first
-}
 
 test('a background run answers at once and is watched until done; meanwhile every other start is refused with its id', async () => {
   const { open } = await switchGallery(3, T0);
@@ -113,7 +84,7 @@ test('a background run answers at once and is watched until done; meanwhile ever
   });
   assert.deepEqual(await templateCounts(v), { [MODELS.embedder.id]: 3 });
   // Audited once at the start and once at the end, with counts; nothing else about the run.
-  const entries = (await log(v)).filter((e) => e.action.startsWith('models.reembed.'));
+  const entries = (await auditLog(v)).filter((e) => e.action.startsWith('models.reembed.'));
   assert.deepEqual(
     entries.map((e) => [e.action, e.detail]),
     [
@@ -180,7 +151,7 @@ test('a cancelled run stops between templates, here or from another process; a l
   const rest = await settle(c, (await c.models.startReembed(admin)).id);
   assert.deepEqual([rest.state, rest.report?.reembedded], ['done', 2]);
   assert.deepEqual(await templateCounts(c), { [MODELS.embedder.id]: 4 });
-  const runs = (await log(c)).filter((e) => e.action === 'models.reembed.run').map((e) => e.detail['state']);
+  const runs = (await auditLog(c)).filter((e) => e.action === 'models.reembed.run').map((e) => e.detail['state']);
   assert.deepEqual(runs, ['cancelled', 'cancelled', 'done']);
   await Promise.all([a.close(), b.close(), c.close()]);
 });
@@ -214,7 +185,7 @@ test("a dead run's lease expires: the next start takes over, marks it abandoned,
   assert.deepEqual([ended.state, ended.error?.code], ['failed', 'JOB_ABANDONED']);
   assert.equal(await a.store.db.selectFrom('job_leases').select('holder').executeTakeFirst(), undefined);
   assert.deepEqual(await templateCounts(b), { [MODELS.embedder.id]: 4 });
-  assert.equal((await log(b)).filter((e) => e.action === 'template.reembedded').length, 4);
+  assert.equal((await auditLog(b)).filter((e) => e.action === 'template.reembedded').length, 4);
   await Promise.all([a.close(), b.close()]);
 });
 
@@ -234,7 +205,7 @@ test('an erased person is named by no run report: erased while the run goes, or 
     done.report?.reenroll.map((e) => [e.subjectId, e.reasons]),
     [[other, ['no-face']]],
   );
-  const end = (await log(v)).find((e) => e.action === 'models.reembed.run')!;
+  const end = (await auditLog(v)).find((e) => e.action === 'models.reembed.run')!;
   assert.equal(end.detail['toReenroll'], 1);
   // Erased after the run ended: their entry leaves the stored report.
   await v.lifecycle.erase([other], admin, null);
