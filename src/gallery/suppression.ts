@@ -152,21 +152,28 @@ export class SuppressionList {
   private async writeMissingLines(): Promise<void> {
     const { store } = this.deps;
     if (await slots.state(store.db, LINES_WRITTEN)) return;
-    for (const id of await repo.withoutKey(store.db, suppressionKeyOwner(''))) await this.writeLine(id);
-    await store.transaction((tx) => slots.setState(tx, LINES_WRITTEN, new Date().toISOString()));
+    let all = true;
+    for (const id of await repo.withoutKey(store.db, suppressionKeyOwner(''))) all = (await this.writeLine(id)) && all;
+    if (all) await store.transaction((tx) => slots.setState(tx, LINES_WRITTEN, new Date().toISOString()));
   }
 
-  /** An entry's line, unless another process starting at once wrote it first (its key is named then). */
-  private writeLine(id: string): Promise<void> {
+  /**
+   * An entry's line, unless another process starting at once wrote it first (its key is named then).
+   * False, and no line, when the entry does not open under this master's key: a database restored
+   * from before a rotation is opened before its replay seals it again, and a later start writes it.
+   */
+  private writeLine(id: string): Promise<boolean> {
     const { store, keyring } = this.deps;
     return keyring.journal.journaled(
       (note) =>
         store.transaction(async (tx) => {
           const row = await repo.locked(tx, id, store.engine);
-          if (!row || !(await repo.withoutKey(tx, suppressionKeyOwner(''), id)).length) return;
-          const embedding = bytesVector(open(this.key, row.sealed, `veil.suppression:${id}`));
+          if (!row || !(await repo.withoutKey(tx, suppressionKeyOwner(''), id)).length) return true;
+          const embedding = tryOpen(() => bytesVector(open(this.key, row.sealed, `veil.suppression:${id}`)));
+          if (!embedding) return false;
           const e = { model: row.model, reason: row.reason, at: row.created_at };
           await note(await this.line(tx, id, e, embedding));
+          return true;
         }),
       // The entry was there before: the line counts if its key's row committed.
       async (l) => l.kind === 'suppression-added' && (await slots.slotOf(store.db, l.key.owner)) === l.key.slot,

@@ -190,3 +190,52 @@ test(`${ENGINE}: a do-not-enroll line whose transaction never committed is appli
     await v.close();
   }
 });
+
+// A backup from before the upgrade holds entries without lines, sealed under the master key of its
+// day. After a rotation, the restore opens Veil on it before its replay seals them again under the
+// current key: the start-up must not try to write their lines then (they do not open yet), or the
+// restore fails after putting the backup in place, and so does every start after it.
+test(`${ENGINE}: a backup from before the lines and before a master rotation is restored with the old key, its entry kept`, async () => {
+  const [oldHex, newHex] = [randomBytes(32).toString('hex'), randomBytes(32).toString('hex')];
+  const dataDir = tempDir('veil-sup-lines-rot-');
+  const { databaseUrl } = await engineOptions();
+  let v = await open(dataDir, oldHex, databaseUrl);
+  let backup;
+  const id = 'sup_beforelinesrotate';
+  try {
+    await membersPurpose(v);
+    await enroll(v, BIDEN);
+    const template = (await v.engine.analyze(face(SELFIE))).faces[0]!.embedding;
+    const sealed = seal(v.master.derive('suppression'), vectorBytes(template), `veil.suppression:${id}`);
+    const at = '2026-11-01T00:00:00.000Z';
+    await suppressionRepository.insert(v.store.db, { id, model: v.engine.modelId, sealed, reason: 'objection', at });
+    await v.store.db.deleteFrom('keystore_state').where('name', '=', 'suppression-lines-written').execute();
+    backup = await backUpAndRestoreLater(v, dataDir, oldHex, databaseUrl);
+  } finally {
+    await v.close();
+  }
+  // The upgrade's first start writes the entry's line; then the master key is rotated.
+  v = await open(dataDir, oldHex, databaseUrl);
+  try {
+    assert.equal(suppressionLines(dataDir).length, 1);
+    await v.keyRotation.rotateMaster(operator, { newKey: Buffer.from(newHex, 'hex') });
+  } finally {
+    await v.close();
+  }
+  const { url, resealed } = await restoreAndReplay(
+    backup,
+    dataDir,
+    newHex,
+    databaseUrl,
+    undefined,
+    Buffer.from(oldHex, 'hex'),
+  );
+  assert.equal(resealed?.counts.suppressions, 1);
+  v = await open(dataDir, newHex, url);
+  try {
+    assert.equal(await enrollCode(v, OBAMA[1]!), 'SUBJECT_SUPPRESSED', 'enrolled again after the restore');
+    assert.ok(await v.keyring.get(v.store.db, suppressionLines(dataDir).at(-1)!.key.owner), 'its line has a key');
+  } finally {
+    await v.close();
+  }
+});
