@@ -18,6 +18,7 @@ import {
 } from './restore-fixture.js';
 
 const ROSE = 'face_recognition/rose_leslie/knn_train_rose_leslie_img1.jpg';
+const KIT = 'face_recognition/kit_harington/knn_train_kit_harington_john1.jpeg';
 
 /**
  * Runs `change` with the store's next transaction committed and then reported failed, as PostgreSQL
@@ -47,28 +48,34 @@ test(`${ENGINE}: narrowing changes committed though their commit was reported fa
   const dataDir = tempDir('veil-restore-lost-commit-');
   const { databaseUrl } = await engineOptions();
   const dpo = keyActor('dpo', '*');
+  const admin = keyActor('admin', '*');
   let v = await open(dataDir, masterHex, databaseUrl);
-  let backup, rectified, withdrawn, restricted;
+  let backup, rectified, withdrawn, restricted, unenrolled;
   try {
     const purpose = await membersPurpose(v);
     rectified = await enroll(v, OBAMA[0]!);
     withdrawn = await enroll(v, BIDEN);
     restricted = await enroll(v, ROSE);
+    unenrolled = await enroll(v, KIT);
     backup = await backUpAndRestoreLater(v, dataDir, masterHex, databaseUrl);
     const [template] = await subjectRepository.templates(v.store.db, { subjectId: rectified });
     const [consent] = await consentRepository.forSubject(v.store.db, withdrawn);
-    const [a, c] = [rectified, restricted];
+    const [a, c, d] = [rectified, restricted, unenrolled];
+    const unenroll = { reason: 'unenrolled', note: 'left the club' } as const;
     const changes: [string, () => Promise<unknown>][] = [
       ['templates-removed', () => v.lifecycle.removeTemplates(a, [template!.id], operator, { reason: 'not them' })],
       ['purpose-removed', () => v.lifecycle.withdrawConsent(consent!, operator)],
+      // A removal judged by the template ids it deleted, not by a consent.
+      ['purpose-removed', () => v.lifecycle.removePurpose(d, purpose, operator, unenroll)],
       ['restriction', () => v.lifecycle.setRestricted(c, true, operator, 'contested accuracy')],
       ['purpose-status', () => v.purposes.setSuspended(dpo, purpose, true, 'order 12/2026')],
+      ['purpose-setting', () => v.purposes.setFpir(admin, 'members', 0.001)],
     ];
-    for (const [kind, change] of changes) {
+    for (const [i, [kind, change]] of changes.entries()) {
       await lostAtCommit(v, change);
       assert.deepEqual(
         v.keyring.journal.read().map((e) => e.kind),
-        changes.slice(0, changes.findIndex(([k]) => k === kind) + 1).map(([k]) => k),
+        changes.slice(0, i + 1).map(([k]) => k),
         `the ${kind} line was cancelled though its change committed`,
       );
     }
@@ -79,15 +86,24 @@ test(`${ENGINE}: narrowing changes committed though their commit was reported fa
   }
   const { url, journal } = await restoreAndReplay(backup, dataDir, masterHex, databaseUrl);
   assert.deepEqual(
-    [journal.templatesRemoved, journal.consentsWithdrawn, journal.restrictions, journal.suspensions],
-    [1, 1, 1, 1],
+    [
+      journal.templatesRemoved,
+      journal.consentsWithdrawn,
+      journal.purposesRemoved,
+      journal.restrictions,
+      journal.suspensions,
+      journal.settings,
+    ],
+    [1, 1, 2, 1, 1, 1],
   );
   v = await open(dataDir, masterHex, url);
   try {
     assert.deepEqual(await subjectRepository.templates(v.store.db, { subjectId: rectified }), []);
     assert.deepEqual(await subjectRepository.templates(v.store.db, { subjectId: withdrawn }), []);
+    assert.deepEqual(await subjectRepository.templates(v.store.db, { subjectId: unenrolled }), []);
     assert.equal((await subjectRepository.get(v.store.db, restricted))?.state, 'restricted');
     assert.equal((await v.purposes.get(operator, 'members')).status, 'suspended');
+    assert.equal((await v.purposes.get(operator, 'members')).fpir, 0.001);
   } finally {
     await v.close();
   }
