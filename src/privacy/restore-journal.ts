@@ -144,13 +144,12 @@ export class RestoreJournal {
   /** Appends one entry and syncs it (one write of one line, at most a few kB, in append mode: appends from several processes do not interleave); a line cut short fails the change. */
   private async append(entry: JournalEntry | Marker): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
-    const fh = await open(this.path, 'a+', 0o600);
+    const fh = await open(this.path, 'a', 0o600);
     try {
-      // After a crash mid-append the last line has no end: this entry must not join it (and be lost with it).
-      const { size } = await fh.stat();
-      const last = Buffer.alloc(1);
-      const torn = size > 0 && (await fh.read(last, 0, 1, size - 1)).bytesRead === 1 && last[0] !== 0x0a;
-      const line = Buffer.from(`${torn ? '\n' : ''}${JSON.stringify(entry)}\n`);
+      // Every line starts a line of its own: after a crash or a short write mid-append the last line has
+      // no end, and this entry must not join it (and be lost with it). Looking at the last byte first
+      // would race another process's short write landing between the look and this write.
+      const line = Buffer.from(`\n${JSON.stringify(entry)}\n`);
       // A write may take less than it was given (a full disk). The rest is not written after it:
       // another process's line could land in between and be torn with this one. The change fails
       // instead, and the next append ends the torn line.
