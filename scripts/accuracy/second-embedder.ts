@@ -14,6 +14,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { decode } from '../../src/face/image.js';
 import { DEFAULT_MODELS_DIR, MODELS, loadSession, ort } from '../../src/face/models.js';
 import { toFivePoints } from '../../src/face/landmarks.js';
+import { TINY_WEIGHT } from '../../src/face/tiny-weights.js';
 import { ARCFACE_TEMPLATE, ALIGNED_SIZE, align, cosine, l2normalize } from '../../src/face/embedder.js';
 import { invertAffine, similarityTransform, warpCrop, type Point } from '../../src/face/geometry.js';
 import { crossFoldAccuracy, identityOf, loadEmbeddings, loadLfwDev, saveEmbeddings, tarAtFar } from './lfw.js';
@@ -237,8 +238,14 @@ async function cost(names: string[]): Promise<void> {
   const imgs = await Promise.all(bytes.map((b) => decode(b)));
   const { FaceEngine } = await import('../../src/face/engine.js');
   const engine = await FaceEngine.create();
-  const es = await loadSession(DEFAULT_MODELS_DIR, MODELS.embedder, { intraOpThreads: 1 });
-  const models = await Promise.all(names.map((n) => loadGraph(second(n).file)));
+  // As the engine loads it (tiny weights flushed: 7x faster, bit-identical; docs/benchmarks.md).
+  const es = await loadSession(DEFAULT_MODELS_DIR, MODELS.embedder, {
+    intraOpThreads: 1,
+    flushWeightsBelow: TINY_WEIGHT,
+  });
+  const models: tf.GraphModel[] = [];
+  // One at a time: concurrent loads race the backend's initialisation.
+  for (const n of names) models.push(await loadGraph(second(n).file));
   const plane = ALIGNED_SIZE * ALIGNED_SIZE;
   const shippedRun = async (px: Uint8Array) => {
     const input = new Float32Array(3 * plane);
