@@ -121,6 +121,25 @@ export function tarAtFar(
   return { tar: genuine.filter((g) => g >= threshold).length / genuine.length, threshold };
 }
 
+/**
+ * The variant tables' numbers from scored pairs.txt folds: folds 7-8 (tuned on), 9-10 (confirmed on),
+ * all four (LFW's protocol), and TAR at FAR 1e-3 over every pair of pairs.txt.
+ */
+export function foldSummary(folds: readonly (readonly { s: number; same: boolean }[])[]) {
+  const flat = folds.flat();
+  const tar = tarAtFar(
+    flat.filter((x) => x.same).map((x) => x.s),
+    flat.filter((x) => !x.same).map((x) => x.s),
+    1e-3,
+  );
+  return {
+    dev: crossFoldAccuracy(folds.slice(0, 2)),
+    test: crossFoldAccuracy(folds.slice(2)),
+    all: crossFoldAccuracy(folds),
+    tar,
+  };
+}
+
 /** Embeddings by image, kept between runs as `<path>.json` (image names) and `<path>.bin` (Float32, in that order). */
 /** `fingerprint`: support/engine-fingerprint.ts, what the embeddings were made by. */
 export function saveEmbeddings(path: string, emb: ReadonlyMap<string, Float32Array>, fingerprint: string): void {

@@ -17,7 +17,7 @@ import { toFivePoints } from '../../src/face/landmarks.js';
 import { TINY_WEIGHT } from '../../src/face/tiny-weights.js';
 import { ARCFACE_TEMPLATE, ALIGNED_SIZE, align, cosine, l2normalize } from '../../src/face/embedder.js';
 import { invertAffine, similarityTransform, warpCrop, type Point } from '../../src/face/geometry.js';
-import { crossFoldAccuracy, identityOf, loadEmbeddings, loadLfwDev, saveEmbeddings, tarAtFar } from './lfw.js';
+import { crossFoldAccuracy, foldSummary, identityOf, loadEmbeddings, loadLfwDev, saveEmbeddings } from './lfw.js';
 import { engineFingerprint } from '../../support/engine-fingerprint.js';
 
 const CACHE = process.env.ACC_CACHE ?? '/tmp/acc-cache';
@@ -130,15 +130,7 @@ const pairScores = (score: Score): Scored[] =>
 
 function row(label: string, score: Score): string {
   const folds = pairScores(score);
-  const dev = crossFoldAccuracy(folds.slice(0, 2));
-  const test = crossFoldAccuracy(folds.slice(2));
-  const all = crossFoldAccuracy(folds);
-  const flat = folds.flat();
-  const tar = tarAtFar(
-    flat.filter((x) => x.same).map((x) => x.s),
-    flat.filter((x) => !x.same).map((x) => x.s),
-    1e-3,
-  );
+  const { dev, test, all, tar } = foldSummary(folds);
   const perFold = all.accuracies.map((a, i) => Math.round((1 - a) * folds[i]!.length)).join(', ');
   return `| ${label} | ${pct(dev.mean)}, ${dev.errors} | ${pct(test.mean)}, ${test.errors} | ${pct(all.mean)} ± ${(all.std * 100).toFixed(2)}, ${all.errors} (${perFold}) | ${pct(tar.tar)} |`;
 }

@@ -23,7 +23,7 @@ import {
   type Box,
   type Point,
 } from '../../src/face/geometry.js';
-import { crossFoldAccuracy, loadEmbeddings, loadLfwDev, saveEmbeddings, tarAtFar } from './lfw.js';
+import { foldSummary, loadEmbeddings, loadLfwDev, saveEmbeddings } from './lfw.js';
 import { engineFingerprint } from '../../support/engine-fingerprint.js';
 import {
   eyesMouthScaleTransform,
@@ -378,15 +378,7 @@ function table(names: string[]): void {
         return { s: a && b ? cosine(a, b) : -1, same: p.same };
       }),
     );
-    const dev = crossFoldAccuracy(folds.slice(0, 2));
-    const test = crossFoldAccuracy(folds.slice(2));
-    const all = crossFoldAccuracy(folds);
-    const flat = folds.flat();
-    const tar = tarAtFar(
-      flat.filter((x) => x.same).map((x) => x.s),
-      flat.filter((x) => !x.same).map((x) => x.s),
-      1e-3,
-    );
+    const { dev, test, all, tar } = foldSummary(folds);
     const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
     const allTar = allPairsTar(emb);
     const devTar = allPairsTar(emb, [0, 1]);
