@@ -23,6 +23,7 @@ import { SuppressionList } from '../gallery/suppression.js';
 import { FaceDataLifecycle } from '../gallery/face-data.lifecycle.js';
 import { followIndex, liveIndex, snapshotFailed, type IndexOptions } from '../gallery/index-startup.js';
 import { ModelSwitch, type RunLog } from '../gallery/model-switch.service.js';
+import { startLog } from './server-log.js';
 import { LazyEngine } from '../face/lazy-engine.js';
 import { activeModel } from '../face/model-calibration.js';
 import type { FaceAnalyzer } from '../face/analyzer.js';
@@ -150,7 +151,8 @@ export async function openVeil(opts: VeilOptions) {
   const consents = new ConsentService({ ...base, keyring, vault, signingKey, controller, lifecycle });
   const media = new IngestService({ ...base, engine, index, suppression, master, keyring, vault, dataDir, threshold });
   const subjects = new SubjectService({ ...base, lifecycle, keyring, vault, ingest: media });
-  const models = new ModelSwitch({ ...base, engine, keyring, vault, lifecycle, calibration, log: opts.log });
+  const log = opts.log ?? startLog({ json: false, write: (t) => process.stderr.write(t) });
+  const models = new ModelSwitch({ ...base, engine, keyring, vault, lifecycle, calibration, log });
   // Who a face already is, in every purpose and state, at the strict threshold: for the portal and rights intake.
   const faces = new FaceFinder({ store, index, keyring, vault, threshold: calibration.strictThreshold });
   const portal = new PortalService({

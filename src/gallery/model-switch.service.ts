@@ -40,7 +40,7 @@ export interface CalibrationSummary {
 export class ModelSwitch {
   private readonly runs: ReembedRuns;
 
-  constructor(private readonly deps: ReembedDeps & { calibration: ModelCalibration; log?: RunLog | undefined }) {
+  constructor(private readonly deps: ReembedDeps & { calibration: ModelCalibration; log: RunLog }) {
     this.runs = new ReembedRuns({ ...deps, walk: new ReembedWalk(deps), model: deps.vault.model });
   }
 

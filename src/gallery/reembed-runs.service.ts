@@ -34,15 +34,6 @@ export interface RunLog {
   error(message: string, fields: Record<string, string>): void;
 }
 
-const stderrLog: RunLog = {
-  error: (message, fields) =>
-    void process.stderr.write(
-      `veil: ERROR: ${message}\n${Object.entries(fields)
-        .map(([k, v]) => `  ${k}: ${v}\n`)
-        .join('')}`,
-    ),
-};
-
 interface Current {
   readonly id: string;
   stop: boolean;
@@ -65,8 +56,8 @@ export class ReembedRuns {
   private closed = false;
   private readonly log: RunLog;
 
-  constructor(private readonly deps: LedgerDeps & { walk: ReembedWalk; log?: RunLog | undefined }) {
-    this.log = deps.log ?? stderrLog;
+  constructor(private readonly deps: LedgerDeps & { walk: ReembedWalk; log: RunLog }) {
+    this.log = deps.log;
   }
 
   /** Starts a run in this process's background; its state is in the store for every process to answer. */

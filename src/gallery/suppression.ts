@@ -14,6 +14,8 @@ export type SuppressionLine = Extract<JournalChange, { kind: 'suppression-added'
 type Entry = { readonly model: string; readonly reason: string; readonly at: string };
 
 const journalAad = (id: string) => `veil.suppression-journal:${id}`;
+/** An entry's template in the list, under the master's derived key (privacy/derived-reseal.ts re-seals it). */
+const entryAad = (id: string) => `veil.suppression:${id}`;
 /** keystore_state: every entry has its journal line (`SuppressionList.settle`). */
 const LINES_WRITTEN = 'suppression-lines-written';
 
@@ -169,7 +171,7 @@ export class SuppressionList {
         store.transaction(async (tx) => {
           const row = await repo.locked(tx, id, store.engine);
           if (!row || !(await repo.withoutKey(tx, suppressionKeyOwner(''), id)).length) return true;
-          const embedding = tryOpen(() => bytesVector(open(this.key, row.sealed, `veil.suppression:${id}`)));
+          const embedding = tryOpen(() => bytesVector(open(this.key, row.sealed, entryAad(id))));
           if (!embedding) return false;
           const e = { model: row.model, reason: row.reason, at: row.created_at };
           await note(await this.line(tx, id, e, embedding));
@@ -181,7 +183,7 @@ export class SuppressionList {
   }
 
   private async insert(tx: Tx, id: string, e: Entry, embedding: Float32Array): Promise<void> {
-    const sealed = seal(this.key, vectorBytes(embedding), `veil.suppression:${id}`);
+    const sealed = seal(this.key, vectorBytes(embedding), entryAad(id));
     await repo.insert(tx, { id, model: e.model, sealed, reason: e.reason, at: e.at });
     this.cache = null;
   }
@@ -196,7 +198,7 @@ export class SuppressionList {
       const rows = await repo.all(ex, this.model);
       this.cache = {
         stamp,
-        entries: rows.map((r) => ({ id: r.id, v: bytesVector(open(this.key, r.sealed, `veil.suppression:${r.id}`)) })),
+        entries: rows.map((r) => ({ id: r.id, v: bytesVector(open(this.key, r.sealed, entryAad(r.id))) })),
       };
     }
     const entries = this.cache.entries;

@@ -180,8 +180,9 @@ export class BackupService {
 /**
  * The key to move the restored data from, null when it is under `current`'s keys already: by the
  * backup's manifest, else by trying the data (`probe`); `current` itself when the manifest names
- * another key but nothing is sealed under it (the contact hashes are recomputed all the same). Refuses, saying what to pass, when that key
- * is needed and not given, or not the one; callers ask before they change anything.
+ * another key but nothing is sealed under it (the contact hashes are recomputed all the same); an old
+ * key the operator names whenever the data may still hold some of it. Refuses, saying what to pass,
+ * when that key is needed and not given, or not the one; callers ask before they change anything.
  */
 export async function previousKeyFor(
   current: MasterKey,
